@@ -1,0 +1,37 @@
+# Helpers that give every Bulwark target the same flags.
+#
+#   bulwark_library(NAME SOURCES ... DEPS ...)   a module library, alias bulwark::NAME
+#   bulwark_test(NAME SOURCES ... DEPS ...)      a GoogleTest binary registered with ctest
+# -Wno-restrict: GCC 12 reports false positives in libstdc++ string code at -O3 (GCC PR 105329).
+set(BULWARK_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-restrict)
+
+function(bulwark_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(bulwark_${name} STATIC ${ARG_SOURCES})
+  add_library(bulwark::${name} ALIAS bulwark_${name})
+  set_property(GLOBAL APPEND PROPERTY BULWARK_MODULES bulwark_${name})
+  target_include_directories(bulwark_${name} PUBLIC ${CMAKE_SOURCE_DIR}/include
+                                             PRIVATE ${CMAKE_SOURCE_DIR}/src)
+  target_compile_options(bulwark_${name} PRIVATE ${BULWARK_WARNINGS})
+  target_link_libraries(bulwark_${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+endfunction()
+
+function(bulwark_test name)
+  if(NOT BULWARK_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR})
+  target_compile_options(${name} PRIVATE ${BULWARK_WARNINGS})
+  target_compile_definitions(${name} PRIVATE
+    BULWARK_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
+    BULWARK_SHARED_DIR="${CMAKE_SOURCE_DIR}/../shared"
+    BULWARK_BINARY_DIR="${CMAKE_BINARY_DIR}")
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main
+                        rapidcheck)
+  add_test(NAME ${name} COMMAND ${name})
+  if(ARG_LABELS)
+    set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}")
+  endif()
+endfunction()

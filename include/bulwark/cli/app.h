@@ -1,0 +1,28 @@
+// The `bulwark` command-line interface as a library, so that tests run it in-process.
+//
+// `RunCli` parses arguments, runs one command and returns the process exit code (see
+// bulwark/core/error.h, namespace exit_code). It never calls exit() and never throws; all output
+// goes to the given streams. Secrets are printed only by commands that were asked to (--reveal).
+#ifndef BULWARK_CLI_APP_H_
+#define BULWARK_CLI_APP_H_
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace bulwark::cli {
+
+struct CliIo {
+  std::istream& in;
+  std::ostream& out;
+  std::ostream& err;
+  // Whether stdin is a terminal (prompts for passphrases only then).
+  bool interactive = false;
+};
+
+// `args` excludes the program name.
+int RunCli(const std::vector<std::string>& args, CliIo io);
+
+}  // namespace bulwark::cli
+
+#endif  // BULWARK_CLI_APP_H_

@@ -1,0 +1,65 @@
+#include "bulwark/cli/app.h"
+
+#include <algorithm>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <iostream>
+
+#include "cli/command.h"
+
+namespace bulwark::cli {
+
+int CommandContext::Fail(const Error& e) const {
+  io.err << "bulwark: " << e.ToString() << "\n";
+  return ExitCodeFor(e.code());
+}
+
+int RunCli(const std::vector<std::string>& args, CliIo io) {
+  CLI::App app{"Bulwark: secure configuration and secrets management", "bulwark"};
+  app.set_version_flag("--version", std::string("bulwark ") + BULWARK_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  app.footer(
+      "Exit codes: 0 ok, 1 problems found, 2 bad usage or input, 3 access denied, 4 not found,\n"
+      "5 unavailable or internal error. Run 'bulwark COMMAND --help' for a command's options.");
+
+  CommandContext ctx{io, {}};
+  RegisterConfigCommands(app, ctx);
+
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp& e) {
+    io.out << app.help();
+    return exit_code::kOk;
+  } catch (const CLI::CallForAllHelp& e) {
+    io.out << app.help("", CLI::AppFormatMode::All);
+    return exit_code::kOk;
+  } catch (const CLI::CallForVersion& e) {
+    io.out << e.what() << "\n";
+    return exit_code::kOk;
+  } catch (const CLI::ParseError& e) {
+    // Help requested on a subcommand arrives as CallForHelp from that subcommand's parse.
+    if (e.get_exit_code() == 0) {
+      io.out << e.what() << "\n";
+      return exit_code::kOk;
+    }
+    io.err << "bulwark: " << e.what() << "\n"
+           << "Run 'bulwark --help' for usage.\n";
+    return exit_code::kBadInput;
+  }
+  if (!ctx.action) {
+    io.err << "bulwark: no command given\n";
+    return exit_code::kBadInput;
+  }
+  try {
+    return ctx.action();
+  } catch (const std::exception& e) {
+    // Library adapters convert exceptions to errors; reaching here is a bug. The message of a
+    // standard exception never carries our secrets, but we still print only its type-level text.
+    io.err << "bulwark: internal: unexpected exception: " << e.what() << "\n";
+    return exit_code::kUnavailable;
+  }
+}
+
+}  // namespace bulwark::cli

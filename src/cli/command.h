@@ -1,0 +1,32 @@
+// Internal plumbing shared by the CLI command groups.
+//
+// Each group registers its subcommands on the root CLI11 app. A subcommand's callback does not run
+// the command directly: it stores the action in `CommandContext::action`, which RunCli invokes after
+// parsing succeeded, so that every command returns an exit code the same way.
+#ifndef BULWARK_CLI_COMMAND_H_
+#define BULWARK_CLI_COMMAND_H_
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+#include "bulwark/cli/app.h"
+#include "bulwark/core/error.h"
+
+namespace bulwark::cli {
+
+struct CommandContext {
+  CliIo io;
+  std::function<int()> action;
+
+  // Prints "bulwark: <error>" to stderr and returns its exit code.
+  int Fail(const Error& e) const;
+};
+
+// Registration functions, one per command group (see app.cc for the list).
+void RegisterConfigCommands(CLI::App& app, CommandContext& ctx);
+
+}  // namespace bulwark::cli
+
+#endif  // BULWARK_CLI_COMMAND_H_
