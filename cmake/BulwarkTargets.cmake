@@ -3,7 +3,10 @@
 #   bulwark_library(NAME SOURCES ... DEPS ...)   a module library, alias bulwark::NAME
 #   bulwark_test(NAME SOURCES ... DEPS ...)      a GoogleTest binary registered with ctest
 # -Wno-restrict: GCC 12 reports false positives in libstdc++ string code at -O3 (GCC PR 105329).
-set(BULWARK_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-restrict)
+set(BULWARK_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  list(APPEND BULWARK_WARNINGS -Wno-restrict)
+endif()
 
 function(bulwark_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
