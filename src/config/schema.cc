@@ -13,6 +13,7 @@
 #include <valijson/validator.hpp>
 
 #include "bulwark/core/encoding.h"
+#include "bulwark/core/runtime.h"
 #include "config/internal/json_bridge.h"
 
 namespace bulwark::config {
@@ -57,6 +58,13 @@ struct Schema::Impl {
   std::string source;
   valijson::Schema compiled;
   std::map<std::string, std::unique_ptr<RE2>, std::less<>> patterns;
+  // valijson checks `pattern`, `patternProperties` and `format` with std::regex, which recurses per
+  // input character and can overflow the stack on long strings. Unconditional `pattern` and
+  // `format` are therefore removed from the copy valijson sees and checked here with RE2 (linear
+  // time, no recursion); what remains for std::regex is guarded by length limits.
+  bool regex_left_for_valijson = false;
+  static constexpr std::size_t kMaxKeyBytesForRegex = 1024;
+  static constexpr std::size_t kMaxStringBytesForRegex = 64 * 1024;
 
   // Resolves a local "$ref" ("#", "#/definitions/x") to the schema node it names.
   const Value* ResolveRef(std::string_view ref) const {
@@ -67,28 +75,31 @@ struct Schema::Impl {
   }
 
   // Adds `s` and everything it pulls in through $ref and allOf/anyOf/oneOf to `out`.
-  void Expand(const Value* s, std::vector<const Value*>& out, int depth) const {
+  // With `unconditional_only`, anyOf/oneOf branches are not followed (they may not apply).
+  void Expand(const Value* s, std::vector<const Value*>& out, int depth,
+              bool unconditional_only = false) const {
     if (s == nullptr || !s->is_map() || depth > kMaxRefDepth) return;
     out.push_back(s);
     if (const Value* ref = s->Get("$ref"); ref && ref->is_string()) {
-      Expand(ResolveRef(ref->AsString()), out, depth + 1);
+      Expand(ResolveRef(ref->AsString()), out, depth + 1, unconditional_only);
     }
     for (const char* k : {"allOf", "anyOf", "oneOf"}) {
+      if (unconditional_only && std::string_view(k) != "allOf") continue;
       if (const Value* l = s->Get(k); l && l->is_list()) {
-        for (const Value& sub : l->AsList()) Expand(&sub, out, depth + 1);
+        for (const Value& sub : l->AsList()) Expand(&sub, out, depth + 1, unconditional_only);
       }
     }
   }
 
-  std::vector<const Value*> Child(const std::vector<const Value*>& parents,
-                                  const PathSegment& seg) const {
+  std::vector<const Value*> Child(const std::vector<const Value*>& parents, const PathSegment& seg,
+                                  bool uncond = false) const {
     std::vector<const Value*> out;
     for (const Value* s : parents) {
       if (seg.is_key()) {
         bool matched = false;
         if (const Value* props = MapGet(s, "properties")) {
           if (const Value* sub = props->Get(seg.key())) {
-            Expand(sub, out, 0);
+            Expand(sub, out, 0, uncond);
             matched = true;
           }
         }
@@ -96,44 +107,45 @@ struct Schema::Impl {
           for (const MapEntry& e : pp->AsMap()) {
             auto it = patterns.find(e.key);
             if (it != patterns.end() && RE2::PartialMatch(seg.key(), *it->second)) {
-              Expand(&e.value, out, 0);
+              Expand(&e.value, out, 0, uncond);
               matched = true;
             }
           }
         }
         if (!matched) {
           if (const Value* ap = MapGet(s, "additionalProperties"); ap && ap->is_map()) {
-            Expand(ap, out, 0);
+            Expand(ap, out, 0, uncond);
           }
         }
         std::size_t idx;
         if (!matched && ParseDecimalIndex(seg.key(), idx)) {
-          AddItems(s, idx, out);
+          AddItems(s, idx, out, uncond);
         }
       } else {
-        AddItems(s, seg.index(), out);
+        AddItems(s, seg.index(), out, uncond);
       }
     }
     return out;
   }
 
-  void AddItems(const Value* s, std::size_t idx, std::vector<const Value*>& out) const {
+  void AddItems(const Value* s, std::size_t idx, std::vector<const Value*>& out,
+                bool uncond) const {
     const Value* items = MapGet(s, "items");
     if (items == nullptr) return;
     if (items->is_map()) {
-      Expand(items, out, 0);
+      Expand(items, out, 0, uncond);
     } else if (items->is_list()) {
       if (idx < items->AsList().size()) {
-        Expand(&items->AsList()[idx], out, 0);
+        Expand(&items->AsList()[idx], out, 0, uncond);
       } else if (const Value* ai = MapGet(s, "additionalItems"); ai && ai->is_map()) {
-        Expand(ai, out, 0);
+        Expand(ai, out, 0, uncond);
       }
     }
   }
 
-  std::vector<const Value*> Root() const {
+  std::vector<const Value*> Root(bool uncond = false) const {
     std::vector<const Value*> out;
-    Expand(&doc, out, 0);
+    Expand(&doc, out, 0, uncond);
     return out;
   }
 
@@ -148,23 +160,23 @@ struct Schema::Impl {
   // Visits every node of `doc` with the schemas that apply to it.
   void VisitWithSchemas(
       const Value& node, Path& path, const std::vector<const Value*>& schemas,
-      const std::function<bool(const Path&, const Value&, const std::vector<const Value*>&)>& f)
-      const {
+      const std::function<bool(const Path&, const Value&, const std::vector<const Value*>&)>& f,
+      bool uncond = false) const {
     if (!f(path, node, schemas)) return;
     if (const ValueMap* m = node.IfMap()) {
       for (const MapEntry& e : *m) {
         PathSegment seg = PathSegment::Key(e.key);
-        auto child = Child(schemas, seg);
+        auto child = Child(schemas, seg, uncond);
         path.Push(std::move(seg));
-        VisitWithSchemas(e.value, path, child, f);
+        VisitWithSchemas(e.value, path, child, f, uncond);
         path.Pop();
       }
     } else if (const ValueList* l = node.IfList()) {
       for (std::size_t i = 0; i < l->size(); ++i) {
         PathSegment seg = PathSegment::Index(i);
-        auto child = Child(schemas, seg);
+        auto child = Child(schemas, seg, uncond);
         path.Push(std::move(seg));
-        VisitWithSchemas((*l)[i], path, child, f);
+        VisitWithSchemas((*l)[i], path, child, f, uncond);
         path.Pop();
       }
     }
@@ -192,6 +204,55 @@ struct Schema::Impl {
   }
 };
 
+namespace {
+
+// Removes `pattern` and `format` from schema positions that apply unconditionally (not under
+// anyOf/oneOf/not/if/then/else), recording whether any regex keyword is left for valijson.
+void StripRegexKeywords(Value& schema, bool conditional, bool& left) {
+  ValueMap* m = schema.IfMap();
+  if (m == nullptr) return;
+  if (m->Contains("patternProperties")) left = true;
+  for (const char* k : {"pattern", "format"}) {
+    if (const Value* v = m->Find(k); v && v->is_string()) {
+      if (conditional) {
+        left = true;
+      } else {
+        m->Erase(k);
+      }
+    }
+  }
+  auto each_map_value = [&](const char* key, bool cond) {
+    if (Value* v = m->Find(key); v && v->is_map()) {
+      for (MapEntry& e : v->AsMap()) StripRegexKeywords(e.value, cond, left);
+    }
+  };
+  auto one = [&](const char* key, bool cond) {
+    if (Value* v = m->Find(key); v && v->is_map()) StripRegexKeywords(*v, cond, left);
+  };
+  auto each_list = [&](const char* key, bool cond) {
+    if (Value* v = m->Find(key); v && v->is_list()) {
+      for (Value& e : v->AsList()) StripRegexKeywords(e, cond, left);
+    }
+  };
+  each_map_value("properties", conditional);
+  each_map_value("patternProperties", conditional);
+  each_map_value("definitions", conditional);
+  each_map_value("$defs", conditional);
+  each_map_value("dependencies", true);
+  one("additionalProperties", conditional);
+  one("items", conditional);
+  each_list("items", conditional);
+  one("additionalItems", conditional);
+  one("contains", true);
+  one("propertyNames", true);
+  each_list("allOf", conditional);
+  each_list("anyOf", true);
+  each_list("oneOf", true);
+  for (const char* k : {"not", "if", "then", "else"}) one(k, true);
+}
+
+}  // namespace
+
 Schema::Schema(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Schema::~Schema() = default;
 const std::string& Schema::source_name() const { return impl_->source; }
@@ -212,6 +273,16 @@ Result<std::unique_ptr<Schema>> Schema::Create(const Value& schema_document, std
                       fmt::format("schema {}: {}: only local $ref ('#/...') is supported, got '{}'",
                                   source, p.ToString(), v.AsString().substr(0, 80)));
     }
+    if (p.LastKey() == "pattern" && v.is_string() && !impl->patterns.contains(v.AsString())) {
+      auto re = std::make_unique<RE2>(v.AsString(), RE2::Quiet);
+      if (!re->ok()) {
+        problem = Error(ErrorCode::kInvalidArgument,
+                        fmt::format("schema {}: {}: invalid pattern: {}", source, p.ToString(),
+                                    re->error()));
+        return false;
+      }
+      impl->patterns.emplace(v.AsString(), std::move(re));
+    }
     if (p.LastKey() == "patternProperties" && v.is_map()) {
       for (const MapEntry& e : v.AsMap()) {
         auto re = std::make_unique<RE2>(e.key, RE2::Quiet);
@@ -228,7 +299,9 @@ Result<std::unique_ptr<Schema>> Schema::Create(const Value& schema_document, std
   });
   if (problem) return std::unexpected(*problem);
   try {
-    nlohmann::json json = internal::ToJson(schema_document);
+    Value for_valijson = schema_document;
+    StripRegexKeywords(for_valijson, false, impl->regex_left_for_valijson);
+    nlohmann::json json = internal::ToJson(for_valijson);
     valijson::adapters::NlohmannJsonAdapter adapter(json);
     valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
     parser.populateSchema(adapter, impl->compiled);
@@ -240,6 +313,44 @@ Result<std::unique_ptr<Schema>> Schema::Create(const Value& schema_document, std
 
 std::vector<SchemaError> Schema::Validate(const Value& document) const {
   std::vector<SchemaError> out;
+  // Inputs that std::regex (inside valijson) could not handle safely.
+  if (impl_->regex_left_for_valijson) {
+    bool too_long = false;
+    Walk(document, [&](const Path& p, const Value& v) {
+      if (!p.empty() && p.back().is_key() && p.back().key().size() > Impl::kMaxKeyBytesForRegex) {
+        out.push_back({p, fmt::format("key longer than {} bytes cannot be checked against the "
+                                      "schema's patterns", Impl::kMaxKeyBytesForRegex)});
+        too_long = true;
+      }
+      if (v.is_string() && v.AsString().size() > Impl::kMaxStringBytesForRegex) {
+        out.push_back({p, fmt::format("string longer than {} bytes cannot be checked against the "
+                                      "schema's conditional patterns", Impl::kMaxStringBytesForRegex)});
+        too_long = true;
+      }
+      return true;
+    });
+    if (too_long) return out;
+  }
+  // `pattern` and `format` in unconditional positions, with RE2 (see Impl).
+  Path walk_path;
+  impl_->VisitWithSchemas(
+      document, walk_path, impl_->Root(/*uncond=*/true),
+      [&](const Path& p, const Value& v, const std::vector<const Value*>& schemas) {
+        if (!v.is_string()) return true;
+        for (const Value* s : schemas) {
+          if (const Value* pat = s->Get("pattern"); pat && pat->is_string()) {
+            auto it = impl_->patterns.find(pat->AsString());
+            if (it != impl_->patterns.end() && !RE2::PartialMatch(v.AsString(), *it->second)) {
+              out.push_back({p, fmt::format("does not match the pattern '{}'", pat->AsString())});
+            }
+          }
+          if (const Value* f = s->Get("format"); f && f->is_string() && f->AsString() == "date-time") {
+            if (!ParseRfc3339(v.AsString())) out.push_back({p, "is not an RFC 3339 date-time"});
+          }
+        }
+        return true;
+      },
+      /*uncond=*/true);
   nlohmann::json json = internal::ToJson(document);
   valijson::adapters::NlohmannJsonAdapter target(json);
   valijson::Validator validator(valijson::Validator::kStrongTypes);

@@ -105,5 +105,34 @@ TEST(SchemaTest, RejectsRemoteRefsAndBadPatterns) {
   ASSERT_FALSE(not_object);
 }
 
+TEST(SchemaTest, PatternsAreCheckedWithRe2EvenOnHugeStrings) {
+  auto s = Schema::Create(J(R"({"properties": {"a": {"type": "string", "pattern": "^x+$"},
+                                               "t": {"type": "string", "format": "date-time"}}})"),
+                          "s.json")
+               .value();
+  ValueMap big;
+  big.Set("a", std::string(10 << 20, 'x'));  // 10 MB: std::regex would overflow the stack
+  EXPECT_TRUE(s->Validate(Value(big)).empty());
+  auto errors = s->Validate(J(R"({"a": "xy", "t": "yesterday"})"));
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].path.ToString(), "a");
+  EXPECT_NE(errors[0].message.find("does not match the pattern"), std::string::npos);
+  EXPECT_EQ(errors[0].message.find("xy"), std::string::npos);  // the value is not echoed
+  EXPECT_EQ(errors[1].path.ToString(), "t");
+}
+
+TEST(SchemaTest, ConditionalPatternsRefuseOverlongStringsInsteadOfCrashing) {
+  auto s = Schema::Create(J(R"({"properties": {"a": {"anyOf": [{"pattern": "^x+$"}, {"type": "integer"}]}}})"),
+                          "s.json")
+               .value();
+  ValueMap big;
+  big.Set("a", std::string(1 << 20, 'x'));
+  auto errors = s->Validate(Value(big));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].message.find("longer than"), std::string::npos);
+  EXPECT_TRUE(s->Validate(J(R"({"a": "xxx"})")).empty());
+  EXPECT_FALSE(s->Validate(J(R"({"a": "abc"})")).empty());
+}
+
 }  // namespace
 }  // namespace bulwark::config
