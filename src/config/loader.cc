@@ -69,6 +69,16 @@ Result<LoadedConfig> LoadConfig(FileSystem& fs, const LoadRequest& request) {
       }
       out.problems.push_back(std::move(e));
     }
+    // A required value that also has a default is reported once, as required.
+    std::vector<Path> required_missing;
+    for (const SchemaError& e : out.problems) {
+      if (e.message == "missing required value") required_missing.push_back(e.path);
+    }
+    std::erase_if(out.problems, [&](const SchemaError& e) {
+      return e.message.starts_with("missing value (strict") &&
+             std::find(required_missing.begin(), required_missing.end(), e.path) !=
+                 required_missing.end();
+    });
     // One entry per (path, message), in path order.
     std::stable_sort(out.problems.begin(), out.problems.end(),
                      [](const SchemaError& a, const SchemaError& b) { return a.path < b.path; });
