@@ -40,9 +40,13 @@ Result<LoadedConfig> LoadConfig(FileSystem& fs, const LoadRequest& request) {
     }
     layers.push_back(std::move(doc));
   }
-  std::vector<const Document*> ptrs;
-  for (const Document& d : layers) ptrs.push_back(&d);
-  out.document = MergeLayers(ptrs);
+  if (layers.size() == 1) {
+    out.document = std::move(layers.front());  // nothing to merge: keep the parser's provenance
+  } else {
+    std::vector<const Document*> ptrs;
+    for (const Document& d : layers) ptrs.push_back(&d);
+    out.document = MergeLayers(ptrs);
+  }
 
   if (request.env_prefix) {
     EnvOptions opts{.prefix = *request.env_prefix, .schema = out.schema.get()};
