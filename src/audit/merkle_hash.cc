@@ -3,21 +3,34 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <vector>
 
-#include "audit/internal/sha256.h"
 #include "bulwark/core/encoding.h"
+#include "bulwark/crypto/hash.h"
 
 namespace bulwark::audit {
 namespace {
 
-constexpr std::uint8_t kLeafPrefix[1] = {0x00};
-constexpr std::uint8_t kNodePrefix[1] = {0x01};
+constexpr std::uint8_t kLeafPrefix = 0x00;
+constexpr std::uint8_t kNodePrefix = 0x01;
+
+// SHA-256 of an in-memory buffer fails only when OpenSSL itself is broken (no default provider,
+// allocation failure); like an allocation failure, that is fatal for a tree computation.
+Hash Sha256OrDie(std::span<const std::uint8_t> data) {
+  auto digest = crypto::Sha256(data);
+  if (!digest) std::abort();
+  return *digest;
+}
 
 }  // namespace
 
 Hash HashLeaf(std::span<const std::uint8_t> leaf) {
-  const std::span<const std::uint8_t> parts[] = {kLeafPrefix, leaf};
-  return internal::Sha256(parts);
+  thread_local std::vector<std::uint8_t> buffer;
+  buffer.resize(1 + leaf.size());
+  buffer[0] = kLeafPrefix;
+  std::copy(leaf.begin(), leaf.end(), buffer.begin() + 1);
+  return Sha256OrDie(buffer);
 }
 
 Hash HashLeaf(std::string_view leaf) {
@@ -26,12 +39,15 @@ Hash HashLeaf(std::string_view leaf) {
 }
 
 Hash HashChildren(const Hash& left, const Hash& right) {
-  const std::span<const std::uint8_t> parts[] = {kNodePrefix, left, right};
-  return internal::Sha256(parts);
+  std::uint8_t buffer[1 + 2 * kHashSize];
+  buffer[0] = kNodePrefix;
+  std::copy(left.begin(), left.end(), buffer + 1);
+  std::copy(right.begin(), right.end(), buffer + 1 + kHashSize);
+  return Sha256OrDie(buffer);
 }
 
 const Hash& EmptyRoot() {
-  static const Hash kEmpty = internal::Sha256({});
+  static const Hash kEmpty = Sha256OrDie({});
   return kEmpty;
 }
 

@@ -9,7 +9,9 @@
 // strings of any other length that come from outside (proofs, checkpoints, files) are converted
 // with `HashFromBytes`, which rejects them.
 //
-// Thread safety: all functions are thread-safe (each thread reuses its own digest context).
+// SHA-256 comes from bulwark::crypto (OpenSSL EVP).
+//
+// Thread safety: all functions are thread-safe.
 #ifndef BULWARK_AUDIT_MERKLE_HASH_H_
 #define BULWARK_AUDIT_MERKLE_HASH_H_
 
