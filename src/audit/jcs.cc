@@ -75,7 +75,9 @@ Status AppendString(std::string& out, std::string_view s, std::string_view where
   return OkStatus();
 }
 
-Status Append(std::string& out, const json& v, const std::string& where) {
+// strict_integers: reject integers beyond 2^53 (values built by the program) instead of rounding
+// them as ECMAScript's JSON.parse does (JSON text).
+Status Append(std::string& out, const json& v, const std::string& where, bool strict_integers) {
   switch (v.type()) {
     case json::value_t::null:
       out += "null";
@@ -91,7 +93,7 @@ Status Append(std::string& out, const json& v, const std::string& where) {
               ? v.get<std::uint64_t>()
               : (v.get<std::int64_t>() < 0 ? 0 - static_cast<std::uint64_t>(v.get<std::int64_t>())
                                            : static_cast<std::uint64_t>(v.get<std::int64_t>()));
-      if (magnitude > kMaxExactInteger) {
+      if (strict_integers && magnitude > kMaxExactInteger) {
         return InvalidArgumentError(
             fmt::format("jcs: {}: integer {} is beyond 2^53 and cannot be an exact I-JSON number",
                         where, v.dump()));
@@ -115,7 +117,7 @@ Status Append(std::string& out, const json& v, const std::string& where) {
       std::size_t i = 0;
       for (const auto& e : v) {
         if (i > 0) out += ',';
-        BULWARK_RETURN_IF_ERROR(Append(out, e, fmt::format("{}[{}]", where, i)));
+        BULWARK_RETURN_IF_ERROR(Append(out, e, fmt::format("{}[{}]", where, i), strict_integers));
         ++i;
       }
       out += ']';
@@ -139,7 +141,7 @@ Status Append(std::string& out, const json& v, const std::string& where) {
         const std::string child = fmt::format("{}.{}", where, it.key());
         BULWARK_RETURN_IF_ERROR(AppendString(out, it.key(), child));
         out += ':';
-        BULWARK_RETURN_IF_ERROR(Append(out, it.value(), child));
+        BULWARK_RETURN_IF_ERROR(Append(out, it.value(), child, strict_integers));
       }
       out += '}';
       return OkStatus();
@@ -205,7 +207,7 @@ Result<std::string> FormatEcmaScriptNumber(double value) {
 
 Result<std::string> CanonicalizeJson(const json& value) {
   std::string out;
-  BULWARK_RETURN_IF_ERROR(Append(out, value, "$"));
+  BULWARK_RETURN_IF_ERROR(Append(out, value, "$", /*strict_integers=*/true));
   return out;
 }
 
@@ -240,7 +242,9 @@ Result<std::string> CanonicalizeJsonText(std::string_view text) {
   if (!duplicate.empty()) {
     return InvalidArgumentError(fmt::format("jcs: duplicate member name \"{}\"", duplicate));
   }
-  return CanonicalizeJson(value);
+  std::string out;
+  BULWARK_RETURN_IF_ERROR(Append(out, value, "$", /*strict_integers=*/false));
+  return out;
 }
 
 }  // namespace bulwark::audit

@@ -114,7 +114,11 @@ TEST(JcsTest, NaNAndInfinityAreRejected) {
 TEST(JcsTest, IntegersBeyondTwoToThe53AreRejectedNotRounded) {
   EXPECT_EQ(Canon("[9007199254740992, -9007199254740992, 0, -0, 10]"),
             "[9007199254740992,-9007199254740992,0,0,10]");
-  auto r = CanonicalizeJsonText("{\"t\": 9007199254740993}");
+  // JSON text is read like JSON.parse: the nearest double.
+  EXPECT_EQ(Canon("[9007199254740993, 18446744073709551615]"),
+            "[9007199254740992,18446744073709552000]");
+  nlohmann::json event = {{"t", std::int64_t{9007199254740993}}};
+  auto r = CanonicalizeJson(event);
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message().find("$.t"), std::string::npos) << r.error();
 }

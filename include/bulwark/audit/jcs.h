@@ -12,11 +12,13 @@
 //   - object members sorted by their names compared as arrays of UTF-16 code units (so U+1F600,
 //     a surrogate pair D83D DE00, sorts before U+FB33); array order is kept.
 //
-// Input is an nlohmann::json value (events are JSON documents). Integers are I-JSON numbers: an
-// integer whose magnitude exceeds 2^53 cannot be represented exactly as a double and is rejected
-// (InvalidArgument) instead of being silently rounded: encode such values as strings. Strings and
-// object names must be valid UTF-8. CanonicalizeJsonText also rejects duplicate object names
-// (RFC 8785 section 3.1 requires I-JSON input).
+// Input is an nlohmann::json value (events are JSON documents). Integers are I-JSON numbers: in a
+// value built by the program (CanonicalizeJson) an integer whose magnitude exceeds 2^53 cannot be
+// represented exactly as a double and is rejected (InvalidArgument) instead of being silently
+// rounded: encode such values as strings. JSON text (CanonicalizeJsonText) is read as ECMAScript's
+// JSON.parse reads it: every number is the nearest double, so canonical output always
+// canonicalizes to itself. Strings and object names must be valid UTF-8. CanonicalizeJsonText also
+// rejects duplicate object names (RFC 8785 section 3.1 requires I-JSON input).
 //
 // Thread safety: pure functions.
 #ifndef BULWARK_AUDIT_JCS_H_
