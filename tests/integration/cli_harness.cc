@@ -1,0 +1,69 @@
+#include "cli_harness.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "bulwark/cli/app.h"
+
+namespace bulwark::testing {
+
+CliResult RunBulwark(const std::vector<std::string>& args, const std::string& stdin_text) {
+  std::istringstream in(stdin_text);
+  std::ostringstream out, err;
+  CliResult r;
+  r.exit_code = cli::RunCli(args, {in, out, err, false});
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+namespace {
+std::string ReadAll(const std::filesystem::path& p) {
+  std::ifstream f(p);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+CliResult RunBulwarkBinary(const std::string& args, const std::string& env,
+                           const std::string& stdin_text) {
+  char tmpl[] = "/tmp/bulwark-cli-XXXXXX";
+  const std::filesystem::path dir = ::mkdtemp(tmpl);
+  std::ofstream(dir / "stdin") << stdin_text;
+  const std::string cmd = env + " " + BULWARK_BINARY_DIR + "/bulwark " + args + " <" +
+                          (dir / "stdin").string() + " >" + (dir / "out").string() + " 2>" +
+                          (dir / "err").string();
+  const int status = std::system(cmd.c_str());
+  CliResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = ReadAll(dir / "out");
+  r.err = ReadAll(dir / "err");
+  std::filesystem::remove_all(dir);
+  return r;
+}
+
+std::filesystem::path RepoPath(const std::string& relative) {
+  return std::filesystem::path(BULWARK_SOURCE_DIR) / relative;
+}
+
+void CliTest::SetUp() {
+  char tmpl[] = "/tmp/bulwark-it-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  dir_ = tmpl;
+}
+
+void CliTest::TearDown() { std::filesystem::remove_all(dir_); }
+
+std::string CliTest::Write(const std::string& name, const std::string& text) {
+  const auto p = dir_ / name;
+  std::filesystem::create_directories(p.parent_path());
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+}  // namespace bulwark::testing

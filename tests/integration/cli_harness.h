@@ -1,0 +1,41 @@
+// Helpers for CLI integration tests: run a command in-process or as the built binary, in a
+// temporary working directory that is removed afterwards.
+#ifndef BULWARK_TESTS_INTEGRATION_CLI_HARNESS_H_
+#define BULWARK_TESTS_INTEGRATION_CLI_HARNESS_H_
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace bulwark::testing {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `bulwark ARGS...` through the CLI library with `stdin_text` as standard input.
+CliResult RunBulwark(const std::vector<std::string>& args, const std::string& stdin_text = "");
+
+// Runs the built binary (build/bulwark) through /bin/sh with `env` prepended (e.g. "APP_X=1"),
+// capturing stdout and stderr separately.
+CliResult RunBulwarkBinary(const std::string& args, const std::string& env = "",
+                           const std::string& stdin_text = "");
+
+std::filesystem::path RepoPath(const std::string& relative);
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+  // Writes a file under the temporary directory and returns its path.
+  std::string Write(const std::string& name, const std::string& text);
+  std::filesystem::path dir_;
+};
+
+}  // namespace bulwark::testing
+
+#endif  // BULWARK_TESTS_INTEGRATION_CLI_HARNESS_H_
