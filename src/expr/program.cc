@@ -1,0 +1,932 @@
+// The planner (AST -> tree of specialized evaluation nodes) and the evaluator.
+#include "bulwark/expr/program.h"
+
+#include <fmt/format.h>
+#include <re2/re2.h>
+
+#include <array>
+#include <unordered_set>
+
+#include "expr/internal.h"
+
+namespace bulwark::expr {
+
+using internal::Frame;
+using internal::Function;
+
+namespace {
+
+// ---- evaluation nodes ----
+
+class Node {
+ public:
+  virtual ~Node() = default;
+  virtual Value Eval(Frame& f) const = 0;
+  // Fast path for field access: when the result is a node of a borrowed configuration tree,
+  // returns it without building a Value. nullptr means "use Eval" (never an error by itself).
+  virtual const config::Value* EvalNode(Frame&) const { return nullptr; }
+  virtual const Value* constant() const { return nullptr; }
+};
+using NodePtr = std::unique_ptr<Node>;
+
+class ConstNode final : public Node {
+ public:
+  explicit ConstNode(Value v) : v_(std::move(v)) {}
+  Value Eval(Frame&) const override { return v_; }
+  const Value* constant() const override { return &v_; }
+
+ private:
+  Value v_;
+};
+
+// A comprehension variable.
+class SlotNode final : public Node {
+ public:
+  explicit SlotNode(std::size_t slot) : slot_(slot) {}
+  Value Eval(Frame& f) const override { return f.slots[slot_]; }
+  const config::Value* EvalNode(Frame& f) const override { return f.slots[slot_].borrowed_node(); }
+
+ private:
+  std::size_t slot_;
+};
+
+// A (possibly qualified) variable followed by field selections. Candidates are tried in order; the
+// first bound variable wins and the remaining path segments are selected from it.
+class PathNode final : public Node {
+ public:
+  struct Candidate {
+    std::size_t slot;
+    std::size_t first_field;
+    bool is_comprehension_var;
+  };
+  struct TypeCandidate {
+    std::string_view type_name;
+    std::size_t first_field;
+  };
+  PathNode(std::vector<Candidate> c, std::vector<TypeCandidate> t,
+           std::vector<std::string> segments, std::string display)
+      : candidates_(std::move(c)),
+        types_(std::move(t)),
+        segments_(std::move(segments)),
+        display_(std::move(display)) {}
+
+  const config::Value* EvalNode(Frame& f) const override {
+    for (const auto& c : candidates_) {
+      if (!c.is_comprehension_var && !f.present[c.slot]) continue;
+      const config::Value* n = f.slots[c.slot].borrowed_node();
+      if (n == nullptr) return nullptr;
+      for (std::size_t i = c.first_field; i < segments_.size(); ++i) {
+        const config::ValueMap* m = n->IfMap();
+        if (m == nullptr) return nullptr;
+        n = m->Find(segments_[i]);
+        if (n == nullptr) return nullptr;
+      }
+      return n;
+    }
+    return nullptr;
+  }
+
+  Value Eval(Frame& f) const override {
+    for (const auto& c : candidates_) {
+      if (!c.is_comprehension_var && !f.present[c.slot]) continue;
+      return Walk(f.slots[c.slot], c.first_field);
+    }
+    for (const auto& t : types_) return Walk(Value::Type(t.type_name), t.first_field);
+    return Value::Error(fmt::format("undeclared reference to '{}' (no such attribute)", display_));
+  }
+
+ private:
+  Value Walk(Value v, std::size_t from) const {
+    for (std::size_t i = from; i < segments_.size(); ++i) {
+      v = internal::SelectField(v, segments_[i]);
+      if (v.IsError()) return v;
+    }
+    return v;
+  }
+  std::vector<Candidate> candidates_;
+  std::vector<TypeCandidate> types_;
+  std::vector<std::string> segments_;
+  std::string display_;
+};
+
+class SelectNode final : public Node {
+ public:
+  SelectNode(NodePtr operand, std::string field)
+      : operand_(std::move(operand)), field_(std::move(field)) {}
+  const config::Value* EvalNode(Frame& f) const override {
+    const config::Value* n = operand_->EvalNode(f);
+    if (n == nullptr) return nullptr;
+    const config::ValueMap* m = n->IfMap();
+    return m ? m->Find(field_) : nullptr;
+  }
+  Value Eval(Frame& f) const override { return internal::SelectField(operand_->Eval(f), field_); }
+
+ private:
+  NodePtr operand_;
+  std::string field_;
+};
+
+class HasNode final : public Node {
+ public:
+  HasNode(NodePtr operand, std::string field)
+      : operand_(std::move(operand)), field_(std::move(field)) {}
+  Value Eval(Frame& f) const override {
+    if (const config::Value* n = operand_->EvalNode(f)) {
+      if (const config::ValueMap* m = n->IfMap()) return Value::Bool(m->Find(field_) != nullptr);
+    }
+    return internal::HasField(operand_->Eval(f), field_);
+  }
+
+ private:
+  NodePtr operand_;
+  std::string field_;
+};
+
+constexpr std::size_t kMaxInlineArgs = 4;
+
+class CallNode final : public Node {
+ public:
+  CallNode(std::string name, Function fn, std::vector<NodePtr> args)
+      : name_(std::move(name)), fn_(fn), args_(std::move(args)) {}
+  Value Eval(Frame& f) const override {
+    if (!f.Charge(1)) return internal::BudgetError();
+    std::size_t n = args_.size();
+    if (n <= kMaxInlineArgs) {
+      std::array<Value, kMaxInlineArgs> vals;
+      for (std::size_t i = 0; i < n; ++i) {
+        vals[i] = args_[i]->Eval(f);
+        if (vals[i].IsError()) return vals[i];
+      }
+      return fn_(f, std::span<const Value>(vals.data(), n));
+    }
+    std::vector<Value> vals(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      vals[i] = args_[i]->Eval(f);
+      if (vals[i].IsError()) return vals[i];
+    }
+    return fn_(f, vals);
+  }
+
+ private:
+  std::string name_;
+  Function fn_;
+  std::vector<NodePtr> args_;
+};
+
+class UnknownCallNode final : public Node {
+ public:
+  UnknownCallNode(std::string name, std::vector<NodePtr> args)
+      : name_(std::move(name)), args_(std::move(args)) {}
+  Value Eval(Frame& f) const override {
+    for (const auto& a : args_) {
+      Value v = a->Eval(f);
+      if (v.IsError()) return v;
+    }
+    return Value::Error(fmt::format(
+        "unbound function: no such overload for '{}' with {} argument(s)", name_, args_.size()));
+  }
+
+ private:
+  std::string name_;
+  std::vector<NodePtr> args_;
+};
+
+Value NotBool(std::string_view op, const Value& v) {
+  return Value::Error(fmt::format("no such overload: {} applied to '{}'", op, v.TypeName()));
+}
+
+// Logical AND/OR with CEL's commutative error absorption: `false && error` and `error && false`
+// are false; otherwise the first error wins.
+template <bool kIsAnd>
+class LogicNode final : public Node {
+ public:
+  LogicNode(NodePtr a, NodePtr b) : a_(std::move(a)), b_(std::move(b)) {}
+  Value Eval(Frame& f) const override {
+    Value l = a_->Eval(f);
+    if (l.kind() == Kind::kBool && l.bool_value() != kIsAnd) return l;
+    Value r = b_->Eval(f);
+    if (r.kind() == Kind::kBool && r.bool_value() != kIsAnd) return r;
+    if (l.kind() != Kind::kBool) return l.IsError() ? l : NotBool(kIsAnd ? "_&&_" : "_||_", l);
+    if (r.kind() != Kind::kBool) return r.IsError() ? r : NotBool(kIsAnd ? "_&&_" : "_||_", r);
+    return Value::Bool(kIsAnd);
+  }
+
+ private:
+  NodePtr a_, b_;
+};
+
+class NotNode final : public Node {
+ public:
+  explicit NotNode(NodePtr a) : a_(std::move(a)) {}
+  Value Eval(Frame& f) const override {
+    Value v = a_->Eval(f);
+    if (v.kind() == Kind::kBool) return Value::Bool(!v.bool_value());
+    return v.IsError() ? v : NotBool("!_", v);
+  }
+
+ private:
+  NodePtr a_;
+};
+
+class TernaryNode final : public Node {
+ public:
+  TernaryNode(NodePtr c, NodePtr a, NodePtr b)
+      : c_(std::move(c)), a_(std::move(a)), b_(std::move(b)) {}
+  Value Eval(Frame& f) const override {
+    Value c = c_->Eval(f);
+    if (c.kind() != Kind::kBool) return c.IsError() ? c : NotBool("_?_:_", c);
+    return c.bool_value() ? a_->Eval(f) : b_->Eval(f);
+  }
+
+ private:
+  NodePtr c_, a_, b_;
+};
+
+// `x == 'literal'` / `x != 'literal'` without building a Value for x when it is a document node.
+class EqConstStringNode final : public Node {
+ public:
+  EqConstStringNode(NodePtr operand, Value literal, bool negate)
+      : operand_(std::move(operand)), literal_(std::move(literal)), negate_(negate) {}
+  Value Eval(Frame& f) const override {
+    if (!f.Charge(1)) return internal::BudgetError();
+    if (const config::Value* n = operand_->EvalNode(f)) {
+      if (const std::string* s = n->IfString())
+        return Value::Bool((*s == literal_.str()) != negate_);
+      return Value::Bool(negate_);  // different type: unequal
+    }
+    Value v = operand_->Eval(f);
+    if (v.IsError()) return v;
+    return Value::Bool(Equal(v, literal_) != negate_);
+  }
+
+ private:
+  NodePtr operand_;
+  Value literal_;
+  bool negate_;
+};
+
+// `x in [constant list]`: a prebuilt string set when every element is a string.
+class InConstListNode final : public Node {
+ public:
+  InConstListNode(NodePtr operand, const Value& list) : operand_(std::move(operand)) {
+    all_strings_ = true;
+    for (std::size_t i = 0; i < list.ListSize(); ++i) {
+      elems_.push_back(list.ListAt(i));
+      if (elems_.back().kind() != Kind::kString) all_strings_ = false;
+    }
+    if (all_strings_) {
+      for (const auto& e : elems_) strings_.emplace_back(e.str());
+      if (strings_.size() > 8) set_.insert(strings_.begin(), strings_.end());
+    }
+  }
+  Value Eval(Frame& f) const override {
+    if (!f.Charge(1)) return internal::BudgetError();
+    std::string_view key;
+    bool have_string = false;
+    Value v;
+    if (const config::Value* n = operand_->EvalNode(f)) {
+      if (const std::string* s = n->IfString()) {
+        key = *s;
+        have_string = true;
+      } else {
+        v = Value::Borrow(*n);
+      }
+    } else {
+      v = operand_->Eval(f);
+      if (v.IsError()) return v;
+      if (v.kind() == Kind::kString) {
+        key = v.str();
+        have_string = true;
+      }
+    }
+    if (have_string && all_strings_) {
+      if (!set_.empty()) return Value::Bool(set_.contains(key));
+      for (std::string_view s : strings_) {
+        if (s == key) return Value::Bool(true);
+      }
+      return Value::Bool(false);
+    }
+    if (have_string) v = Value::StringView(key);
+    for (const auto& e : elems_) {
+      if (Equal(v, e)) return Value::Bool(true);
+    }
+    return Value::Bool(false);
+  }
+
+ private:
+  NodePtr operand_;
+  std::vector<Value> elems_;
+  bool all_strings_ = false;
+  std::vector<std::string_view> strings_;
+  std::unordered_set<std::string_view> set_;
+};
+
+class StartsWithConstNode final : public Node {
+ public:
+  StartsWithConstNode(NodePtr operand, Value prefix, bool ends)
+      : operand_(std::move(operand)), prefix_(std::move(prefix)), ends_(ends) {}
+  Value Eval(Frame& f) const override {
+    if (!f.Charge(1)) return internal::BudgetError();
+    std::string_view s;
+    Value v;
+    if (const config::Value* n = operand_->EvalNode(f); n != nullptr && n->is_string()) {
+      s = n->AsString();
+    } else {
+      v = n ? Value::Borrow(*n) : operand_->Eval(f);
+      if (v.IsError()) return v;
+      if (v.kind() != Kind::kString) {
+        Value args[] = {v, prefix_};
+        return internal::NoSuchOverload(ends_ ? "endsWith" : "startsWith", args);
+      }
+      s = v.str();
+    }
+    return Value::Bool(ends_ ? s.ends_with(prefix_.str()) : s.starts_with(prefix_.str()));
+  }
+
+ private:
+  NodePtr operand_;
+  Value prefix_;
+  bool ends_;
+};
+
+class MatchesConstNode final : public Node {
+ public:
+  MatchesConstNode(NodePtr operand, std::unique_ptr<RE2> re)
+      : operand_(std::move(operand)), re_(std::move(re)) {}
+  Value Eval(Frame& f) const override {
+    Value v = operand_->Eval(f);
+    if (v.IsError()) return v;
+    if (v.kind() != Kind::kString) {
+      Value args[] = {v, Value::StringView(re_->pattern())};
+      return internal::NoSuchOverload("matches", args);
+    }
+    if (!f.Charge(1 + v.str().size() / 10)) return internal::BudgetError();
+    return Value::Bool(RE2::PartialMatch(re2::StringPiece(v.str().data(), v.str().size()), *re_));
+  }
+
+ private:
+  NodePtr operand_;
+  std::unique_ptr<RE2> re_;
+};
+
+class ListNode final : public Node {
+ public:
+  explicit ListNode(std::vector<NodePtr> elems) : elems_(std::move(elems)) {}
+  Value Eval(Frame& f) const override {
+    if (elems_.size() > f.limits->max_list_size) {
+      return Value::Error("list size limit exceeded", ErrorCode::kResourceExhausted);
+    }
+    if (!f.Charge(1 + elems_.size())) return internal::BudgetError();
+    std::vector<Value> out;
+    out.reserve(elems_.size());
+    for (const auto& e : elems_) {
+      out.push_back(e->Eval(f));
+      if (out.back().IsError()) return out.back();
+    }
+    return Value::List(std::move(out));
+  }
+
+ private:
+  std::vector<NodePtr> elems_;
+};
+
+class MapNode final : public Node {
+ public:
+  MapNode(std::vector<NodePtr> keys, std::vector<NodePtr> values)
+      : keys_(std::move(keys)), values_(std::move(values)) {}
+  Value Eval(Frame& f) const override {
+    if (keys_.size() > f.limits->max_list_size) {
+      return Value::Error("map size limit exceeded", ErrorCode::kResourceExhausted);
+    }
+    if (!f.Charge(1 + keys_.size())) return internal::BudgetError();
+    MapData out;
+    out.entries.reserve(keys_.size());
+    for (std::size_t i = 0; i < keys_.size(); ++i) {
+      Value k = keys_[i]->Eval(f);
+      if (k.IsError()) return k;
+      Value v = values_[i]->Eval(f);
+      if (v.IsError()) return v;
+      Kind kk = k.kind();
+      if (kk != Kind::kString && kk != Kind::kInt && kk != Kind::kUint && kk != Kind::kBool) {
+        return Value::Error(fmt::format("unsupported key type: {}", k.TypeName()));
+      }
+      for (const auto& e : out.entries) {
+        if (Equal(e.first, k))
+          return Value::Error(fmt::format("Failed with repeated key: {}", k.DebugString()));
+      }
+      out.entries.emplace_back(std::move(k), std::move(v));
+    }
+    return Value::Map(std::move(out));
+  }
+
+ private:
+  std::vector<NodePtr> keys_, values_;
+};
+
+class StructNode final : public Node {
+ public:
+  explicit StructNode(std::string name) : name_(std::move(name)) {}
+  Value Eval(Frame&) const override {
+    return Value::Error(
+        fmt::format("unknown message type '{}': protobuf messages are not supported", name_));
+  }
+
+ private:
+  std::string name_;
+};
+
+class ComprehensionNode final : public Node {
+ public:
+  // slot2 is used by the two-variable forms (index/key in slot, element/value in slot2).
+  ComprehensionNode(MacroKind macro, bool two_vars, NodePtr range, std::size_t slot,
+                    std::size_t slot2, NodePtr a, NodePtr b)
+      : macro_(macro),
+        two_(two_vars),
+        range_(std::move(range)),
+        slot_(slot),
+        slot2_(slot2),
+        a_(std::move(a)),
+        b_(std::move(b)) {}
+
+  Value Eval(Frame& f) const override {
+    if (const config::Value* n = range_->EvalNode(f)) {
+      if (const config::ValueList* l = n->IfList()) {
+        return Loop(f, l->size(), false, [&](std::size_t i) {
+          if (two_) {
+            f.slots[slot_] = Value::Int(static_cast<std::int64_t>(i));
+            f.slots[slot2_] = Value::Borrow((*l)[i]);
+          } else {
+            f.slots[slot_] = Value::Borrow((*l)[i]);
+          }
+        });
+      }
+      if (const config::ValueMap* m = n->IfMap()) {
+        return Loop(f, m->size(), true, [&](std::size_t i) {
+          f.slots[slot_] = Value::StringView(m->at_index(i).key);
+          if (two_) f.slots[slot2_] = Value::Borrow(m->at_index(i).value);
+        });
+      }
+    }
+    Value r = range_->Eval(f);
+    if (r.IsError()) return r;
+    if (r.kind() == Kind::kList) {
+      return Loop(f, r.ListSize(), false, [&](std::size_t i) {
+        if (two_) {
+          f.slots[slot_] = Value::Int(static_cast<std::int64_t>(i));
+          f.slots[slot2_] = r.ListAt(i);
+        } else {
+          f.slots[slot_] = r.ListAt(i);
+        }
+      });
+    }
+    if (r.kind() == Kind::kMap) {
+      return Loop(f, r.MapSize(), true, [&](std::size_t i) {
+        f.slots[slot_] = r.MapKeyAt(i);
+        if (two_) f.slots[slot2_] = r.MapValueAt(i);
+      });
+    }
+    return Value::Error(fmt::format("cannot iterate over a value of type '{}'", r.TypeName()));
+  }
+
+ private:
+  template <typename Bind>
+  Value Loop(Frame& f, std::size_t n, bool is_map, Bind bind) const {
+    Value err;
+    bool have_err = false;
+    std::int64_t count = 0;
+    std::vector<Value> out;
+    MapData out_map;
+    (void)is_map;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!f.Charge(1)) return internal::BudgetError();
+      bind(i);
+      Value p = a_->Eval(f);
+      switch (macro_) {
+        case MacroKind::kAll:
+        case MacroKind::kExists: {
+          bool stop_on = macro_ == MacroKind::kExists;
+          if (p.kind() == Kind::kBool) {
+            if (p.bool_value() == stop_on) return p;
+          } else if (!have_err) {
+            have_err = true;
+            err = p.IsError() ? p : NotBool(macro_ == MacroKind::kAll ? "all" : "exists", p);
+          }
+          break;
+        }
+        case MacroKind::kExistsOne:
+          if (p.kind() != Kind::kBool) return p.IsError() ? p : NotBool("exists_one", p);
+          if (p.bool_value()) ++count;
+          break;
+        case MacroKind::kMap:
+        case MacroKind::kTransformList:
+          if (p.IsError()) return p;
+          out.push_back(std::move(p));
+          break;
+        case MacroKind::kTransformMap:
+          if (p.IsError()) return p;
+          out_map.entries.emplace_back(f.slots[slot_], std::move(p));
+          break;
+        case MacroKind::kFilter:
+          if (p.kind() != Kind::kBool) return p.IsError() ? p : NotBool("filter", p);
+          if (p.bool_value()) out.push_back(f.slots[slot_]);
+          break;
+        case MacroKind::kMapFilter:
+        case MacroKind::kTransformListFilter:
+        case MacroKind::kTransformMapFilter: {
+          if (p.kind() != Kind::kBool) return p.IsError() ? p : NotBool("map", p);
+          if (p.bool_value()) {
+            Value t = b_->Eval(f);
+            if (t.IsError()) return t;
+            if (macro_ == MacroKind::kTransformMapFilter) {
+              out_map.entries.emplace_back(f.slots[slot_], std::move(t));
+            } else {
+              out.push_back(std::move(t));
+            }
+          }
+          break;
+        }
+      }
+      if (out.size() + out_map.entries.size() > f.limits->max_list_size) {
+        return Value::Error("list size limit exceeded", ErrorCode::kResourceExhausted);
+      }
+    }
+    switch (macro_) {
+      case MacroKind::kAll:
+        return have_err ? err : Value::Bool(true);
+      case MacroKind::kExists:
+        return have_err ? err : Value::Bool(false);
+      case MacroKind::kExistsOne:
+        return Value::Bool(count == 1);
+      case MacroKind::kTransformMap:
+      case MacroKind::kTransformMapFilter:
+        return Value::Map(std::move(out_map));
+      default:
+        return Value::List(std::move(out));
+    }
+  }
+
+  MacroKind macro_;
+  bool two_;
+  NodePtr range_;
+  std::size_t slot_, slot2_;
+  NodePtr a_, b_;
+};
+
+std::string_view StaticTypeName(std::string_view n) {
+  static constexpr std::string_view kTypes[] = {"int",
+                                                "uint",
+                                                "double",
+                                                "bool",
+                                                "string",
+                                                "bytes",
+                                                "list",
+                                                "map",
+                                                "null_type",
+                                                "type",
+                                                "google.protobuf.Timestamp",
+                                                "google.protobuf.Duration",
+                                                "net.IP",
+                                                "net.CIDR",
+                                                "semver.Version"};
+  for (auto t : kTypes) {
+    if (t == n) return t;
+  }
+  return {};
+}
+
+}  // namespace
+
+// ---- the program ----
+
+struct Program::Impl {
+  NodePtr root;
+  std::vector<std::string> vars;    // global variable names (slots [0, vars.size()))
+  std::vector<bool> var_qualified;  // whether the name contains a '.'
+  std::size_t var_base = 0;         // comprehension variables use slots [0, var_base)
+  EvalLimits limits;
+  std::unique_ptr<internal::TimeZones> zones;
+};
+
+namespace {
+
+class Planner {
+ public:
+  Planner(Program::Impl& impl, std::string_view container) : impl_(impl), container_(container) {}
+
+  static std::size_t CountComprehensions(const Expr& e) {
+    std::size_t n = e.kind == ExprKind::kComprehension ? 2 : 0;
+    if (e.target) n += CountComprehensions(*e.target);
+    for (const auto& a : e.args) n += CountComprehensions(*a);
+    for (const auto& k : e.keys) n += CountComprehensions(*k);
+    return n;
+  }
+
+  Result<NodePtr> Plan(const Expr& e) { return Build(e); }
+
+ private:
+  std::size_t InternVar(const std::string& name) {
+    for (std::size_t i = 0; i < impl_.vars.size(); ++i) {
+      if (impl_.vars[i] == name) return impl_.var_base + i;
+    }
+    impl_.vars.push_back(name);
+    impl_.var_qualified.push_back(name.find('.') != std::string::npos);
+    return impl_.var_base + impl_.vars.size() - 1;
+  }
+
+  // Folds a node to a constant when it is pure and all its inputs are constants.
+  NodePtr Fold(NodePtr n, bool inputs_constant) {
+    if (!inputs_constant) return n;
+    std::array<Value, 1> scratch;
+    bool present = false;
+    EvalLimits limits = impl_.limits;
+    Frame f;
+    f.slots = scratch.data();
+    f.present = &present;
+    f.budget = limits.cost_budget;
+    f.limits = &limits;
+    f.zones = impl_.zones.get();
+    Value v = n->Eval(f);
+    if (v.IsError()) return n;  // keep the error for evaluation time
+    return std::make_unique<ConstNode>(std::move(v));
+  }
+
+  static bool AllConst(const std::vector<NodePtr>& v) {
+    for (const auto& n : v) {
+      if (!n->constant()) return false;
+    }
+    return true;
+  }
+
+  NodePtr BuildPath(const Expr& e) {
+    // Flatten a.b.c into segments.
+    std::vector<const Expr*> chain;
+    const Expr* cur = &e;
+    while (cur->kind == ExprKind::kSelect && !cur->test_only) {
+      chain.push_back(cur);
+      cur = cur->target.get();
+    }
+    if (cur->kind != ExprKind::kIdent) {
+      // Selections on a computed value.
+      NodePtr n = Build(*cur);
+      for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+        n = std::make_unique<SelectNode>(std::move(n), (*it)->name);
+      }
+      return n;
+    }
+    std::string root = cur->name;
+    bool absolute = !root.empty() && root[0] == '.';
+    if (absolute) root.erase(0, 1);
+    std::vector<std::string> segments{root};
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) segments.push_back((*it)->name);
+
+    std::vector<PathNode::Candidate> cands;
+    std::vector<PathNode::TypeCandidate> types;
+    if (!absolute) {
+      for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
+        if (it->first == root) {
+          cands.push_back({it->second, 1, true});
+          break;
+        }
+      }
+    }
+    if (cands.empty()) {
+      std::vector<std::string> prefixes;
+      if (!absolute && !container_.empty()) {
+        std::string c(container_);
+        while (true) {
+          prefixes.push_back(c + ".");
+          std::size_t dot = c.rfind('.');
+          if (dot == std::string::npos) break;
+          c.erase(dot);
+        }
+      }
+      prefixes.push_back("");
+      for (std::size_t k = segments.size(); k >= 1; --k) {
+        std::string name = segments[0];
+        for (std::size_t i = 1; i < k; ++i) name += "." + segments[i];
+        for (const auto& p : prefixes) {
+          cands.push_back({InternVar(p + name), k, false});
+        }
+        if (std::string_view t = StaticTypeName(name); !t.empty()) types.push_back({t, k});
+      }
+    }
+    std::string display = segments[0];
+    return std::make_unique<PathNode>(std::move(cands), std::move(types), std::move(segments),
+                                      std::move(display));
+  }
+
+  NodePtr Build(const Expr& e) {
+    switch (e.kind) {
+      case ExprKind::kConst:
+        return std::make_unique<ConstNode>(e.constant);
+      case ExprKind::kIdent:
+        return BuildPath(e);
+      case ExprKind::kSelect: {
+        if (e.test_only) {
+          NodePtr operand = Build(*e.target);
+          return std::make_unique<HasNode>(std::move(operand), e.name);
+        }
+        return BuildPath(e);
+      }
+      case ExprKind::kList: {
+        std::vector<NodePtr> elems;
+        for (const auto& a : e.args) elems.push_back(Build(*a));
+        bool c = AllConst(elems);
+        return Fold(std::make_unique<ListNode>(std::move(elems)), c);
+      }
+      case ExprKind::kMap: {
+        std::vector<NodePtr> keys, values;
+        for (const auto& k : e.keys) keys.push_back(Build(*k));
+        for (const auto& v : e.args) values.push_back(Build(*v));
+        bool c = AllConst(keys) && AllConst(values);
+        return Fold(std::make_unique<MapNode>(std::move(keys), std::move(values)), c);
+      }
+      case ExprKind::kStruct:
+        return std::make_unique<StructNode>(e.name);
+      case ExprKind::kComprehension: {
+        NodePtr range = Build(*e.target);
+        std::size_t slot = next_comprehension_slot_++;
+        std::size_t slot2 = next_comprehension_slot_++;
+        bool two = !e.iter_var2.empty();
+        scopes_.emplace_back(e.name, slot);
+        if (two) scopes_.emplace_back(e.iter_var2, slot2);
+        NodePtr a = Build(*e.args[0]);
+        NodePtr b = e.args.size() > 1 ? Build(*e.args[1]) : nullptr;
+        scopes_.pop_back();
+        if (two) scopes_.pop_back();
+        return std::make_unique<ComprehensionNode>(e.macro, two, std::move(range), slot, slot2,
+                                                   std::move(a), std::move(b));
+      }
+      case ExprKind::kCall:
+        return BuildCall(e);
+    }
+    return std::make_unique<ConstNode>(Value());
+  }
+
+  NodePtr BuildCall(const Expr& e) {
+    std::vector<NodePtr> args;
+    if (e.target) args.push_back(Build(*e.target));
+    for (const auto& a : e.args) args.push_back(Build(*a));
+    const std::string& fn = e.name;
+    if (fn == "_&&_" && args.size() == 2) {
+      return Fold(std::make_unique<LogicNode<true>>(std::move(args[0]), std::move(args[1])),
+                  AllConst(args));
+    }
+    if (fn == "_||_" && args.size() == 2) {
+      return Fold(std::make_unique<LogicNode<false>>(std::move(args[0]), std::move(args[1])),
+                  AllConst(args));
+    }
+    if (fn == "!_" && args.size() == 1) {
+      bool c = AllConst(args);
+      return Fold(std::make_unique<NotNode>(std::move(args[0])), c);
+    }
+    if (fn == "_?_:_" && args.size() == 3) {
+      bool c = AllConst(args);
+      return Fold(
+          std::make_unique<TernaryNode>(std::move(args[0]), std::move(args[1]), std::move(args[2])),
+          c);
+    }
+    bool all_const = AllConst(args);
+    if (!all_const && args.size() == 2) {
+      if ((fn == "_==_" || fn == "_!=_")) {
+        int lit = args[1]->constant() ? 1 : (args[0]->constant() ? 0 : -1);
+        if (lit >= 0 && args[lit]->constant()->kind() == Kind::kString) {
+          Value v = *args[lit]->constant();
+          return std::make_unique<EqConstStringNode>(std::move(args[1 - lit]), std::move(v),
+                                                     fn == "_!=_");
+        }
+      }
+      if (fn == "@in" && args[1]->constant() && args[1]->constant()->kind() == Kind::kList) {
+        Value list = *args[1]->constant();
+        return std::make_unique<InConstListNode>(std::move(args[0]), list);
+      }
+      if ((fn == "startsWith" || fn == "endsWith") && e.target && args[1]->constant() &&
+          args[1]->constant()->kind() == Kind::kString) {
+        Value v = *args[1]->constant();
+        return std::make_unique<StartsWithConstNode>(std::move(args[0]), std::move(v),
+                                                     fn == "endsWith");
+      }
+      if (fn == "matches" && args[1]->constant() && args[1]->constant()->kind() == Kind::kString) {
+        std::string_view pat = args[1]->constant()->str();
+        RE2::Options opts;
+        opts.set_log_errors(false);
+        auto re = std::make_unique<RE2>(re2::StringPiece(pat.data(), pat.size()), opts);
+        if (re->ok()) return std::make_unique<MatchesConstNode>(std::move(args[0]), std::move(re));
+      }
+    }
+    Function f = internal::LookupFunction(fn, args.size(), e.target != nullptr);
+    if (f == nullptr) return std::make_unique<UnknownCallNode>(fn, std::move(args));
+    return Fold(std::make_unique<CallNode>(fn, f, std::move(args)), all_const);
+  }
+
+ private:
+  Program::Impl& impl_;
+  std::string_view container_;
+  std::size_t next_comprehension_slot_ = 0;
+  std::vector<std::pair<std::string, std::size_t>> scopes_;
+};
+
+}  // namespace
+
+// ---- Activation ----
+
+void Activation::Bind(std::string_view name, Value value) {
+  for (auto& [n, v] : vars_) {
+    if (n == name) {
+      v = std::move(value);
+      return;
+    }
+  }
+  if (name.find('.') != std::string_view::npos) has_qualified_ = true;
+  vars_.emplace_back(std::string(name), std::move(value));
+}
+
+const Value* Activation::Find(std::string_view name) const {
+  for (const auto& [n, v] : vars_) {
+    if (n == name) return &v;
+  }
+  return nullptr;
+}
+
+// ---- Program ----
+
+Program::Program() : impl_(std::make_unique<Impl>()) {}
+Program::~Program() = default;
+
+Result<std::unique_ptr<Program>> Program::Compile(std::string_view source,
+                                                  const CompileOptions& options) {
+  BULWARK_ASSIGN_OR_RETURN(ParsedExpr parsed, Parse(source, options.parse));
+  return Compile(std::move(parsed), options);
+}
+
+Result<std::unique_ptr<Program>> Program::Compile(ParsedExpr parsed,
+                                                  const CompileOptions& options) {
+  std::unique_ptr<Program> p(new Program());
+  p->source_ = parsed.source;
+  if (options.declarations != nullptr) {
+    BULWARK_ASSIGN_OR_RETURN(p->result_type_,
+                             Check(parsed, *options.declarations, options.container));
+  }
+  p->impl_->limits = options.limits;
+  p->impl_->zones = std::make_unique<internal::TimeZones>(options.fs);
+  p->impl_->var_base = Planner::CountComprehensions(*parsed.root);
+  Planner planner(*p->impl_, options.container);
+  BULWARK_ASSIGN_OR_RETURN(p->impl_->root, planner.Plan(*parsed.root));
+  return p;
+}
+
+Value Program::EvaluateValue(const Activation& vars, EvalStats* stats) const {
+  const Impl& impl = *impl_;
+  std::size_t n = impl.var_base + impl.vars.size();
+  constexpr std::size_t kInline = 8;
+  std::array<Value, kInline> inline_slots;
+  std::array<bool, kInline> inline_present{};
+  std::vector<Value> heap_slots;
+  std::unique_ptr<bool[]> heap_present;
+  Value* slots = inline_slots.data();
+  bool* present = inline_present.data();
+  if (n > kInline) {
+    heap_slots.resize(n);
+    heap_present = std::make_unique<bool[]>(n);
+    slots = heap_slots.data();
+    present = heap_present.get();
+  }
+  bool qualified = vars.has_qualified_names();
+  for (std::size_t i = 0; i < impl.vars.size(); ++i) {
+    std::size_t slot = impl.var_base + i;
+    if (impl.var_qualified[i] && !qualified) {
+      present[slot] = false;
+      continue;
+    }
+    const Value* v = vars.Find(impl.vars[i]);
+    present[slot] = v != nullptr;
+    if (v) slots[slot] = *v;
+  }
+  Frame f;
+  f.slots = slots;
+  f.present = present;
+  f.budget = impl.limits.cost_budget;
+  f.limits = &impl.limits;
+  f.zones = impl.zones.get();
+  Value result = impl.root->Eval(f);
+  if (stats) stats->cost = f.cost;
+  if (f.exhausted) return internal::BudgetError();
+  return result;
+}
+
+Result<Value> Program::Evaluate(const Activation& vars, EvalStats* stats) const {
+  Value v = EvaluateValue(vars, stats);
+  if (v.IsError()) return MakeError(v.error_code(), v.error_message());
+  return v;
+}
+
+Result<bool> Program::EvaluateBool(const Activation& vars) const {
+  Value v = EvaluateValue(vars);
+  if (v.IsError()) return MakeError(v.error_code(), v.error_message());
+  if (v.kind() != Kind::kBool) {
+    return InvalidArgumentError(fmt::format("expression returned {}, expected bool", v.TypeName()));
+  }
+  return v.bool_value();
+}
+
+}  // namespace bulwark::expr
