@@ -120,10 +120,18 @@ Result<AeadParts> AeadCipher::EncryptParts(std::span<const std::uint8_t> plainte
 
 Result<std::vector<std::uint8_t>> AeadCipher::Encrypt(
     std::span<const std::uint8_t> plaintext, std::span<const std::uint8_t> associated_data) const {
+  return EncryptWithPrefix({}, plaintext, associated_data);
+}
+
+Result<std::vector<std::uint8_t>> AeadCipher::EncryptWithPrefix(
+    std::span<const std::uint8_t> prefix, std::span<const std::uint8_t> plaintext,
+    std::span<const std::uint8_t> associated_data) const {
   BULWARK_RETURN_IF_ERROR(Reserve());
+  const std::size_t p = prefix.size();
   const std::size_t n = AeadNonceSize(alg_);
-  std::vector<std::uint8_t> out(n + plaintext.size() + kAeadTagSize);
-  std::span<std::uint8_t> all(out);
+  std::vector<std::uint8_t> out(p + n + plaintext.size() + kAeadTagSize);
+  if (p > 0) std::memcpy(out.data(), prefix.data(), p);
+  std::span<std::uint8_t> all = std::span<std::uint8_t>(out).subspan(p);
   BULWARK_RETURN_IF_ERROR(random_->Fill(all.first(n)));
   std::lock_guard lock(impl_->enc_mu);
   BULWARK_RETURN_IF_ERROR(impl_->enc->Seal(all.first(n), associated_data, plaintext,

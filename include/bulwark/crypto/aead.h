@@ -126,6 +126,12 @@ class AeadCipher final : public Aead {
   Result<SecretBytes> Decrypt(std::span<const std::uint8_t> ciphertext,
                               std::span<const std::uint8_t> associated_data) const override;
 
+  // Returns prefix || Encrypt(plaintext, associated_data) in one allocation (the keyring puts its
+  // key-id prefix there). The prefix is not authenticated.
+  Result<std::vector<std::uint8_t>> EncryptWithPrefix(
+      std::span<const std::uint8_t> prefix, std::span<const std::uint8_t> plaintext,
+      std::span<const std::uint8_t> associated_data) const;
+
   // Same as Encrypt/Decrypt with the pieces kept apart. DecryptParts checks the nonce size.
   Result<AeadParts> EncryptParts(std::span<const std::uint8_t> plaintext,
                                  std::span<const std::uint8_t> associated_data) const;
