@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <iterator>
 #include <map>
 #include <utility>
 
@@ -65,49 +67,67 @@ std::optional<config::Path> PathOfNode(const config::Value& root, const config::
   return found;
 }
 
-class RuleRunner {
+// One rule being evaluated: its definition, compiled programs and result slot.
+struct RuleState {
+  const Rule* rule = nullptr;
+  const RulePack::CompiledRule* compiled = nullptr;
+  std::size_t index = 0;   // in Report::rules
+  std::string rel_suffix;  // the rule-relative target path, dotted ("" when unknown)
+};
+
+// Evaluates the rules that share one foreach collection item by item, so each item is read once
+// (while it is in cache) for all of its rules.
+class GroupRunner {
  public:
-  RuleRunner(const config::Document& doc, Report& report, expr::Activation& vars)
+  GroupRunner(const config::Document& doc, Report& report, expr::Activation& vars)
       : doc_(doc), report_(report), vars_(vars) {}
 
-  void Run(const Rule& rule, const RulePack::CompiledRule& c, std::size_t rule_index) {
-    rule_ = &rule;
-    c_ = &c;
-    index_ = rule_index;
-    result_ = &report_.rules[rule_index];
-    rel_suffix_.clear();
-    if (rule.target_path && !rule.target_path->empty()) {
-      rel_suffix_ = rule.target_path->ToString();
+  void Run(const std::vector<RuleState>& rules) {
+    if (rules.empty()) return;
+    // Rules of a group often share their `when` (item.environment == 'production'): evaluate
+    // each distinct condition once per item.
+    when_programs_.clear();
+    when_slot_.assign(rules.size(), -1);
+    std::vector<std::string_view> when_sources;
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+      if (rules[i].compiled->when_program == nullptr) continue;
+      const std::string& src = rules[i].rule->when_expr;
+      auto it = std::find(when_sources.begin(), when_sources.end(), src);
+      if (it == when_sources.end()) {
+        when_sources.push_back(src);
+        when_programs_.push_back(rules[i].compiled->when_program.get());
+        it = std::prev(when_sources.end());
+      }
+      when_slot_[i] = static_cast<int>(it - when_sources.begin());
     }
-    if (c.compile_error) {
-      ++result_->applicable;  // an unevaluable rule counts as a check that did not pass
-      AddError(*c.compile_error);
-      return;
-    }
-    if (!c.foreach_program) {
+    when_results_.resize(when_programs_.size());
+    const RulePack::CompiledRule& first = *rules.front().compiled;
+    has_foreach_ = first.foreach_program != nullptr;
+    if (!has_foreach_) {
       vars_.Bind("item", expr::Value::Null());
       base_.reset();
-      CheckOne(config::Path(), /*item_path_known=*/true);
+      ResetWhen();
+      for (std::size_t k = 0; k < rules.size(); ++k) CheckOne(rules[k], k, /*path_known=*/true);
       return;
     }
-    auto coll = c.foreach_program->Evaluate(vars_);
+    auto coll = first.foreach_program->Evaluate(vars_);
     if (!coll) {
-      ++result_->applicable;
-      AddError("foreach: " + coll.error().message());
+      for (const RuleState& r : rules) RuleError(r, "foreach: " + coll.error().message());
       return;
     }
-    base_ = c.foreach_path;
+    base_ = first.foreach_path;
     if (!base_ && coll->borrowed_node() != nullptr) {
       base_ = PathOfNode(doc_.root, coll->borrowed_node());
     }
     base_text_ = base_ ? base_->ToString() : std::string();
     if (coll->kind() == expr::Kind::kList) {
       const std::size_t n = coll->ListSize();
+      item_key_.reset();
       for (std::size_t i = 0; i < n; ++i) {
         vars_.Bind("item", coll->ListAt(i));
         item_index_ = i;
-        item_key_.reset();
-        CheckOne(config::Path(), base_.has_value());
+        ResetWhen();
+        for (std::size_t k = 0; k < rules.size(); ++k) CheckOne(rules[k], k, base_.has_value());
       }
     } else if (coll->kind() == expr::Kind::kMap) {
       const std::size_t n = coll->MapSize();
@@ -115,23 +135,32 @@ class RuleRunner {
         vars_.Bind("item", coll->MapValueAt(i));
         expr::Value key = coll->MapKeyAt(i);
         item_key_ = key.kind() == expr::Kind::kString ? std::string(key.str()) : key.DebugString();
-        CheckOne(config::Path(), base_.has_value());
+        ResetWhen();
+        for (std::size_t k = 0; k < rules.size(); ++k) CheckOne(rules[k], k, base_.has_value());
       }
     } else {
-      ++result_->applicable;
-      AddError("foreach: expected a list or a map, got " + std::string(coll->TypeName()));
+      for (const RuleState& r : rules) {
+        RuleError(r, "foreach: expected a list or a map, got " + std::string(coll->TypeName()));
+      }
     }
+  }
+
+  // An error of the whole rule (it counts as one applicable check that did not pass).
+  void RuleError(const RuleState& r, std::string message) {
+    RuleResult& rr = report_.rules[r.index];
+    ++rr.applicable;
+    AddError(rr, std::move(message));
   }
 
  private:
   // The item's own path (without the rule-relative part).
   config::Path ItemPath() const {
-    if (!c_->foreach_program) return config::Path();
+    if (!has_foreach_) return config::Path();
     config::Path p = base_ ? *base_ : config::Path();
     return item_key_ ? p.Key(*item_key_) : p.Index(item_index_);
   }
   std::string ItemPathText() const {
-    if (!c_->foreach_program) return std::string();
+    if (!has_foreach_) return std::string();
     std::string s = base_text_;
     if (item_key_) {
       if (!s.empty()) s += '.';
@@ -142,58 +171,71 @@ class RuleRunner {
     return s;
   }
 
-  void AddError(std::string message) {
-    ++result_->errored;
-    if (result_->errors.size() < kMaxErrorsPerRule) result_->errors.push_back(std::move(message));
+  static void AddError(RuleResult& rr, std::string message) {
+    ++rr.errored;
+    if (rr.errors.size() < kMaxErrorsPerRule) rr.errors.push_back(std::move(message));
   }
 
-  void ItemError(std::string_view what, const Error& e) {
+  void ItemError(RuleResult& rr, std::string_view what, const Error& e) {
     std::string where = ItemPathText();
-    AddError(where.empty() ? fmt::format("{}: {}", what, e.message())
-                           : fmt::format("{}: {}: {}", where, what, e.message()));
+    AddError(rr, where.empty() ? fmt::format("{}: {}", what, e.message())
+                               : fmt::format("{}: {}: {}", where, what, e.message()));
   }
 
-  void CheckOne(const config::Path&, bool path_known) {
-    if (c_->when_program) {
-      auto applies = c_->when_program->EvaluateBool(vars_);
+  void ResetWhen() {
+    for (auto& w : when_results_) w.reset();
+  }
+
+  // The `when` of rule k of the group for the current item (computed once per distinct source).
+  const Result<bool>& When(std::size_t k) {
+    const int slot = when_slot_[k];
+    auto& cached = when_results_[slot];
+    if (!cached) cached.emplace(when_programs_[slot]->EvaluateBool(vars_));
+    return *cached;
+  }
+
+  void CheckOne(const RuleState& r, std::size_t k, bool path_known) {
+    RuleResult& rr = report_.rules[r.index];
+    const RulePack::CompiledRule& c = *r.compiled;
+    if (c.when_program) {
+      const Result<bool>& applies = When(k);
       if (!applies) {
-        ++result_->applicable;  // applicability unknown: counted, not passed
-        ItemError("when", applies.error());
+        ++rr.applicable;  // applicability unknown: counted, not passed
+        ItemError(rr, "when", applies.error());
         return;
       }
       if (!*applies) return;
     }
-    ++result_->applicable;
-    auto ok = c_->check_program->EvaluateBool(vars_);
+    ++rr.applicable;
+    auto ok = c.check_program->EvaluateBool(vars_);
     if (!ok) {
-      ItemError("check", ok.error());
+      ItemError(rr, "check", ok.error());
       return;
     }
     if (*ok) {
-      ++result_->passed;
+      ++rr.passed;
       return;
     }
-    ++result_->failed;
+    ++rr.failed;
     Finding f;
-    f.rule = index_;
-    f.severity = result_->severity;
-    std::string item_text = ItemPathText();
-    f.path = item_text;
-    if (!rel_suffix_.empty()) {
+    f.rule = r.index;
+    f.severity = rr.severity;
+    f.path = ItemPathText();
+    if (!r.rel_suffix.empty()) {
       if (!f.path.empty()) f.path += '.';
-      f.path += rel_suffix_;
+      f.path += r.rel_suffix;
     }
     config::Path item_path;
     if (path_known) {
       item_path = ItemPath();
-      config::Path full = rule_->target_path ? item_path.Concat(*rule_->target_path) : item_path;
+      config::Path full = r.rule->target_path ? item_path.Concat(*r.rule->target_path) : item_path;
       if (const config::SourceLocation* loc = doc_.LocationOf(full);
           loc != nullptr && loc->line != 0) {
-        f.location = loc->ToString();
+        f.location = *loc;
       }
     }
     f.message.reserve(64);
-    for (const auto& seg : c_->message) {
+    for (const auto& seg : c.message) {
       if (!seg.program) {
         f.message += seg.literal;
         continue;
@@ -205,8 +247,8 @@ class RuleRunner {
         f.message += "<" + v.error().message() + ">";
       }
     }
-    if (rule_->fix && path_known) {
-      f.fix = ResolvedFix{rule_->fix->op, item_path.Concat(rule_->fix->path), rule_->fix->value};
+    if (r.rule->fix && path_known) {
+      f.fix = ResolvedFix{r.rule->fix->op, item_path.Concat(r.rule->fix->path), r.rule->fix->value};
     }
     report_.findings.push_back(std::move(f));
   }
@@ -214,15 +256,14 @@ class RuleRunner {
   const config::Document& doc_;
   Report& report_;
   expr::Activation& vars_;
-  const Rule* rule_ = nullptr;
-  const RulePack::CompiledRule* c_ = nullptr;
-  std::size_t index_ = 0;
-  RuleResult* result_ = nullptr;
+  bool has_foreach_ = false;
   std::optional<config::Path> base_;
   std::string base_text_;
-  std::string rel_suffix_;
   std::size_t item_index_ = 0;
   std::optional<std::string> item_key_;
+  std::vector<const expr::Program*> when_programs_;
+  std::vector<int> when_slot_;
+  std::vector<std::optional<Result<bool>>> when_results_;
 };
 
 }  // namespace
@@ -274,22 +315,42 @@ Report Engine::Evaluate(const config::Document& document, const EvalContext& con
     }
   }
 
-  RuleRunner runner(document, report, vars);
+  // Group the runnable rules by their foreach expression (text), in first-seen order.
+  std::vector<std::pair<std::string_view, std::vector<RuleState>>> groups;
+  GroupRunner runner(document, report, vars);
   std::size_t index = 0;
   for (const auto& pack : packs_) {
     for (std::size_t i = 0; i < pack->rules().size(); ++i, ++index) {
       if (report.rules[index].status == RuleStatus::kDisabled) continue;
-      runner.Run(pack->rules()[i], pack->compiled(i), index);
-      RuleResult& rr = report.rules[index];
-      if (rr.errored > 0) {
-        rr.status = RuleStatus::kError;
-      } else if (rr.failed > 0) {
-        rr.status = RuleStatus::kFail;
-      } else if (rr.applicable > 0) {
-        rr.status = RuleStatus::kPass;
-      } else {
-        rr.status = RuleStatus::kNotApplicable;
+      const Rule& rule = pack->rules()[i];
+      RuleState st{&rule, &pack->compiled(i), index, {}};
+      if (st.compiled->compile_error) {
+        runner.RuleError(st, *st.compiled->compile_error);
+        continue;
       }
+      if (rule.target_path && !rule.target_path->empty()) {
+        st.rel_suffix = rule.target_path->ToString();
+      }
+      auto it = std::find_if(groups.begin(), groups.end(),
+                             [&](const auto& g) { return g.first == rule.foreach_expr; });
+      if (it == groups.end()) {
+        groups.emplace_back(rule.foreach_expr, std::vector<RuleState>{});
+        it = std::prev(groups.end());
+      }
+      it->second.push_back(std::move(st));
+    }
+  }
+  for (const auto& [source, rules] : groups) runner.Run(rules);
+  for (RuleResult& rr : report.rules) {
+    if (rr.status == RuleStatus::kDisabled) continue;
+    if (rr.errored > 0) {
+      rr.status = RuleStatus::kError;
+    } else if (rr.failed > 0) {
+      rr.status = RuleStatus::kFail;
+    } else if (rr.applicable > 0) {
+      rr.status = RuleStatus::kPass;
+    } else {
+      rr.status = RuleStatus::kNotApplicable;
     }
   }
   FinalizeReport(report);

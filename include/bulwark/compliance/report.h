@@ -17,6 +17,7 @@
 
 #include "bulwark/compliance/rule_pack.h"
 #include "bulwark/compliance/severity.h"
+#include "bulwark/config/document.h"
 #include "bulwark/config/value.h"
 
 namespace bulwark::compliance {
@@ -57,8 +58,10 @@ struct ResolvedFix {
 struct Finding {
   std::size_t rule = 0;  // index into Report::rules
   Severity severity = Severity::kMedium;
-  std::string path;      // "services[3].database.ssl_mode", "" for the root
-  std::string location;  // "file.yaml:12:7" when the target is a file and the path is known
+  std::string path;  // "services[3].database.ssl_mode", "" for the root
+  // Where the value is in the target file ("app.yaml", 12, 7); line 0 when unknown (no file, or a
+  // computed foreach collection).
+  config::SourceLocation location;
   std::string message;
   std::optional<ResolvedFix> fix;
 };
