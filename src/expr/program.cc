@@ -5,6 +5,9 @@
 #include <re2/re2.h>
 
 #include <array>
+#include <atomic>
+#include <cstring>
+#include <new>
 #include <unordered_set>
 
 #include "expr/internal.h"
@@ -17,6 +20,29 @@ using internal::Function;
 namespace {
 
 // ---- evaluation nodes ----
+
+// Field lookup with an inline cache: documents of the same shape keep a key at the same position,
+// so the position where the key was found last time is tried first. Small maps are scanned
+// linearly (as ValueMap::Find does); large maps use their hash index.
+inline const config::Value* FindHinted(const config::ValueMap& m, std::string_view key,
+                                       std::atomic<std::uint32_t>& hint) {
+  const config::MapEntry* entries = m.begin();
+  std::size_t n = m.size();
+  std::uint32_t h = hint.load(std::memory_order_relaxed);
+  if (h < n) {
+    const config::MapEntry& e = entries[h];
+    if (internal::FastEqual(e.key, key)) return &e.value;
+  }
+  if (n > config::ValueMap::kIndexThreshold) return m.Find(key);
+  for (std::size_t i = 0; i < n; ++i) {
+    const config::MapEntry& e = entries[i];
+    if (internal::FastEqual(e.key, key)) {
+      hint.store(static_cast<std::uint32_t>(i), std::memory_order_relaxed);
+      return &e.value;
+    }
+  }
+  return nullptr;
+}
 
 class Node {
  public:
@@ -68,34 +94,44 @@ class PathNode final : public Node {
       : candidates_(std::move(c)),
         types_(std::move(t)),
         segments_(std::move(segments)),
-        display_(std::move(display)) {}
+        display_(std::move(display)),
+        hints_(std::make_unique<std::atomic<std::uint32_t>[]>(segments_.size())) {}
 
   const config::Value* EvalNode(Frame& f) const override {
     for (const auto& c : candidates_) {
-      if (!c.is_comprehension_var && !f.present[c.slot]) continue;
-      const config::Value* n = f.slots[c.slot].borrowed_node();
-      if (n == nullptr) return nullptr;
-      for (std::size_t i = c.first_field; i < segments_.size(); ++i) {
-        const config::ValueMap* m = n->IfMap();
-        if (m == nullptr) return nullptr;
-        n = m->Find(segments_[i]);
-        if (n == nullptr) return nullptr;
-      }
-      return n;
+      const Value* root = c.is_comprehension_var ? &f.slots[c.slot] : f.globals[c.slot];
+      if (root == nullptr) continue;
+      return WalkNode(root->borrowed_node(), c.first_field);
     }
     return nullptr;
   }
 
   Value Eval(Frame& f) const override {
     for (const auto& c : candidates_) {
-      if (!c.is_comprehension_var && !f.present[c.slot]) continue;
-      return Walk(f.slots[c.slot], c.first_field);
+      const Value* root_ptr = c.is_comprehension_var ? &f.slots[c.slot] : f.globals[c.slot];
+      if (root_ptr == nullptr) continue;
+      const Value& root = *root_ptr;
+      if (c.first_field == segments_.size()) return root;
+      if (const config::Value* n = WalkNode(root.borrowed_node(), c.first_field)) {
+        return Value::Borrow(*n);
+      }
+      return Walk(root, c.first_field);
     }
     for (const auto& t : types_) return Walk(Value::Type(t.type_name), t.first_field);
     return Value::Error(fmt::format("undeclared reference to '{}' (no such attribute)", display_));
   }
 
  private:
+  const config::Value* WalkNode(const config::Value* n, std::size_t from) const {
+    if (n == nullptr) return nullptr;
+    for (std::size_t i = from; i < segments_.size(); ++i) {
+      const config::ValueMap* m = n->IfMap();
+      if (m == nullptr) return nullptr;
+      n = FindHinted(*m, segments_[i], hints_[i]);
+      if (n == nullptr) return nullptr;
+    }
+    return n;
+  }
   Value Walk(Value v, std::size_t from) const {
     for (std::size_t i = from; i < segments_.size(); ++i) {
       v = internal::SelectField(v, segments_[i]);
@@ -107,6 +143,7 @@ class PathNode final : public Node {
   std::vector<TypeCandidate> types_;
   std::vector<std::string> segments_;
   std::string display_;
+  std::unique_ptr<std::atomic<std::uint32_t>[]> hints_;
 };
 
 class SelectNode final : public Node {
@@ -302,7 +339,7 @@ class InConstListNode final : public Node {
     if (have_string && all_strings_) {
       if (!set_.empty()) return Value::Bool(set_.contains(key));
       for (std::string_view s : strings_) {
-        if (s == key) return Value::Bool(true);
+        if (internal::FastEqual(s, key)) return Value::Bool(true);
       }
       return Value::Bool(false);
     }
@@ -367,6 +404,65 @@ class MatchesConstNode final : public Node {
  private:
   NodePtr operand_;
   std::unique_ptr<RE2> re_;
+};
+
+// `x < c`, `x <= c`, `x > c`, `x >= c` (or mirrored) with a constant int c, and `size(x)` as x:
+// no Value is built for the size or the comparison on the common path.
+class RelConstIntNode final : public Node {
+ public:
+  enum Op { kLt, kLe, kGt, kGe };
+  RelConstIntNode(NodePtr operand, bool operand_is_size, std::int64_t c, Op op, Function generic,
+                  bool const_first, Value constant)
+      : operand_(std::move(operand)),
+        size_(operand_is_size),
+        c_(c),
+        op_(op),
+        generic_(generic),
+        const_first_(const_first),
+        constant_(std::move(constant)) {}
+  Value Eval(Frame& f) const override {
+    if (!f.Charge(size_ ? 2 : 1)) return internal::BudgetError();
+    std::int64_t x;
+    Value v;
+    const config::Value* n = operand_->EvalNode(f);
+    if (n != nullptr && size_ && n->is_string()) {
+      x = static_cast<std::int64_t>(internal::CodePointCount(n->AsString()));
+    } else if (n != nullptr && !size_ && n->is_int()) {
+      x = n->AsInt();
+    } else {
+      v = n ? Value::Borrow(*n) : operand_->Eval(f);
+      if (v.IsError()) return v;
+      if (size_) {
+        Value arg[] = {v};
+        v = internal::LookupFunction("size", 1, false)(f, std::span<const Value>(arg, 1));
+        if (v.IsError()) return v;
+      }
+      if (v.kind() != Kind::kInt) {
+        Value args[2] = {const_first_ ? constant_ : v, const_first_ ? v : constant_};
+        return generic_(f, std::span<const Value>(args, 2));
+      }
+      x = v.int_value();
+    }
+    switch (op_) {
+      case kLt:
+        return Value::Bool(x < c_);
+      case kLe:
+        return Value::Bool(x <= c_);
+      case kGt:
+        return Value::Bool(x > c_);
+      default:
+        return Value::Bool(x >= c_);
+    }
+  }
+
+ private:
+  NodePtr operand_;
+  bool size_;
+  std::int64_t c_;
+  Op op_;
+  Function generic_;
+  bool const_first_;
+  Value constant_;
 };
 
 class ListNode final : public Node {
@@ -626,22 +722,22 @@ class Planner {
  private:
   std::size_t InternVar(const std::string& name) {
     for (std::size_t i = 0; i < impl_.vars.size(); ++i) {
-      if (impl_.vars[i] == name) return impl_.var_base + i;
+      if (impl_.vars[i] == name) return i;
     }
     impl_.vars.push_back(name);
     impl_.var_qualified.push_back(name.find('.') != std::string::npos);
-    return impl_.var_base + impl_.vars.size() - 1;
+    return impl_.vars.size() - 1;
   }
 
   // Folds a node to a constant when it is pure and all its inputs are constants.
   NodePtr Fold(NodePtr n, bool inputs_constant) {
     if (!inputs_constant) return n;
     std::array<Value, 1> scratch;
-    bool present = false;
+    const Value* no_globals[1] = {nullptr};
     EvalLimits limits = impl_.limits;
     Frame f;
     f.slots = scratch.data();
-    f.present = &present;
+    f.globals = no_globals;
     f.budget = limits.cost_budget;
     f.limits = &limits;
     f.zones = impl_.zones.get();
@@ -796,6 +892,31 @@ class Planner {
                                                      fn == "_!=_");
         }
       }
+      if (fn == "_<_" || fn == "_<=_" || fn == "_>_" || fn == "_>=_") {
+        int lit = args[1]->constant() ? 1 : (args[0]->constant() ? 0 : -1);
+        if (lit >= 0 && args[lit]->constant()->kind() == Kind::kInt) {
+          using Op = RelConstIntNode::Op;
+          Op op = fn == "_<_" ? Op::kLt : fn == "_<=_" ? Op::kLe : fn == "_>_" ? Op::kGt : Op::kGe;
+          if (lit == 0) {  // c < x  is  x > c
+            op = op == Op::kLt   ? Op::kGt
+                 : op == Op::kLe ? Op::kGe
+                 : op == Op::kGt ? Op::kLt
+                                 : Op::kLe;
+          }
+          Value c = *args[lit]->constant();
+          NodePtr operand = std::move(args[1 - lit]);
+          bool is_size = false;
+          if (const Expr* x = lit == 1 ? e.args[0].get() : e.args[1].get();
+              x->kind == ExprKind::kCall && x->name == "size" &&
+              (x->args.size() + (x->target ? 1 : 0)) == 1) {
+            is_size = true;
+            operand = Build(x->target ? *x->target : *x->args[0]);
+          }
+          return std::make_unique<RelConstIntNode>(std::move(operand), is_size, c.int_value(), op,
+                                                   internal::LookupFunction(fn, 2, false), lit == 0,
+                                                   c);
+        }
+      }
       if (fn == "@in" && args[1]->constant() && args[1]->constant()->kind() == Kind::kList) {
         Value list = *args[1]->constant();
         return std::make_unique<InConstListNode>(std::move(args[0]), list);
@@ -832,7 +953,7 @@ class Planner {
 
 void Activation::Bind(std::string_view name, Value value) {
   for (auto& [n, v] : vars_) {
-    if (n == name) {
+    if (internal::FastEqual(n, name)) {
       v = std::move(value);
       return;
     }
@@ -843,7 +964,7 @@ void Activation::Bind(std::string_view name, Value value) {
 
 const Value* Activation::Find(std::string_view name) const {
   for (const auto& [n, v] : vars_) {
-    if (n == name) return &v;
+    if (internal::FastEqual(n, name)) return &v;
   }
   return nullptr;
 }
@@ -877,34 +998,42 @@ Result<std::unique_ptr<Program>> Program::Compile(ParsedExpr parsed,
 
 Value Program::EvaluateValue(const Activation& vars, EvalStats* stats) const {
   const Impl& impl = *impl_;
-  std::size_t n = impl.var_base + impl.vars.size();
+  // Comprehension variables live in Value slots; global variables are pointers into the
+  // activation (nothing is copied per evaluation).
+  std::size_t n = impl.var_base;
+  std::size_t nvars = impl.vars.size();
   constexpr std::size_t kInline = 8;
-  std::array<Value, kInline> inline_slots;
-  std::array<bool, kInline> inline_present{};
+  alignas(Value) unsigned char inline_buf[kInline * sizeof(Value)];
+  std::array<const Value*, kInline> inline_globals;
   std::vector<Value> heap_slots;
-  std::unique_ptr<bool[]> heap_present;
-  Value* slots = inline_slots.data();
-  bool* present = inline_present.data();
-  if (n > kInline) {
+  std::vector<const Value*> heap_globals;
+  Value* slots;
+  const Value** globals = inline_globals.data();
+  if (n <= kInline) {
+    slots = reinterpret_cast<Value*>(inline_buf);
+    for (std::size_t i = 0; i < n; ++i) new (&slots[i]) Value();
+  } else {
     heap_slots.resize(n);
-    heap_present = std::make_unique<bool[]>(n);
     slots = heap_slots.data();
-    present = heap_present.get();
   }
-  bool qualified = vars.has_qualified_names();
-  for (std::size_t i = 0; i < impl.vars.size(); ++i) {
-    std::size_t slot = impl.var_base + i;
-    if (impl.var_qualified[i] && !qualified) {
-      present[slot] = false;
-      continue;
+  if (nvars > kInline) {
+    heap_globals.resize(nvars);
+    globals = heap_globals.data();
+  }
+  struct Cleanup {
+    Value* slots;
+    std::size_t n;
+    ~Cleanup() {
+      for (std::size_t i = 0; i < n; ++i) slots[i].~Value();
     }
-    const Value* v = vars.Find(impl.vars[i]);
-    present[slot] = v != nullptr;
-    if (v) slots[slot] = *v;
+  } cleanup{slots, n <= kInline ? n : 0};
+  bool qualified = vars.has_qualified_names();
+  for (std::size_t i = 0; i < nvars; ++i) {
+    globals[i] = impl.var_qualified[i] && !qualified ? nullptr : vars.Find(impl.vars[i]);
   }
   Frame f;
   f.slots = slots;
-  f.present = present;
+  f.globals = globals;
   f.budget = impl.limits.cost_budget;
   f.limits = &impl.limits;
   f.zones = impl.zones.get();
