@@ -52,6 +52,13 @@ class Node {
   // returns it without building a Value. nullptr means "use Eval" (never an error by itself).
   virtual const config::Value* EvalNode(Frame&) const { return nullptr; }
   virtual const Value* constant() const { return nullptr; }
+  // Fast path for boolean results: 1 or 0, or -1 when the result is not a plain bool (an error,
+  // another type, or a case the node does not handle quickly); the caller then uses Eval. Nodes
+  // are pure, so evaluating again after -1 gives the same result.
+  virtual int EvalBool(Frame& f) const {
+    Value v = Eval(f);
+    return v.kind() == Kind::kBool ? static_cast<int>(v.bool_value()) : -1;
+  }
 };
 using NodePtr = std::unique_ptr<Node>;
 
@@ -59,6 +66,9 @@ class ConstNode final : public Node {
  public:
   explicit ConstNode(Value v) : v_(std::move(v)) {}
   Value Eval(Frame&) const override { return v_; }
+  int EvalBool(Frame&) const override {
+    return v_.kind() == Kind::kBool ? static_cast<int>(v_.bool_value()) : -1;
+  }
   const Value* constant() const override { return &v_; }
 
  private:
@@ -104,6 +114,12 @@ class PathNode final : public Node {
       return WalkNode(root->borrowed_node(), c.first_field);
     }
     return nullptr;
+  }
+
+  int EvalBool(Frame& f) const override {
+    const config::Value* n = EvalNode(f);
+    if (n != nullptr && n->is_bool()) return static_cast<int>(n->AsBool());
+    return Node::EvalBool(f);
   }
 
   Value Eval(Frame& f) const override {
@@ -247,6 +263,14 @@ class LogicNode final : public Node {
     if (r.kind() != Kind::kBool) return r.IsError() ? r : NotBool(kIsAnd ? "_&&_" : "_||_", r);
     return Value::Bool(kIsAnd);
   }
+  int EvalBool(Frame& f) const override {
+    int l = a_->EvalBool(f);
+    if (l == static_cast<int>(!kIsAnd)) return l;
+    int r = b_->EvalBool(f);
+    if (r == static_cast<int>(!kIsAnd)) return r;
+    if (l < 0 || r < 0) return -1;
+    return static_cast<int>(kIsAnd);
+  }
 
  private:
   NodePtr a_, b_;
@@ -259,6 +283,10 @@ class NotNode final : public Node {
     Value v = a_->Eval(f);
     if (v.kind() == Kind::kBool) return Value::Bool(!v.bool_value());
     return v.IsError() ? v : NotBool("!_", v);
+  }
+  int EvalBool(Frame& f) const override {
+    int v = a_->EvalBool(f);
+    return v < 0 ? -1 : 1 - v;
   }
 
  private:
@@ -273,6 +301,11 @@ class TernaryNode final : public Node {
     Value c = c_->Eval(f);
     if (c.kind() != Kind::kBool) return c.IsError() ? c : NotBool("_?_:_", c);
     return c.bool_value() ? a_->Eval(f) : b_->Eval(f);
+  }
+  int EvalBool(Frame& f) const override {
+    int c = c_->EvalBool(f);
+    if (c < 0) return -1;
+    return c ? a_->EvalBool(f) : b_->EvalBool(f);
   }
 
  private:
@@ -295,6 +328,18 @@ class EqConstStringNode final : public Node {
     if (v.IsError()) return v;
     return Value::Bool(Equal(v, literal_) != negate_);
   }
+  int EvalBool(Frame& f) const override {
+    if (!f.Charge(1)) return -1;
+    if (const config::Value* n = operand_->EvalNode(f)) {
+      if (const std::string* s = n->IfString()) {
+        return static_cast<int>(internal::FastEqual(*s, literal_.str()) != negate_);
+      }
+      return static_cast<int>(negate_);
+    }
+    Value v = operand_->Eval(f);
+    if (v.IsError()) return -1;
+    return static_cast<int>(Equal(v, literal_) != negate_);
+  }
 
  private:
   NodePtr operand_;
@@ -316,6 +361,20 @@ class InConstListNode final : public Node {
       if (strings_.size() > 8) set_.insert(strings_.begin(), strings_.end());
     }
   }
+  int EvalBool(Frame& f) const override {
+    if (!all_strings_) return Node::EvalBool(f);
+    const config::Value* n = operand_->EvalNode(f);
+    const std::string* s = n ? n->IfString() : nullptr;
+    if (s == nullptr) return Node::EvalBool(f);
+    if (!f.Charge(1)) return -1;
+    std::string_view key = *s;
+    if (!set_.empty()) return static_cast<int>(set_.contains(key));
+    for (std::string_view e : strings_) {
+      if (internal::FastEqual(e, key)) return 1;
+    }
+    return 0;
+  }
+
   Value Eval(Frame& f) const override {
     if (!f.Charge(1)) return internal::BudgetError();
     std::string_view key;
@@ -379,6 +438,15 @@ class StartsWithConstNode final : public Node {
     }
     return Value::Bool(ends_ ? s.ends_with(prefix_.str()) : s.starts_with(prefix_.str()));
   }
+  int EvalBool(Frame& f) const override {
+    const config::Value* n = operand_->EvalNode(f);
+    if (n == nullptr || !n->is_string()) return Node::EvalBool(f);
+    if (!f.Charge(1)) return -1;
+    std::string_view s = n->AsString(), p = prefix_.str();
+    if (s.size() < p.size()) return 0;
+    return static_cast<int>(
+        internal::FastEqual(ends_ ? s.substr(s.size() - p.size()) : s.substr(0, p.size()), p));
+  }
 
  private:
   NodePtr operand_;
@@ -420,6 +488,29 @@ class RelConstIntNode final : public Node {
         generic_(generic),
         const_first_(const_first),
         constant_(std::move(constant)) {}
+  int EvalBool(Frame& f) const override {
+    const config::Value* n = operand_->EvalNode(f);
+    std::int64_t x;
+    if (n != nullptr && size_ && n->is_string()) {
+      x = static_cast<std::int64_t>(internal::CodePointCount(n->AsString()));
+    } else if (n != nullptr && !size_ && n->is_int()) {
+      x = n->AsInt();
+    } else {
+      return Node::EvalBool(f);
+    }
+    if (!f.Charge(size_ ? 2 : 1)) return -1;
+    switch (op_) {
+      case kLt:
+        return x < c_;
+      case kLe:
+        return x <= c_;
+      case kGt:
+        return x > c_;
+      default:
+        return x >= c_;
+    }
+  }
+
   Value Eval(Frame& f) const override {
     if (!f.Charge(size_ ? 2 : 1)) return internal::BudgetError();
     std::int64_t x;
@@ -543,6 +634,23 @@ class ComprehensionNode final : public Node {
         slot2_(slot2),
         a_(std::move(a)),
         b_(std::move(b)) {}
+
+  // all()/exists() over a list of the document, one variable: predicates through EvalBool.
+  int EvalBool(Frame& f) const override {
+    bool is_exists = macro_ == MacroKind::kExists;
+    if (two_ || !(is_exists || macro_ == MacroKind::kAll)) return Node::EvalBool(f);
+    const config::Value* n = range_->EvalNode(f);
+    const config::ValueList* l = n ? n->IfList() : nullptr;
+    if (l == nullptr) return Node::EvalBool(f);
+    for (const config::Value& elem : *l) {
+      if (!f.Charge(1)) return -1;
+      f.slots[slot_] = Value::Borrow(elem);
+      int p = a_->EvalBool(f);
+      if (p < 0) return -1;  // errors may be absorbed later: let Eval decide
+      if (p == static_cast<int>(is_exists)) return p;
+    }
+    return static_cast<int>(!is_exists);
+  }
 
   Value Eval(Frame& f) const override {
     if (const config::Value* n = range_->EvalNode(f)) {
@@ -701,6 +809,59 @@ struct Program::Impl {
   std::size_t var_base = 0;         // comprehension variables use slots [0, var_base)
   EvalLimits limits;
   std::unique_ptr<internal::TimeZones> zones;
+
+  template <typename Fn>
+  auto Run(const Activation& act, EvalStats* stats, Fn fn) const {
+    // Comprehension variables live in Value slots; global variables are pointers into the
+    // activation (nothing is copied per evaluation).
+    std::size_t n = var_base;
+    std::size_t nvars = vars.size();  // the member: names of the bound variables
+    constexpr std::size_t kInline = 8;
+    alignas(Value) unsigned char inline_buf[kInline * sizeof(Value)];
+    std::array<const Value*, kInline> inline_globals;
+    std::vector<Value> heap_slots;
+    std::vector<const Value*> heap_globals;
+    Value* slots;
+    const Value** globals = inline_globals.data();
+    if (n <= kInline) {
+      slots = reinterpret_cast<Value*>(inline_buf);
+      for (std::size_t i = 0; i < n; ++i) new (&slots[i]) Value();
+    } else {
+      heap_slots.resize(n);
+      slots = heap_slots.data();
+    }
+    if (nvars > kInline) {
+      heap_globals.resize(nvars);
+      globals = heap_globals.data();
+    }
+    struct Cleanup {
+      Value* slots;
+      std::size_t n;
+      ~Cleanup() {
+        for (std::size_t i = 0; i < n; ++i) slots[i].~Value();
+      }
+    } cleanup{slots, n <= kInline ? n : 0};
+    bool qualified = act.has_qualified_names();
+    for (std::size_t i = 0; i < nvars; ++i) {
+      globals[i] = var_qualified[i] && !qualified ? nullptr : act.Find(vars[i]);
+    }
+    Frame f;
+    f.slots = slots;
+    f.globals = globals;
+    f.budget = limits.cost_budget;
+    f.limits = &limits;
+    f.zones = zones.get();
+    auto result = fn(*root, f);
+    if (stats) stats->cost = f.cost;
+    return result;
+  }
+
+  int RunBool(const Activation& act) const {
+    return Run(act, nullptr, [](const Node& r, Frame& f) {
+      int v = r.EvalBool(f);
+      return f.exhausted ? -1 : v;
+    });
+  }
 };
 
 namespace {
@@ -997,50 +1158,11 @@ Result<std::unique_ptr<Program>> Program::Compile(ParsedExpr parsed,
 }
 
 Value Program::EvaluateValue(const Activation& vars, EvalStats* stats) const {
-  const Impl& impl = *impl_;
-  // Comprehension variables live in Value slots; global variables are pointers into the
-  // activation (nothing is copied per evaluation).
-  std::size_t n = impl.var_base;
-  std::size_t nvars = impl.vars.size();
-  constexpr std::size_t kInline = 8;
-  alignas(Value) unsigned char inline_buf[kInline * sizeof(Value)];
-  std::array<const Value*, kInline> inline_globals;
-  std::vector<Value> heap_slots;
-  std::vector<const Value*> heap_globals;
-  Value* slots;
-  const Value** globals = inline_globals.data();
-  if (n <= kInline) {
-    slots = reinterpret_cast<Value*>(inline_buf);
-    for (std::size_t i = 0; i < n; ++i) new (&slots[i]) Value();
-  } else {
-    heap_slots.resize(n);
-    slots = heap_slots.data();
-  }
-  if (nvars > kInline) {
-    heap_globals.resize(nvars);
-    globals = heap_globals.data();
-  }
-  struct Cleanup {
-    Value* slots;
-    std::size_t n;
-    ~Cleanup() {
-      for (std::size_t i = 0; i < n; ++i) slots[i].~Value();
-    }
-  } cleanup{slots, n <= kInline ? n : 0};
-  bool qualified = vars.has_qualified_names();
-  for (std::size_t i = 0; i < nvars; ++i) {
-    globals[i] = impl.var_qualified[i] && !qualified ? nullptr : vars.Find(impl.vars[i]);
-  }
-  Frame f;
-  f.slots = slots;
-  f.globals = globals;
-  f.budget = impl.limits.cost_budget;
-  f.limits = &impl.limits;
-  f.zones = impl.zones.get();
-  Value result = impl.root->Eval(f);
-  if (stats) stats->cost = f.cost;
-  if (f.exhausted) return internal::BudgetError();
-  return result;
+  return impl_->Run(vars, stats, [](const Node& root, Frame& f) {
+    Value result = root.Eval(f);
+    if (f.exhausted) return internal::BudgetError();
+    return result;
+  });
 }
 
 Result<Value> Program::Evaluate(const Activation& vars, EvalStats* stats) const {
@@ -1050,6 +1172,8 @@ Result<Value> Program::Evaluate(const Activation& vars, EvalStats* stats) const 
 }
 
 Result<bool> Program::EvaluateBool(const Activation& vars) const {
+  int fast = impl_->RunBool(vars);
+  if (fast >= 0) return fast == 1;
   Value v = EvaluateValue(vars);
   if (v.IsError()) return MakeError(v.error_code(), v.error_message());
   if (v.kind() != Kind::kBool) {
