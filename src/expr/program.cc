@@ -870,15 +870,13 @@ class Planner {
  public:
   Planner(Program::Impl& impl, std::string_view container) : impl_(impl), container_(container) {}
 
-  static std::size_t CountComprehensions(const Expr& e) {
-    std::size_t n = e.kind == ExprKind::kComprehension ? 2 : 0;
-    if (e.target) n += CountComprehensions(*e.target);
-    for (const auto& a : e.args) n += CountComprehensions(*a);
-    for (const auto& k : e.keys) n += CountComprehensions(*k);
-    return n;
-  }
 
-  Result<NodePtr> Plan(const Expr& e) { return Build(e); }
+  Result<NodePtr> Plan(const Expr& e) {
+    NodePtr root = Build(e);
+    // Every comprehension got two fresh slots while planning.
+    impl_.var_base = next_comprehension_slot_;
+    return root;
+  }
 
  private:
   std::size_t InternVar(const std::string& name) {
@@ -1021,6 +1019,29 @@ class Planner {
   }
 
   NodePtr BuildCall(const Expr& e) {
+    // size(x) <op> int literal: the size is computed without building a Value.
+    if ((e.name == "_<_" || e.name == "_<=_" || e.name == "_>_" || e.name == "_>=_") && !e.target &&
+        e.args.size() == 2) {
+      for (int lit = 1; lit >= 0; --lit) {
+        const Expr& c = *e.args[lit];
+        const Expr& x = *e.args[1 - lit];
+        if (c.kind != ExprKind::kConst || c.constant.kind() != Kind::kInt) continue;
+        if (x.kind != ExprKind::kCall || x.name != "size" ||
+            x.args.size() + (x.target ? 1 : 0) != 1) {
+          continue;
+        }
+        using Op = RelConstIntNode::Op;
+        const std::string& fn = e.name;
+        Op op = fn == "_<_" ? Op::kLt : fn == "_<=_" ? Op::kLe : fn == "_>_" ? Op::kGt : Op::kGe;
+        if (lit == 0) {  // c < x  is  x > c
+          op = op == Op::kLt ? Op::kGt : op == Op::kLe ? Op::kGe : op == Op::kGt ? Op::kLt : Op::kLe;
+        }
+        NodePtr operand = Build(x.target ? *x.target : *x.args[0]);
+        return std::make_unique<RelConstIntNode>(std::move(operand), true, c.constant.int_value(), op,
+                                                 internal::LookupFunction(fn, 2, false), lit == 0,
+                                                 c.constant);
+      }
+    }
     std::vector<NodePtr> args;
     if (e.target) args.push_back(Build(*e.target));
     for (const auto& a : e.args) args.push_back(Build(*a));
@@ -1067,12 +1088,6 @@ class Planner {
           Value c = *args[lit]->constant();
           NodePtr operand = std::move(args[1 - lit]);
           bool is_size = false;
-          if (const Expr* x = lit == 1 ? e.args[0].get() : e.args[1].get();
-              x->kind == ExprKind::kCall && x->name == "size" &&
-              (x->args.size() + (x->target ? 1 : 0)) == 1) {
-            is_size = true;
-            operand = Build(x->target ? *x->target : *x->args[0]);
-          }
           return std::make_unique<RelConstIntNode>(std::move(operand), is_size, c.int_value(), op,
                                                    internal::LookupFunction(fn, 2, false), lit == 0,
                                                    c);
@@ -1151,7 +1166,6 @@ Result<std::unique_ptr<Program>> Program::Compile(ParsedExpr parsed,
   }
   p->impl_->limits = options.limits;
   p->impl_->zones = std::make_unique<internal::TimeZones>(options.fs);
-  p->impl_->var_base = Planner::CountComprehensions(*parsed.root);
   Planner planner(*p->impl_, options.container);
   BULWARK_ASSIGN_OR_RETURN(p->impl_->root, planner.Plan(*parsed.root));
   return p;
