@@ -48,8 +48,8 @@ TEST(ExprCliTest, EvaluationErrorExitsOne) {
 TEST(ExprCliTest, ParseErrorExitsTwoWithACaret) {
   auto r = RunBulwarkBinary("expr '1 + (2'");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("1:8: Syntax error"));
-  EXPECT_THAT(r.err, HasSubstr(" | 1 + (2\n | .......^"));
+  EXPECT_THAT(r.err, HasSubstr("1:7: Syntax error: expected ')'"));
+  EXPECT_THAT(r.err, HasSubstr(" | 1 + (2\n | ......^"));
 }
 
 TEST(ExprCliTest, BadVariablesAreBadInput) {
