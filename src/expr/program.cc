@@ -870,7 +870,6 @@ class Planner {
  public:
   Planner(Program::Impl& impl, std::string_view container) : impl_(impl), container_(container) {}
 
-
   Result<NodePtr> Plan(const Expr& e) {
     NodePtr root = Build(e);
     // Every comprehension got two fresh slots while planning.
@@ -903,6 +902,13 @@ class Planner {
     Value v = n->Eval(f);
     if (v.IsError()) return n;  // keep the error for evaluation time
     return std::make_unique<ConstNode>(std::move(v));
+  }
+
+  bool IsScoped(const std::string& name) const {
+    for (const auto& s : scopes_) {
+      if (s.first == name) return true;
+    }
+    return false;
   }
 
   static bool AllConst(const std::vector<NodePtr>& v) {
@@ -1034,12 +1040,26 @@ class Planner {
         const std::string& fn = e.name;
         Op op = fn == "_<_" ? Op::kLt : fn == "_<=_" ? Op::kLe : fn == "_>_" ? Op::kGt : Op::kGe;
         if (lit == 0) {  // c < x  is  x > c
-          op = op == Op::kLt ? Op::kGt : op == Op::kLe ? Op::kGe : op == Op::kGt ? Op::kLt : Op::kLe;
+          op = op == Op::kLt   ? Op::kGt
+               : op == Op::kLe ? Op::kGe
+               : op == Op::kGt ? Op::kLt
+                               : Op::kLe;
         }
         NodePtr operand = Build(x.target ? *x.target : *x.args[0]);
-        return std::make_unique<RelConstIntNode>(std::move(operand), true, c.constant.int_value(), op,
-                                                 internal::LookupFunction(fn, 2, false), lit == 0,
-                                                 c.constant);
+        return std::make_unique<RelConstIntNode>(std::move(operand), true, c.constant.int_value(),
+                                                 op, internal::LookupFunction(fn, 2, false),
+                                                 lit == 0, c.constant);
+      }
+    }
+    // Namespaced functions (ip.isCanonical('...')): the receiver is a name, not a value.
+    if (e.target && e.target->kind == ExprKind::kIdent && !IsScoped(e.target->name)) {
+      std::string qualified = e.target->name + "." + e.name;
+      if (qualified[0] == '.') qualified.erase(0, 1);
+      if (Function f = internal::LookupFunction(qualified, e.args.size(), false)) {
+        std::vector<NodePtr> args;
+        for (const auto& a : e.args) args.push_back(Build(*a));
+        bool c = AllConst(args);
+        return Fold(std::make_unique<CallNode>(qualified, f, std::move(args)), c);
       }
     }
     std::vector<NodePtr> args;
