@@ -4,22 +4,36 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "bulwark/config/format.h"
+#include "bulwark/config/value.h"
 #include "bulwark/expr/json.h"
 #include "bulwark/expr/program.h"
 
 namespace {
 
 const bulwark::config::Value& Document() {
-  static const bulwark::config::Value* doc = [] {
-    auto parsed = bulwark::config::ParseDocument(
-        R"({"name": "svc-1", "environment": "production", "region": "eu-west-1",
-            "database": {"host": "db.internal", "port": 5432, "ssl_mode": "require"},
-            "tags": ["a", "b", "c"], "limits": {"cpu": 1.5, "replicas": 3},
-            "origins": ["https://a.example", "*"], "enabled": true, "nothing": null})",
-        bulwark::config::Format::kJson);
-    if (!parsed) std::abort();
-    return new bulwark::config::Value(std::move(parsed->root));
+  using bulwark::config::Value;
+  using bulwark::config::ValueList;
+  using bulwark::config::ValueMap;
+  static const Value* doc = [] {
+    ValueMap db;
+    db.Set("host", Value("db.internal"));
+    db.Set("port", Value(5432));
+    db.Set("ssl_mode", Value("require"));
+    ValueMap limits;
+    limits.Set("cpu", Value(1.5));
+    limits.Set("replicas", Value(3));
+    ValueMap m;
+    m.Set("name", Value("svc-1"));
+    m.Set("environment", Value("production"));
+    m.Set("region", Value("eu-west-1"));
+    m.Set("database", Value(std::move(db)));
+    m.Set("tags", Value(ValueList{Value("a"), Value("b"), Value("c")}));
+    m.Set("limits", Value(std::move(limits)));
+    m.Set("origins", Value(ValueList{Value("https://a.example"), Value("*")}));
+    m.Set("enabled", Value(true));
+    m.Set("nothing", Value());
+    m.Set("blob", Value::FromBytes({0x00, 0xff, 0x41}));
+    return new Value(std::move(m));
   }();
   return *doc;
 }

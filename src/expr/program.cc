@@ -1066,13 +1066,15 @@ class Planner {
     if (e.target) args.push_back(Build(*e.target));
     for (const auto& a : e.args) args.push_back(Build(*a));
     const std::string& fn = e.name;
+    // (AllConst is computed before the arguments are moved: evaluation order of call arguments
+    // is unspecified.)
     if (fn == "_&&_" && args.size() == 2) {
-      return Fold(std::make_unique<LogicNode<true>>(std::move(args[0]), std::move(args[1])),
-                  AllConst(args));
+      bool c = AllConst(args);
+      return Fold(std::make_unique<LogicNode<true>>(std::move(args[0]), std::move(args[1])), c);
     }
     if (fn == "_||_" && args.size() == 2) {
-      return Fold(std::make_unique<LogicNode<false>>(std::move(args[0]), std::move(args[1])),
-                  AllConst(args));
+      bool c = AllConst(args);
+      return Fold(std::make_unique<LogicNode<false>>(std::move(args[0]), std::move(args[1])), c);
     }
     if (fn == "!_" && args.size() == 1) {
       bool c = AllConst(args);
