@@ -322,6 +322,11 @@ class Checker {
   }
 
   Type CheckCall(const Expr& e) {
+    if (e.target && e.target->kind == ExprKind::kIdent && e.target->name == "ip" &&
+        e.name == "isCanonical") {
+      for (const auto& x : e.args) Check(*x);
+      return T("bool");
+    }
     std::vector<Type> a;
     if (e.target) a.push_back(Check(*e.target));
     for (const auto& x : e.args) a.push_back(Check(*x));
@@ -441,7 +446,12 @@ class Checker {
         n == 2) {
       return T("bool");
     }
-    if ((fn == "isLoopback" || fn == "isUnspecified") && n == 1) return T("bool");
+    if ((fn == "isLoopback" || fn == "isUnspecified" || fn == "isGlobalUnicast" ||
+         fn == "isLinkLocalUnicast" || fn == "isLinkLocalMulticast") &&
+        n == 1) {
+      return T("bool");
+    }
+    if (fn == "reverse" && n == 1) return is(0, "string") ? T("string") : mismatch();
     if ((fn == "family" || fn == "prefixLength" || fn == "major" || fn == "minor" ||
          fn == "patch") &&
         n == 1)

@@ -211,6 +211,16 @@ Value Trim(Frame&, std::span<const Value> a) {
   return Value::String(std::string(s.substr(b, e - b)));
 }
 
+Value Reverse(Frame&, std::span<const Value> a) {
+  if (!Str(a[0])) return NoSuchOverload("reverse", a);
+  auto off = Offsets(a[0].str());
+  std::string out;
+  out.reserve(a[0].str().size());
+  for (std::size_t k = off.size() - 1; k > 0; --k)
+    out.append(a[0].str().substr(off[k - 1], off[k] - off[k - 1]));
+  return Value::String(std::move(out));
+}
+
 Value Join(Frame& f, std::span<const Value> a) {
   if (a[0].kind() != Kind::kList || (a.size() == 2 && !Str(a[1]))) return NoSuchOverload("join", a);
   std::string_view sep = a.size() == 2 ? a[1].str() : std::string_view();
@@ -311,10 +321,16 @@ std::optional<IpValue> ParseIp(std::string_view s) {
     if (inet_pton(AF_INET, text.c_str(), b.data()) != 1) return std::nullopt;
     return IpValue(4, b);
   }
+  // The dotted IPv4-in-IPv6 notation ("::ffff:1.2.3.4") is rejected, as in Kubernetes.
+  if (text.find('.') != std::string::npos) return std::nullopt;
   if (inet_pton(AF_INET6, text.c_str(), b.data()) != 1) return std::nullopt;
-  // IPv4-mapped addresses are rejected, as in Kubernetes.
+  // An IPv4-mapped address in hex form is that IPv4 address (cel-go's network library).
   static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
-  if (std::memcmp(b.data(), kMapped, 12) == 0) return std::nullopt;
+  if (std::memcmp(b.data(), kMapped, 12) == 0) {
+    std::array<std::uint8_t, 16> v4{};
+    std::memcpy(v4.data(), b.data() + 12, 4);
+    return IpValue(4, v4);
+  }
   return IpValue(6, b);
 }
 
@@ -368,19 +384,74 @@ Value Family(Frame&, std::span<const Value> a) {
   if (!ip) return NoSuchOverload("family", a);
   return Value::Int(ip->family());
 }
-Value IsLoopback(Frame&, std::span<const Value> a) {
-  const IpValue* ip = AsIp(a[0]);
-  if (!ip) return NoSuchOverload("isLoopback", a);
-  if (ip->family() == 4) return Value::Bool(ip->bytes()[0] == 127);
-  std::array<std::uint8_t, 16> lo{};
-  lo[15] = 1;
-  return Value::Bool(ip->bytes() == lo);
-}
+Value IsLoopback(Frame&, std::span<const Value> a);
 Value IsUnspecified(Frame&, std::span<const Value> a) {
   const IpValue* ip = AsIp(a[0]);
   if (!ip) return NoSuchOverload("isUnspecified", a);
   return Value::Bool(ip->bytes() == std::array<std::uint8_t, 16>{});
 }
+bool InPrefix(const IpValue& ip, std::initializer_list<std::uint8_t> prefix, int bits) {
+  std::size_t i = 0;
+  for (std::uint8_t p : prefix) {
+    int take = bits >= 8 ? 8 : bits;
+    if (take <= 0) break;
+    std::uint8_t mask = static_cast<std::uint8_t>(0xFF << (8 - take));
+    if ((ip.bytes()[i] & mask) != (p & mask)) return false;
+    bits -= 8;
+    ++i;
+  }
+  return true;
+}
+bool IsLinkLocalUnicastIp(const IpValue& ip) {
+  return ip.family() == 4 ? InPrefix(ip, {169, 254}, 16) : InPrefix(ip, {0xfe, 0x80}, 10);
+}
+bool IsLinkLocalMulticastIp(const IpValue& ip) {
+  return ip.family() == 4 ? InPrefix(ip, {224, 0, 0}, 24) : InPrefix(ip, {0xff, 0x02}, 16);
+}
+bool IsMulticastIp(const IpValue& ip) {
+  return ip.family() == 4 ? InPrefix(ip, {224}, 4) : InPrefix(ip, {0xff}, 8);
+}
+bool IsLoopbackIp(const IpValue& ip) {
+  if (ip.family() == 4) return ip.bytes()[0] == 127;
+  std::array<std::uint8_t, 16> lo{};
+  lo[15] = 1;
+  return ip.bytes() == lo;
+}
+Value IsLinkLocalUnicast(Frame&, std::span<const Value> a) {
+  const IpValue* ip = AsIp(a[0]);
+  if (!ip) return NoSuchOverload("isLinkLocalUnicast", a);
+  return Value::Bool(IsLinkLocalUnicastIp(*ip));
+}
+Value IsLinkLocalMulticast(Frame&, std::span<const Value> a) {
+  const IpValue* ip = AsIp(a[0]);
+  if (!ip) return NoSuchOverload("isLinkLocalMulticast", a);
+  return Value::Bool(IsLinkLocalMulticastIp(*ip));
+}
+// Go's net.IP.IsGlobalUnicast, as used by the Kubernetes library.
+Value IsGlobalUnicast(Frame&, std::span<const Value> a) {
+  const IpValue* ip = AsIp(a[0]);
+  if (!ip) return NoSuchOverload("isGlobalUnicast", a);
+  bool broadcast = ip->family() == 4 && ip->bytes()[0] == 255 && ip->bytes()[1] == 255 &&
+                   ip->bytes()[2] == 255 && ip->bytes()[3] == 255;
+  bool unspecified = ip->bytes() == std::array<std::uint8_t, 16>{};
+  return Value::Bool(!broadcast && !unspecified && !IsLoopbackIp(*ip) && !IsMulticastIp(*ip) &&
+                     !IsLinkLocalUnicastIp(*ip));
+}
+Value IsCanonical(Frame&, std::span<const Value> a) {
+  if (!Str(a[0])) return NoSuchOverload("ip.isCanonical", a);
+  auto ip = ParseIp(a[0].str());
+  if (!ip)
+    return Err(
+        fmt::format("IP Address '{}' parse error during conversion from string", a[0].str()));
+  return Value::Bool(ip->ToString() == a[0].str());
+}
+
+Value IsLoopback(Frame&, std::span<const Value> a) {
+  const IpValue* ip = AsIp(a[0]);
+  if (!ip) return NoSuchOverload("isLoopback", a);
+  return Value::Bool(IsLoopbackIp(*ip));
+}
+
 Value ContainsIp(Frame&, std::span<const Value> a) {
   const CidrValue* c = AsCidr(a[0]);
   if (!c) return NoSuchOverload("containsIP", a);
@@ -625,6 +696,11 @@ constexpr Entry kExtensions[] = {
     {"family", 1, 1, Family},
     {"isLoopback", 1, 1, IsLoopback},
     {"isUnspecified", 1, 1, IsUnspecified},
+    {"isGlobalUnicast", 1, 1, IsGlobalUnicast},
+    {"isLinkLocalUnicast", 1, 1, IsLinkLocalUnicast},
+    {"isLinkLocalMulticast", 1, 1, IsLinkLocalMulticast},
+    {"ip.isCanonical", 1, 1, IsCanonical},
+    {"reverse", 1, 1, Reverse},
     {"containsIP", 2, 2, ContainsIp},
     {"containsCIDR", 2, 2, ContainsCidr},
     {"inCidr", 2, 2, InCidr},

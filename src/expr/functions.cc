@@ -24,12 +24,6 @@ __int128 TotalNanos(const Value& v) {
   return static_cast<__int128>(v.seconds()) * kNanos + v.nanos();
 }
 
-std::size_t CodePointCount(std::string_view s) {
-  std::size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
-
 bool IsNum(const Value& v) {
   return v.kind() == Kind::kInt || v.kind() == Kind::kUint || v.kind() == Kind::kDouble;
 }

@@ -3,6 +3,7 @@
 #define BULWARK_SRC_EXPR_INTERNAL_H_
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -18,8 +19,8 @@ class TimeZones;
 
 // State of one evaluation.
 struct Frame {
-  Value* slots = nullptr;
-  bool* present = nullptr;
+  Value* slots = nullptr;                 // comprehension variables
+  const Value* const* globals = nullptr;  // bound variables (nullptr: unbound)
   std::uint64_t cost = 0;
   std::uint64_t budget = 0;
   bool exhausted = false;
@@ -33,6 +34,41 @@ struct Frame {
     return !exhausted;
   }
 };
+
+// Equality of short strings without a call into libc (keys and literals are mostly short).
+inline bool FastEqual(std::string_view a, std::string_view b) {
+  std::size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* p = a.data();
+  const char* q = b.data();
+  while (n >= 8) {
+    std::uint64_t x, y;
+    std::memcpy(&x, p, 8);
+    std::memcpy(&y, q, 8);
+    if (x != y) return false;
+    p += 8;
+    q += 8;
+    n -= 8;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (p[i] != q[i]) return false;
+  }
+  return true;
+}
+
+// Number of UTF-8 code points (bytes that are not continuation bytes), eight bytes at a time.
+inline std::size_t CodePointCount(std::string_view s) {
+  std::size_t count = 0, i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    // A byte starts a code point unless it is 10xxxxxx: bit 7 clear or bit 6 set.
+    std::uint64_t starts = ((~w >> 7) | (w >> 6)) & 0x0101010101010101ULL;
+    count += static_cast<std::size_t>((starts * 0x0101010101010101ULL) >> 56);
+  }
+  for (; i < s.size(); ++i) count += (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80;
+  return count;
+}
 
 Value BudgetError();
 Value NoSuchOverload(std::string_view fn, std::span<const Value> args);

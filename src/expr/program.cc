@@ -5,6 +5,9 @@
 #include <re2/re2.h>
 
 #include <array>
+#include <atomic>
+#include <cstring>
+#include <new>
 #include <unordered_set>
 
 #include "expr/internal.h"
@@ -18,6 +21,29 @@ namespace {
 
 // ---- evaluation nodes ----
 
+// Field lookup with an inline cache: documents of the same shape keep a key at the same position,
+// so the position where the key was found last time is tried first. Small maps are scanned
+// linearly (as ValueMap::Find does); large maps use their hash index.
+inline const config::Value* FindHinted(const config::ValueMap& m, std::string_view key,
+                                       std::atomic<std::uint32_t>& hint) {
+  const config::MapEntry* entries = m.begin();
+  std::size_t n = m.size();
+  std::uint32_t h = hint.load(std::memory_order_relaxed);
+  if (h < n) {
+    const config::MapEntry& e = entries[h];
+    if (internal::FastEqual(e.key, key)) return &e.value;
+  }
+  if (n > config::ValueMap::kIndexThreshold) return m.Find(key);
+  for (std::size_t i = 0; i < n; ++i) {
+    const config::MapEntry& e = entries[i];
+    if (internal::FastEqual(e.key, key)) {
+      hint.store(static_cast<std::uint32_t>(i), std::memory_order_relaxed);
+      return &e.value;
+    }
+  }
+  return nullptr;
+}
+
 class Node {
  public:
   virtual ~Node() = default;
@@ -26,6 +52,13 @@ class Node {
   // returns it without building a Value. nullptr means "use Eval" (never an error by itself).
   virtual const config::Value* EvalNode(Frame&) const { return nullptr; }
   virtual const Value* constant() const { return nullptr; }
+  // Fast path for boolean results: 1 or 0, or -1 when the result is not a plain bool (an error,
+  // another type, or a case the node does not handle quickly); the caller then uses Eval. Nodes
+  // are pure, so evaluating again after -1 gives the same result.
+  virtual int EvalBool(Frame& f) const {
+    Value v = Eval(f);
+    return v.kind() == Kind::kBool ? static_cast<int>(v.bool_value()) : -1;
+  }
 };
 using NodePtr = std::unique_ptr<Node>;
 
@@ -33,6 +66,9 @@ class ConstNode final : public Node {
  public:
   explicit ConstNode(Value v) : v_(std::move(v)) {}
   Value Eval(Frame&) const override { return v_; }
+  int EvalBool(Frame&) const override {
+    return v_.kind() == Kind::kBool ? static_cast<int>(v_.bool_value()) : -1;
+  }
   const Value* constant() const override { return &v_; }
 
  private:
@@ -68,34 +104,50 @@ class PathNode final : public Node {
       : candidates_(std::move(c)),
         types_(std::move(t)),
         segments_(std::move(segments)),
-        display_(std::move(display)) {}
+        display_(std::move(display)),
+        hints_(std::make_unique<std::atomic<std::uint32_t>[]>(segments_.size())) {}
 
   const config::Value* EvalNode(Frame& f) const override {
     for (const auto& c : candidates_) {
-      if (!c.is_comprehension_var && !f.present[c.slot]) continue;
-      const config::Value* n = f.slots[c.slot].borrowed_node();
-      if (n == nullptr) return nullptr;
-      for (std::size_t i = c.first_field; i < segments_.size(); ++i) {
-        const config::ValueMap* m = n->IfMap();
-        if (m == nullptr) return nullptr;
-        n = m->Find(segments_[i]);
-        if (n == nullptr) return nullptr;
-      }
-      return n;
+      const Value* root = c.is_comprehension_var ? &f.slots[c.slot] : f.globals[c.slot];
+      if (root == nullptr) continue;
+      return WalkNode(root->borrowed_node(), c.first_field);
     }
     return nullptr;
   }
 
+  int EvalBool(Frame& f) const override {
+    const config::Value* n = EvalNode(f);
+    if (n != nullptr && n->is_bool()) return static_cast<int>(n->AsBool());
+    return Node::EvalBool(f);
+  }
+
   Value Eval(Frame& f) const override {
     for (const auto& c : candidates_) {
-      if (!c.is_comprehension_var && !f.present[c.slot]) continue;
-      return Walk(f.slots[c.slot], c.first_field);
+      const Value* root_ptr = c.is_comprehension_var ? &f.slots[c.slot] : f.globals[c.slot];
+      if (root_ptr == nullptr) continue;
+      const Value& root = *root_ptr;
+      if (c.first_field == segments_.size()) return root;
+      if (const config::Value* n = WalkNode(root.borrowed_node(), c.first_field)) {
+        return Value::Borrow(*n);
+      }
+      return Walk(root, c.first_field);
     }
     for (const auto& t : types_) return Walk(Value::Type(t.type_name), t.first_field);
     return Value::Error(fmt::format("undeclared reference to '{}' (no such attribute)", display_));
   }
 
  private:
+  const config::Value* WalkNode(const config::Value* n, std::size_t from) const {
+    if (n == nullptr) return nullptr;
+    for (std::size_t i = from; i < segments_.size(); ++i) {
+      const config::ValueMap* m = n->IfMap();
+      if (m == nullptr) return nullptr;
+      n = FindHinted(*m, segments_[i], hints_[i]);
+      if (n == nullptr) return nullptr;
+    }
+    return n;
+  }
   Value Walk(Value v, std::size_t from) const {
     for (std::size_t i = from; i < segments_.size(); ++i) {
       v = internal::SelectField(v, segments_[i]);
@@ -107,6 +159,7 @@ class PathNode final : public Node {
   std::vector<TypeCandidate> types_;
   std::vector<std::string> segments_;
   std::string display_;
+  std::unique_ptr<std::atomic<std::uint32_t>[]> hints_;
 };
 
 class SelectNode final : public Node {
@@ -210,6 +263,14 @@ class LogicNode final : public Node {
     if (r.kind() != Kind::kBool) return r.IsError() ? r : NotBool(kIsAnd ? "_&&_" : "_||_", r);
     return Value::Bool(kIsAnd);
   }
+  int EvalBool(Frame& f) const override {
+    int l = a_->EvalBool(f);
+    if (l == static_cast<int>(!kIsAnd)) return l;
+    int r = b_->EvalBool(f);
+    if (r == static_cast<int>(!kIsAnd)) return r;
+    if (l < 0 || r < 0) return -1;
+    return static_cast<int>(kIsAnd);
+  }
 
  private:
   NodePtr a_, b_;
@@ -222,6 +283,10 @@ class NotNode final : public Node {
     Value v = a_->Eval(f);
     if (v.kind() == Kind::kBool) return Value::Bool(!v.bool_value());
     return v.IsError() ? v : NotBool("!_", v);
+  }
+  int EvalBool(Frame& f) const override {
+    int v = a_->EvalBool(f);
+    return v < 0 ? -1 : 1 - v;
   }
 
  private:
@@ -236,6 +301,11 @@ class TernaryNode final : public Node {
     Value c = c_->Eval(f);
     if (c.kind() != Kind::kBool) return c.IsError() ? c : NotBool("_?_:_", c);
     return c.bool_value() ? a_->Eval(f) : b_->Eval(f);
+  }
+  int EvalBool(Frame& f) const override {
+    int c = c_->EvalBool(f);
+    if (c < 0) return -1;
+    return c ? a_->EvalBool(f) : b_->EvalBool(f);
   }
 
  private:
@@ -258,6 +328,18 @@ class EqConstStringNode final : public Node {
     if (v.IsError()) return v;
     return Value::Bool(Equal(v, literal_) != negate_);
   }
+  int EvalBool(Frame& f) const override {
+    if (!f.Charge(1)) return -1;
+    if (const config::Value* n = operand_->EvalNode(f)) {
+      if (const std::string* s = n->IfString()) {
+        return static_cast<int>(internal::FastEqual(*s, literal_.str()) != negate_);
+      }
+      return static_cast<int>(negate_);
+    }
+    Value v = operand_->Eval(f);
+    if (v.IsError()) return -1;
+    return static_cast<int>(Equal(v, literal_) != negate_);
+  }
 
  private:
   NodePtr operand_;
@@ -279,6 +361,20 @@ class InConstListNode final : public Node {
       if (strings_.size() > 8) set_.insert(strings_.begin(), strings_.end());
     }
   }
+  int EvalBool(Frame& f) const override {
+    if (!all_strings_) return Node::EvalBool(f);
+    const config::Value* n = operand_->EvalNode(f);
+    const std::string* s = n ? n->IfString() : nullptr;
+    if (s == nullptr) return Node::EvalBool(f);
+    if (!f.Charge(1)) return -1;
+    std::string_view key = *s;
+    if (!set_.empty()) return static_cast<int>(set_.contains(key));
+    for (std::string_view e : strings_) {
+      if (internal::FastEqual(e, key)) return 1;
+    }
+    return 0;
+  }
+
   Value Eval(Frame& f) const override {
     if (!f.Charge(1)) return internal::BudgetError();
     std::string_view key;
@@ -302,7 +398,7 @@ class InConstListNode final : public Node {
     if (have_string && all_strings_) {
       if (!set_.empty()) return Value::Bool(set_.contains(key));
       for (std::string_view s : strings_) {
-        if (s == key) return Value::Bool(true);
+        if (internal::FastEqual(s, key)) return Value::Bool(true);
       }
       return Value::Bool(false);
     }
@@ -342,6 +438,15 @@ class StartsWithConstNode final : public Node {
     }
     return Value::Bool(ends_ ? s.ends_with(prefix_.str()) : s.starts_with(prefix_.str()));
   }
+  int EvalBool(Frame& f) const override {
+    const config::Value* n = operand_->EvalNode(f);
+    if (n == nullptr || !n->is_string()) return Node::EvalBool(f);
+    if (!f.Charge(1)) return -1;
+    std::string_view s = n->AsString(), p = prefix_.str();
+    if (s.size() < p.size()) return 0;
+    return static_cast<int>(
+        internal::FastEqual(ends_ ? s.substr(s.size() - p.size()) : s.substr(0, p.size()), p));
+  }
 
  private:
   NodePtr operand_;
@@ -367,6 +472,88 @@ class MatchesConstNode final : public Node {
  private:
   NodePtr operand_;
   std::unique_ptr<RE2> re_;
+};
+
+// `x < c`, `x <= c`, `x > c`, `x >= c` (or mirrored) with a constant int c, and `size(x)` as x:
+// no Value is built for the size or the comparison on the common path.
+class RelConstIntNode final : public Node {
+ public:
+  enum Op { kLt, kLe, kGt, kGe };
+  RelConstIntNode(NodePtr operand, bool operand_is_size, std::int64_t c, Op op, Function generic,
+                  bool const_first, Value constant)
+      : operand_(std::move(operand)),
+        size_(operand_is_size),
+        c_(c),
+        op_(op),
+        generic_(generic),
+        const_first_(const_first),
+        constant_(std::move(constant)) {}
+  int EvalBool(Frame& f) const override {
+    const config::Value* n = operand_->EvalNode(f);
+    std::int64_t x;
+    if (n != nullptr && size_ && n->is_string()) {
+      x = static_cast<std::int64_t>(internal::CodePointCount(n->AsString()));
+    } else if (n != nullptr && !size_ && n->is_int()) {
+      x = n->AsInt();
+    } else {
+      return Node::EvalBool(f);
+    }
+    if (!f.Charge(size_ ? 2 : 1)) return -1;
+    switch (op_) {
+      case kLt:
+        return x < c_;
+      case kLe:
+        return x <= c_;
+      case kGt:
+        return x > c_;
+      default:
+        return x >= c_;
+    }
+  }
+
+  Value Eval(Frame& f) const override {
+    if (!f.Charge(size_ ? 2 : 1)) return internal::BudgetError();
+    std::int64_t x;
+    Value v;
+    const config::Value* n = operand_->EvalNode(f);
+    if (n != nullptr && size_ && n->is_string()) {
+      x = static_cast<std::int64_t>(internal::CodePointCount(n->AsString()));
+    } else if (n != nullptr && !size_ && n->is_int()) {
+      x = n->AsInt();
+    } else {
+      v = n ? Value::Borrow(*n) : operand_->Eval(f);
+      if (v.IsError()) return v;
+      if (size_) {
+        Value arg[] = {v};
+        v = internal::LookupFunction("size", 1, false)(f, std::span<const Value>(arg, 1));
+        if (v.IsError()) return v;
+      }
+      if (v.kind() != Kind::kInt) {
+        Value args[2] = {const_first_ ? constant_ : v, const_first_ ? v : constant_};
+        return generic_(f, std::span<const Value>(args, 2));
+      }
+      x = v.int_value();
+    }
+    switch (op_) {
+      case kLt:
+        return Value::Bool(x < c_);
+      case kLe:
+        return Value::Bool(x <= c_);
+      case kGt:
+        return Value::Bool(x > c_);
+      default:
+        return Value::Bool(x >= c_);
+    }
+  }
+
+ private:
+  NodePtr operand_;
+  bool size_;
+  std::int64_t c_;
+  Op op_;
+  Function generic_;
+  bool const_first_;
+  Value constant_;
 };
 
 class ListNode final : public Node {
@@ -447,6 +634,23 @@ class ComprehensionNode final : public Node {
         slot2_(slot2),
         a_(std::move(a)),
         b_(std::move(b)) {}
+
+  // all()/exists() over a list of the document, one variable: predicates through EvalBool.
+  int EvalBool(Frame& f) const override {
+    bool is_exists = macro_ == MacroKind::kExists;
+    if (two_ || !(is_exists || macro_ == MacroKind::kAll)) return Node::EvalBool(f);
+    const config::Value* n = range_->EvalNode(f);
+    const config::ValueList* l = n ? n->IfList() : nullptr;
+    if (l == nullptr) return Node::EvalBool(f);
+    for (const config::Value& elem : *l) {
+      if (!f.Charge(1)) return -1;
+      f.slots[slot_] = Value::Borrow(elem);
+      int p = a_->EvalBool(f);
+      if (p < 0) return -1;  // errors may be absorbed later: let Eval decide
+      if (p == static_cast<int>(is_exists)) return p;
+    }
+    return static_cast<int>(!is_exists);
+  }
 
   Value Eval(Frame& f) const override {
     if (const config::Value* n = range_->EvalNode(f)) {
@@ -605,6 +809,59 @@ struct Program::Impl {
   std::size_t var_base = 0;         // comprehension variables use slots [0, var_base)
   EvalLimits limits;
   std::unique_ptr<internal::TimeZones> zones;
+
+  template <typename Fn>
+  auto Run(const Activation& act, EvalStats* stats, Fn fn) const {
+    // Comprehension variables live in Value slots; global variables are pointers into the
+    // activation (nothing is copied per evaluation).
+    std::size_t n = var_base;
+    std::size_t nvars = vars.size();  // the member: names of the bound variables
+    constexpr std::size_t kInline = 8;
+    alignas(Value) unsigned char inline_buf[kInline * sizeof(Value)];
+    std::array<const Value*, kInline> inline_globals;
+    std::vector<Value> heap_slots;
+    std::vector<const Value*> heap_globals;
+    Value* slots;
+    const Value** globals = inline_globals.data();
+    if (n <= kInline) {
+      slots = reinterpret_cast<Value*>(inline_buf);
+      for (std::size_t i = 0; i < n; ++i) new (&slots[i]) Value();
+    } else {
+      heap_slots.resize(n);
+      slots = heap_slots.data();
+    }
+    if (nvars > kInline) {
+      heap_globals.resize(nvars);
+      globals = heap_globals.data();
+    }
+    struct Cleanup {
+      Value* slots;
+      std::size_t n;
+      ~Cleanup() {
+        for (std::size_t i = 0; i < n; ++i) slots[i].~Value();
+      }
+    } cleanup{slots, n <= kInline ? n : 0};
+    bool qualified = act.has_qualified_names();
+    for (std::size_t i = 0; i < nvars; ++i) {
+      globals[i] = var_qualified[i] && !qualified ? nullptr : act.Find(vars[i]);
+    }
+    Frame f;
+    f.slots = slots;
+    f.globals = globals;
+    f.budget = limits.cost_budget;
+    f.limits = &limits;
+    f.zones = zones.get();
+    auto result = fn(*root, f);
+    if (stats) stats->cost = f.cost;
+    return result;
+  }
+
+  int RunBool(const Activation& act) const {
+    return Run(act, nullptr, [](const Node& r, Frame& f) {
+      int v = r.EvalBool(f);
+      return f.exhausted ? -1 : v;
+    });
+  }
 };
 
 namespace {
@@ -613,41 +870,45 @@ class Planner {
  public:
   Planner(Program::Impl& impl, std::string_view container) : impl_(impl), container_(container) {}
 
-  static std::size_t CountComprehensions(const Expr& e) {
-    std::size_t n = e.kind == ExprKind::kComprehension ? 2 : 0;
-    if (e.target) n += CountComprehensions(*e.target);
-    for (const auto& a : e.args) n += CountComprehensions(*a);
-    for (const auto& k : e.keys) n += CountComprehensions(*k);
-    return n;
+  Result<NodePtr> Plan(const Expr& e) {
+    NodePtr root = Build(e);
+    // Every comprehension got two fresh slots while planning.
+    impl_.var_base = next_comprehension_slot_;
+    return root;
   }
-
-  Result<NodePtr> Plan(const Expr& e) { return Build(e); }
 
  private:
   std::size_t InternVar(const std::string& name) {
     for (std::size_t i = 0; i < impl_.vars.size(); ++i) {
-      if (impl_.vars[i] == name) return impl_.var_base + i;
+      if (impl_.vars[i] == name) return i;
     }
     impl_.vars.push_back(name);
     impl_.var_qualified.push_back(name.find('.') != std::string::npos);
-    return impl_.var_base + impl_.vars.size() - 1;
+    return impl_.vars.size() - 1;
   }
 
   // Folds a node to a constant when it is pure and all its inputs are constants.
   NodePtr Fold(NodePtr n, bool inputs_constant) {
     if (!inputs_constant) return n;
     std::array<Value, 1> scratch;
-    bool present = false;
+    const Value* no_globals[1] = {nullptr};
     EvalLimits limits = impl_.limits;
     Frame f;
     f.slots = scratch.data();
-    f.present = &present;
+    f.globals = no_globals;
     f.budget = limits.cost_budget;
     f.limits = &limits;
     f.zones = impl_.zones.get();
     Value v = n->Eval(f);
     if (v.IsError()) return n;  // keep the error for evaluation time
     return std::make_unique<ConstNode>(std::move(v));
+  }
+
+  bool IsScoped(const std::string& name) const {
+    for (const auto& s : scopes_) {
+      if (s.first == name) return true;
+    }
+    return false;
   }
 
   static bool AllConst(const std::vector<NodePtr>& v) {
@@ -764,17 +1025,56 @@ class Planner {
   }
 
   NodePtr BuildCall(const Expr& e) {
+    // size(x) <op> int literal: the size is computed without building a Value.
+    if ((e.name == "_<_" || e.name == "_<=_" || e.name == "_>_" || e.name == "_>=_") && !e.target &&
+        e.args.size() == 2) {
+      for (int lit = 1; lit >= 0; --lit) {
+        const Expr& c = *e.args[lit];
+        const Expr& x = *e.args[1 - lit];
+        if (c.kind != ExprKind::kConst || c.constant.kind() != Kind::kInt) continue;
+        if (x.kind != ExprKind::kCall || x.name != "size" ||
+            x.args.size() + (x.target ? 1 : 0) != 1) {
+          continue;
+        }
+        using Op = RelConstIntNode::Op;
+        const std::string& fn = e.name;
+        Op op = fn == "_<_" ? Op::kLt : fn == "_<=_" ? Op::kLe : fn == "_>_" ? Op::kGt : Op::kGe;
+        if (lit == 0) {  // c < x  is  x > c
+          op = op == Op::kLt   ? Op::kGt
+               : op == Op::kLe ? Op::kGe
+               : op == Op::kGt ? Op::kLt
+                               : Op::kLe;
+        }
+        NodePtr operand = Build(x.target ? *x.target : *x.args[0]);
+        return std::make_unique<RelConstIntNode>(std::move(operand), true, c.constant.int_value(),
+                                                 op, internal::LookupFunction(fn, 2, false),
+                                                 lit == 0, c.constant);
+      }
+    }
+    // Namespaced functions (ip.isCanonical('...')): the receiver is a name, not a value.
+    if (e.target && e.target->kind == ExprKind::kIdent && !IsScoped(e.target->name)) {
+      std::string qualified = e.target->name + "." + e.name;
+      if (qualified[0] == '.') qualified.erase(0, 1);
+      if (Function f = internal::LookupFunction(qualified, e.args.size(), false)) {
+        std::vector<NodePtr> args;
+        for (const auto& a : e.args) args.push_back(Build(*a));
+        bool c = AllConst(args);
+        return Fold(std::make_unique<CallNode>(qualified, f, std::move(args)), c);
+      }
+    }
     std::vector<NodePtr> args;
     if (e.target) args.push_back(Build(*e.target));
     for (const auto& a : e.args) args.push_back(Build(*a));
     const std::string& fn = e.name;
+    // (AllConst is computed before the arguments are moved: evaluation order of call arguments
+    // is unspecified.)
     if (fn == "_&&_" && args.size() == 2) {
-      return Fold(std::make_unique<LogicNode<true>>(std::move(args[0]), std::move(args[1])),
-                  AllConst(args));
+      bool c = AllConst(args);
+      return Fold(std::make_unique<LogicNode<true>>(std::move(args[0]), std::move(args[1])), c);
     }
     if (fn == "_||_" && args.size() == 2) {
-      return Fold(std::make_unique<LogicNode<false>>(std::move(args[0]), std::move(args[1])),
-                  AllConst(args));
+      bool c = AllConst(args);
+      return Fold(std::make_unique<LogicNode<false>>(std::move(args[0]), std::move(args[1])), c);
     }
     if (fn == "!_" && args.size() == 1) {
       bool c = AllConst(args);
@@ -794,6 +1094,25 @@ class Planner {
           Value v = *args[lit]->constant();
           return std::make_unique<EqConstStringNode>(std::move(args[1 - lit]), std::move(v),
                                                      fn == "_!=_");
+        }
+      }
+      if (fn == "_<_" || fn == "_<=_" || fn == "_>_" || fn == "_>=_") {
+        int lit = args[1]->constant() ? 1 : (args[0]->constant() ? 0 : -1);
+        if (lit >= 0 && args[lit]->constant()->kind() == Kind::kInt) {
+          using Op = RelConstIntNode::Op;
+          Op op = fn == "_<_" ? Op::kLt : fn == "_<=_" ? Op::kLe : fn == "_>_" ? Op::kGt : Op::kGe;
+          if (lit == 0) {  // c < x  is  x > c
+            op = op == Op::kLt   ? Op::kGt
+                 : op == Op::kLe ? Op::kGe
+                 : op == Op::kGt ? Op::kLt
+                                 : Op::kLe;
+          }
+          Value c = *args[lit]->constant();
+          NodePtr operand = std::move(args[1 - lit]);
+          bool is_size = false;
+          return std::make_unique<RelConstIntNode>(std::move(operand), is_size, c.int_value(), op,
+                                                   internal::LookupFunction(fn, 2, false), lit == 0,
+                                                   c);
         }
       }
       if (fn == "@in" && args[1]->constant() && args[1]->constant()->kind() == Kind::kList) {
@@ -832,7 +1151,7 @@ class Planner {
 
 void Activation::Bind(std::string_view name, Value value) {
   for (auto& [n, v] : vars_) {
-    if (n == name) {
+    if (internal::FastEqual(n, name)) {
       v = std::move(value);
       return;
     }
@@ -843,7 +1162,7 @@ void Activation::Bind(std::string_view name, Value value) {
 
 const Value* Activation::Find(std::string_view name) const {
   for (const auto& [n, v] : vars_) {
-    if (n == name) return &v;
+    if (internal::FastEqual(n, name)) return &v;
   }
   return nullptr;
 }
@@ -869,49 +1188,17 @@ Result<std::unique_ptr<Program>> Program::Compile(ParsedExpr parsed,
   }
   p->impl_->limits = options.limits;
   p->impl_->zones = std::make_unique<internal::TimeZones>(options.fs);
-  p->impl_->var_base = Planner::CountComprehensions(*parsed.root);
   Planner planner(*p->impl_, options.container);
   BULWARK_ASSIGN_OR_RETURN(p->impl_->root, planner.Plan(*parsed.root));
   return p;
 }
 
 Value Program::EvaluateValue(const Activation& vars, EvalStats* stats) const {
-  const Impl& impl = *impl_;
-  std::size_t n = impl.var_base + impl.vars.size();
-  constexpr std::size_t kInline = 8;
-  std::array<Value, kInline> inline_slots;
-  std::array<bool, kInline> inline_present{};
-  std::vector<Value> heap_slots;
-  std::unique_ptr<bool[]> heap_present;
-  Value* slots = inline_slots.data();
-  bool* present = inline_present.data();
-  if (n > kInline) {
-    heap_slots.resize(n);
-    heap_present = std::make_unique<bool[]>(n);
-    slots = heap_slots.data();
-    present = heap_present.get();
-  }
-  bool qualified = vars.has_qualified_names();
-  for (std::size_t i = 0; i < impl.vars.size(); ++i) {
-    std::size_t slot = impl.var_base + i;
-    if (impl.var_qualified[i] && !qualified) {
-      present[slot] = false;
-      continue;
-    }
-    const Value* v = vars.Find(impl.vars[i]);
-    present[slot] = v != nullptr;
-    if (v) slots[slot] = *v;
-  }
-  Frame f;
-  f.slots = slots;
-  f.present = present;
-  f.budget = impl.limits.cost_budget;
-  f.limits = &impl.limits;
-  f.zones = impl.zones.get();
-  Value result = impl.root->Eval(f);
-  if (stats) stats->cost = f.cost;
-  if (f.exhausted) return internal::BudgetError();
-  return result;
+  return impl_->Run(vars, stats, [](const Node& root, Frame& f) {
+    Value result = root.Eval(f);
+    if (f.exhausted) return internal::BudgetError();
+    return result;
+  });
 }
 
 Result<Value> Program::Evaluate(const Activation& vars, EvalStats* stats) const {
@@ -921,6 +1208,8 @@ Result<Value> Program::Evaluate(const Activation& vars, EvalStats* stats) const 
 }
 
 Result<bool> Program::EvaluateBool(const Activation& vars) const {
+  int fast = impl_->RunBool(vars);
+  if (fast >= 0) return fast == 1;
   Value v = EvaluateValue(vars);
   if (v.IsError()) return MakeError(v.error_code(), v.error_message());
   if (v.kind() != Kind::kBool) {

@@ -119,38 +119,6 @@ Value Value::Error(std::string message, ErrorCode code) {
   return v;
 }
 
-Value Value::Borrow(const config::Value& node) {
-  switch (node.type()) {
-    case config::ValueType::kNull:
-      return Null();
-    case config::ValueType::kBool:
-      return Bool(node.AsBool());
-    case config::ValueType::kInt:
-      return Int(node.AsInt());
-    case config::ValueType::kDouble:
-      return Double(node.AsDouble());
-    case config::ValueType::kString:
-      return StringView(node.AsString());
-    case config::ValueType::kBytes: {
-      const auto& b = node.AsBytes();
-      return BytesView(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
-    }
-    case config::ValueType::kList: {
-      Value v(Kind::kList);
-      v.borrowed_ = true;
-      v.u_.node = &node;
-      return v;
-    }
-    case config::ValueType::kMap: {
-      Value v(Kind::kMap);
-      v.borrowed_ = true;
-      v.u_.node = &node;
-      return v;
-    }
-  }
-  return Null();
-}
-
 const std::string& Value::error_message() const {
   return static_cast<const ErrorData*>(u_.ptr)->message;
 }

@@ -126,7 +126,32 @@ class Value {
   static Value Error(std::string message, ErrorCode code = ErrorCode::kInvalidArgument);
   // Borrows a configuration node (see the header comment for the lifetime rule). Config ints map
   // to CEL int, config bytes to CEL bytes.
-  static Value Borrow(const config::Value& node);
+  static Value Borrow(const config::Value& node) {
+    switch (node.type()) {
+      case config::ValueType::kNull:
+        return Null();
+      case config::ValueType::kBool:
+        return Bool(node.AsBool());
+      case config::ValueType::kInt:
+        return Int(node.AsInt());
+      case config::ValueType::kDouble:
+        return Double(node.AsDouble());
+      case config::ValueType::kString:
+        return StringView(node.AsString());
+      case config::ValueType::kBytes: {
+        const auto& b = node.AsBytes();
+        return BytesView(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+      }
+      case config::ValueType::kList:
+      case config::ValueType::kMap: {
+        Value v(node.is_list() ? Kind::kList : Kind::kMap);
+        v.borrowed_ = true;
+        v.u_.node = &node;
+        return v;
+      }
+    }
+    return Null();
+  }
 
   Kind kind() const { return kind_; }
   bool IsError() const { return kind_ == Kind::kError; }
