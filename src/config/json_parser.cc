@@ -103,15 +103,32 @@ Status JsonParser::ParseEscape(std::string& out) {
   char c = p_[1];
   p_ += 2;
   switch (c) {
-    case '"': out += '"'; return OkStatus();
-    case '\\': out += '\\'; return OkStatus();
-    case '/': out += '/'; return OkStatus();
-    case 'b': out += '\b'; return OkStatus();
-    case 'f': out += '\f'; return OkStatus();
-    case 'n': out += '\n'; return OkStatus();
-    case 'r': out += '\r'; return OkStatus();
-    case 't': out += '\t'; return OkStatus();
-    case 'u': break;
+    case '"':
+      out += '"';
+      return OkStatus();
+    case '\\':
+      out += '\\';
+      return OkStatus();
+    case '/':
+      out += '/';
+      return OkStatus();
+    case 'b':
+      out += '\b';
+      return OkStatus();
+    case 'f':
+      out += '\f';
+      return OkStatus();
+    case 'n':
+      out += '\n';
+      return OkStatus();
+    case 'r':
+      out += '\r';
+      return OkStatus();
+    case 't':
+      out += '\t';
+      return OkStatus();
+    case 'u':
+      break;
     default:
       return Fail(start, fmt::format("invalid escape \\{} in string",
                                      DescribeByte(static_cast<unsigned char>(c))));
