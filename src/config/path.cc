@@ -1,9 +1,8 @@
 #include "bulwark/config/path.h"
 
+#include <charconv>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-
-#include <charconv>
 
 namespace bulwark::config {
 namespace {
@@ -82,8 +81,7 @@ Result<Path> Path::Parse(std::string_view text) {
         while (pos < text.size() && text[pos] != ']') ++pos;
         std::size_t idx;
         if (!ParseIndex(text.substr(start, pos - start), idx)) {
-          return std::unexpected(
-              PathError(text, start, "expected a list index or quoted key in [ ]"));
+          return std::unexpected(PathError(text, start, "expected a list index or quoted key in [ ]"));
         }
         segs.push_back(PathSegment::Index(idx));
       }
@@ -121,8 +119,7 @@ Result<Path> Path::Parse(std::string_view text) {
 Result<Path> Path::ParseJsonPointer(std::string_view text) {
   std::vector<PathSegment> segs;
   if (text.empty()) return Path();
-  if (text[0] != '/')
-    return std::unexpected(PathError(text, 0, "JSON Pointer must start with '/'"));
+  if (text[0] != '/') return std::unexpected(PathError(text, 0, "JSON Pointer must start with '/'"));
   std::size_t pos = 1;
   std::string token;
   for (;;) {
@@ -179,12 +176,9 @@ std::string Path::ToJsonPointer() const {
       continue;
     }
     for (char c : s.key()) {
-      if (c == '~')
-        out += "~0";
-      else if (c == '/')
-        out += "~1";
-      else
-        out += c;
+      if (c == '~') out += "~0";
+      else if (c == '/') out += "~1";
+      else out += c;
     }
   }
   return out;
@@ -290,23 +284,20 @@ Status Set(Value& root, const Path& path, Value value, SetOptions options) {
     const bool last = i + 1 == segs.size();
     if (cur->is_null()) {
       if (!options.create_missing && i > 0) {
-        return NotFoundError(
-            fmt::format("set {}: {} does not exist", path.ToString(),
-                        Path(std::vector(segs.begin(), segs.begin() + i)).ToString()));
+        return NotFoundError(fmt::format("set {}: {} does not exist", path.ToString(),
+                                         Path(std::vector(segs.begin(), segs.begin() + i)).ToString()));
       }
       *cur = seg.is_index() ? Value::EmptyList() : Value::EmptyMap();
     }
     Value* next = nullptr;
     if (ValueMap* m = cur->IfMap()) {
       if (seg.is_index()) {
-        return InvalidArgumentError(
-            fmt::format("set {}: index [{}] used on a map", path.ToString(), seg.index()));
+        return InvalidArgumentError(fmt::format("set {}: index [{}] used on a map", path.ToString(), seg.index()));
       }
       next = m->Find(seg.key());
       if (next == nullptr) {
         if (!options.create_missing && !last) {
-          return NotFoundError(
-              fmt::format("set {}: '{}' does not exist", path.ToString(), seg.key()));
+          return NotFoundError(fmt::format("set {}: '{}' does not exist", path.ToString(), seg.key()));
         }
         next = m->Insert(seg.key(), Value()).first;
       }
@@ -315,8 +306,7 @@ Status Set(Value& root, const Path& path, Value value, SetOptions options) {
       if (seg.is_index()) {
         idx = seg.index();
       } else if (!ParseIndex(seg.key(), idx)) {
-        return InvalidArgumentError(
-            fmt::format("set {}: key '{}' used on a list", path.ToString(), seg.key()));
+        return InvalidArgumentError(fmt::format("set {}: key '{}' used on a list", path.ToString(), seg.key()));
       }
       if (idx > l->size()) {
         return InvalidArgumentError(fmt::format("set {}: index {} is past the end of a list of {}",
@@ -325,10 +315,9 @@ Status Set(Value& root, const Path& path, Value value, SetOptions options) {
       if (idx == l->size()) l->emplace_back();
       next = &(*l)[idx];
     } else {
-      return InvalidArgumentError(
-          fmt::format("set {}: {} is a {}, not a map or list", path.ToString(),
-                      Path(std::vector(segs.begin(), segs.begin() + i)).ToString(),
-                      ValueTypeName(cur->type())));
+      return InvalidArgumentError(fmt::format(
+          "set {}: {} is a {}, not a map or list", path.ToString(),
+          Path(std::vector(segs.begin(), segs.begin() + i)).ToString(), ValueTypeName(cur->type())));
     }
     cur = next;
   }
@@ -357,8 +346,7 @@ Status Remove(Value& root, const Path& path) {
 
 namespace {
 
-void WalkImpl(const Value& v, Path& path,
-              const std::function<bool(const Path&, const Value&)>& visit) {
+void WalkImpl(const Value& v, Path& path, const std::function<bool(const Path&, const Value&)>& visit) {
   if (!visit(path, v)) return;
   if (const ValueMap* m = v.IfMap()) {
     for (const MapEntry& e : *m) {
@@ -393,12 +381,10 @@ void WalkLeaves(const Value& root, const std::function<void(const Path&, const V
 
 }  // namespace bulwark::config
 
-std::size_t std::hash<bulwark::config::Path>::operator()(
-    const bulwark::config::Path& p) const noexcept {
+std::size_t std::hash<bulwark::config::Path>::operator()(const bulwark::config::Path& p) const noexcept {
   std::size_t h = 0xcbf29ce484222325ULL;
   for (const auto& s : p.segments()) {
-    const std::size_t x = s.is_key() ? std::hash<std::string>{}(s.key())
-                                     : std::hash<std::size_t>{}(s.index()) * 31 + 7;
+    const std::size_t x = s.is_key() ? std::hash<std::string>{}(s.key()) : std::hash<std::size_t>{}(s.index()) * 31 + 7;
     h = (h ^ x) * 0x100000001b3ULL;
   }
   return h;

@@ -30,8 +30,7 @@ TEST(PathTest, ParsesDottedPathsWithIndicesAndQuotes) {
 }
 
 TEST(PathTest, RejectsMalformedPathsWithOffsets) {
-  for (const char* bad :
-       {"a..b", ".a", "a.", "a[", "a[x]", "a[01]", "a]", "\"open", "a b", "a[1]b"}) {
+  for (const char* bad : {"a..b", ".a", "a.", "a[", "a[x]", "a[01]", "a]", "\"open", "a b", "a[1]b"}) {
     auto r = Path::Parse(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
@@ -93,12 +92,10 @@ TEST(PathTest, RemoveDeletesAndReportsMissing) {
 TEST(PathTest, WalkLeavesVisitsInDocumentOrder) {
   std::vector<std::string> seen;
   WalkLeaves(Sample(), [&](const Path& p, const Value&) { seen.push_back(p.ToString()); });
-  EXPECT_EQ(seen,
-            (std::vector<std::string>{"services[0]", "services[1].database.port", "\"a.b\""}));
+  EXPECT_EQ(seen, (std::vector<std::string>{"services[0]", "services[1].database.port", "\"a.b\""}));
 }
 
-RC_GTEST_PROP(PathProperty, ToStringParsesBack,
-              (const std::vector<std::string>& keys, unsigned idx)) {
+RC_GTEST_PROP(PathProperty, ToStringParsesBack, (const std::vector<std::string>& keys, unsigned idx)) {
   Path p;
   for (const auto& k : keys) p.Push(PathSegment::Key(k));
   p.Push(PathSegment::Index(idx % 1000));

@@ -6,22 +6,14 @@ namespace bulwark::config {
 
 std::string_view ValueTypeName(ValueType type) {
   switch (type) {
-    case ValueType::kNull:
-      return "null";
-    case ValueType::kBool:
-      return "bool";
-    case ValueType::kInt:
-      return "int";
-    case ValueType::kDouble:
-      return "double";
-    case ValueType::kString:
-      return "string";
-    case ValueType::kBytes:
-      return "bytes";
-    case ValueType::kList:
-      return "list";
-    case ValueType::kMap:
-      return "map";
+    case ValueType::kNull: return "null";
+    case ValueType::kBool: return "bool";
+    case ValueType::kInt: return "int";
+    case ValueType::kDouble: return "double";
+    case ValueType::kString: return "string";
+    case ValueType::kBytes: return "bytes";
+    case ValueType::kList: return "list";
+    case ValueType::kMap: return "map";
   }
   return "unknown";
 }
@@ -97,8 +89,7 @@ void ValueMap::RebuildIndex() {
     index_.reset();
     return;
   }
-  index_ = std::make_unique<
-      std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>>>();
+  index_ = std::make_unique<std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>>>();
   index_->reserve(entries_.size() * 2);
   for (std::uint32_t i = 0; i < entries_.size(); ++i) index_->emplace(entries_[i].key, i);
 }
