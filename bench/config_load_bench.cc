@@ -3,11 +3,11 @@
 // locations. References in the same run: nlohmann-json's parse and yaml-cpp's YAML::Load, which
 // build their own trees without per-value positions.
 #include <benchmark/benchmark.h>
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "bulwark/config/format.h"

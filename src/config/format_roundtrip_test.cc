@@ -90,7 +90,7 @@ Value GenMap(int depth, const GenOptions& o) {
 }
 
 Value GenValue(int depth, const GenOptions& o) {
-  const int kinds = depth > 0 ? 9 : 7;
+  const int kinds = depth > 0 ? 12 : 7;  // containers are likelier above the leaves
   switch (*rc::gen::inRange(0, kinds)) {
     case 0:
       return o.nulls ? Value(nullptr) : Value(GenString());
@@ -108,7 +108,8 @@ Value GenValue(int depth, const GenOptions& o) {
       return Value::FromBytes(
           *rc::gen::container<Bytes>(*rc::gen::inRange(0, 8), rc::gen::arbitrary<std::uint8_t>()));
     }
-    case 7: {
+    case 7:
+    case 8: {
       ValueList l;
       const int n = *rc::gen::inRange(0, 5);
       for (int i = 0; i < n; ++i) l.push_back(GenValue(depth - 1, o));

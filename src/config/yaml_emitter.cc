@@ -88,6 +88,8 @@ void AppendDoubleQuoted(std::string& out, std::string_view s) {
 
 class YamlEmitter {
  public:
+  static constexpr std::size_t kMaxImplicitKey = 1000;
+
   explicit YamlEmitter(int indent) : step_(indent > 0 ? indent : 2) {}
 
   Status EmitRoot(const Value& v) {
@@ -182,7 +184,14 @@ class YamlEmitter {
       if (!(first && first_inline)) Indent(indent);
       first = false;
       path_.PushKey(e.key);
+      const std::size_t key_start = out_.size();
       BULWARK_RETURN_IF_ERROR(String(e.key));
+      if (out_.size() - key_start > kMaxImplicitKey) {
+        // YAML limits implicit keys to 1024 characters: write "? key" then ": value".
+        out_.insert(key_start, "? ");
+        out_ += '\n';
+        Indent(indent);
+      }
       out_ += ':';
       BULWARK_RETURN_IF_ERROR(AfterIndicator(e.value, indent, false));
       path_.Pop();

@@ -210,6 +210,15 @@ TEST(YamlEmitTest, EscapesNonPrintableCharacters) {
   EXPECT_EQ(ParseOk(out, Format::kYaml), v);
 }
 
+TEST(YamlEmitTest, WritesKeysLongerThanTheImplicitKeyLimitExplicitly) {
+  const std::string long_key(2000, 'k');
+  Value v =
+      Map({{long_key, 1}, {"list", List({Map({{long_key + "x", Map({{"a", 1}})}, {"b", 2}})})}});
+  std::string out = EmitOk(v, Format::kYaml);
+  EXPECT_THAT(out, StartsWith("? kkk"));
+  EXPECT_EQ(ParseOk(out, Format::kYaml), v);
+}
+
 TEST(YamlEmitTest, RoundTripsScalarRoots) {
   for (const Value& v :
        {Value(nullptr), Value("text"), Value(3), Value::EmptyMap(), Value::EmptyList()}) {
