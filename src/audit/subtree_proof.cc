@@ -74,7 +74,11 @@ struct Recompute {
 }  // namespace
 
 bool IsValidSubtree(std::uint64_t start, std::uint64_t end) {
-  return start < end && start % std::bit_ceil(end - start) == 0;
+  if (start >= end) return false;
+  const std::uint64_t width = end - start;
+  // bit_ceil of a width above 2^63 would be 2^64: only start 0 is aligned to that.
+  if (width > (std::uint64_t{1} << 63)) return start == 0;
+  return start % std::bit_ceil(width) == 0;
 }
 
 Result<std::vector<Hash>> SubtreeConsistencyProof(const TreeReader& reader, std::uint64_t start,

@@ -23,6 +23,8 @@ TEST(SubtreeProofTest, ValidSubtreesAreAlignedToTheirSize) {
   EXPECT_FALSE(IsValidSubtree(4, 9));  // 5 leaves need alignment 8
   EXPECT_FALSE(IsValidSubtree(1, 3));
   EXPECT_FALSE(IsValidSubtree(3, 3));
+  EXPECT_TRUE(IsValidSubtree(0, ~std::uint64_t{0}));
+  EXPECT_FALSE(IsValidSubtree(1, ~std::uint64_t{0}));
 }
 
 TEST(SubtreeProofTest, ConsistencyProofsForEveryValidSubtreeVerifyUpTo40) {
