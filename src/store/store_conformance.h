@@ -18,6 +18,7 @@ struct Backend {
   const char* name;
   Result<std::unique_ptr<TestDatabase>> (*make)();
 };
+inline void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
 inline std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
   return info.param.name;
 }
