@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ccache
   clang-16 libclang-rt-16-dev clang-format
-  libssl-dev libsodium-dev
+  libssl-dev libsodium-dev libargon2-dev
   libsqlite3-dev sqlite3 libpq-dev libpqxx-dev postgresql
   libyaml-cpp-dev nlohmann-json3-dev libtomlplusplus-dev libvalijson-dev
   libre2-dev libcli11-dev libspdlog-dev libfmt-dev libboost-dev

@@ -1,0 +1,112 @@
+// LocalKeystoreProvider: key-encryption keys (KEKs) kept in a local file protected by a passphrase.
+//
+// The keystore file holds one or more random 256-bit KEKs (the newest is current), encrypted with
+// AES-256-GCM under a key derived from the passphrase by Argon2id (PBKDF2-HMAC-SHA256 under a FIPS
+// policy); the KDF parameters and salt are stored in the file. The byte layout is in
+// docs/formats-keys.md ("keystore file").
+//
+// Durability: every write goes through FileSystem::WriteFileAtomic with mode 0600, after the
+// previous generation has been copied to "<path>.prev" (also atomically). Each file ends with a
+// SHA-256 checksum of all its other bytes, so a corrupted, truncated or half-written file is told
+// apart from a wrong passphrase:
+//  - current file fails its checksum (or is missing) but <path>.prev is intact: Open succeeds from
+//    the previous generation, restores <path> from it, and reports a warning in Opened::warnings;
+//  - both fail: kDataLoss naming both files;
+//  - checksum intact but decryption fails: kUnauthenticated ("wrong passphrase, or the keystore was
+//    altered"); the previous generation is not tried (it has the same passphrase).
+// A KEK rotation made after the previous generation was written is lost when recovering from it;
+// the warning says so, and DEKs wrapped under the lost KEK then fail to unwrap with kNotFound.
+//
+// Wrapped-DEK blob (what WrapKey returns), byte by byte:
+//   0x01 | KEK id (4, big-endian) | nonce (12) | AES-256-GCM ciphertext of the DEK | tag (16)
+// with the caller's context as associated data.
+//
+// Thread safety: WrapKey/UnwrapKey/Describe/HealthCheck may run concurrently; RotateKek,
+// ChangePassphrase and RemoveKek must not run concurrently with anything else.
+#ifndef BULWARK_KEYS_LOCAL_KEYSTORE_H_
+#define BULWARK_KEYS_LOCAL_KEYSTORE_H_
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bulwark/core/runtime.h"
+#include "bulwark/crypto/aead.h"
+#include "bulwark/crypto/kdf.h"
+#include "bulwark/crypto/policy.h"
+#include "bulwark/keys/key_id.h"
+#include "bulwark/keys/key_provider.h"
+
+namespace bulwark::keys {
+
+class LocalKeystoreProvider final : public KeyProvider {
+ public:
+  struct Opened {
+    std::unique_ptr<LocalKeystoreProvider> provider;
+    // Human-readable notes about recovery ("recovered generation 4 from ...prev").
+    std::vector<std::string> warnings;
+  };
+
+  // Creates a new keystore at `path` with one fresh KEK. kAlreadyExists if `path` exists.
+  // `kdf` defaults to the policy's password KDF with its default parameters and a fresh salt;
+  // kFailedPrecondition if the policy forbids the given KDF (Argon2id in FIPS mode).
+  static Result<std::unique_ptr<LocalKeystoreProvider>> Create(
+      const std::filesystem::path& path, const SecretBytes& passphrase, Runtime runtime,
+      crypto::AlgorithmPolicy policy, std::optional<crypto::PasswordKdfParams> kdf = std::nullopt);
+
+  // Opens an existing keystore (see "Durability" above for the errors). kNotFound if neither
+  // `path` nor `path`.prev exists.
+  static Result<Opened> Open(const std::filesystem::path& path, const SecretBytes& passphrase,
+                             Runtime runtime, crypto::AlgorithmPolicy policy);
+
+  Result<std::vector<std::uint8_t>> WrapKey(const SecretBytes& dek,
+                                            std::span<const std::uint8_t> context) const override;
+  Result<SecretBytes> UnwrapKey(std::span<const std::uint8_t> wrapped,
+                                std::span<const std::uint8_t> context) const override;
+  // Adds a new current KEK and writes the keystore (new generation).
+  Status RotateKek() override;
+  std::string Describe() const override;
+  // Re-reads the file and checks its checksum: kUnavailable if unreadable, kDataLoss if corrupt.
+  Status HealthCheck() const override;
+
+  // Re-encrypts the keystore under a new passphrase (fresh salt, same KDF kind and parameters).
+  Status ChangePassphrase(const SecretBytes& new_passphrase);
+  // Removes an old KEK after every DEK was re-wrapped; the current KEK cannot be removed.
+  Status RemoveKek(KeyId id);
+
+  KeyId current_kek_id() const { return current_; }
+  std::vector<KeyId> kek_ids() const;
+  std::uint64_t generation() const { return generation_; }
+  const std::filesystem::path& path() const { return path_; }
+
+  ~LocalKeystoreProvider() override;
+
+ private:
+  struct Kek {
+    TimePoint created;
+    SecretBytes material;
+    std::unique_ptr<crypto::AeadCipher> cipher;
+  };
+  LocalKeystoreProvider(std::filesystem::path path, Runtime runtime,
+                        crypto::AlgorithmPolicy policy);
+  Status AddKek(KeyId id, TimePoint created, SecretBytes material);
+  // Serializes and writes a new generation (copying the last good one to .prev first).
+  Status Write();
+
+  std::filesystem::path path_;
+  Runtime runtime_;
+  crypto::AlgorithmPolicy policy_;
+  crypto::PasswordKdfParams kdf_;
+  SecretBytes file_key_;  // derived from the passphrase
+  std::map<KeyId, Kek> keks_;
+  KeyId current_ = 0;
+  std::uint64_t generation_ = 0;
+  std::string last_good_;  // bytes of the generation on disk
+};
+
+}  // namespace bulwark::keys
+
+#endif  // BULWARK_KEYS_LOCAL_KEYSTORE_H_

@@ -1,0 +1,213 @@
+#include "crypto/aead_raw.h"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <sodium.h>
+
+#include <climits>
+
+#include "crypto/openssl_util.h"
+
+namespace bulwark::crypto::internal {
+namespace {
+
+const EVP_CIPHER* EvpCipherFor(AeadAlgorithm alg) {
+  switch (alg) {
+    case AeadAlgorithm::kAes256Gcm:
+      return EVP_aes_256_gcm();
+    case AeadAlgorithm::kAes128Gcm:
+      return EVP_aes_128_gcm();
+    case AeadAlgorithm::kChaCha20Poly1305:
+      return EVP_chacha20_poly1305();
+    case AeadAlgorithm::kXChaCha20Poly1305:
+      return nullptr;
+  }
+  return nullptr;
+}
+
+bool IsGcm(AeadAlgorithm alg) {
+  return alg == AeadAlgorithm::kAes256Gcm || alg == AeadAlgorithm::kAes128Gcm;
+}
+
+constexpr std::size_t kMaxChunk = INT_MAX / 2;
+
+}  // namespace
+
+struct RawAeadKey::Impl {
+  AeadAlgorithm alg;
+  EvpPtr<EVP_CIPHER_CTX> enc;  // key loaded, IV length 12 (the common case)
+  EvpPtr<EVP_CIPHER_CTX> dec;
+  SecretBytes key;  // kept for XChaCha20 (libsodium) and for re-keying GCM with other IV lengths
+};
+
+RawAeadKey::RawAeadKey(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RawAeadKey::~RawAeadKey() = default;
+
+Result<std::unique_ptr<RawAeadKey>> RawAeadKey::Create(AeadAlgorithm alg,
+                                                       std::span<const std::uint8_t> key) {
+  const std::string_view name = AeadAlgorithmName(alg);
+  if (key.size() != AeadKeySize(alg)) {
+    return InvalidArgumentError(
+        fmt::format("{} key: must be {} bytes, got {}", name, AeadKeySize(alg), key.size()));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->alg = alg;
+  impl->key = SecretBytes(key);
+  if (alg == AeadAlgorithm::kXChaCha20Poly1305) {
+    if (sodium_init() < 0)
+      return InternalError("xchacha20-poly1305: libsodium failed to initialize");
+    return std::unique_ptr<RawAeadKey>(new RawAeadKey(std::move(impl)));
+  }
+  const EVP_CIPHER* cipher = EvpCipherFor(alg);
+  impl->enc.reset(EVP_CIPHER_CTX_new());
+  impl->dec.reset(EVP_CIPHER_CTX_new());
+  if (!impl->enc || !impl->dec ||
+      EVP_EncryptInit_ex(impl->enc.get(), cipher, nullptr, key.data(), nullptr) != 1 ||
+      EVP_DecryptInit_ex(impl->dec.get(), cipher, nullptr, key.data(), nullptr) != 1) {
+    return OpenSslError(fmt::format("{} key: load into OpenSSL", name));
+  }
+  return std::unique_ptr<RawAeadKey>(new RawAeadKey(std::move(impl)));
+}
+
+namespace {
+
+// Points `ctx` (already holding the key for the 12-byte IV case) at `nonce`. For GCM IVs of
+// other lengths the context is re-initialized with that IV length and the key.
+Status SetNonce(EVP_CIPHER_CTX* ctx, AeadAlgorithm alg, const SecretBytes& key,
+                std::span<const std::uint8_t> nonce, bool encrypt) {
+  const std::string_view name = AeadAlgorithmName(alg);
+  auto init = encrypt ? EVP_EncryptInit_ex : EVP_DecryptInit_ex;
+  if (nonce.size() == 12) {
+    // Reset the IV length in case the previous call used another one.
+    if (static_cast<std::size_t>(EVP_CIPHER_CTX_get_iv_length(ctx)) != 12) {
+      if (init(ctx, nullptr, nullptr, nullptr, nullptr) != 1 ||
+          EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, 12, nullptr) != 1 ||
+          init(ctx, nullptr, nullptr, key.Reveal().data(), nullptr) != 1) {
+        return OpenSslError(fmt::format("{}: set nonce length", name));
+      }
+    }
+    if (init(ctx, nullptr, nullptr, nullptr, nonce.data()) != 1) {
+      return OpenSslError(fmt::format("{}: set nonce", name));
+    }
+    return OkStatus();
+  }
+  if (!IsGcm(alg) || nonce.empty() || nonce.size() > kMaxChunk) {
+    return InvalidArgumentError(
+        fmt::format("{}: nonce must be {} bytes, got {}", name, AeadNonceSize(alg), nonce.size()));
+  }
+  if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, static_cast<int>(nonce.size()), nullptr) !=
+          1 ||
+      init(ctx, nullptr, nullptr, key.Reveal().data(), nonce.data()) != 1) {
+    return OpenSslError(fmt::format("{}: set {}-byte nonce", name, nonce.size()));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Status RawAeadKey::Seal(std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> aad,
+                        std::span<const std::uint8_t> plaintext, std::span<std::uint8_t> ciphertext,
+                        std::span<std::uint8_t> tag) {
+  const AeadAlgorithm alg = impl_->alg;
+  const std::string_view name = AeadAlgorithmName(alg);
+  if (ciphertext.size() != plaintext.size() || tag.size() != kAeadTagSize) {
+    return InternalError(fmt::format("{} seal: output buffers have the wrong size", name));
+  }
+  if (plaintext.size() > kMaxChunk || aad.size() > kMaxChunk) {
+    return InvalidArgumentError(
+        fmt::format("{} seal: input larger than {} bytes", name, kMaxChunk));
+  }
+  if (alg == AeadAlgorithm::kXChaCha20Poly1305) {
+    if (nonce.size() != crypto_aead_xchacha20poly1305_ietf_NPUBBYTES) {
+      return InvalidArgumentError(
+          fmt::format("{}: nonce must be 24 bytes, got {}", name, nonce.size()));
+    }
+    unsigned long long tag_len = 0;
+    if (crypto_aead_xchacha20poly1305_ietf_encrypt_detached(
+            ciphertext.data(), tag.data(), &tag_len, plaintext.data(), plaintext.size(), aad.data(),
+            aad.size(), nullptr, nonce.data(), impl_->key.Reveal().data()) != 0) {
+      return InternalError(fmt::format("{} seal: libsodium failed", name));
+    }
+    return OkStatus();
+  }
+  if (alg == AeadAlgorithm::kChaCha20Poly1305 && nonce.size() != 12) {
+    return InvalidArgumentError(
+        fmt::format("{}: nonce must be 12 bytes, got {}", name, nonce.size()));
+  }
+  EVP_CIPHER_CTX* ctx = impl_->enc.get();
+  BULWARK_RETURN_IF_ERROR(SetNonce(ctx, alg, impl_->key, nonce, /*encrypt=*/true));
+  int len = 0;
+  if (!aad.empty() &&
+      EVP_EncryptUpdate(ctx, nullptr, &len, aad.data(), static_cast<int>(aad.size())) != 1) {
+    return OpenSslError(fmt::format("{} seal: associated data", name));
+  }
+  if (!plaintext.empty() && EVP_EncryptUpdate(ctx, ciphertext.data(), &len, plaintext.data(),
+                                              static_cast<int>(plaintext.size())) != 1) {
+    return OpenSslError(fmt::format("{} seal: encrypt", name));
+  }
+  int final_len = 0;
+  if (EVP_EncryptFinal_ex(ctx, ciphertext.data() + len, &final_len) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kAeadTagSize), tag.data()) !=
+          1) {
+    return OpenSslError(fmt::format("{} seal: finish", name));
+  }
+  return OkStatus();
+}
+
+Status RawAeadKey::Open(std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> aad,
+                        std::span<const std::uint8_t> ciphertext, std::span<const std::uint8_t> tag,
+                        std::span<std::uint8_t> plaintext) {
+  const AeadAlgorithm alg = impl_->alg;
+  const std::string_view name = AeadAlgorithmName(alg);
+  if (plaintext.size() != ciphertext.size()) {
+    return InternalError(fmt::format("{} open: output buffer has the wrong size", name));
+  }
+  if (tag.size() != kAeadTagSize) {
+    return DataLossError(fmt::format("{} open: tag must be 16 bytes, got {}", name, tag.size()));
+  }
+  if (ciphertext.size() > kMaxChunk || aad.size() > kMaxChunk) {
+    return InvalidArgumentError(
+        fmt::format("{} open: input larger than {} bytes", name, kMaxChunk));
+  }
+  if (alg == AeadAlgorithm::kXChaCha20Poly1305) {
+    if (nonce.size() != crypto_aead_xchacha20poly1305_ietf_NPUBBYTES) {
+      return InvalidArgumentError(
+          fmt::format("{}: nonce must be 24 bytes, got {}", name, nonce.size()));
+    }
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
+            plaintext.data(), nullptr, ciphertext.data(), ciphertext.size(), tag.data(), aad.data(),
+            aad.size(), nonce.data(), impl_->key.Reveal().data()) != 0) {
+      SecureZero(plaintext.data(), plaintext.size());
+      return DataLossError(fmt::format("{} open: authentication failed", name));
+    }
+    return OkStatus();
+  }
+  if (alg == AeadAlgorithm::kChaCha20Poly1305 && nonce.size() != 12) {
+    return InvalidArgumentError(
+        fmt::format("{}: nonce must be 12 bytes, got {}", name, nonce.size()));
+  }
+  EVP_CIPHER_CTX* ctx = impl_->dec.get();
+  BULWARK_RETURN_IF_ERROR(SetNonce(ctx, alg, impl_->key, nonce, /*encrypt=*/false));
+  int len = 0;
+  if (!aad.empty() &&
+      EVP_DecryptUpdate(ctx, nullptr, &len, aad.data(), static_cast<int>(aad.size())) != 1) {
+    return OpenSslError(fmt::format("{} open: associated data", name));
+  }
+  if (!ciphertext.empty() && EVP_DecryptUpdate(ctx, plaintext.data(), &len, ciphertext.data(),
+                                               static_cast<int>(ciphertext.size())) != 1) {
+    return OpenSslError(fmt::format("{} open: decrypt", name));
+  }
+  if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kAeadTagSize),
+                          const_cast<std::uint8_t*>(tag.data())) != 1) {
+    return OpenSslError(fmt::format("{} open: set tag", name));
+  }
+  int final_len = 0;
+  if (EVP_DecryptFinal_ex(ctx, plaintext.data() + len, &final_len) != 1) {
+    ClearOpenSslErrors();
+    SecureZero(plaintext.data(), plaintext.size());
+    return DataLossError(fmt::format("{} open: authentication failed", name));
+  }
+  return OkStatus();
+}
+
+}  // namespace bulwark::crypto::internal

@@ -1,0 +1,46 @@
+// Internal AEAD layer with explicit nonces: the one place that calls OpenSSL's and libsodium's
+// AEAD functions. AeadCipher draws the nonces; the Wycheproof tests call this layer directly so
+// that AES-GCM can be checked with the non-96-bit IVs our public API never uses.
+#ifndef BULWARK_SRC_CRYPTO_AEAD_RAW_H_
+#define BULWARK_SRC_CRYPTO_AEAD_RAW_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "bulwark/core/error.h"
+#include "bulwark/crypto/aead.h"
+
+namespace bulwark::crypto::internal {
+
+// One key loaded into OpenSSL (AES-GCM, ChaCha20-Poly1305) or kept for libsodium (XChaCha20),
+// reused across operations. Not thread-safe: callers serialize.
+class RawAeadKey {
+ public:
+  // `key` must be AeadKeySize(alg) bytes (kInvalidArgument). The key bytes are copied into
+  // OpenSSL's context (or a SecretBytes for libsodium).
+  static Result<std::unique_ptr<RawAeadKey>> Create(AeadAlgorithm alg,
+                                                    std::span<const std::uint8_t> key);
+  ~RawAeadKey();
+
+  // Encrypts `plaintext` into `ciphertext` (same size) and writes a `tag` of 16 bytes.
+  // AES-GCM accepts any nonce length from 1 byte (GHASH-derived J0 for lengths other than 12);
+  // ChaCha20-Poly1305 requires 12 bytes and XChaCha20-Poly1305 24 (kInvalidArgument otherwise).
+  Status Seal(std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> aad,
+              std::span<const std::uint8_t> plaintext, std::span<std::uint8_t> ciphertext,
+              std::span<std::uint8_t> tag);
+  // Verifies `tag` (must be 16 bytes) and decrypts into `plaintext` (same size as ciphertext).
+  // kDataLoss when authentication fails; `plaintext` is wiped in that case.
+  Status Open(std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> aad,
+              std::span<const std::uint8_t> ciphertext, std::span<const std::uint8_t> tag,
+              std::span<std::uint8_t> plaintext);
+
+ private:
+  struct Impl;
+  explicit RawAeadKey(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bulwark::crypto::internal
+
+#endif  // BULWARK_SRC_CRYPTO_AEAD_RAW_H_
