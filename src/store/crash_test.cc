@@ -3,11 +3,10 @@
 // opens, every acknowledged version is there, no version is half-written (every hash verifies and
 // the content is the one written) and the history chain is intact. Repeated over many rounds on
 // one database.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <random>
 #include <thread>
@@ -61,8 +60,8 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkillAndNoVersionIsTorn) {
       WriterChild(url, fds[1]);
     }
     close(fds[1]);
-    std::this_thread::sleep_for(std::chrono::microseconds(
-        std::uniform_int_distribution<int>(2'000, 60'000)(rng)));
+    std::this_thread::sleep_for(
+        std::chrono::microseconds(std::uniform_int_distribution<int>(2'000, 60'000)(rng)));
     kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
@@ -83,8 +82,8 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkillAndNoVersionIsTorn) {
     ASSERT_GE(latest, max_acked) << "round " << round << ": an acknowledged version is missing";
     ASSERT_EQ(history->size(), static_cast<std::size_t>(latest));
     for (const VersionInfo& info : *history) {
-      ASSERT_EQ(info.parent, info.version > 1 ? std::optional<Version>(info.version - 1)
-                                              : std::nullopt);
+      ASSERT_EQ(info.parent,
+                info.version > 1 ? std::optional<Version>(info.version - 1) : std::nullopt);
     }
     // Verify the versions written since the previous round and a sample of older ones.
     for (Version v = latest; v >= 1 && v > latest - 40; --v) {

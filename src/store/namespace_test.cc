@@ -6,8 +6,8 @@ namespace bulwark::store {
 namespace {
 
 TEST(NamespaceTest, AcceptsLowercaseSegments) {
-  for (const char* ns : {"a", "production/orchestrator", "production/payments/api", "x.y_z-1/2",
-                         "a/b/c/d/e"}) {
+  for (const char* ns :
+       {"a", "production/orchestrator", "production/payments/api", "x.y_z-1/2", "a/b/c/d/e"}) {
     EXPECT_TRUE(ValidateNamespace(ns).has_value()) << ns;
   }
   EXPECT_TRUE(ValidateNamespace(std::string(kMaxNamespaceLength, 'a')).has_value());

@@ -4,9 +4,8 @@
 // (UPDATE ... WHERE latest_version = n - 1) and (namespace_id, version) is a primary key, so two
 // servers can never store the same version number. Serialization failures and deadlocks are
 // retried; a lost connection is reset and the transaction retried once.
-#include <libpq-fe.h>
-
 #include <fmt/format.h>
+#include <libpq-fe.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -68,7 +67,8 @@ class PgResult {
   int rows() const { return PQntuples(r_); }
   bool IsNull(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
   std::string Text(int row, int col) const {
-    return std::string(PQgetvalue(r_, row, col), static_cast<std::size_t>(PQgetlength(r_, row, col)));
+    return std::string(PQgetvalue(r_, row, col),
+                       static_cast<std::size_t>(PQgetlength(r_, row, col)));
   }
   std::int64_t Int(int row, int col) const {
     return std::strtoll(PQgetvalue(r_, row, col), nullptr, 10);
@@ -92,9 +92,7 @@ class PgResult {
 };
 
 // SQLSTATEs that mean "run the transaction again".
-bool IsRetryable(std::string_view sqlstate) {
-  return sqlstate == "40001" || sqlstate == "40P01";
-}
+bool IsRetryable(std::string_view sqlstate) { return sqlstate == "40001" || sqlstate == "40P01"; }
 
 class PgConn {
  public:
@@ -116,8 +114,8 @@ class PgConn {
       formats.push_back(bin ? 1 : 0);
     }
     std::string q(sql);
-    PgResult r(PQexecParams(c_, q.c_str(), static_cast<int>(params.size()), nullptr,
-                            values.data(), lengths.data(), formats.data(), 0));
+    PgResult r(PQexecParams(c_, q.c_str(), static_cast<int>(params.size()), nullptr, values.data(),
+                            lengths.data(), formats.data(), 0));
     return Check(std::move(r), sqlstate);
   }
 
@@ -149,7 +147,8 @@ class PgConn {
     } else if (code == "XX001" || code == "XX002") {
       ec = ErrorCode::kDataLoss;
     }
-    return MakeError(ec, fmt::format("postgresql: {} (SQLSTATE {})", msg, code.empty() ? "none" : code));
+    return MakeError(
+        ec, fmt::format("postgresql: {} (SQLSTATE {})", msg, code.empty() ? "none" : code));
   }
 
   PGconn* c_;
@@ -195,7 +194,8 @@ class PgTxn final : public internal::Txn {
       : conn_(conn), write_(write), sqlstate_(sqlstate) {}
 
   Result<std::optional<NamespaceInfo>> Head(std::string_view ns) override {
-    std::string sql = "SELECT latest_version, updated_at_us FROM bulwark_namespaces WHERE name = $1";
+    std::string sql =
+        "SELECT latest_version, updated_at_us FROM bulwark_namespaces WHERE name = $1";
     if (write_) sql += " FOR UPDATE";
     BULWARK_ASSIGN_OR_RETURN(PgResult r, conn_.Exec(sql, {Str(ns)}, sqlstate_));
     if (r.rows() == 0) return std::optional<NamespaceInfo>();
@@ -210,7 +210,9 @@ class PgTxn final : public internal::Txn {
         kVersionColumns);
     std::vector<std::optional<std::string>> params = {Str(ns)};
     switch (ref.kind()) {
-      case VersionRef::Kind::kLatest: sql += "v.version = n.latest_version"; break;
+      case VersionRef::Kind::kLatest:
+        sql += "v.version = n.latest_version";
+        break;
       case VersionRef::Kind::kNumber:
         sql += "v.version = $2";
         params.push_back(Str(ref.number()));
@@ -233,10 +235,10 @@ class PgTxn final : public internal::Txn {
     if (info.version == 1) {
       // A concurrent first writer blocks here on the unique index until it commits; then this
       // insert does nothing and the compare-and-set below fails cleanly.
-      BULWARK_RETURN_IF_ERROR(conn_.Exec(
-          "INSERT INTO bulwark_namespaces (name, latest_version, updated_at_us) "
-          "VALUES ($1, 0, $2) ON CONFLICT (name) DO NOTHING",
-          {Str(info.namespace_name), Str(t)}, sqlstate_));
+      BULWARK_RETURN_IF_ERROR(
+          conn_.Exec("INSERT INTO bulwark_namespaces (name, latest_version, updated_at_us) "
+                     "VALUES ($1, 0, $2) ON CONFLICT (name) DO NOTHING",
+                     {Str(info.namespace_name), Str(t)}, sqlstate_));
     }
     BULWARK_ASSIGN_OR_RETURN(
         PgResult up,
@@ -252,8 +254,9 @@ class PgTxn final : public internal::Txn {
         "author, message, tags, operation, rollback_of, content_hash, content) VALUES "
         "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         {Str(up.Int(0, 0)), Str(info.version), Str(info.parent), Str(t), Str(info.author),
-         Str(info.message), Str(internal::EncodeTags(info.tags)), Str(OperationName(info.operation)),
-         Str(info.rollback_of), Str(info.content_hash), Str(content)},
+         Str(info.message), Str(internal::EncodeTags(info.tags)),
+         Str(OperationName(info.operation)), Str(info.rollback_of), Str(info.content_hash),
+         Str(content)},
         sqlstate_, {10});
     if (!ins) return std::unexpected(ins.error());
     return OkStatus();
@@ -334,12 +337,13 @@ class PostgresStore final : public internal::SqlStore {
         PQreset(conn_->get());
         reset_done = true;
         if (PQstatus(conn_->get()) != CONNECTION_OK) {
-          return UnavailableError(fmt::format("postgresql: reconnect failed: {}",
-                                              PQerrorMessage(conn_->get())));
+          return UnavailableError(
+              fmt::format("postgresql: reconnect failed: {}", PQerrorMessage(conn_->get())));
         }
       }
-      Status st = Done(conn_->ExecScript(write ? "BEGIN ISOLATION LEVEL READ COMMITTED"
-                                               : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+      Status st =
+          Done(conn_->ExecScript(write ? "BEGIN ISOLATION LEVEL READ COMMITTED"
+                                       : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
       if (st) {
         PgTxn txn(*conn_, write, &sqlstate);
         st = fn(txn);
@@ -373,7 +377,8 @@ Status MigratePostgres(const PgConn& conn) {
                              conn.ExecScript("SELECT to_regclass('bulwark_schema') IS NOT NULL"));
     std::int64_t version = 0;
     if (exists.Text(0, 0) == "t") {
-      BULWARK_ASSIGN_OR_RETURN(PgResult v, conn.ExecScript("SELECT max(version) FROM bulwark_schema"));
+      BULWARK_ASSIGN_OR_RETURN(PgResult v,
+                               conn.ExecScript("SELECT max(version) FROM bulwark_schema"));
       version = v.IsNull(0, 0) ? 0 : v.Int(0, 0);
     }
     if (version > kSchemaVersion) {
@@ -430,10 +435,10 @@ Result<std::unique_ptr<ConfigStore>> OpenPostgresStore(std::string_view conninfo
     return ctx(Error(ErrorCode::kUnavailable, "postgresql: cannot connect: " + msg));
   }
   // Statement/lock timeouts bound how long a write waits for another server's row lock.
-  auto timeout = conn->ExecScript(
-      fmt::format("SET lock_timeout = {}; SET client_min_messages = warning",
-                  options.busy_timeout.count())
-          .c_str());
+  auto timeout =
+      conn->ExecScript(fmt::format("SET lock_timeout = {}; SET client_min_messages = warning",
+                                   options.busy_timeout.count())
+                           .c_str());
   if (!timeout) return ctx(timeout.error());
   if (auto st = MigratePostgres(*conn); !st) return ctx(st.error());
   return std::unique_ptr<ConfigStore>(

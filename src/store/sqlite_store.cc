@@ -1,9 +1,8 @@
 // The SQLite backend: one database file, WAL journal, synchronous=FULL, one connection per store
 // object guarded by a mutex, BEGIN IMMEDIATE for writes (the database write lock serializes
 // read-modify-write across processes), BEGIN for consistent reads.
-#include <sqlite3.h>
-
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <mutex>
@@ -51,20 +50,27 @@ constexpr const char* kSchemaV1[] = {
 
 Error SqliteError(sqlite3* db, int rc, std::string_view what) {
   int primary = rc & 0xff;
-  std::string msg = fmt::format("sqlite {}: {}", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  std::string msg =
+      fmt::format("sqlite {}: {}", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   switch (primary) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return Error(ErrorCode::kUnavailable, msg + " (database is locked)");
+    case SQLITE_LOCKED:
+      return Error(ErrorCode::kUnavailable, msg + " (database is locked)");
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return Error(ErrorCode::kDataLoss, msg);
+    case SQLITE_NOTADB:
+      return Error(ErrorCode::kDataLoss, msg);
     case SQLITE_FULL:
-    case SQLITE_TOOBIG: return Error(ErrorCode::kResourceExhausted, msg);
+    case SQLITE_TOOBIG:
+      return Error(ErrorCode::kResourceExhausted, msg);
     case SQLITE_READONLY:
     case SQLITE_PERM:
-    case SQLITE_AUTH: return Error(ErrorCode::kPermissionDenied, msg);
+    case SQLITE_AUTH:
+      return Error(ErrorCode::kPermissionDenied, msg);
     case SQLITE_IOERR:
-    case SQLITE_CANTOPEN: return Error(ErrorCode::kUnavailable, msg);
-    default: return Error(ErrorCode::kInternal, msg);
+    case SQLITE_CANTOPEN:
+      return Error(ErrorCode::kUnavailable, msg);
+    default:
+      return Error(ErrorCode::kInternal, msg);
   }
 }
 
@@ -120,7 +126,8 @@ class Stmt {
   std::string Text(int col) const {
     const void* p = sqlite3_column_blob(s_, col);
     int n = sqlite3_column_bytes(s_, col);
-    return p ? std::string(static_cast<const char*>(p), static_cast<std::size_t>(n)) : std::string();
+    return p ? std::string(static_cast<const char*>(p), static_cast<std::size_t>(n))
+             : std::string();
   }
 
  private:
@@ -179,8 +186,9 @@ class SqliteTxn final : public internal::Txn {
 
   Result<std::optional<NamespaceInfo>> Head(std::string_view ns) override {
     BULWARK_ASSIGN_OR_RETURN(
-        Stmt s, Stmt::Prepare(db_, "SELECT latest_version, updated_at_us FROM bulwark_namespaces "
-                                   "WHERE name = ?1"));
+        Stmt s, Stmt::Prepare(db_,
+                              "SELECT latest_version, updated_at_us FROM bulwark_namespaces "
+                              "WHERE name = ?1"));
     s.Bind(1, ns);
     BULWARK_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return std::optional<NamespaceInfo>();
@@ -194,8 +202,12 @@ class SqliteTxn final : public internal::Txn {
         "ON v.namespace_id = n.id WHERE n.name = ?1 AND ",
         kVersionColumns);
     switch (ref.kind()) {
-      case VersionRef::Kind::kLatest: sql += "v.version = n.latest_version"; break;
-      case VersionRef::Kind::kNumber: sql += "v.version = ?2"; break;
+      case VersionRef::Kind::kLatest:
+        sql += "v.version = n.latest_version";
+        break;
+      case VersionRef::Kind::kNumber:
+        sql += "v.version = ?2";
+        break;
       case VersionRef::Kind::kAt:
         sql += "v.created_at_us <= ?2 ORDER BY v.version DESC LIMIT 1";
         break;
@@ -216,28 +228,30 @@ class SqliteTxn final : public internal::Txn {
     std::int64_t t = ToMicros(info.created_at);
     if (info.version == 1) {
       BULWARK_ASSIGN_OR_RETURN(
-          Stmt ins, Stmt::Prepare(db_, "INSERT INTO bulwark_namespaces (name, latest_version, "
-                                       "updated_at_us) VALUES (?1, 0, ?2) ON CONFLICT DO NOTHING"));
+          Stmt ins, Stmt::Prepare(db_,
+                                  "INSERT INTO bulwark_namespaces (name, latest_version, "
+                                  "updated_at_us) VALUES (?1, 0, ?2) ON CONFLICT DO NOTHING"));
       ins.Bind(1, info.namespace_name).Bind(2, t);
       BULWARK_RETURN_IF_ERROR(ins.Step());
     }
     BULWARK_ASSIGN_OR_RETURN(
-        Stmt up, Stmt::Prepare(db_, "UPDATE bulwark_namespaces SET latest_version = ?2, "
-                                    "updated_at_us = ?3 WHERE name = ?1 AND latest_version = ?4 "
-                                    "RETURNING id"));
+        Stmt up, Stmt::Prepare(db_,
+                               "UPDATE bulwark_namespaces SET latest_version = ?2, "
+                               "updated_at_us = ?3 WHERE name = ?1 AND latest_version = ?4 "
+                               "RETURNING id"));
     up.Bind(1, info.namespace_name).Bind(2, info.version).Bind(3, t).Bind(4, info.version - 1);
     BULWARK_ASSIGN_OR_RETURN(bool row, up.Step());
     if (!row) {
-      return ConflictError(
-          fmt::format("another writer stored version {} first", info.version));
+      return ConflictError(fmt::format("another writer stored version {} first", info.version));
     }
     std::int64_t id = up.Int(0);
     BULWARK_RETURN_IF_ERROR(up.Step());
-    BULWARK_ASSIGN_OR_RETURN(
-        Stmt ins, Stmt::Prepare(db_, "INSERT INTO bulwark_versions (namespace_id, version, "
-                                     "parent_version, created_at_us, author, message, tags, "
-                                     "operation, rollback_of, content_hash, content) VALUES "
-                                     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+    BULWARK_ASSIGN_OR_RETURN(Stmt ins,
+                             Stmt::Prepare(db_,
+                                           "INSERT INTO bulwark_versions (namespace_id, version, "
+                                           "parent_version, created_at_us, author, message, tags, "
+                                           "operation, rollback_of, content_hash, content) VALUES "
+                                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
     ins.Bind(1, id)
         .Bind(2, info.version)
         .Bind(3, info.parent)
@@ -273,10 +287,11 @@ class SqliteTxn final : public internal::Txn {
   Result<std::vector<NamespaceInfo>> List(std::string_view prefix) override {
     // Namespace characters are all below 0x7f, so [prefix, prefix + "\x7f") holds every name
     // that starts with prefix.
-    BULWARK_ASSIGN_OR_RETURN(
-        Stmt s, Stmt::Prepare(db_, "SELECT name, latest_version, updated_at_us FROM "
-                                   "bulwark_namespaces WHERE name >= ?1 AND name < ?2 "
-                                   "AND latest_version > 0 ORDER BY name"));
+    BULWARK_ASSIGN_OR_RETURN(Stmt s,
+                             Stmt::Prepare(db_,
+                                           "SELECT name, latest_version, updated_at_us FROM "
+                                           "bulwark_namespaces WHERE name >= ?1 AND name < ?2 "
+                                           "AND latest_version > 0 ORDER BY name"));
     std::string upper = std::string(prefix) + "\x7f";
     s.Bind(1, prefix).Bind(2, upper);
     std::vector<NamespaceInfo> out;
@@ -360,7 +375,8 @@ Status CheckAndMigrate(sqlite3* db, const std::string& where) {
     return ctx(app_id.error());
   }
   BULWARK_ASSIGN_OR_RETURN(std::int64_t user_version, QueryInt(db, "PRAGMA user_version"));
-  BULWARK_ASSIGN_OR_RETURN(std::int64_t objects, QueryInt(db, "SELECT count(*) FROM sqlite_master"));
+  BULWARK_ASSIGN_OR_RETURN(std::int64_t objects,
+                           QueryInt(db, "SELECT count(*) FROM sqlite_master"));
   bool empty = *app_id == 0 && user_version == 0 && objects == 0;
   if (!empty && *app_id != kApplicationId) {
     return ctx(Error(ErrorCode::kFailedPrecondition,
@@ -409,9 +425,9 @@ Result<std::unique_ptr<ConfigStore>> OpenSqliteStore(const std::filesystem::path
   std::string where = "sqlite:" + path.string();
   if (!runtime.clock) return InvalidArgumentError(fmt::format("open {}: no clock", where));
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Error e = SqliteError(db, rc, "open").WithContext(fmt::format("open {}", where));
     sqlite3_close_v2(db);

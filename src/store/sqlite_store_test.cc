@@ -98,9 +98,7 @@ TEST_F(SqliteStoreTest, RandomBytesFileIsRefusedAndUntouched) {
   std::string junk(8192, '\0');
   std::mt19937 rng(7);
   for (char& c : junk) c = static_cast<char>(rng());
-  {
-    std::ofstream(db(), std::ios::binary) << junk;
-  }
+  { std::ofstream(db(), std::ios::binary) << junk; }
   auto store = Open();
   ASSERT_FALSE(store.has_value());
   EXPECT_EQ(store.error().code(), ErrorCode::kDataLoss);
@@ -174,8 +172,8 @@ TEST(OpenStoreTest, RedactUrlHidesPasswords) {
 }
 
 TEST(OpenStoreTest, UnreachablePostgresIsUnavailable) {
-  auto store = OpenStore("postgresql://nobody:pw@127.0.0.1:1/none?connect_timeout=2",
-                         Runtime::System());
+  auto store =
+      OpenStore("postgresql://nobody:pw@127.0.0.1:1/none?connect_timeout=2", Runtime::System());
   ASSERT_FALSE(store.has_value());
   EXPECT_EQ(store.error().code(), ErrorCode::kUnavailable);
   EXPECT_EQ(store.error().message().find(":pw@"), std::string::npos) << store.error();

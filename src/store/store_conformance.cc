@@ -1,15 +1,13 @@
 #include "store/store_conformance.h"
 
+#include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <limits>
 #include <thread>
 
 #include "bulwark/config/path.h"
-
 #include "bulwark/store/open.h"
 #include "store/internal/codec.h"
 
@@ -170,9 +168,9 @@ TEST_P(StoreConformanceTest, ClockSteppingBackDoesNotReorderVersions) {
 }
 
 TEST_P(StoreConformanceTest, SetChangesOnePathAndKeepsTheRest) {
-  ASSERT_TRUE(store_->Put("ns", Map({{"db", Map({{"host", "a"}, {"port", 1}})}, {"x", true}}),
-                          By("a"))
-                  .has_value());
+  ASSERT_TRUE(
+      store_->Put("ns", Map({{"db", Map({{"host", "a"}, {"port", 1}})}, {"x", true}}), By("a"))
+          .has_value());
   auto set = store_->Set("ns", "db.port", Value(5432), By("bob", "port"));
   ASSERT_TRUE(set.has_value()) << set.error();
   EXPECT_EQ(set->version, 2);
@@ -244,7 +242,8 @@ TEST_P(StoreConformanceTest, HistoryIsNewestFirstAndHonoursTheLimit) {
 }
 
 TEST_P(StoreConformanceTest, DiffListsAddedRemovedAndChangedPaths) {
-  ASSERT_TRUE(store_->Put("ns", Map({{"keep", 1}, {"gone", 2}, {"mod", "a"}}), By("a")).has_value());
+  ASSERT_TRUE(
+      store_->Put("ns", Map({{"keep", 1}, {"gone", 2}, {"mod", "a"}}), By("a")).has_value());
   ASSERT_TRUE(store_->Put("ns", Map({{"keep", 1}, {"mod", "b"}, {"new", Map({{"x", 3}})}}), By("a"))
                   .has_value());
   auto diff = store_->Diff("ns", 1, 2);
@@ -458,8 +457,8 @@ TEST_P(StoreConformanceTest, ConcurrentProcessesLoseNoUpdateAndLosersGetConflict
           WriteOptions o;
           o.author = fmt::format("p{}", p);
           o.expected_version = cur->info.version;
-          auto set = (*store)->Set("shared/counter", "n",
-                                   Value(cur->content.Get("n")->AsInt() + 1), o);
+          auto set =
+              (*store)->Set("shared/counter", "n", Value(cur->content.Get("n")->AsInt() + 1), o);
           if (set) {
             ++wins;
           } else if (set.error().code() == ErrorCode::kConflict) {

@@ -1,9 +1,8 @@
 #include "store/test_database.h"
 
+#include <fmt/format.h>
 #include <libpq-fe.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -73,10 +72,10 @@ Result<std::unique_ptr<TestDatabase>> NewPostgresTestDatabase() {
   if (PQstatus(c) != CONNECTION_OK) {
     std::string msg = PQerrorMessage(c);
     PQfinish(c);
-    return UnavailableError(fmt::format(
-        "PostgreSQL test server at {} is not running ({}); start it with "
-        "scripts/pg-test-server.sh start (ctest does this automatically)",
-        base, msg));
+    return UnavailableError(
+        fmt::format("PostgreSQL test server at {} is not running ({}); start it with "
+                    "scripts/pg-test-server.sh start (ctest does this automatically)",
+                    base, msg));
   }
   std::random_device rd;
   std::string schema = fmt::format("t_{}_{}_{:x}", getpid(), counter++, rd());

@@ -1,13 +1,12 @@
 #include "store/internal/codec.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 
-#include <cmath>
-#include <fmt/format.h>
-
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "bulwark/config/path.h"
+#include "bulwark/config/format.h"
 #include "bulwark/core/encoding.h"
 #include "bulwark/store/config_store.h"
 
@@ -16,95 +15,36 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-Result<Json> ToJson(const config::Value& v, config::Path& at) {
-  switch (v.type()) {
-    case config::ValueType::kNull: return Json(nullptr);
-    case config::ValueType::kBool: return Json(v.AsBool());
-    case config::ValueType::kInt: return Json(v.AsInt());
-    case config::ValueType::kDouble:
-      if (!std::isfinite(v.AsDouble())) {
-        return InvalidArgumentError(
-            fmt::format("encode '{}': non-finite number has no JSON form", at.ToString()));
-      }
-      return Json(v.AsDouble());
-    case config::ValueType::kString:
-      if (!IsValidUtf8(v.AsString())) {
-        return InvalidArgumentError(fmt::format("encode '{}': string is not valid UTF-8",
-                                                at.ToString()));
-      }
-      return Json(v.AsString());
-    case config::ValueType::kBytes: return Json(Base64Encode(v.AsBytes()));
-    case config::ValueType::kList: {
-      Json out = Json::array();
-      const config::ValueList& list = v.AsList();
-      for (std::size_t i = 0; i < list.size(); ++i) {
-        at.Push(config::PathSegment::Index(i));
-        auto item = ToJson(list[i], at);
-        at.Pop();
-        if (!item) return item;
-        out.push_back(std::move(*item));
-      }
-      return out;
-    }
-    case config::ValueType::kMap: {
-      Json out = Json::object();
-      for (const config::MapEntry& e : v.AsMap()) {
-        if (!IsValidUtf8(e.key)) {
-          return InvalidArgumentError(
-              fmt::format("encode '{}': map key is not valid UTF-8", at.ToString()));
-        }
-        at.Push(config::PathSegment::Key(e.key));
-        auto item = ToJson(e.value, at);
-        at.Pop();
-        if (!item) return item;
-        out.emplace(e.key, std::move(*item));
-      }
-      return out;
-    }
-  }
-  return Json(nullptr);
-}
+// Deeper documents are refused on write, so that everything stored parses back (the parser's
+// limit is kDecodeDepth).
+constexpr std::size_t kMaxDepth = 128;
+constexpr std::size_t kDecodeDepth = 2 * kMaxDepth;
 
-config::Value FromJson(const Json& j) {
-  switch (j.type()) {
-    case Json::value_t::boolean: return config::Value(j.get<bool>());
-    case Json::value_t::number_integer: return config::Value(j.get<std::int64_t>());
-    case Json::value_t::number_unsigned: {
-      auto u = j.get<std::uint64_t>();
-      if (u <= static_cast<std::uint64_t>(INT64_MAX)) {
-        return config::Value(static_cast<std::int64_t>(u));
-      }
-      return config::Value(static_cast<double>(u));
-    }
-    case Json::value_t::number_float: return config::Value(j.get<double>());
-    case Json::value_t::string: return config::Value(j.get<std::string>());
-    case Json::value_t::array: {
-      config::ValueList l;
-      l.reserve(j.size());
-      for (const Json& x : j) l.push_back(FromJson(x));
-      return config::Value(std::move(l));
-    }
-    case Json::value_t::object: {
-      config::ValueMap m;
-      m.Reserve(j.size());
-      for (const auto& [k, x] : j.items()) m.Set(k, FromJson(x));
-      return config::Value(std::move(m));
-    }
-    default: return config::Value();
+std::size_t Depth(const config::Value& v, std::size_t limit) {
+  if (limit == 0) return 1;
+  std::size_t d = 0;
+  if (const config::ValueList* l = v.IfList()) {
+    for (const config::Value& x : *l) d = std::max(d, Depth(x, limit - 1));
+    return d + 1;
   }
+  if (const config::ValueMap* m = v.IfMap()) {
+    for (const config::MapEntry& e : *m) d = std::max(d, Depth(e.value, limit - 1));
+    return d + 1;
+  }
+  return 0;
 }
 
 }  // namespace
 
 Result<std::string> EncodeContent(const config::Value& content) {
-  config::Path at;
-  BULWARK_ASSIGN_OR_RETURN(Json j, ToJson(content, at));
-  std::string out;
-  try {
-    out = j.dump();
-  } catch (const std::exception& e) {
-    return InternalError(fmt::format("encode content: {}", e.what()));
+  if (Depth(content, kMaxDepth + 1) > kMaxDepth) {
+    return InvalidArgumentError(
+        fmt::format("encode content: nesting deeper than {} levels", kMaxDepth));
   }
+  config::EmitOptions options;
+  options.indent = 0;  // compact
+  BULWARK_ASSIGN_OR_RETURN(std::string out,
+                           config::EmitDocument(content, config::Format::kJson, options));
   if (out.size() > kMaxDocumentBytes) {
     return ResourceExhaustedError(fmt::format("encode content: {} bytes exceed the limit of {}",
                                               out.size(), kMaxDocumentBytes));
@@ -113,9 +53,13 @@ Result<std::string> EncodeContent(const config::Value& content) {
 }
 
 Result<config::Value> DecodeContent(std::string_view bytes) {
-  Json j = Json::parse(bytes, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return DataLossError("stored content is not valid JSON");
-  return FromJson(j);
+  config::ParseOptions options;
+  options.source_name = "stored content";
+  options.max_depth = kDecodeDepth;
+  options.track_locations = false;
+  auto doc = config::ParseDocument(bytes, config::Format::kJson, options);
+  if (!doc) return DataLossError(doc.error().message());
+  return std::move(doc->root);
 }
 
 std::string Sha256Hex(std::string_view bytes) {

@@ -13,11 +13,12 @@
 
 namespace bulwark::store::internal {
 
-// Compact JSON, map keys in document order, bytes as base64 strings. Non-finite doubles and
-// invalid UTF-8 are kInvalidArgument (naming the path); larger than kMaxDocumentBytes is
+// Compact JSON written by config::EmitDocument (map keys in document order, bytes as base64
+// strings, doubles in shortest round-trip form). Non-finite doubles, invalid UTF-8 and nesting
+// deeper than 128 levels are kInvalidArgument (naming the path); larger than kMaxDocumentBytes is
 // kResourceExhausted.
 Result<std::string> EncodeContent(const config::Value& content);
-// Parses what EncodeContent wrote; kDataLoss when it does not parse.
+// Parses what EncodeContent wrote (config::ParseDocument); kDataLoss when it does not parse.
 Result<config::Value> DecodeContent(std::string_view bytes);
 
 // Lowercase hex SHA-256.

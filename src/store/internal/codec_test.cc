@@ -27,6 +27,21 @@ TEST(CodecTest, InvalidUtf8IsRejected) {
   EXPECT_EQ(enc.error().code(), ErrorCode::kInvalidArgument);
 }
 
+TEST(CodecTest, TooDeepDocumentsAreRefusedSoEverythingStoredParsesBack) {
+  config::Value deep = config::Value::EmptyList();
+  for (int i = 0; i < 127; ++i) deep = config::Value(config::ValueList{deep});
+  auto ok = EncodeContent(deep);
+  ASSERT_TRUE(ok.has_value()) << ok.error();
+  auto back = DecodeContent(*ok);
+  ASSERT_TRUE(back.has_value()) << back.error();
+  EXPECT_EQ(*back, deep);
+  deep = config::Value(config::ValueList{deep});
+  deep = config::Value(config::ValueList{deep});
+  auto too_deep = EncodeContent(deep);
+  ASSERT_FALSE(too_deep.has_value());
+  EXPECT_EQ(too_deep.error().code(), ErrorCode::kInvalidArgument);
+}
+
 TEST(CodecTest, UnparsableStoredBytesAreDataLoss) {
   auto dec = DecodeContent("{\"a\":");
   ASSERT_FALSE(dec.has_value());

@@ -64,10 +64,9 @@ Result<VersionInfo> SqlStore::Put(std::string_view ns, const config::Value& cont
                                   const WriteOptions& options) {
   auto encoded = EncodeContent(content);
   if (!encoded) return std::unexpected(encoded.error().WithContext(fmt::format("put {}", ns)));
-  return Write("put", ns, options,
-               [&](Txn&, const std::optional<NamespaceInfo>&) -> Result<Draft> {
-                 return Draft{*encoded, Operation::kPut, std::nullopt, options.message};
-               });
+  return Write("put", ns, options, [&](Txn&, const std::optional<NamespaceInfo>&) -> Result<Draft> {
+    return Draft{*encoded, Operation::kPut, std::nullopt, options.message};
+  });
 }
 
 Result<VersionInfo> SqlStore::Set(std::string_view ns, std::string_view path,
@@ -80,8 +79,8 @@ Result<VersionInfo> SqlStore::Set(std::string_view ns, std::string_view path,
                [&](Txn& txn, const std::optional<NamespaceInfo>& head) -> Result<Draft> {
                  config::Value doc = config::Value::EmptyMap();
                  if (head) {
-                   BULWARK_ASSIGN_OR_RETURN(Snapshot snap,
-                                            LoadIn(txn, ns, VersionRef::Number(head->latest_version)));
+                   BULWARK_ASSIGN_OR_RETURN(
+                       Snapshot snap, LoadIn(txn, ns, VersionRef::Number(head->latest_version)));
                    doc = std::move(snap.content);
                  }
                  if (auto st = config::Set(doc, *parsed, value); !st) {
@@ -101,14 +100,13 @@ Result<VersionInfo> SqlStore::Unset(std::string_view ns, std::string_view path,
   return Write("unset", ns, options,
                [&](Txn& txn, const std::optional<NamespaceInfo>& head) -> Result<Draft> {
                  if (!head) return NotFoundError("namespace does not exist");
-                 BULWARK_ASSIGN_OR_RETURN(Snapshot snap,
-                                          LoadIn(txn, ns, VersionRef::Number(head->latest_version)));
+                 BULWARK_ASSIGN_OR_RETURN(
+                     Snapshot snap, LoadIn(txn, ns, VersionRef::Number(head->latest_version)));
                  if (auto st = config::Remove(snap.content, *parsed); !st) {
                    return std::unexpected(st.error().WithContext(fmt::format("path '{}'", path)));
                  }
                  BULWARK_ASSIGN_OR_RETURN(std::string content, EncodeContent(snap.content));
-                 return Draft{std::move(content), Operation::kUnset, std::nullopt,
-                              options.message};
+                 return Draft{std::move(content), Operation::kUnset, std::nullopt, options.message};
                });
 }
 
@@ -117,15 +115,14 @@ Result<VersionInfo> SqlStore::Rollback(std::string_view ns, Version to, std::str
   if (reason.empty()) {
     return InvalidArgumentError(fmt::format("rollback {}: a reason is required", ns));
   }
-  return Write("rollback", ns, options,
-               [&](Txn& txn, const std::optional<NamespaceInfo>&) -> Result<Draft> {
-                 BULWARK_ASSIGN_OR_RETURN(std::optional<StoredVersion> old,
-                                          txn.Load(ns, VersionRef::Number(to)));
-                 if (!old) return NotFoundError(fmt::format("version {} does not exist", to));
-                 BULWARK_RETURN_IF_ERROR(CheckHash(*old));
-                 return Draft{std::move(old->content), Operation::kRollback, to,
-                              std::string(reason)};
-               });
+  return Write(
+      "rollback", ns, options, [&](Txn& txn, const std::optional<NamespaceInfo>&) -> Result<Draft> {
+        BULWARK_ASSIGN_OR_RETURN(std::optional<StoredVersion> old,
+                                 txn.Load(ns, VersionRef::Number(to)));
+        if (!old) return NotFoundError(fmt::format("version {} does not exist", to));
+        BULWARK_RETURN_IF_ERROR(CheckHash(*old));
+        return Draft{std::move(old->content), Operation::kRollback, to, std::string(reason)};
+      });
 }
 
 Result<Snapshot> SqlStore::LoadIn(Txn& txn, std::string_view ns, VersionRef ref) const {
@@ -172,8 +169,7 @@ Result<std::vector<VersionInfo>> SqlStore::History(std::string_view ns,
   return out;
 }
 
-Result<std::vector<DiffEntry>> SqlStore::Diff(std::string_view ns, Version from,
-                                              Version to) const {
+Result<std::vector<DiffEntry>> SqlStore::Diff(std::string_view ns, Version from, Version to) const {
   auto ctx = [&](const Error& e) {
     return e.WithContext(fmt::format("diff {} {} {}", ns, from, to));
   };
@@ -215,7 +211,9 @@ Result<std::vector<NamespaceInfo>> SqlStore::List(std::string_view prefix) const
 }
 
 Status SqlStore::Rename(std::string_view from, std::string_view to) {
-  auto ctx = [&](const Error& e) { return e.WithContext(fmt::format("rename {} to {}", from, to)); };
+  auto ctx = [&](const Error& e) {
+    return e.WithContext(fmt::format("rename {} to {}", from, to));
+  };
   if (auto st = ValidateNamespace(from); !st) return std::unexpected(ctx(st.error()));
   if (auto st = ValidateNamespace(to); !st) return std::unexpected(ctx(st.error()));
   if (from == to) {

@@ -54,8 +54,7 @@ class SqlStore : public ConfigStore {
   Result<Snapshot> Get(std::string_view ns, VersionRef ref) const override;
   Result<std::vector<VersionInfo>> History(std::string_view ns,
                                            const HistoryOptions& options) const override;
-  Result<std::vector<DiffEntry>> Diff(std::string_view ns, Version from,
-                                      Version to) const override;
+  Result<std::vector<DiffEntry>> Diff(std::string_view ns, Version from, Version to) const override;
   Result<VersionInfo> Rollback(std::string_view ns, Version to, std::string_view reason,
                                const WriteOptions& options) override;
   Result<std::vector<NamespaceInfo>> List(std::string_view prefix) const override;
@@ -74,11 +73,10 @@ class SqlStore : public ConfigStore {
     std::optional<Version> rollback_of;
     std::string message;
   };
-  using Builder =
-      std::function<Result<Draft>(Txn& txn, const std::optional<NamespaceInfo>& head)>;
+  using Builder = std::function<Result<Draft>(Txn& txn, const std::optional<NamespaceInfo>& head)>;
 
-  Result<VersionInfo> Write(std::string_view what, std::string_view ns,
-                            const WriteOptions& options, const Builder& build);
+  Result<VersionInfo> Write(std::string_view what, std::string_view ns, const WriteOptions& options,
+                            const Builder& build);
   Result<Snapshot> LoadIn(Txn& txn, std::string_view ns, VersionRef ref) const;
 
   std::shared_ptr<Clock> clock_;
