@@ -185,22 +185,27 @@ int Register() {
       std::string b = backend;
       benchmark::RegisterBenchmark(fmt::format("Put/{}/{}", b, keys).c_str(), BM_Put, b, keys)
           ->Unit(benchmark::kMicrosecond)
-          ->MinTime(0.5);
+          ->MinTime(0.5)
+          ->UseRealTime();
       benchmark::RegisterBenchmark(fmt::format("Get/{}/{}", b, keys).c_str(), BM_Get, b, keys)
           ->Unit(benchmark::kMicrosecond)
-          ->MinTime(0.5);
+          ->MinTime(0.5)
+          ->UseRealTime();
       benchmark::RegisterBenchmark(fmt::format("Set/{}/{}", b, keys).c_str(), BM_Set, b, keys)
           ->Unit(benchmark::kMicrosecond)
-          ->MinTime(0.5);
+          ->MinTime(0.5)
+          ->UseRealTime();
     }
     benchmark::RegisterBenchmark(fmt::format("RawSqliteInsert/{}", keys).c_str(),
                                  BM_RawSqliteInsert, keys)
         ->Unit(benchmark::kMicrosecond)
-        ->MinTime(0.5);
+        ->MinTime(0.5)
+        ->UseRealTime();
     benchmark::RegisterBenchmark(fmt::format("RawSqliteSelect/{}", keys).c_str(),
                                  BM_RawSqliteSelect, keys)
         ->Unit(benchmark::kMicrosecond)
-        ->MinTime(0.5);
+        ->MinTime(0.5)
+        ->UseRealTime();
   }
   return 0;
 }

@@ -504,4 +504,38 @@ TEST_P(StoreConformanceTest, ConcurrentProcessesLoseNoUpdateAndLosersGetConflict
   ASSERT_EQ(history->size(), static_cast<std::size_t>(1 + total_wins));
 }
 
+// Writers without compare-and-set racing to create a namespace and append to it: every write
+// succeeds and gets its own version number.
+TEST_P(StoreConformanceTest, ConcurrentProcessesWithoutCasAllSucceed) {
+  constexpr int kProcesses = 4;
+  constexpr int kPuts = 5;
+  std::string url = db_->url();
+  std::vector<pid_t> children;
+  for (int p = 0; p < kProcesses; ++p) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      int failures = 0;
+      {
+        auto store = OpenStore(url, Runtime::System());
+        if (!store) _exit(10);
+        for (int i = 0; i < kPuts; ++i) {
+          if (!(*store)->Put("race/new", Map({{"p", p}, {"i", i}}), By("racer"))) ++failures;
+        }
+      }
+      _exit(failures == 0 ? 0 : 20 + failures);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  }
+  auto history = store_->History("race/new");
+  ASSERT_TRUE(history.has_value()) << history.error();
+  EXPECT_EQ(history->size(), static_cast<std::size_t>(kProcesses * kPuts));
+  EXPECT_EQ((*history)[0].version, kProcesses * kPuts);
+}
+
 }  // namespace bulwark::store::testing

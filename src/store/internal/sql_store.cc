@@ -30,7 +30,7 @@ Result<VersionInfo> SqlStore::Write(std::string_view what, std::string_view ns,
     return std::unexpected(ctx(Error(ErrorCode::kInvalidArgument, "expected version < 0")));
   }
   VersionInfo result;
-  Status st = Transact(true, [&](Txn& txn) -> Status {
+  auto attempt = [&](Txn& txn) -> Status {
     BULWARK_ASSIGN_OR_RETURN(std::optional<NamespaceInfo> head, txn.Head(ns));
     Version latest = head ? head->latest_version : 0;
     if (options.expected_version && *options.expected_version != latest) {
@@ -55,7 +55,16 @@ Result<VersionInfo> SqlStore::Write(std::string_view what, std::string_view ns,
     BULWARK_RETURN_IF_ERROR(txn.Insert(info, draft.content));
     result = std::move(info);
     return OkStatus();
-  });
+  };
+  // Without compare-and-set the write applies to whatever is latest: when a concurrent writer
+  // takes the next version number first (possible on PostgreSQL when two writers create a
+  // namespace at once), run the transaction again on the new latest version.
+  constexpr int kMaxAttempts = 8;
+  Status st;
+  for (int i = 1; i <= kMaxAttempts; ++i) {
+    st = Transact(true, attempt);
+    if (st || options.expected_version || st.error().code() != ErrorCode::kConflict) break;
+  }
   if (!st) return std::unexpected(ctx(st.error()));
   return result;
 }
