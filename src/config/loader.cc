@@ -40,9 +40,13 @@ Result<LoadedConfig> LoadConfig(FileSystem& fs, const LoadRequest& request) {
     }
     layers.push_back(std::move(doc));
   }
-  std::vector<const Document*> ptrs;
-  for (const Document& d : layers) ptrs.push_back(&d);
-  out.document = MergeLayers(ptrs);
+  if (layers.size() == 1) {
+    out.document = std::move(layers.front());  // nothing to merge: keep the parser's provenance
+  } else {
+    std::vector<const Document*> ptrs;
+    for (const Document& d : layers) ptrs.push_back(&d);
+    out.document = MergeLayers(ptrs);
+  }
 
   if (request.env_prefix) {
     EnvOptions opts{.prefix = *request.env_prefix, .schema = out.schema.get()};
@@ -69,6 +73,16 @@ Result<LoadedConfig> LoadConfig(FileSystem& fs, const LoadRequest& request) {
       }
       out.problems.push_back(std::move(e));
     }
+    // A required value that also has a default is reported once, as required.
+    std::vector<Path> required_missing;
+    for (const SchemaError& e : out.problems) {
+      if (e.message == "missing required value") required_missing.push_back(e.path);
+    }
+    std::erase_if(out.problems, [&](const SchemaError& e) {
+      return e.message.starts_with("missing value (strict") &&
+             std::find(required_missing.begin(), required_missing.end(), e.path) !=
+                 required_missing.end();
+    });
     // One entry per (path, message), in path order.
     std::stable_sort(out.problems.begin(), out.problems.end(),
                      [](const SchemaError& a, const SchemaError& b) { return a.path < b.path; });

@@ -1,4 +1,5 @@
 // bulwark --version/--help and bulwark config load|validate, end to end.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "cli_harness.h"

@@ -1,0 +1,135 @@
+// Conformance with ../shared/vectors/merkle/ (transparency-dev/merkle probes and derived files).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "bulwark/audit/in_memory_tree.h"
+#include "bulwark/audit/proof.h"
+#include "bulwark/core/encoding.h"
+
+namespace bulwark::audit {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+fs::path VectorDir() { return fs::path(BULWARK_SHARED_DIR) / "vectors" / "merkle"; }
+
+json ReadJson(const fs::path& p) {
+  std::ifstream in(p);
+  return json::parse(in);
+}
+
+std::vector<std::uint8_t> B64(const json& j) {
+  if (j.is_null()) return {};
+  auto r = Base64Decode(j.get<std::string>());
+  EXPECT_TRUE(r.has_value()) << j;
+  return r.value_or(std::vector<std::uint8_t>{});
+}
+
+std::vector<std::vector<std::uint8_t>> B64List(const json& j) {
+  std::vector<std::vector<std::uint8_t>> out;
+  if (j.is_null()) return out;
+  for (const auto& e : j) out.push_back(B64(e));
+  return out;
+}
+
+std::vector<fs::path> JsonFiles(const fs::path& dir) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file() && e.path().extension() == ".json") out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Status RunInclusionProbe(const json& v) {
+  BULWARK_ASSIGN_OR_RETURN(auto proof, ProofFromBytes(B64List(v["proof"])));
+  return VerifyInclusion(v["leafIdx"].get<std::uint64_t>(), v["treeSize"].get<std::uint64_t>(),
+                         B64(v["leafHash"]), proof, B64(v["root"]));
+}
+
+Status RunConsistencyProbe(const json& v) {
+  BULWARK_ASSIGN_OR_RETURN(auto proof, ProofFromBytes(B64List(v["proof"])));
+  return VerifyConsistency(v["size1"].get<std::uint64_t>(), v["size2"].get<std::uint64_t>(), proof,
+                           B64(v["root1"]), B64(v["root2"]));
+}
+
+TEST(MerkleVectorsTest, All196InclusionAndConsistencyProbesGiveTheExpectedResult) {
+  int files = 0, passing = 0;
+  for (const char* kind : {"inclusion", "consistency"}) {
+    for (const auto& path : JsonFiles(VectorDir() / kind)) {
+      const json v = ReadJson(path);
+      const Status s =
+          std::string(kind) == "inclusion" ? RunInclusionProbe(v) : RunConsistencyProbe(v);
+      const bool want_err = v["wantErr"].get<bool>();
+      EXPECT_EQ(!s.has_value(), want_err)
+          << path << " (" << v["desc"] << "): " << (s ? "ok" : s.error().ToString());
+      ++files;
+      if (!want_err) ++passing;
+    }
+  }
+  EXPECT_EQ(files, 196);
+  EXPECT_EQ(passing, 12);
+}
+
+class DerivedTreeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    v_ = ReadJson(VectorDir() / "rfc6962_8leaf_all_proofs.derived.json");
+    for (const auto& leaf : v_["leaves_hex"]) tree_.AppendLeaf(*HexDecode(leaf.get<std::string>()));
+  }
+  static std::vector<Hash> Hashes(const json& list) {
+    std::vector<Hash> out;
+    for (const auto& h : list) out.push_back(*HashFromHex(h.get<std::string>()));
+    return out;
+  }
+  json v_;
+  InMemoryTree tree_;
+};
+
+TEST_F(DerivedTreeTest, LeafHashesAndRootsForEverySizeMatch) {
+  ASSERT_EQ(tree_.size(), 8u);
+  std::vector<Hash> leaf_hashes;
+  ASSERT_TRUE(tree_.ReadLeafHashes(0, 8, leaf_hashes).has_value());
+  EXPECT_EQ(leaf_hashes, Hashes(v_["leaf_hashes"]));
+  int checked = 0;
+  for (const auto& [size, root] : v_["roots_by_size"].items()) {
+    EXPECT_EQ(HashToHex(*RootAt(tree_, std::stoull(size))), root.get<std::string>()) << size;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 9);
+}
+
+TEST_F(DerivedTreeTest, All36InclusionProofsMatchAndVerify) {
+  ASSERT_EQ(v_["inclusion_proofs"].size(), 36u);
+  for (const auto& p : v_["inclusion_proofs"]) {
+    const auto index = p["index"].get<std::uint64_t>(), size = p["tree_size"].get<std::uint64_t>();
+    auto proof = InclusionProof(tree_, index, size);
+    ASSERT_TRUE(proof.has_value());
+    EXPECT_EQ(*proof, Hashes(p["proof"])) << index << "/" << size;
+    const Hash leaf = *HashFromHex(p["leaf_hash"].get<std::string>());
+    const Hash root = *HashFromHex(p["root"].get<std::string>());
+    EXPECT_TRUE(VerifyInclusion(index, size, leaf, *proof, root).has_value());
+  }
+}
+
+TEST_F(DerivedTreeTest, All36ConsistencyProofsMatchAndVerify) {
+  ASSERT_EQ(v_["consistency_proofs"].size(), 36u);
+  for (const auto& p : v_["consistency_proofs"]) {
+    const auto m = p["size1"].get<std::uint64_t>(), n = p["size2"].get<std::uint64_t>();
+    auto proof = ConsistencyProof(tree_, m, n);
+    ASSERT_TRUE(proof.has_value());
+    EXPECT_EQ(*proof, Hashes(p["proof"])) << m << "->" << n;
+    const Hash r1 = *HashFromHex(p["root1"].get<std::string>());
+    const Hash r2 = *HashFromHex(p["root2"].get<std::string>());
+    EXPECT_EQ(*RootAt(tree_, m), r1);
+    EXPECT_EQ(*RootAt(tree_, n), r2);
+    EXPECT_TRUE(VerifyConsistency(m, n, *proof, r1, r2).has_value()) << m << "->" << n;
+  }
+}
+
+}  // namespace
+}  // namespace bulwark::audit
