@@ -3,43 +3,26 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
-
-#include <array>
-#include <cstdio>
-#include <filesystem>
 
 #include "bulwark/crypto/hash.h"
 #include "bulwark/keys/keyring.h"
 #include "bulwark/testing/fake_runtime.h"
+#include "keys/softhsm_token_for_test.h"
 
 namespace bulwark::keys {
 namespace {
 
-namespace fs = std::filesystem;
 using crypto::AsBytes;
 
-constexpr char kToken[] = "bulwark-test";
-constexpr char kPin[] = "1234";
+constexpr const char* kToken = test_support::kTestToken;
+constexpr const char* kPin = test_support::kTestPin;
 
 class Pkcs11ProviderTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char tmpl[] = "/tmp/bulwark-softhsm-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    const std::string cmd = fmt::format("{}/scripts/softhsm-test-token.sh {} {} {} 5678",
-                                        BULWARK_SOURCE_DIR, dir_.string(), kToken, kPin);
-    std::array<char, 512> buf{};
-    FILE* p = popen(cmd.c_str(), "r");
-    ASSERT_NE(p, nullptr);
-    std::string out;
-    while (fgets(buf.data(), buf.size(), p) != nullptr) out += buf.data();
-    ASSERT_EQ(pclose(p), 0) << "token setup failed: " << cmd;
-    while (!out.empty() && out.back() == '\n') out.pop_back();
-    setenv("SOFTHSM2_CONF", out.c_str(), 1);
+    auto conf = test_support::EnsureSoftHsmTestToken();
+    ASSERT_TRUE(conf.has_value()) << conf.error();
   }
-  static void TearDownTestSuite() { fs::remove_all(dir_); }
 
   static Pkcs11Provider::Options Opts(std::string key_label = "bulwark-kek", bool create = true) {
     Pkcs11Provider::Options o;
@@ -55,8 +38,7 @@ class Pkcs11ProviderTest : public ::testing::Test {
     return std::move(p).value();
   }
 
-  static inline fs::path dir_;
-  testing::FakeRuntime rt_;
+  bulwark::testing::FakeRuntime rt_;
 };
 
 TEST_F(Pkcs11ProviderTest, WrapsAndUnwrapsInsideTheToken) {
