@@ -25,7 +25,9 @@ std::string_view RuleStatusName(RuleStatus s) {
 }
 
 bool Report::CompliantAt(Severity threshold) const {
-  if (partial) return false;
+  for (const RuleResult& r : rules) {
+    if (r.status == RuleStatus::kError && r.severity >= threshold) return false;
+  }
   for (std::size_t s = static_cast<std::size_t>(threshold); s < by_severity.size(); ++s) {
     if (by_severity[s] != 0) return false;
   }

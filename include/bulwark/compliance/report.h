@@ -90,7 +90,8 @@ struct Report {
   bool partial = false;
 
   const RuleResult& RuleOf(const Finding& f) const { return rules[f.rule]; }
-  // True when no finding is at or above `threshold` and no rule errored.
+  // True when no finding is at or above `threshold` and no rule at or above it errored (an
+  // unevaluable rule is not evidence of compliance).
   bool CompliantAt(Severity threshold) const;
   std::size_t checks_applicable() const;
   std::size_t checks_passed() const;
