@@ -124,7 +124,7 @@ rules:
 TEST_F(CheckCliTest, FixRewritesOnlyTheFixedValues) {
   const std::string f = Write("svc.yaml", kServices);
   auto r = RunBulwarkBinary("check " + f + " --fix --fail-on medium");
-  EXPECT_THAT(r.err, HasSubstr("fixed SEC_001 services[1].database.ssl_mode"));
+  EXPECT_THAT(r.err, HasSubstr("services[1].database.ssl_mode in " + f));
   EXPECT_THAT(r.err, HasSubstr("fixed OPS_001 services[0].logging.level"));
   EXPECT_EQ(r.exit_code, 0) << r.out;
   std::string expected = kServices;
