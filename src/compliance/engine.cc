@@ -229,10 +229,11 @@ class GroupRunner {
     if (path_known) {
       item_path = ItemPath();
       config::Path full = r.rule->target_path ? item_path.Concat(*r.rule->target_path) : item_path;
-      if (const config::SourceLocation* loc = doc_.LocationOf(full);
-          loc != nullptr && loc->line != 0) {
-        f.location = *loc;
-      }
+      // Exact hit first (no copy of the path); the nearest ancestor otherwise.
+      auto exact = doc_.locations.find(full);
+      const config::SourceLocation* loc =
+          exact != doc_.locations.end() ? &exact->second : doc_.LocationOf(full);
+      if (loc != nullptr && loc->line != 0) f.location = *loc;
     }
     f.message.reserve(64);
     for (const auto& seg : c.message) {
