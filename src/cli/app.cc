@@ -26,6 +26,8 @@ int RunCli(const std::vector<std::string>& args, CliIo io) {
   CommandContext ctx{io, {}};
   RegisterConfigCommands(app, ctx);
   RegisterExprCommands(app, ctx);
+  RegisterSecfileCommands(app, ctx);
+  RegisterStoreCommands(app, ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
