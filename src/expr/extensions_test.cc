@@ -27,8 +27,9 @@ TEST(ExtensionsTest, IpAndCidrMatching) {
   EXPECT_EQ(Show("ip('10.0.0.1') == ip('10.0.0.1')"), "true");
   EXPECT_EQ(Show("ip('::ffff:c0a8:1') == ip('192.168.0.1')"), "true");
   EXPECT_EQ(Show("isIP('::ffff:192.168.0.1')"), "false");
-  EXPECT_EQ(Show("ip('169.254.169.254').isLinkLocalUnicast() && ip('ff02::1').isLinkLocalMulticast()"),
-            "true");
+  EXPECT_EQ(
+      Show("ip('169.254.169.254').isLinkLocalUnicast() && ip('ff02::1').isLinkLocalMulticast()"),
+      "true");
   EXPECT_EQ(Show("ip('8.8.8.8').isGlobalUnicast() && !ip('255.255.255.255').isGlobalUnicast()"),
             "true");
   EXPECT_EQ(Show("ip.isCanonical('2001:db8::68') && !ip.isCanonical('2001:DB8::68')"), "true");

@@ -819,20 +819,20 @@ struct Program::Impl {
     constexpr std::size_t kInline = 8;
     alignas(Value) unsigned char inline_buf[kInline * sizeof(Value)];
     std::array<const Value*, kInline> inline_globals;
-    std::vector<Value> heap_slots;
-    std::vector<const Value*> heap_globals;
+    std::unique_ptr<Value[]> heap_slots;
+    std::unique_ptr<const Value*[]> heap_globals;
     Value* slots;
     const Value** globals = inline_globals.data();
     if (n <= kInline) {
       slots = reinterpret_cast<Value*>(inline_buf);
       for (std::size_t i = 0; i < n; ++i) new (&slots[i]) Value();
     } else {
-      heap_slots.resize(n);
-      slots = heap_slots.data();
+      heap_slots = std::make_unique<Value[]>(n);
+      slots = heap_slots.get();
     }
     if (nvars > kInline) {
-      heap_globals.resize(nvars);
-      globals = heap_globals.data();
+      heap_globals = std::make_unique<const Value*[]>(nvars);
+      globals = heap_globals.get();
     }
     struct Cleanup {
       Value* slots;

@@ -10,10 +10,12 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(ExprCliTest, PrintsTheResultAsJson) {
-  auto r = RunBulwark({"expr", "{'a': [1, 2u, 2.5], 'b': b'hi', 't': timestamp('2009-02-13T23:31:30Z'),"
-                                " 'd': duration('90s')}"});
+  auto r = RunBulwark({"expr",
+                       "{'a': [1, 2u, 2.5], 'b': b'hi', 't': timestamp('2009-02-13T23:31:30Z'),"
+                       " 'd': duration('90s')}"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "{\"a\":[1,2,2.5],\"b\":\"aGk=\",\"t\":\"2009-02-13T23:31:30Z\",\"d\":\"90s\"}\n");
+  EXPECT_EQ(r.out,
+            "{\"a\":[1,2,2.5],\"b\":\"aGk=\",\"t\":\"2009-02-13T23:31:30Z\",\"d\":\"90s\"}\n");
 }
 
 TEST(ExprCliTest, OptionsBeforeTheExpressionAndDoubleDash) {
@@ -30,8 +32,9 @@ class ExprFileCliTest : public CliTest {};
 
 TEST_F(ExprFileCliTest, ReadsVariablesFromAFile) {
   std::string path = Write("vars.yaml", "request:\n  path: /api/v1/users\n  ip: 10.1.2.3\n");
-  auto r = RunBulwark({"expr", "--vars-file", path,
-                       "request.path.matchesGlob('/api/**') && ip(request.ip).inCidr('10.0.0.0/8')"});
+  auto r =
+      RunBulwark({"expr", "--vars-file", path,
+                  "request.path.matchesGlob('/api/**') && ip(request.ip).inCidr('10.0.0.0/8')"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "true\n");
 }
