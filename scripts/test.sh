@@ -16,6 +16,9 @@ esac
 
 scripts/install-deps.sh
 jobs=$(nproc)
+# ccache keys on relative paths, so fresh clones at other paths (CI) reuse earlier compilations.
+export CCACHE_BASEDIR="$PWD"
+export CCACHE_NOHASHDIR=1
 
 case "$mode" in
   release)

@@ -119,6 +119,10 @@ Result<KeyId> Keyring::Rotate(std::optional<AeadAlgorithm> algorithm) {
   }
   BULWARK_RETURN_IF_ERROR(internal::MapError(
       policy_.CheckAead(alg), [](const Error& e) { return e.WithContext("rotate keyring"); }));
+  if (keys_.size() >= kMaxKeys) {
+    return ResourceExhaustedError(fmt::format(
+        "rotate keyring: {} keys is the maximum; destroy and purge old keys first", kMaxKeys));
+  }
   BULWARK_ASSIGN_OR_RETURN(KeyId id, NewKeyIdLocked());
   BULWARK_ASSIGN_OR_RETURN(SecretBytes material, AeadCipher::GenerateKey(alg, *runtime_.random));
   KeyInfo info{.id = id,

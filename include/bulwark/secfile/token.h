@@ -1,0 +1,66 @@
+// The encrypted-value token that replaces a sensitive value in a configuration file:
+//
+//   ENC[AES256_GCM,v:1,kid:1a2b3c4d,iv:<base64>,data:<base64>,tag:<base64>,type:str]
+//
+// The byte-by-byte grammar, the associated data and how the original bytes come back are
+// specified in docs/formats-encfile.md. In short: the plaintext is the value's exact source bytes
+// (quotes, escapes and block-scalar indentation included), so decryption restores the original
+// text and quoting by construction; `type` records the scalar's original type for tools that show
+// or export values without decrypting; the associated data binds the token to the document's id,
+// the value's dotted path, its type and the algorithm, so a token moved to another path or file
+// fails to authenticate.
+//
+// ParseToken is strict: fields in the fixed order, each exactly once, canonical padded standard
+// base64, an 8-hex-digit key id, an iv of the algorithm's nonce size and a 16-byte tag. Errors are
+// kInvalidArgument "ENC token: field 'iv': ..." naming the field, and never contain the token's
+// data.
+#ifndef BULWARK_SECFILE_TOKEN_H_
+#define BULWARK_SECFILE_TOKEN_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bulwark/config/path.h"
+#include "bulwark/core/error.h"
+#include "bulwark/crypto/aead.h"
+#include "bulwark/keys/key_id.h"
+#include "bulwark/secfile/spans.h"
+
+namespace bulwark::secfile {
+
+inline constexpr std::uint32_t kTokenVersion = 1;
+inline constexpr std::string_view kTokenPrefix = "ENC[";
+// Tokens longer than this are refused by the parser (a 1 MiB value encodes to about 1.4 MB).
+inline constexpr std::size_t kMaxTokenSize = 16u << 20;
+
+struct EncToken {
+  crypto::AeadAlgorithm algorithm = crypto::kDefaultAeadAlgorithm;
+  std::uint32_t version = kTokenVersion;
+  keys::KeyId key_id = 0;
+  std::vector<std::uint8_t> iv;
+  std::vector<std::uint8_t> data;
+  std::array<std::uint8_t, crypto::kAeadTagSize> tag{};
+  ScalarType type = ScalarType::kStr;
+};
+
+// The canonical text of `token` (ParseToken(FormatToken(t)) == t).
+std::string FormatToken(const EncToken& token);
+
+Result<EncToken> ParseToken(std::string_view text);
+
+// True when `text` starts with "ENC[" (the value is meant to be a token, well-formed or not).
+inline bool LooksLikeToken(std::string_view text) { return text.starts_with(kTokenPrefix); }
+
+// The associated data of a value token (docs/formats-encfile.md, "Associated data").
+std::vector<std::uint8_t> ValueAssociatedData(std::string_view document_id,
+                                              const config::Path& path, ScalarType type,
+                                              crypto::AeadAlgorithm algorithm);
+
+bool operator==(const EncToken& a, const EncToken& b);
+
+}  // namespace bulwark::secfile
+
+#endif  // BULWARK_SECFILE_TOKEN_H_

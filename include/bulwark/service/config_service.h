@@ -1,0 +1,122 @@
+// The one place that composes Bulwark's modules: every configuration operation, from any surface
+// (library, CLI, server), runs the same pipeline here.
+//
+//   writes: authenticate -> authorize -> validate -> encrypt -> store -> audit -> notify
+//   reads:  authenticate -> authorize -> load -> decrypt -> audit
+//
+// Authentication happened before the call (the RequestContext carries the principal). Each
+// operation produces exactly one audit record, also when it is denied or fails.
+//
+// Namespace metadata. Each namespace NS has a companion document in the reserved namespace
+// `.bulwark/meta/NS` holding its identity (a random id) and, optionally, its JSON Schema. Encrypted
+// values are bound to the identity, not the name, so a namespace can be renamed without
+// re-encryption while a token copied into another namespace still fails to decrypt. Reserved
+// namespaces are hidden from List and cannot be written directly.
+//
+// Validation on write: a namespace that carries a schema refuses any write whose resulting
+// document violates it (kInvalidArgument listing every error with its path).
+//
+// Sensitive values: schema `x-sensitive`, the key-name heuristic (config/sensitivity.h), or an
+// explicit `secret` flag on Set. They are stored only as tokens; reads return "[redacted]" unless
+// the caller asks to reveal (a separately authorized action).
+//
+// Thread safety: a ConfigService is safe for concurrent use if its store, cipher, authorizer and
+// sinks are (all Bulwark implementations are).
+#ifndef BULWARK_SERVICE_CONFIG_SERVICE_H_
+#define BULWARK_SERVICE_CONFIG_SERVICE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bulwark/config/path.h"
+#include "bulwark/config/schema.h"
+#include "bulwark/config/value.h"
+#include "bulwark/core/error.h"
+#include "bulwark/core/runtime.h"
+#include "bulwark/service/audit_sink.h"
+#include "bulwark/service/authorizer.h"
+#include "bulwark/service/notifier.h"
+#include "bulwark/service/request_context.h"
+#include "bulwark/service/value_cipher.h"
+#include "bulwark/store/config_store.h"
+
+namespace bulwark::service {
+
+struct ServiceDeps {
+  Runtime runtime;
+  std::shared_ptr<store::ConfigStore> store;
+  std::shared_ptr<const ValueCipher> cipher;
+  std::shared_ptr<const Authorizer> authorizer;
+  std::shared_ptr<AuditSink> audit;
+  std::vector<std::shared_ptr<Notifier>> notifiers;
+};
+
+struct WriteRequest {
+  std::string message;
+  std::vector<std::string> tags;
+  std::optional<store::Version> expected_version;  // compare-and-set
+};
+
+struct PutRequest : WriteRequest {
+  // Attaches (or replaces) the namespace's JSON Schema before validating this document.
+  std::optional<config::Value> schema;
+};
+
+struct SetRequest : WriteRequest {
+  bool secret = false;  // encrypt even if neither schema nor heuristic says so
+};
+
+struct ReadRequest {
+  store::VersionRef version = store::VersionRef::Latest();
+  std::optional<config::Path> path;  // a subtree; the whole document when absent
+  bool reveal = false;               // decrypt sensitive values (needs Action::kReveal)
+};
+
+struct ReadResult {
+  store::VersionInfo info;
+  config::Value value;                  // the document or subtree, redacted unless revealed
+  std::vector<config::Path> sensitive;  // sensitive nodes within `value`, relative to it
+};
+
+class ConfigService {
+ public:
+  static Result<std::unique_ptr<ConfigService>> Create(ServiceDeps deps);
+
+  Result<store::VersionInfo> Put(const RequestContext& ctx, std::string_view ns,
+                                 const config::Value& document, const PutRequest& request);
+  Result<store::VersionInfo> Set(const RequestContext& ctx, std::string_view ns,
+                                 const config::Path& path, const config::Value& value,
+                                 const SetRequest& request);
+  Result<store::VersionInfo> Unset(const RequestContext& ctx, std::string_view ns,
+                                   const config::Path& path, const WriteRequest& request);
+  Result<ReadResult> Get(const RequestContext& ctx, std::string_view ns, const ReadRequest& request);
+  Result<std::vector<store::VersionInfo>> History(const RequestContext& ctx, std::string_view ns);
+  // Path-level diff; sensitive values are reported as changed/unchanged only.
+  Result<std::vector<store::DiffEntry>> Diff(const RequestContext& ctx, std::string_view ns,
+                                             store::Version from, store::Version to);
+  Result<store::VersionInfo> Rollback(const RequestContext& ctx, std::string_view ns,
+                                      store::Version to, std::string_view reason);
+  Result<std::vector<store::NamespaceInfo>> List(const RequestContext& ctx, std::string_view prefix);
+  Status Move(const RequestContext& ctx, std::string_view from, std::string_view to);
+
+  // The namespace's schema, if it carries one.
+  Result<std::optional<config::Value>> SchemaOf(const RequestContext& ctx, std::string_view ns);
+
+  ~ConfigService();
+
+  struct Op;  // internal: one operation in flight (guarantees its single audit record)
+
+ private:
+  explicit ConfigService(ServiceDeps deps);
+  ServiceDeps deps_;
+};
+
+// The reserved namespace holding NS's metadata.
+std::string MetaNamespace(std::string_view ns);
+
+}  // namespace bulwark::service
+
+#endif  // BULWARK_SERVICE_CONFIG_SERVICE_H_

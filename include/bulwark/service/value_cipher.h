@@ -1,0 +1,38 @@
+// Encrypts and decrypts single configuration values for the store.
+//
+// The service encrypts every sensitive leaf before it reaches the store, as an ENC[...] token
+// string (docs/formats.md), with associated data that binds it to its namespace identity and path:
+// a token copied to another path or namespace fails to decrypt with kDataLoss. The store only ever
+// sees tokens; it never sees keys or plaintext.
+#ifndef BULWARK_SERVICE_VALUE_CIPHER_H_
+#define BULWARK_SERVICE_VALUE_CIPHER_H_
+
+#include <string>
+#include <string_view>
+
+#include "bulwark/config/path.h"
+#include "bulwark/config/value.h"
+#include "bulwark/core/error.h"
+
+namespace bulwark::service {
+
+class ValueCipher {
+ public:
+  virtual ~ValueCipher() = default;
+  // Returns the token for the scalar `plaintext`, bound to `document_id` (the namespace identity)
+  // and `path` (absolute within the document).
+  virtual Result<std::string> Encrypt(const config::Value& plaintext, std::string_view document_id,
+                                      const config::Path& path) const = 0;
+  // kDataLoss when the token was altered or is bound to another document or path;
+  // kInvalidArgument when it is not a token; kNotFound/kFailedPrecondition when its key is unknown
+  // or unusable.
+  virtual Result<config::Value> Decrypt(std::string_view token, std::string_view document_id,
+                                        const config::Path& path) const = 0;
+};
+
+// Whether a stored value is an encrypted token.
+bool IsEncryptedToken(const config::Value& v);
+
+}  // namespace bulwark::service
+
+#endif  // BULWARK_SERVICE_VALUE_CIPHER_H_

@@ -1,0 +1,602 @@
+// bulwark init | encrypt | decrypt | edit | exec | keys list|rotate|reencrypt
+//
+// The home directory ($BULWARK_HOME, else ~/.bulwark, or --home) holds two files, both 0600:
+//   keystore  the local passphrase keystore (key-encryption keys), bulwark/keys/local_keystore.h
+//   keyring   the data keys wrapped under the keystore, bulwark/keys/keyring.h
+// The passphrase comes from BULWARK_PASSPHRASE, --passphrase-file, or (on a terminal) a prompt.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <istream>
+#include <ostream>
+#include <set>
+
+#include "bulwark/config/loader.h"
+#include "bulwark/config/sensitivity.h"
+#include "bulwark/keys/keyring.h"
+#include "bulwark/keys/local_keystore.h"
+#include "bulwark/secfile/encfile.h"
+#include "cli/command.h"
+
+extern char** environ;
+
+namespace bulwark::cli {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr auto kPrivateFile = fs::perms::owner_read | fs::perms::owner_write;
+constexpr auto kPrivateDir = fs::perms::owner_all;
+
+struct KeyArgs {
+  std::string home;
+  std::string passphrase_file;
+};
+
+void AddKeyOptions(CLI::App* cmd, KeyArgs& a) {
+  cmd->add_option("--home", a.home, "Bulwark home (default: $BULWARK_HOME, else ~/.bulwark)");
+  cmd->add_option("--passphrase-file", a.passphrase_file,
+                  "Read the keystore passphrase from this file (default: $BULWARK_PASSPHRASE, or a "
+                  "prompt on a terminal)");
+}
+
+Result<fs::path> ResolveHome(const std::string& flag) {
+  if (!flag.empty()) return fs::path(flag);
+  if (const char* h = std::getenv("BULWARK_HOME"); h != nullptr && *h != '\0') return fs::path(h);
+  if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') {
+    return fs::path(h) / ".bulwark";
+  }
+  return InvalidArgumentError("no home directory: pass --home or set BULWARK_HOME");
+}
+
+Result<SecretBytes> ReadPassphrase(CommandContext& ctx, FileSystem& files, const KeyArgs& a) {
+  std::string text;
+  if (!a.passphrase_file.empty()) {
+    BULWARK_ASSIGN_OR_RETURN(text, files.ReadFile(a.passphrase_file));
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  } else if (const char* p = std::getenv("BULWARK_PASSPHRASE"); p != nullptr) {
+    text = p;
+  } else if (ctx.io.interactive) {
+    ctx.io.err << "Keystore passphrase: " << std::flush;
+    std::getline(ctx.io.in, text);
+  } else {
+    return InvalidArgumentError(
+        "no passphrase: set BULWARK_PASSPHRASE or pass --passphrase-file (stdin is not a "
+        "terminal)");
+  }
+  SecretBytes secret = SecretBytes::FromString(text);
+  std::fill(text.begin(), text.end(), '\0');
+  if (secret.empty()) return InvalidArgumentError("the passphrase is empty");
+  return secret;
+}
+
+struct Keys {
+  Runtime runtime;
+  fs::path keyring_path;
+  std::unique_ptr<keys::LocalKeystoreProvider> provider;
+  std::unique_ptr<keys::Keyring> keyring;
+
+  Status Save() {
+    BULWARK_ASSIGN_OR_RETURN(std::string data, keyring->Serialize(*provider));
+    return runtime.fs->WriteFileAtomic(keyring_path, data, kPrivateFile);
+  }
+};
+
+Result<Keys> OpenKeys(CommandContext& ctx, const KeyArgs& a) {
+  Keys k{Runtime::System(), {}, nullptr, nullptr};
+  BULWARK_ASSIGN_OR_RETURN(fs::path home, ResolveHome(a.home));
+  k.keyring_path = home / "keyring";
+  BULWARK_ASSIGN_OR_RETURN(bool exists, k.runtime.fs->Exists(k.keyring_path));
+  if (!exists) {
+    return NotFoundError(
+        fmt::format("no keyring at {}: run 'bulwark init' first", k.keyring_path.string()));
+  }
+  BULWARK_ASSIGN_OR_RETURN(SecretBytes pass, ReadPassphrase(ctx, *k.runtime.fs, a));
+  const auto policy = crypto::AlgorithmPolicy::Standard();
+  BULWARK_ASSIGN_OR_RETURN(
+      auto opened, keys::LocalKeystoreProvider::Open(home / "keystore", pass, k.runtime, policy));
+  for (const std::string& w : opened.warnings) ctx.io.err << "bulwark: warning: " << w << "\n";
+  k.provider = std::move(opened.provider);
+  BULWARK_ASSIGN_OR_RETURN(std::string data, k.runtime.fs->ReadFile(k.keyring_path));
+  BULWARK_ASSIGN_OR_RETURN(k.keyring, keys::Keyring::Load(data, *k.provider, k.runtime, policy));
+  return k;
+}
+
+Result<crypto::AeadAlgorithm> ParseAlgorithmFlag(const std::string& name) {
+  if (name == "aes-256-gcm") return crypto::AeadAlgorithm::kAes256Gcm;
+  if (name == "aes-128-gcm") return crypto::AeadAlgorithm::kAes128Gcm;
+  if (name == "chacha20-poly1305") return crypto::AeadAlgorithm::kChaCha20Poly1305;
+  if (name == "xchacha20-poly1305") return crypto::AeadAlgorithm::kXChaCha20Poly1305;
+  return InvalidArgumentError(fmt::format(
+      "unknown algorithm '{}' (aes-256-gcm, aes-128-gcm, chacha20-poly1305, xchacha20-poly1305)",
+      name));
+}
+
+// ---- init ------------------------------------------------------------------------------------
+
+struct InitArgs {
+  KeyArgs keys;
+  std::string provider = "local";
+  std::string algorithm = "aes-256-gcm";
+};
+
+int RunInit(CommandContext& ctx, const InitArgs& a) {
+  auto run = [&]() -> Result<fs::path> {
+    if (a.provider != "local") {
+      return InvalidArgumentError(
+          fmt::format("provider '{}' is not available in this build (valid: local)", a.provider));
+    }
+    BULWARK_ASSIGN_OR_RETURN(crypto::AeadAlgorithm alg, ParseAlgorithmFlag(a.algorithm));
+    Runtime runtime = Runtime::System();
+    BULWARK_ASSIGN_OR_RETURN(fs::path home, ResolveHome(a.keys.home));
+    BULWARK_ASSIGN_OR_RETURN(bool exists, runtime.fs->Exists(home / "keyring"));
+    if (exists) {
+      return AlreadyExistsError(fmt::format("{} already has a keyring", home.string()));
+    }
+    BULWARK_ASSIGN_OR_RETURN(SecretBytes pass, ReadPassphrase(ctx, *runtime.fs, a.keys));
+    BULWARK_RETURN_IF_ERROR(runtime.fs->CreateDirectories(home, kPrivateDir));
+    const auto policy = crypto::AlgorithmPolicy::Standard();
+    BULWARK_ASSIGN_OR_RETURN(auto provider, keys::LocalKeystoreProvider::Create(
+                                                home / "keystore", pass, runtime, policy));
+    BULWARK_ASSIGN_OR_RETURN(auto keyring,
+                             keys::Keyring::Create(runtime, policy, {.algorithm = alg}));
+    BULWARK_ASSIGN_OR_RETURN(std::string data, keyring->Serialize(*provider));
+    BULWARK_RETURN_IF_ERROR(runtime.fs->WriteFileAtomic(home / "keyring", data, kPrivateFile));
+    ctx.io.out << fmt::format("initialized {} (key {}, {})\n", home.string(),
+                              keys::FormatKeyId(keyring->primary_id()),
+                              crypto::AeadAlgorithmName(alg));
+    return home;
+  };
+  auto r = run();
+  return r ? exit_code::kOk : ctx.Fail(r.error());
+}
+
+// ---- encrypt / decrypt -----------------------------------------------------------------------
+
+struct FileArgs {
+  KeyArgs keys;
+  std::string file;
+  bool in_place = false;
+  std::string output;
+  std::string format;
+  std::string schema;
+  std::vector<std::string> paths;
+};
+
+void AddFileOptions(CLI::App* cmd, FileArgs& a, bool output_options) {
+  AddKeyOptions(cmd, a.keys);
+  cmd->add_option("file", a.file, "The configuration file")->required();
+  cmd->add_option("--format", a.format, "yaml|json|toml|dotenv|ini (default: from the extension)");
+  if (output_options) {
+    auto* i = cmd->add_flag("-i,--in-place", a.in_place, "Rewrite FILE (atomically)");
+    auto* o = cmd->add_option("-o,--output", a.output, "Write to OUT instead of standard output");
+    i->excludes(o);
+  }
+}
+
+Result<secfile::FileFormat> FormatOf(const FileArgs& a) {
+  if (!a.format.empty()) return secfile::ParseFileFormatName(a.format);
+  return secfile::FileFormatFromPath(a.file);
+}
+
+Status WriteResult(CommandContext& ctx, FileSystem& files, const FileArgs& a,
+                   std::string_view text) {
+  if (a.in_place) {
+    return files.WriteFileAtomic(a.file, text, kPrivateFile);
+  }
+  if (!a.output.empty()) return files.WriteFileAtomic(a.output, text, kPrivateFile);
+  ctx.io.out << text;
+  return {};
+}
+
+Result<std::unique_ptr<config::Schema>> LoadSchema(FileSystem& files, const std::string& path) {
+  if (path.empty()) return std::unique_ptr<config::Schema>();
+  return config::LoadSchemaFile(files, path);
+}
+
+int RunEncrypt(CommandContext& ctx, const FileArgs& a) {
+  auto run = [&]() -> Status {
+    BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format, FormatOf(a));
+    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys));
+    BULWARK_ASSIGN_OR_RETURN(std::string text, k.runtime.fs->ReadFile(a.file));
+    BULWARK_ASSIGN_OR_RETURN(auto schema, LoadSchema(*k.runtime.fs, a.schema));
+    BULWARK_ASSIGN_OR_RETURN(auto classifier,
+                             config::SensitivityClassifier::Create(schema.get(), a.paths));
+    secfile::EncryptOptions options;
+    options.source_name = a.file;
+    options.classifier = &classifier;
+    BULWARK_ASSIGN_OR_RETURN(auto enc,
+                             secfile::EncryptFile(text, format, *k.keyring, k.runtime, options));
+    BULWARK_RETURN_IF_ERROR(k.Save());  // usage counts
+    BULWARK_RETURN_IF_ERROR(WriteResult(ctx, *k.runtime.fs, a, enc.text));
+    ctx.io.err << fmt::format("bulwark: encrypted {} value(s) of {}\n", enc.encrypted.size(),
+                              a.file);
+    return {};
+  };
+  auto r = run();
+  return r ? exit_code::kOk : ctx.Fail(r.error());
+}
+
+int RunDecrypt(CommandContext& ctx, const FileArgs& a) {
+  auto run = [&]() -> Status {
+    BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format, FormatOf(a));
+    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys));
+    BULWARK_ASSIGN_OR_RETURN(std::string text, k.runtime.fs->ReadFile(a.file));
+    BULWARK_ASSIGN_OR_RETURN(
+        auto dec, secfile::DecryptFile(text, format, *k.keyring, {.source_name = a.file}));
+    return WriteResult(ctx, *k.runtime.fs, a, dec.text);
+  };
+  auto r = run();
+  return r ? exit_code::kOk : ctx.Fail(r.error());
+}
+
+// ---- edit ------------------------------------------------------------------------------------
+
+// A private directory (0700) with one private file (0600) for the plaintext, preferably on a
+// memory file system. The destructor overwrites the file with zeros and removes both, on every
+// path out of the command (errors included).
+class PrivateTempFile {
+ public:
+  static Result<std::unique_ptr<PrivateTempFile>> Create(const std::string& extension) {
+    std::string base;
+    if (const char* x = std::getenv("XDG_RUNTIME_DIR"); x != nullptr && fs::is_directory(x)) {
+      base = x;
+    } else if (fs::is_directory("/dev/shm")) {
+      base = "/dev/shm";
+    } else {
+      base = fs::temp_directory_path().string();
+    }
+    std::string dir_template = base + "/bulwark-edit-XXXXXX";
+    if (::mkdtemp(dir_template.data()) == nullptr) {
+      return UnavailableError(fmt::format("create a private temporary directory in {}: {}", base,
+                                          std::strerror(errno)));
+    }
+    auto t = std::unique_ptr<PrivateTempFile>(new PrivateTempFile());
+    t->dir_ = dir_template;
+    t->file_ = t->dir_ / ("plaintext" + extension);
+    const int fd = ::open(t->file_.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0) return UnavailableError("create the private temporary file");
+    ::close(fd);
+    return t;
+  }
+  ~PrivateTempFile() {
+    std::error_code ec;
+    const auto size = fs::file_size(file_, ec);
+    if (!ec) {
+      const int fd = ::open(file_.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd >= 0) {
+        std::vector<char> zeros(std::min<std::uintmax_t>(size, 1 << 20), '\0');
+        std::uintmax_t left = size;
+        while (left > 0) {
+          const auto n = ::write(fd, zeros.data(), std::min<std::uintmax_t>(left, zeros.size()));
+          if (n <= 0) break;
+          left -= static_cast<std::uintmax_t>(n);
+        }
+        ::fsync(fd);
+        ::close(fd);
+      }
+    }
+    // Editors may leave backup or swap files beside it: remove the whole directory.
+    fs::remove_all(dir_, ec);
+  }
+  const fs::path& path() const { return file_; }
+
+ private:
+  PrivateTempFile() = default;
+  fs::path dir_;
+  fs::path file_;
+};
+
+Status WritePrivate(const fs::path& path, std::string_view data) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (fd < 0) return UnavailableError("open the private temporary file");
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const auto n = ::write(fd, data.data() + done, data.size() - done);
+    if (n <= 0) {
+      ::close(fd);
+      return UnavailableError("write the private temporary file");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  return {};
+}
+
+// Runs argv and returns its exit status (128 + signal when killed).
+Result<int> RunChild(const std::vector<std::string>& argv, char** envp) {
+  std::vector<char*> args;
+  for (const std::string& s : argv) args.push_back(const_cast<char*>(s.c_str()));
+  args.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) return UnavailableError(fmt::format("fork: {}", std::strerror(errno)));
+  if (pid == 0) {
+    ::execvpe(args[0], args.data(), envp);
+    const std::string msg =
+        fmt::format("bulwark: cannot run '{}': {}\n", argv[0], std::strerror(errno));
+    (void)!::write(2, msg.data(), msg.size());
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return UnavailableError(fmt::format("waitpid: {}", std::strerror(errno)));
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+int RunEdit(CommandContext& ctx, const FileArgs& a) {
+  auto run = [&]() -> Status {
+    BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format, FormatOf(a));
+    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys));
+    BULWARK_ASSIGN_OR_RETURN(std::string text, k.runtime.fs->ReadFile(a.file));
+    const bool encrypted = secfile::IsEncryptedFile(text, format);
+    secfile::DecryptedFile plain;
+    if (encrypted) {
+      BULWARK_ASSIGN_OR_RETURN(
+          plain, secfile::DecryptFile(text, format, *k.keyring, {.source_name = a.file}));
+    } else {
+      plain.text = text;
+    }
+    const char* editor = std::getenv("EDITOR");
+    if (editor == nullptr || *editor == '\0') editor = std::getenv("VISUAL");
+    if (editor == nullptr || *editor == '\0') {
+      return InvalidArgumentError("set EDITOR (or VISUAL) to the editor to run");
+    }
+    std::string edited;
+    {
+      BULWARK_ASSIGN_OR_RETURN(auto temp,
+                               PrivateTempFile::Create(fs::path(a.file).extension().string()));
+      BULWARK_RETURN_IF_ERROR(WritePrivate(temp->path(), plain.text));
+      BULWARK_ASSIGN_OR_RETURN(
+          int status,
+          RunChild({"/bin/sh", "-c", std::string(editor) + " \"$1\"", "sh", temp->path().string()},
+                   environ));
+      if (status != 0) {
+        return FailedPreconditionError(
+            fmt::format("the editor exited with status {}; {} was left unchanged", status, a.file));
+      }
+      BULWARK_ASSIGN_OR_RETURN(edited, k.runtime.fs->ReadFile(temp->path()));
+    }  // the plaintext copy is wiped and removed here (and on every early return above)
+    if (encrypted && edited == plain.text) {
+      ctx.io.err << "bulwark: no changes\n";
+      return {};
+    }
+    BULWARK_ASSIGN_OR_RETURN(auto schema, LoadSchema(*k.runtime.fs, a.schema));
+    BULWARK_ASSIGN_OR_RETURN(auto classifier,
+                             config::SensitivityClassifier::Create(schema.get(), a.paths));
+    // Values encrypted before stay encrypted; new sensitive values are added.
+    BULWARK_ASSIGN_OR_RETURN(std::vector<config::Path> paths,
+                             secfile::SensitivePaths(edited, format, &classifier, a.file));
+    for (const config::Path& p : plain.encrypted) {
+      if (!config::IsUnder(p, paths)) paths.push_back(p);
+    }
+    secfile::EncryptOptions options;
+    options.source_name = a.file;
+    options.paths = std::move(paths);
+    options.document_id = plain.metadata.id;
+    BULWARK_ASSIGN_OR_RETURN(auto enc,
+                             secfile::EncryptFile(edited, format, *k.keyring, k.runtime, options));
+    BULWARK_RETURN_IF_ERROR(k.Save());
+    BULWARK_RETURN_IF_ERROR(k.runtime.fs->WriteFileAtomic(a.file, enc.text, kPrivateFile));
+    ctx.io.err << fmt::format("bulwark: saved {} ({} encrypted value(s))\n", a.file,
+                              enc.encrypted.size());
+    return {};
+  };
+  auto r = run();
+  return r ? exit_code::kOk : ctx.Fail(r.error());
+}
+
+// ---- exec ------------------------------------------------------------------------------------
+
+struct ExecArgs {
+  FileArgs file;
+  std::string env_prefix;
+  std::vector<std::string> command;
+};
+
+std::string EnvName(std::string_view prefix, const config::Path& path) {
+  std::string name(prefix);
+  bool first = true;
+  for (const config::PathSegment& s : path.segments()) {
+    if (!first) name.append("__");
+    first = false;
+    if (s.is_index()) {
+      name.append(std::to_string(s.index()));
+      continue;
+    }
+    for (char c : s.key()) {
+      const unsigned char u = static_cast<unsigned char>(c);
+      name.push_back(std::isalnum(u) ? static_cast<char>(std::toupper(u)) : '_');
+    }
+  }
+  return name;
+}
+
+int RunExec(CommandContext& ctx, const ExecArgs& a) {
+  auto run = [&]() -> Result<int> {
+    if (a.command.empty()) return InvalidArgumentError("no command given after --");
+    BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format, FormatOf(a.file));
+    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.file.keys));
+    BULWARK_ASSIGN_OR_RETURN(std::string text, k.runtime.fs->ReadFile(a.file.file));
+    BULWARK_ASSIGN_OR_RETURN(
+        auto dec, secfile::DecryptFile(text, format, *k.keyring, {.source_name = a.file.file}));
+    BULWARK_ASSIGN_OR_RETURN(auto spans,
+                             secfile::ScanValues(dec.text, format, {.source_name = a.file.file}));
+    std::map<std::string, std::string> vars;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+      const std::string_view kv(*e);
+      const std::size_t eq = kv.find('=');
+      if (eq != std::string_view::npos) vars[std::string(kv.substr(0, eq))] = kv.substr(eq + 1);
+    }
+    vars.erase("BULWARK_PASSPHRASE");
+    for (const secfile::ValueSpan& s : spans) {
+      if (s.type == secfile::ScalarType::kNull) continue;
+      vars[EnvName(a.env_prefix, s.path)] = s.text;
+    }
+    std::vector<std::string> storage;
+    storage.reserve(vars.size());
+    for (auto& [key, value] : vars) storage.push_back(key + "=" + value);
+    std::vector<char*> envp;
+    for (std::string& s : storage) envp.push_back(s.data());
+    envp.push_back(nullptr);
+    ctx.io.out.flush();
+    ctx.io.err.flush();
+    auto status = RunChild(a.command, envp.data());
+    for (std::string& s : storage) std::fill(s.begin(), s.end(), '\0');
+    return status;
+  };
+  auto r = run();
+  return r ? *r : ctx.Fail(r.error());
+}
+
+// ---- keys ------------------------------------------------------------------------------------
+
+struct KeysArgs {
+  KeyArgs keys;
+  std::string algorithm;
+  std::vector<std::string> files;
+  std::string format;
+};
+
+int RunKeysList(CommandContext& ctx, const KeysArgs& a) {
+  auto k = OpenKeys(ctx, a.keys);
+  if (!k) return ctx.Fail(k.error());
+  ctx.io.out << fmt::format("{:<10} {:>7}  {:<18} {:<13} {:<28} {}\n", "KID", "VERSION",
+                            "ALGORITHM", "STATE", "CREATED", "USAGE");
+  for (const keys::KeyInfo& info : k->keyring->List()) {
+    ctx.io.out << fmt::format("{:<10} {:>7}  {:<18} {:<13} {:<28} {}\n", keys::FormatKeyId(info.id),
+                              info.version, crypto::AeadAlgorithmName(info.algorithm),
+                              keys::KeyStateName(info.state), FormatRfc3339(info.created),
+                              info.usage);
+  }
+  return exit_code::kOk;
+}
+
+int RunKeysRotate(CommandContext& ctx, const KeysArgs& a) {
+  auto run = [&]() -> Status {
+    std::optional<crypto::AeadAlgorithm> alg;
+    if (!a.algorithm.empty()) {
+      BULWARK_ASSIGN_OR_RETURN(alg, ParseAlgorithmFlag(a.algorithm));
+    }
+    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys));
+    const keys::KeyId old = k.keyring->primary_id();
+    BULWARK_ASSIGN_OR_RETURN(keys::KeyId id, k.keyring->Rotate(alg));
+    BULWARK_RETURN_IF_ERROR(k.Save());
+    ctx.io.out << fmt::format(
+        "new primary key {}; {} is now decrypt-only (run 'bulwark keys reencrypt FILE...' to move "
+        "files to the new key)\n",
+        keys::FormatKeyId(id), keys::FormatKeyId(old));
+    return {};
+  };
+  auto r = run();
+  return r ? exit_code::kOk : ctx.Fail(r.error());
+}
+
+int RunKeysReencrypt(CommandContext& ctx, const KeysArgs& a) {
+  auto run = [&]() -> Status {
+    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys));
+    for (const std::string& file : a.files) {
+      BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format,
+                               a.format.empty() ? secfile::FileFormatFromPath(file)
+                                                : secfile::ParseFileFormatName(a.format));
+      BULWARK_ASSIGN_OR_RETURN(std::string text, k.runtime.fs->ReadFile(file));
+      BULWARK_ASSIGN_OR_RETURN(auto re,
+                               secfile::ReencryptFile(text, format, *k.keyring, k.runtime, file));
+      BULWARK_RETURN_IF_ERROR(k.runtime.fs->WriteFileAtomic(file, re.file.text, kPrivateFile));
+      std::string moved;
+      for (const auto& [kid, n] : re.previous_keys) {
+        moved += fmt::format(" {} value(s) from {}", n, keys::FormatKeyId(kid));
+      }
+      ctx.io.out << fmt::format("{}: re-encrypted under {}:{}\n", file,
+                                keys::FormatKeyId(k.keyring->primary_id()),
+                                moved.empty() ? " no values" : moved);
+    }
+    return k.Save();
+  };
+  auto r = run();
+  return r ? exit_code::kOk : ctx.Fail(r.error());
+}
+
+}  // namespace
+
+void RegisterSecfileCommands(CLI::App& app, CommandContext& ctx) {
+  auto init_args = std::make_shared<InitArgs>();
+  CLI::App* init =
+      app.add_subcommand("init", "Create the Bulwark home with a keystore and keyring");
+  AddKeyOptions(init, init_args->keys);
+  init->add_option("--provider", init_args->provider, "Key provider: local");
+  init->add_option("--algorithm", init_args->algorithm,
+                   "aes-256-gcm (default), aes-128-gcm, chacha20-poly1305, xchacha20-poly1305");
+  init->callback(
+      [&ctx, init_args] { ctx.action = [&ctx, init_args] { return RunInit(ctx, *init_args); }; });
+
+  auto enc_args = std::make_shared<FileArgs>();
+  CLI::App* enc = app.add_subcommand(
+      "encrypt", "Encrypt the sensitive values of a file in place of their text (ENC[...] tokens)");
+  AddFileOptions(enc, *enc_args, true);
+  enc->add_option("--schema", enc_args->schema, "JSON Schema whose x-sensitive marks values");
+  enc->add_option("--paths", enc_args->paths,
+                  "Also encrypt values whose dotted path matches this RE2 (repeatable)");
+  enc->callback(
+      [&ctx, enc_args] { ctx.action = [&ctx, enc_args] { return RunEncrypt(ctx, *enc_args); }; });
+
+  auto dec_args = std::make_shared<FileArgs>();
+  CLI::App* dec = app.add_subcommand("decrypt", "Verify and decrypt a file to its original bytes");
+  AddFileOptions(dec, *dec_args, true);
+  dec->callback(
+      [&ctx, dec_args] { ctx.action = [&ctx, dec_args] { return RunDecrypt(ctx, *dec_args); }; });
+
+  auto edit_args = std::make_shared<FileArgs>();
+  CLI::App* edit = app.add_subcommand(
+      "edit", "Edit the decrypted file in $EDITOR (private temporary copy) and re-encrypt it");
+  AddFileOptions(edit, *edit_args, false);
+  edit->add_option("--schema", edit_args->schema, "JSON Schema whose x-sensitive marks values");
+  edit->add_option("--paths", edit_args->paths, "Also encrypt values matching this RE2");
+  edit->callback(
+      [&ctx, edit_args] { ctx.action = [&ctx, edit_args] { return RunEdit(ctx, *edit_args); }; });
+
+  auto exec_args = std::make_shared<ExecArgs>();
+  CLI::App* exec = app.add_subcommand(
+      "exec", "Run a command with the decrypted configuration in its environment");
+  AddFileOptions(exec, exec_args->file, false);
+  exec->add_option("--env-prefix", exec_args->env_prefix,
+                   "Prefix of every variable (APP_ gives APP_DATABASE__PASSWORD)");
+  exec->add_option("command", exec_args->command, "-- CMD ARGS...")->required();
+  exec->callback(
+      [&ctx, exec_args] { ctx.action = [&ctx, exec_args] { return RunExec(ctx, *exec_args); }; });
+
+  CLI::App* keys_cmd = app.add_subcommand("keys", "List and rotate data keys; re-encrypt files");
+  keys_cmd->require_subcommand(1);
+  auto list_args = std::make_shared<KeysArgs>();
+  CLI::App* list = keys_cmd->add_subcommand("list", "List the keyring's keys");
+  AddKeyOptions(list, list_args->keys);
+  list->callback([&ctx, list_args] {
+    ctx.action = [&ctx, list_args] { return RunKeysList(ctx, *list_args); };
+  });
+  auto rotate_args = std::make_shared<KeysArgs>();
+  CLI::App* rotate = keys_cmd->add_subcommand("rotate", "Add a new primary key");
+  AddKeyOptions(rotate, rotate_args->keys);
+  rotate->add_option("--algorithm", rotate_args->algorithm, "Algorithm of the new key");
+  rotate->callback([&ctx, rotate_args] {
+    ctx.action = [&ctx, rotate_args] { return RunKeysRotate(ctx, *rotate_args); };
+  });
+  auto re_args = std::make_shared<KeysArgs>();
+  CLI::App* re = keys_cmd->add_subcommand(
+      "reencrypt", "Re-encrypt files under the primary key (after rotate or compromise)");
+  AddKeyOptions(re, re_args->keys);
+  re->add_option("files", re_args->files, "Encrypted files (rewritten atomically)")->required();
+  re->add_option("--format", re_args->format, "Force the format of every file");
+  re->callback([&ctx, re_args] {
+    ctx.action = [&ctx, re_args] { return RunKeysReencrypt(ctx, *re_args); };
+  });
+}
+
+}  // namespace bulwark::cli

@@ -1,0 +1,586 @@
+#include "bulwark/service/config_service.h"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "bulwark/config/sensitivity.h"
+#include "bulwark/core/encoding.h"
+#include "bulwark/store/namespace.h"
+
+namespace bulwark::service {
+
+using config::Path;
+using config::Value;
+
+namespace {
+
+constexpr std::string_view kReservedPrefix = ".bulwark";
+constexpr int kSetRetries = 5;
+
+bool IsReserved(std::string_view ns) {
+  return ns == kReservedPrefix || ns.starts_with(std::string(kReservedPrefix) + "/");
+}
+
+// The document identity that store tokens are bound to.
+std::string DocumentId(std::string_view ns_id) { return fmt::format("bulwark-store/v1/{}", ns_id); }
+
+// Paths of every encrypted token in `v`, in document order.
+std::vector<Path> TokenPaths(const Value& v) {
+  std::vector<Path> out;
+  config::WalkLeaves(v, [&](const Path& p, const Value& leaf) {
+    if (IsEncryptedToken(leaf)) out.push_back(p);
+  });
+  return out;
+}
+
+std::string JoinProblems(const std::vector<config::SchemaError>& errors) {
+  std::string out;
+  for (const auto& e : errors) {
+    out += "\n  ";
+    out += e.ToString();
+  }
+  return out;
+}
+
+struct Meta {
+  std::string id;
+  std::optional<Value> schema;
+  store::Version version = 0;  // of the meta document; 0 = does not exist yet
+};
+
+}  // namespace
+
+std::string MetaNamespace(std::string_view ns) { return fmt::format("{}/meta/{}", kReservedPrefix, ns); }
+
+// One operation in flight: guarantees exactly one audit record.
+struct ConfigService::Op {
+  ConfigService& svc;
+  AuditRecord rec;
+  bool finished = false;
+
+  Op(ConfigService& s, const RequestContext& ctx, std::string operation, Action action,
+     std::string_view ns)
+      : svc(s) {
+    rec.time = s.deps_.runtime.clock->Now();
+    rec.operation = std::move(operation);
+    rec.action = action;
+    rec.namespace_name = std::string(ns);
+    rec.context = ctx;
+    if (rec.context.request_id.empty()) {
+      if (auto id = s.deps_.runtime.random->Bytes(8)) rec.context.request_id = HexEncode(*id);
+    }
+  }
+
+  ~Op() {
+    if (!finished) {
+      rec.outcome = Outcome::kFailure;
+      rec.reason = "operation ended without a result";
+      (void)svc.deps_.audit->Append(rec);
+    }
+  }
+
+  std::string What() const {
+    return rec.namespace_name.empty() ? rec.operation
+                                      : fmt::format("{} {}", rec.operation, rec.namespace_name);
+  }
+
+  // Authorization plus the fail-closed audit check.
+  Status Begin(Resource resource, bool needs_audit = true) {
+    const Decision d = svc.deps_.authorizer->Authorize(rec.context, rec.action, resource);
+    if (!d.allowed) {
+      rec.outcome = Outcome::kDenied;
+      rec.reason = d.reason;
+      finished = true;
+      (void)svc.deps_.audit->Append(rec);
+      return PermissionDeniedError(
+          fmt::format("{}: {} denied: {}", What(), ActionName(rec.action), d.reason));
+    }
+    if (needs_audit) {
+      if (auto h = svc.deps_.audit->HealthCheck(); !h) {
+        finished = true;  // cannot record anything; refuse
+        return std::unexpected(h.error().WithContext(
+            fmt::format("{}: refused because the audit log is unavailable", What())));
+      }
+    }
+    return OkStatus();
+  }
+
+  std::unexpected<Error> Fail(Error e) {
+    rec.outcome = e.code() == ErrorCode::kPermissionDenied ? Outcome::kDenied : Outcome::kFailure;
+    rec.reason = e.message();
+    finished = true;
+    (void)svc.deps_.audit->Append(rec);
+    return std::unexpected(e.WithContext(What()));
+  }
+
+  Status Succeed() {
+    rec.outcome = Outcome::kSuccess;
+    finished = true;
+    if (auto s = svc.deps_.audit->Append(rec); !s) {
+      return std::unexpected(s.error().WithContext(
+          fmt::format("{}: succeeded but could not be audited", What())));
+    }
+    return OkStatus();
+  }
+
+  void Notify(std::int64_t version) {
+    ChangeEvent ev{rec.operation, rec.namespace_name, version, rec.paths, rec.sensitive_paths,
+                   rec.context.principal.id};
+    for (const auto& n : svc.deps_.notifiers) n->Notify(ev);
+  }
+};
+
+namespace {
+
+Result<Meta> LoadMeta(store::ConfigStore& st, std::string_view ns) {
+  auto snap = st.Get(MetaNamespace(ns), store::VersionRef::Latest());
+  if (!snap) {
+    if (snap.error().code() == ErrorCode::kNotFound) return Meta{};
+    return std::unexpected(snap.error());
+  }
+  Meta m;
+  m.version = snap->info.version;
+  const Value* id = snap->content.Get("id");
+  if (id == nullptr || !id->is_string() || id->AsString().empty()) {
+    return DataLossError(fmt::format("namespace metadata of {} has no id", ns));
+  }
+  m.id = id->AsString();
+  if (const Value* s = snap->content.Get("schema"); s != nullptr && !s->is_null()) m.schema = *s;
+  return m;
+}
+
+Value MetaDocument(const Meta& m) {
+  config::ValueMap doc;
+  doc.Set("id", m.id);
+  if (m.schema) doc.Set("schema", *m.schema);
+  return Value(std::move(doc));
+}
+
+}  // namespace
+
+ConfigService::ConfigService(ServiceDeps deps) : deps_(std::move(deps)) {}
+ConfigService::~ConfigService() = default;
+
+Result<std::unique_ptr<ConfigService>> ConfigService::Create(ServiceDeps deps) {
+  if (!deps.store || !deps.cipher || !deps.authorizer || !deps.audit || !deps.runtime.clock ||
+      !deps.runtime.random || !deps.runtime.fs) {
+    return InvalidArgumentError("config service: store, cipher, authorizer, audit and runtime are required");
+  }
+  return std::unique_ptr<ConfigService>(new ConfigService(std::move(deps)));
+}
+
+namespace {
+
+// Everything a write needs to know about the namespace's current state.
+struct WriteBase {
+  Meta meta;
+  std::optional<store::Snapshot> snapshot;  // latest stored version (tokens), if any
+  Value plaintext = Value::EmptyMap();      // the same, decrypted
+};
+
+Status CheckWritableNamespace(std::string_view ns) {
+  BULWARK_RETURN_IF_ERROR(store::ValidateNamespace(ns));
+  if (IsReserved(ns)) {
+    return InvalidArgumentError(fmt::format("namespace {} is reserved for Bulwark's metadata", ns));
+  }
+  return OkStatus();
+}
+
+Status RejectTokensInInput(const Value& v) {
+  std::optional<Path> found;
+  config::WalkLeaves(v, [&](const Path& p, const Value& leaf) {
+    if (!found && IsEncryptedToken(leaf)) found = p;
+  });
+  if (found) {
+    return InvalidArgumentError(fmt::format(
+        "{}: the input holds an ENC[...] token; give plaintext values (Bulwark encrypts them)",
+        found->ToString()));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+// Decrypts every token of `doc` bound to namespace identity `ns_id`.
+static Result<Value> DecryptAll(const ValueCipher& cipher, std::string_view ns_id, const Value& doc,
+                                const Path& root = Path()) {
+  Value out = doc;
+  for (const Path& p : TokenPaths(doc)) {
+    Value* leaf = config::Find(out, p);
+    BULWARK_ASSIGN_OR_RETURN(Value plain, cipher.Decrypt(leaf->AsString(), DocumentId(ns_id), root.Concat(p)));
+    *leaf = std::move(plain);
+  }
+  return out;
+}
+
+// Encrypts the sensitive leaves of `doc` (plaintext). A leaf whose plaintext equals the base's at
+// the same path keeps the base's token, so unchanged secrets do not show up as changed.
+static Result<Value> EncryptSensitive(const ValueCipher& cipher, const Meta& meta, const Value& doc,
+                                      const std::vector<Path>& sensitive, const WriteBase& base,
+                                      const Path& root, std::vector<std::string>& sensitive_out) {
+  Value out = doc;
+  for (const Path& s : sensitive) {
+    Value* node = config::Find(out, s);
+    if (node == nullptr) continue;
+    std::vector<Path> leaves;
+    config::WalkLeaves(*node, [&](const Path& p, const Value&) { leaves.push_back(p); });
+    for (const Path& rel : leaves) {
+      const Path full = root.Concat(s).Concat(rel);
+      Value* leaf = config::Find(*node, rel);
+      sensitive_out.push_back(full.ToString());
+      if (base.snapshot) {
+        const Value* old_plain = config::Find(base.plaintext, full);
+        const Value* old_token = config::Find(base.snapshot->content, full);
+        if (old_plain && old_token && IsEncryptedToken(*old_token) && *old_plain == *leaf) {
+          *leaf = *old_token;
+          continue;
+        }
+      }
+      BULWARK_ASSIGN_OR_RETURN(std::string token, cipher.Encrypt(*leaf, DocumentId(meta.id), full));
+      *leaf = Value(std::move(token));
+    }
+  }
+  return out;
+}
+
+Result<store::VersionInfo> ConfigService::Put(const RequestContext& ctx, std::string_view ns,
+                                              const Value& document, const PutRequest& request) {
+  Op op(*this, ctx, "config.put", Action::kWrite, ns);
+  if (auto s = CheckWritableNamespace(ns); !s) return op.Fail(s.error());
+  if (auto s = RejectTokensInInput(document); !s) return op.Fail(s.error());
+  if (!document.is_map()) return op.Fail(Error(ErrorCode::kInvalidArgument, "the document must be a map"));
+  BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {}, false}));
+
+  WriteBase base;
+  auto meta = LoadMeta(*deps_.store, ns);
+  if (!meta) return op.Fail(meta.error());
+  base.meta = std::move(*meta);
+  std::unique_ptr<config::Schema> schema;
+  const std::optional<Value>& schema_doc = request.schema ? request.schema : base.meta.schema;
+  if (schema_doc) {
+    auto s = config::Schema::Create(*schema_doc, fmt::format("schema of {}", ns));
+    if (!s) return op.Fail(s.error());
+    schema = std::move(*s);
+    auto errors = schema->Validate(document);
+    if (!errors.empty()) {
+      return op.Fail(Error(ErrorCode::kInvalidArgument,
+                           fmt::format("{} schema violation{}:{}", errors.size(),
+                                       errors.size() == 1 ? "" : "s", JoinProblems(errors))));
+    }
+  }
+  if (base.meta.version > 0) {
+    auto snap = deps_.store->Get(ns, store::VersionRef::Latest());
+    if (snap) {
+      auto plain = DecryptAll(*deps_.cipher, base.meta.id, snap->content);
+      if (!plain) return op.Fail(plain.error());
+      base.plaintext = std::move(*plain);
+      base.snapshot = std::move(*snap);
+    } else if (snap.error().code() != ErrorCode::kNotFound) {
+      return op.Fail(snap.error());
+    }
+  }
+  // New namespace (or a schema change): write the metadata first, with compare-and-set.
+  if (base.meta.version == 0 || request.schema) {
+    Meta next = base.meta;
+    if (next.id.empty()) {
+      auto id = deps_.runtime.random->Bytes(16);
+      if (!id) return op.Fail(id.error());
+      next.id = HexEncode(*id);
+    }
+    if (request.schema) next.schema = request.schema;
+    auto mv = deps_.store->Put(MetaNamespace(ns), MetaDocument(next),
+                               {.author = ctx.principal.id,
+                                .message = request.schema ? "schema" : "namespace created",
+                                .expected_version = base.meta.version});
+    if (!mv) return op.Fail(mv.error());
+    next.version = mv->version;
+    base.meta = std::move(next);
+  }
+
+  auto classifier = config::SensitivityClassifier::Create(schema.get(), {});
+  if (!classifier) return op.Fail(classifier.error());
+  std::vector<Path> sensitive = classifier->Classify(document);
+  // Once sensitive, always sensitive: paths stored as tokens before stay encrypted.
+  if (base.snapshot) {
+    for (const Path& p : TokenPaths(base.snapshot->content)) {
+      if (!config::IsUnder(p, sensitive) && config::Find(document, p) != nullptr) sensitive.push_back(p);
+    }
+  }
+  auto encrypted = EncryptSensitive(*deps_.cipher, base.meta, document, sensitive, base, Path(),
+                                    op.rec.sensitive_paths);
+  if (!encrypted) return op.Fail(encrypted.error());
+
+  if (base.snapshot) op.rec.version_before = base.snapshot->info.version;
+  auto info = deps_.store->Put(ns, *encrypted,
+                               {.author = ctx.principal.id,
+                                .message = request.message,
+                                .tags = request.tags,
+                                .expected_version = request.expected_version});
+  if (!info) return op.Fail(info.error());
+  op.rec.version_after = info->version;
+  if (base.snapshot) {
+    if (auto diff = deps_.store->Diff(ns, base.snapshot->info.version, info->version)) {
+      for (const auto& d : *diff) op.rec.paths.push_back(d.path);
+    }
+  } else {
+    config::WalkLeaves(document, [&](const Path& p, const Value&) { op.rec.paths.push_back(p.ToString()); });
+  }
+  BULWARK_RETURN_IF_ERROR(op.Succeed());
+  op.Notify(info->version);
+  return *info;
+}
+
+namespace {
+
+// Set and Unset: read, change the plaintext, validate, then store the change with compare-and-set
+// on the version read (retrying when another writer got in between, unless the caller asked for a
+// specific base version).
+struct PathChange {
+  const Value* value = nullptr;  // null: unset
+  bool secret = false;
+};
+
+}  // namespace
+
+static Result<store::VersionInfo> ApplyPathChange(ConfigService::Op& op, const ServiceDeps& deps,
+                                                  std::string_view ns, const Path& path,
+                                                  PathChange change, const WriteRequest& request) {
+  for (int attempt = 0;; ++attempt) {
+    WriteBase base;
+    BULWARK_ASSIGN_OR_RETURN(base.meta, LoadMeta(*deps.store, ns));
+    if (base.meta.version > 0) {
+      auto snap = deps.store->Get(ns, store::VersionRef::Latest());
+      if (snap) {
+        BULWARK_ASSIGN_OR_RETURN(base.plaintext, DecryptAll(*deps.cipher, base.meta.id, snap->content));
+        base.snapshot = std::move(*snap);
+      } else if (snap.error().code() != ErrorCode::kNotFound) {
+        return std::unexpected(snap.error());
+      }
+    }
+    const store::Version current = base.snapshot ? base.snapshot->info.version : 0;
+    if (request.expected_version && *request.expected_version != current) {
+      return ConflictError(fmt::format("expected version {} but the latest is {}",
+                                       *request.expected_version, current));
+    }
+    Value next = base.plaintext;
+    if (change.value != nullptr) {
+      BULWARK_RETURN_IF_ERROR(config::Set(next, path, *change.value));
+    } else {
+      if (!base.snapshot) return NotFoundError("no such namespace");
+      BULWARK_RETURN_IF_ERROR(config::Remove(next, path));
+    }
+    std::unique_ptr<config::Schema> schema;
+    if (base.meta.schema) {
+      BULWARK_ASSIGN_OR_RETURN(schema, config::Schema::Create(*base.meta.schema, fmt::format("schema of {}", ns)));
+      auto errors = schema->Validate(next);
+      if (!errors.empty()) {
+        return InvalidArgumentError(fmt::format("{} schema violation{}:{}", errors.size(),
+                                                errors.size() == 1 ? "" : "s", JoinProblems(errors)));
+      }
+    }
+    if (base.meta.version == 0) {
+      auto id = deps.runtime.random->Bytes(16);
+      if (!id) return std::unexpected(id.error());
+      Meta created{HexEncode(*id), std::nullopt, 0};
+      auto mv = deps.store->Put(MetaNamespace(ns), MetaDocument(created),
+                                {.author = op.rec.context.principal.id,
+                                 .message = "namespace created",
+                                 .expected_version = 0});
+      if (!mv) {
+        if (mv.error().code() == ErrorCode::kConflict && attempt < kSetRetries) continue;
+        return std::unexpected(mv.error());
+      }
+      created.version = mv->version;
+      base.meta = std::move(created);
+    }
+    store::WriteOptions wo{.author = op.rec.context.principal.id,
+                           .message = request.message,
+                           .tags = request.tags,
+                           .expected_version = current};
+    op.rec.version_before = base.snapshot ? std::optional<std::int64_t>(current) : std::nullopt;
+    op.rec.paths = {path.ToString()};
+    Result<store::VersionInfo> info;
+    if (change.value != nullptr) {
+      BULWARK_ASSIGN_OR_RETURN(auto classifier, config::SensitivityClassifier::Create(schema.get(), {}));
+      std::vector<Path> sensitive;
+      for (const Path& p : classifier.Classify(next)) {
+        if (p.StartsWith(path)) sensitive.push_back(Path(std::vector(p.segments().begin() + path.size(), p.segments().end())));
+        else if (path.StartsWith(p)) sensitive.push_back(Path());  // the whole new subtree
+      }
+      if (change.secret) sensitive.push_back(Path());
+      if (base.snapshot) {  // once sensitive, always sensitive
+        for (const Path& p : TokenPaths(base.snapshot->content)) {
+          if (p.StartsWith(path)) sensitive.push_back(Path(std::vector(p.segments().begin() + path.size(), p.segments().end())));
+          else if (path.StartsWith(p)) sensitive.push_back(Path());
+        }
+      }
+      op.rec.sensitive_paths.clear();
+      BULWARK_ASSIGN_OR_RETURN(Value encrypted, EncryptSensitive(*deps.cipher, base.meta, *change.value,
+                                                                 sensitive, base, path,
+                                                                 op.rec.sensitive_paths));
+      info = deps.store->Set(ns, path.ToString(), encrypted, wo);
+    } else {
+      info = deps.store->Unset(ns, path.ToString(), wo);
+    }
+    if (!info && info.error().code() == ErrorCode::kConflict && !request.expected_version &&
+        attempt < kSetRetries) {
+      continue;
+    }
+    return info;
+  }
+}
+
+Result<store::VersionInfo> ConfigService::Set(const RequestContext& ctx, std::string_view ns,
+                                              const Path& path, const Value& value,
+                                              const SetRequest& request) {
+  Op op(*this, ctx, "config.set", Action::kWrite, ns);
+  if (auto s = CheckWritableNamespace(ns); !s) return op.Fail(s.error());
+  if (path.empty()) return op.Fail(Error(ErrorCode::kInvalidArgument, "set needs a path; use put for the whole document"));
+  if (auto s = RejectTokensInInput(value); !s) return op.Fail(s.error());
+  BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {path.ToString()}, request.secret}));
+  auto info = ApplyPathChange(op, deps_, ns, path, PathChange{&value, request.secret}, request);
+  if (!info) return op.Fail(info.error());
+  op.rec.version_after = info->version;
+  BULWARK_RETURN_IF_ERROR(op.Succeed());
+  op.Notify(info->version);
+  return *info;
+}
+
+Result<store::VersionInfo> ConfigService::Unset(const RequestContext& ctx, std::string_view ns,
+                                                const Path& path, const WriteRequest& request) {
+  Op op(*this, ctx, "config.unset", Action::kDelete, ns);
+  if (auto s = CheckWritableNamespace(ns); !s) return op.Fail(s.error());
+  if (path.empty()) return op.Fail(Error(ErrorCode::kInvalidArgument, "unset needs a path"));
+  BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {path.ToString()}, false}));
+  auto info = ApplyPathChange(op, deps_, ns, path, PathChange{}, request);
+  if (!info) return op.Fail(info.error());
+  op.rec.version_after = info->version;
+  BULWARK_RETURN_IF_ERROR(op.Succeed());
+  op.Notify(info->version);
+  return *info;
+}
+
+Result<ReadResult> ConfigService::Get(const RequestContext& ctx, std::string_view ns,
+                                      const ReadRequest& request) {
+  Op op(*this, ctx, "config.get", request.reveal ? Action::kReveal : Action::kRead, ns);
+  if (auto s = store::ValidateNamespace(ns); !s) return op.Fail(s.error());
+  if (request.path) op.rec.paths = {request.path->ToString()};
+  BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), op.rec.paths, request.reveal},
+                                   /*needs_audit=*/request.reveal));
+  auto snap = deps_.store->Get(ns, request.version);
+  if (!snap) return op.Fail(snap.error());
+  op.rec.version_after = snap->info.version;
+  const Path root = request.path.value_or(Path());
+  auto sub = config::Get(snap->content, root);
+  if (!sub) return op.Fail(sub.error());
+  ReadResult out;
+  out.info = snap->info;
+  out.value = **sub;
+  out.sensitive = TokenPaths(out.value);
+  if (request.reveal && !out.sensitive.empty()) {
+    auto meta = LoadMeta(*deps_.store, ns);
+    if (!meta) return op.Fail(meta.error());
+    auto plain = DecryptAll(*deps_.cipher, meta->id, out.value, root);
+    if (!plain) return op.Fail(plain.error());
+    out.value = std::move(*plain);
+    op.rec.revealed = true;
+  } else {
+    out.value = config::Redact(out.value, out.sensitive);
+  }
+  for (const Path& p : out.sensitive) op.rec.sensitive_paths.push_back(root.Concat(p).ToString());
+  BULWARK_RETURN_IF_ERROR(op.Succeed());
+  return out;
+}
+
+Result<std::vector<store::VersionInfo>> ConfigService::History(const RequestContext& ctx,
+                                                               std::string_view ns) {
+  Op op(*this, ctx, "config.history", Action::kRead, ns);
+  BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {}, false}, false));
+  auto h = deps_.store->History(ns);
+  if (!h) return op.Fail(h.error());
+  BULWARK_RETURN_IF_ERROR(op.Succeed());
+  return h;
+}
+
+Result<std::vector<store::DiffEntry>> ConfigService::Diff(const RequestContext& ctx,
+                                                          std::string_view ns, store::Version from,
+                                                          store::Version to) {
+  Op op(*this, ctx, "config.diff", Action::kRead, ns);
+  BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {}, false}, false));
+  op.rec.version_before = from;
+  op.rec.version_after = to;
+  auto d = deps_.store->Diff(ns, from, to);
+  if (!d) return op.Fail(d.error());
+  // Tokens re-encrypted with the same plaintext are reused on write, so an unchanged secret keeps
+  // its token; a changed token means a changed secret. The store already hides token contents.
+  for (const auto& e : *d) {
+    op.rec.paths.push_back(e.path);
+    if (e.redacted) op.rec.sensitive_paths.push_back(e.path);
+  }
+  BULWARK_RETURN_IF_ERROR(op.Succeed());
+  return d;
+}
+
+Result<store::VersionInfo> ConfigService::Rollback(const RequestContext& ctx, std::string_view ns,
+                                                   store::Version to, std::string_view reason) {
+  Op op(*this, ctx, "config.rollback", Action::kWrite, ns);
+  if (auto s = CheckWritableNamespace(ns); !s) return op.Fail(s.error());
+  BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {}, false}));
+  op.rec.reason = std::string(reason);
+  auto latest = deps_.store->Get(ns, store::VersionRef::Latest());
+  if (!latest) return op.Fail(latest.error());
+  op.rec.version_before = latest->info.version;
+  auto info = deps_.store->Rollback(ns, to, reason, {.author = ctx.principal.id});
+  if (!info) return op.Fail(info.error());
+  op.rec.version_after = info->version;
+  if (auto diff = deps_.store->Diff(ns, latest->info.version, info->version)) {
+    for (const auto& d : *diff) op.rec.paths.push_back(d.path);
+  }
+  BULWARK_RETURN_IF_ERROR(op.Succeed());
+  op.Notify(info->version);
+  return *info;
+}
+
+Result<std::vector<store::NamespaceInfo>> ConfigService::List(const RequestContext& ctx,
+                                                              std::string_view prefix) {
+  Op op(*this, ctx, "config.list", Action::kList, prefix);
+  BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(prefix), {}, false}, false));
+  auto all = deps_.store->List(prefix);
+  if (!all) return op.Fail(all.error());
+  std::erase_if(*all, [](const store::NamespaceInfo& n) { return IsReserved(n.name); });
+  BULWARK_RETURN_IF_ERROR(op.Succeed());
+  return all;
+}
+
+Status ConfigService::Move(const RequestContext& ctx, std::string_view from, std::string_view to) {
+  Op op(*this, ctx, "namespace.move", Action::kAdmin, from);
+  if (auto s = CheckWritableNamespace(from); !s) return op.Fail(s.error());
+  if (auto s = CheckWritableNamespace(to); !s) return op.Fail(s.error());
+  BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(from), {}, false}));
+  op.rec.paths = {std::string(to)};
+  // Data first; metadata follows. If moving the metadata fails, the data is moved back so that
+  // the namespace's tokens stay bound to an identity that can be found.
+  if (auto s = deps_.store->Rename(from, to); !s) return op.Fail(s.error());
+  auto meta_exists = deps_.store->Get(MetaNamespace(from), store::VersionRef::Latest());
+  if (meta_exists) {
+    if (auto s = deps_.store->Rename(MetaNamespace(from), MetaNamespace(to)); !s) {
+      (void)deps_.store->Rename(to, from);
+      return op.Fail(s.error());
+    }
+  }
+  BULWARK_RETURN_IF_ERROR(op.Succeed());
+  op.Notify(0);
+  return OkStatus();
+}
+
+Result<std::optional<Value>> ConfigService::SchemaOf(const RequestContext& ctx, std::string_view ns) {
+  Op op(*this, ctx, "config.schema", Action::kRead, ns);
+  BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {}, false}, false));
+  auto meta = LoadMeta(*deps_.store, ns);
+  if (!meta) return op.Fail(meta.error());
+  BULWARK_RETURN_IF_ERROR(op.Succeed());
+  return meta->schema;
+}
+
+}  // namespace bulwark::service
