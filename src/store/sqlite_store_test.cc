@@ -117,9 +117,7 @@ TEST_F(SqliteStoreTest, StoreWithACorruptHeaderIsRefusedAndUntouched) {
   std::string bytes = ReadAll(db());
   ASSERT_GT(bytes.size(), 100u);
   for (std::size_t i = 0; i < 100; ++i) bytes[i] = static_cast<char>(0xA5 ^ i);
-  {
-    std::ofstream(db(), std::ios::binary | std::ios::trunc) << bytes;
-  }
+  { std::ofstream(db(), std::ios::binary | std::ios::trunc) << bytes; }
   auto store = Open();
   ASSERT_FALSE(store.has_value());
   EXPECT_EQ(store.error().code(), ErrorCode::kDataLoss);
