@@ -31,7 +31,7 @@ class ConfigServiceTest : public ::testing::Test {
     auto store = store::OpenStore("sqlite:" + (dir_ / "store.db").string(), rt);
     ASSERT_TRUE(store) << store.error();
     store_ = std::move(*store);
-    keyring_ = keys::Keyring::Create(rt, crypto::AlgorithmPolicy::Default()).value();
+    keyring_ = keys::Keyring::Create(rt, crypto::AlgorithmPolicy::Standard()).value();
     audit_ = std::make_shared<testing::RecordingAuditSink>();
     ServiceDeps deps{rt, store_, NewKeyringValueCipher(keyring_), NewLocalAuthorizer(), audit_, {}};
     svc_ = ConfigService::Create(std::move(deps)).value();
