@@ -25,6 +25,7 @@ int RunCli(const std::vector<std::string>& args, CliIo io) {
 
   CommandContext ctx{io, {}};
   RegisterConfigCommands(app, ctx);
+  RegisterExprCommands(app, ctx);
   RegisterSecfileCommands(app, ctx);
   RegisterStoreCommands(app, ctx);
 
