@@ -2,8 +2,8 @@
 // SQLite and on PostgreSQL, for a 100-key and a 10,000-key document").
 //
 // Workload: a document of N leaves (N = 100 or 10,000) as N/10 sections of 10 string keys
-// ("section_17": {"key_3": "value-17-3-xxxxxxxxxxxx", ...}); 100 keys = 3.1 KB, 10,000 keys =
-// 340 KB of canonical JSON. Measured, one thread, one store object:
+// ("section_17": {"key_3": "value-17-3-xxxxxxxxxxxx", ...}); 100 keys = 3.4 KB, 10,000 keys =
+// 365 KB of canonical JSON. Measured, one thread, one store object:
 //   Put/<backend>/<N>   store the whole document as a new version (encode, hash, durable commit)
 //   Get/<backend>/<N>   read the latest version (load, verify hash, parse)
 //   Set/<backend>/<N>   change one key (load + parse latest, set, encode, hash, durable commit)

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "bulwark/store/open.h"
 #include "store/internal/codec.h"
@@ -77,10 +78,18 @@ Error SqliteError(sqlite3* db, int rc, std::string_view what) {
 // A prepared statement, finalized on destruction.
 class Stmt {
  public:
-  Stmt(sqlite3* db, sqlite3_stmt* s) : db_(db), s_(s) {}
+  Stmt(sqlite3* db, sqlite3_stmt* s, bool cached = false) : db_(db), s_(s), cached_(cached) {}
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
-  ~Stmt() { sqlite3_finalize(s_); }
+  ~Stmt() {
+    if (s_ == nullptr) return;
+    if (cached_) {
+      sqlite3_reset(s_);
+      sqlite3_clear_bindings(s_);
+    } else {
+      sqlite3_finalize(s_);
+    }
+  }
 
   static Result<Stmt> Prepare(sqlite3* db, std::string_view sql) {
     sqlite3_stmt* s = nullptr;
@@ -88,7 +97,7 @@ class Stmt {
     if (rc != SQLITE_OK) return std::unexpected(SqliteError(db, rc, "prepare"));
     return Result<Stmt>(std::in_place, db, s);
   }
-  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(o.s_) { o.s_ = nullptr; }
+  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(o.s_), cached_(o.cached_) { o.s_ = nullptr; }
 
   Stmt& Bind(int i, std::string_view text) {
     sqlite3_bind_text(s_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
@@ -133,6 +142,36 @@ class Stmt {
  private:
   sqlite3* db_;
   sqlite3_stmt* s_;
+  bool cached_;
+};
+
+// Prepared statements kept for the life of the connection (the store's SQL is a small fixed
+// set). A Stmt from the cache is reset, not finalized, when it goes out of scope; at most one
+// Stmt per SQL text is alive at a time (the store's mutex serializes transactions).
+class StmtCache {
+ public:
+  explicit StmtCache(sqlite3* db) : db_(db) {}
+  StmtCache(const StmtCache&) = delete;
+  StmtCache& operator=(const StmtCache&) = delete;
+  ~StmtCache() {
+    for (auto& [sql, s] : stmts_) sqlite3_finalize(s);
+  }
+
+  Result<Stmt> Get(std::string_view sql) {
+    auto it = stmts_.find(std::string(sql));
+    if (it == stmts_.end()) {
+      sqlite3_stmt* s = nullptr;
+      int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                  SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+      if (rc != SQLITE_OK) return std::unexpected(SqliteError(db_, rc, "prepare"));
+      it = stmts_.emplace(std::string(sql), s).first;
+    }
+    return Result<Stmt>(std::in_place, db_, it->second, true);
+  }
+
+ private:
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> stmts_;
 };
 
 Status Exec(sqlite3* db, const char* sql) {
@@ -182,13 +221,12 @@ Result<VersionInfo> ReadInfo(const Stmt& s, std::string_view ns) {
 
 class SqliteTxn final : public internal::Txn {
  public:
-  explicit SqliteTxn(sqlite3* db) : db_(db) {}
+  SqliteTxn(sqlite3* db, StmtCache& cache) : db_(db), cache_(cache) {}
 
   Result<std::optional<NamespaceInfo>> Head(std::string_view ns) override {
     BULWARK_ASSIGN_OR_RETURN(
-        Stmt s, Stmt::Prepare(db_,
-                              "SELECT latest_version, updated_at_us FROM bulwark_namespaces "
-                              "WHERE name = ?1"));
+        Stmt s, cache_.Get("SELECT latest_version, updated_at_us FROM bulwark_namespaces "
+                           "WHERE name = ?1"));
     s.Bind(1, ns);
     BULWARK_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return std::optional<NamespaceInfo>();
@@ -212,7 +250,7 @@ class SqliteTxn final : public internal::Txn {
         sql += "v.created_at_us <= ?2 ORDER BY v.version DESC LIMIT 1";
         break;
     }
-    BULWARK_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(db_, sql));
+    BULWARK_ASSIGN_OR_RETURN(Stmt s, cache_.Get(sql));
     s.Bind(1, ns);
     if (ref.kind() == VersionRef::Kind::kNumber) s.Bind(2, std::int64_t{ref.number()});
     if (ref.kind() == VersionRef::Kind::kAt) s.Bind(2, ToMicros(ref.time()));
@@ -228,17 +266,15 @@ class SqliteTxn final : public internal::Txn {
     std::int64_t t = ToMicros(info.created_at);
     if (info.version == 1) {
       BULWARK_ASSIGN_OR_RETURN(
-          Stmt ins, Stmt::Prepare(db_,
-                                  "INSERT INTO bulwark_namespaces (name, latest_version, "
-                                  "updated_at_us) VALUES (?1, 0, ?2) ON CONFLICT DO NOTHING"));
+          Stmt ins, cache_.Get("INSERT INTO bulwark_namespaces (name, latest_version, "
+                               "updated_at_us) VALUES (?1, 0, ?2) ON CONFLICT DO NOTHING"));
       ins.Bind(1, info.namespace_name).Bind(2, t);
       BULWARK_RETURN_IF_ERROR(ins.Step());
     }
     BULWARK_ASSIGN_OR_RETURN(
-        Stmt up, Stmt::Prepare(db_,
-                               "UPDATE bulwark_namespaces SET latest_version = ?2, "
-                               "updated_at_us = ?3 WHERE name = ?1 AND latest_version = ?4 "
-                               "RETURNING id"));
+        Stmt up, cache_.Get("UPDATE bulwark_namespaces SET latest_version = ?2, "
+                            "updated_at_us = ?3 WHERE name = ?1 AND latest_version = ?4 "
+                            "RETURNING id"));
     up.Bind(1, info.namespace_name).Bind(2, info.version).Bind(3, t).Bind(4, info.version - 1);
     BULWARK_ASSIGN_OR_RETURN(bool row, up.Step());
     if (!row) {
@@ -247,11 +283,10 @@ class SqliteTxn final : public internal::Txn {
     std::int64_t id = up.Int(0);
     BULWARK_RETURN_IF_ERROR(up.Step());
     BULWARK_ASSIGN_OR_RETURN(Stmt ins,
-                             Stmt::Prepare(db_,
-                                           "INSERT INTO bulwark_versions (namespace_id, version, "
-                                           "parent_version, created_at_us, author, message, tags, "
-                                           "operation, rollback_of, content_hash, content) VALUES "
-                                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+                             cache_.Get("INSERT INTO bulwark_versions (namespace_id, version, "
+                                        "parent_version, created_at_us, author, message, tags, "
+                                        "operation, rollback_of, content_hash, content) VALUES "
+                                        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
     ins.Bind(1, id)
         .Bind(2, info.version)
         .Bind(3, info.parent)
@@ -272,7 +307,7 @@ class SqliteTxn final : public internal::Txn {
         "SELECT {} FROM bulwark_versions v JOIN bulwark_namespaces n ON v.namespace_id = n.id "
         "WHERE n.name = ?1 ORDER BY v.version DESC LIMIT ?2",
         kVersionColumns);
-    BULWARK_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(db_, sql));
+    BULWARK_ASSIGN_OR_RETURN(Stmt s, cache_.Get(sql));
     s.Bind(1, ns).Bind(2, limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
     std::vector<VersionInfo> out;
     while (true) {
@@ -287,11 +322,9 @@ class SqliteTxn final : public internal::Txn {
   Result<std::vector<NamespaceInfo>> List(std::string_view prefix) override {
     // Namespace characters are all below 0x7f, so [prefix, prefix + "\x7f") holds every name
     // that starts with prefix.
-    BULWARK_ASSIGN_OR_RETURN(Stmt s,
-                             Stmt::Prepare(db_,
-                                           "SELECT name, latest_version, updated_at_us FROM "
-                                           "bulwark_namespaces WHERE name >= ?1 AND name < ?2 "
-                                           "AND latest_version > 0 ORDER BY name"));
+    BULWARK_ASSIGN_OR_RETURN(Stmt s, cache_.Get("SELECT name, latest_version, updated_at_us FROM "
+                                                "bulwark_namespaces WHERE name >= ?1 AND name < ?2 "
+                                                "AND latest_version > 0 ORDER BY name"));
     std::string upper = std::string(prefix) + "\x7f";
     s.Bind(1, prefix).Bind(2, upper);
     std::vector<NamespaceInfo> out;
@@ -308,23 +341,31 @@ class SqliteTxn final : public internal::Txn {
     if (!src) return NotFoundError(fmt::format("namespace {} does not exist", from));
     BULWARK_ASSIGN_OR_RETURN(std::optional<NamespaceInfo> dst, Head(to));
     if (dst) return AlreadyExistsError(fmt::format("namespace {} already exists", to));
-    BULWARK_ASSIGN_OR_RETURN(
-        Stmt s, Stmt::Prepare(db_, "UPDATE bulwark_namespaces SET name = ?2 WHERE name = ?1"));
+    BULWARK_ASSIGN_OR_RETURN(Stmt s,
+                             cache_.Get("UPDATE bulwark_namespaces SET name = ?2 WHERE name = ?1"));
     s.Bind(1, from).Bind(2, to);
     BULWARK_RETURN_IF_ERROR(s.Step());
     return OkStatus();
   }
 
  private:
-  sqlite3* db_;
+  [[maybe_unused]] sqlite3* db_;
+  StmtCache& cache_;
 };
 
 class SqliteStore final : public internal::SqlStore {
  public:
   SqliteStore(std::shared_ptr<Clock> clock, sqlite3* db, std::string path,
               std::chrono::milliseconds busy_timeout)
-      : SqlStore(std::move(clock)), db_(db), path_(std::move(path)), busy_timeout_(busy_timeout) {}
-  ~SqliteStore() override { sqlite3_close_v2(db_); }
+      : SqlStore(std::move(clock)),
+        db_(db),
+        cache_(std::make_unique<StmtCache>(db)),
+        path_(std::move(path)),
+        busy_timeout_(busy_timeout) {}
+  ~SqliteStore() override {
+    cache_.reset();
+    sqlite3_close_v2(db_);
+  }
 
   std::string DisplayUrl() const override { return "sqlite:" + path_; }
 
@@ -343,7 +384,7 @@ class SqliteStore final : public internal::SqlStore {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    SqliteTxn txn(db_);
+    SqliteTxn txn(db_, *cache_);
     Status st = fn(txn);
     if (st) {
       st = Exec(db_, "COMMIT");
@@ -356,6 +397,7 @@ class SqliteStore final : public internal::SqlStore {
  private:
   mutable std::mutex mu_;
   sqlite3* db_;
+  std::unique_ptr<StmtCache> cache_;
   std::string path_;
   std::chrono::milliseconds busy_timeout_;
 };

@@ -108,6 +108,23 @@ TEST_F(SqliteStoreTest, RandomBytesFileIsRefusedAndUntouched) {
   EXPECT_FALSE(std::filesystem::exists(db().string() + "-wal"));
 }
 
+TEST_F(SqliteStoreTest, StoreWithACorruptHeaderIsRefusedAndUntouched) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store.has_value());
+    ASSERT_TRUE((*store)->Put("ns", Doc(1), {}).has_value());
+  }
+  std::string bytes = ReadAll(db());
+  ASSERT_GT(bytes.size(), 100u);
+  for (std::size_t i = 0; i < 100; ++i) bytes[i] = static_cast<char>(0xA5 ^ i);
+  { std::ofstream(db(), std::ios::binary | std::ios::trunc) << bytes; }
+  auto store = Open();
+  ASSERT_FALSE(store.has_value());
+  EXPECT_EQ(store.error().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(store.error().message().find(db().string()), std::string::npos) << store.error();
+  EXPECT_EQ(ReadAll(db()), bytes);
+}
+
 TEST_F(SqliteStoreTest, AnotherApplicationsDatabaseIsRefusedAndUntouched) {
   RawSql(db(), "CREATE TABLE contacts (name TEXT); INSERT INTO contacts VALUES ('x')");
   std::string before = ReadAll(db());

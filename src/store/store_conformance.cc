@@ -385,6 +385,20 @@ TEST_P(StoreConformanceTest, CompareAndSetRejectsAStaleBaseAndChangesNothing) {
   EXPECT_TRUE(store_->Set("ns", "a", Value(3), Expect(2)).has_value());
 }
 
+TEST_P(StoreConformanceTest, MetadataMustBeText) {
+  auto nul = store_->Put("ns", Map({{"a", 1}}), By(std::string("al\0ice", 6)));
+  ASSERT_FALSE(nul.has_value());
+  EXPECT_EQ(nul.error().code(), ErrorCode::kInvalidArgument);
+  auto bad_tag = store_->Put("ns", Map({{"a", 1}}), By("a", "m", {"\xff"}));
+  ASSERT_FALSE(bad_tag.has_value());
+  EXPECT_EQ(bad_tag.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(store_->Put("ns", Map({{"a", 1}}), By("a")).has_value());
+  auto bad_reason = store_->Rollback("ns", 1, "\xc3", By("a"));
+  ASSERT_FALSE(bad_reason.has_value());
+  EXPECT_EQ(bad_reason.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->History("ns")->size(), 1u);
+}
+
 TEST_P(StoreConformanceTest, InvalidNamespacesAreRejectedByName) {
   for (const char* ns : {"", "/a", "a/", "a//b", "A", "a b", "a/../b", "ä"}) {
     auto put = store_->Put(ns, Map({{"a", 1}}), By("a"));

@@ -5,12 +5,29 @@
 #include <algorithm>
 
 #include "bulwark/config/path.h"
+#include "bulwark/core/encoding.h"
 #include "bulwark/store/diff.h"
 #include "bulwark/store/namespace.h"
 #include "store/internal/codec.h"
 
 namespace bulwark::store::internal {
 namespace {
+
+// Author, message and tags are stored as text: valid UTF-8 without NUL (PostgreSQL text
+// cannot hold NUL bytes).
+Status CheckText(std::string_view field, std::string_view text) {
+  if (!IsValidUtf8(text) || text.find('\0') != std::string_view::npos) {
+    return InvalidArgumentError(fmt::format("{} is not valid UTF-8 text", field));
+  }
+  return OkStatus();
+}
+
+Status CheckMetadata(const WriteOptions& o) {
+  BULWARK_RETURN_IF_ERROR(CheckText("author", o.author));
+  BULWARK_RETURN_IF_ERROR(CheckText("message", o.message));
+  for (const std::string& t : o.tags) BULWARK_RETURN_IF_ERROR(CheckText("tag", t));
+  return OkStatus();
+}
 
 Status CheckHash(const StoredVersion& v) {
   if (Sha256Hex(v.content) != v.info.content_hash) {
@@ -28,6 +45,9 @@ Result<VersionInfo> SqlStore::Write(std::string_view what, std::string_view ns,
   if (auto st = ValidateNamespace(ns); !st) return std::unexpected(ctx(st.error()));
   if (options.expected_version && *options.expected_version < 0) {
     return std::unexpected(ctx(Error(ErrorCode::kInvalidArgument, "expected version < 0")));
+  }
+  if (auto st = CheckMetadata(options); !st) {
+    return std::unexpected(ctx(st.error()));
   }
   VersionInfo result;
   auto attempt = [&](Txn& txn) -> Status {
@@ -123,6 +143,9 @@ Result<VersionInfo> SqlStore::Rollback(std::string_view ns, Version to, std::str
                                        const WriteOptions& options) {
   if (reason.empty()) {
     return InvalidArgumentError(fmt::format("rollback {}: a reason is required", ns));
+  }
+  if (auto st = CheckText("reason", reason); !st) {
+    return std::unexpected(st.error().WithContext(fmt::format("rollback {}", ns)));
   }
   return Write(
       "rollback", ns, options, [&](Txn& txn, const std::optional<NamespaceInfo>&) -> Result<Draft> {
