@@ -45,7 +45,8 @@ struct Workload {
     }
     keyring = std::move(*keys::Keyring::Create(runtime, crypto::AlgorithmPolicy::Standard()));
     encrypted = EncryptFile(yaml, FileFormat::kYaml, *keyring, runtime)->text;
-    for (const ValueSpan& s : *ScanValues(yaml, FileFormat::kYaml)) all_paths.push_back(s.path);
+    const auto spans = ScanValues(yaml, FileFormat::kYaml);
+    for (const ValueSpan& s : *spans) all_paths.push_back(s.path);
   }
 };
 
