@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -55,7 +56,27 @@ Result<fs::path> ResolveHome(const std::string& flag) {
   return InvalidArgumentError("no home directory: pass --home or set BULWARK_HOME");
 }
 
-Result<SecretBytes> ReadPassphrase(CommandContext& ctx, FileSystem& files, const KeyArgs& a) {
+// Reads one line from the terminal without echoing it (when standard input is a terminal).
+std::string PromptHidden(CommandContext& ctx, std::string_view prompt) {
+  ctx.io.err << prompt << std::flush;
+  termios old{};
+  const bool tty = ::isatty(STDIN_FILENO) == 1 && ::tcgetattr(STDIN_FILENO, &old) == 0;
+  if (tty) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  std::string line;
+  std::getline(ctx.io.in, line);
+  if (tty) {
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    ctx.io.err << "\n";
+  }
+  return line;
+}
+
+Result<SecretBytes> ReadPassphrase(CommandContext& ctx, FileSystem& files, const KeyArgs& a,
+                                   bool confirm = false) {
   std::string text;
   if (!a.passphrase_file.empty()) {
     BULWARK_ASSIGN_OR_RETURN(text, files.ReadFile(a.passphrase_file));
@@ -63,8 +84,16 @@ Result<SecretBytes> ReadPassphrase(CommandContext& ctx, FileSystem& files, const
   } else if (const char* p = std::getenv("BULWARK_PASSPHRASE"); p != nullptr) {
     text = p;
   } else if (ctx.io.interactive) {
-    ctx.io.err << "Keystore passphrase: " << std::flush;
-    std::getline(ctx.io.in, text);
+    text = PromptHidden(ctx, "Keystore passphrase: ");
+    if (confirm) {
+      std::string again = PromptHidden(ctx, "Repeat the passphrase: ");
+      const bool same = again == text;
+      std::fill(again.begin(), again.end(), '\0');
+      if (!same) {
+        std::fill(text.begin(), text.end(), '\0');
+        return InvalidArgumentError("the passphrases do not match");
+      }
+    }
   } else {
     return InvalidArgumentError(
         "no passphrase: set BULWARK_PASSPHRASE or pass --passphrase-file (stdin is not a "
@@ -139,7 +168,8 @@ int RunInit(CommandContext& ctx, const InitArgs& a) {
     if (exists) {
       return AlreadyExistsError(fmt::format("{} already has a keyring", home.string()));
     }
-    BULWARK_ASSIGN_OR_RETURN(SecretBytes pass, ReadPassphrase(ctx, *runtime.fs, a.keys));
+    BULWARK_ASSIGN_OR_RETURN(SecretBytes pass,
+                             ReadPassphrase(ctx, *runtime.fs, a.keys, /*confirm=*/true));
     BULWARK_RETURN_IF_ERROR(runtime.fs->CreateDirectories(home, kPrivateDir));
     const auto policy = crypto::AlgorithmPolicy::Standard();
     BULWARK_ASSIGN_OR_RETURN(auto provider, keys::LocalKeystoreProvider::Create(
