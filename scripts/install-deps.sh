@@ -12,7 +12,7 @@ PACKAGES=(
   libyaml-cpp-dev nlohmann-json3-dev libtomlplusplus-dev libvalijson-dev
   libre2-dev libcli11-dev libspdlog-dev libfmt-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
-  softhsm2 opensc
+  softhsm2 opensc libp11-kit-dev
 )
 
 missing=()

@@ -4,12 +4,6 @@
 
 namespace bulwark::audit {
 
-Status TreeReader::ReadNodeHashes(std::span<const NodeId>,
-                                  std::span<std::optional<Hash>> out) const {
-  for (auto& h : out) h.reset();
-  return OkStatus();
-}
-
 void InMemoryTree::AppendLeaf(std::span<const std::uint8_t> leaf) {
   AppendLeafHash(HashLeaf(leaf));
 }

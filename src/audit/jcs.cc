@@ -18,27 +18,53 @@ using nlohmann::json;
 
 constexpr std::uint64_t kMaxExactInteger = std::uint64_t{1} << 53;
 
-std::u16string Utf16(std::string_view utf8) {
-  std::u16string out;
-  for (std::size_t i = 0; i < utf8.size();) {
-    const auto b = static_cast<unsigned char>(utf8[i]);
-    const int len = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
-    char32_t cp = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
-    for (int k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3F);
-    i += len;
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      out.push_back(static_cast<char16_t>(0xD800 + (cp >> 10)));
-      out.push_back(static_cast<char16_t>(0xDC00 + (cp & 0x3FF)));
-    } else {
-      out.push_back(static_cast<char16_t>(cp));
-    }
+constexpr int kMaxDepth = 512;
+
+// Where a value sits in the document ("$.data.paths[2]"), built only when an error is reported.
+struct Where {
+  const Where* parent = nullptr;
+  std::string_view name;
+  std::size_t index = 0;
+  bool is_index = false;
+
+  std::string ToString() const {
+    std::string out = parent == nullptr ? "$" : parent->ToString();
+    if (parent == nullptr) return out;
+    return is_index ? fmt::format("{}[{}]", out, index) : fmt::format("{}.{}", out, name);
   }
-  return out;
+};
+
+// The code point starting at s[i] (s is valid UTF-8), or -1 at the end.
+long CodePointAt(std::string_view s, std::size_t i) {
+  if (i >= s.size()) return -1;
+  const auto b = static_cast<unsigned char>(s[i]);
+  const int len = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+  long cp = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
+  for (int k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  return cp;
 }
 
-Status AppendString(std::string& out, std::string_view s, std::string_view where) {
-  if (!IsValidUtf8(s)) return InvalidArgumentError(fmt::format("jcs: {}: invalid UTF-8", where));
+// The first UTF-16 code unit of a code point (its high surrogate above U+FFFF).
+long FirstUtf16Unit(long cp) { return cp < 0x10000 ? cp : 0xD800 + ((cp - 0x10000) >> 10); }
+
+// a < b comparing the UTF-16 encodings of two valid UTF-8 strings. UTF-8 byte order is code point
+// order, which differs from UTF-16 order only between U+E000..U+FFFF and supplementary characters,
+// so only the first differing code point needs a closer look.
+bool Utf16Less(std::string_view a, std::string_view b) {
+  std::size_t i = 0;
+  const std::size_t n = std::min(a.size(), b.size());
+  while (i < n && a[i] == b[i]) ++i;
+  if (i == n) return a.size() < b.size();
+  while (i > 0 && (static_cast<unsigned char>(a[i]) & 0xC0) == 0x80) --i;  // start of code point
+  const long ca = CodePointAt(a, i), cb = CodePointAt(b, i);
+  const long ua = FirstUtf16Unit(ca), ub = FirstUtf16Unit(cb);
+  return ua != ub ? ua < ub : ca < cb;
+}
+
+Status AppendString(std::string& out, std::string_view s, const Where& where) {
+  if (!IsValidUtf8(s)) {
+    return InvalidArgumentError(fmt::format("jcs: {}: invalid UTF-8", where.ToString()));
+  }
   out += '"';
   for (char c : s) {
     switch (c) {
@@ -77,7 +103,12 @@ Status AppendString(std::string& out, std::string_view s, std::string_view where
 
 // strict_integers: reject integers beyond 2^53 (values built by the program) instead of rounding
 // them as ECMAScript's JSON.parse does (JSON text).
-Status Append(std::string& out, const json& v, const std::string& where, bool strict_integers) {
+Status Append(std::string& out, const json& v, const Where& where, bool strict_integers,
+              int depth) {
+  if (depth > kMaxDepth) {
+    return ResourceExhaustedError(
+        fmt::format("jcs: {}: nested deeper than {} levels", where.ToString(), kMaxDepth));
+  }
   switch (v.type()) {
     case json::value_t::null:
       out += "null";
@@ -96,7 +127,7 @@ Status Append(std::string& out, const json& v, const std::string& where, bool st
       if (strict_integers && magnitude > kMaxExactInteger) {
         return InvalidArgumentError(
             fmt::format("jcs: {}: integer {} is beyond 2^53 and cannot be an exact I-JSON number",
-                        where, v.dump()));
+                        where.ToString(), v.dump()));
       }
       const double d = v.is_number_unsigned() ? static_cast<double>(v.get<std::uint64_t>())
                                               : static_cast<double>(v.get<std::int64_t>());
@@ -106,7 +137,10 @@ Status Append(std::string& out, const json& v, const std::string& where, bool st
     }
     case json::value_t::number_float: {
       auto s = FormatEcmaScriptNumber(v.get<double>());
-      if (!s) return InvalidArgumentError(fmt::format("jcs: {}: {}", where, s.error().message()));
+      if (!s) {
+        return InvalidArgumentError(
+            fmt::format("jcs: {}: {}", where.ToString(), s.error().message()));
+      }
       out += *s;
       return OkStatus();
     }
@@ -117,39 +151,43 @@ Status Append(std::string& out, const json& v, const std::string& where, bool st
       std::size_t i = 0;
       for (const auto& e : v) {
         if (i > 0) out += ',';
-        BULWARK_RETURN_IF_ERROR(Append(out, e, fmt::format("{}[{}]", where, i), strict_integers));
+        const Where child{&where, {}, i, true};
+        BULWARK_RETURN_IF_ERROR(Append(out, e, child, strict_integers, depth + 1));
         ++i;
       }
       out += ']';
       return OkStatus();
     }
     case json::value_t::object: {
-      std::vector<std::pair<std::u16string, json::const_iterator>> members;
+      std::vector<json::const_iterator> members;
+      members.reserve(v.size());
       for (auto it = v.begin(); it != v.end(); ++it) {
         if (!IsValidUtf8(it.key())) {
-          return InvalidArgumentError(fmt::format("jcs: {}: member name is invalid UTF-8", where));
+          return InvalidArgumentError(
+              fmt::format("jcs: {}: member name is invalid UTF-8", where.ToString()));
         }
-        members.emplace_back(Utf16(it.key()), it);
+        members.push_back(it);
       }
       std::sort(members.begin(), members.end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
+                [](const auto& a, const auto& b) { return Utf16Less(a.key(), b.key()); });
       out += '{';
       bool first = true;
-      for (const auto& [key16, it] : members) {
+      for (const auto& it : members) {
         if (!first) out += ',';
         first = false;
-        const std::string child = fmt::format("{}.{}", where, it.key());
+        const Where child{&where, it.key(), 0, false};
         BULWARK_RETURN_IF_ERROR(AppendString(out, it.key(), child));
         out += ':';
-        BULWARK_RETURN_IF_ERROR(Append(out, it.value(), child, strict_integers));
+        BULWARK_RETURN_IF_ERROR(Append(out, it.value(), child, strict_integers, depth + 1));
       }
       out += '}';
       return OkStatus();
     }
     case json::value_t::binary:
-      return InvalidArgumentError(fmt::format("jcs: {}: binary values are not JSON", where));
+      return InvalidArgumentError(
+          fmt::format("jcs: {}: binary values are not JSON", where.ToString()));
     case json::value_t::discarded:
-      return InvalidArgumentError(fmt::format("jcs: {}: discarded value", where));
+      return InvalidArgumentError(fmt::format("jcs: {}: discarded value", where.ToString()));
   }
   return InternalError("jcs: unknown JSON type");
 }
@@ -207,7 +245,7 @@ Result<std::string> FormatEcmaScriptNumber(double value) {
 
 Result<std::string> CanonicalizeJson(const json& value) {
   std::string out;
-  BULWARK_RETURN_IF_ERROR(Append(out, value, "$", /*strict_integers=*/true));
+  BULWARK_RETURN_IF_ERROR(Append(out, value, Where{}, /*strict_integers=*/true, 0));
   return out;
 }
 
@@ -243,7 +281,7 @@ Result<std::string> CanonicalizeJsonText(std::string_view text) {
     return InvalidArgumentError(fmt::format("jcs: duplicate member name \"{}\"", duplicate));
   }
   std::string out;
-  BULWARK_RETURN_IF_ERROR(Append(out, value, "$", /*strict_integers=*/false));
+  BULWARK_RETURN_IF_ERROR(Append(out, value, Where{}, /*strict_integers=*/false, 0));
   return out;
 }
 

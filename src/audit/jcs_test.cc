@@ -141,6 +141,62 @@ TEST(JcsTest, NestedStructuresAreSortedAtEveryLevelAndArraysKeepOrder) {
             R"({"a":{"c":true,"d":null},"b":[3,{"a":[],"z":1}]})");
 }
 
+TEST(JcsTest, NestingDeeperThan512LevelsIsRejected) {
+  const std::string deep = std::string(600, '[') + std::string(600, ']');
+  auto r = CanonicalizeJsonText(deep);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), ErrorCode::kResourceExhausted);
+  EXPECT_TRUE(CanonicalizeJsonText(std::string(500, '[') + std::string(500, ']')).has_value());
+}
+
+std::u16string ToUtf16(const std::u32string& s) {
+  std::u16string out;
+  for (char32_t c : s) {
+    if (c >= 0x10000) {
+      out.push_back(static_cast<char16_t>(0xD800 + ((c - 0x10000) >> 10)));
+      out.push_back(static_cast<char16_t>(0xDC00 + ((c - 0x10000) & 0x3FF)));
+    } else {
+      out.push_back(static_cast<char16_t>(c));
+    }
+  }
+  return out;
+}
+
+RC_GTEST_PROP(JcsProperty, MembersAreOrderedByUtf16CodeUnits, ()) {
+  // Code points from ranges where UTF-8 and UTF-16 orders disagree, plus ASCII.
+  const auto gen_cp = rc::gen::oneOf(rc::gen::inRange<char32_t>(0x20, 0x80),
+                                     rc::gen::inRange<char32_t>(0xE000, 0x10000),
+                                     rc::gen::inRange<char32_t>(0x10000, 0x110000));
+  const auto keys =
+      *rc::gen::container<std::vector<std::u32string>>(rc::gen::container<std::u32string>(gen_cp));
+  nlohmann::json object = nlohmann::json::object();
+  std::vector<std::u16string> want;
+  for (const auto& k : keys) {
+    std::string utf8;
+    for (char32_t c : k) bulwark::AppendUtf8(utf8, c);
+    if (object.contains(utf8)) continue;
+    object[utf8] = 1;
+    want.push_back(ToUtf16(k));
+  }
+  std::sort(want.begin(), want.end());
+  const std::string canonical = *CanonicalizeJson(object);
+  const auto parsed = nlohmann::ordered_json::parse(canonical);
+  std::vector<std::u16string> got;
+  for (const auto& [k, v] : parsed.items()) {
+    std::u32string cps;
+    for (std::size_t i = 0; i < k.size();) {
+      const auto b = static_cast<unsigned char>(k[i]);
+      const int len = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+      char32_t cp = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
+      for (int j = 1; j < len; ++j) cp = (cp << 6) | (static_cast<unsigned char>(k[i + j]) & 0x3F);
+      cps.push_back(cp);
+      i += len;
+    }
+    got.push_back(ToUtf16(cps));
+  }
+  RC_ASSERT(got == want);
+}
+
 RC_GTEST_PROP(JcsProperty, EveryFiniteDoubleRoundTripsThroughItsEcmaScriptForm, ()) {
   const auto bits = *rc::gen::arbitrary<std::uint64_t>();
   const double d = std::bit_cast<double>(bits);

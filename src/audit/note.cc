@@ -58,6 +58,11 @@ std::string KeyIdHex(std::uint32_t id) { return fmt::format("{:08x}", id); }
 Result<std::uint32_t> ParseKeyIdHex(std::string_view hex, std::string_view what) {
   if (hex.size() != 8)
     return InvalidArgumentError(fmt::format("{}: key id must be 8 hex digits", what));
+  for (char c : hex) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return InvalidArgumentError(fmt::format("{}: key id must be lowercase hex", what));
+    }
+  }
   auto bytes = HexDecode(hex);
   if (!bytes) return InvalidArgumentError(fmt::format("{}: key id is not hex", what));
   return (std::uint32_t{(*bytes)[0]} << 24) | (std::uint32_t{(*bytes)[1]} << 16) |

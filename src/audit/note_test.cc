@@ -39,6 +39,9 @@ TEST(NoteKeysTest, VerifierKeyRoundTripsAndRejectsMalformedKeys) {
                    .has_value());
   EXPECT_FALSE(NoteVerifier::FromVerifierKey("example.com/audit-test+9fd3e6d7").has_value());
   EXPECT_FALSE(NoteVerifier::FromVerifierKey(
+                   "example.com/audit-test+9FD3E6D7+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4")
+                   .has_value());
+  EXPECT_FALSE(NoteVerifier::FromVerifierKey(
                    "example.com/audit-test+9fd3e6d7+AgOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4")
                    .has_value());
   EXPECT_FALSE(NoteVerifier::FromVerifierKey("example.com/audit-test+9fd3e6d7+AQOh").has_value());

@@ -7,27 +7,17 @@
 #include <optional>
 #include <utility>
 
+#include "audit/internal/range_hashes.h"
 #include "bulwark/audit/tree_builder.h"
 #include "bulwark/core/secret_bytes.h"
 
 namespace bulwark::audit {
 namespace {
 
-using Range = std::pair<std::uint64_t, std::uint64_t>;  // leaves [first, second)
+using internal::Range;
+using internal::RangeHashes;
 
-// Largest power of two strictly less than n (n >= 2): the RFC 9162 split point k.
-std::uint64_t SplitPoint(std::uint64_t n) { return std::bit_floor(n - 1); }
-
-// Perfect subtrees covering [a, b), left to right (the largest aligned block each time).
-void Decompose(std::uint64_t a, std::uint64_t b, std::vector<NodeId>& out) {
-  while (a < b) {
-    unsigned level = a == 0 ? 63u : static_cast<unsigned>(std::countr_zero(a));
-    const unsigned fit = static_cast<unsigned>(std::bit_width(b - a) - 1);
-    level = std::min(level, fit);
-    out.push_back({level, a >> level});
-    a += std::uint64_t{1} << level;
-  }
-}
+using internal::SplitPoint;
 
 Status CheckSize(const TreeReader& reader, std::uint64_t size, std::string_view op) {
   BULWARK_ASSIGN_OR_RETURN(std::uint64_t count, reader.LeafCount());
@@ -36,50 +26,6 @@ Status CheckSize(const TreeReader& reader, std::uint64_t size, std::string_view 
         fmt::format("{}: tree size {} exceeds the {} stored leaves", op, size, count));
   }
   return OkStatus();
-}
-
-// Computes MTH of each range (each range is a subtree of the RFC recursion, or [0, size)).
-Result<std::vector<Hash>> RangeHashes(const TreeReader& reader, const std::vector<Range>& ranges) {
-  std::vector<NodeId> nodes;
-  std::vector<std::size_t> first_node;  // first_node[r] = start of range r's nodes
-  for (const auto& [a, b] : ranges) {
-    first_node.push_back(nodes.size());
-    Decompose(a, b, nodes);
-  }
-  first_node.push_back(nodes.size());
-
-  std::vector<std::optional<Hash>> cached(nodes.size());
-  BULWARK_RETURN_IF_ERROR(reader.ReadNodeHashes(nodes, cached));
-  std::vector<Hash> leaves;
-  for (std::size_t i = 0; i < nodes.size(); ++i) {
-    if (cached[i]) continue;
-    // Not cached: hash the 2^level leaves below the node.
-    const std::uint64_t begin = nodes[i].index << nodes[i].level;
-    const std::uint64_t end = begin + (std::uint64_t{1} << nodes[i].level);
-    leaves.clear();
-    BULWARK_RETURN_IF_ERROR(reader.ReadLeafHashes(begin, end, leaves));
-    if (leaves.size() != end - begin) {
-      return DataLossError(fmt::format("read leaf hashes [{}, {}): store returned {} hashes", begin,
-                                       end, leaves.size()));
-    }
-    TreeBuilder builder;
-    for (const Hash& h : leaves) builder.AppendLeafHash(h);
-    cached[i] = builder.Root();
-  }
-
-  std::vector<Hash> out;
-  out.reserve(ranges.size());
-  for (std::size_t r = 0; r < ranges.size(); ++r) {
-    if (first_node[r] == first_node[r + 1]) {
-      out.push_back(EmptyRoot());
-      continue;
-    }
-    Hash h = *cached[first_node[r + 1] - 1];
-    for (std::size_t i = first_node[r + 1] - 1; i-- > first_node[r];)
-      h = HashChildren(*cached[i], h);
-    out.push_back(h);
-  }
-  return out;
 }
 
 Hash Chain(const Hash& left, const Hash& right) { return HashChildren(left, right); }

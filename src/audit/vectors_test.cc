@@ -7,6 +7,7 @@
 
 #include "bulwark/audit/in_memory_tree.h"
 #include "bulwark/audit/proof.h"
+#include "bulwark/audit/subtree_proof.h"
 #include "bulwark/core/encoding.h"
 
 namespace bulwark::audit {
@@ -73,6 +74,40 @@ TEST(MerkleVectorsTest, All196InclusionAndConsistencyProbesGiveTheExpectedResult
   }
   EXPECT_EQ(files, 196);
   EXPECT_EQ(passing, 12);
+}
+
+Status RunSubtreeInclusionProbe(const json& v) {
+  BULWARK_ASSIGN_OR_RETURN(auto proof, ProofFromBytes(B64List(v["proof"])));
+  return VerifySubtreeInclusion(v["leafIdx"].get<std::uint64_t>(), v["start"].get<std::uint64_t>(),
+                                v["end"].get<std::uint64_t>(), B64(v["leafHash"]), proof,
+                                B64(v["root"]));
+}
+
+Status RunSubtreeConsistencyProbe(const json& v) {
+  BULWARK_ASSIGN_OR_RETURN(auto proof, ProofFromBytes(B64List(v["proof"])));
+  return VerifySubtreeConsistency(v["start"].get<std::uint64_t>(), v["end"].get<std::uint64_t>(),
+                                  v["size"].get<std::uint64_t>(), proof, B64(v["root1"]),
+                                  B64(v["root2"]));
+}
+
+TEST(MerkleVectorsTest, All322SubtreeProbesGiveTheExpectedResult) {
+  int inclusion = 0, consistency = 0;
+  for (const auto& path : JsonFiles(VectorDir() / "subtreeinclusion")) {
+    const json v = ReadJson(path);
+    const Status s = RunSubtreeInclusionProbe(v);
+    EXPECT_EQ(!s.has_value(), v["wantErr"].get<bool>())
+        << path << " (" << v["desc"] << "): " << (s ? "ok" : s.error().ToString());
+    ++inclusion;
+  }
+  for (const auto& path : JsonFiles(VectorDir() / "subtreeconsistency")) {
+    const json v = ReadJson(path);
+    const Status s = RunSubtreeConsistencyProbe(v);
+    EXPECT_EQ(!s.has_value(), v["wantErr"].get<bool>())
+        << path << " (" << v["desc"] << "): " << (s ? "ok" : s.error().ToString());
+    ++consistency;
+  }
+  EXPECT_EQ(inclusion, 204);
+  EXPECT_EQ(consistency, 118);
 }
 
 class DerivedTreeTest : public ::testing::Test {

@@ -26,6 +26,7 @@ int RunCli(const std::vector<std::string>& args, CliIo io) {
   CommandContext ctx{io, {}};
   RegisterConfigCommands(app, ctx);
   RegisterSecfileCommands(app, ctx);
+  RegisterStoreCommands(app, ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {

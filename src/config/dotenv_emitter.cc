@@ -33,8 +33,8 @@ bool IsDotenvName(std::string_view name) {
 }  // namespace
 
 Result<std::string> EmitDotenv(const Value& root, const EmitOptions&) {
-  BULWARK_ASSIGN_OR_RETURN(auto entries,
-                           Flatten(root, "dotenv", "", [](std::string_view k) { return std::string(k); }));
+  BULWARK_ASSIGN_OR_RETURN(
+      auto entries, Flatten(root, "dotenv", "", [](std::string_view k) { return std::string(k); }));
   std::string out;
   for (const FlatEntry& e : entries) {
     if (!IsDotenvName(e.name)) {
@@ -51,13 +51,26 @@ Result<std::string> EmitDotenv(const Value& root, const EmitOptions&) {
     out += "=\"";
     for (char c : e.text) {
       switch (c) {
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\r': out += "\\r"; break;
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '$': out += "\\$"; break;
-        default: out += c;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '$':
+          out += "\\$";
+          break;
+        default:
+          out += c;
       }
     }
     out += "\"\n";

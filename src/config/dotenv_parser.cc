@@ -21,9 +21,7 @@ namespace bulwark::config::internal {
 namespace {
 
 bool IsNameStart(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
-bool IsNameChar(char c) {
-  return IsNameStart(c) || (c >= '0' && c <= '9') || c == '.' || c == '-';
-}
+bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9') || c == '.' || c == '-'; }
 
 class DotenvParser {
  public:
@@ -129,12 +127,24 @@ Result<std::string> DotenvParser::DoubleQuoted() {
       }
       char e = text_[i_ + 1];
       switch (e) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '$': out += '$'; break;
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '$':
+          out += '$';
+          break;
         default:
           return Fail(i_, fmt::format("unknown escape \\{} (use \\n \\t \\r \\\" \\\\ \\$)",
                                       DescribeByte(static_cast<unsigned char>(e))));
@@ -153,7 +163,7 @@ Result<std::string> DotenvParser::Unquoted() {
   while (!AtEnd() && Peek() != '\n') {
     auto c = static_cast<unsigned char>(Peek());
     if (c == '\r' && i_ + 1 < text_.size() && text_[i_ + 1] == '\n') break;
-    if (c == '#' && i_ > start && (text_[i_ - 1] == ' ' || text_[i_ - 1] == '\t')) {
+    if (c == '#' && i_ > 0 && (text_[i_ - 1] == ' ' || text_[i_ - 1] == '\t')) {
       while (!AtEnd() && Peek() != '\n') ++i_;
       break;
     }
@@ -221,11 +231,11 @@ Result<Document> DotenvParser::Parse() {
       BULWARK_ASSIGN_OR_RETURN(value, Unquoted());
     }
     if (map.Find(key) != nullptr) {
-      return FailAt(key_line, key_column,
-                    fmt::format("duplicate key {}", Excerpt(key)));
+      return FailAt(key_line, key_column, fmt::format("duplicate key {}", Excerpt(key)));
     }
     if (options_.track_locations) {
-      doc.locations.emplace(Path().Key(key), SourceLocation{options_.source_name, key_line, key_column});
+      doc.locations.emplace(Path().Key(key),
+                            SourceLocation{options_.source_name, key_line, key_column});
     }
     map.Insert(std::move(key), Value(std::move(value)));
   }

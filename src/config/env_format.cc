@@ -24,7 +24,9 @@
 namespace bulwark::config::internal {
 namespace {
 
-bool IsShellNameStart(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
+bool IsShellNameStart(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
 bool IsShellNameChar(char c) { return IsShellNameStart(c) || (c >= '0' && c <= '9'); }
 bool IsPlainWordChar(char c) {
   return IsShellNameChar(c) || std::string_view("./:@%+,=-").find(c) != std::string_view::npos;
@@ -120,7 +122,8 @@ Result<Document> ParseEnvExports(std::string_view text, const ParseOptions& opti
       while (i < n && text[i] != '\n') ++i;
       continue;
     }
-    if (text.substr(i).starts_with("export") && i + 6 < n && (text[i + 6] == ' ' || text[i + 6] == '\t')) {
+    if (text.substr(i).starts_with("export") && i + 6 < n &&
+        (text[i + 6] == ' ' || text[i + 6] == '\t')) {
       i += 6;
       blanks();
     }

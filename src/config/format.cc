@@ -11,11 +11,16 @@ namespace bulwark::config {
 
 std::string_view FormatName(Format format) {
   switch (format) {
-    case Format::kJson: return "json";
-    case Format::kYaml: return "yaml";
-    case Format::kToml: return "toml";
-    case Format::kDotenv: return "dotenv";
-    case Format::kEnv: return "env";
+    case Format::kJson:
+      return "json";
+    case Format::kYaml:
+      return "yaml";
+    case Format::kToml:
+      return "toml";
+    case Format::kDotenv:
+      return "dotenv";
+    case Format::kEnv:
+      return "env";
   }
   return "unknown";
 }
@@ -51,11 +56,16 @@ Result<Format> FormatFromPath(const std::filesystem::path& path) {
 
 Result<Document> ParseDocument(std::string_view text, Format format, const ParseOptions& options) {
   switch (format) {
-    case Format::kJson: return internal::ParseJson(text, options);
-    case Format::kYaml: return internal::ParseYaml(text, options);
-    case Format::kToml: return internal::ParseToml(text, options);
-    case Format::kDotenv: return internal::ParseDotenv(text, options);
-    case Format::kEnv: return internal::ParseEnvExports(text, options);
+    case Format::kJson:
+      return internal::ParseJson(text, options);
+    case Format::kYaml:
+      return internal::ParseYaml(text, options);
+    case Format::kToml:
+      return internal::ParseToml(text, options);
+    case Format::kDotenv:
+      return internal::ParseDotenv(text, options);
+    case Format::kEnv:
+      return internal::ParseEnvExports(text, options);
   }
   return InvalidArgumentError("parse: unknown format");
 }
@@ -77,11 +87,16 @@ Result<Document> LoadFile(FileSystem& fs, const std::filesystem::path& path,
 
 Result<std::string> EmitDocument(const Value& root, Format format, const EmitOptions& options) {
   switch (format) {
-    case Format::kJson: return internal::EmitJson(root, options);
-    case Format::kYaml: return internal::EmitYaml(root, options);
-    case Format::kToml: return internal::EmitToml(root, options);
-    case Format::kDotenv: return internal::EmitDotenv(root, options);
-    case Format::kEnv: return internal::EmitEnv(root, options);
+    case Format::kJson:
+      return internal::EmitJson(root, options);
+    case Format::kYaml:
+      return internal::EmitYaml(root, options);
+    case Format::kToml:
+      return internal::EmitToml(root, options);
+    case Format::kDotenv:
+      return internal::EmitDotenv(root, options);
+    case Format::kEnv:
+      return internal::EmitEnv(root, options);
   }
   return InvalidArgumentError("emit: unknown format");
 }

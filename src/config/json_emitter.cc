@@ -49,14 +49,29 @@ Status JsonEmitter::String(std::string_view s) {
     out_.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out_ += "\\\""; break;
-      case '\\': out_ += "\\\\"; break;
-      case '\n': out_ += "\\n"; break;
-      case '\r': out_ += "\\r"; break;
-      case '\t': out_ += "\\t"; break;
-      case '\b': out_ += "\\b"; break;
-      case '\f': out_ += "\\f"; break;
-      default: out_ += fmt::format("\\u{:04x}", c);
+      case '"':
+        out_ += "\\\"";
+        break;
+      case '\\':
+        out_ += "\\\\";
+        break;
+      case '\n':
+        out_ += "\\n";
+        break;
+      case '\r':
+        out_ += "\\r";
+        break;
+      case '\t':
+        out_ += "\\t";
+        break;
+      case '\b':
+        out_ += "\\b";
+        break;
+      case '\f':
+        out_ += "\\f";
+        break;
+      default:
+        out_ += fmt::format("\\u{:04x}", c);
     }
   }
   out_.append(s.data() + run, s.size() - run);
@@ -66,9 +81,15 @@ Status JsonEmitter::String(std::string_view s) {
 
 Status JsonEmitter::Emit(const Value& v, int depth) {
   switch (v.type()) {
-    case ValueType::kNull: out_ += "null"; return OkStatus();
-    case ValueType::kBool: out_ += v.AsBool() ? "true" : "false"; return OkStatus();
-    case ValueType::kInt: fmt::format_to(std::back_inserter(out_), "{}", v.AsInt()); return OkStatus();
+    case ValueType::kNull:
+      out_ += "null";
+      return OkStatus();
+    case ValueType::kBool:
+      out_ += v.AsBool() ? "true" : "false";
+      return OkStatus();
+    case ValueType::kInt:
+      fmt::format_to(std::back_inserter(out_), "{}", v.AsInt());
+      return OkStatus();
     case ValueType::kDouble:
       if (!std::isfinite(v.AsDouble())) {
         return InvalidArgumentError(fmt::format("emit json: {} at {} has no JSON representation",
@@ -77,8 +98,10 @@ Status JsonEmitter::Emit(const Value& v, int depth) {
       }
       out_ += FormatDouble(v.AsDouble());
       return OkStatus();
-    case ValueType::kString: return String(v.AsString());
-    case ValueType::kBytes: return String(Base64Encode(v.AsBytes()));
+    case ValueType::kString:
+      return String(v.AsString());
+    case ValueType::kBytes:
+      return String(Base64Encode(v.AsBytes()));
     case ValueType::kList: {
       const ValueList& list = v.AsList();
       if (list.empty()) {

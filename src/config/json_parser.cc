@@ -103,15 +103,32 @@ Status JsonParser::ParseEscape(std::string& out) {
   char c = p_[1];
   p_ += 2;
   switch (c) {
-    case '"': out += '"'; return OkStatus();
-    case '\\': out += '\\'; return OkStatus();
-    case '/': out += '/'; return OkStatus();
-    case 'b': out += '\b'; return OkStatus();
-    case 'f': out += '\f'; return OkStatus();
-    case 'n': out += '\n'; return OkStatus();
-    case 'r': out += '\r'; return OkStatus();
-    case 't': out += '\t'; return OkStatus();
-    case 'u': break;
+    case '"':
+      out += '"';
+      return OkStatus();
+    case '\\':
+      out += '\\';
+      return OkStatus();
+    case '/':
+      out += '/';
+      return OkStatus();
+    case 'b':
+      out += '\b';
+      return OkStatus();
+    case 'f':
+      out += '\f';
+      return OkStatus();
+    case 'n':
+      out += '\n';
+      return OkStatus();
+    case 'r':
+      out += '\r';
+      return OkStatus();
+    case 't':
+      out += '\t';
+      return OkStatus();
+    case 'u':
+      break;
     default:
       return Fail(start, fmt::format("invalid escape \\{} in string",
                                      DescribeByte(static_cast<unsigned char>(c))));
@@ -245,7 +262,14 @@ Result<Document> JsonParser::Parse() {
     line_start_ = p_;
   }
   if (options_.track_locations) {
-    doc_.locations.reserve(static_cast<std::size_t>(end_ - begin_) / 24 + 8);
+    // Every value but the root follows one of ':' ',' '[' (strings may hold more), so this bounds
+    // the number of entries closely enough that the map never rehashes (libstdc++ does not cache
+    // Path hashes, so a rehash would hash every path again).
+    std::size_t separators = 1;
+    for (const char* q = p_; q < end_; ++q) {
+      separators += (*q == ':') | (*q == ',') | (*q == '[');
+    }
+    doc_.locations.reserve(separators);
   }
   Value value;
   for (;;) {

@@ -53,13 +53,27 @@ Status TomlEmitter::String(std::string_view s, std::string& out) {
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20 || c == 0x7F) {
           out += fmt::format("\\u{:04X}", c);
@@ -93,8 +107,12 @@ Status TomlEmitter::Inline(const Value& v) {
     case ValueType::kNull:
       return InvalidArgumentError(
           fmt::format("emit toml: null at {} has no TOML representation", path_.Describe()));
-    case ValueType::kBool: out_ += v.AsBool() ? "true" : "false"; break;
-    case ValueType::kInt: fmt::format_to(std::back_inserter(out_), "{}", v.AsInt()); break;
+    case ValueType::kBool:
+      out_ += v.AsBool() ? "true" : "false";
+      break;
+    case ValueType::kInt:
+      fmt::format_to(std::back_inserter(out_), "{}", v.AsInt());
+      break;
     case ValueType::kDouble: {
       double d = v.AsDouble();
       if (std::isnan(d)) {
@@ -106,8 +124,10 @@ Status TomlEmitter::Inline(const Value& v) {
       }
       break;
     }
-    case ValueType::kString: return String(v.AsString(), out_);
-    case ValueType::kBytes: return String(Base64Encode(v.AsBytes()), out_);
+    case ValueType::kString:
+      return String(v.AsString(), out_);
+    case ValueType::kBytes:
+      return String(Base64Encode(v.AsBytes()), out_);
     case ValueType::kList: {
       out_ += '[';
       const ValueList& list = v.AsList();
@@ -184,9 +204,9 @@ Status TomlEmitter::Table(const ValueMap& map, const std::string& header) {
 
 Result<std::string> EmitToml(const Value& root, const EmitOptions&) {
   if (!root.is_map()) {
-    return InvalidArgumentError(fmt::format(
-        "emit toml: the root must be a map (a TOML document is a table), not a {}",
-        ValueTypeName(root.type())));
+    return InvalidArgumentError(
+        fmt::format("emit toml: the root must be a map (a TOML document is a table), not a {}",
+                    ValueTypeName(root.type())));
   }
   TomlEmitter emitter;
   BULWARK_RETURN_IF_ERROR(emitter.Table(root.AsMap(), ""));

@@ -8,9 +8,8 @@
 //
 // toml++ limits array/inline-table nesting itself but not dotted-key depth, and frees its tree
 // recursively, so CheckTomlNesting bounds the depth before toml++ sees the text.
-#include <toml++/toml.h>
-
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <string>

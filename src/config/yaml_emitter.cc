@@ -42,12 +42,24 @@ void AppendDoubleQuoted(std::string& out, std::string_view s) {
     unsigned char c = *p;
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\r': out += "\\r"; break;
-        case '\0': out += "\\0"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\0':
+          out += "\\0";
+          break;
         default:
           if (c < 0x20 || c == 0x7F) {
             out += fmt::format("\\x{:02X}", c);
@@ -59,9 +71,9 @@ void AppendDoubleQuoted(std::string& out, std::string_view s) {
       continue;
     }
     std::size_t n = Utf8SequenceLength(p, end);  // validated by the caller, so n >= 2
-    char32_t cp = n == 2 ? (p[0] & 0x1F) << 6 | (p[1] & 0x3F)
-                 : n == 3 ? (p[0] & 0x0F) << 12 | (p[1] & 0x3F) << 6 | (p[2] & 0x3F)
-                          : 0x10000;
+    char32_t cp = n == 2   ? (p[0] & 0x1F) << 6 | (p[1] & 0x3F)
+                  : n == 3 ? (p[0] & 0x0F) << 12 | (p[1] & 0x3F) << 6 | (p[2] & 0x3F)
+                           : 0x10000;
     const bool escape = (cp >= 0x80 && cp <= 0x9F) || cp == 0xFEFF || cp == 0x2028 ||
                         cp == 0x2029 || cp == 0xFFFE || cp == 0xFFFF;
     if (escape) {
@@ -76,6 +88,8 @@ void AppendDoubleQuoted(std::string& out, std::string_view s) {
 
 class YamlEmitter {
  public:
+  static constexpr std::size_t kMaxImplicitKey = 1000;
+
   explicit YamlEmitter(int indent) : step_(indent > 0 ? indent : 2) {}
 
   Status EmitRoot(const Value& v) {
@@ -110,9 +124,15 @@ class YamlEmitter {
 
   Status Scalar(const Value& v) {
     switch (v.type()) {
-      case ValueType::kNull: out_ += "null"; break;
-      case ValueType::kBool: out_ += v.AsBool() ? "true" : "false"; break;
-      case ValueType::kInt: fmt::format_to(std::back_inserter(out_), "{}", v.AsInt()); break;
+      case ValueType::kNull:
+        out_ += "null";
+        break;
+      case ValueType::kBool:
+        out_ += v.AsBool() ? "true" : "false";
+        break;
+      case ValueType::kInt:
+        fmt::format_to(std::back_inserter(out_), "{}", v.AsInt());
+        break;
       case ValueType::kDouble: {
         double d = v.AsDouble();
         if (std::isnan(d)) {
@@ -124,13 +144,18 @@ class YamlEmitter {
         }
         break;
       }
-      case ValueType::kString: return String(v.AsString());
+      case ValueType::kString:
+        return String(v.AsString());
       case ValueType::kBytes:
         out_ += "!!binary ";
         AppendDoubleQuoted(out_, Base64Encode(v.AsBytes()));
         break;
-      case ValueType::kList: out_ += "[]"; break;
-      case ValueType::kMap: out_ += "{}"; break;
+      case ValueType::kList:
+        out_ += "[]";
+        break;
+      case ValueType::kMap:
+        out_ += "{}";
+        break;
     }
     return OkStatus();
   }
@@ -159,7 +184,14 @@ class YamlEmitter {
       if (!(first && first_inline)) Indent(indent);
       first = false;
       path_.PushKey(e.key);
+      const std::size_t key_start = out_.size();
       BULWARK_RETURN_IF_ERROR(String(e.key));
+      if (out_.size() - key_start > kMaxImplicitKey) {
+        // YAML limits implicit keys to 1024 characters: write "? key" then ": value".
+        out_.insert(key_start, "? ");
+        out_ += '\n';
+        Indent(indent);
+      }
       out_ += ':';
       BULWARK_RETURN_IF_ERROR(AfterIndicator(e.value, indent, false));
       path_.Pop();

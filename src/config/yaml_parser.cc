@@ -3,19 +3,19 @@
 // Building the tree from parser events, rather than from YAML::Node, gives us each node's Mark for
 // locations, the scalar style (plain or quoted) and tag for YAML 1.2 core schema typing, duplicate
 // key detection, and control over alias expansion. The builder aborts by throwing BuildError, which
-// ParseYaml catches along with every yaml-cpp exception and turns into "<source>:<l>:<c>: ..." errors.
+// ParseYaml catches along with every yaml-cpp exception and turns into "<source>:<l>:<c>: ..."
+// errors.
 //
 // Protections: input must be UTF-8 without control characters; nesting is estimated before
 // yaml-cpp sees the text (CheckYamlNesting; yaml-cpp 0.7 also stops at 2000 levels) and enforced
 // exactly by the builder; aliases may expand to at most kMaxAliasNodes nodes in total
 // (billion-laughs protection) and may not nest deeper than max_depth.
+#include <fmt/format.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/mark.h>
 #include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
-
-#include <fmt/format.h>
 
 #include <istream>
 #include <streambuf>
@@ -33,7 +33,7 @@
 namespace bulwark::config::internal {
 namespace {
 
-constexpr std::size_t kMaxAliasNodes = 1'000'000;
+constexpr std::size_t kMaxAliasNodes = 100'000;
 constexpr std::string_view kCoreTagPrefix = "tag:yaml.org,2002:";
 
 struct BuildError {
@@ -78,7 +78,11 @@ void Measure(const Value& root, std::size_t& nodes, std::size_t& depth) {
 
 class TreeBuilder : public YAML::EventHandler {
  public:
-  TreeBuilder(const ParseOptions& options, Document& doc) : options_(options), doc_(doc) {}
+  TreeBuilder(std::string_view text, const ParseOptions& options, Document& doc)
+      : text_(text), options_(options), doc_(doc) {
+    // yaml-cpp's Mark::pos counts bytes after a byte order mark.
+    if (text_.starts_with("\xEF\xBB\xBF")) text_.remove_prefix(3);
+  }
 
   bool has_root() const { return has_root_; }
   Value TakeRoot() { return std::move(root_); }
@@ -147,9 +151,9 @@ class TreeBuilder : public YAML::EventHandler {
     }
   }
   void Record(const Path& path, const YAML::Mark& mark) {
-    doc_.locations.emplace(path, SourceLocation{options_.source_name,
-                                                static_cast<std::uint32_t>(mark.line + 1),
-                                                static_cast<std::uint32_t>(mark.column + 1)});
+    doc_.locations.emplace(
+        path, SourceLocation{options_.source_name, static_cast<std::uint32_t>(mark.line + 1),
+                             static_cast<std::uint32_t>(mark.column + 1)});
   }
   void SetKey(std::string key, const YAML::Mark& mark, YAML::anchor_t anchor) {
     if (anchor != 0) anchors_[anchor] = Anchor{Value(key), {}, 1, 0};
@@ -165,6 +169,9 @@ class TreeBuilder : public YAML::EventHandler {
   void Complete(Value value, YAML::anchor_t anchor);
   Value ResolveScalar(const YAML::Mark& mark, const std::string& tag, const std::string& text);
 
+  void CheckQuoteTerminated(const YAML::Mark& mark) const;
+
+  std::string_view text_;
   const ParseOptions& options_;
   Document& doc_;
   std::vector<Frame> stack_;
@@ -180,8 +187,8 @@ void TreeBuilder::BeginContainer(const YAML::Mark& mark, const std::string& tag,
                                  std::string_view kind, bool is_map, YAML::anchor_t anchor) {
   if (ExpectingKey()) throw BuildError{mark, "map keys must be scalars, not lists or maps"};
   if (!(tag.empty() || tag == "?" || tag == "!" || CoreTagName(tag) == kind)) {
-    throw BuildError{mark, fmt::format("unsupported tag {} on a {}", Excerpt(tag),
-                                       is_map ? "map" : "list")};
+    throw BuildError{
+        mark, fmt::format("unsupported tag {} on a {}", Excerpt(tag), is_map ? "map" : "list")};
   }
   if (stack_.size() >= options_.max_depth) {
     throw BuildError{mark, fmt::format("nesting deeper than {} levels", options_.max_depth)};
@@ -297,8 +304,37 @@ Value TreeBuilder::ResolveScalar(const YAML::Mark& mark, const std::string& tag,
   throw BuildError{mark, fmt::format("unsupported tag {}", Excerpt(tag))};
 }
 
+// yaml-cpp 0.7 accepts a quoted scalar left open at the end of the input (a truncated file), so
+// the builder checks that the quote it started with is closed.
+void TreeBuilder::CheckQuoteTerminated(const YAML::Mark& mark) const {
+  if (mark.pos < 0) return;
+  std::size_t i = static_cast<std::size_t>(mark.pos);
+  const std::size_t n = text_.size();
+  // Skip node properties (!tag, &anchor) to reach the scalar itself.
+  while (i < n && (text_[i] == '!' || text_[i] == '&')) {
+    while (i < n && text_[i] != ' ' && text_[i] != '\t' && text_[i] != '\n') ++i;
+    while (i < n && (text_[i] == ' ' || text_[i] == '\t' || text_[i] == '\n' || text_[i] == '\r'))
+      ++i;
+  }
+  if (i >= n || (text_[i] != '"' && text_[i] != '\'')) return;
+  const char quote = text_[i];
+  for (++i; i < n; ++i) {
+    if (quote == '"' && text_[i] == '\\') {
+      ++i;
+    } else if (text_[i] == quote) {
+      if (quote == '\'' && i + 1 < n && text_[i + 1] == '\'') {
+        ++i;
+      } else {
+        return;
+      }
+    }
+  }
+  throw BuildError{mark, "unterminated quoted scalar"};
+}
+
 void TreeBuilder::OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                            const std::string& value) {
+  if (tag != "?") CheckQuoteTerminated(mark);
   if (ExpectingKey()) {
     // Keys are strings: plain keys keep their text ("123: x" has the key "123").
     if (!(tag == "?" || tag == "!" || CoreTagName(tag) == "str")) {
@@ -345,7 +381,8 @@ Status CheckYamlCharacters(std::string_view text, const ParseOptions& options) {
 }
 
 std::string ShortMessage(std::string message) {
-  if (message.size() > 2 * kMaxExcerpt + 40) message = message.substr(0, 2 * kMaxExcerpt + 40) + "...";
+  if (message.size() > 2 * kMaxExcerpt + 40)
+    message = message.substr(0, 2 * kMaxExcerpt + 40) + "...";
   return message;
 }
 
@@ -356,7 +393,7 @@ Result<Document> ParseYaml(std::string_view text, const ParseOptions& options) {
   BULWARK_RETURN_IF_ERROR(
       CheckYamlNesting(text, PrescanLimit(options.max_depth), options.source_name));
   Document doc;
-  TreeBuilder builder(options, doc);
+  TreeBuilder builder(text, options, doc);
   MemoryBuffer buffer(text);
   std::istream in(&buffer);
   try {
@@ -372,15 +409,16 @@ Result<Document> ParseYaml(std::string_view text, const ParseOptions& options) {
     }
     return ErrorAt(options.source_name, e.mark.line + 1, e.mark.column + 1, ShortMessage(e.msg));
   } catch (const std::exception& e) {
-    return ErrorAt(options.source_name, 1, 1, fmt::format("YAML parser failed: {}",
-                                                          ShortMessage(e.what())));
+    return ErrorAt(options.source_name, 1, 1,
+                   fmt::format("YAML parser failed: {}", ShortMessage(e.what())));
   }
   if (builder.has_root()) {
     doc.root = builder.TakeRoot();
   } else {
     // No document at all (empty file or only comments): an empty map.
     doc.root = Value::EmptyMap();
-    if (options.track_locations) doc.locations.emplace(Path(), SourceLocation{options.source_name, 1, 1});
+    if (options.track_locations)
+      doc.locations.emplace(Path(), SourceLocation{options.source_name, 1, 1});
   }
   return doc;
 }

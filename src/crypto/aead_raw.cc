@@ -31,6 +31,16 @@ bool IsGcm(AeadAlgorithm alg) {
 
 constexpr std::size_t kMaxChunk = INT_MAX / 2;
 
+// libsodium declares its buffer arguments nonnull even when the length is 0; empty spans may
+// have a null data(), so point them at a scratch byte instead.
+std::uint8_t* Out(std::span<std::uint8_t> s, std::uint8_t& scratch) {
+  return s.empty() ? &scratch : s.data();
+}
+const std::uint8_t* In(std::span<const std::uint8_t> s) {
+  static const std::uint8_t kEmpty = 0;
+  return s.empty() ? &kEmpty : s.data();
+}
+
 }  // namespace
 
 struct RawAeadKey::Impl {
@@ -123,9 +133,10 @@ Status RawAeadKey::Seal(std::span<const std::uint8_t> nonce, std::span<const std
           fmt::format("{}: nonce must be 24 bytes, got {}", name, nonce.size()));
     }
     unsigned long long tag_len = 0;
+    std::uint8_t scratch = 0;
     if (crypto_aead_xchacha20poly1305_ietf_encrypt_detached(
-            ciphertext.data(), tag.data(), &tag_len, plaintext.data(), plaintext.size(), aad.data(),
-            aad.size(), nullptr, nonce.data(), impl_->key.Reveal().data()) != 0) {
+            Out(ciphertext, scratch), tag.data(), &tag_len, In(plaintext), plaintext.size(),
+            In(aad), aad.size(), nullptr, nonce.data(), impl_->key.Reveal().data()) != 0) {
       return InternalError(fmt::format("{} seal: libsodium failed", name));
     }
     return OkStatus();
@@ -146,7 +157,10 @@ Status RawAeadKey::Seal(std::span<const std::uint8_t> nonce, std::span<const std
     return OpenSslError(fmt::format("{} seal: encrypt", name));
   }
   int final_len = 0;
-  if (EVP_EncryptFinal_ex(ctx, ciphertext.data() + len, &final_len) != 1 ||
+  // GCM and ChaCha20-Poly1305 are stream modes: Final writes nothing, but needs a valid pointer.
+  std::uint8_t sink[16];
+  std::uint8_t* final_out = plaintext.empty() ? sink : ciphertext.data() + plaintext.size();
+  if (EVP_EncryptFinal_ex(ctx, final_out, &final_len) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kAeadTagSize), tag.data()) !=
           1) {
     return OpenSslError(fmt::format("{} seal: finish", name));
@@ -174,9 +188,10 @@ Status RawAeadKey::Open(std::span<const std::uint8_t> nonce, std::span<const std
       return InvalidArgumentError(
           fmt::format("{}: nonce must be 24 bytes, got {}", name, nonce.size()));
     }
+    std::uint8_t scratch = 0;
     if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
-            plaintext.data(), nullptr, ciphertext.data(), ciphertext.size(), tag.data(), aad.data(),
-            aad.size(), nonce.data(), impl_->key.Reveal().data()) != 0) {
+            Out(plaintext, scratch), nullptr, In(ciphertext), ciphertext.size(), tag.data(),
+            In(aad), aad.size(), nonce.data(), impl_->key.Reveal().data()) != 0) {
       SecureZero(plaintext.data(), plaintext.size());
       return DataLossError(fmt::format("{} open: authentication failed", name));
     }
@@ -202,7 +217,9 @@ Status RawAeadKey::Open(std::span<const std::uint8_t> nonce, std::span<const std
     return OpenSslError(fmt::format("{} open: set tag", name));
   }
   int final_len = 0;
-  if (EVP_DecryptFinal_ex(ctx, plaintext.data() + len, &final_len) != 1) {
+  std::uint8_t sink[16];
+  std::uint8_t* final_out = ciphertext.empty() ? sink : plaintext.data() + ciphertext.size();
+  if (EVP_DecryptFinal_ex(ctx, final_out, &final_len) != 1) {
     ClearOpenSslErrors();
     SecureZero(plaintext.data(), plaintext.size());
     return DataLossError(fmt::format("{} open: authentication failed", name));

@@ -119,6 +119,10 @@ Result<KeyId> Keyring::Rotate(std::optional<AeadAlgorithm> algorithm) {
   }
   BULWARK_RETURN_IF_ERROR(internal::MapError(
       policy_.CheckAead(alg), [](const Error& e) { return e.WithContext("rotate keyring"); }));
+  if (keys_.size() >= kMaxKeys) {
+    return ResourceExhaustedError(fmt::format(
+        "rotate keyring: {} keys is the maximum; destroy and purge old keys first", kMaxKeys));
+  }
   BULWARK_ASSIGN_OR_RETURN(KeyId id, NewKeyIdLocked());
   BULWARK_ASSIGN_OR_RETURN(SecretBytes material, AeadCipher::GenerateKey(alg, *runtime_.random));
   KeyInfo info{.id = id,
@@ -198,7 +202,10 @@ std::vector<KeyInfo> Keyring::List() const {
   std::vector<KeyInfo> out;
   for (const auto& [id, e] : keys_) {
     KeyInfo info = e->info;
-    if (e->cipher) info.usage = e->cipher->usage();
+    if (e->cipher) {
+      info.usage = e->cipher->usage();
+      info.usage_limit = e->cipher->usage_limit();
+    }
     out.push_back(info);
   }
   std::sort(out.begin(), out.end(),
@@ -211,7 +218,10 @@ Result<KeyInfo> Keyring::Get(KeyId id) const {
   auto it = keys_.find(id);
   if (it == keys_.end()) return NotFoundError(KeyError(id, "is not in the keyring"));
   KeyInfo info = it->second->info;
-  if (it->second->cipher) info.usage = it->second->cipher->usage();
+  if (it->second->cipher) {
+    info.usage = it->second->cipher->usage();
+    info.usage_limit = it->second->cipher->usage_limit();
+  }
   return info;
 }
 
@@ -306,6 +316,14 @@ Result<SecretBytes> Keyring::DecryptParts(KeyId key_id, std::span<const std::uin
                                           std::span<const std::uint8_t> associated_data) const {
   std::shared_lock lock(mu_);
   BULWARK_ASSIGN_OR_RETURN(const Entry* e, FindForDecrypt(key_id, false));
+  return e->cipher->DecryptParts(nonce, ciphertext, tag, associated_data);
+}
+
+Result<SecretBytes> Keyring::DecryptPartsForReencryption(
+    KeyId key_id, std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> ciphertext,
+    std::span<const std::uint8_t> tag, std::span<const std::uint8_t> associated_data) const {
+  std::shared_lock lock(mu_);
+  BULWARK_ASSIGN_OR_RETURN(const Entry* e, FindForDecrypt(key_id, true));
   return e->cipher->DecryptParts(nonce, ciphertext, tag, associated_data);
 }
 

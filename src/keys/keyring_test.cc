@@ -176,10 +176,23 @@ TEST_F(KeyringTest, CompromisedPrimaryIsRotatedAwayAndDecryptsOnlyForReencryptio
   auto r = ring->Decrypt(c1, AsBytes("a"));
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message().find("compromised"), std::string::npos);
+  auto parts = ring->EncryptParts(AsBytes("y"), AsBytes("a")).value();
+  ASSERT_TRUE(ring->MarkCompromised(ring->primary_id()).has_value());
+  EXPECT_EQ(ring->DecryptParts(parts.key_id, parts.parts.nonce, parts.parts.ciphertext,
+                               parts.parts.tag, AsBytes("a"))
+                .error()
+                .code(),
+            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(ring->DecryptPartsForReencryption(parts.key_id, parts.parts.nonce,
+                                              parts.parts.ciphertext, parts.parts.tag, AsBytes("a"))
+                .value()
+                .RevealAsString(),
+            "y");
+  const KeyId newest = ring->primary_id();
   auto moved = ring->DecryptForReencryption(c1, AsBytes("a"));
   ASSERT_TRUE(moved.has_value());
   auto c2 = ring->Encrypt(moved->Reveal(), AsBytes("a")).value();
-  EXPECT_EQ(Keyring::KeyIdOf(c2).value(), fresh);
+  EXPECT_EQ(Keyring::KeyIdOf(c2).value(), newest);
 }
 
 TEST_F(KeyringTest, UnknownKeyIdIsNotFound) {
@@ -198,6 +211,7 @@ TEST_F(KeyringTest, UsageLimitRequestsRotationAndRotationRestoresEncryption) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), ErrorCode::kResourceExhausted);
   EXPECT_EQ(ring->Get(ring->primary_id())->usage, 3u);
+  EXPECT_EQ(ring->Get(ring->primary_id())->usage_limit, 3u);
   ASSERT_TRUE(ring->Rotate().has_value());
   EXPECT_TRUE(ring->Encrypt(AsBytes("x"), {}).has_value());
 }

@@ -214,6 +214,8 @@ Result<LocalKeystoreProvider::Opened> LocalKeystoreProvider::Open(const fs::path
 Status LocalKeystoreProvider::Write() {
   // Plaintext contents (kept in a SecretBytes-backed buffer only as long as needed).
   ByteWriter contents;
+  // Reserve up front so that no reallocation leaves a stray copy of KEK bytes in freed memory.
+  contents.mutable_data().reserve(2 + keks_.size() * (4 + 8 + kKekSize) + 4);
   contents.U16(static_cast<std::uint16_t>(keks_.size()));
   for (const auto& [id, kek] : keks_) {
     contents.U32(id);

@@ -228,6 +228,10 @@ static Result<Value> EncryptSensitive(const ValueCipher& cipher, const Meta& met
     for (const Path& rel : leaves) {
       const Path full = root.Concat(s).Concat(rel);
       Value* leaf = config::Find(*node, rel);
+      if (leaf->is_container()) continue;  // an empty map or list holds nothing to hide
+      // Already encrypted by an earlier entry of `sensitive` (paths may overlap); input tokens
+      // were refused at the door, so every token here is ours.
+      if (IsEncryptedToken(*leaf)) continue;
       sensitive_out.push_back(full.ToString());
       if (base.snapshot) {
         const Value* old_plain = config::Find(base.plaintext, full);

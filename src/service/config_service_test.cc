@@ -31,7 +31,7 @@ class ConfigServiceTest : public ::testing::Test {
     auto store = store::OpenStore("sqlite:" + (dir_ / "store.db").string(), rt);
     ASSERT_TRUE(store) << store.error();
     store_ = std::move(*store);
-    keyring_ = keys::Keyring::Create(rt, crypto::AlgorithmPolicy::Default()).value();
+    keyring_ = keys::Keyring::Create(rt, crypto::AlgorithmPolicy::Standard()).value();
     audit_ = std::make_shared<testing::RecordingAuditSink>();
     ServiceDeps deps{rt, store_, NewKeyringValueCipher(keyring_), NewLocalAuthorizer(), audit_, {}};
     svc_ = ConfigService::Create(std::move(deps)).value();
@@ -84,13 +84,20 @@ TEST_F(ConfigServiceTest, SetKeepsOtherValuesAndSecretsStayEncrypted) {
   SetRequest secret;
   secret.secret = true;
   ASSERT_TRUE(svc_->Set(ctx_, "a", P("license"), Value("LIC-42"), secret));
+  // Sensitive by name and by flag at once: encrypted exactly once.
+  ASSERT_TRUE(svc_->Set(ctx_, "a", P("api_token"), Value("tok-1234567890"), secret));
+  ReadRequest one;
+  one.reveal = true;
+  one.path = P("api_token");
+  EXPECT_EQ(svc_->Get(ctx_, "a", one).value().value, Value("tok-1234567890"));
   ASSERT_TRUE(svc_->Set(ctx_, "a", P("db.port"), Value(2), {}));
   auto raw = store_->Get("a", store::VersionRef::Latest()).value();
   EXPECT_TRUE(config::Find(raw.content, P("license"))->AsString().starts_with("ENC["));
   // A later put of the same plaintext keeps "license" encrypted (once sensitive, always sensitive)
   // and reuses the unchanged password token.
   const std::string pw_token = config::Find(raw.content, P("db.password"))->AsString();
-  ASSERT_TRUE(svc_->Put(ctx_, "a", J(R"({"db": {"password": "p1p1p1p1p1p1", "port": 3}, "license": "LIC-43"})"), {}));
+  ASSERT_TRUE(svc_->Put(ctx_, "a", J(R"({"db": {"password": "p1p1p1p1p1p1", "port": 3}, "license": "LIC-43",
+                                         "api_token": "tok-1234567890"})"), {}));
   auto raw2 = store_->Get("a", store::VersionRef::Latest()).value();
   EXPECT_TRUE(config::Find(raw2.content, P("license"))->AsString().starts_with("ENC["));
   EXPECT_EQ(config::Find(raw2.content, P("db.password"))->AsString(), pw_token);

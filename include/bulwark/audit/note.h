@@ -13,9 +13,9 @@
 // the final "\n", excluding the blank line). The key id is the first 4 bytes of
 // SHA-256(key name || 0x0A || 0x01 || 32-byte public key).
 //
-// Verifier keys are text: "<name>+<8 hex digits key id>+<base64(0x01 || public key)>". Signer keys
-// (secret) are "PRIVATE+KEY+<name>+<key id hex>+<base64(0x01 || 32-byte seed)>", the format of Go's
-// golang.org/x/mod/sumdb/note.
+// Verifier keys are text: "<name>+<8 lowercase hex digits key id>+<base64(0x01 || public key)>".
+// Signer keys (secret) are "PRIVATE+KEY+<name>+<key id hex>+<base64(0x01 || 32-byte seed)>", the
+// format of Go's golang.org/x/mod/sumdb/note.
 //
 // Verification (OpenNote) follows Go's note.Open: signatures by keys the caller does not know are
 // ignored (a note may carry witness cosignatures or a rotated key's signature); a signature that

@@ -80,7 +80,8 @@ struct KeyInfo {
   crypto::AeadAlgorithm algorithm = crypto::kDefaultAeadAlgorithm;
   TimePoint created;
   KeyState state = KeyState::kPrimary;
-  std::uint64_t usage = 0;  // encryptions made with this key
+  std::uint64_t usage = 0;        // encryptions made with this key
+  std::uint64_t usage_limit = 0;  // encryptions allowed before rotation is required
 };
 
 // The pieces of one keyed encryption (for the ENC[...] token layer).
@@ -136,9 +137,13 @@ class Keyring final : public crypto::Aead {
                                    std::span<const std::uint8_t> ciphertext,
                                    std::span<const std::uint8_t> tag,
                                    std::span<const std::uint8_t> associated_data) const;
-  // Like Decrypt but also accepts keys marked compromised: only for moving their data to a new key.
+  // Like Decrypt / DecryptParts but also accepting keys marked compromised: only for moving their
+  // data to a new key (the `keys compromised` path).
   Result<SecretBytes> DecryptForReencryption(std::span<const std::uint8_t> ciphertext,
                                              std::span<const std::uint8_t> associated_data) const;
+  Result<SecretBytes> DecryptPartsForReencryption(
+      KeyId key_id, std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> ciphertext,
+      std::span<const std::uint8_t> tag, std::span<const std::uint8_t> associated_data) const;
   // The key id of a keyed ciphertext (kDataLoss if too short or the version byte is unknown).
   static Result<KeyId> KeyIdOf(std::span<const std::uint8_t> ciphertext);
 

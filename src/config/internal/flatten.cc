@@ -13,18 +13,24 @@ namespace {
 
 std::string ScalarText(const Value& v) {
   switch (v.type()) {
-    case ValueType::kNull: return "";
-    case ValueType::kBool: return v.AsBool() ? "true" : "false";
-    case ValueType::kInt: return fmt::format("{}", v.AsInt());
+    case ValueType::kNull:
+      return "";
+    case ValueType::kBool:
+      return v.AsBool() ? "true" : "false";
+    case ValueType::kInt:
+      return fmt::format("{}", v.AsInt());
     case ValueType::kDouble: {
       double d = v.AsDouble();
       if (std::isnan(d)) return "nan";
       if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
       return FormatDouble(d);
     }
-    case ValueType::kString: return v.AsString();
-    case ValueType::kBytes: return Base64Encode(v.AsBytes());
-    default: return "";
+    case ValueType::kString:
+      return v.AsString();
+    case ValueType::kBytes:
+      return Base64Encode(v.AsBytes());
+    default:
+      return "";
   }
 }
 

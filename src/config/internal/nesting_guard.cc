@@ -158,7 +158,9 @@ Status CheckTomlNesting(std::string_view text, std::size_t limit, std::string_vi
           return TooDeep(text, i, limit, source);
         }
         break;
-      case '=': key_context = false; break;
+      case '=':
+        key_context = false;
+        break;
       case '[':
       case '{':
         brackets.push_back(c);
@@ -175,7 +177,8 @@ Status CheckTomlNesting(std::string_view text, std::size_t limit, std::string_vi
       case ',':
         key_context = !brackets.empty() && brackets.back() == '{';
         break;
-      default: break;
+      default:
+        break;
     }
   }
   return OkStatus();

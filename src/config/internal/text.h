@@ -38,7 +38,8 @@ struct LineColumn {
 // The 1-based line and byte column of `offset` (offset may equal text.size()).
 LineColumn LocateOffset(std::string_view text, std::size_t offset);
 
-// Byte offset of the first invalid UTF-8 sequence or npos; ASCII runs are checked 8 bytes at a time.
+// Byte offset of the first invalid UTF-8 sequence or npos; ASCII runs are checked 8 bytes at a
+// time.
 std::size_t FindInvalidUtf8Fast(std::string_view text);
 
 // Length of the valid UTF-8 sequence starting at p (1..4), or 0 when it is invalid or truncated.

@@ -1,0 +1,75 @@
+#include "cli/home.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <istream>
+#include <ostream>
+
+namespace bulwark::cli {
+namespace fs = std::filesystem;
+
+void AddKeyOptions(CLI::App* cmd, KeyArgs& a) {
+  cmd->add_option("--home", a.home, "Bulwark home (default: $BULWARK_HOME, else ~/.bulwark)");
+  cmd->add_option("--passphrase-file", a.passphrase_file,
+                  "Read the keystore passphrase from this file (default: $BULWARK_PASSPHRASE, or a "
+                  "prompt on a terminal)");
+}
+
+Result<fs::path> ResolveHome(const std::string& flag) {
+  if (!flag.empty()) return fs::path(flag);
+  if (const char* h = std::getenv("BULWARK_HOME"); h != nullptr && *h != '\0') return fs::path(h);
+  if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') {
+    return fs::path(h) / ".bulwark";
+  }
+  return InvalidArgumentError("no home directory: pass --home or set BULWARK_HOME");
+}
+
+Result<SecretBytes> ReadPassphrase(CommandContext& ctx, FileSystem& files, const KeyArgs& a) {
+  std::string text;
+  if (!a.passphrase_file.empty()) {
+    BULWARK_ASSIGN_OR_RETURN(text, files.ReadFile(a.passphrase_file));
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  } else if (const char* p = std::getenv("BULWARK_PASSPHRASE"); p != nullptr) {
+    text = p;
+  } else if (ctx.io.interactive) {
+    ctx.io.err << "Keystore passphrase: " << std::flush;
+    std::getline(ctx.io.in, text);
+  } else {
+    return InvalidArgumentError(
+        "no passphrase: set BULWARK_PASSPHRASE or pass --passphrase-file (stdin is not a "
+        "terminal)");
+  }
+  SecretBytes secret = SecretBytes::FromString(text);
+  SecureZero(text);
+  if (secret.empty()) return InvalidArgumentError("the passphrase is empty");
+  return secret;
+}
+
+Status Keys::Save() {
+  BULWARK_ASSIGN_OR_RETURN(std::string data, keyring->Serialize(*provider));
+  return runtime.fs->WriteFileAtomic(keyring_path, data, kPrivateFile);
+}
+
+Result<Keys> OpenKeys(CommandContext& ctx, const KeyArgs& a) {
+  Keys k{Runtime::System(), {}, nullptr, nullptr};
+  BULWARK_ASSIGN_OR_RETURN(fs::path home, ResolveHome(a.home));
+  k.keyring_path = home / "keyring";
+  BULWARK_ASSIGN_OR_RETURN(bool exists, k.runtime.fs->Exists(k.keyring_path));
+  if (!exists) {
+    return NotFoundError(
+        fmt::format("no keyring at {}: run 'bulwark init' first", k.keyring_path.string()));
+  }
+  BULWARK_ASSIGN_OR_RETURN(SecretBytes pass, ReadPassphrase(ctx, *k.runtime.fs, a));
+  const auto policy = crypto::AlgorithmPolicy::Standard();
+  BULWARK_ASSIGN_OR_RETURN(
+      auto opened, keys::LocalKeystoreProvider::Open(home / "keystore", pass, k.runtime, policy));
+  for (const std::string& w : opened.warnings) ctx.io.err << "bulwark: warning: " << w << "\n";
+  k.provider = std::move(opened.provider);
+  BULWARK_ASSIGN_OR_RETURN(std::string data, k.runtime.fs->ReadFile(k.keyring_path));
+  BULWARK_ASSIGN_OR_RETURN(k.keyring, keys::Keyring::Load(data, *k.provider, k.runtime, policy));
+  return k;
+}
+
+}  // namespace bulwark::cli

@@ -1,0 +1,470 @@
+// bulwark put | get | set | unset | history | diff | rollback | ls | mv | export
+// Every command runs through service::ConfigService (the one pipeline); this file only parses
+// arguments, opens the home, and prints.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "bulwark/config/format.h"
+#include "bulwark/config/sensitivity.h"
+#include "bulwark/service/config_service.h"
+#include "bulwark/service/keyring_value_cipher.h"
+#include "bulwark/store/open.h"
+#include "cli/home.h"
+#include "cli/store_commands.h"
+
+namespace bulwark::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Opens the keyring only when a value must actually be encrypted or decrypted, so that reading
+// non-secret configuration never asks for the passphrase.
+class LazyCipher final : public service::ValueCipher {
+ public:
+  LazyCipher(CommandContext& ctx, KeyArgs args) : ctx_(ctx), args_(std::move(args)) {}
+
+  Result<std::string> Encrypt(const config::Value& v, std::string_view doc,
+                              const config::Path& p) const override {
+    BULWARK_ASSIGN_OR_RETURN(const service::ValueCipher* c, Get());
+    auto token = c->Encrypt(v, doc, p);
+    dirty_ = true;
+    return token;
+  }
+  Result<config::Value> Decrypt(std::string_view t, std::string_view doc,
+                                const config::Path& p) const override {
+    BULWARK_ASSIGN_OR_RETURN(const service::ValueCipher* c, Get());
+    return c->Decrypt(t, doc, p);
+  }
+  // Persists key usage counters if anything was encrypted.
+  Status Close() {
+    if (keys_ && dirty_) return keys_->Save();
+    return OkStatus();
+  }
+
+ private:
+  Result<const service::ValueCipher*> Get() const {
+    std::lock_guard lock(mu_);
+    if (!cipher_) {
+      BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx_, args_));
+      keys_ = std::make_unique<Keys>(std::move(k));
+      cipher_ = service::NewKeyringValueCipher(keys_->keyring);
+    }
+    return cipher_.get();
+  }
+  CommandContext& ctx_;
+  KeyArgs args_;
+  mutable std::mutex mu_;
+  mutable std::unique_ptr<Keys> keys_;
+  mutable std::unique_ptr<service::ValueCipher> cipher_;
+  mutable bool dirty_ = false;
+};
+
+struct Session {
+  std::shared_ptr<LazyCipher> cipher;
+  std::unique_ptr<service::ConfigService> service;
+  service::RequestContext request = service::LocalCliContext(BULWARK_VERSION);
+};
+
+Result<Session> OpenSession(CommandContext& ctx, const StoreArgs& a) {
+  Runtime rt = Runtime::System();
+  BULWARK_ASSIGN_OR_RETURN(fs::path home, ResolveHome(a.keys.home));
+  BULWARK_RETURN_IF_ERROR(rt.fs->CreateDirectories(home, kPrivateDir));
+  std::string url = a.store;
+  if (url.empty()) {
+    if (const char* s = std::getenv("BULWARK_STORE"); s != nullptr && *s != '\0') url = s;
+  }
+  if (url.empty()) url = "sqlite:" + (home / "store.db").string();
+  BULWARK_ASSIGN_OR_RETURN(std::unique_ptr<store::ConfigStore> st, store::OpenStore(url, rt));
+  BULWARK_ASSIGN_OR_RETURN(auto audit, service::JsonlAuditSink::Open(home / "audit.jsonl"));
+  Session s;
+  s.cipher = std::make_shared<LazyCipher>(ctx, a.keys);
+  service::ServiceDeps deps{rt, std::move(st), s.cipher, service::NewLocalAuthorizer(),
+                            std::move(audit), {}};
+  BULWARK_ASSIGN_OR_RETURN(s.service, service::ConfigService::Create(std::move(deps)));
+  return s;
+}
+
+// Runs `body` with an open session and turns its result into an exit code.
+int WithSession(CommandContext& ctx, const StoreArgs& a,
+                const std::function<Status(Session&)>& body) {
+  auto session = OpenSession(ctx, a);
+  if (!session) return ctx.Fail(session.error());
+  Status s = body(*session);
+  if (auto c = session->cipher->Close(); s && !c) s = std::unexpected(c.error());
+  if (!s) return ctx.Fail(s.error());
+  return exit_code::kOk;
+}
+
+Result<config::Value> ReadDocument(const std::string& file, const std::string& format) {
+  auto files = NewLocalFileSystem();
+  std::optional<config::Format> f;
+  if (!format.empty()) {
+    BULWARK_ASSIGN_OR_RETURN(f, config::ParseFormatName(format));
+  }
+  BULWARK_ASSIGN_OR_RETURN(config::Document doc, config::LoadFile(*files, file, f));
+  return std::move(doc.root);
+}
+
+// A VALUE argument: JSON when it parses as JSON (numbers, true/false/null, arrays, objects,
+// "quoted strings"), otherwise the text itself; `-` reads standard input (for secrets).
+Result<config::Value> ParseValueArg(CommandContext& ctx, const std::string& arg, bool as_string) {
+  std::string text = arg;
+  if (arg == "-") {
+    std::ostringstream ss;
+    ss << ctx.io.in.rdbuf();
+    text = ss.str();
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+  }
+  if (as_string) return config::Value(std::move(text));
+  auto doc = config::ParseDocument(text, config::Format::kJson, {.source_name = "VALUE", .track_locations = false});
+  if (doc) return std::move(doc->root);
+  return config::Value(std::move(text));
+}
+
+Result<store::VersionRef> VersionRefFrom(const StoreArgs& a) {
+  if (a.version > 0 && !a.at.empty()) return InvalidArgumentError("give --version or --at, not both");
+  if (a.version > 0) return store::VersionRef::Number(a.version);
+  if (!a.at.empty()) {
+    BULWARK_ASSIGN_OR_RETURN(TimePoint t, ParseRfc3339(a.at));
+    return store::VersionRef::At(t);
+  }
+  return store::VersionRef::Latest();
+}
+
+nlohmann::ordered_json InfoJson(const store::VersionInfo& v) {
+  nlohmann::ordered_json j = {{"namespace", v.namespace_name},
+                              {"version", v.version},
+                              {"created_at", FormatRfc3339(v.created_at)},
+                              {"author", v.author},
+                              {"operation", std::string(store::OperationName(v.operation))},
+                              {"message", v.message},
+                              {"tags", v.tags},
+                              {"content_hash", v.content_hash}};
+  if (v.parent) j["parent"] = *v.parent;
+  if (v.rollback_of) j["rollback_of"] = *v.rollback_of;
+  return j;
+}
+
+std::string ValueText(const config::Value& v) {
+  if (v.is_string()) return v.AsString();
+  auto t = config::EmitDocument(v, config::Format::kJson, {.indent = 0});
+  return t ? *t : "?";
+}
+
+void PrintWritten(CommandContext& ctx, const store::VersionInfo& v) {
+  ctx.io.out << fmt::format("{} version {} ({})\n", v.namespace_name, v.version,
+                            v.content_hash.substr(0, 12));
+}
+
+}  // namespace
+
+void AddStoreOptions(CLI::App* cmd, StoreArgs& a) {
+  AddKeyOptions(cmd, a.keys);
+  cmd->add_option("--store", a.store,
+                  "Store URL: sqlite:PATH or postgresql://... (default: $BULWARK_STORE, else "
+                  "sqlite:<home>/store.db)");
+}
+
+Result<config::Value> ExportNamespace(CommandContext& ctx, const StoreArgs& a, const std::string& ns,
+                                      bool reveal) {
+  BULWARK_ASSIGN_OR_RETURN(Session s, OpenSession(ctx, a));
+  service::ReadRequest req;
+  BULWARK_ASSIGN_OR_RETURN(req.version, VersionRefFrom(a));
+  req.reveal = reveal;
+  BULWARK_ASSIGN_OR_RETURN(service::ReadResult r, s.service->Get(s.request, ns, req));
+  return std::move(r.value);
+}
+
+void RegisterStoreCommands(CLI::App& app, CommandContext& ctx) {
+  // put
+  {
+    auto a = std::make_shared<StoreArgs>();
+    CLI::App* c = app.add_subcommand("put", "Store a configuration file as the next version of a namespace");
+    c->add_option("namespace", a->ns, "Namespace, e.g. production/orchestrator")->required();
+    c->add_option("file", a->file, "Configuration file (json, yaml, toml, dotenv)")->required();
+    c->add_option("-m,--message", a->message, "Why this change");
+    c->add_option("--tag", a->tags, "A label for this version (repeatable)");
+    c->add_option("--schema", a->schema, "Attach this JSON Schema to the namespace and validate against it");
+    c->add_option("--expect-version", a->expect_version,
+                  "Fail unless the latest version is N (0: the namespace must be new)");
+    c->add_option("--input-format", a->format, "Force the file format");
+    AddStoreOptions(c, *a);
+    c->callback([&ctx, a] {
+      ctx.action = [&ctx, a] {
+        return WithSession(ctx, *a, [&](Session& s) -> Status {
+          BULWARK_ASSIGN_OR_RETURN(config::Value doc, ReadDocument(a->file, a->format));
+          service::PutRequest req;
+          req.message = a->message;
+          req.tags = a->tags;
+          if (a->expect_version >= 0) req.expected_version = a->expect_version;
+          if (!a->schema.empty()) {
+            BULWARK_ASSIGN_OR_RETURN(config::Value schema, ReadDocument(a->schema, ""));
+            req.schema = std::move(schema);
+          }
+          BULWARK_ASSIGN_OR_RETURN(auto info, s.service->Put(s.request, a->ns, doc, req));
+          PrintWritten(ctx, info);
+          return OkStatus();
+        });
+      };
+    });
+  }
+  // get
+  {
+    auto a = std::make_shared<StoreArgs>();
+    CLI::App* c = app.add_subcommand("get", "Print a namespace (or one path of it); secrets redacted unless --reveal");
+    c->add_option("namespace", a->ns)->required();
+    c->add_option("path", a->path, "Dotted path or JSON Pointer inside the document");
+    c->add_option("--version", a->version, "A version number (default: latest)");
+    c->add_option("--at", a->at, "The version current at this RFC 3339 time");
+    c->add_flag("--reveal", a->reveal, "Decrypt sensitive values (audited)");
+    c->add_option("--format", a->format, "Output format: json|yaml|toml|dotenv|env (default yaml)");
+    AddStoreOptions(c, *a);
+    c->callback([&ctx, a] {
+      ctx.action = [&ctx, a] {
+        return WithSession(ctx, *a, [&](Session& s) -> Status {
+          service::ReadRequest req;
+          BULWARK_ASSIGN_OR_RETURN(req.version, VersionRefFrom(*a));
+          req.reveal = a->reveal;
+          if (!a->path.empty()) {
+            BULWARK_ASSIGN_OR_RETURN(config::Path p, config::Path::ParseAny(a->path));
+            req.path = std::move(p);
+          }
+          BULWARK_ASSIGN_OR_RETURN(service::ReadResult r, s.service->Get(s.request, a->ns, req));
+          if (!r.value.is_container() && a->format.empty()) {
+            ctx.io.out << ValueText(r.value) << "\n";
+            return OkStatus();
+          }
+          config::Format f = config::Format::kYaml;
+          if (!a->format.empty()) {
+            BULWARK_ASSIGN_OR_RETURN(f, config::ParseFormatName(a->format));
+          }
+          BULWARK_ASSIGN_OR_RETURN(std::string text, config::EmitDocument(r.value, f));
+          ctx.io.out << text;
+          if (!text.empty() && text.back() != '\n') ctx.io.out << "\n";
+          return OkStatus();
+        });
+      };
+    });
+  }
+  // set
+  {
+    auto a = std::make_shared<StoreArgs>();
+    CLI::App* c = app.add_subcommand("set", "Set one value (a new version); VALUE '-' reads stdin");
+    c->add_option("namespace", a->ns)->required();
+    c->add_option("path", a->path)->required();
+    c->add_option("value", a->value, "JSON (5432, true, [\"a\"]) or plain text; '-' reads stdin")->required();
+    c->add_flag("--secret", a->secret, "Store encrypted even if neither schema nor name says so");
+    c->add_flag("--string", a->as_string, "Take VALUE as a string even if it looks like JSON");
+    c->add_option("-m,--message", a->message, "Why this change");
+    c->add_option("--expect-version", a->expect_version, "Fail unless the latest version is N");
+    AddStoreOptions(c, *a);
+    c->callback([&ctx, a] {
+      ctx.action = [&ctx, a] {
+        return WithSession(ctx, *a, [&](Session& s) -> Status {
+          BULWARK_ASSIGN_OR_RETURN(config::Path p, config::Path::ParseAny(a->path));
+          BULWARK_ASSIGN_OR_RETURN(config::Value v, ParseValueArg(ctx, a->value, a->as_string));
+          service::SetRequest req;
+          req.secret = a->secret;
+          req.message = a->message;
+          if (a->expect_version >= 0) req.expected_version = a->expect_version;
+          BULWARK_ASSIGN_OR_RETURN(auto info, s.service->Set(s.request, a->ns, p, v, req));
+          PrintWritten(ctx, info);
+          return OkStatus();
+        });
+      };
+    });
+  }
+  // unset
+  {
+    auto a = std::make_shared<StoreArgs>();
+    CLI::App* c = app.add_subcommand("unset", "Remove one path (a new version)");
+    c->add_option("namespace", a->ns)->required();
+    c->add_option("path", a->path)->required();
+    c->add_option("-m,--message", a->message, "Why this change");
+    c->add_option("--expect-version", a->expect_version, "Fail unless the latest version is N");
+    AddStoreOptions(c, *a);
+    c->callback([&ctx, a] {
+      ctx.action = [&ctx, a] {
+        return WithSession(ctx, *a, [&](Session& s) -> Status {
+          BULWARK_ASSIGN_OR_RETURN(config::Path p, config::Path::ParseAny(a->path));
+          service::WriteRequest req;
+          req.message = a->message;
+          if (a->expect_version >= 0) req.expected_version = a->expect_version;
+          BULWARK_ASSIGN_OR_RETURN(auto info, s.service->Unset(s.request, a->ns, p, req));
+          PrintWritten(ctx, info);
+          return OkStatus();
+        });
+      };
+    });
+  }
+  // history
+  {
+    auto a = std::make_shared<StoreArgs>();
+    CLI::App* c = app.add_subcommand("history", "List the versions of a namespace, newest first");
+    c->add_option("namespace", a->ns)->required();
+    c->add_flag("--json", a->json, "Machine-readable output");
+    AddStoreOptions(c, *a);
+    c->callback([&ctx, a] {
+      ctx.action = [&ctx, a] {
+        return WithSession(ctx, *a, [&](Session& s) -> Status {
+          BULWARK_ASSIGN_OR_RETURN(auto versions, s.service->History(s.request, a->ns));
+          if (a->json) {
+            nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+            for (const auto& v : versions) arr.push_back(InfoJson(v));
+            ctx.io.out << arr.dump(2) << "\n";
+            return OkStatus();
+          }
+          for (const auto& v : versions) {
+            ctx.io.out << fmt::format("{:>5}  {}  {:<8}  {:<20}  {}  {}{}\n", v.version,
+                                      FormatRfc3339(v.created_at).substr(0, 19),
+                                      store::OperationName(v.operation), v.author,
+                                      v.content_hash.substr(0, 12), v.message,
+                                      v.rollback_of ? fmt::format(" (rollback to {})", *v.rollback_of) : "");
+          }
+          return OkStatus();
+        });
+      };
+    });
+  }
+  // diff
+  {
+    auto a = std::make_shared<StoreArgs>();
+    CLI::App* c = app.add_subcommand("diff", "Path-level differences between two versions (secrets: changed/unchanged only)");
+    c->add_option("namespace", a->ns)->required();
+    c->add_option("from", a->from)->required();
+    c->add_option("to", a->to)->required();
+    c->add_flag("--json", a->json, "Machine-readable output");
+    AddStoreOptions(c, *a);
+    c->callback([&ctx, a] {
+      ctx.action = [&ctx, a] {
+        return WithSession(ctx, *a, [&](Session& s) -> Status {
+          BULWARK_ASSIGN_OR_RETURN(auto diff, s.service->Diff(s.request, a->ns, a->from, a->to));
+          if (a->json) {
+            nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+            for (const auto& d : diff) {
+              nlohmann::ordered_json e = {{"path", d.path}, {"change", std::string(store::DiffKindName(d.kind))},
+                                          {"sensitive", d.redacted}};
+              if (d.old_value) e["old"] = ValueText(*d.old_value);
+              if (d.new_value) e["new"] = ValueText(*d.new_value);
+              arr.push_back(e);
+            }
+            ctx.io.out << arr.dump(2) << "\n";
+            return OkStatus();
+          }
+          for (const auto& d : diff) {
+            const char sign = d.kind == store::DiffEntry::Kind::kAdded   ? '+'
+                              : d.kind == store::DiffEntry::Kind::kRemoved ? '-'
+                                                                           : '~';
+            std::string detail;
+            if (d.redacted) {
+              detail = "(sensitive value changed)";
+            } else if (d.kind == store::DiffEntry::Kind::kChanged) {
+              detail = ValueText(*d.old_value) + " -> " + ValueText(*d.new_value);
+            } else if (d.new_value) {
+              detail = ValueText(*d.new_value);
+            } else if (d.old_value) {
+              detail = ValueText(*d.old_value);
+            }
+            ctx.io.out << fmt::format("{} {}  {}\n", sign, d.path, detail);
+          }
+          return OkStatus();
+        });
+      };
+    });
+  }
+  // rollback
+  {
+    auto a = std::make_shared<StoreArgs>();
+    CLI::App* c = app.add_subcommand("rollback", "Make a new version with the content of an old one");
+    c->add_option("namespace", a->ns)->required();
+    c->add_option("--to", a->to, "The version to restore")->required();
+    c->add_option("--reason", a->message, "Why (recorded in history and audit)")->required();
+    AddStoreOptions(c, *a);
+    c->callback([&ctx, a] {
+      ctx.action = [&ctx, a] {
+        return WithSession(ctx, *a, [&](Session& s) -> Status {
+          BULWARK_ASSIGN_OR_RETURN(auto info, s.service->Rollback(s.request, a->ns, a->to, a->message));
+          PrintWritten(ctx, info);
+          return OkStatus();
+        });
+      };
+    });
+  }
+  // ls
+  {
+    auto a = std::make_shared<StoreArgs>();
+    CLI::App* c = app.add_subcommand("ls", "List namespaces under a prefix, recursively");
+    c->add_option("prefix", a->ns, "e.g. production/ (default: everything)");
+    c->add_flag("--json", a->json, "Machine-readable output");
+    AddStoreOptions(c, *a);
+    c->callback([&ctx, a] {
+      ctx.action = [&ctx, a] {
+        return WithSession(ctx, *a, [&](Session& s) -> Status {
+          BULWARK_ASSIGN_OR_RETURN(auto list, s.service->List(s.request, a->ns));
+          if (a->json) {
+            nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+            for (const auto& n : list) {
+              arr.push_back({{"namespace", n.name}, {"latest_version", n.latest_version},
+                             {"updated_at", FormatRfc3339(n.updated_at)}});
+            }
+            ctx.io.out << arr.dump(2) << "\n";
+            return OkStatus();
+          }
+          for (const auto& n : list) {
+            ctx.io.out << fmt::format("{}  (version {}, {})\n", n.name, n.latest_version,
+                                      FormatRfc3339(n.updated_at).substr(0, 19));
+          }
+          return OkStatus();
+        });
+      };
+    });
+  }
+  // mv
+  {
+    auto a = std::make_shared<StoreArgs>();
+    CLI::App* c = app.add_subcommand("mv", "Rename a namespace atomically, with its history");
+    c->add_option("from", a->ns)->required();
+    c->add_option("to", a->file)->required();
+    AddStoreOptions(c, *a);
+    c->callback([&ctx, a] {
+      ctx.action = [&ctx, a] {
+        return WithSession(ctx, *a, [&](Session& s) -> Status {
+          BULWARK_RETURN_IF_ERROR(s.service->Move(s.request, a->ns, a->file));
+          ctx.io.out << fmt::format("{} -> {}\n", a->ns, a->file);
+          return OkStatus();
+        });
+      };
+    });
+  }
+  // export
+  {
+    auto a = std::make_shared<StoreArgs>();
+    CLI::App* c = app.add_subcommand("export", "Print a namespace in a file format (secrets redacted unless --reveal)");
+    c->add_option("namespace", a->ns)->required();
+    c->add_option("--format", a->format, "json|yaml|toml|dotenv|env")->required();
+    c->add_option("--env-prefix", a->env_prefix, "Variable prefix for --format env");
+    c->add_flag("--reveal", a->reveal, "Decrypt sensitive values (audited)");
+    c->add_option("--version", a->version, "A version number (default: latest)");
+    c->add_option("--at", a->at, "The version current at this RFC 3339 time");
+    AddStoreOptions(c, *a);
+    c->callback([&ctx, a] {
+      ctx.action = [&ctx, a] {
+        auto f = config::ParseFormatName(a->format);
+        if (!f) return ctx.Fail(f.error());
+        auto value = ExportNamespace(ctx, *a, a->ns, a->reveal);
+        if (!value) return ctx.Fail(value.error());
+        auto text = config::EmitDocument(*value, *f, {.env_prefix = a->env_prefix});
+        if (!text) return ctx.Fail(text.error());
+        ctx.io.out << *text;
+        if (!text->empty() && text->back() != '\n') ctx.io.out << "\n";
+        return exit_code::kOk;
+      };
+    });
+  }
+}
+
+}  // namespace bulwark::cli

@@ -1,0 +1,67 @@
+// Helpers shared by the format tests.
+#ifndef BULWARK_CONFIG_FORMAT_TEST_UTIL_H_
+#define BULWARK_CONFIG_FORMAT_TEST_UTIL_H_
+
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+#include <ostream>
+#include <string>
+#include <utility>
+
+#include "bulwark/config/format.h"
+
+namespace bulwark::config {
+
+// gtest printer: the value as compact YAML-ish JSON (NaN shown through YAML).
+inline void PrintTo(const Value& v, std::ostream* os) {
+  auto json = EmitDocument(v, Format::kJson, {.indent = 0});
+  if (json) {
+    *os << *json;
+  } else {
+    auto yaml = EmitDocument(v, Format::kYaml);
+    *os << (yaml ? *yaml : yaml.error().ToString());
+  }
+}
+
+}  // namespace bulwark::config
+
+namespace bulwark::config::testing {
+
+inline Value Map(std::initializer_list<std::pair<std::string, Value>> entries) {
+  ValueMap m;
+  for (const auto& [k, v] : entries) m.Set(k, v);
+  return Value(std::move(m));
+}
+inline Value List(std::initializer_list<Value> items) { return Value(ValueList(items)); }
+
+// Parses or fails the test.
+inline Value ParseOk(std::string_view text, Format format) {
+  auto doc = ParseDocument(text, format);
+  EXPECT_TRUE(doc.has_value()) << (doc ? "" : doc.error().ToString());
+  return doc ? doc->root : Value();
+}
+
+// The error message of a parse that must fail ("" and a test failure if it succeeds).
+inline std::string ParseError(std::string_view text, Format format, ParseOptions options = {}) {
+  auto doc = ParseDocument(text, format, options);
+  EXPECT_FALSE(doc.has_value()) << "parsed unexpectedly";
+  if (doc) return "";
+  EXPECT_EQ(doc.error().code(), ErrorCode::kInvalidArgument);
+  return doc.error().message();
+}
+
+inline std::string EmitOk(const Value& v, Format format, EmitOptions options = {}) {
+  auto text = EmitDocument(v, format, options);
+  EXPECT_TRUE(text.has_value()) << (text ? "" : text.error().ToString());
+  return text ? *text : "";
+}
+
+inline std::string LocationOf(const Document& doc, std::string_view dotted) {
+  auto it = doc.locations.find(Path::Parse(dotted).value());
+  return it == doc.locations.end() ? "<none>" : it->second.ToString();
+}
+
+}  // namespace bulwark::config::testing
+
+#endif  // BULWARK_CONFIG_FORMAT_TEST_UTIL_H_

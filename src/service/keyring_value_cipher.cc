@@ -1,0 +1,120 @@
+#include "bulwark/service/keyring_value_cipher.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+
+#include "bulwark/secfile/token.h"
+
+namespace bulwark::service {
+namespace {
+
+using config::Value;
+using secfile::ScalarType;
+
+// The token plaintext of a scalar and its type (docs/formats.md, "Encrypted value token").
+Result<std::pair<SecretBytes, ScalarType>> Encode(const Value& v) {
+  switch (v.type()) {
+    case config::ValueType::kString:
+      return std::pair{SecretBytes::FromString(v.AsString()), ScalarType::kStr};
+    case config::ValueType::kInt:
+      return std::pair{SecretBytes::FromString(std::to_string(v.AsInt())), ScalarType::kInt};
+    case config::ValueType::kDouble:
+      return std::pair{SecretBytes::FromString(fmt::format("{}", v.AsDouble())), ScalarType::kFloat};
+    case config::ValueType::kBool:
+      return std::pair{SecretBytes::FromString(v.AsBool() ? "true" : "false"), ScalarType::kBool};
+    case config::ValueType::kNull:
+      return std::pair{SecretBytes(), ScalarType::kNull};
+    case config::ValueType::kBytes:
+      return std::pair{SecretBytes(std::span<const std::uint8_t>(v.AsBytes())), ScalarType::kBytes};
+    case config::ValueType::kList:
+    case config::ValueType::kMap:
+      break;
+  }
+  return InvalidArgumentError("encrypt value: only scalars are encrypted one by one, not maps or lists");
+}
+
+Result<Value> Decode(const SecretBytes& plain, ScalarType type) {
+  const std::string_view text = plain.RevealAsString();
+  switch (type) {
+    case ScalarType::kStr:
+      return Value(std::string(text));
+    case ScalarType::kInt: {
+      std::int64_t i = 0;
+      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), i);
+      if (ec != std::errc() || p != text.data() + text.size()) break;
+      return Value(i);
+    }
+    case ScalarType::kFloat: {
+      double d = 0;
+      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
+      if (ec != std::errc() || p != text.data() + text.size()) break;
+      return Value(d);
+    }
+    case ScalarType::kBool:
+      if (text == "true") return Value(true);
+      if (text == "false") return Value(false);
+      break;
+    case ScalarType::kNull:
+      if (text.empty()) return Value();
+      break;
+    case ScalarType::kBytes: {
+      auto bytes = plain.Reveal();
+      return Value::FromBytes(config::Bytes(bytes.begin(), bytes.end()));
+    }
+  }
+  return DataLossError(fmt::format("decrypt value: plaintext does not match its type '{}'",
+                                   secfile::ScalarTypeName(type)));
+}
+
+class KeyringValueCipher final : public ValueCipher {
+ public:
+  explicit KeyringValueCipher(std::shared_ptr<const keys::Keyring> keyring)
+      : keyring_(std::move(keyring)) {}
+
+  Result<std::string> Encrypt(const Value& plaintext, std::string_view document_id,
+                              const config::Path& path) const override {
+    BULWARK_ASSIGN_OR_RETURN(auto encoded, Encode(plaintext));
+    auto& [bytes, type] = encoded;
+    const crypto::AeadAlgorithm alg = keyring_->Get(keyring_->primary_id())->algorithm;
+    const std::vector<std::uint8_t> aad = secfile::ValueAssociatedData(document_id, path, type, alg);
+    BULWARK_ASSIGN_OR_RETURN(keys::KeyedCiphertext ct, keyring_->EncryptParts(bytes.Reveal(), aad));
+    if (ct.algorithm != alg) {
+      // The primary rotated between the two calls; the associated data named the old algorithm.
+      return Encrypt(plaintext, document_id, path);
+    }
+    secfile::EncToken token;
+    token.algorithm = ct.algorithm;
+    token.key_id = ct.key_id;
+    token.iv = std::move(ct.parts.nonce);
+    token.data = std::move(ct.parts.ciphertext);
+    token.tag = ct.parts.tag;
+    token.type = type;
+    return secfile::FormatToken(token);
+  }
+
+  Result<Value> Decrypt(std::string_view text, std::string_view document_id,
+                        const config::Path& path) const override {
+    auto token = secfile::ParseToken(text);
+    if (!token) return std::unexpected(token.error().WithContext(fmt::format("decrypt {}", path.ToString())));
+    const std::vector<std::uint8_t> aad =
+        secfile::ValueAssociatedData(document_id, path, token->type, token->algorithm);
+    auto plain = keyring_->DecryptParts(token->key_id, token->iv, token->data, token->tag, aad);
+    if (!plain) {
+      return std::unexpected(plain.error().WithContext(fmt::format("decrypt {}", path.ToString())));
+    }
+    return Decode(*plain, token->type);
+  }
+
+ private:
+  std::shared_ptr<const keys::Keyring> keyring_;
+};
+
+}  // namespace
+
+std::unique_ptr<ValueCipher> NewKeyringValueCipher(std::shared_ptr<const keys::Keyring> keyring) {
+  return std::make_unique<KeyringValueCipher>(std::move(keyring));
+}
+
+}  // namespace bulwark::service
