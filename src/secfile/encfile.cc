@@ -125,16 +125,7 @@ Result<EncToken> Seal(const keys::Keyring& keyring, std::string_view plaintext, 
 Result<SecretBytes> Open(const keys::Keyring& keyring, const EncToken& t,
                          std::span<const std::uint8_t> aad, bool allow_compromised) {
   if (allow_compromised) {
-    std::vector<std::uint8_t> keyed;
-    keyed.reserve(keys::kKeyedPrefixSize + t.iv.size() + t.data.size() + t.tag.size());
-    keyed.push_back(keys::kKeyedCiphertextVersion);
-    for (int shift = 24; shift >= 0; shift -= 8) {
-      keyed.push_back(static_cast<std::uint8_t>(t.key_id >> shift));
-    }
-    keyed.insert(keyed.end(), t.iv.begin(), t.iv.end());
-    keyed.insert(keyed.end(), t.data.begin(), t.data.end());
-    keyed.insert(keyed.end(), t.tag.begin(), t.tag.end());
-    return keyring.DecryptForReencryption(keyed, aad);
+    return keyring.DecryptPartsForReencryption(t.key_id, t.iv, t.data, t.tag, aad);
   }
   return keyring.DecryptParts(t.key_id, t.iv, t.data, t.tag, aad);
 }
