@@ -62,14 +62,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto dec = bulwark::secfile::DecryptFile(enc->text, format, *fixture->keyring);
   if (!dec || dec->text != text) std::abort();
 
-  // Change one byte inside the first token: decryption must fail.
-  const std::size_t at = enc->text.find("ENC[");
-  if (at != std::string::npos && !enc->encrypted.empty()) {
+  // Change one byte inside the first value token (comments may contain "ENC[" too): decryption
+  // must fail.
+  auto enc_spans = bulwark::secfile::ScanValues(enc->text, format);
+  if (!enc_spans) std::abort();
+  for (const auto& span : *enc_spans) {
+    if (!bulwark::secfile::LooksLikeToken(span.text)) continue;
+    const std::size_t begin = enc->text.find("ENC[", span.begin);
+    if (begin == std::string::npos || begin >= span.end) std::abort();
     std::string forged = enc->text;
-    const std::size_t pos = at + 4 + (size % 20);
+    const std::size_t pos = begin + 4 + (size % 20);
     forged[pos] = static_cast<char>(forged[pos] ^ 0x01);
-    auto bad = bulwark::secfile::DecryptFile(forged, format, *fixture->keyring);
-    if (bad) std::abort();
+    if (bulwark::secfile::DecryptFile(forged, format, *fixture->keyring)) std::abort();
+    break;
   }
   return 0;
 }
