@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -55,7 +56,27 @@ Result<fs::path> ResolveHome(const std::string& flag) {
   return InvalidArgumentError("no home directory: pass --home or set BULWARK_HOME");
 }
 
-Result<SecretBytes> ReadPassphrase(CommandContext& ctx, FileSystem& files, const KeyArgs& a) {
+// Reads one line from the terminal without echoing it (when standard input is a terminal).
+std::string PromptHidden(CommandContext& ctx, std::string_view prompt) {
+  ctx.io.err << prompt << std::flush;
+  termios old{};
+  const bool tty = ::isatty(STDIN_FILENO) == 1 && ::tcgetattr(STDIN_FILENO, &old) == 0;
+  if (tty) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  std::string line;
+  std::getline(ctx.io.in, line);
+  if (tty) {
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    ctx.io.err << "\n";
+  }
+  return line;
+}
+
+Result<SecretBytes> ReadPassphrase(CommandContext& ctx, FileSystem& files, const KeyArgs& a,
+                                   bool confirm = false) {
   std::string text;
   if (!a.passphrase_file.empty()) {
     BULWARK_ASSIGN_OR_RETURN(text, files.ReadFile(a.passphrase_file));
@@ -63,8 +84,16 @@ Result<SecretBytes> ReadPassphrase(CommandContext& ctx, FileSystem& files, const
   } else if (const char* p = std::getenv("BULWARK_PASSPHRASE"); p != nullptr) {
     text = p;
   } else if (ctx.io.interactive) {
-    ctx.io.err << "Keystore passphrase: " << std::flush;
-    std::getline(ctx.io.in, text);
+    text = PromptHidden(ctx, "Keystore passphrase: ");
+    if (confirm) {
+      std::string again = PromptHidden(ctx, "Repeat the passphrase: ");
+      const bool same = again == text;
+      std::fill(again.begin(), again.end(), '\0');
+      if (!same) {
+        std::fill(text.begin(), text.end(), '\0');
+        return InvalidArgumentError("the passphrases do not match");
+      }
+    }
   } else {
     return InvalidArgumentError(
         "no passphrase: set BULWARK_PASSPHRASE or pass --passphrase-file (stdin is not a "
@@ -139,7 +168,8 @@ int RunInit(CommandContext& ctx, const InitArgs& a) {
     if (exists) {
       return AlreadyExistsError(fmt::format("{} already has a keyring", home.string()));
     }
-    BULWARK_ASSIGN_OR_RETURN(SecretBytes pass, ReadPassphrase(ctx, *runtime.fs, a.keys));
+    BULWARK_ASSIGN_OR_RETURN(SecretBytes pass,
+                             ReadPassphrase(ctx, *runtime.fs, a.keys, /*confirm=*/true));
     BULWARK_RETURN_IF_ERROR(runtime.fs->CreateDirectories(home, kPrivateDir));
     const auto policy = crypto::AlgorithmPolicy::Standard();
     BULWARK_ASSIGN_OR_RETURN(auto provider, keys::LocalKeystoreProvider::Create(
@@ -461,6 +491,7 @@ int RunExec(CommandContext& ctx, const ExecArgs& a) {
 
 struct KeysArgs {
   KeyArgs keys;
+  std::string kid;
   std::string algorithm;
   std::vector<std::string> files;
   std::string format;
@@ -518,6 +549,56 @@ int RunKeysReencrypt(CommandContext& ctx, const KeysArgs& a) {
       ctx.io.out << fmt::format("{}: re-encrypted under {}:{}\n", file,
                                 keys::FormatKeyId(k.keyring->primary_id()),
                                 moved.empty() ? " no values" : moved);
+    }
+    return k.Save();
+  };
+  auto r = run();
+  return r ? exit_code::kOk : ctx.Fail(r.error());
+}
+
+int RunKeysRewrap(CommandContext& ctx, const KeysArgs& a) {
+  auto run = [&]() -> Status {
+    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys));
+    BULWARK_RETURN_IF_ERROR(k.provider->RotateKek());
+    BULWARK_RETURN_IF_ERROR(k.Save());
+    ctx.io.out << fmt::format(
+        "new key-encryption key {}; every data key was re-wrapped (no file changes)\n",
+        keys::FormatKeyId(k.provider->current_kek_id()));
+    return {};
+  };
+  auto r = run();
+  return r ? exit_code::kOk : ctx.Fail(r.error());
+}
+
+// Marks a key compromised (rotating first if it is the primary), saves the keyring, then moves
+// every value of the given files to the new primary, listing each value moved. Re-running after a
+// crash is safe: each file is rewritten atomically, and files already moved are simply
+// re-encrypted again.
+int RunKeysCompromised(CommandContext& ctx, const KeysArgs& a) {
+  auto run = [&]() -> Status {
+    BULWARK_ASSIGN_OR_RETURN(keys::KeyId id, keys::ParseKeyId(a.kid));
+    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys));
+    BULWARK_ASSIGN_OR_RETURN(keys::KeyInfo info, k.keyring->Get(id));
+    if (info.state != keys::KeyState::kCompromised) {
+      BULWARK_RETURN_IF_ERROR(k.keyring->MarkCompromised(id));
+      BULWARK_RETURN_IF_ERROR(k.Save());
+    }
+    ctx.io.out << fmt::format("key {} is marked compromised; primary is {}\n", a.kid,
+                              keys::FormatKeyId(k.keyring->primary_id()));
+    std::size_t n = 0;
+    for (const std::string& file : a.files) {
+      ++n;
+      BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format,
+                               a.format.empty() ? secfile::FileFormatFromPath(file)
+                                                : secfile::ParseFileFormatName(a.format));
+      BULWARK_ASSIGN_OR_RETURN(std::string text, k.runtime.fs->ReadFile(file));
+      BULWARK_ASSIGN_OR_RETURN(auto re,
+                               secfile::ReencryptFile(text, format, *k.keyring, k.runtime, file));
+      BULWARK_RETURN_IF_ERROR(k.runtime.fs->WriteFileAtomic(file, re.file.text, kPrivateFile));
+      const auto moved = re.previous_keys.contains(id) ? re.previous_keys.at(id) : 0;
+      ctx.io.out << fmt::format("[{}/{}] {}: {} value(s) moved off {}\n", n, a.files.size(), file,
+                                moved, a.kid);
+      for (const config::Path& p : re.file.encrypted) ctx.io.out << "  " << p.ToString() << "\n";
     }
     return k.Save();
   };
@@ -594,6 +675,23 @@ void RegisterSecfileCommands(CLI::App& app, CommandContext& ctx) {
   AddKeyOptions(re, re_args->keys);
   re->add_option("files", re_args->files, "Encrypted files (rewritten atomically)")->required();
   re->add_option("--format", re_args->format, "Force the format of every file");
+  auto rewrap_args = std::make_shared<KeysArgs>();
+  CLI::App* rewrap = keys_cmd->add_subcommand(
+      "rewrap", "Rotate the key-encryption key and re-wrap every data key (no file changes)");
+  AddKeyOptions(rewrap, rewrap_args->keys);
+  rewrap->callback([&ctx, rewrap_args] {
+    ctx.action = [&ctx, rewrap_args] { return RunKeysRewrap(ctx, *rewrap_args); };
+  });
+  auto comp_args = std::make_shared<KeysArgs>();
+  CLI::App* comp = keys_cmd->add_subcommand(
+      "compromised", "Mark a key compromised and move every value of FILE... to a new primary key");
+  AddKeyOptions(comp, comp_args->keys);
+  comp->add_option("kid", comp_args->kid, "The compromised key id")->required();
+  comp->add_option("files", comp_args->files, "Encrypted files to move (rewritten atomically)");
+  comp->add_option("--format", comp_args->format, "Force the format of every file");
+  comp->callback([&ctx, comp_args] {
+    ctx.action = [&ctx, comp_args] { return RunKeysCompromised(ctx, *comp_args); };
+  });
   re->callback([&ctx, re_args] {
     ctx.action = [&ctx, re_args] { return RunKeysReencrypt(ctx, *re_args); };
   });

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_set>
 
 #include "bulwark/core/encoding.h"
 #include "bulwark/core/secret_bytes.h"
@@ -124,16 +125,7 @@ Result<EncToken> Seal(const keys::Keyring& keyring, std::string_view plaintext, 
 Result<SecretBytes> Open(const keys::Keyring& keyring, const EncToken& t,
                          std::span<const std::uint8_t> aad, bool allow_compromised) {
   if (allow_compromised) {
-    std::vector<std::uint8_t> keyed;
-    keyed.reserve(keys::kKeyedPrefixSize + t.iv.size() + t.data.size() + t.tag.size());
-    keyed.push_back(keys::kKeyedCiphertextVersion);
-    for (int shift = 24; shift >= 0; shift -= 8) {
-      keyed.push_back(static_cast<std::uint8_t>(t.key_id >> shift));
-    }
-    keyed.insert(keyed.end(), t.iv.begin(), t.iv.end());
-    keyed.insert(keyed.end(), t.data.begin(), t.data.end());
-    keyed.insert(keyed.end(), t.tag.begin(), t.tag.end());
-    return keyring.DecryptForReencryption(keyed, aad);
+    return keyring.DecryptPartsForReencryption(t.key_id, t.iv, t.data, t.tag, aad);
   }
   return keyring.DecryptParts(t.key_id, t.iv, t.data, t.tag, aad);
 }
@@ -266,22 +258,28 @@ Result<Split> SplitMetadata(std::string_view text, FileFormat format, std::strin
     }
     s.body = text.substr(0, marker);
   } else {
-    auto spans = ScanValues(text, format, {.source_name = std::string(source)});
-    if (!spans) return std::unexpected(spans.error());
-    std::size_t meta_end = 0;
-    for (const ValueSpan& v : *spans) {
-      const bool is_meta = !v.path.empty() && v.path.segments()[0].is_key() &&
-                           v.path.segments()[0].key() == kMetaKey;
-      if (is_meta) {
-        if (v.begin < marker || v.path.size() != 2 || !v.path.back().is_key()) {
-          return MetaError(source, "malformed");
-        }
-        fields[v.path.back().key()] = v.text;
-        meta_end = std::max(meta_end, v.end);
-      } else if (v.end > marker) {
-        return MetaError(source, "must be the last entry of the document");
-      }
+    // Only the metadata block is scanned here; the caller scans the rest once.
+    std::size_t meta_text_begin = marker;
+    if (format == FileFormat::kJson) meta_text_begin = marker + MarkerOf(format).size() - 1;
+    const std::string_view meta_text = text.substr(meta_text_begin);
+    std::size_t meta_len = meta_text.size();
+    if (format == FileFormat::kJson) {
+      meta_len = meta_text.find('}');
+      if (meta_len == std::string_view::npos) return MetaError(source, "unterminated");
+      ++meta_len;
     }
+    auto spans =
+        ScanValues(meta_text.substr(0, meta_len), format, {.source_name = std::string(source)});
+    if (!spans) return MetaError(source, "malformed (" + spans.error().message() + ")");
+    const std::size_t depth = format == FileFormat::kJson ? 1 : 2;
+    for (const ValueSpan& v : *spans) {
+      if (v.path.size() != depth || !v.path.back().is_key() ||
+          (depth == 2 && v.path.segments()[0] != config::PathSegment::Key(std::string(kMetaKey)))) {
+        return MetaError(source, "malformed");
+      }
+      fields[v.path.back().key()] = v.text;
+    }
+    const std::size_t meta_end = meta_text_begin + meta_len;
     if (format == FileFormat::kJson) {
       // Inserted as ("," | nothing after "{") EOL "  " "\"bulwark\": {...}".
       const std::string eol(DetectLineEnding(text));
@@ -298,11 +296,12 @@ Result<Split> SplitMetadata(std::string_view text, FileFormat format, std::strin
       } else {
         return MetaError(source, "not where encryption put it");
       }
-      const std::size_t close = text.find('}', meta_end);
-      if (close == std::string_view::npos) return MetaError(source, "unterminated");
       s.body = text.substr(0, body_end);
-      s.tail = text.substr(close + 1);
+      s.tail = text.substr(meta_end);
     } else {
+      if (meta_end != text.size() && format == FileFormat::kToml) {
+        return MetaError(source, "must be the last entry of the document");
+      }
       s.body = text.substr(0, marker);
     }
   }
@@ -405,16 +404,37 @@ bool IsEncryptedFile(std::string_view text, FileFormat format) {
   return FindMarker(text, format) != std::string_view::npos;
 }
 
-Result<std::vector<config::Path>> SensitivePaths(std::string_view text, FileFormat format,
-                                                 const config::SensitivityClassifier* classifier,
-                                                 std::string_view source_name) {
-  BULWARK_ASSIGN_OR_RETURN(std::vector<ValueSpan> spans,
-                           ScanValues(text, format, {.source_name = std::string(source_name)}));
+namespace {
+
+Result<std::vector<config::Path>> SensitivePathsOf(
+    const std::vector<ValueSpan>& spans, const config::SensitivityClassifier* classifier) {
   const config::Value tree = BuildValueTree(spans);
   if (classifier != nullptr) return classifier->Classify(tree);
   BULWARK_ASSIGN_OR_RETURN(config::SensitivityClassifier heuristic,
                            config::SensitivityClassifier::Create(nullptr, {}, true));
   return heuristic.Classify(tree);
+}
+
+// True when `path` or one of its ancestors is in `selected`.
+bool IsSelected(const config::Path& path, const std::unordered_set<config::Path>& selected) {
+  if (selected.empty()) return false;
+  config::Path prefix;
+  if (selected.contains(prefix)) return true;
+  for (const config::PathSegment& seg : path.segments()) {
+    prefix.Push(seg);
+    if (selected.contains(prefix)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<std::vector<config::Path>> SensitivePaths(std::string_view text, FileFormat format,
+                                                 const config::SensitivityClassifier* classifier,
+                                                 std::string_view source_name) {
+  BULWARK_ASSIGN_OR_RETURN(std::vector<ValueSpan> spans,
+                           ScanValues(text, format, {.source_name = std::string(source_name)}));
+  return SensitivePathsOf(spans, classifier);
 }
 
 Result<EncryptedFile> EncryptFile(std::string_view text, FileFormat format,
@@ -455,12 +475,13 @@ Result<EncryptedFile> EncryptFile(std::string_view text, FileFormat format,
                       s.path.ToString()));
     }
   }
-  std::vector<config::Path> selected;
+  std::vector<config::Path> selected_list;
   if (options.paths) {
-    selected = *options.paths;
+    selected_list = *options.paths;
   } else {
-    BULWARK_ASSIGN_OR_RETURN(selected, SensitivePaths(text, format, options.classifier, source));
+    BULWARK_ASSIGN_OR_RETURN(selected_list, SensitivePathsOf(spans, options.classifier));
   }
+  const std::unordered_set<config::Path> selected(selected_list.begin(), selected_list.end());
 
   EncryptedFile out;
   DocumentMetadata& meta = out.metadata;
@@ -481,7 +502,7 @@ Result<EncryptedFile> EncryptFile(std::string_view text, FileFormat format,
   for (const ValueSpan& span : spans) {
     const std::string_view raw = text.substr(span.begin, span.end - span.begin);
     BULWARK_RETURN_IF_ERROR(digest.Add(span.path, raw));
-    if (!config::IsUnder(span.path, selected)) continue;
+    if (!IsSelected(span.path, selected)) continue;
     auto token = Seal(keyring, raw, span.type, [&](crypto::AeadAlgorithm alg) {
       return ValueAssociatedData(meta.id, span.path, span.type, alg);
     });

@@ -219,5 +219,29 @@ TEST_F(SecfileCliTest, PathsAndSchemaSelectWhatIsEncrypted) {
   EXPECT_THAT(s.out, HasSubstr("name: n\n"));
 }
 
+TEST_F(SecfileCliTest, CompromisedKeyMovesFilesAndRewrapChangesNoFile) {
+  const std::string a = Write("a.yaml", kYaml);
+  ASSERT_EQ(Run("encrypt -i " + a).exit_code, 0);
+  const std::string before = ReadFile(a);
+  const std::string kid = before.substr(before.find("kid:") + 4, 8);
+  auto rewrap = Run("keys rewrap");
+  ASSERT_EQ(rewrap.exit_code, 0) << rewrap.err;
+  EXPECT_EQ(ReadFile(a), before);
+  ASSERT_EQ(Run("decrypt " + a).out, kYaml);
+
+  auto comp = Run("keys compromised " + kid + " " + a);
+  ASSERT_EQ(comp.exit_code, 0) << comp.err;
+  EXPECT_THAT(comp.out, HasSubstr("3 value(s) moved off " + kid));
+  EXPECT_THAT(comp.out, HasSubstr("  database.password\n"));
+  EXPECT_THAT(ReadFile(a), Not(HasSubstr("kid:" + kid)));
+  EXPECT_EQ(Run("decrypt " + a).out, kYaml);
+  auto list = Run("keys list");
+  EXPECT_THAT(list.out, HasSubstr("compromised"));
+  // Running it again (as after a crash) is harmless.
+  auto again = Run("keys compromised " + kid + " " + a);
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("0 value(s) moved off " + kid));
+}
+
 }  // namespace
 }  // namespace bulwark::testing
