@@ -89,6 +89,22 @@ TEST(ReportFormatTest, SarifValidatesAgainstTheSarif210Schema) {
   EXPECT_FALSE(run.Get("invocations")->AsList()[0].Get("executionSuccessful")->AsBool());
 }
 
+TEST(ReportFormatTest, SarifWithAbsolutePathsAndSeveralTargetsValidates) {
+  Report a = MakeReport();
+  a.target = "/srv/conf/app 1.yaml";
+  for (Finding& f : a.findings) {
+    if (f.location.line != 0) f.location.source = "/srv/conf/app 1.yaml";
+  }
+  Report b = MakeReport();
+  std::vector<Report> reports = {a, b};
+  config::Value doc = ParseJson(RenderSarif(reports));
+  for (const auto& e : SarifSchema()->Validate(doc)) ADD_FAILURE() << e.ToString();
+  const config::Value& run = doc.Get("runs")->AsList()[0];
+  EXPECT_EQ(run.Get("results")->AsList().size(), 4u);
+  EXPECT_EQ(run.Get("artifacts")->AsList()[0].Get("location")->Get("uri")->AsString(),
+            "file:///srv/conf/app%201.yaml");
+}
+
 TEST(ReportFormatTest, SarifSchemaCheckRejectsAnInvalidLog) {
   // The validation above is not vacuous: a wrong level and a missing message are reported.
   Report r = MakeReport();
