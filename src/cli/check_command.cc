@@ -15,9 +15,25 @@
 #include "bulwark/compliance/report_format.h"
 #include "bulwark/config/format.h"
 #include "bulwark/secfile/spans.h"
+#include "bulwark/compliance/history.h"
 #include "cli/command.h"
+#include "cli/store_commands.h"
+#include "bulwark/store/config_store.h"
 
 namespace bulwark::cli {
+// A built-in name, or else a pack file.
+Result<std::shared_ptr<const compliance::RulePack>> LoadRulePack(FileSystem& fs,
+                                                                 const std::string& spec) {
+  if (!spec.ends_with(".yaml") && !spec.ends_with(".yml") && !spec.ends_with(".json")) {
+    auto builtin = compliance::LoadBuiltinPack(spec);
+    if (builtin) return std::shared_ptr<const compliance::RulePack>(std::move(*builtin));
+    auto exists = fs.Exists(spec);
+    if (!exists || !*exists) return std::unexpected(builtin.error());
+  }
+  BULWARK_ASSIGN_OR_RETURN(auto pack, compliance::RulePack::LoadFile(fs, spec));
+  return std::shared_ptr<const compliance::RulePack>(std::move(pack));
+}
+
 namespace {
 
 struct CheckArgs {
@@ -28,20 +44,9 @@ struct CheckArgs {
   std::string output;
   std::string fail_on = "high";
   bool fix = false;
+  bool history = false;
+  StoreArgs store;  // for namespace targets
 };
-
-// A built-in name, or else a pack file.
-Result<std::shared_ptr<const compliance::RulePack>> LoadPack(FileSystem& fs,
-                                                             const std::string& spec) {
-  if (!spec.ends_with(".yaml") && !spec.ends_with(".yml") && !spec.ends_with(".json")) {
-    auto builtin = compliance::LoadBuiltinPack(spec);
-    if (builtin) return std::shared_ptr<const compliance::RulePack>(std::move(*builtin));
-    auto exists = fs.Exists(spec);
-    if (!exists || !*exists) return std::unexpected(builtin.error());
-  }
-  BULWARK_ASSIGN_OR_RETURN(auto pack, compliance::RulePack::LoadFile(fs, spec));
-  return std::shared_ptr<const compliance::RulePack>(std::move(pack));
-}
 
 int BadInput(CommandContext& ctx, const Error& e) {
   ctx.io.err << "bulwark: " << e.ToString() << "\n";
@@ -79,7 +84,7 @@ int RunCheck(CommandContext& ctx, const CheckArgs& a) {
   std::vector<std::shared_ptr<const compliance::RulePack>> packs;
   std::vector<std::string> specs = a.packs.empty() ? std::vector<std::string>{"baseline"} : a.packs;
   for (const std::string& spec : specs) {
-    auto pack = LoadPack(*fs, spec);
+    auto pack = LoadRulePack(*fs, spec);
     if (!pack) return BadInput(ctx, pack.error());
     packs.push_back(std::move(*pack));
   }
@@ -87,23 +92,48 @@ int RunCheck(CommandContext& ctx, const CheckArgs& a) {
   if (!engine) return BadInput(ctx, engine.error());
 
   std::vector<compliance::Report> reports;
+  std::optional<Session> session;  // opened for the first namespace target
+  std::shared_ptr<const compliance::Engine> shared_engine = std::move(*engine);
   for (const std::string& target : a.targets) {
+    auto is_file = fs->Exists(target);
+    if (!is_file || !*is_file) {
+      // Not a file: a stored namespace, evaluated inside the service (decrypted there, audited).
+      if (a.fix) return BadInput(ctx, Error(ErrorCode::kInvalidArgument, "--fix works on files, not on namespace " + target));
+      if (!session) {
+        auto opened = OpenSession(ctx, a.store, shared_engine);
+        if (!opened) return ctx.Fail(opened.error());
+        session = std::move(*opened);
+      }
+      if (a.history) {
+        auto versions = session->service->ComplianceHistory(session->request, target);
+        if (!versions) return ctx.Fail(versions.error());
+        ctx.io.out << compliance::RenderHistoryText(target, *versions);
+        continue;
+      }
+      auto report = session->service->Check(session->request, target, store::VersionRef::Latest());
+      if (!report) return ctx.Fail(report.error());
+      if (!a.env.empty()) report->environment = a.env;
+      reports.push_back(std::move(*report));
+      continue;
+    }
+    if (a.history) return BadInput(ctx, Error(ErrorCode::kInvalidArgument, "--history works on namespaces, not on file " + target));
     auto doc = config::LoadFile(*fs, target);
     if (!doc) return BadInput(ctx, doc.error().WithContext("check " + target));
     compliance::EvalContext ectx{.target = target, .environment = a.env};
-    compliance::Report report = (*engine)->Evaluate(*doc, ectx);
+    compliance::Report report = shared_engine->Evaluate(*doc, ectx);
     if (a.fix) {
       auto changed = FixFile(ctx, *fs, target, report);
       if (!changed) return BadInput(ctx, changed.error().WithContext("fix " + target));
       if (*changed) {  // report what is left
         auto again = config::LoadFile(*fs, target);
         if (!again) return BadInput(ctx, again.error().WithContext("check " + target));
-        report = (*engine)->Evaluate(*again, ectx);
+        report = shared_engine->Evaluate(*again, ectx);
       }
     }
     reports.push_back(std::move(report));
   }
 
+  if (a.history && reports.empty()) return exit_code::kOk;
   compliance::RenderOptions ropts;
   ropts.fail_on = *fail_on;
   ropts.tool_version = BULWARK_VERSION;
@@ -130,7 +160,12 @@ void RegisterCheckCommands(CLI::App& app, CommandContext& ctx) {
   CLI::App* check = app.add_subcommand(
       "check",
       "Check configuration files against compliance rule packs (GDPR, SOC 2, PCI-DSS, ...)");
-  check->add_option("targets", args->targets, "Configuration files to check")->required();
+  check->add_option("targets", args->targets,
+                    "Configuration files, or stored namespaces (anything that is not a file)")
+      ->required();
+  check->add_flag("--history", args->history,
+                  "For a namespace: when each finding appeared and disappeared, version by version");
+  AddStoreOptions(check, args->store);
   check->add_option("--pack", args->packs,
                     "Rule pack: a built-in name (baseline, best-practice, gdpr, hipaa, pci-dss, "
                     "soc2) or a pack file; repeatable (default: baseline)");

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "bulwark/compliance/builtin_packs.h"
 #include "bulwark/config/format.h"
 #include "bulwark/config/sensitivity.h"
 #include "bulwark/service/config_service.h"
@@ -18,8 +19,6 @@
 
 namespace bulwark::cli {
 namespace fs = std::filesystem;
-
-namespace {
 
 // Opens the keyring only when a value must actually be encrypted or decrypted, so that reading
 // non-secret configuration never asks for the passphrase.
@@ -63,13 +62,44 @@ class LazyCipher final : public service::ValueCipher {
   mutable bool dirty_ = false;
 };
 
-struct Session {
-  std::shared_ptr<LazyCipher> cipher;
-  std::unique_ptr<service::ConfigService> service;
-  service::RequestContext request = service::LocalCliContext(BULWARK_VERSION);
+namespace {
+
+// The compliance settings of a home (<home>/config.yaml, optional).
+struct ComplianceSettings {
+  std::vector<std::string> packs = {"baseline"};
+  std::optional<compliance::Severity> gate;
 };
 
-Result<Session> OpenSession(CommandContext& ctx, const StoreArgs& a) {
+Result<ComplianceSettings> ReadComplianceSettings(FileSystem& fs, const fs::path& home) {
+  ComplianceSettings out;
+  const fs::path file = home / "config.yaml";
+  BULWARK_ASSIGN_OR_RETURN(bool exists, fs.Exists(file));
+  if (!exists) return out;
+  BULWARK_ASSIGN_OR_RETURN(config::Document doc, config::LoadFile(fs, file, config::Format::kYaml));
+  const config::Value* c = doc.root.Get("compliance");
+  if (c == nullptr) return out;
+  if (const config::Value* packs = c->Get("packs")) {
+    if (!packs->is_list()) return InvalidArgumentError(fmt::format("{}: compliance.packs must be a list", file.string()));
+    out.packs.clear();
+    for (const auto& p : packs->AsList()) {
+      if (!p.is_string()) return InvalidArgumentError(fmt::format("{}: compliance.packs: names or files", file.string()));
+      out.packs.push_back(p.AsString());
+    }
+  }
+  if (const config::Value* gate = c->Get("gate")) {
+    if (!gate->is_string()) return InvalidArgumentError(fmt::format("{}: compliance.gate: a severity or off", file.string()));
+    if (gate->AsString() != "off") {
+      BULWARK_ASSIGN_OR_RETURN(compliance::Severity sev, compliance::ParseSeverity(gate->AsString()));
+      out.gate = sev;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Session> OpenSession(CommandContext& ctx, const StoreArgs& a,
+                            std::shared_ptr<const compliance::Engine> engine) {
   Runtime rt = Runtime::System();
   BULWARK_ASSIGN_OR_RETURN(fs::path home, ResolveHome(a.keys.home));
   BULWARK_RETURN_IF_ERROR(rt.fs->CreateDirectories(home, kPrivateDir));
@@ -81,12 +111,27 @@ Result<Session> OpenSession(CommandContext& ctx, const StoreArgs& a) {
   BULWARK_ASSIGN_OR_RETURN(std::unique_ptr<store::ConfigStore> st, store::OpenStore(url, rt));
   BULWARK_ASSIGN_OR_RETURN(auto audit, service::JsonlAuditSink::Open(home / "audit.jsonl"));
   Session s;
+  s.request = service::LocalCliContext(BULWARK_VERSION);
   s.cipher = std::make_shared<LazyCipher>(ctx, a.keys);
   service::ServiceDeps deps{rt, std::move(st), s.cipher, service::NewLocalAuthorizer(),
                             std::move(audit), {}};
+  BULWARK_ASSIGN_OR_RETURN(ComplianceSettings settings, ReadComplianceSettings(*rt.fs, home));
+  if (engine == nullptr) {
+    std::vector<std::shared_ptr<const compliance::RulePack>> packs;
+    for (const std::string& spec : settings.packs) {
+      BULWARK_ASSIGN_OR_RETURN(auto pack, LoadRulePack(*rt.fs, spec));
+      packs.push_back(std::move(pack));
+    }
+    BULWARK_ASSIGN_OR_RETURN(engine, compliance::Engine::Create(std::move(packs)));
+    if (settings.gate) deps.gate = compliance::GateOptions{.threshold = *settings.gate};
+  }
+  deps.compliance = std::move(engine);
+  BULWARK_ASSIGN_OR_RETURN(deps.history, compliance::OpenSqliteComplianceHistory(home / "compliance.db"));
   BULWARK_ASSIGN_OR_RETURN(s.service, service::ConfigService::Create(std::move(deps)));
   return s;
 }
+
+namespace {
 
 // Runs `body` with an open session and turns its result into an exit code.
 int WithSession(CommandContext& ctx, const StoreArgs& a,

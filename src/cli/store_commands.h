@@ -5,7 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "bulwark/compliance/engine.h"
+#include "bulwark/compliance/rule_pack.h"
 #include "bulwark/config/value.h"
+#include "bulwark/service/config_service.h"
 #include "cli/home.h"
 
 namespace bulwark::cli {
@@ -34,6 +37,25 @@ struct StoreArgs {
 };
 
 void AddStoreOptions(CLI::App* cmd, StoreArgs& a);
+
+class LazyCipher;
+
+// A rule pack by built-in name (baseline, gdpr, ...) or file path.
+Result<std::shared_ptr<const compliance::RulePack>> LoadRulePack(FileSystem& fs,
+                                                                 const std::string& spec);
+
+// An open home: store, audit log, lazily unlocked keys, and the service over them.
+struct Session {
+  std::shared_ptr<LazyCipher> cipher;
+  std::unique_ptr<service::ConfigService> service;
+  service::RequestContext request;
+};
+
+// Opens the home's store and service. Compliance comes from <home>/config.yaml (see
+// docs/compliance.md: `compliance: {packs: [...], gate: high|off}`; default: the baseline pack,
+// gate off, history kept in <home>/compliance.db); `engine` overrides the packs (bulwark check).
+Result<Session> OpenSession(CommandContext& ctx, const StoreArgs& a,
+                            std::shared_ptr<const compliance::Engine> engine = nullptr);
 
 // The decrypted (when `reveal`) document of a namespace, through the service (audited).
 Result<config::Value> ExportNamespace(CommandContext& ctx, const StoreArgs& a, const std::string& ns,

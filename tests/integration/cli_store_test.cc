@@ -117,3 +117,38 @@ TEST_F(StoreCliTest, ListMoveAndExport) {
 
 }  // namespace
 }  // namespace bulwark::testing
+
+namespace bulwark::testing {
+namespace {
+
+TEST_F(StoreCliTest, CheckStoredNamespacesGateWritesAndShowHistory) {
+  const auto svc = Write("svc.yaml",
+                         "services:\n  - name: api\n    environment: production\n    region: eu-west-1\n"
+                         "    database: {ssl_mode: verify-full, password: Long-Enough-Pass}\n"
+                         "    redis: {ssl: true}\n"
+                         "    auth: {jwt_algorithm: RS256, jwt_expiration_minutes: 15, "
+                         "jwt_secret_key: 0123456789abcdef0123456789abcdef}\n"
+                         "    security: {cors_allowed_origins: ['https://a.example.eu']}\n"
+                         "    logging: {level: info}\n");
+  ASSERT_EQ(Run("put production/api " + svc).exit_code, 0);
+  auto ok = Run("check production/api --format json");
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  ASSERT_EQ(Run("set production/api services[0].logging.level debug").exit_code, 0);
+  auto medium = Run("check production/api --fail-on medium");
+  EXPECT_EQ(medium.exit_code, 1);
+  EXPECT_THAT(medium.out, HasSubstr("OPS_001"));
+  auto history = Run("check production/api --history");
+  EXPECT_EQ(history.exit_code, 0);
+  EXPECT_THAT(history.out, HasSubstr("+ medium OPS_001"));
+  // Turn the gate on: a change that introduces a critical finding is refused and not stored.
+  std::ofstream(dir_ / "home" / "config.yaml") << "compliance:\n  packs: [baseline]\n  gate: high\n";
+  auto refused = Run("set production/api services[0].database.ssl_mode disable");
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.err, HasSubstr("compliance gate"));
+  EXPECT_THAT(refused.err, HasSubstr("SEC_001"));
+  EXPECT_THAT(Run("get production/api services[0].database.ssl_mode").out, HasSubstr("verify-full"));
+  EXPECT_EQ(Run("check no/such-ns").exit_code, 4);
+}
+
+}  // namespace
+}  // namespace bulwark::testing
