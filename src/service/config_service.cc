@@ -246,14 +246,22 @@ Status RejectTokensInInput(const Value& v) {
 }  // namespace
 
 // Decrypts every token of `doc` bound to namespace identity `ns_id`.
+// Decrypts, in place, the tokens of `doc` at `tokens` (relative to `root`).
+static Status DecryptInPlace(const ValueCipher& cipher, std::string_view ns_id, Value& doc,
+                             const std::vector<Path>& tokens, const Path& root = Path()) {
+  const std::string doc_id = DocumentId(ns_id);
+  for (const Path& p : tokens) {
+    Value* leaf = config::Find(doc, p);
+    BULWARK_ASSIGN_OR_RETURN(Value plain, cipher.Decrypt(leaf->AsString(), doc_id, root.Concat(p)));
+    *leaf = std::move(plain);
+  }
+  return OkStatus();
+}
+
 static Result<Value> DecryptAll(const ValueCipher& cipher, std::string_view ns_id, const Value& doc,
                                 const Path& root = Path()) {
   Value out = doc;
-  for (const Path& p : TokenPaths(doc)) {
-    Value* leaf = config::Find(out, p);
-    BULWARK_ASSIGN_OR_RETURN(Value plain, cipher.Decrypt(leaf->AsString(), DocumentId(ns_id), root.Concat(p)));
-    *leaf = std::move(plain);
-  }
+  BULWARK_RETURN_IF_ERROR(DecryptInPlace(cipher, ns_id, out, TokenPaths(doc), root));
   return out;
 }
 
@@ -576,17 +584,27 @@ Result<ReadResult> ConfigService::Get(const RequestContext& ctx, std::string_vie
   if (!sub) return op.Fail(sub.error());
   ReadResult out;
   out.info = snap->info;
-  out.value = **sub;
+  if (root.empty()) {
+    out.value = std::move(snap->content);  // the whole document: no copy
+  } else {
+    out.value = **sub;
+  }
   out.sensitive = TokenPaths(out.value);
   if (request.reveal && !out.sensitive.empty()) {
-    auto meta = LoadMeta(*deps_.store, ns);
-    if (!meta) return op.Fail(meta.error());
-    auto plain = DecryptAll(*deps_.cipher, meta->id, out.value, root);
-    if (!plain) return op.Fail(plain.error());
-    out.value = std::move(*plain);
+    auto id = NamespaceId(ns, /*reload=*/false);
+    if (!id) return op.Fail(id.error());
+    Value copy = out.value;
+    auto s = DecryptInPlace(*deps_.cipher, *id, out.value, out.sensitive, root);
+    if (!s && s.error().code() == ErrorCode::kDataLoss) {  // maybe a stale cached identity
+      out.value = std::move(copy);
+      id = NamespaceId(ns, /*reload=*/true);
+      if (!id) return op.Fail(id.error());
+      s = DecryptInPlace(*deps_.cipher, *id, out.value, out.sensitive, root);
+    }
+    if (!s) return op.Fail(s.error());
     op.rec.revealed = true;
   } else {
-    out.value = config::Redact(out.value, out.sensitive);
+    for (const Path& p : out.sensitive) *config::Find(out.value, p) = Value(std::string(config::kRedacted));
   }
   for (const Path& p : out.sensitive) op.rec.sensitive_paths.push_back(root.Concat(p).ToString());
   BULWARK_RETURN_IF_ERROR(op.Succeed());
@@ -679,6 +697,11 @@ Status ConfigService::Move(const RequestContext& ctx, std::string_view from, std
       return op.Fail(s.error());
     }
   }
+  {
+    std::lock_guard lock(ids_mu_);
+    ids_.erase(std::string(from));
+    ids_.erase(std::string(to));
+  }
   BULWARK_RETURN_IF_ERROR(op.Succeed());
   op.Notify(0);
   return OkStatus();
@@ -720,6 +743,20 @@ Result<std::vector<compliance::VersionStatus>> ConfigService::ComplianceHistory(
   if (!list) return op.Fail(list.error());
   BULWARK_RETURN_IF_ERROR(op.Succeed());
   return list;
+}
+
+Result<std::string> ConfigService::NamespaceId(std::string_view ns, bool reload) {
+  {
+    std::lock_guard lock(ids_mu_);
+    if (!reload) {
+      if (auto it = ids_.find(ns); it != ids_.end()) return it->second;
+    }
+  }
+  BULWARK_ASSIGN_OR_RETURN(Meta meta, LoadMeta(*deps_.store, ns));
+  if (meta.version == 0) return NotFoundError(fmt::format("namespace {} has no metadata", ns));
+  std::lock_guard lock(ids_mu_);
+  ids_.insert_or_assign(std::string(ns), meta.id);
+  return meta.id;
 }
 
 Result<std::optional<Value>> ConfigService::SchemaOf(const RequestContext& ctx, std::string_view ns) {

@@ -25,7 +25,9 @@
 #ifndef BULWARK_SERVICE_CONFIG_SERVICE_H_
 #define BULWARK_SERVICE_CONFIG_SERVICE_H_
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -129,7 +131,12 @@ class ConfigService {
 
  private:
   explicit ConfigService(ServiceDeps deps);
+  // The identity of a namespace (cached: it never changes while the name maps to it; a stale entry
+  // after a rename by another process shows up as a decryption failure and is reloaded once).
+  Result<std::string> NamespaceId(std::string_view ns, bool reload);
   ServiceDeps deps_;
+  std::mutex ids_mu_;
+  std::map<std::string, std::string, std::less<>> ids_;
 };
 
 // The environment a namespace belongs to, for environment-specific rules: its first segment
