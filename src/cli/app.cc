@@ -25,8 +25,10 @@ int RunCli(const std::vector<std::string>& args, CliIo io) {
 
   CommandContext ctx{io, {}};
   RegisterConfigCommands(app, ctx);
+  RegisterExprCommands(app, ctx);
   RegisterSecfileCommands(app, ctx);
   RegisterStoreCommands(app, ctx);
+  RegisterCheckCommands(app, ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {

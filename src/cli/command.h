@@ -26,8 +26,10 @@ struct CommandContext {
 
 // Registration functions, one per command group (see app.cc for the list).
 void RegisterConfigCommands(CLI::App& app, CommandContext& ctx);
+void RegisterExprCommands(CLI::App& app, CommandContext& ctx);
 void RegisterSecfileCommands(CLI::App& app, CommandContext& ctx);
 void RegisterStoreCommands(CLI::App& app, CommandContext& ctx);
+void RegisterCheckCommands(CLI::App& app, CommandContext& ctx);
 
 }  // namespace bulwark::cli
 

@@ -12,6 +12,7 @@
 // errors. Control characters other than tab are allowed only inside quotes.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <string>
 
 #include "config/internal/formats.h"
@@ -99,8 +100,9 @@ Result<std::string> DotenvParser::SingleQuoted() {
       ConsumeNewline();
       continue;
     }
-    out += c;
-    ++i_;
+    const std::size_t run_end = std::min(text_.find_first_of("'\n", i_), text_.size());
+    out.append(text_.substr(i_, run_end - i_));
+    i_ = run_end;
   }
 }
 
@@ -152,8 +154,9 @@ Result<std::string> DotenvParser::DoubleQuoted() {
       i_ += 2;
       continue;
     }
-    out += c;
-    ++i_;
+    const std::size_t run_end = std::min(text_.find_first_of("\"\n\\", i_), text_.size());
+    out.append(text_.substr(i_, run_end - i_));
+    i_ = run_end;
   }
 }
 

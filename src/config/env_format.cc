@@ -93,8 +93,8 @@ Result<Document> ParseEnvExports(std::string_view text, const ParseOptions& opti
   if (options.track_locations) {
     doc.locations.emplace(Path(), SourceLocation{options.source_name, 1, 1});
   }
-  std::size_t i = 0;
-  std::size_t line_start = 0;
+  std::size_t i = text.starts_with("\xEF\xBB\xBF") ? 3 : 0;  // a byte order mark
+  std::size_t line_start = i;
   std::uint32_t line = 1;
   const std::size_t n = text.size();
   auto column = [&](std::size_t at) { return static_cast<std::uint32_t>(at - line_start + 1); };

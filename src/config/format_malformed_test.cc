@@ -62,6 +62,15 @@ TEST(FormatMalformedTest, SamplesParse) {
   }
 }
 
+TEST(FormatMalformedTest, EveryFormatAcceptsAByteOrderMark) {
+  for (Format f : kAllFormats) {
+    auto plain = ParseDocument(Sample(f), f);
+    auto bom = ParseDocument("\xEF\xBB\xBF" + Sample(f), f);
+    ASSERT_TRUE(bom) << FormatName(f) << ": " << bom.error();
+    EXPECT_EQ(bom->root, plain->root) << FormatName(f);
+  }
+}
+
 TEST(FormatMalformedTest, EveryTruncationGivesAValueOrAPositionedError) {
   for (Format f : kAllFormats) {
     std::string text = Sample(f);

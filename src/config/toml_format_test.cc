@@ -80,6 +80,15 @@ TEST(TomlParseTest, EnforcesTheDepthLimit) {
               HasSubstr("nesting deeper than 3 levels"));
 }
 
+TEST(TomlParseTest, DepthPrescanIgnoresDotsInValuesAndStrings) {
+  std::string floats = "a = [";
+  for (int i = 0; i < 500; ++i) floats += "1.5, ";
+  floats += "2.5]\n\"k.e.y\" = 'x.y.z'\ns = \"\"\"\n" + std::string(500, '.') + "\"\"\"\n";
+  auto doc = ParseDocument(floats, Format::kToml, {.max_depth = 4});
+  ASSERT_TRUE(doc) << doc.error();
+  EXPECT_EQ(doc->root.Get("a")->AsList().size(), 501u);
+}
+
 TEST(TomlEmitTest, WritesValuesThenTablesThenArraysOfTables) {
   Value v = Map({{"name", "app"},
                  {"db", Map({{"host", "h"}, {"port", 5432}, {"opts", Map({{"ssl", true}})}})},

@@ -51,6 +51,49 @@ struct Meta {
 
 }  // namespace
 
+std::string EnvironmentOf(std::string_view ns) { return std::string(ns.substr(0, ns.find('/'))); }
+
+namespace {
+
+// Replaces every sensitive plaintext (4 bytes or longer) that appears in a finding message, so a
+// rule template such as "{{ item.password }}" cannot leak a secret through a report or an error.
+void ScrubSecrets(compliance::Report& report, const Value& plaintext, const std::vector<Path>& sensitive) {
+  std::vector<std::string> secrets;
+  for (const Path& s : sensitive) {
+    if (const Value* node = config::Find(plaintext, s)) {
+      config::WalkLeaves(*node, [&](const Path&, const Value& leaf) {
+        std::string text = leaf.is_string() ? leaf.AsString() : "";
+        if (leaf.is_int()) text = std::to_string(leaf.AsInt());
+        if (text.size() >= 4) secrets.push_back(std::move(text));
+      });
+    }
+  }
+  if (secrets.empty()) return;
+  for (auto& f : report.findings) {
+    for (const std::string& secret : secrets) {
+      for (std::size_t pos; (pos = f.message.find(secret)) != std::string::npos;) {
+        f.message.replace(pos, secret.size(), std::string(config::kRedacted));
+      }
+    }
+  }
+}
+
+compliance::Report Evaluate(const compliance::Engine& engine, std::string_view ns,
+                            std::int64_t version, const Value& plaintext,
+                            const std::vector<Path>& sensitive) {
+  config::Document doc;
+  doc.root = plaintext;
+  compliance::Report r = engine.Evaluate(
+      doc, compliance::EvalContext{.target = fmt::format("{}@{}", ns, version),
+                                   .environment = EnvironmentOf(ns),
+                                   .ns = std::string(ns),
+                                   .version = version});
+  ScrubSecrets(r, plaintext, sensitive);
+  return r;
+}
+
+}  // namespace
+
 std::string MetaNamespace(std::string_view ns) { return fmt::format("{}/meta/{}", kReservedPrefix, ns); }
 
 // One operation in flight: guarantees exactly one audit record.
@@ -248,6 +291,40 @@ static Result<Value> EncryptSensitive(const ValueCipher& cipher, const Meta& met
   return out;
 }
 
+// Evaluates the proposed document; refuses it when the gate says so. `proposed` receives the
+// report (for history) whenever an engine is configured.
+static Status ComplianceGate(const ServiceDeps& deps, std::string_view ns, const WriteBase& base,
+                             const Value& next, const std::vector<Path>& sensitive,
+                             std::optional<compliance::Report>& proposed) {
+  if (!deps.compliance) return OkStatus();
+  const std::int64_t next_version = base.snapshot ? base.snapshot->info.version + 1 : 1;
+  proposed = Evaluate(*deps.compliance, ns, next_version, next, sensitive);
+  if (!deps.gate) return OkStatus();
+  std::optional<compliance::Report> current;
+  if (base.snapshot) {
+    current = Evaluate(*deps.compliance, ns, base.snapshot->info.version, base.plaintext,
+                       TokenPaths(base.snapshot->content));
+  }
+  compliance::GateDecision d = compliance::Gate(*proposed, current ? &*current : nullptr, *deps.gate);
+  if (d.allowed) return OkStatus();
+  return FailedPreconditionError(fmt::format(
+      "compliance gate: the change would introduce {} finding{} at or above {}{}:\n{}",
+      d.blocking.size(), d.blocking.size() == 1 ? "" : "s",
+      compliance::SeverityName(deps.gate->threshold),
+      d.errored_rules.empty() ? "" : " (or leave rules unevaluable)", d.Explain(*proposed)));
+}
+
+static void RecordHistory(const ServiceDeps& deps, std::string_view ns, std::int64_t version,
+                          const std::optional<compliance::Report>& report) {
+  if (!deps.history || !report) return;
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       deps.runtime.clock->Now().time_since_epoch())
+                       .count();
+  // The write has happened; a history failure must not undo it (the status can be recomputed
+  // with `bulwark check NS --version N`).
+  (void)deps.history->Record(compliance::SummarizeForHistory(std::string(ns), version, *report, now));
+}
+
 Result<store::VersionInfo> ConfigService::Put(const RequestContext& ctx, std::string_view ns,
                                               const Value& document, const PutRequest& request) {
   Op op(*this, ctx, "config.put", Action::kWrite, ns);
@@ -315,6 +392,10 @@ Result<store::VersionInfo> ConfigService::Put(const RequestContext& ctx, std::st
                                     op.rec.sensitive_paths);
   if (!encrypted) return op.Fail(encrypted.error());
 
+  std::optional<compliance::Report> proposed;
+  if (auto g = ComplianceGate(deps_, ns, base, document, sensitive, proposed); !g) {
+    return op.Fail(g.error());
+  }
   if (base.snapshot) op.rec.version_before = base.snapshot->info.version;
   auto info = deps_.store->Put(ns, *encrypted,
                                {.author = ctx.principal.id,
@@ -330,6 +411,7 @@ Result<store::VersionInfo> ConfigService::Put(const RequestContext& ctx, std::st
   } else {
     config::WalkLeaves(document, [&](const Path& p, const Value&) { op.rec.paths.push_back(p.ToString()); });
   }
+  RecordHistory(deps_, ns, info->version, proposed);
   BULWARK_RETURN_IF_ERROR(op.Succeed());
   op.Notify(info->version);
   return *info;
@@ -349,7 +431,8 @@ struct PathChange {
 
 static Result<store::VersionInfo> ApplyPathChange(ConfigService::Op& op, const ServiceDeps& deps,
                                                   std::string_view ns, const Path& path,
-                                                  PathChange change, const WriteRequest& request) {
+                                                  PathChange change, const WriteRequest& request,
+                                                  std::optional<compliance::Report>& proposed) {
   for (int attempt = 0;; ++attempt) {
     WriteBase base;
     BULWARK_ASSIGN_OR_RETURN(base.meta, LoadMeta(*deps.store, ns));
@@ -382,6 +465,15 @@ static Result<store::VersionInfo> ApplyPathChange(ConfigService::Op& op, const S
         return InvalidArgumentError(fmt::format("{} schema violation{}:{}", errors.size(),
                                                 errors.size() == 1 ? "" : "s", JoinProblems(errors)));
       }
+    }
+    if (deps.compliance) {
+      BULWARK_ASSIGN_OR_RETURN(auto gate_classifier, config::SensitivityClassifier::Create(schema.get(), {}));
+      std::vector<Path> full_sensitive = gate_classifier.Classify(next);
+      if (base.snapshot) {
+        for (const Path& p : TokenPaths(base.snapshot->content)) full_sensitive.push_back(p);
+      }
+      if (change.secret) full_sensitive.push_back(path);
+      BULWARK_RETURN_IF_ERROR(ComplianceGate(deps, ns, base, next, full_sensitive, proposed));
     }
     if (base.meta.version == 0) {
       auto id = deps.runtime.random->Bytes(16);
@@ -443,9 +535,11 @@ Result<store::VersionInfo> ConfigService::Set(const RequestContext& ctx, std::st
   if (path.empty()) return op.Fail(Error(ErrorCode::kInvalidArgument, "set needs a path; use put for the whole document"));
   if (auto s = RejectTokensInInput(value); !s) return op.Fail(s.error());
   BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {path.ToString()}, request.secret}));
-  auto info = ApplyPathChange(op, deps_, ns, path, PathChange{&value, request.secret}, request);
+  std::optional<compliance::Report> proposed;
+  auto info = ApplyPathChange(op, deps_, ns, path, PathChange{&value, request.secret}, request, proposed);
   if (!info) return op.Fail(info.error());
   op.rec.version_after = info->version;
+  RecordHistory(deps_, ns, info->version, proposed);
   BULWARK_RETURN_IF_ERROR(op.Succeed());
   op.Notify(info->version);
   return *info;
@@ -457,9 +551,11 @@ Result<store::VersionInfo> ConfigService::Unset(const RequestContext& ctx, std::
   if (auto s = CheckWritableNamespace(ns); !s) return op.Fail(s.error());
   if (path.empty()) return op.Fail(Error(ErrorCode::kInvalidArgument, "unset needs a path"));
   BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {path.ToString()}, false}));
-  auto info = ApplyPathChange(op, deps_, ns, path, PathChange{}, request);
+  std::optional<compliance::Report> proposed;
+  auto info = ApplyPathChange(op, deps_, ns, path, PathChange{}, request, proposed);
   if (!info) return op.Fail(info.error());
   op.rec.version_after = info->version;
+  RecordHistory(deps_, ns, info->version, proposed);
   BULWARK_RETURN_IF_ERROR(op.Succeed());
   op.Notify(info->version);
   return *info;
@@ -541,6 +637,16 @@ Result<store::VersionInfo> ConfigService::Rollback(const RequestContext& ctx, st
   if (auto diff = deps_.store->Diff(ns, latest->info.version, info->version)) {
     for (const auto& d : *diff) op.rec.paths.push_back(d.path);
   }
+  if (deps_.compliance && deps_.history) {
+    auto restored = deps_.store->Get(ns, store::VersionRef::Number(info->version));
+    auto meta = LoadMeta(*deps_.store, ns);
+    if (restored && meta) {
+      if (auto plain = DecryptAll(*deps_.cipher, meta->id, restored->content)) {
+        RecordHistory(deps_, ns, info->version,
+                      Evaluate(*deps_.compliance, ns, info->version, *plain, TokenPaths(restored->content)));
+      }
+    }
+  }
   BULWARK_RETURN_IF_ERROR(op.Succeed());
   op.Notify(info->version);
   return *info;
@@ -576,6 +682,44 @@ Status ConfigService::Move(const RequestContext& ctx, std::string_view from, std
   BULWARK_RETURN_IF_ERROR(op.Succeed());
   op.Notify(0);
   return OkStatus();
+}
+
+Result<compliance::Report> ConfigService::Check(const RequestContext& ctx, std::string_view ns,
+                                                store::VersionRef version) {
+  Op op(*this, ctx, "compliance.check", Action::kRead, ns);
+  if (auto s = store::ValidateNamespace(ns); !s) return op.Fail(s.error());
+  BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {}, false}, false));
+  if (!deps_.compliance) {
+    return op.Fail(Error(ErrorCode::kFailedPrecondition, "no compliance rules are configured"));
+  }
+  auto snap = deps_.store->Get(ns, version);
+  if (!snap) return op.Fail(snap.error());
+  op.rec.version_after = snap->info.version;
+  Value plain = snap->content;
+  const std::vector<Path> tokens = TokenPaths(snap->content);
+  if (!tokens.empty()) {
+    auto meta = LoadMeta(*deps_.store, ns);
+    if (!meta) return op.Fail(meta.error());
+    auto decrypted = DecryptAll(*deps_.cipher, meta->id, snap->content);
+    if (!decrypted) return op.Fail(decrypted.error());
+    plain = std::move(*decrypted);
+  }
+  compliance::Report report = Evaluate(*deps_.compliance, ns, snap->info.version, plain, tokens);
+  BULWARK_RETURN_IF_ERROR(op.Succeed());
+  return report;
+}
+
+Result<std::vector<compliance::VersionStatus>> ConfigService::ComplianceHistory(
+    const RequestContext& ctx, std::string_view ns) {
+  Op op(*this, ctx, "compliance.history", Action::kRead, ns);
+  BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {}, false}, false));
+  if (!deps_.history) {
+    return op.Fail(Error(ErrorCode::kFailedPrecondition, "no compliance history is configured"));
+  }
+  auto list = deps_.history->List(ns);
+  if (!list) return op.Fail(list.error());
+  BULWARK_RETURN_IF_ERROR(op.Succeed());
+  return list;
 }
 
 Result<std::optional<Value>> ConfigService::SchemaOf(const RequestContext& ctx, std::string_view ns) {

@@ -5,7 +5,9 @@
 
 #include <filesystem>
 
+#include "bulwark/compliance/builtin_packs.h"
 #include "bulwark/service/keyring_value_cipher.h"
+#include <fmt/format.h>
 #include "bulwark/store/open.h"
 #include "bulwark/testing/fake_runtime.h"
 #include "bulwark/testing/recording_audit_sink.h"
@@ -204,6 +206,74 @@ TEST_F(ConfigServiceTest, NonLocalPrincipalsAreDeniedAndTheDenialIsAudited) {
   ASSERT_FALSE(denied);
   EXPECT_EQ(denied.error().code(), ErrorCode::kPermissionDenied);
   EXPECT_EQ(audit_->records().back().outcome, Outcome::kDenied);
+}
+
+}  // namespace
+}  // namespace bulwark::service
+
+namespace bulwark::service {
+namespace {
+
+class ComplianceServiceTest : public ConfigServiceTest {
+ protected:
+  void SetUp() override {
+    ConfigServiceTest::SetUp();
+    auto pack = compliance::LoadBuiltinPack("baseline").value();
+    engine_ = compliance::Engine::Create({std::shared_ptr<const compliance::RulePack>(std::move(pack))}).value();
+    history_ = compliance::NewInMemoryComplianceHistory();
+    Runtime rt{fake_.clock, NewSystemRandom(), NewLocalFileSystem()};
+    ServiceDeps deps{rt, store_, NewKeyringValueCipher(keyring_), NewLocalAuthorizer(), audit_, {}};
+    deps.compliance = engine_;
+    deps.gate = compliance::GateOptions{.threshold = compliance::Severity::kHigh};
+    deps.history = history_;
+    gated_ = ConfigService::Create(std::move(deps)).value();
+  }
+  static Value Service(const char* ssl_mode, const char* password) {
+    return J(fmt::format(R"({{"services": [{{"name": "api", "environment": "production",
+      "region": "eu-west-1", "database": {{"ssl_mode": "{}", "password": "{}"}},
+      "redis": {{"ssl": true}}, "auth": {{"jwt_algorithm": "RS256", "jwt_expiration_minutes": 15,
+      "jwt_secret_key": "0123456789abcdef0123456789abcdef"}},
+      "security": {{"cors_allowed_origins": ["https://a.example.eu"]}}, "logging": {{"level": "info"}}}}]}})",
+                         ssl_mode, password).c_str());
+  }
+  std::shared_ptr<const compliance::Engine> engine_;
+  std::shared_ptr<compliance::ComplianceHistory> history_;
+  std::unique_ptr<ConfigService> gated_;
+};
+
+TEST_F(ComplianceServiceTest, GateRefusesWritesThatIntroduceHighFindings) {
+  ASSERT_TRUE(gated_->Put(ctx_, "production/api", Service("verify-full", "long-enough-password"), {}));
+  auto bad = gated_->Put(ctx_, "production/api", Service("disable", "long-enough-password"), {});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(bad.error().message(), HasSubstr("SEC_001"));
+  EXPECT_THAT(bad.error().message(), HasSubstr("services[0].database.ssl_mode"));
+  auto bad_set = gated_->Set(ctx_, "production/api", P("services[0].database.ssl_mode"), Value("disable"), {});
+  ASSERT_FALSE(bad_set);
+  EXPECT_EQ(gated_->History(ctx_, "production/api").value().size(), 1u);
+}
+
+TEST_F(ComplianceServiceTest, FindingMessagesNeverCarrySecrets) {
+  // DB_001 (password too short) is high; the secret must not appear in the refusal.
+  auto bad = gated_->Put(ctx_, "production/api", Service("verify-full", "short-pw"), {});
+  ASSERT_FALSE(bad);
+  EXPECT_THAT(bad.error().message(), HasSubstr("DB_001"));
+  EXPECT_THAT(bad.error().message(), ::testing::Not(HasSubstr("short-pw")));
+}
+
+TEST_F(ComplianceServiceTest, HistoryKeepsTheStatusOfEveryVersion) {
+  ASSERT_TRUE(gated_->Put(ctx_, "staging/api", Service("verify-full", "long-enough-password"), {}));
+  // Medium findings pass the gate (OPS_001: debug logging in production is medium).
+  ASSERT_TRUE(gated_->Set(ctx_, "staging/api", P("services[0].logging.level"), Value("debug"), {}));
+  ASSERT_TRUE(gated_->Set(ctx_, "staging/api", P("services[0].logging.level"), Value("info"), {}));
+  auto history = gated_->ComplianceHistory(ctx_, "staging/api").value();
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_TRUE(history[0].findings.empty());
+  ASSERT_EQ(history[1].findings.size(), 1u);
+  EXPECT_EQ(history[1].findings[0].rule_id, "OPS_001");
+  EXPECT_TRUE(history[2].findings.empty());
+  auto report = gated_->Check(ctx_, "staging/api", store::VersionRef::Number(2)).value();
+  EXPECT_EQ(report.findings.size(), 1u);
 }
 
 }  // namespace

@@ -31,6 +31,9 @@
 #include <string_view>
 #include <vector>
 
+#include "bulwark/compliance/engine.h"
+#include "bulwark/compliance/history.h"
+#include "bulwark/compliance/report.h"
 #include "bulwark/config/path.h"
 #include "bulwark/config/schema.h"
 #include "bulwark/config/value.h"
@@ -52,6 +55,13 @@ struct ServiceDeps {
   std::shared_ptr<const Authorizer> authorizer;
   std::shared_ptr<AuditSink> audit;
   std::vector<std::shared_ptr<Notifier>> notifiers;
+  // Compliance (optional). With `compliance` set, every write is evaluated; with `gate` also set, a
+  // write that would introduce a finding at or above gate->threshold (or make such a rule
+  // unevaluable) is refused with kFailedPrecondition listing the findings. With `history` set,
+  // the status of every new version is recorded.
+  std::shared_ptr<const compliance::Engine> compliance;
+  std::optional<compliance::GateOptions> gate;
+  std::shared_ptr<compliance::ComplianceHistory> history;
 };
 
 struct WriteRequest {
@@ -102,6 +112,14 @@ class ConfigService {
   Result<std::vector<store::NamespaceInfo>> List(const RequestContext& ctx, std::string_view prefix);
   Status Move(const RequestContext& ctx, std::string_view from, std::string_view to);
 
+  // Evaluates the compliance rules over a stored version (decrypted inside the service; finding
+  // messages never contain sensitive values). kFailedPrecondition when no engine is configured.
+  Result<compliance::Report> Check(const RequestContext& ctx, std::string_view ns,
+                                   store::VersionRef version);
+  // The recorded compliance status of every version of `ns` (kFailedPrecondition without history).
+  Result<std::vector<compliance::VersionStatus>> ComplianceHistory(const RequestContext& ctx,
+                                                                   std::string_view ns);
+
   // The namespace's schema, if it carries one.
   Result<std::optional<config::Value>> SchemaOf(const RequestContext& ctx, std::string_view ns);
 
@@ -113,6 +131,10 @@ class ConfigService {
   explicit ConfigService(ServiceDeps deps);
   ServiceDeps deps_;
 };
+
+// The environment a namespace belongs to, for environment-specific rules: its first segment
+// ("production/payments" -> "production").
+std::string EnvironmentOf(std::string_view ns);
 
 // The reserved namespace holding NS's metadata.
 std::string MetaNamespace(std::string_view ns);

@@ -1,0 +1,27 @@
+// The rule packs shipped inside the binary (packs/*.yaml, embedded at build time), so
+// `bulwark check --pack baseline` works from any directory.
+#ifndef BULWARK_COMPLIANCE_BUILTIN_PACKS_H_
+#define BULWARK_COMPLIANCE_BUILTIN_PACKS_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bulwark/compliance/rule_pack.h"
+#include "bulwark/core/error.h"
+
+namespace bulwark::compliance {
+
+// Names of the built-in packs, sorted: "baseline", "best-practice", "gdpr", "hipaa", "pci-dss",
+// "soc2".
+std::vector<std::string> BuiltinPackNames();
+// The YAML text of a built-in pack; kNotFound listing the names otherwise.
+Result<std::string_view> BuiltinPackText(std::string_view name);
+// Parses a built-in pack (source name "builtin:<name>").
+Result<std::unique_ptr<RulePack>> LoadBuiltinPack(std::string_view name,
+                                                  const RulePackOptions& options = {});
+
+}  // namespace bulwark::compliance
+
+#endif  // BULWARK_COMPLIANCE_BUILTIN_PACKS_H_

@@ -1,0 +1,55 @@
+// Evaluating rule packs against a configuration document.
+//
+//   BULWARK_ASSIGN_OR_RETURN(auto baseline, LoadBuiltinPack("baseline"));
+//   BULWARK_ASSIGN_OR_RETURN(auto engine, Engine::Create({std::move(baseline)}));
+//   Report report = engine->Evaluate(document, {.environment = "production"});
+//
+// Evaluation never fails as a whole: a rule whose expression does not compile, exceeds its cost
+// budget, meets a type error or a missing field becomes a kError RuleResult (with the item path
+// and the CEL message) and the report is marked partial; every other rule still runs.
+//
+// Thread safety: an Engine is immutable; Evaluate may run concurrently on several documents.
+#ifndef BULWARK_COMPLIANCE_ENGINE_H_
+#define BULWARK_COMPLIANCE_ENGINE_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bulwark/compliance/report.h"
+#include "bulwark/compliance/rule_pack.h"
+#include "bulwark/config/document.h"
+#include "bulwark/core/error.h"
+
+namespace bulwark::compliance {
+
+// What the expressions see besides the document.
+struct EvalContext {
+  std::string target;       // copied into Report::target
+  std::string environment;  // `env`; selects the per-environment overrides
+  // `meta`: namespace, version and labels of a stored version ("", 0, {} for a file).
+  std::string ns;
+  std::int64_t version = 0;
+  std::map<std::string, std::string> labels;
+};
+
+class Engine {
+ public:
+  // kInvalidArgument when two packs define the same rule id (naming both packs).
+  static Result<std::unique_ptr<Engine>> Create(std::vector<std::shared_ptr<const RulePack>> packs);
+  ~Engine();
+
+  Report Evaluate(const config::Document& document, const EvalContext& context) const;
+
+  const std::vector<std::shared_ptr<const RulePack>>& packs() const { return packs_; }
+
+ private:
+  explicit Engine(std::vector<std::shared_ptr<const RulePack>> packs);
+  std::vector<std::shared_ptr<const RulePack>> packs_;
+};
+
+}  // namespace bulwark::compliance
+
+#endif  // BULWARK_COMPLIANCE_ENGINE_H_

@@ -1,0 +1,36 @@
+#include "bulwark/compliance/builtin_packs.h"
+
+#include <algorithm>
+
+#include "compliance/embedded_files.h"
+
+namespace bulwark::compliance {
+
+std::string_view RulePackSchemaText() { return internal::kRulePackSchema; }
+
+std::vector<std::string> BuiltinPackNames() {
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < internal::kBuiltinPackCount; ++i) {
+    names.emplace_back(internal::kBuiltinPacks[i].name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Result<std::string_view> BuiltinPackText(std::string_view name) {
+  for (std::size_t i = 0; i < internal::kBuiltinPackCount; ++i) {
+    if (internal::kBuiltinPacks[i].name == name) return internal::kBuiltinPacks[i].text;
+  }
+  std::string list;
+  for (const std::string& n : BuiltinPackNames()) list += (list.empty() ? "" : ", ") + n;
+  return NotFoundError("no built-in rule pack named '" + std::string(name.substr(0, 64)) +
+                       "' (built-in packs: " + list + ")");
+}
+
+Result<std::unique_ptr<RulePack>> LoadBuiltinPack(std::string_view name,
+                                                  const RulePackOptions& options) {
+  BULWARK_ASSIGN_OR_RETURN(std::string_view text, BuiltinPackText(name));
+  return RulePack::Parse(text, "builtin:" + std::string(name) + ".yaml", options);
+}
+
+}  // namespace bulwark::compliance

@@ -1,0 +1,103 @@
+// Runs every built-in pack against its fixtures (tests/fixtures/compliance/<pack>.yaml): the base
+// document passes every rule, and for every rule a patched copy fails it (and, where given,
+// another patched copy passes it).
+#include <gtest/gtest.h>
+
+#include "bulwark/compliance/builtin_packs.h"
+#include "bulwark/compliance/engine.h"
+#include "bulwark/config/format.h"
+
+namespace bulwark::compliance {
+namespace {
+
+config::Value LoadFixture(const std::string& pack) {
+  auto fs = NewLocalFileSystem();
+  auto doc = config::LoadFile(
+      *fs, std::string(BULWARK_SOURCE_DIR) + "/tests/fixtures/compliance/" + pack + ".yaml");
+  EXPECT_TRUE(doc) << doc.error();
+  return doc ? doc->root : config::Value();
+}
+
+config::Document Patched(const config::Value& base, const config::Value* patch) {
+  config::Document doc;
+  doc.root = base;
+  if (patch != nullptr) {
+    for (const config::MapEntry& e : patch->AsMap()) {
+      auto path = config::Path::Parse(e.key);
+      EXPECT_TRUE(path) << e.key;
+      EXPECT_TRUE(config::Set(doc.root, *path, e.value)) << e.key;
+    }
+  }
+  return doc;
+}
+
+const RuleResult* Find(const Report& r, const std::string& id) {
+  for (const RuleResult& rr : r.rules) {
+    if (rr.id == id) return &rr;
+  }
+  return nullptr;
+}
+
+class PackFixtureTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(PackFixtureTest, BasePassesEveryRuleAndEachCaseFailsItsRule) {
+  const std::string name = GetParam();
+  auto pack = LoadBuiltinPack(name, {.reject_invalid_expressions = true});
+  ASSERT_TRUE(pack) << pack.error();
+  std::vector<std::string> ids;
+  for (const Rule& r : (*pack)->rules()) ids.push_back(r.id);
+  auto engine = Engine::Create({std::shared_ptr<const RulePack>(std::move(*pack))});
+  ASSERT_TRUE(engine);
+  config::Value fixture = LoadFixture(name);
+  ASSERT_TRUE(fixture.is_map());
+  const std::string env = fixture.Get("env")->AsString();
+  const config::Value& base = *fixture.Get("base");
+
+  Report clean = (*engine)->Evaluate(Patched(base, nullptr), {.environment = env});
+  for (const RuleResult& rr : clean.rules) {
+    EXPECT_EQ(rr.status, RuleStatus::kPass) << name << " " << rr.id << " on the base document "
+                                            << (rr.errors.empty() ? "" : rr.errors[0]);
+  }
+  EXPECT_TRUE(clean.findings.empty());
+
+  std::set<std::string> covered;
+  for (const config::Value& c : fixture.Get("cases")->AsList()) {
+    const std::string id = c.Get("rule")->AsString();
+    covered.insert(id);
+    Report failing = (*engine)->Evaluate(Patched(base, c.Get("fail")), {.environment = env});
+    const RuleResult* rr = Find(failing, id);
+    ASSERT_NE(rr, nullptr) << id;
+    EXPECT_EQ(rr->status, RuleStatus::kFail)
+        << name << " " << id << " fail fixture " << (rr->errors.empty() ? "" : rr->errors[0]);
+    EXPECT_EQ(rr->failed, 1u) << id;
+    bool has_finding = false;
+    for (const Finding& f : failing.findings) {
+      if (failing.RuleOf(f).id == id) {
+        has_finding = true;
+        EXPECT_FALSE(f.message.empty());
+        EXPECT_EQ(f.message.find("<"), std::string::npos) << f.message;  // templates rendered
+      }
+    }
+    EXPECT_TRUE(has_finding) << id;
+    if (const config::Value* pass = c.Get("pass")) {
+      Report passing = (*engine)->Evaluate(Patched(base, pass), {.environment = env});
+      EXPECT_EQ(Find(passing, id)->status, RuleStatus::kPass)
+          << name << " " << id << " pass fixture";
+    }
+  }
+  for (const std::string& id : ids) EXPECT_TRUE(covered.contains(id)) << "no fixture for " << id;
+}
+
+INSTANTIATE_TEST_SUITE_P(BuiltinPacks, PackFixtureTest,
+                         ::testing::Values("baseline", "gdpr", "soc2", "pci-dss", "hipaa",
+                                           "best-practice"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& c : n) {
+                             if (c == '-') c = '_';
+                           }
+                           return n;
+                         });
+
+}  // namespace
+}  // namespace bulwark::compliance
