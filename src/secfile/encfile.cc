@@ -230,13 +230,18 @@ Result<DocumentMetadata> MetadataFromFields(const std::map<std::string, std::str
 }
 
 // Separates the metadata from the rest. The metadata must be the last thing in the file.
-Result<Split> SplitMetadata(std::string_view text, FileFormat format, std::string_view source) {
+// Separates the metadata from the rest, given the spans of the whole encrypted text (one scan
+// serves both, and it also proves that the encrypted file as a whole is valid in its format).
+// `values` receives the spans that are not metadata. The metadata must be the last thing.
+Result<Split> SplitMetadata(std::string_view text, FileFormat format, std::string_view source,
+                            std::vector<ValueSpan> spans, std::vector<ValueSpan>& values) {
   const std::size_t marker = FindMarker(text, format);
   if (marker == std::string_view::npos) {
     return MetaError(source, "not found (the file is not encrypted, or its metadata was removed)");
   }
   Split s;
   std::map<std::string, std::string> fields;
+  values.clear();
   if (format == FileFormat::kDotenv || format == FileFormat::kIni) {
     std::string_view line = text.substr(marker + MarkerOf(format).size());
     const std::size_t eol = line.find('\n');
@@ -256,30 +261,29 @@ Result<Split> SplitMetadata(std::string_view text, FileFormat format, std::strin
       }
       line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
     }
+    for (ValueSpan& v : spans) {
+      if (v.end > marker) return MetaError(source, "must be the last line of the file");
+    }
+    values = std::move(spans);
     s.body = text.substr(0, marker);
   } else {
-    // Only the metadata block is scanned here; the caller scans the rest once.
-    std::size_t meta_text_begin = marker;
-    if (format == FileFormat::kJson) meta_text_begin = marker + MarkerOf(format).size() - 1;
-    const std::string_view meta_text = text.substr(meta_text_begin);
-    std::size_t meta_len = meta_text.size();
-    if (format == FileFormat::kJson) {
-      meta_len = meta_text.find('}');
-      if (meta_len == std::string_view::npos) return MetaError(source, "unterminated");
-      ++meta_len;
-    }
-    auto spans =
-        ScanValues(meta_text.substr(0, meta_len), format, {.source_name = std::string(source)});
-    if (!spans) return MetaError(source, "malformed (" + spans.error().message() + ")");
-    const std::size_t depth = format == FileFormat::kJson ? 1 : 2;
-    for (const ValueSpan& v : *spans) {
-      if (v.path.size() != depth || !v.path.back().is_key() ||
-          (depth == 2 && v.path.segments()[0] != config::PathSegment::Key(std::string(kMetaKey)))) {
+    std::size_t meta_end = marker;
+    for (ValueSpan& v : spans) {
+      const bool is_meta = !v.path.empty() && v.path.segments()[0].is_key() &&
+                           v.path.segments()[0].key() == kMetaKey;
+      if (!is_meta) {
+        if (v.end > marker) return MetaError(source, "must be the last entry of the document");
+        values.push_back(std::move(v));
+        continue;
+      }
+      if (v.begin < marker || v.path.size() != 2 || !v.path.back().is_key()) {
         return MetaError(source, "malformed");
       }
-      fields[v.path.back().key()] = v.text;
+      if (!fields.emplace(v.path.back().key(), v.text).second) {
+        return MetaError(source, "duplicate field");
+      }
+      meta_end = std::max(meta_end, v.end);
     }
-    const std::size_t meta_end = meta_text_begin + meta_len;
     if (format == FileFormat::kJson) {
       // Inserted as ("," | nothing after "{") EOL "  " "\"bulwark\": {...}".
       const std::string eol(DetectLineEnding(text));
@@ -296,12 +300,11 @@ Result<Split> SplitMetadata(std::string_view text, FileFormat format, std::strin
       } else {
         return MetaError(source, "not where encryption put it");
       }
+      const std::size_t close = text.find('}', meta_end);
+      if (close == std::string_view::npos) return MetaError(source, "unterminated");
       s.body = text.substr(0, body_end);
-      s.tail = text.substr(meta_end);
+      s.tail = text.substr(close + 1);
     } else {
-      if (meta_end != text.size() && format == FileFormat::kToml) {
-        return MetaError(source, "must be the last entry of the document");
-      }
       s.body = text.substr(0, marker);
     }
   }
@@ -326,13 +329,19 @@ bool IsTokenSpan(const ValueSpan& s) {
 Result<DecryptedFile> DecryptImpl(std::string_view text, FileFormat format,
                                   const keys::Keyring& keyring, const DecryptOptions& options) {
   const std::string& source = options.source_name;
-  BULWARK_ASSIGN_OR_RETURN(Split split, SplitMetadata(text, format, source));
+  if (FindMarker(text, format) == std::string_view::npos) {
+    return MetaError(source, "not found (the file is not encrypted, or its metadata was removed)");
+  }
+  BULWARK_ASSIGN_OR_RETURN(std::vector<ValueSpan> all_spans,
+                           ScanValues(text, format, {.source_name = source}));
+  std::vector<ValueSpan> spans;
+  BULWARK_ASSIGN_OR_RETURN(Split split,
+                           SplitMetadata(text, format, source, std::move(all_spans), spans));
+  // Value spans all lie in the body, so their offsets are the same in `doc`.
   std::string doc;
   doc.reserve(split.body.size() + split.tail.size());
   doc.append(split.body);
   doc.append(split.tail);
-  BULWARK_ASSIGN_OR_RETURN(std::vector<ValueSpan> spans,
-                           ScanValues(doc, format, {.source_name = source}));
   BULWARK_ASSIGN_OR_RETURN(ValuesDigest digest, ValuesDigest::Create(split.meta.id));
   DecryptedFile out;
   out.metadata = split.meta;

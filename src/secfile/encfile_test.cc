@@ -239,6 +239,9 @@ TEST_F(EncFileTest, RefusesAlreadyEncryptedFilesAndTokenLookalikes) {
   auto list = EncryptFile("[1, 2]", FileFormat::kJson, *keyring_, fake_.runtime());
   ASSERT_FALSE(list.has_value());
   EXPECT_EQ(list.error().code(), ErrorCode::kInvalidArgument);
+  // A YAML root that is not a map cannot carry metadata: refused, never written half-valid.
+  EXPECT_FALSE(EncryptFile("- a\n", FileFormat::kYaml, *keyring_, fake_.runtime()).has_value());
+  EXPECT_FALSE(EncryptFile("-\n", FileFormat::kYaml, *keyring_, fake_.runtime()).has_value());
 }
 
 TEST_F(EncFileTest, SensitivePathsUsesTheNameHeuristicByDefault) {
