@@ -7,6 +7,9 @@
 #include <istream>
 #include <ostream>
 
+#include <termios.h>
+#include <unistd.h>
+
 namespace bulwark::cli {
 namespace fs = std::filesystem;
 
@@ -26,7 +29,27 @@ Result<fs::path> ResolveHome(const std::string& flag) {
   return InvalidArgumentError("no home directory: pass --home or set BULWARK_HOME");
 }
 
-Result<SecretBytes> ReadPassphrase(CommandContext& ctx, FileSystem& files, const KeyArgs& a) {
+// Reads one line from the terminal without echoing it (when standard input is a terminal).
+std::string PromptHidden(CommandContext& ctx, std::string_view prompt) {
+  ctx.io.err << prompt << std::flush;
+  termios old{};
+  const bool tty = ::isatty(STDIN_FILENO) == 1 && ::tcgetattr(STDIN_FILENO, &old) == 0;
+  if (tty) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  std::string line;
+  std::getline(ctx.io.in, line);
+  if (tty) {
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    ctx.io.err << "\n";
+  }
+  return line;
+}
+
+Result<SecretBytes> ReadPassphrase(CommandContext& ctx, FileSystem& files, const KeyArgs& a,
+                                   bool confirm) {
   std::string text;
   if (!a.passphrase_file.empty()) {
     BULWARK_ASSIGN_OR_RETURN(text, files.ReadFile(a.passphrase_file));
@@ -34,8 +57,16 @@ Result<SecretBytes> ReadPassphrase(CommandContext& ctx, FileSystem& files, const
   } else if (const char* p = std::getenv("BULWARK_PASSPHRASE"); p != nullptr) {
     text = p;
   } else if (ctx.io.interactive) {
-    ctx.io.err << "Keystore passphrase: " << std::flush;
-    std::getline(ctx.io.in, text);
+    text = PromptHidden(ctx, "Keystore passphrase: ");
+    if (confirm) {
+      std::string again = PromptHidden(ctx, "Repeat the passphrase: ");
+      const bool same = ConstantTimeEquals(again, text);
+      SecureZero(again);
+      if (!same) {
+        SecureZero(text);
+        return InvalidArgumentError("the passphrases do not match");
+      }
+    }
   } else {
     return InvalidArgumentError(
         "no passphrase: set BULWARK_PASSPHRASE or pass --passphrase-file (stdin is not a "

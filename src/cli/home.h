@@ -33,7 +33,9 @@ void AddKeyOptions(CLI::App* cmd, KeyArgs& a);
 
 Result<std::filesystem::path> ResolveHome(const std::string& flag);
 
-Result<SecretBytes> ReadPassphrase(CommandContext& ctx, FileSystem& files, const KeyArgs& a);
+// With `confirm` (init), a terminal prompt asks twice.
+Result<SecretBytes> ReadPassphrase(CommandContext& ctx, FileSystem& files, const KeyArgs& a,
+                                   bool confirm = false);
 
 // The unlocked keys of a home.
 struct Keys {

@@ -25,6 +25,8 @@
 #include "bulwark/keys/local_keystore.h"
 #include "bulwark/secfile/encfile.h"
 #include "cli/command.h"
+#include "cli/home.h"
+#include "cli/store_commands.h"
 
 extern char** environ;
 
@@ -32,110 +34,6 @@ namespace bulwark::cli {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr auto kPrivateFile = fs::perms::owner_read | fs::perms::owner_write;
-constexpr auto kPrivateDir = fs::perms::owner_all;
-
-struct KeyArgs {
-  std::string home;
-  std::string passphrase_file;
-};
-
-void AddKeyOptions(CLI::App* cmd, KeyArgs& a) {
-  cmd->add_option("--home", a.home, "Bulwark home (default: $BULWARK_HOME, else ~/.bulwark)");
-  cmd->add_option("--passphrase-file", a.passphrase_file,
-                  "Read the keystore passphrase from this file (default: $BULWARK_PASSPHRASE, or a "
-                  "prompt on a terminal)");
-}
-
-Result<fs::path> ResolveHome(const std::string& flag) {
-  if (!flag.empty()) return fs::path(flag);
-  if (const char* h = std::getenv("BULWARK_HOME"); h != nullptr && *h != '\0') return fs::path(h);
-  if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') {
-    return fs::path(h) / ".bulwark";
-  }
-  return InvalidArgumentError("no home directory: pass --home or set BULWARK_HOME");
-}
-
-// Reads one line from the terminal without echoing it (when standard input is a terminal).
-std::string PromptHidden(CommandContext& ctx, std::string_view prompt) {
-  ctx.io.err << prompt << std::flush;
-  termios old{};
-  const bool tty = ::isatty(STDIN_FILENO) == 1 && ::tcgetattr(STDIN_FILENO, &old) == 0;
-  if (tty) {
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-  }
-  std::string line;
-  std::getline(ctx.io.in, line);
-  if (tty) {
-    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-    ctx.io.err << "\n";
-  }
-  return line;
-}
-
-Result<SecretBytes> ReadPassphrase(CommandContext& ctx, FileSystem& files, const KeyArgs& a,
-                                   bool confirm = false) {
-  std::string text;
-  if (!a.passphrase_file.empty()) {
-    BULWARK_ASSIGN_OR_RETURN(text, files.ReadFile(a.passphrase_file));
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  } else if (const char* p = std::getenv("BULWARK_PASSPHRASE"); p != nullptr) {
-    text = p;
-  } else if (ctx.io.interactive) {
-    text = PromptHidden(ctx, "Keystore passphrase: ");
-    if (confirm) {
-      std::string again = PromptHidden(ctx, "Repeat the passphrase: ");
-      const bool same = again == text;
-      std::fill(again.begin(), again.end(), '\0');
-      if (!same) {
-        std::fill(text.begin(), text.end(), '\0');
-        return InvalidArgumentError("the passphrases do not match");
-      }
-    }
-  } else {
-    return InvalidArgumentError(
-        "no passphrase: set BULWARK_PASSPHRASE or pass --passphrase-file (stdin is not a "
-        "terminal)");
-  }
-  SecretBytes secret = SecretBytes::FromString(text);
-  std::fill(text.begin(), text.end(), '\0');
-  if (secret.empty()) return InvalidArgumentError("the passphrase is empty");
-  return secret;
-}
-
-struct Keys {
-  Runtime runtime;
-  fs::path keyring_path;
-  std::unique_ptr<keys::LocalKeystoreProvider> provider;
-  std::unique_ptr<keys::Keyring> keyring;
-
-  Status Save() {
-    BULWARK_ASSIGN_OR_RETURN(std::string data, keyring->Serialize(*provider));
-    return runtime.fs->WriteFileAtomic(keyring_path, data, kPrivateFile);
-  }
-};
-
-Result<Keys> OpenKeys(CommandContext& ctx, const KeyArgs& a) {
-  Keys k{Runtime::System(), {}, nullptr, nullptr};
-  BULWARK_ASSIGN_OR_RETURN(fs::path home, ResolveHome(a.home));
-  k.keyring_path = home / "keyring";
-  BULWARK_ASSIGN_OR_RETURN(bool exists, k.runtime.fs->Exists(k.keyring_path));
-  if (!exists) {
-    return NotFoundError(
-        fmt::format("no keyring at {}: run 'bulwark init' first", k.keyring_path.string()));
-  }
-  BULWARK_ASSIGN_OR_RETURN(SecretBytes pass, ReadPassphrase(ctx, *k.runtime.fs, a));
-  const auto policy = crypto::AlgorithmPolicy::Standard();
-  BULWARK_ASSIGN_OR_RETURN(
-      auto opened, keys::LocalKeystoreProvider::Open(home / "keystore", pass, k.runtime, policy));
-  for (const std::string& w : opened.warnings) ctx.io.err << "bulwark: warning: " << w << "\n";
-  k.provider = std::move(opened.provider);
-  BULWARK_ASSIGN_OR_RETURN(std::string data, k.runtime.fs->ReadFile(k.keyring_path));
-  BULWARK_ASSIGN_OR_RETURN(k.keyring, keys::Keyring::Load(data, *k.provider, k.runtime, policy));
-  return k;
-}
 
 Result<crypto::AeadAlgorithm> ParseAlgorithmFlag(const std::string& name) {
   if (name == "aes-256-gcm") return crypto::AeadAlgorithm::kAes256Gcm;
@@ -427,7 +325,8 @@ int RunEdit(CommandContext& ctx, const FileArgs& a) {
 // ---- exec ------------------------------------------------------------------------------------
 
 struct ExecArgs {
-  FileArgs file;
+  FileArgs file;  // file.file: a file path, or a namespace when no such file exists
+  StoreArgs store;
   std::string env_prefix;
   std::vector<std::string> command;
 };
@@ -450,16 +349,44 @@ std::string EnvName(std::string_view prefix, const config::Path& path) {
   return name;
 }
 
+// The configuration's values as NAME -> text (scalars; nulls skipped). An existing file is an
+// encrypted (or plain) file; anything else is a stored namespace, read through the service.
+Result<std::map<std::string, std::string>> ExecValues(CommandContext& ctx, const ExecArgs& a) {
+  std::map<std::string, std::string> out;
+  auto local = NewLocalFileSystem();
+  BULWARK_ASSIGN_OR_RETURN(bool is_file, local->Exists(a.file.file));
+  if (!is_file) {
+    StoreArgs store = a.store;
+    store.keys = a.file.keys;
+    BULWARK_ASSIGN_OR_RETURN(config::Value doc, ExportNamespace(ctx, store, a.file.file, /*reveal=*/true));
+    config::WalkLeaves(doc, [&](const config::Path& p, const config::Value& v) {
+      if (v.is_null() || v.is_container()) return;
+      if (v.is_string()) {
+        out[EnvName(a.env_prefix, p)] = v.AsString();
+      } else if (auto text = config::EmitDocument(v, config::Format::kJson, {.indent = 0})) {
+        out[EnvName(a.env_prefix, p)] = *text;
+      }
+    });
+    return out;
+  }
+  BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format, FormatOf(a.file));
+  BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.file.keys));
+  BULWARK_ASSIGN_OR_RETURN(std::string text, k.runtime.fs->ReadFile(a.file.file));
+  BULWARK_ASSIGN_OR_RETURN(
+      auto dec, secfile::DecryptFile(text, format, *k.keyring, {.source_name = a.file.file}));
+  BULWARK_ASSIGN_OR_RETURN(auto spans,
+                           secfile::ScanValues(dec.text, format, {.source_name = a.file.file}));
+  for (const secfile::ValueSpan& s : spans) {
+    if (s.type == secfile::ScalarType::kNull) continue;
+    out[EnvName(a.env_prefix, s.path)] = s.text;
+  }
+  return out;
+}
+
 int RunExec(CommandContext& ctx, const ExecArgs& a) {
   auto run = [&]() -> Result<int> {
     if (a.command.empty()) return InvalidArgumentError("no command given after --");
-    BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format, FormatOf(a.file));
-    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.file.keys));
-    BULWARK_ASSIGN_OR_RETURN(std::string text, k.runtime.fs->ReadFile(a.file.file));
-    BULWARK_ASSIGN_OR_RETURN(
-        auto dec, secfile::DecryptFile(text, format, *k.keyring, {.source_name = a.file.file}));
-    BULWARK_ASSIGN_OR_RETURN(auto spans,
-                             secfile::ScanValues(dec.text, format, {.source_name = a.file.file}));
+    BULWARK_ASSIGN_OR_RETURN(auto values, ExecValues(ctx, a));
     std::map<std::string, std::string> vars;
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
       const std::string_view kv(*e);
@@ -467,10 +394,7 @@ int RunExec(CommandContext& ctx, const ExecArgs& a) {
       if (eq != std::string_view::npos) vars[std::string(kv.substr(0, eq))] = kv.substr(eq + 1);
     }
     vars.erase("BULWARK_PASSPHRASE");
-    for (const secfile::ValueSpan& s : spans) {
-      if (s.type == secfile::ScalarType::kNull) continue;
-      vars[EnvName(a.env_prefix, s.path)] = s.text;
-    }
+    for (auto& [name, value] : values) vars[name] = std::move(value);
     std::vector<std::string> storage;
     storage.reserve(vars.size());
     for (auto& [key, value] : vars) storage.push_back(key + "=" + value);
@@ -650,6 +574,8 @@ void RegisterSecfileCommands(CLI::App& app, CommandContext& ctx) {
   AddFileOptions(exec, exec_args->file, false);
   exec->add_option("--env-prefix", exec_args->env_prefix,
                    "Prefix of every variable (APP_ gives APP_DATABASE__PASSWORD)");
+  exec->add_option("--store", exec_args->store.store,
+                   "For a namespace: the store URL (default: $BULWARK_STORE, else the home's)");
   exec->add_option("command", exec_args->command, "-- CMD ARGS...")->required();
   exec->callback(
       [&ctx, exec_args] { ctx.action = [&ctx, exec_args] { return RunExec(ctx, *exec_args); }; });

@@ -152,3 +152,17 @@ TEST_F(StoreCliTest, CheckStoredNamespacesGateWritesAndShowHistory) {
 
 }  // namespace
 }  // namespace bulwark::testing
+
+namespace bulwark::testing {
+namespace {
+
+TEST_F(StoreCliTest, ExecRunsACommandWithANamespaceInItsEnvironment) {
+  ASSERT_EQ(Run("put prod/app " + cfg_).exit_code, 0);
+  auto r = Run("exec prod/app --env-prefix APP_ -- sh -c 'echo \"$APP_DATABASE__PASSWORD:$APP_DATABASE__PORT:${BULWARK_PASSPHRASE:-unset}\"; exit 7'");
+  EXPECT_EQ(r.exit_code, 7) << r.err;  // the child's exit code
+  EXPECT_EQ(r.out, "Sup3r-Secret-Pw!:5432:unset\n");
+  EXPECT_EQ(Run("exec no/such -- true").exit_code, 4);
+}
+
+}  // namespace
+}  // namespace bulwark::testing
