@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   // Service-major order (every rule for one service, then the next service) is the default and
   // what the cel-js reference does; "rule-major" runs one rule over all services at a time.
   bool rule_major = argc > 2 && std::string(argv[2]) == "rule-major";
-  std::string dir = BULWARK_SHARED_DIR "/bench";
+  std::string dir = std::string(BULWARK_SHARED_DIR) + "/bench";
   auto rules_doc =
       bulwark::config::ParseDocument(ReadAll(dir + "/baseline-services.yaml"), Format::kYaml);
   auto services_doc =

@@ -19,9 +19,9 @@ using bulwark::config::Format;
 const std::string& JsonText() {
   static const std::string text = [] {
     std::string s;
-    std::FILE* f = std::fopen(BULWARK_SHARED_DIR "/bench/services-10000.json", "rb");
+    std::FILE* f = std::fopen((std::string(BULWARK_SHARED_DIR) + "/bench/services-10000.json").c_str(), "rb");
     if (f == nullptr) {
-      std::fprintf(stderr, "missing %s\n", BULWARK_SHARED_DIR "/bench/services-10000.json");
+      std::fprintf(stderr, "missing %s/bench/services-10000.json\n", BULWARK_SHARED_DIR);
       std::abort();
     }
     char buf[1 << 16];

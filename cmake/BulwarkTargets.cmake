@@ -19,6 +19,15 @@ function(bulwark_library name)
   target_link_libraries(bulwark_${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
 endfunction()
 
+# Tests and benchmarks name the source tree, ../shared and the build tree through these macros,
+# resolved at run time (testing/bulwark/testing/test_paths.h) so that object files do not embed
+# the checkout path and ccache can share them between clones.
+function(bulwark_test_paths target)
+  target_compile_options(${target} PRIVATE
+    -include ${CMAKE_SOURCE_DIR}/testing/bulwark/testing/test_paths.h)
+  target_link_libraries(${target} PRIVATE bulwark::testing)
+endfunction()
+
 function(bulwark_test name)
   if(NOT BULWARK_BUILD_TESTS)
     return()
@@ -27,10 +36,7 @@ function(bulwark_test name)
   add_executable(${name} ${ARG_SOURCES})
   target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR})
   target_compile_options(${name} PRIVATE ${BULWARK_WARNINGS})
-  target_compile_definitions(${name} PRIVATE
-    BULWARK_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
-    BULWARK_SHARED_DIR="${CMAKE_SOURCE_DIR}/../shared"
-    BULWARK_BINARY_DIR="${CMAKE_BINARY_DIR}")
+  bulwark_test_paths(${name})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main
                         rapidcheck)
   add_test(NAME ${name} COMMAND ${name})

@@ -176,7 +176,7 @@ TEST(JsonEmitTest, RejectsStringsThatAreNotUtf8) {
 }
 
 TEST(JsonParseTest, LoadsTheBenchmarkWorkload) {
-  std::FILE* f = std::fopen(BULWARK_SHARED_DIR "/bench/services-1000.json", "rb");
+  std::FILE* f = std::fopen((std::string(BULWARK_SHARED_DIR) + "/bench/services-1000.json").c_str(), "rb");
   if (f == nullptr) GTEST_SKIP() << "shared bench data not available";
   std::string text;
   char buf[65536];

@@ -260,7 +260,7 @@ Outcome RunTest(const TextMessage& t, std::string* why) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string dir = BULWARK_SHARED_DIR "/vectors/cel-spec";
+  std::string dir = std::string(BULWARK_SHARED_DIR) + "/vectors/cel-spec";
   bool verbose = false;
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
