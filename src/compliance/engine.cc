@@ -67,6 +67,56 @@ std::optional<config::Path> PathOfNode(const config::Value& root, const config::
   return found;
 }
 
+// Software prefetching of the items of a foreach collection. On a large document the items are
+// scattered over the heap and evaluating the rules of an item mostly waits for memory (each map's
+// entries, each nested map's entries, keys longer than the small-string buffer). While item i is
+// evaluated, the items ahead of it are brought into the cache in three stages, each touching only
+// memory the previous stage already fetched: the entries of item i+3, the nested containers and
+// long keys of item i+2, the same one level deeper for item i+1. Prefetches never fault and do not
+// change what is evaluated.
+constexpr std::size_t kCacheLine = 64;
+
+void PrefetchRange(const void* p, std::size_t bytes) {
+  const char* c = static_cast<const char*>(p);
+  for (std::size_t off = 0; off < bytes; off += kCacheLine) __builtin_prefetch(c + off);
+}
+
+// The storage of a container's elements (reads only the container object itself).
+void PrefetchElements(const config::Value& v) {
+  if (const config::ValueMap* m = v.IfMap()) {
+    if (!m->empty()) PrefetchRange(m->begin(), m->size() * sizeof(config::MapEntry));
+  } else if (const config::ValueList* l = v.IfList()) {
+    if (!l->empty()) PrefetchRange(l->data(), l->size() * sizeof(config::Value));
+  }
+}
+
+// The children of a container: their element storage and the heap part of long keys and strings.
+void PrefetchChildren(const config::Value& v) {
+  auto one = [](const config::Value& child) {
+    if (const std::string* s = child.IfString()) {
+      if (s->size() >= sizeof(std::string)) __builtin_prefetch(s->data());
+    } else {
+      PrefetchElements(child);
+    }
+  };
+  if (const config::ValueMap* m = v.IfMap()) {
+    for (const config::MapEntry& e : *m) {
+      if (e.key.size() >= sizeof(std::string)) __builtin_prefetch(e.key.data());
+      one(e.value);
+    }
+  } else if (const config::ValueList* l = v.IfList()) {
+    for (const config::Value& child : *l) one(child);
+  }
+}
+
+void PrefetchGrandchildren(const config::Value& v) {
+  if (const config::ValueMap* m = v.IfMap()) {
+    for (const config::MapEntry& e : *m) PrefetchChildren(e.value);
+  } else if (const config::ValueList* l = v.IfList()) {
+    for (const config::Value& child : *l) PrefetchChildren(child);
+  }
+}
+
 // One rule being evaluated: its definition, compiled programs and result slot.
 struct RuleState {
   const Rule* rule = nullptr;
@@ -123,7 +173,10 @@ class GroupRunner {
     if (coll->kind() == expr::Kind::kList) {
       const std::size_t n = coll->ListSize();
       item_key_.reset();
+      const config::Value* node = coll->borrowed_node();
+      const config::ValueList* items = node != nullptr ? node->IfList() : nullptr;
       for (std::size_t i = 0; i < n; ++i) {
+        if (items != nullptr) Prefetch(*items, i);
         vars_.Bind("item", coll->ListAt(i));
         item_index_ = i;
         ResetWhen();
@@ -143,6 +196,14 @@ class GroupRunner {
         RuleError(r, "foreach: expected a list or a map, got " + std::string(coll->TypeName()));
       }
     }
+  }
+
+  // Prefetches the items ahead of item i (see the comment above PrefetchRange).
+  static void Prefetch(const config::ValueList& items, std::size_t i) {
+    const std::size_t n = items.size();
+    if (i + 1 < n) PrefetchGrandchildren(items[i + 1]);
+    if (i + 2 < n) PrefetchChildren(items[i + 2]);
+    if (i + 3 < n) PrefetchElements(items[i + 3]);
   }
 
   // An error of the whole rule (it counts as one applicable check that did not pass).
