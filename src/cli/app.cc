@@ -27,6 +27,7 @@ int RunCli(const std::vector<std::string>& args, CliIo io) {
   RegisterConfigCommands(app, ctx);
   RegisterSecfileCommands(app, ctx);
   RegisterStoreCommands(app, ctx);
+  RegisterAuditCommands(app, ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {

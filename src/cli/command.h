@@ -28,6 +28,7 @@ struct CommandContext {
 void RegisterConfigCommands(CLI::App& app, CommandContext& ctx);
 void RegisterSecfileCommands(CLI::App& app, CommandContext& ctx);
 void RegisterStoreCommands(CLI::App& app, CommandContext& ctx);
+void RegisterAuditCommands(CLI::App& app, CommandContext& ctx);
 
 }  // namespace bulwark::cli
 
