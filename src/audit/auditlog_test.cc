@@ -1,6 +1,10 @@
 // Tests of the durable audit log: events and impact rules, the SQLite event store with group
 // commit, verification against every kind of tampering (edited directly in the database file),
 // a property test over single-byte changes, and a SIGKILL crash test.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -12,19 +16,14 @@
 #include <set>
 #include <thread>
 
-#include <gtest/gtest.h>
-#include <rapidcheck.h>
-#include <rapidcheck/gtest.h>
-
 #include "bulwark/audit/checkpoint.h"
 #include "bulwark/audit/event.h"
 #include "bulwark/audit/event_store.h"
-#include "bulwark/audit/log_audit.h"
 #include "bulwark/audit/jcs.h"
+#include "bulwark/audit/log_audit.h"
 #include "bulwark/audit/proof.h"
 #include "bulwark/audit/tree_builder.h"
 #include "bulwark/core/encoding.h"
-#include <fmt/format.h>
 
 namespace bulwark::audit {
 namespace {
@@ -79,7 +78,8 @@ TEST(ImpactClassifierTest, RulesAreDataAndBadRulesAreRejected) {
             ImpactLevel::kCritical);
   EXPECT_EQ(c->Classify(Record("config.get", service::Action::kRead, "other", {})).level,
             ImpactLevel::kLow);
-  auto bad = ImpactClassifier::FromJson(R"({"rules": [{"name": "n", "level": "huge", "reason": "r"}]})");
+  auto bad =
+      ImpactClassifier::FromJson(R"({"rules": [{"name": "n", "level": "huge", "reason": "r"}]})");
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.error().message().find("rule 0"), std::string::npos);
   EXPECT_FALSE(ImpactClassifier::FromJson(
@@ -101,8 +101,8 @@ TEST(EventTest, EventIsCloudEventsWithCanonicalLeaf) {
   auto leaf = EventLeaf(ev);
   ASSERT_TRUE(leaf.has_value());
   EXPECT_EQ(leaf->front(), '{');
-  EXPECT_EQ(leaf->find(' '), leaf->find("bulwark://") == std::string::npos ? std::string::npos
-                                                                            : leaf->find(' '));
+  EXPECT_EQ(leaf->find(' '),
+            leaf->find("bulwark://") == std::string::npos ? std::string::npos : leaf->find(' '));
   EXPECT_EQ(*CanonicalizeJsonText(*leaf), *leaf);
 }
 
@@ -128,8 +128,8 @@ std::shared_ptr<const NoteSigner> TestSigner(std::uint8_t fill, std::string name
 class AuditLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           fmt::format("bulwark_auditlog_{}_{}", ::getpid(), counter_++);
+    dir_ =
+        fs::temp_directory_path() / fmt::format("bulwark_auditlog_{}_{}", ::getpid(), counter_++);
     fs::create_directories(dir_);
     signer_ = TestSigner(7);
   }
@@ -149,7 +149,9 @@ class AuditLogTest : public ::testing::Test {
     EXPECT_TRUE(l.has_value()) << l.error().message();
     return std::shared_ptr<AuditLog>(std::move(*l));
   }
-  CheckpointVerifier Verifier() { return *CheckpointVerifier::Create("test/log", {signer_->Verifier()}); }
+  CheckpointVerifier Verifier() {
+    return *CheckpointVerifier::Create("test/log", {signer_->Verifier()});
+  }
 
   // Appends n events through the sink (namespace cycles, paths vary).
   void Fill(const std::shared_ptr<AuditLog>& log, int n) {
@@ -176,7 +178,8 @@ class AuditLogTest : public ::testing::Test {
         "DROP TRIGGER IF EXISTS events_append_only_u; DROP TRIGGER IF EXISTS events_append_only_d;"
         "DROP TRIGGER IF EXISTS nodes_append_only_u; DROP TRIGGER IF EXISTS nodes_append_only_d;"
         "DROP TRIGGER IF EXISTS checkpoints_append_only_u;"
-        "DROP TRIGGER IF EXISTS checkpoints_append_only_d;" + sql;
+        "DROP TRIGGER IF EXISTS checkpoints_append_only_d;" +
+        sql;
     char* err = nullptr;
     ASSERT_EQ(sqlite3_exec(db, all.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
     sqlite3_close(db);
@@ -253,10 +256,12 @@ TEST_F(AuditLogTest, QueryFiltersByIndexedColumns) {
   Fill(log, 20);
   auto count = [&](EventFilter f) {
     int n = 0;
-    EXPECT_TRUE(log->Query(f, [&](const StoredEvent&) {
-                     ++n;
-                     return OkStatus();
-                   }).has_value());
+    EXPECT_TRUE(log->Query(f,
+                           [&](const StoredEvent&) {
+                             ++n;
+                             return OkStatus();
+                           })
+                    .has_value());
     return n;
   };
   EXPECT_EQ(count({}), 20);
@@ -277,10 +282,11 @@ TEST_F(AuditLogTest, QueryFiltersByIndexedColumns) {
 
 TEST_F(AuditLogTest, TriggersRefuseUpdatesAndDeletes) {
   auto log = OpenLog();
-  Fill(log, 3);
+  Fill(log, 6);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ / "audit.db").c_str(), &db), SQLITE_OK);
-  EXPECT_NE(sqlite3_exec(db, "UPDATE events SET actor = 'x'", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(db, "UPDATE events SET actor = 'x'", nullptr, nullptr, nullptr),
+            SQLITE_OK);
   EXPECT_NE(sqlite3_exec(db, "DELETE FROM events", nullptr, nullptr, nullptr), SQLITE_OK);
   EXPECT_NE(sqlite3_exec(db, "DELETE FROM checkpoints", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
@@ -300,16 +306,19 @@ TEST_F(AuditLogTest, DetectsModifiedEventWithRecomputedLeafHash) {
   // The attacker also fixes the leaf hash column: the signed roots still catch it.
   auto log = OpenLog();
   std::string leaf;
-  ASSERT_TRUE(log->Scan(7, 8, [&](const StoredEvent& e) {
-                   leaf = e.leaf;
-                   return OkStatus();
-                 }).has_value());
+  ASSERT_TRUE(log->Scan(7, 8,
+                        [&](const StoredEvent& e) {
+                          leaf = e.leaf;
+                          return OkStatus();
+                        })
+                  .has_value());
   log.reset();
   std::string changed = leaf;
   changed.replace(changed.find("key7"), 4, "key9");
   const Hash h = HashLeaf(changed);
-  Tamper(fmt::format("UPDATE events SET leaf = CAST(x'{}' AS BLOB), leaf_hash = x'{}' WHERE idx = 7",
-                     HexEncode(changed), HashToHex(h)));
+  Tamper(
+      fmt::format("UPDATE events SET leaf = CAST(x'{}' AS BLOB), leaf_hash = x'{}' WHERE idx = 7",
+                  HexEncode(changed), HashToHex(h)));
   const auto v = VerifyNow();
   ASSERT_FALSE(v.clean());
   ASSERT_TRUE(v.first_bad_index.has_value());
@@ -362,8 +371,9 @@ TEST_F(AuditLogTest, DetectsTruncation) {
 
 TEST_F(AuditLogTest, DetectsTruncationThatAlsoRewroteTheTreeState) {
   Fill(OpenLog(), 20);
-  Tamper("DELETE FROM events WHERE idx >= 13; DELETE FROM nodes; DELETE FROM checkpoints "
-         "WHERE size > 13; UPDATE tree_state SET size = 13");
+  Tamper(
+      "DELETE FROM events WHERE idx >= 13; DELETE FROM nodes; DELETE FROM checkpoints "
+      "WHERE size > 13; UPDATE tree_state SET size = 13");
   // The stale frontier in the tree state gives it away even without a kept checkpoint.
   const auto v = VerifyNow();
   ASSERT_FALSE(v.clean());
@@ -386,11 +396,12 @@ TEST_F(AuditLogTest, DetectsRollbackBehindTheTrustedCheckpoint) {
     for (const auto& h : tb.frontier()) frontier_hex += HashToHex(h);
   }
   log.reset();
-  Tamper(fmt::format("DELETE FROM events WHERE idx >= 12; DELETE FROM event_paths WHERE idx >= 12;"
-                     "DELETE FROM checkpoints WHERE size > 12; DELETE FROM nodes WHERE level = 4 "
-                     "AND idx >= 0 AND (idx + 1) * 16 > 12;"
-                     "UPDATE tree_state SET size = 12, frontier = x'{}', last_checkpoint_size = 10",
-                     frontier_hex));
+  Tamper(
+      fmt::format("DELETE FROM events WHERE idx >= 12; DELETE FROM event_paths WHERE idx >= 12;"
+                  "DELETE FROM checkpoints WHERE size > 12; DELETE FROM nodes WHERE level = 4 "
+                  "AND idx >= 0 AND (idx + 1) * 16 > 12;"
+                  "UPDATE tree_state SET size = 12, frontier = x'{}', last_checkpoint_size = 10",
+                  frontier_hex));
   EXPECT_TRUE(VerifyNow().clean()) << "without history the shorter log is self-consistent";
   const auto v = VerifyNow(first.newest_checkpoint);
   ASSERT_FALSE(v.clean());
@@ -401,8 +412,9 @@ TEST_F(AuditLogTest, DetectsRollbackBehindTheTrustedCheckpoint) {
 TEST_F(AuditLogTest, DetectsForgedCheckpoint) {
   Fill(OpenLog(), 20);
   // Change the root line of the size-10 checkpoint, keeping the signature.
-  Tamper("UPDATE checkpoints SET note = replace(note, substr(note, instr(note, char(10)) + 4, 8), "
-         "'AAAAAAAA') WHERE size = 10");
+  Tamper(
+      "UPDATE checkpoints SET note = replace(note, substr(note, instr(note, char(10)) + 4, 8), "
+      "'AAAAAAAA') WHERE size = 10");
   const auto v = VerifyNow();
   ASSERT_FALSE(v.clean());
   EXPECT_NE(v.Summary().find("bad checkpoint"), std::string::npos) << v.Summary();
@@ -432,8 +444,9 @@ TEST_F(AuditLogTest, KeyRotationKeepsOldCheckpointsVerifiable) {
     Fill(log, 10);
   }
   auto log = OpenLog();
-  auto v = VerifyAuditLog(*log, *CheckpointVerifier::Create("test/log", {next->Verifier(), signer_->Verifier()}),
-                          std::nullopt, {});
+  auto v = VerifyAuditLog(
+      *log, *CheckpointVerifier::Create("test/log", {next->Verifier(), signer_->Verifier()}),
+      std::nullopt, {});
   ASSERT_TRUE(v.has_value());
   EXPECT_TRUE(v->clean()) << v->Summary();
 }
@@ -442,7 +455,9 @@ TEST_F(AuditLogTest, HealthCheckFailsWhenTheLogCannotBeWritten) {
   auto log = OpenLog();
   ASSERT_TRUE(log->HealthCheck().has_value());
   fs::permissions(dir_ / "audit.db", fs::perms::owner_read);
-  if (::geteuid() != 0) EXPECT_FALSE(log->HealthCheck().has_value());
+  if (::geteuid() != 0) {
+    EXPECT_FALSE(log->HealthCheck().has_value());
+  }
   fs::permissions(dir_ / "audit.db", fs::perms::owner_read | fs::perms::owner_write);
   auto o = Options();
   o.read_only = true;
@@ -480,8 +495,8 @@ RC_GTEST_FIXTURE_PROP(AuditLogTest, AnySingleByteChangeInAStoredEventIsDetected,
   RC_ASSERT(sqlite3_open(o.path.c_str(), &db) == SQLITE_OK);
   std::string sql = fmt::format(
       "DROP TRIGGER events_append_only_u; UPDATE events SET leaf = x'{}'{} WHERE idx = {}",
-      HexEncode(leaf), fix_hash ? fmt::format(", leaf_hash = x'{}'", HashToHex(HashLeaf(leaf))) : "",
-      idx);
+      HexEncode(leaf),
+      fix_hash ? fmt::format(", leaf_hash = x'{}'", HashToHex(HashLeaf(leaf))) : "", idx);
   RC_ASSERT(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
   auto log = std::shared_ptr<AuditLog>(std::move(*AuditLog::Open(o)));
@@ -506,7 +521,8 @@ TEST_F(AuditLogTest, AcknowledgedEventsSurviveSigkill) {
     std::vector<std::thread> ts;
     for (int t = 0; t < 3; ++t) {
       ts.emplace_back([&, t] {
-        LogAuditSink sink(shared, ImpactClassifier::Default(), "bulwark://crash", Runtime::System());
+        LogAuditSink sink(shared, ImpactClassifier::Default(), "bulwark://crash",
+                          Runtime::System());
         for (int i = 0;; ++i) {
           auto idx = sink.AppendRecord(
               Record("config.set", service::Action::kWrite, "ns", {fmt::format("t{}.{}", t, i)}));

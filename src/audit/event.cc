@@ -1,8 +1,7 @@
 #include "bulwark/audit/event.h"
 
-#include <fnmatch.h>
-
 #include <fmt/format.h>
+#include <fnmatch.h>
 
 #include "bulwark/audit/jcs.h"
 #include "bulwark/core/encoding.h"
@@ -73,10 +72,14 @@ bool Contains(const std::vector<std::string>& list, std::string_view v) {
 
 std::string_view ImpactLevelName(ImpactLevel level) {
   switch (level) {
-    case ImpactLevel::kLow: return "low";
-    case ImpactLevel::kMedium: return "medium";
-    case ImpactLevel::kHigh: return "high";
-    case ImpactLevel::kCritical: return "critical";
+    case ImpactLevel::kLow:
+      return "low";
+    case ImpactLevel::kMedium:
+      return "medium";
+    case ImpactLevel::kHigh:
+      return "high";
+    case ImpactLevel::kCritical:
+      return "critical";
   }
   return "low";
 }
@@ -102,7 +105,8 @@ Result<ImpactClassifier> ImpactClassifier::FromJson(std::string_view text) {
   std::size_t i = 0;
   for (const auto& r : doc["rules"]) {
     auto bad = [&](std::string_view field) {
-      return InvalidArgumentError(fmt::format("impact rules: rule {}: bad or missing '{}'", i, field));
+      return InvalidArgumentError(
+          fmt::format("impact rules: rule {}: bad or missing '{}'", i, field));
     };
     if (!r.is_object()) return bad("rule");
     Rule rule;
@@ -120,11 +124,16 @@ Result<ImpactClassifier> ImpactClassifier::FromJson(std::string_view text) {
       for (auto it = w.begin(); it != w.end(); ++it) {
         const std::string& key = it.key();
         std::vector<std::string>* list = nullptr;
-        if (key == "actions") list = &rule.actions;
-        else if (key == "outcomes") list = &rule.outcomes;
-        else if (key == "operations") list = &rule.operations;
-        else if (key == "namespaces") list = &rule.namespaces;
-        else if (key == "paths") list = &rule.paths;
+        if (key == "actions")
+          list = &rule.actions;
+        else if (key == "outcomes")
+          list = &rule.outcomes;
+        else if (key == "operations")
+          list = &rule.operations;
+        else if (key == "namespaces")
+          list = &rule.namespaces;
+        else if (key == "paths")
+          list = &rule.paths;
         if (list != nullptr) {
           if (!it->is_array()) return bad(key);
           for (const auto& s : *it) {

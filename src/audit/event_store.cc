@@ -1,14 +1,13 @@
 #include "bulwark/audit/event_store.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "bulwark/audit/checkpoint.h"
 #include "bulwark/audit/tree_builder.h"
@@ -58,7 +57,6 @@ CREATE TABLE IF NOT EXISTS tree_state(
   frontier BLOB NOT NULL,
   last_checkpoint_size INTEGER NOT NULL,
   last_checkpoint_us INTEGER NOT NULL);
-INSERT OR IGNORE INTO tree_state VALUES(1, 0, x'', 0, 0);
 CREATE TABLE IF NOT EXISTS checkpoints(
   size INTEGER PRIMARY KEY,
   time_us INTEGER NOT NULL,
@@ -151,8 +149,7 @@ class Stmt {
 };
 
 std::int64_t NowUs(const Runtime& rt) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             rt.clock->Now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::microseconds>(rt.clock->Now().time_since_epoch())
       .count();
 }
 
@@ -197,9 +194,9 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditLogOptions options) {
     ::close(fd);
   }
   sqlite3* db = nullptr;
-  const int flags = (options.read_only ? SQLITE_OPEN_READONLY
-                                       : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                    SQLITE_OPEN_FULLMUTEX;
+  const int flags =
+      (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+      SQLITE_OPEN_FULLMUTEX;
   if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
     Error e = SqlError(db, fmt::format("open {}", path));
     sqlite3_close(db);
@@ -211,6 +208,10 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditLogOptions options) {
     BULWARK_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode = WAL", "set WAL"));
     BULWARK_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous = FULL", "set synchronous"));
     BULWARK_RETURN_IF_ERROR(Exec(db, kSchema, fmt::format("create schema in {}", path).c_str()));
+    // The interval clock of the first checkpoint starts when the log is created.
+    const std::string init = fmt::format(
+        "INSERT OR IGNORE INTO tree_state VALUES(1, 0, x'', 0, {})", NowUs(log->options_.runtime));
+    BULWARK_RETURN_IF_ERROR(Exec(db, init.c_str(), "initialize tree state"));
   }
   return log;
 }
@@ -227,7 +228,8 @@ Result<TreeState> AuditLog::StateLocked() const {
   TreeState st;
   st.size = static_cast<std::uint64_t>(s.Int(0));
   auto f = s.Blob(1);
-  if (f.size() % kHashSize != 0) return DataLossError("audit log: tree state frontier is malformed");
+  if (f.size() % kHashSize != 0)
+    return DataLossError("audit log: tree state frontier is malformed");
   for (std::size_t i = 0; i < f.size(); i += kHashSize) {
     Hash h;
     std::memcpy(h.data(), f.data() + i, kHashSize);
@@ -257,7 +259,7 @@ Status AuditLog::MaybeCheckpointLocked(const TreeState& st, const Hash& root, bo
            std::chrono::duration_cast<std::chrono::microseconds>(options_.checkpoint_interval)
                .count());
   if (!due) return OkStatus();
-  if (st.size == st.last_checkpoint_size && st.last_checkpoint_us != 0) {
+  if (st.size == st.last_checkpoint_size) {
     // Already covered: return the stored note.
     if (note_out != nullptr) {
       Stmt q(db_, "SELECT note FROM checkpoints WHERE size = ?");
@@ -325,8 +327,8 @@ Status AuditLog::Commit(std::vector<Pending>& batch, std::uint64_t& first_index)
       ev.Bind(7, p.columns.outcome);
       ev.Bind(8, static_cast<std::int64_t>(p.columns.impact));
       ev.BindBlob(9, lh);
-      ev.BindBlob(10, std::span(reinterpret_cast<const std::uint8_t*>(p.leaf.data()),
-                                p.leaf.size()));
+      ev.BindBlob(10,
+                  std::span(reinterpret_cast<const std::uint8_t*>(p.leaf.data()), p.leaf.size()));
       BULWARK_RETURN_IF_ERROR(ev.Run("insert event"));
       for (const auto& path : p.columns.paths) {
         pa.Bind(1, path);
@@ -439,8 +441,8 @@ Status AuditLog::Scan(std::uint64_t begin, std::uint64_t end,
          "ORDER BY idx");
   BULWARK_RETURN_IF_ERROR(q.ok("scan events"));
   q.Bind(1, static_cast<std::int64_t>(begin));
-  q.Bind(2, end > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX
-                                                        : static_cast<std::int64_t>(end));
+  q.Bind(2,
+         end > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(end));
   StoredEvent e;
   while (true) {
     BULWARK_ASSIGN_OR_RETURN(bool row, q.Step("scan events"));
@@ -455,8 +457,7 @@ Status AuditLog::Scan(std::uint64_t begin, std::uint64_t end,
 }
 
 Status AuditLog::ScanNodes(
-    const std::function<Status(unsigned, std::uint64_t, std::span<const std::uint8_t>)>& fn)
-    const {
+    const std::function<Status(unsigned, std::uint64_t, std::span<const std::uint8_t>)>& fn) const {
   std::lock_guard lock(db_mu_);
   Stmt q(db_, "SELECT level, idx, hash FROM nodes ORDER BY level, idx");
   BULWARK_RETURN_IF_ERROR(q.ok("scan tree nodes"));
@@ -532,14 +533,16 @@ Status AuditLog::HealthCheck() const {
     s = q.ok("health check");
     if (s) {
       auto row = q.Step("health check");
-      if (!row) s = std::unexpected(row.error());
-      else if (!*row) s = UnavailableError("audit log: the tree state row is missing");
+      if (!row)
+        s = std::unexpected(row.error());
+      else if (!*row)
+        s = UnavailableError("audit log: the tree state row is missing");
     }
   }
   (void)Exec(db_, "ROLLBACK", "health check");
   if (s && ::access(options_.path.c_str(), W_OK) != 0) {
-    return UnavailableError(
-        fmt::format("audit log {}: not writable: {}", options_.path.string(), std::strerror(errno)));
+    return UnavailableError(fmt::format("audit log {}: not writable: {}", options_.path.string(),
+                                        std::strerror(errno)));
   }
   return s;
 }

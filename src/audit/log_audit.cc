@@ -1,10 +1,10 @@
 #include "bulwark/audit/log_audit.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "bulwark/audit/checkpoint.h"
 #include "bulwark/audit/jcs.h"
@@ -28,8 +28,7 @@ Result<LogKeys> ParseKeyFile(std::string_view text, const std::filesystem::path&
     if (line.empty()) continue;
     if (n == 1) {
       if (!line.starts_with("origin ") || line.size() == 7) {
-        return InvalidArgumentError(
-            fmt::format("{}:1: expected 'origin <name>'", path.string()));
+        return InvalidArgumentError(fmt::format("{}:1: expected 'origin <name>'", path.string()));
       }
       keys.origin = line.substr(7);
       continue;
@@ -83,8 +82,7 @@ Result<LogKeys> LoadOrCreateLogKeys(const Runtime& rt, const std::filesystem::pa
   return LoadLogKeys(rt, path);
 }
 
-Result<SecretBytes> LoadOrCreateAuditHmacKey(const Runtime& rt,
-                                             const std::filesystem::path& path) {
+Result<SecretBytes> LoadOrCreateAuditHmacKey(const Runtime& rt, const std::filesystem::path& path) {
   BULWARK_ASSIGN_OR_RETURN(bool exists, rt.fs->Exists(path));
   if (!exists) {
     SecretBytes key(32);
@@ -115,8 +113,7 @@ Result<std::uint64_t> LogAuditSink::AppendRecord(const service::AuditRecord& rec
   BULWARK_ASSIGN_OR_RETURN(std::string leaf, EventLeaf(event));
   EventColumns cols;
   cols.time_us =
-      std::chrono::duration_cast<std::chrono::microseconds>(record.time.time_since_epoch())
-          .count();
+      std::chrono::duration_cast<std::chrono::microseconds>(record.time.time_since_epoch()).count();
   cols.type = "dev.bulwark." + record.operation;
   cols.actor = record.context.principal.id;
   cols.namespace_name = record.namespace_name;
@@ -142,8 +139,10 @@ std::string AuditVerification::Summary() const {
     if (!out.empty() && out.back() != '\n') out += '\n';
     return out;
   }
-  if (first_bad_index) out += fmt::format("TAMPERING: first bad index {}\n", *first_bad_index);
-  else out += "TAMPERING\n";
+  if (first_bad_index)
+    out += fmt::format("TAMPERING: first bad index {}\n", *first_bad_index);
+  else
+    out += "TAMPERING\n";
   for (const auto& p : problems) out += "  " + p + "\n";
   for (const auto& f : report.findings) {
     out += fmt::format("  {}: {}\n", LogProblemName(f.problem), f.message);
@@ -155,8 +154,18 @@ Result<AuditVerification> VerifyAuditLog(const AuditLog& log, const CheckpointVe
                                          const std::optional<std::string>& trusted,
                                          const std::vector<std::string>& extra) {
   AuditVerification v;
+  // Findings that name one event are the most precise, then the Merkle findings (a range
+  // between two checkpoints), then inconsistencies of the stored tree state and node cache.
+  std::optional<std::uint64_t> precise, coarse;
+  auto note_min = [](std::optional<std::uint64_t>& m, std::uint64_t i) {
+    if (!m || i < *m) m = i;
+  };
   auto bad = [&](std::uint64_t index, std::string message) {
-    if (!v.first_bad_index || index < *v.first_bad_index) v.first_bad_index = index;
+    note_min(precise, index);
+    v.problems.push_back(std::move(message));
+  };
+  auto inconsistent = [&](std::uint64_t index, std::string message) {
+    note_min(coarse, index);
     v.problems.push_back(std::move(message));
   };
 
@@ -189,63 +198,62 @@ Result<AuditVerification> VerifyAuditLog(const AuditLog& log, const CheckpointVe
   TreeBuilder tb;
   std::uint64_t position = 0;
   bool index_problem = false;
-  BULWARK_RETURN_IF_ERROR(
-      log.Scan(0, UINT64_MAX, [&](const StoredEvent& e) -> Status {
-        const Hash lh = HashLeaf(e.leaf);
-        if (!index_problem && e.index != position) {
-          index_problem = true;
-          bad(position,
-              e.index > position
-                  ? fmt::format("event {} is missing (the next stored event has index {}): "
-                                "events were deleted",
-                                position, e.index)
-                  : fmt::format("event at position {} has index {}", position, e.index));
-        }
-        if (e.leaf_hash.size() != kHashSize ||
-            !std::equal(lh.begin(), lh.end(), e.leaf_hash.begin())) {
-          bad(e.index, fmt::format("event {}: stored leaf hash does not match the event bytes "
-                                   "(the event was modified)",
-                                   e.index));
-        }
-        auto canon = CanonicalizeJsonText(e.leaf);
-        if (!canon || *canon != e.leaf) {
-          bad(e.index, fmt::format("event {}: not canonical RFC 8785 JSON (the event was modified)",
-                                   e.index));
-        }
-        lv.AppendLeafHash(lh);
-        tb.AppendLeafHash(lh, sink);
-        ++position;
-        return OkStatus();
-      }));
+  BULWARK_RETURN_IF_ERROR(log.Scan(0, UINT64_MAX, [&](const StoredEvent& e) -> Status {
+    const Hash lh = HashLeaf(e.leaf);
+    if (!index_problem && e.index != position) {
+      index_problem = true;
+      bad(position, e.index > position
+                        ? fmt::format("event {} is missing (the next stored event has index {}): "
+                                      "events were deleted",
+                                      position, e.index)
+                        : fmt::format("event at position {} has index {}", position, e.index));
+    }
+    if (e.leaf_hash.size() != kHashSize || !std::equal(lh.begin(), lh.end(), e.leaf_hash.begin())) {
+      bad(e.index, fmt::format("event {}: stored leaf hash does not match the event bytes "
+                               "(the event was modified)",
+                               e.index));
+    }
+    auto canon = CanonicalizeJsonText(e.leaf);
+    if (!canon || *canon != e.leaf) {
+      bad(e.index,
+          fmt::format("event {}: not canonical RFC 8785 JSON (the event was modified)", e.index));
+    }
+    lv.AppendLeafHash(lh);
+    tb.AppendLeafHash(lh, sink);
+    ++position;
+    return OkStatus();
+  }));
   v.report = lv.Finish();
+  std::optional<std::uint64_t> merkle;
   for (const auto& f : v.report.findings) {
     if (f.problem == LogProblem::kRootMismatch || f.problem == LogProblem::kIndexMismatch ||
         f.problem == LogProblem::kTruncated) {
-      if (!v.first_bad_index || f.first_bad_index < *v.first_bad_index) {
-        v.first_bad_index = f.first_bad_index;
-      }
+      note_min(merkle, f.first_bad_index);
     }
   }
 
   BULWARK_ASSIGN_OR_RETURN(TreeState state, log.State());
   if (state.size != position) {
-    bad(std::min(state.size, position),
+    inconsistent(
+        std::min(state.size, position),
         fmt::format("the tree state records {} events but {} are stored{}", state.size, position,
                     state.size > position ? " (events were removed from the end)" : ""));
   } else if (state.frontier != tb.frontier()) {
-    bad(0, "the stored tree state (frontier) does not match the events");
+    inconsistent(0, "the stored tree state (frontier) does not match the events");
   }
   BULWARK_RETURN_IF_ERROR(log.ScanNodes(
       [&](unsigned level, std::uint64_t index, std::span<const std::uint8_t> h) -> Status {
         auto it = computed_nodes.find({level, index});
         const std::uint64_t first_leaf = index << level;
         if (it == computed_nodes.end()) {
-          bad(std::min(first_leaf, position),
+          inconsistent(
+              std::min(first_leaf, position),
               fmt::format("cached tree node (level {}, index {}) covers events [{}, {}) that are "
                           "not stored",
                           level, index, first_leaf, first_leaf + (std::uint64_t{1} << level)));
         } else if (h.size() != kHashSize || !std::equal(h.begin(), h.end(), it->second.begin())) {
-          bad(first_leaf,
+          inconsistent(
+              first_leaf,
               fmt::format("cached tree node (level {}, index {}) over events [{}, {}) does not "
                           "match them",
                           level, index, first_leaf, first_leaf + (std::uint64_t{1} << level)));
@@ -256,13 +264,15 @@ Result<AuditVerification> VerifyAuditLog(const AuditLog& log, const CheckpointVe
   if (trusted) {
     if (auto t = verifier.Open(*trusted)) {
       if (!newest_stored_size || *newest_stored_size < t->size) {
-        bad(newest_stored_size.value_or(0),
+        note_min(merkle, std::min(position, t->size));
+        v.problems.push_back(
             fmt::format("rollback: the newest stored checkpoint covers {} events but a checkpoint "
                         "of {} events was verified before",
                         newest_stored_size.value_or(0), t->size));
       }
     }
   }
+  v.first_bad_index = precise ? precise : merkle ? merkle : coarse;
   return v;
 }
 

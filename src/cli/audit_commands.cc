@@ -1,12 +1,11 @@
 // bulwark audit verify | checkpoint | prove | consistency | export | verifier-key | log | hash |
 // status: the tamper-evident audit log of a home (docs/audit.md).
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdlib>
-#include <sstream>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "bulwark/audit/checkpoint.h"
 #include "bulwark/audit/proof.h"
@@ -106,7 +105,8 @@ int Verify(CommandContext& ctx, const AuditArgs& a) {
     }
     ctx.io.out << v.Summary();
     if (v.newest_checkpoint) {
-      BULWARK_RETURN_IF_ERROR(o.rt.fs->WriteFileAtomic(trusted_path, *v.newest_checkpoint, kPrivateFile));
+      BULWARK_RETURN_IF_ERROR(
+          o.rt.fs->WriteFileAtomic(trusted_path, *v.newest_checkpoint, kPrivateFile));
     }
     return exit_code::kOk;
   };
@@ -120,8 +120,8 @@ int Checkpoint(CommandContext& ctx, const AuditArgs& a) {
     BULWARK_ASSIGN_OR_RETURN(Opened o, Open(a));
     BULWARK_ASSIGN_OR_RETURN(std::string note, o.h.log->PublishCheckpoint());
     if (!a.out.empty()) {
-      return o.rt.fs->WriteFileAtomic(a.out, note,
-                                      kPrivateFile | fs::perms::group_read | fs::perms::others_read);
+      return o.rt.fs->WriteFileAtomic(
+          a.out, note, kPrivateFile | fs::perms::group_read | fs::perms::others_read);
     }
     ctx.io.out << note;
     return OkStatus();
@@ -230,7 +230,8 @@ Status ExportLine(CommandContext& ctx, const std::string& format, const audit::S
         for (const auto& p : d["paths"]) paths += (paths.empty() ? "" : ",") + p.get<std::string>();
       }
       ctx.io.out << fmt::format(
-          "CEF:0|Bulwark|bulwark|" BULWARK_VERSION "|{}|{}|{}|rt={} suser={} act={} outcome={} "
+          "CEF:0|Bulwark|bulwark|" BULWARK_VERSION
+          "|{}|{}|{}|rt={} suser={} act={} outcome={} "
           "cs1Label=namespace cs1={} cs2Label=paths cs2={} cs3Label=impact cs3={} "
           "cn1Label=index cn1={} externalId={}\n",
           CefEscapeHeader(str(ev, "type")), CefEscapeHeader(str(d, "operation")),
@@ -239,9 +240,10 @@ Status ExportLine(CommandContext& ctx, const std::string& format, const audit::S
           CefEscapeValue(str(d, "namespace")), CefEscapeValue(paths), CefEscapeValue(level),
           e.index, CefEscapeValue(str(ev, "id")));
     } else {  // syslog RFC 5424, facility 13 (log audit)
-      ctx.io.out << fmt::format("<{}>1 {} {} bulwark - {} [bulwark@32473 index=\"{}\" impact=\"{}\"] {}\n",
-                                13 * 8 + ImpactSeverity(level, true), str(ev, "time"), host,
-                                str(ev, "type"), e.index, level, e.leaf);
+      ctx.io.out << fmt::format(
+          "<{}>1 {} {} bulwark - {} [bulwark@32473 index=\"{}\" impact=\"{}\"] {}\n",
+          13 * 8 + ImpactSeverity(level, true), str(ev, "time"), host, str(ev, "type"), e.index,
+          level, e.leaf);
     }
   }
   return OkStatus();
@@ -260,9 +262,8 @@ int Export(CommandContext& ctx, const AuditArgs& a) {
     BULWARK_ASSIGN_OR_RETURN(f.until_us, TimeArg(a.until));
     char host[256] = "localhost";
     ::gethostname(host, sizeof(host) - 1);
-    return o.h.log->Query(f, [&](const audit::StoredEvent& e) {
-      return ExportLine(ctx, a.format, e, host);
-    });
+    return o.h.log->Query(
+        f, [&](const audit::StoredEvent& e) { return ExportLine(ctx, a.format, e, host); });
   };
   if (auto s = run(); !s) return ctx.Fail(s.error());
   return exit_code::kOk;
@@ -323,7 +324,8 @@ int Log(CommandContext& ctx, const AuditArgs& a) {
 
 int Hash(CommandContext& ctx, const AuditArgs& a) {
   auto run = [&]() -> Status {
-    if (a.positional.size() != 2) return InvalidArgumentError("usage: bulwark audit hash NS PATH < value");
+    if (a.positional.size() != 2)
+      return InvalidArgumentError("usage: bulwark audit hash NS PATH < value");
     Runtime rt = Runtime::System();
     BULWARK_ASSIGN_OR_RETURN(fs::path home, ResolveHome(a.home));
     BULWARK_RETURN_IF_ERROR(rt.fs->CreateDirectories(home, kPrivateDir));
@@ -353,8 +355,9 @@ int StatusCmd(CommandContext& ctx, const AuditArgs& a) {
     j["origin"] = o.h.keys.origin;
     j["events"] = st.size;
     j["checkpoint_size"] = latest ? latest->size : 0;
-    j["checkpoint_time"] = latest ? FormatRfc3339(TimePoint(std::chrono::microseconds(latest->time_us)))
-                                  : std::string();
+    j["checkpoint_time"] =
+        latest ? FormatRfc3339(TimePoint(std::chrono::microseconds(latest->time_us)))
+               : std::string();
     j["unsigned_events"] = st.size - (latest ? std::min(latest->size, st.size) : 0);
     j["signers"] = nlohmann::json::array();
     for (const auto& v : o.h.keys.verifiers()) j["signers"].push_back(v.VerifierKey());
@@ -391,7 +394,8 @@ void RegisterAuditCommands(CLI::App& app, CommandContext& ctx) {
     c->add_option("INDEX", a->index)->required();
   }
   {
-    auto [c, a] = make("consistency", "Consistency proof between tree sizes OLD and NEW", Consistency);
+    auto [c, a] =
+        make("consistency", "Consistency proof between tree sizes OLD and NEW", Consistency);
     c->add_option("OLD", a->old_size)->required();
     c->add_option("NEW", a->new_size)->required();
   }

@@ -30,11 +30,10 @@
 #define BULWARK_AUDIT_EVENT_H_
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "bulwark/core/error.h"
 #include "bulwark/core/secret_bytes.h"

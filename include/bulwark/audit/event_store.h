@@ -67,7 +67,7 @@ struct AuditLogOptions {
 
 struct StoredEvent {
   std::uint64_t index = 0;
-  std::string leaf;     // canonical bytes
+  std::string leaf;                     // canonical bytes
   std::vector<std::uint8_t> leaf_hash;  // as stored (verification recomputes it)
   std::int64_t time_us = 0;
 };
@@ -114,11 +114,11 @@ class AuditLog final : public TreeReader {
   Status Scan(std::uint64_t begin, std::uint64_t end,
               const std::function<Status(const StoredEvent&)>& fn) const;
   // Every stored node (level, index, hash bytes) of the subtree cache.
-  Status ScanNodes(
-      const std::function<Status(unsigned, std::uint64_t, std::span<const std::uint8_t>)>& fn)
-      const;
+  Status ScanNodes(const std::function<Status(unsigned, std::uint64_t,
+                                              std::span<const std::uint8_t>)>& fn) const;
   // Events matching `filter`, in index order.
-  Status Query(const EventFilter& filter, const std::function<Status(const StoredEvent&)>& fn) const;
+  Status Query(const EventFilter& filter,
+               const std::function<Status(const StoredEvent&)>& fn) const;
 
   // Unavailable when the database cannot currently take writes.
   Status HealthCheck() const;
