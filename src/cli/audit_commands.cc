@@ -9,6 +9,7 @@
 
 #include "bulwark/audit/checkpoint.h"
 #include "bulwark/audit/proof.h"
+#include "bulwark/core/encoding.h"
 #include "cli/audit_home.h"
 #include "cli/command.h"
 #include "cli/home.h"
