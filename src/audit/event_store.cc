@@ -577,21 +577,44 @@ Status AuditLog::ReadLeafHashes(std::uint64_t begin, std::uint64_t end,
 
 Status AuditLog::ReadNodeHashes(std::span<const NodeId> ids,
                                 std::span<std::optional<Hash>> out) const {
+  // Levels 4, 8, 12, ... are stored; a node at level 4k + r (r < 4) is folded from its at most 8
+  // descendants at level 4k (leaf hashes for k = 0), so every proof node costs one small query.
   std::lock_guard lock(db_mu_);
-  Stmt q(db_, "SELECT hash FROM nodes WHERE level = ? AND idx = ?");
-  BULWARK_RETURN_IF_ERROR(q.ok("read tree nodes"));
+  Stmt nodes(db_, "SELECT idx, hash FROM nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx");
+  BULWARK_RETURN_IF_ERROR(nodes.ok("read tree nodes"));
+  Stmt leaves(db_, "SELECT idx, leaf_hash FROM events WHERE idx >= ? AND idx < ? ORDER BY idx");
+  BULWARK_RETURN_IF_ERROR(leaves.ok("read leaf hashes"));
   for (std::size_t i = 0; i < ids.size(); ++i) {
     out[i] = std::nullopt;
-    if (ids[i].level == 0 || ids[i].level % kNodeStride != 0) continue;
-    q.Bind(1, static_cast<std::int64_t>(ids[i].level));
-    q.Bind(2, static_cast<std::int64_t>(ids[i].index));
-    BULWARK_ASSIGN_OR_RETURN(bool row, q.Step("read tree nodes"));
-    if (row) {
-      auto b = q.Blob(0);
-      BULWARK_ASSIGN_OR_RETURN(Hash h, HashFromBytes(b, "tree node"));
-      out[i] = h;
+    const unsigned base = ids[i].level - ids[i].level % kNodeStride;
+    const unsigned r = ids[i].level - base;
+    const std::uint64_t begin = ids[i].index << r, end = (ids[i].index + 1) << r;
+    Stmt& q = base == 0 ? leaves : nodes;
+    int col = 1;
+    if (base != 0) q.Bind(col++, static_cast<std::int64_t>(base));
+    q.Bind(col++, static_cast<std::int64_t>(begin));
+    q.Bind(col++, static_cast<std::int64_t>(end));
+    std::vector<Hash> level;
+    std::uint64_t expect = begin;
+    while (true) {
+      BULWARK_ASSIGN_OR_RETURN(bool row, q.Step("read tree nodes"));
+      if (!row) break;
+      auto b = q.Blob(1);
+      auto h = HashFromBytes(b, "tree node");
+      if (!h || static_cast<std::uint64_t>(q.Int(0)) != expect) break;
+      level.push_back(*h);
+      ++expect;
     }
     q.Reset();
+    if (level.size() != end - begin) continue;  // not stored: the caller recomputes it
+    while (level.size() > 1) {
+      std::vector<Hash> up;
+      for (std::size_t k = 0; k + 1 < level.size(); k += 2) {
+        up.push_back(HashChildren(level[k], level[k + 1]));
+      }
+      level.swap(up);
+    }
+    out[i] = level[0];
   }
   return OkStatus();
 }
