@@ -3,6 +3,7 @@
 // stored log, inclusion/consistency proof latency, and indexed query latency.
 //
 // Usage: auditlog_bench [EVENTS=1000000] [THREADS=4] [DIR=/tmp]
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,8 +14,6 @@
 #include <random>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "bulwark/audit/checkpoint_verifier.h"
 #include "bulwark/audit/event_store.h"
@@ -52,11 +51,12 @@ service::AuditRecord Record(int thread, std::uint64_t i) {
 int main(int argc, char** argv) {
   const std::uint64_t events = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1'000'000;
   const int threads = argc > 2 ? std::atoi(argv[2]) : 4;
-  const std::filesystem::path dir =
-      std::filesystem::path(argc > 3 ? argv[3] : "/tmp") / fmt::format("auditlog_bench_{}", ::getpid());
+  const std::filesystem::path dir = std::filesystem::path(argc > 3 ? argv[3] : "/tmp") /
+                                    fmt::format("auditlog_bench_{}", ::getpid());
   std::filesystem::create_directories(dir);
   std::vector<std::uint8_t> seed(32, 42);
-  auto signer = std::shared_ptr<const NoteSigner>(*NoteSigner::Create("bench/log", SecretBytes(seed)));
+  auto signer =
+      std::shared_ptr<const NoteSigner>(*NoteSigner::Create("bench/log", SecretBytes(seed)));
   AuditLogOptions o;
   o.path = dir / "audit.db";
   o.origin = "bench/log";
@@ -93,10 +93,11 @@ int main(int argc, char** argv) {
   for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
   const auto cps = *log->Checkpoints();
-  fmt::print("append: {} events, {} threads, {:.2f} s, {:.0f} events/s durable, {} checkpoints; "
-             "append latency p50 {:.2f} ms p99 {:.2f} ms\n",
-             events, threads, append_s, events / append_s, cps.size(),
-             all[all.size() / 2] * 1e3, all[all.size() * 99 / 100] * 1e3);
+  fmt::print(
+      "append: {} events, {} threads, {:.2f} s, {:.0f} events/s durable, {} checkpoints; "
+      "append latency p50 {:.2f} ms p99 {:.2f} ms\n",
+      events, threads, append_s, events / append_s, cps.size(), all[all.size() / 2] * 1e3,
+      all[all.size() * 99 / 100] * 1e3);
   fmt::print("database size: {:.1f} MiB\n",
              std::filesystem::file_size(o.path) / 1048576.0 +
                  (std::filesystem::exists(dir / "audit.db-wal")
@@ -131,9 +132,10 @@ int main(int argc, char** argv) {
   }
   std::sort(pl.begin(), pl.end());
   std::sort(cl.begin(), cl.end());
-  fmt::print("inclusion proof at size {}: p50 {:.3f} ms p99 {:.3f} ms; consistency proof: p50 "
-             "{:.3f} ms p99 {:.3f} ms\n",
-             n, pl[500] * 1e3, pl[990] * 1e3, cl[500] * 1e3, cl[990] * 1e3);
+  fmt::print(
+      "inclusion proof at size {}: p50 {:.3f} ms p99 {:.3f} ms; consistency proof: p50 "
+      "{:.3f} ms p99 {:.3f} ms\n",
+      n, pl[500] * 1e3, pl[990] * 1e3, cl[500] * 1e3, cl[990] * 1e3);
 
   // 4. Indexed queries.
   auto query = [&](const char* what, EventFilter f) {

@@ -15,6 +15,7 @@
 namespace bulwark::audit {
 
 struct AuditLog::Slot {
+  std::condition_variable cv;  // signalled when done, or when this appender should lead
   bool done = false;
   Status status;
   std::uint64_t index = 0;
@@ -207,6 +208,10 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditLogOptions options) {
   if (!log->options_.read_only) {
     BULWARK_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode = WAL", "set WAL"));
     BULWARK_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous = FULL", "set synchronous"));
+    // A 64 MiB page cache keeps the index pages hot; checkpointing the WAL every ~64 MiB instead
+    // of every 4 MiB amortizes the database fsync over more group commits.
+    BULWARK_RETURN_IF_ERROR(Exec(db, "PRAGMA cache_size = -65536", "set cache size"));
+    BULWARK_RETURN_IF_ERROR(Exec(db, "PRAGMA wal_autocheckpoint = 16384", "set WAL checkpoint"));
     BULWARK_RETURN_IF_ERROR(Exec(db, kSchema, fmt::format("create schema in {}", path).c_str()));
     // The interval clock of the first checkpoint starts when the log is created.
     const std::string init = fmt::format(
@@ -380,11 +385,13 @@ Result<std::uint64_t> AuditLog::Append(std::string leaf, EventColumns columns) {
         batch[i].slot->done = true;
         batch[i].slot->status = s;
         batch[i].slot->index = first + i;
+        batch[i].slot->cv.notify_one();
       }
       leader_active_ = false;
-      q_cv_.notify_all();
+      // Wake exactly one waiting appender to lead the next batch (no thundering herd).
+      if (!queue_.empty()) queue_.front().slot->cv.notify_one();
     } else {
-      q_cv_.wait(lock);
+      slot->cv.wait(lock);
     }
   }
   if (!slot->status) return std::unexpected(slot->status.error());
@@ -580,7 +587,8 @@ Status AuditLog::ReadNodeHashes(std::span<const NodeId> ids,
   // Levels 4, 8, 12, ... are stored; a node at level 4k + r (r < 4) is folded from its at most 8
   // descendants at level 4k (leaf hashes for k = 0), so every proof node costs one small query.
   std::lock_guard lock(db_mu_);
-  Stmt nodes(db_, "SELECT idx, hash FROM nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx");
+  Stmt nodes(db_,
+             "SELECT idx, hash FROM nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx");
   BULWARK_RETURN_IF_ERROR(nodes.ok("read tree nodes"));
   Stmt leaves(db_, "SELECT idx, leaf_hash FROM events WHERE idx >= ? AND idx < ? ORDER BY idx");
   BULWARK_RETURN_IF_ERROR(leaves.ok("read leaf hashes"));

@@ -149,7 +149,6 @@ class AuditLog final : public TreeReader {
   sqlite3* db_;
   mutable std::mutex db_mu_;  // guards db_
   std::mutex q_mu_;
-  std::condition_variable q_cv_;
   std::vector<Pending> queue_;
   bool leader_active_ = false;
 };
