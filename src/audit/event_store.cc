@@ -367,13 +367,24 @@ Status AuditLog::Commit(std::vector<Pending>& batch, std::uint64_t& first_index)
 }
 
 Result<std::uint64_t> AuditLog::Append(std::string leaf, EventColumns columns) {
+  std::vector<std::pair<std::string, EventColumns>> one;
+  one.emplace_back(std::move(leaf), std::move(columns));
+  return AppendBatch(std::move(one));
+}
+
+Result<std::uint64_t> AuditLog::AppendBatch(
+    std::vector<std::pair<std::string, EventColumns>> events) {
   if (options_.read_only) return FailedPreconditionError("audit log: opened read-only");
+  if (events.empty()) return InvalidArgumentError("audit log: empty batch");
   auto slot = std::make_shared<Slot>();
   std::unique_lock lock(q_mu_);
-  queue_.push_back(Pending{std::move(leaf), std::move(columns), slot});
+  // Queued under one lock hold, so one leader takes them all: consecutive indices.
+  for (auto& [leaf, columns] : events) {
+    queue_.push_back(Pending{std::move(leaf), std::move(columns), slot});
+  }
   while (!slot->done) {
     if (!leader_active_) {
-      // Lead: commit everything queued so far (including our own event) in one transaction.
+      // Lead: commit everything queued so far (including our own events) in one transaction.
       leader_active_ = true;
       std::vector<Pending> batch;
       batch.swap(queue_);
@@ -382,10 +393,12 @@ Result<std::uint64_t> AuditLog::Append(std::string leaf, EventColumns columns) {
       Status s = Commit(batch, first);
       lock.lock();
       for (std::size_t i = 0; i < batch.size(); ++i) {
-        batch[i].slot->done = true;
-        batch[i].slot->status = s;
-        batch[i].slot->index = first + i;
-        batch[i].slot->cv.notify_one();
+        Slot& sl = *batch[i].slot;
+        if (sl.done) continue;  // a later event of the same AppendBatch
+        sl.done = true;
+        sl.status = s;
+        sl.index = first + i;
+        sl.cv.notify_one();
       }
       leader_active_ = false;
       // Wake exactly one waiting appender to lead the next batch (no thundering herd).

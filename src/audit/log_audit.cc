@@ -105,11 +105,15 @@ Result<SecretBytes> LoadOrCreateAuditHmacKey(const Runtime& rt, const std::files
   return key;
 }
 
-Result<std::uint64_t> LogAuditSink::AppendRecord(const service::AuditRecord& record) {
+namespace {
+
+Result<std::pair<std::string, EventColumns>> MakeEvent(const service::AuditRecord& record,
+                                                       const ImpactClassifier& classifier,
+                                                       const std::string& source, Runtime& rt) {
   std::array<std::uint8_t, 16> id{};
-  BULWARK_RETURN_IF_ERROR(runtime_.random->Fill(id));
-  const Impact impact = classifier_.Classify(record);
-  const nlohmann::json event = BuildEvent(record, impact, HexEncode(id), source_);
+  BULWARK_RETURN_IF_ERROR(rt.random->Fill(id));
+  const Impact impact = classifier.Classify(record);
+  const nlohmann::json event = BuildEvent(record, impact, HexEncode(id), source);
   BULWARK_ASSIGN_OR_RETURN(std::string leaf, EventLeaf(event));
   EventColumns cols;
   cols.time_us =
@@ -121,7 +125,24 @@ Result<std::uint64_t> LogAuditSink::AppendRecord(const service::AuditRecord& rec
   cols.outcome = std::string(service::OutcomeName(record.outcome));
   cols.impact = impact.level;
   cols.paths = record.paths;
-  return log_->Append(std::move(leaf), std::move(cols));
+  return std::pair{std::move(leaf), std::move(cols)};
+}
+
+}  // namespace
+
+Result<std::uint64_t> LogAuditSink::AppendRecord(const service::AuditRecord& record) {
+  BULWARK_ASSIGN_OR_RETURN(auto ev, MakeEvent(record, classifier_, source_, runtime_));
+  return log_->Append(std::move(ev.first), std::move(ev.second));
+}
+
+Result<std::uint64_t> LogAuditSink::AppendRecords(std::span<const service::AuditRecord> records) {
+  std::vector<std::pair<std::string, EventColumns>> events;
+  events.reserve(records.size());
+  for (const auto& r : records) {
+    BULWARK_ASSIGN_OR_RETURN(auto ev, MakeEvent(r, classifier_, source_, runtime_));
+    events.push_back(std::move(ev));
+  }
+  return log_->AppendBatch(std::move(events));
 }
 
 Status LogAuditSink::Append(const service::AuditRecord& record) {

@@ -101,6 +101,9 @@ class AuditLog final : public TreeReader {
 
   // Appends one event (canonical leaf bytes + its columns), durably; returns its index.
   Result<std::uint64_t> Append(std::string leaf, EventColumns columns);
+  // Appends several events of one caller (e.g. a server front end that collected them) in the
+  // same group commit, at consecutive indices; returns the first index. Durable on return.
+  Result<std::uint64_t> AppendBatch(std::vector<std::pair<std::string, EventColumns>> events);
 
   // Signs and stores a checkpoint of the current tree now (if the newest one does not already
   // cover it) and returns the signed note. FailedPrecondition without signers.

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,8 @@ class LogAuditSink final : public service::AuditSink {
   Status HealthCheck() const override;
   // Appends and returns the event's index.
   Result<std::uint64_t> AppendRecord(const service::AuditRecord& record);
+  // Appends several records in one group commit (consecutive indices); returns the first index.
+  Result<std::uint64_t> AppendRecords(std::span<const service::AuditRecord> records);
 
  private:
   std::shared_ptr<AuditLog> log_;
