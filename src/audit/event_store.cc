@@ -493,7 +493,13 @@ Status AuditLog::ScanNodes(
 
 Status AuditLog::Query(const EventFilter& f,
                        const std::function<Status(const StoredEvent&)>& fn) const {
-  std::string sql = "SELECT idx, leaf, leaf_hash, time_us FROM events WHERE 1";
+  // With only an impact (and time) filter, SQLite prefers walking the primary key in ORDER BY
+  // order and scans everything when nothing matches; make it use the impact index.
+  const bool by_impact = f.min_impact && !f.actor && !f.namespace_name && !f.path && !f.action &&
+                         !f.outcome && !f.type;
+  std::string sql = by_impact ? "SELECT idx, leaf, leaf_hash, time_us FROM events INDEXED BY "
+                                "events_impact WHERE 1"
+                              : "SELECT idx, leaf, leaf_hash, time_us FROM events WHERE 1";
   std::vector<std::function<void(Stmt&, int)>> binds;
   auto text = [&](const std::optional<std::string>& v, const char* clause) {
     if (!v) return;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -139,6 +140,13 @@ TEST_F(AuditCliTest, ExportedJsonlVerifiesIndependentlyAgainstTheSignedCheckpoin
   EXPECT_EQ(size, "5");
   const audit::Hash mth = Mth(leaves, 0, leaves.size());
   EXPECT_EQ(root, Base64Encode(mth));
+}
+
+TEST_F(AuditCliTest, OperationsFailClosedWhenTheLogCannotBeOpened) {
+  std::filesystem::create_directories(dir_ / "home" / "audit.db");  // not a database
+  auto set = Run("set dev/app a 1");
+  EXPECT_EQ(set.exit_code, 5) << set.out << set.err;
+  EXPECT_THAT(set.err, HasSubstr("audit"));
 }
 
 TEST_F(AuditCliTest, HashIsStableForTheSameValueAndPath) {
