@@ -29,6 +29,7 @@ int RunCli(const std::vector<std::string>& args, CliIo io) {
   RegisterSecfileCommands(app, ctx);
   RegisterStoreCommands(app, ctx);
   RegisterCheckCommands(app, ctx);
+  RegisterAuditCommands(app, ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {

@@ -30,6 +30,7 @@ void RegisterExprCommands(CLI::App& app, CommandContext& ctx);
 void RegisterSecfileCommands(CLI::App& app, CommandContext& ctx);
 void RegisterStoreCommands(CLI::App& app, CommandContext& ctx);
 void RegisterCheckCommands(CLI::App& app, CommandContext& ctx);
+void RegisterAuditCommands(CLI::App& app, CommandContext& ctx);
 
 }  // namespace bulwark::cli
 

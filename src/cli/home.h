@@ -4,7 +4,8 @@
 //   keystore     the local passphrase keystore (key-encryption keys), bulwark/keys/local_keystore.h
 //   keyring      the data keys wrapped under the keystore, bulwark/keys/keyring.h
 //   store.db     the default configuration store (SQLite), unless --store / BULWARK_STORE
-//   audit.jsonl  the audit log of every store operation
+//   audit.db     the tamper-evident audit log of every store operation (cli/audit_home.h)
+//   audit-log.key, audit-hmac.key, audit-trusted-checkpoint  its keys and verifier state
 // The passphrase comes from --passphrase-file, BULWARK_PASSPHRASE, or (on a terminal) a prompt.
 #ifndef BULWARK_SRC_CLI_HOME_H_
 #define BULWARK_SRC_CLI_HOME_H_

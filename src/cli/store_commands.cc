@@ -14,6 +14,7 @@
 #include "bulwark/service/config_service.h"
 #include "bulwark/service/keyring_value_cipher.h"
 #include "bulwark/store/open.h"
+#include "cli/audit_home.h"
 #include "cli/home.h"
 #include "cli/store_commands.h"
 
@@ -109,7 +110,7 @@ Result<Session> OpenSession(CommandContext& ctx, const StoreArgs& a,
   }
   if (url.empty()) url = "sqlite:" + (home / "store.db").string();
   BULWARK_ASSIGN_OR_RETURN(std::unique_ptr<store::ConfigStore> st, store::OpenStore(url, rt));
-  BULWARK_ASSIGN_OR_RETURN(auto audit, service::JsonlAuditSink::Open(home / "audit.jsonl"));
+  BULWARK_ASSIGN_OR_RETURN(auto audit, OpenHomeAuditSink(rt, home));
   Session s;
   s.request = service::LocalCliContext(BULWARK_VERSION);
   s.cipher = std::make_shared<LazyCipher>(ctx, a.keys);

@@ -108,8 +108,9 @@ TEST_F(StoreCliTest, ListMoveAndExport) {
   auto redacted = Run("export production/app --format json");
   EXPECT_THAT(redacted.out, Not(HasSubstr("Sup3r-Secret-Pw!")));
   // Every operation above is in the audit log, without the secret.
-  std::ifstream audit(dir_ / "home" / "audit.jsonl");
-  std::string log((std::istreambuf_iterator<char>(audit)), {});
+  auto exported = Run("audit export --format cloudevents");
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  const std::string& log = exported.out;
   EXPECT_THAT(log, HasSubstr("\"operation\":\"namespace.move\""));
   EXPECT_THAT(log, HasSubstr("\"revealed\":true"));
   EXPECT_THAT(log, Not(HasSubstr("Sup3r-Secret-Pw!")));

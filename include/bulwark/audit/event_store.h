@@ -1,0 +1,161 @@
+// AuditLog: the durable, tamper-evident audit log on SQLite: events, their RFC 9162 Merkle tree,
+// cached subtree hashes and signed checkpoints, all in one database file (<home>/audit.db for the
+// CLI; see docs/audit.md for the schema).
+//
+// Appends (Append) are durable before they return: SQLite WAL with synchronous=FULL. Concurrent
+// appenders share one transaction and one fsync (group commit): the first appender to find no
+// commit in progress becomes the leader, takes every queued event, and in one BEGIN IMMEDIATE
+// transaction reads the single tree-state row (size + frontier), inserts the events with their
+// leaf hashes, integrates them into the tree (caching the hash of every completed perfect subtree
+// whose level is a multiple of 4), writes the new tree state, signs a checkpoint when one is due
+// (every `checkpoint_every` events or `checkpoint_interval` since the last one), and commits. The
+// others wait for it and return their indices. Because each transaction starts from the stored
+// tree state, several processes may append to the same file (SQLite serializes the writers).
+//
+// Triggers refuse UPDATE and DELETE on the events, nodes and checkpoints tables; they are a guard
+// against accidents, not a security boundary: VerifyLog (log_audit.h) is.
+//
+// Thread safety: all methods may be called concurrently.
+#ifndef BULWARK_AUDIT_EVENT_STORE_H_
+#define BULWARK_AUDIT_EVENT_STORE_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bulwark/audit/event.h"
+#include "bulwark/audit/merkle_hash.h"
+#include "bulwark/audit/note.h"
+#include "bulwark/audit/tree_reader.h"
+#include "bulwark/core/error.h"
+#include "bulwark/core/runtime.h"
+
+struct sqlite3;
+
+namespace bulwark::audit {
+
+// Indexed columns of an event (copies of fields of the leaf, for queries only: verification
+// never trusts them).
+struct EventColumns {
+  std::int64_t time_us = 0;  // microseconds since the Unix epoch
+  std::string type, actor, namespace_name, action, outcome;
+  ImpactLevel impact = ImpactLevel::kLow;
+  std::vector<std::string> paths;
+};
+
+// Extracts the indexed columns from an event document (BuildEvent's shape).
+EventColumns ColumnsOfEvent(const nlohmann::json& event);
+
+struct AuditLogOptions {
+  std::filesystem::path path;
+  std::string origin;  // checkpoint origin line
+  // Checkpoint signers (several during a key rotation). Empty: no checkpoints are published.
+  std::vector<std::shared_ptr<const NoteSigner>> signers;
+  std::uint64_t checkpoint_every = 1000;
+  std::chrono::seconds checkpoint_interval{60};
+  std::chrono::milliseconds busy_timeout{10000};
+  bool read_only = false;
+  Runtime runtime = Runtime::System();
+};
+
+struct StoredEvent {
+  std::uint64_t index = 0;
+  std::string leaf;                     // canonical bytes
+  std::vector<std::uint8_t> leaf_hash;  // as stored (verification recomputes it)
+  std::int64_t time_us = 0;
+};
+
+struct StoredCheckpoint {
+  std::uint64_t size = 0;
+  std::string note;
+  std::int64_t time_us = 0;
+};
+
+struct TreeState {
+  std::uint64_t size = 0;
+  std::vector<Hash> frontier;
+  std::uint64_t last_checkpoint_size = 0;
+  std::int64_t last_checkpoint_us = 0;
+};
+
+struct EventFilter {
+  std::optional<std::string> actor, namespace_name, path, action, outcome, type;
+  std::optional<ImpactLevel> min_impact;
+  std::optional<std::int64_t> since_us, until_us;  // [since, until)
+  std::optional<std::uint64_t> from_index;
+  std::uint64_t limit = 0;  // 0 = no limit
+};
+
+class AuditLog final : public TreeReader {
+ public:
+  // Opens (creating if needed, mode 0600) the database and its schema.
+  static Result<std::unique_ptr<AuditLog>> Open(AuditLogOptions options);
+  ~AuditLog() override;
+
+  // Appends one event (canonical leaf bytes + its columns), durably; returns its index.
+  Result<std::uint64_t> Append(std::string leaf, EventColumns columns);
+  // Appends several events of one caller (e.g. a server front end that collected them) in the
+  // same group commit, at consecutive indices; returns the first index. Durable on return.
+  Result<std::uint64_t> AppendBatch(std::vector<std::pair<std::string, EventColumns>> events);
+
+  // Signs and stores a checkpoint of the current tree now (if the newest one does not already
+  // cover it) and returns the signed note. FailedPrecondition without signers.
+  Result<std::string> PublishCheckpoint();
+
+  Result<TreeState> State() const;
+  Result<std::optional<StoredCheckpoint>> LatestCheckpoint() const;
+  Result<std::vector<StoredCheckpoint>> Checkpoints() const;
+
+  // Calls `fn` for every stored event with begin <= index < end, in index order (streaming).
+  Status Scan(std::uint64_t begin, std::uint64_t end,
+              const std::function<Status(const StoredEvent&)>& fn) const;
+  // Every stored node (level, index, hash bytes) of the subtree cache.
+  Status ScanNodes(const std::function<Status(unsigned, std::uint64_t,
+                                              std::span<const std::uint8_t>)>& fn) const;
+  // Events matching `filter`, in index order.
+  Status Query(const EventFilter& filter,
+               const std::function<Status(const StoredEvent&)>& fn) const;
+
+  // Unavailable when the database cannot currently take writes.
+  Status HealthCheck() const;
+
+  // TreeReader over the stored tree (LeafCount = tree-state size).
+  Result<std::uint64_t> LeafCount() const override;
+  Status ReadLeafHashes(std::uint64_t begin, std::uint64_t end,
+                        std::vector<Hash>& out) const override;
+  Status ReadNodeHashes(std::span<const NodeId> ids,
+                        std::span<std::optional<Hash>> out) const override;
+
+  const AuditLogOptions& options() const { return options_; }
+
+ private:
+  struct Slot;
+  struct Pending {
+    std::string leaf;
+    EventColumns columns;
+    std::shared_ptr<Slot> slot;
+  };
+  AuditLog(AuditLogOptions options, sqlite3* db) : options_(std::move(options)), db_(db) {}
+  Status Commit(std::vector<Pending>& batch, std::uint64_t& first_index);
+  Result<TreeState> StateLocked() const;
+  Status MaybeCheckpointLocked(const TreeState& state, const Hash& root, bool force,
+                               std::string* note_out);
+
+  AuditLogOptions options_;
+  sqlite3* db_;
+  mutable std::mutex db_mu_;  // guards db_
+  std::mutex q_mu_;
+  std::vector<Pending> queue_;
+  bool leader_active_ = false;
+};
+
+}  // namespace bulwark::audit
+
+#endif  // BULWARK_AUDIT_EVENT_STORE_H_

@@ -1,0 +1,303 @@
+#include "bulwark/audit/log_audit.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+
+#include "bulwark/audit/checkpoint.h"
+#include "bulwark/audit/jcs.h"
+#include "bulwark/audit/tree_builder.h"
+#include "bulwark/core/encoding.h"
+#include "bulwark/crypto/signer.h"
+
+namespace bulwark::audit {
+namespace {
+
+constexpr auto kPrivate = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+constexpr unsigned kNodeStride = 4;
+
+Result<LogKeys> ParseKeyFile(std::string_view text, const std::filesystem::path& path) {
+  LogKeys keys;
+  std::istringstream in{std::string(text)};
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.empty()) continue;
+    if (n == 1) {
+      if (!line.starts_with("origin ") || line.size() == 7) {
+        return InvalidArgumentError(fmt::format("{}:1: expected 'origin <name>'", path.string()));
+      }
+      keys.origin = line.substr(7);
+      continue;
+    }
+    SecretBytes skey = SecretBytes::FromString(line);
+    SecureZero(line);
+    auto signer = NoteSigner::FromSignerKey(skey);
+    if (!signer) {
+      return InvalidArgumentError(
+          fmt::format("{}:{}: bad signer key: {}", path.string(), n, signer.error().message()));
+    }
+    keys.signers.push_back(std::shared_ptr<const NoteSigner>(std::move(*signer)));
+  }
+  if (keys.origin.empty() || keys.signers.empty()) {
+    return InvalidArgumentError(
+        fmt::format("{}: expected an origin line and at least one signer key", path.string()));
+  }
+  return keys;
+}
+
+}  // namespace
+
+std::vector<NoteVerifier> LogKeys::verifiers() const {
+  std::vector<NoteVerifier> v;
+  for (const auto& s : signers) v.push_back(s->Verifier());
+  return v;
+}
+
+Result<LogKeys> LoadLogKeys(const Runtime& rt, const std::filesystem::path& path) {
+  BULWARK_ASSIGN_OR_RETURN(std::string text, rt.fs->ReadFile(path));
+  auto keys = ParseKeyFile(text, path);
+  SecureZero(text);
+  return keys;
+}
+
+Result<LogKeys> LoadOrCreateLogKeys(const Runtime& rt, const std::filesystem::path& path) {
+  BULWARK_ASSIGN_OR_RETURN(bool exists, rt.fs->Exists(path));
+  if (exists) return LoadLogKeys(rt, path);
+  std::array<std::uint8_t, 4> id{};
+  BULWARK_RETURN_IF_ERROR(rt.random->Fill(id));
+  const std::string origin = "bulwark.local/audit/" + HexEncode(id);
+  BULWARK_ASSIGN_OR_RETURN(SecretBytes seed, crypto::Ed25519Signer::GenerateSeed(*rt.random));
+  BULWARK_ASSIGN_OR_RETURN(auto signer, NoteSigner::Create(origin, seed));
+  SecretBytes skey = signer->SignerKey();
+  std::string text = "origin " + origin + "\n";
+  text.append(skey.RevealAsString());
+  text += "\n";
+  Status st = rt.fs->WriteFileAtomic(path, text, kPrivate);
+  SecureZero(text);
+  BULWARK_RETURN_IF_ERROR(st);
+  return LoadLogKeys(rt, path);
+}
+
+Result<SecretBytes> LoadOrCreateAuditHmacKey(const Runtime& rt, const std::filesystem::path& path) {
+  BULWARK_ASSIGN_OR_RETURN(bool exists, rt.fs->Exists(path));
+  if (!exists) {
+    SecretBytes key(32);
+    BULWARK_RETURN_IF_ERROR(rt.random->Fill(key.MutableReveal()));
+    std::string text = Base64Encode(key.Reveal()) + "\n";
+    Status st = rt.fs->WriteFileAtomic(path, text, kPrivate);
+    SecureZero(text);
+    BULWARK_RETURN_IF_ERROR(st);
+  }
+  BULWARK_ASSIGN_OR_RETURN(std::string text, rt.fs->ReadFile(path));
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  auto raw = Base64Decode(text);
+  SecureZero(text);
+  if (!raw || raw->size() != 32) {
+    return InvalidArgumentError(
+        fmt::format("{}: expected the base64 of a 32-byte key", path.string()));
+  }
+  SecretBytes key(*raw);
+  std::fill(raw->begin(), raw->end(), 0);
+  return key;
+}
+
+namespace {
+
+Result<std::pair<std::string, EventColumns>> MakeEvent(const service::AuditRecord& record,
+                                                       const ImpactClassifier& classifier,
+                                                       const std::string& source, Runtime& rt) {
+  std::array<std::uint8_t, 16> id{};
+  BULWARK_RETURN_IF_ERROR(rt.random->Fill(id));
+  const Impact impact = classifier.Classify(record);
+  const nlohmann::json event = BuildEvent(record, impact, HexEncode(id), source);
+  BULWARK_ASSIGN_OR_RETURN(std::string leaf, EventLeaf(event));
+  EventColumns cols;
+  cols.time_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(record.time.time_since_epoch()).count();
+  cols.type = "dev.bulwark." + record.operation;
+  cols.actor = record.context.principal.id;
+  cols.namespace_name = record.namespace_name;
+  cols.action = std::string(service::ActionName(record.action));
+  cols.outcome = std::string(service::OutcomeName(record.outcome));
+  cols.impact = impact.level;
+  cols.paths = record.paths;
+  return std::pair{std::move(leaf), std::move(cols)};
+}
+
+}  // namespace
+
+Result<std::uint64_t> LogAuditSink::AppendRecord(const service::AuditRecord& record) {
+  BULWARK_ASSIGN_OR_RETURN(auto ev, MakeEvent(record, classifier_, source_, runtime_));
+  return log_->Append(std::move(ev.first), std::move(ev.second));
+}
+
+Result<std::uint64_t> LogAuditSink::AppendRecords(std::span<const service::AuditRecord> records) {
+  std::vector<std::pair<std::string, EventColumns>> events;
+  events.reserve(records.size());
+  for (const auto& r : records) {
+    BULWARK_ASSIGN_OR_RETURN(auto ev, MakeEvent(r, classifier_, source_, runtime_));
+    events.push_back(std::move(ev));
+  }
+  return log_->AppendBatch(std::move(events));
+}
+
+Status LogAuditSink::Append(const service::AuditRecord& record) {
+  BULWARK_ASSIGN_OR_RETURN(std::uint64_t index, AppendRecord(record));
+  (void)index;
+  return OkStatus();
+}
+
+Status LogAuditSink::HealthCheck() const { return log_->HealthCheck(); }
+
+std::string AuditVerification::Summary() const {
+  std::string out;
+  if (clean()) {
+    out = report.Summary();
+    if (!out.empty() && out.back() != '\n') out += '\n';
+    return out;
+  }
+  if (first_bad_index)
+    out += fmt::format("TAMPERING: first bad index {}\n", *first_bad_index);
+  else
+    out += "TAMPERING\n";
+  for (const auto& p : problems) out += "  " + p + "\n";
+  for (const auto& f : report.findings) {
+    out += fmt::format("  {}: {}\n", LogProblemName(f.problem), f.message);
+  }
+  return out;
+}
+
+Result<AuditVerification> VerifyAuditLog(const AuditLog& log, const CheckpointVerifier& verifier,
+                                         const std::optional<std::string>& trusted,
+                                         const std::vector<std::string>& extra) {
+  AuditVerification v;
+  // Findings that name one event are the most precise, then the Merkle findings (a range
+  // between two checkpoints), then inconsistencies of the stored tree state and node cache.
+  std::optional<std::uint64_t> precise, coarse;
+  auto note_min = [](std::optional<std::uint64_t>& m, std::uint64_t i) {
+    if (!m || i < *m) m = i;
+  };
+  auto bad = [&](std::uint64_t index, std::string message) {
+    note_min(precise, index);
+    v.problems.push_back(std::move(message));
+  };
+  auto inconsistent = [&](std::uint64_t index, std::string message) {
+    note_min(coarse, index);
+    v.problems.push_back(std::move(message));
+  };
+
+  BULWARK_ASSIGN_OR_RETURN(std::vector<StoredCheckpoint> stored, log.Checkpoints());
+  std::vector<std::string> notes;
+  for (const auto& c : stored) notes.push_back(c.note);
+  for (const auto& e : extra) notes.push_back(e);
+  if (trusted) notes.push_back(*trusted);
+  LogVerifier lv = LogVerifier::Create(verifier, notes);
+
+  // Stored checkpoints: the size column must be the note's size.
+  std::optional<std::uint64_t> newest_stored_size;
+  for (const auto& c : stored) {
+    auto cp = verifier.Open(c.note);
+    if (!cp) continue;  // reported by LogVerifier as a bad checkpoint
+    if (cp->size != c.size) {
+      bad(std::min(cp->size, c.size),
+          fmt::format("checkpoint row {} holds a checkpoint of size {}", c.size, cp->size));
+    }
+    if (!newest_stored_size || cp->size > *newest_stored_size) {
+      newest_stored_size = cp->size;
+      v.newest_checkpoint = c.note;
+    }
+  }
+
+  std::map<std::pair<unsigned, std::uint64_t>, Hash> computed_nodes;
+  const NodeSink sink = [&](unsigned level, std::uint64_t index, const Hash& hash) {
+    if (level != 0 && level % kNodeStride == 0) computed_nodes[{level, index}] = hash;
+  };
+  TreeBuilder tb;
+  std::uint64_t position = 0;
+  bool index_problem = false;
+  BULWARK_RETURN_IF_ERROR(log.Scan(0, UINT64_MAX, [&](const StoredEvent& e) -> Status {
+    const Hash lh = HashLeaf(e.leaf);
+    if (!index_problem && e.index != position) {
+      index_problem = true;
+      bad(position, e.index > position
+                        ? fmt::format("event {} is missing (the next stored event has index {}): "
+                                      "events were deleted",
+                                      position, e.index)
+                        : fmt::format("event at position {} has index {}", position, e.index));
+    }
+    if (e.leaf_hash.size() != kHashSize || !std::equal(lh.begin(), lh.end(), e.leaf_hash.begin())) {
+      bad(e.index, fmt::format("event {}: stored leaf hash does not match the event bytes "
+                               "(the event was modified)",
+                               e.index));
+    }
+    // Events a valid checkpoint covers are checked by the signed roots; after the newest one
+    // only the stored leaf hash and the canonical form can catch an edit.
+    auto canon = e.index >= newest_stored_size.value_or(0) ? CanonicalizeJsonText(e.leaf)
+                                                           : Result<std::string>(e.leaf);
+    if (!canon || *canon != e.leaf) {
+      bad(e.index,
+          fmt::format("event {}: not canonical RFC 8785 JSON (the event was modified)", e.index));
+    }
+    lv.AppendLeafHash(lh);
+    tb.AppendLeafHash(lh, sink);
+    ++position;
+    return OkStatus();
+  }));
+  v.report = lv.Finish();
+  std::optional<std::uint64_t> merkle;
+  for (const auto& f : v.report.findings) {
+    if (f.problem == LogProblem::kRootMismatch || f.problem == LogProblem::kIndexMismatch ||
+        f.problem == LogProblem::kTruncated) {
+      note_min(merkle, f.first_bad_index);
+    }
+  }
+
+  BULWARK_ASSIGN_OR_RETURN(TreeState state, log.State());
+  if (state.size != position) {
+    inconsistent(
+        std::min(state.size, position),
+        fmt::format("the tree state records {} events but {} are stored{}", state.size, position,
+                    state.size > position ? " (events were removed from the end)" : ""));
+  } else if (state.frontier != tb.frontier()) {
+    inconsistent(0, "the stored tree state (frontier) does not match the events");
+  }
+  BULWARK_RETURN_IF_ERROR(log.ScanNodes(
+      [&](unsigned level, std::uint64_t index, std::span<const std::uint8_t> h) -> Status {
+        auto it = computed_nodes.find({level, index});
+        const std::uint64_t first_leaf = index << level;
+        if (it == computed_nodes.end()) {
+          inconsistent(
+              std::min(first_leaf, position),
+              fmt::format("cached tree node (level {}, index {}) covers events [{}, {}) that are "
+                          "not stored",
+                          level, index, first_leaf, first_leaf + (std::uint64_t{1} << level)));
+        } else if (h.size() != kHashSize || !std::equal(h.begin(), h.end(), it->second.begin())) {
+          inconsistent(
+              first_leaf,
+              fmt::format("cached tree node (level {}, index {}) over events [{}, {}) does not "
+                          "match them",
+                          level, index, first_leaf, first_leaf + (std::uint64_t{1} << level)));
+        }
+        return OkStatus();
+      }));
+
+  if (trusted) {
+    if (auto t = verifier.Open(*trusted)) {
+      if (!newest_stored_size || *newest_stored_size < t->size) {
+        note_min(merkle, std::min(position, t->size));
+        v.problems.push_back(
+            fmt::format("rollback: the newest stored checkpoint covers {} events but a checkpoint "
+                        "of {} events was verified before",
+                        newest_stored_size.value_or(0), t->size));
+      }
+    }
+  }
+  v.first_bad_index = precise ? precise : merkle ? merkle : coarse;
+  return v;
+}
+
+}  // namespace bulwark::audit

@@ -1,0 +1,30 @@
+// The audit log of a home (<home>/audit.db, keys <home>/audit-log.key, HMAC key
+// <home>/audit-hmac.key, last verified checkpoint <home>/audit-trusted-checkpoint), shared by the
+// store commands (which append through LogAuditSink) and the audit commands.
+#ifndef BULWARK_SRC_CLI_AUDIT_HOME_H_
+#define BULWARK_SRC_CLI_AUDIT_HOME_H_
+
+#include <filesystem>
+#include <memory>
+
+#include "bulwark/audit/event_store.h"
+#include "bulwark/audit/log_audit.h"
+
+namespace bulwark::cli {
+
+struct HomeAuditLog {
+  audit::LogKeys keys;
+  std::shared_ptr<audit::AuditLog> log;
+};
+
+// Opens (creating on first use) the log and its signing keys. Checkpoints every 1000 events or
+// 60 seconds (BULWARK_AUDIT_CHECKPOINT_EVERY overrides the count).
+Result<HomeAuditLog> OpenHomeAuditLog(const Runtime& rt, const std::filesystem::path& home);
+
+// The LogAuditSink of a home.
+Result<std::unique_ptr<service::AuditSink>> OpenHomeAuditSink(const Runtime& rt,
+                                                              const std::filesystem::path& home);
+
+}  // namespace bulwark::cli
+
+#endif  // BULWARK_SRC_CLI_AUDIT_HOME_H_
