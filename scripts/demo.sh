@@ -59,5 +59,7 @@ run "Check the stored configuration against the baseline pack" $B check producti
 run "Check a file against PCI-DSS, as SARIF" sh -c "$B check $EX/production.yaml --pack pci-dss --format sarif | head -20"
 run "Evaluate a CEL expression" $B expr --vars '{"port": 5432}' -- 'port > 1024 && "10.0.0.1".startsWith("10.")'
 
-step "Audit log" "tail -n 3 \$BULWARK_HOME/audit.*"
-ls "$BULWARK_HOME"
+# 5. The audit trail of everything above.
+run "The audit log (every operation, reads and refusals included)" $B audit log --ns production/api
+run "Sign a checkpoint now" $B audit checkpoint
+run "Verify the whole log against its signed checkpoints" $B audit verify
