@@ -37,6 +37,10 @@ std::size_t FindInvalidUtf8(std::string_view text);
 inline bool IsValidUtf8(std::string_view text) {
   return FindInvalidUtf8(text) == std::string_view::npos;
 }
+// Length of the valid UTF-8 sequence starting at p (1..4), or 0 when it is invalid (overlong,
+// surrogate, above U+10FFFF) or truncated before `end`. Requires p < end.
+std::size_t Utf8SequenceLength(const unsigned char* p, const unsigned char* end);
+
 // Appends the UTF-8 encoding of a code point (must be a valid scalar value).
 void AppendUtf8(std::string& out, char32_t code_point);
 

@@ -1,5 +1,7 @@
 #include "config/internal/text.h"
 
+#include "bulwark/core/encoding.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -53,35 +55,6 @@ LineColumn LocateOffset(std::string_view text, std::size_t offset) {
   }
   lc.column = static_cast<std::uint32_t>(offset - line_start + 1);
   return lc;
-}
-
-std::size_t Utf8SequenceLength(const unsigned char* p, const unsigned char* end) {
-  const unsigned char c = p[0];
-  if (c < 0x80) return 1;
-  std::size_t len;
-  char32_t cp;
-  if ((c & 0xE0) == 0xC0) {
-    len = 2;
-    cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    len = 3;
-    cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    len = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (static_cast<std::size_t>(end - p) < len) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    if ((p[k] & 0xC0) != 0x80) return 0;
-    cp = cp << 6 | (p[k] & 0x3F);
-  }
-  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-      cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    return 0;
-  }
-  return len;
 }
 
 std::size_t FindInvalidUtf8Fast(std::string_view text) {

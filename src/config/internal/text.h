@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bulwark/config/path.h"
+#include "bulwark/core/encoding.h"
 #include "bulwark/core/error.h"
 
 namespace bulwark::config::internal {
@@ -42,8 +43,8 @@ LineColumn LocateOffset(std::string_view text, std::size_t offset);
 // time.
 std::size_t FindInvalidUtf8Fast(std::string_view text);
 
-// Length of the valid UTF-8 sequence starting at p (1..4), or 0 when it is invalid or truncated.
-std::size_t Utf8SequenceLength(const unsigned char* p, const unsigned char* end);
+// Utf8SequenceLength comes from bulwark/core/encoding.h.
+using ::bulwark::Utf8SequenceLength;
 
 // Shortest text that reads back as the same finite double and is visibly a float: "1.0", "0.5",
 // "1e+20" (fmt "{}" plus ".0" when the shortest form would read as an integer).
