@@ -50,7 +50,8 @@ class ServiceKeysTest : public ::testing::Test {
 
 TEST_F(ServiceKeysTest, TokensListsEveryEncryptedPathWithItsKeyAndDecryptsNothing) {
   const keys::KeyId first = keyring_->primary_id();
-  ASSERT_TRUE(svc_->Put(ctx_, "app", J(R"({"db": {"password": "p1", "host": "h"}, "api_key": "k"})"), {}));
+  ASSERT_TRUE(
+      svc_->Put(ctx_, "app", J(R"({"db": {"password": "p1", "host": "h"}, "api_key": "k"})"), {}));
   const keys::KeyId second = keyring_->Rotate().value();
   ASSERT_TRUE(svc_->Set(ctx_, "app", P("db.password"), Value("p2"), {}));
   // A destroyed key does not stop the scan.
@@ -69,7 +70,8 @@ TEST_F(ServiceKeysTest, TokensListsEveryEncryptedPathWithItsKeyAndDecryptsNothin
 
 TEST_F(ServiceKeysTest, ReencryptMovesOnlySelectedTokensOfACompromisedKeyInANewVersion) {
   const keys::KeyId old_key = keyring_->primary_id();
-  ASSERT_TRUE(svc_->Put(ctx_, "app", J(R"({"db": {"password": "p1", "port": 5}, "api_key": "k"})"), {}));
+  ASSERT_TRUE(
+      svc_->Put(ctx_, "app", J(R"({"db": {"password": "p1", "port": 5}, "api_key": "k"})"), {}));
   const keys::KeyId new_key = keyring_->MarkCompromised(old_key).value();
   ReadRequest reveal;
   reveal.reveal = true;
@@ -79,7 +81,8 @@ TEST_F(ServiceKeysTest, ReencryptMovesOnlySelectedTokensOfACompromisedKeyInANewV
 
   auto mover = NewKeyringValueCipherForReencryption(keyring_);
   auto select = [&](std::string_view token) { return KidOf(token) == old_key; };
-  auto r = svc_->Reencrypt(ctx_, "app", select, *mover, {.message = "key compromised: re-encrypted"});
+  auto r =
+      svc_->Reencrypt(ctx_, "app", select, *mover, {.message = "key compromised: re-encrypted"});
   ASSERT_TRUE(r) << r.error();
   ASSERT_TRUE(r->info.has_value());
   EXPECT_EQ(r->info->version, 2);
