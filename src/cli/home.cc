@@ -1,16 +1,14 @@
 #include "cli/home.h"
 
 #include <fmt/format.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <istream>
-#include <ostream>
-
-#include <termios.h>
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
+#include <ostream>
 
 #include "bulwark/keyops/key_usage.h"
 #include "bulwark/keys/pkcs11_provider.h"
@@ -99,7 +97,8 @@ Result<ProviderConfig> ReadProviderConfig(FileSystem& files, const fs::path& hom
   c.kind = str("provider");
   if (c.kind == "local") return c;
   if (c.kind != "pkcs11") {
-    return DataLossError(fmt::format("{}: 'provider' must be \"local\" or \"pkcs11\"", file.string()));
+    return DataLossError(
+        fmt::format("{}: 'provider' must be \"local\" or \"pkcs11\"", file.string()));
   }
   c.module = str("module");
   c.token_label = str("token_label");
@@ -182,8 +181,8 @@ Result<Keys> OpenKeys(CommandContext& ctx, const KeyArgs& a) {
                              keys::Pkcs11Provider::Open(std::move(options), k.runtime.random));
   } else {
     BULWARK_ASSIGN_OR_RETURN(SecretBytes pass, ReadPassphrase(ctx, *k.runtime.fs, a));
-    BULWARK_ASSIGN_OR_RETURN(auto opened, keys::LocalKeystoreProvider::Open(home / "keystore", pass,
-                                                                            k.runtime, policy));
+    BULWARK_ASSIGN_OR_RETURN(
+        auto opened, keys::LocalKeystoreProvider::Open(home / "keystore", pass, k.runtime, policy));
     for (const std::string& w : opened.warnings) ctx.io.err << "bulwark: warning: " << w << "\n";
     k.provider = std::move(opened.provider);
   }

@@ -422,7 +422,8 @@ Result<std::map<std::string, std::string>> ExecValues(CommandContext& ctx, const
   if (!is_file) {
     StoreArgs store = a.store;
     store.keys = a.file.keys;
-    BULWARK_ASSIGN_OR_RETURN(config::Value doc, ExportNamespace(ctx, store, a.file.file, /*reveal=*/true));
+    BULWARK_ASSIGN_OR_RETURN(config::Value doc,
+                             ExportNamespace(ctx, store, a.file.file, /*reveal=*/true));
     config::WalkLeaves(doc, [&](const config::Path& p, const config::Value& v) {
       if (v.is_null() || v.is_container()) return;
       if (v.is_string()) {
@@ -622,9 +623,8 @@ int RunKeysDestroy(CommandContext& ctx, const KeysArgs& a) {
           "('bulwark keys reencrypt FILE...'), then destroy it",
           a.kid));
     }
-    BULWARK_ASSIGN_OR_RETURN(
-        keyops::KeyUsageIndex index,
-        keyops::KeyUsageIndex::Load(*k->runtime.fs, k->usage_index_path()));
+    BULWARK_ASSIGN_OR_RETURN(keyops::KeyUsageIndex index,
+                             keyops::KeyUsageIndex::Load(*k->runtime.fs, k->usage_index_path()));
     BULWARK_ASSIGN_OR_RETURN(std::optional<Session> session, OpenKeysSession(ctx, a, k));
     keyops::UsageSources sources{&index, a.files, session ? session->service.get() : nullptr,
                                  session ? &session->request : nullptr, /*scan_history=*/true};
@@ -697,9 +697,8 @@ int RunKeysCompromised(CommandContext& ctx, const KeysArgs& a) {
     ctx.io.out << fmt::format("key {} is marked compromised; primary is {}\n", a.kid,
                               keys::FormatKeyId(k->keyring->primary_id()));
     if (pending) ctx.io.err << "bulwark: resuming from " << journal.string() << "\n";
-    BULWARK_ASSIGN_OR_RETURN(
-        keyops::KeyUsageIndex index,
-        keyops::KeyUsageIndex::Load(*k->runtime.fs, k->usage_index_path()));
+    BULWARK_ASSIGN_OR_RETURN(keyops::KeyUsageIndex index,
+                             keyops::KeyUsageIndex::Load(*k->runtime.fs, k->usage_index_path()));
     BULWARK_ASSIGN_OR_RETURN(std::optional<Session> session, OpenKeysSession(ctx, a, k));
     keyops::CompromiseOptions options;
     options.journal = journal;
@@ -800,7 +799,8 @@ void RegisterSecfileCommands(CLI::App& app, CommandContext& ctx) {
   exec->callback(
       [&ctx, exec_args] { ctx.action = [&ctx, exec_args] { return RunExec(ctx, *exec_args); }; });
 
-  CLI::App* keys_cmd = app.add_subcommand("keys", "List and rotate data keys; re-encrypt files");
+  CLI::App* keys_cmd = app.add_subcommand(
+      "keys", "Data keys: list, rotate, rewrap, reencrypt, disable, enable, destroy, compromised");
   keys_cmd->require_subcommand(1);
   auto list_args = std::make_shared<KeysArgs>();
   CLI::App* list = keys_cmd->add_subcommand("list", "List the keyring's keys");

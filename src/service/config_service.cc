@@ -797,7 +797,9 @@ Result<ReencryptResult> ConfigService::Reencrypt(
   BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {}, true}));
   auto meta = LoadMeta(*deps_.store, ns);
   if (!meta) return op.Fail(meta.error());
-  if (meta->version == 0) return op.Fail(Error(ErrorCode::kNotFound, fmt::format("namespace {} does not exist", ns)));
+  if (meta->version == 0) {
+    return op.Fail(Error(ErrorCode::kNotFound, fmt::format("namespace {} does not exist", ns)));
+  }
   auto snap = deps_.store->Get(ns, store::VersionRef::Latest());
   if (!snap) return op.Fail(snap.error());
   op.rec.version_before = snap->info.version;
