@@ -135,6 +135,11 @@ TEST_F(KeysCliTest, DestroyIsRefusedWhileFilesOrNamespacesUseTheKeyAndNamesThem)
 
 TEST_F(KeysCliTest, ForceDestroysAKeyInUseAndTokensThenNameIt) {
   const std::string a = Write("a.yaml", "password: p1\n");
+  // decrypt -i takes a file out of the key-usage index, encrypt -i puts it back.
+  ASSERT_EQ(Run("encrypt -i " + a).exit_code, 0);
+  EXPECT_THAT(Slurp(home_ + "/key-usage.json"), HasSubstr(a));
+  ASSERT_EQ(Run("decrypt -i " + a).exit_code, 0);
+  EXPECT_THAT(Slurp(home_ + "/key-usage.json"), Not(HasSubstr(a)));
   ASSERT_EQ(Run("encrypt -i " + a).exit_code, 0);
   const std::string kid = FirstKid(Slurp(a));
   ASSERT_EQ(Run("keys rotate").exit_code, 0);
