@@ -638,6 +638,13 @@ int RunKeysDestroy(CommandContext& ctx, const KeysArgs& a) {
           "'bulwark keys compromised {}' moves every file and namespace), or pass --force",
           a.kid, usage.value_count(), usage.Describe(), a.kid));
     }
+    if (!usage.problems.empty() && !a.force) {
+      // Fail safe: a file that could not be read may well depend on the key.
+      return FailedPreconditionError(fmt::format(
+          "refused: some files could not be checked for key {}:\n{}Make them readable (or "
+          "remove them), or pass --force",
+          a.kid, usage.Describe()));
+    }
     BULWARK_RETURN_IF_ERROR(k->keyring->Destroy(id));
     BULWARK_RETURN_IF_ERROR(k->Save());
     if (session) BULWARK_RETURN_IF_ERROR(session->Close());

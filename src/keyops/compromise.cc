@@ -201,6 +201,7 @@ class Recovery {
     for (const NamespaceUsage& n : usage.namespaces) {
       journal_.items.push_back(Item{true, n.ns, {}, "pending", {}, {}, {}});
     }
+    plan_problems_ = std::move(usage.problems);
     return OkStatus();
   }
 
@@ -367,6 +368,7 @@ class Recovery {
   const Runtime& rt_;
   const CompromiseOptions& opt_;
   Journal journal_;
+  std::vector<std::string> plan_problems_;  // files that could not be checked while planning
   std::unique_ptr<service::ValueCipher> mover_;
 };
 

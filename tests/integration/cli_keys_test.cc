@@ -114,6 +114,11 @@ TEST_F(KeysCliTest, DestroyIsRefusedWhileFilesOrNamespacesUseTheKeyAndNamesThem)
   EXPECT_THAT(refused.err, Not(HasSubstr("p1")));
   EXPECT_THAT(Run("keys list").out, Not(HasSubstr("destroyed")));
 
+  // A named file that cannot be checked refuses too (it might depend on the key).
+  auto unchecked = Run("keys destroy " + old_kid + " --check " + (dir_ / "missing.yaml").string());
+  EXPECT_EQ(unchecked.exit_code, 2);
+  EXPECT_THAT(unchecked.err, HasSubstr("missing.yaml: no such file"));
+
   // Move everything: delete one file, re-encrypt the others, rewrite the secret.
   std::filesystem::remove(b + ".enc");
   ASSERT_EQ(Run("keys reencrypt " + a + " " + c).exit_code, 0);
