@@ -3,7 +3,9 @@
 //  - the span scanner never crashes and returns ordered, non-overlapping, in-bounds spans;
 //  - when encryption succeeds, decryption gives back the input bytes exactly;
 //  - decrypting arbitrary input (and the encrypted output with one byte changed) never crashes and
-//    never "succeeds" with different values silently (a changed byte inside a token must fail).
+//    never "succeeds" with different values silently (a changed byte inside a token must fail);
+//  - ListTokens (key usage without decrypting) never crashes on arbitrary input, and on encrypted
+//    output names exactly the encrypted paths, each under the primary key.
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -49,6 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   (void)bulwark::secfile::DecryptFile(text, format, *fixture->keyring);
+  (void)bulwark::secfile::ListTokens(text, format);
   if (!spans) return 0;
 
   bulwark::secfile::EncryptOptions options;
@@ -61,6 +64,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!enc) return 0;
   auto dec = bulwark::secfile::DecryptFile(enc->text, format, *fixture->keyring);
   if (!dec || dec->text != text) std::abort();
+  auto tokens = bulwark::secfile::ListTokens(enc->text, format);
+  if (!tokens || tokens->values.size() != enc->encrypted.size()) std::abort();
+  for (std::size_t i = 0; i < tokens->values.size(); ++i) {
+    if (tokens->values[i].path != enc->encrypted[i] ||
+        tokens->values[i].key_id != fixture->keyring->primary_id()) {
+      std::abort();
+    }
+  }
 
   // Change one byte inside the first value token (comments may contain "ENC[" too): decryption
   // must fail.

@@ -1,9 +1,8 @@
-// bulwark init | encrypt | decrypt | edit | exec | keys list|rotate|reencrypt
+// bulwark init | encrypt | decrypt | edit | exec |
+//         keys list|rotate|rewrap|reencrypt|disable|enable|destroy|compromised
 //
-// The home directory ($BULWARK_HOME, else ~/.bulwark, or --home) holds two files, both 0600:
-//   keystore  the local passphrase keystore (key-encryption keys), bulwark/keys/local_keystore.h
-//   keyring   the data keys wrapped under the keystore, bulwark/keys/keyring.h
-// The passphrase comes from BULWARK_PASSPHRASE, --passphrase-file, or (on a terminal) a prompt.
+// The home's files are listed in cli/home.h. The logic lives in the libraries (keys, secfile,
+// keyops, service); these commands parse arguments, open the home and print.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <stdlib.h>
@@ -21,8 +20,11 @@
 
 #include "bulwark/config/loader.h"
 #include "bulwark/config/sensitivity.h"
+#include "bulwark/keyops/compromise.h"
+#include "bulwark/keyops/key_usage.h"
 #include "bulwark/keys/keyring.h"
 #include "bulwark/keys/local_keystore.h"
+#include "bulwark/keys/pkcs11_provider.h"
 #include "bulwark/secfile/encfile.h"
 #include "cli/command.h"
 #include "cli/home.h"
@@ -51,14 +53,55 @@ struct InitArgs {
   KeyArgs keys;
   std::string provider = "local";
   std::string algorithm = "aes-256-gcm";
+  std::string pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so";
+  std::string token_label;
+  std::string key_label = "bulwark-kek";
 };
+
+// The KEK holder of a new home: a new local keystore, or a PKCS#11 token in which the KEK is
+// generated (non-extractable) unless one with the label exists already. Everything is checked
+// before the home gets a keyring, so a failure leaves no half-initialized home behind.
+Result<std::unique_ptr<keys::KeyProvider>> CreateProvider(CommandContext& ctx, const InitArgs& a,
+                                                          const Runtime& runtime,
+                                                          const fs::path& home,
+                                                          ProviderConfig& config) {
+  const auto policy = crypto::AlgorithmPolicy::Standard();
+  if (a.provider == "local") {
+    BULWARK_ASSIGN_OR_RETURN(SecretBytes pass,
+                             ReadPassphrase(ctx, *runtime.fs, a.keys, /*confirm=*/true));
+    BULWARK_RETURN_IF_ERROR(runtime.fs->CreateDirectories(home, kPrivateDir));
+    BULWARK_ASSIGN_OR_RETURN(auto provider, keys::LocalKeystoreProvider::Create(
+                                                home / "keystore", pass, runtime, policy));
+    return std::unique_ptr<keys::KeyProvider>(std::move(provider));
+  }
+  if (a.provider != "pkcs11") {
+    return InvalidArgumentError(
+        fmt::format("unknown provider '{}' (valid: local, pkcs11)", a.provider));
+  }
+  if (a.token_label.empty()) {
+    return InvalidArgumentError("--provider pkcs11 needs --token-label (the token's label)");
+  }
+  config.kind = "pkcs11";
+  config.module = fs::absolute(a.pkcs11_module).lexically_normal().string();
+  config.token_label = a.token_label;
+  config.key_label = a.key_label;
+  BULWARK_ASSIGN_OR_RETURN(SecretBytes pin, ReadPin(ctx, *runtime.fs, a.keys));
+  keys::Pkcs11Provider::Options options;
+  options.module_path = config.module;
+  options.token_label = config.token_label;
+  options.key_label = config.key_label;
+  options.pin = std::move(pin);
+  options.create_if_missing = true;
+  BULWARK_ASSIGN_OR_RETURN(auto provider,
+                           keys::Pkcs11Provider::Open(std::move(options), runtime.random));
+  BULWARK_RETURN_IF_ERROR(provider->CheckKekIsNonExtractable());
+  BULWARK_RETURN_IF_ERROR(provider->HealthCheck());
+  BULWARK_RETURN_IF_ERROR(runtime.fs->CreateDirectories(home, kPrivateDir));
+  return std::unique_ptr<keys::KeyProvider>(std::move(provider));
+}
 
 int RunInit(CommandContext& ctx, const InitArgs& a) {
   auto run = [&]() -> Result<fs::path> {
-    if (a.provider != "local") {
-      return InvalidArgumentError(
-          fmt::format("provider '{}' is not available in this build (valid: local)", a.provider));
-    }
     BULWARK_ASSIGN_OR_RETURN(crypto::AeadAlgorithm alg, ParseAlgorithmFlag(a.algorithm));
     Runtime runtime = Runtime::System();
     BULWARK_ASSIGN_OR_RETURN(fs::path home, ResolveHome(a.keys.home));
@@ -66,19 +109,18 @@ int RunInit(CommandContext& ctx, const InitArgs& a) {
     if (exists) {
       return AlreadyExistsError(fmt::format("{} already has a keyring", home.string()));
     }
-    BULWARK_ASSIGN_OR_RETURN(SecretBytes pass,
-                             ReadPassphrase(ctx, *runtime.fs, a.keys, /*confirm=*/true));
-    BULWARK_RETURN_IF_ERROR(runtime.fs->CreateDirectories(home, kPrivateDir));
+    ProviderConfig config;
+    BULWARK_ASSIGN_OR_RETURN(auto provider, CreateProvider(ctx, a, runtime, home, config));
     const auto policy = crypto::AlgorithmPolicy::Standard();
-    BULWARK_ASSIGN_OR_RETURN(auto provider, keys::LocalKeystoreProvider::Create(
-                                                home / "keystore", pass, runtime, policy));
     BULWARK_ASSIGN_OR_RETURN(auto keyring,
                              keys::Keyring::Create(runtime, policy, {.algorithm = alg}));
     BULWARK_ASSIGN_OR_RETURN(std::string data, keyring->Serialize(*provider));
+    // The provider file first: a keyring without it would be read as a local one.
+    BULWARK_RETURN_IF_ERROR(WriteProviderConfig(*runtime.fs, home, config));
     BULWARK_RETURN_IF_ERROR(runtime.fs->WriteFileAtomic(home / "keyring", data, kPrivateFile));
-    ctx.io.out << fmt::format("initialized {} (key {}, {})\n", home.string(),
+    ctx.io.out << fmt::format("initialized {} (key {}, {}; {})\n", home.string(),
                               keys::FormatKeyId(keyring->primary_id()),
-                              crypto::AeadAlgorithmName(alg));
+                              crypto::AeadAlgorithmName(alg), provider->Describe());
     return home;
   };
   auto r = run();
@@ -123,6 +165,22 @@ Status WriteResult(CommandContext& ctx, FileSystem& files, const FileArgs& a,
   return {};
 }
 
+// Keeps the home's key-usage index in step with a file a command wrote. The file is already
+// written, so a failure is a warning (keys destroy re-checks files it is told about).
+void IndexWrittenFile(CommandContext& ctx, const Keys& k, const std::string& file,
+                      secfile::FileFormat format, bool encrypted) {
+  if (auto s = UpdateKeyUsageIndex(k, file, format, encrypted); !s) {
+    ctx.io.err << fmt::format("bulwark: warning: key-usage index not updated for {}: {}\n", file,
+                              s.error().message());
+  }
+}
+
+// The file a command wrote with -i / -o, if any.
+std::string WrittenFile(const FileArgs& a) {
+  if (a.in_place) return a.file;
+  return a.output;
+}
+
 Result<std::unique_ptr<config::Schema>> LoadSchema(FileSystem& files, const std::string& path) {
   if (path.empty()) return std::unique_ptr<config::Schema>();
   return config::LoadSchemaFile(files, path);
@@ -143,6 +201,9 @@ int RunEncrypt(CommandContext& ctx, const FileArgs& a) {
                              secfile::EncryptFile(text, format, *k.keyring, k.runtime, options));
     BULWARK_RETURN_IF_ERROR(k.Save());  // usage counts
     BULWARK_RETURN_IF_ERROR(WriteResult(ctx, *k.runtime.fs, a, enc.text));
+    if (const std::string out = WrittenFile(a); !out.empty()) {
+      IndexWrittenFile(ctx, k, out, format, /*encrypted=*/true);
+    }
     ctx.io.err << fmt::format("bulwark: encrypted {} value(s) of {}\n", enc.encrypted.size(),
                               a.file);
     return {};
@@ -158,7 +219,9 @@ int RunDecrypt(CommandContext& ctx, const FileArgs& a) {
     BULWARK_ASSIGN_OR_RETURN(std::string text, k.runtime.fs->ReadFile(a.file));
     BULWARK_ASSIGN_OR_RETURN(
         auto dec, secfile::DecryptFile(text, format, *k.keyring, {.source_name = a.file}));
-    return WriteResult(ctx, *k.runtime.fs, a, dec.text);
+    BULWARK_RETURN_IF_ERROR(WriteResult(ctx, *k.runtime.fs, a, dec.text));
+    if (a.in_place) IndexWrittenFile(ctx, k, a.file, format, /*encrypted=*/false);
+    return OkStatus();
   };
   auto r = run();
   return r ? exit_code::kOk : ctx.Fail(r.error());
@@ -314,6 +377,7 @@ int RunEdit(CommandContext& ctx, const FileArgs& a) {
                              secfile::EncryptFile(edited, format, *k.keyring, k.runtime, options));
     BULWARK_RETURN_IF_ERROR(k.Save());
     BULWARK_RETURN_IF_ERROR(k.runtime.fs->WriteFileAtomic(a.file, enc.text, kPrivateFile));
+    IndexWrittenFile(ctx, k, a.file, format, /*encrypted=*/true);
     ctx.io.err << fmt::format("bulwark: saved {} ({} encrypted value(s))\n", a.file,
                               enc.encrypted.size());
     return {};
@@ -358,7 +422,8 @@ Result<std::map<std::string, std::string>> ExecValues(CommandContext& ctx, const
   if (!is_file) {
     StoreArgs store = a.store;
     store.keys = a.file.keys;
-    BULWARK_ASSIGN_OR_RETURN(config::Value doc, ExportNamespace(ctx, store, a.file.file, /*reveal=*/true));
+    BULWARK_ASSIGN_OR_RETURN(config::Value doc,
+                             ExportNamespace(ctx, store, a.file.file, /*reveal=*/true));
     config::WalkLeaves(doc, [&](const config::Path& p, const config::Value& v) {
       if (v.is_null() || v.is_container()) return;
       if (v.is_string()) {
@@ -419,6 +484,9 @@ struct KeysArgs {
   std::string algorithm;
   std::vector<std::string> files;
   std::string format;
+  std::string store;
+  bool force = false;
+  bool resume = false;
 };
 
 int RunKeysList(CommandContext& ctx, const KeysArgs& a) {
@@ -466,6 +534,7 @@ int RunKeysReencrypt(CommandContext& ctx, const KeysArgs& a) {
       BULWARK_ASSIGN_OR_RETURN(auto re,
                                secfile::ReencryptFile(text, format, *k.keyring, k.runtime, file));
       BULWARK_RETURN_IF_ERROR(k.runtime.fs->WriteFileAtomic(file, re.file.text, kPrivateFile));
+      IndexWrittenFile(ctx, k, file, format, /*encrypted=*/true);
       std::string moved;
       for (const auto& [kid, n] : re.previous_keys) {
         moved += fmt::format(" {} value(s) from {}", n, keys::FormatKeyId(kid));
@@ -486,45 +555,196 @@ int RunKeysRewrap(CommandContext& ctx, const KeysArgs& a) {
     BULWARK_RETURN_IF_ERROR(k.provider->RotateKek());
     BULWARK_RETURN_IF_ERROR(k.Save());
     ctx.io.out << fmt::format(
-        "new key-encryption key {}; every data key was re-wrapped (no file changes)\n",
-        keys::FormatKeyId(k.provider->current_kek_id()));
+        "new key-encryption key in {}; every data key was re-wrapped (no file changes)\n",
+        k.provider->Describe());
     return {};
   };
   auto r = run();
   return r ? exit_code::kOk : ctx.Fail(r.error());
 }
 
-// Marks a key compromised (rotating first if it is the primary), saves the keyring, then moves
-// every value of the given files to the new primary, listing each value moved. Re-running after a
-// crash is safe: each file is rewritten atomically, and files already moved are simply
-// re-encrypted again.
-int RunKeysCompromised(CommandContext& ctx, const KeysArgs& a) {
+int RunKeysDisable(CommandContext& ctx, const KeysArgs& a, bool enable) {
   auto run = [&]() -> Status {
     BULWARK_ASSIGN_OR_RETURN(keys::KeyId id, keys::ParseKeyId(a.kid));
     BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys));
-    BULWARK_ASSIGN_OR_RETURN(keys::KeyInfo info, k.keyring->Get(id));
+    if (enable) {
+      BULWARK_RETURN_IF_ERROR(k.keyring->Enable(id));
+    } else {
+      BULWARK_RETURN_IF_ERROR(k.keyring->Disable(id));
+    }
+    BULWARK_RETURN_IF_ERROR(k.Save());
+    if (enable) {
+      ctx.io.out << fmt::format("key {} enabled: it decrypts again (decrypt-only)\n", a.kid);
+    } else {
+      ctx.io.out << fmt::format(
+          "key {} disabled: it no longer encrypts or decrypts ('bulwark keys enable {}' undoes "
+          "this)\n",
+          a.kid, a.kid);
+    }
+    return {};
+  };
+  auto r = run();
+  return r ? exit_code::kOk : ctx.Fail(r.error());
+}
+
+// The home's store session for key management, or nothing when the home has no store yet (the
+// default SQLite file does not exist and no other store is named): then no namespace can use a key.
+Result<std::optional<Session>> OpenKeysSession(CommandContext& ctx, const KeysArgs& a,
+                                               std::shared_ptr<Keys> keys) {
+  StoreArgs store;
+  store.keys = a.keys;
+  store.store = a.store;
+  BULWARK_ASSIGN_OR_RETURN(std::string url, StoreUrl(store));
+  const std::string default_url = "sqlite:" + (keys->home / "store.db").string();
+  if (url == default_url) {
+    BULWARK_ASSIGN_OR_RETURN(bool exists, keys->runtime.fs->Exists(keys->home / "store.db"));
+    if (!exists) return std::optional<Session>();
+  }
+  BULWARK_ASSIGN_OR_RETURN(Session s, OpenSessionWithKeys(ctx, store, std::move(keys)));
+  return std::optional<Session>(std::move(s));
+}
+
+// Refuses to destroy a key that still protects data (files from the key-usage index and --check,
+// namespaces of the store) unless --force; then wipes its material and keeps its id, so tokens
+// under it fail with "key X was destroyed".
+int RunKeysDestroy(CommandContext& ctx, const KeysArgs& a) {
+  auto run = [&]() -> Status {
+    BULWARK_ASSIGN_OR_RETURN(keys::KeyId id, keys::ParseKeyId(a.kid));
+    BULWARK_ASSIGN_OR_RETURN(Keys opened, OpenKeys(ctx, a.keys));
+    auto k = std::make_shared<Keys>(std::move(opened));
+    BULWARK_ASSIGN_OR_RETURN(keys::KeyInfo info, k->keyring->Get(id));
+    if (info.state == keys::KeyState::kDestroyed) {
+      ctx.io.out << fmt::format("key {} was already destroyed\n", a.kid);
+      return {};
+    }
+    if (info.state == keys::KeyState::kPrimary) {
+      return FailedPreconditionError(fmt::format(
+          "key {} is the primary key; rotate first ('bulwark keys rotate'), move its data "
+          "('bulwark keys reencrypt FILE...'), then destroy it",
+          a.kid));
+    }
+    BULWARK_ASSIGN_OR_RETURN(keyops::KeyUsageIndex index,
+                             keyops::KeyUsageIndex::Load(*k->runtime.fs, k->usage_index_path()));
+    BULWARK_ASSIGN_OR_RETURN(std::optional<Session> session, OpenKeysSession(ctx, a, k));
+    keyops::UsageSources sources{&index, a.files, session ? session->service.get() : nullptr,
+                                 session ? &session->request : nullptr, /*scan_history=*/true};
+    BULWARK_ASSIGN_OR_RETURN(keyops::KeyUsage usage,
+                             keyops::FindKeyUsage(id, sources, *k->runtime.fs, *k->runtime.clock));
+    BULWARK_RETURN_IF_ERROR(index.Save(*k->runtime.fs));
+    if (!usage.unused() && !a.force) {
+      return FailedPreconditionError(fmt::format(
+          "refused: key {} still protects {} value(s); destroying it would make these "
+          "unreadable:\n{}Move them to the primary key first ('bulwark keys reencrypt FILE...'; "
+          "'bulwark keys compromised {}' moves every file and namespace), or pass --force",
+          a.kid, usage.value_count(), usage.Describe(), a.kid));
+    }
+    if (!usage.problems.empty() && !a.force) {
+      // Fail safe: a file that could not be read may well depend on the key.
+      return FailedPreconditionError(fmt::format(
+          "refused: some files could not be checked for key {}:\n{}Make them readable (or "
+          "remove them), or pass --force",
+          a.kid, usage.Describe()));
+    }
+    BULWARK_RETURN_IF_ERROR(k->keyring->Destroy(id));
+    BULWARK_RETURN_IF_ERROR(k->Save());
+    if (session) BULWARK_RETURN_IF_ERROR(session->Close());
+    if (!usage.unused()) {
+      ctx.io.err << fmt::format(
+          "bulwark: warning: --force: these values can no longer be decrypted:\n{}",
+          usage.Describe());
+    } else if (!usage.history.empty() || !usage.problems.empty()) {
+      ctx.io.err << "bulwark: warning:\n" << usage.Describe();
+    }
+    ctx.io.out << fmt::format(
+        "key {} destroyed: its material is wiped from the keyring; its id stays so that values "
+        "under it report 'key {} was destroyed'\n",
+        a.kid, a.kid);
+    return {};
+  };
+  auto r = run();
+  return r ? exit_code::kOk : ctx.Fail(r.error());
+}
+
+// Test hook for crash recovery: BULWARK_TEST_CRASH_COMPROMISE=after-write:N or after-commit:N
+// ends the process abruptly (as a kill would) at that point of item N.
+std::function<Status(keyops::StepPoint, std::size_t)> CrashHookFromEnv() {
+  const char* spec = std::getenv("BULWARK_TEST_CRASH_COMPROMISE");
+  if (spec == nullptr) return nullptr;
+  const std::string_view s(spec);
+  const std::size_t colon = s.find(':');
+  if (colon == std::string_view::npos) return nullptr;
+  const std::string_view where = s.substr(0, colon);
+  const std::size_t n = std::strtoul(std::string(s.substr(colon + 1)).c_str(), nullptr, 10);
+  const keyops::StepPoint point =
+      where == "after-write" ? keyops::StepPoint::kAfterWrite : keyops::StepPoint::kAfterCommit;
+  return [point, n](keyops::StepPoint p, std::size_t i) -> Status {
+    if (p == point && i == n) std::_Exit(86);
+    return OkStatus();
+  };
+}
+
+// Marks a key compromised (rotating first if it is the primary) and moves everything it protects
+// to the primary key: the files of the key-usage index plus FILE..., and every namespace of the
+// store. Resumable through a journal in the home (keyops/compromise.h).
+int RunKeysCompromised(CommandContext& ctx, const KeysArgs& a) {
+  auto run = [&]() -> Status {
+    BULWARK_ASSIGN_OR_RETURN(keys::KeyId id, keys::ParseKeyId(a.kid));
+    BULWARK_ASSIGN_OR_RETURN(Keys opened, OpenKeys(ctx, a.keys));
+    auto k = std::make_shared<Keys>(std::move(opened));
+    const fs::path journal = keyops::CompromiseJournalPath(k->home, id);
+    BULWARK_ASSIGN_OR_RETURN(bool pending, k->runtime.fs->Exists(journal));
+    if (a.resume && !pending) {
+      return NotFoundError(fmt::format("nothing to resume: no journal at {}", journal.string()));
+    }
+    BULWARK_ASSIGN_OR_RETURN(keys::KeyInfo info, k->keyring->Get(id));
     if (info.state != keys::KeyState::kCompromised) {
-      BULWARK_RETURN_IF_ERROR(k.keyring->MarkCompromised(id));
-      BULWARK_RETURN_IF_ERROR(k.Save());
+      BULWARK_RETURN_IF_ERROR(k->keyring->MarkCompromised(id));
+      BULWARK_RETURN_IF_ERROR(k->Save());
     }
     ctx.io.out << fmt::format("key {} is marked compromised; primary is {}\n", a.kid,
-                              keys::FormatKeyId(k.keyring->primary_id()));
-    std::size_t n = 0;
-    for (const std::string& file : a.files) {
-      ++n;
-      BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format,
-                               a.format.empty() ? secfile::FileFormatFromPath(file)
-                                                : secfile::ParseFileFormatName(a.format));
-      BULWARK_ASSIGN_OR_RETURN(std::string text, k.runtime.fs->ReadFile(file));
-      BULWARK_ASSIGN_OR_RETURN(auto re,
-                               secfile::ReencryptFile(text, format, *k.keyring, k.runtime, file));
-      BULWARK_RETURN_IF_ERROR(k.runtime.fs->WriteFileAtomic(file, re.file.text, kPrivateFile));
-      const auto moved = re.previous_keys.contains(id) ? re.previous_keys.at(id) : 0;
-      ctx.io.out << fmt::format("[{}/{}] {}: {} value(s) moved off {}\n", n, a.files.size(), file,
-                                moved, a.kid);
-      for (const config::Path& p : re.file.encrypted) ctx.io.out << "  " << p.ToString() << "\n";
+                              keys::FormatKeyId(k->keyring->primary_id()));
+    if (pending) ctx.io.err << "bulwark: resuming from " << journal.string() << "\n";
+    BULWARK_ASSIGN_OR_RETURN(keyops::KeyUsageIndex index,
+                             keyops::KeyUsageIndex::Load(*k->runtime.fs, k->usage_index_path()));
+    BULWARK_ASSIGN_OR_RETURN(std::optional<Session> session, OpenKeysSession(ctx, a, k));
+    keyops::CompromiseOptions options;
+    options.journal = journal;
+    options.files = a.files;
+    options.index = &index;
+    if (session) {
+      options.service = session->service.get();
+      options.context = &session->request;
     }
-    return k.Save();
+    options.progress = [&](std::size_t i, std::size_t n, const std::string& target,
+                           std::size_t values) {
+      ctx.io.err << fmt::format("[{}/{}] {}: {} value(s)\n", i, n, target, values) << std::flush;
+    };
+    options.hook = CrashHookFromEnv();
+    auto report = keyops::RecoverCompromisedKey(id, k->keyring, k->runtime, options);
+    // Usage counters of the new key, whatever happened.
+    Status saved = k->Save();
+    if (session) {
+      if (auto c = session->Close(); saved && !c) saved = c;
+    }
+    if (!report) {
+      return std::unexpected(report.error().WithContext(fmt::format(
+          "keys compromised {} stopped (progress is kept in {}; run the command again to resume)",
+          a.kid, journal.string())));
+    }
+    BULWARK_RETURN_IF_ERROR(saved);
+    std::set<std::string> targets;
+    for (const keyops::MovedValue& m : report->moved) {
+      targets.insert(m.target);
+      ctx.io.out << fmt::format("  {} {}: {}  {} -> {}\n", m.is_namespace ? "namespace" : "file",
+                                m.target, m.path.ToString(), keys::FormatKeyId(m.from),
+                                keys::FormatKeyId(m.to));
+    }
+    for (const std::string& s : report->skipped) ctx.io.out << "  skipped " << s << "\n";
+    ctx.io.out << fmt::format(
+        "{} value(s) moved off {} in {} file(s)/namespace(s){}{}\n", report->moved.size(), a.kid,
+        targets.size(), report->resumed ? " (resumed)" : "",
+        report->report_file.empty() ? "" : "; report kept in " + report->report_file.string());
+    return {};
   };
   auto r = run();
   return r ? exit_code::kOk : ctx.Fail(r.error());
@@ -537,7 +757,13 @@ void RegisterSecfileCommands(CLI::App& app, CommandContext& ctx) {
   CLI::App* init =
       app.add_subcommand("init", "Create the Bulwark home with a keystore and keyring");
   AddKeyOptions(init, init_args->keys);
-  init->add_option("--provider", init_args->provider, "Key provider: local");
+  init->add_option("--provider", init_args->provider,
+                   "Key provider: local (passphrase keystore, default) or pkcs11 (HSM token)");
+  init->add_option("--pkcs11-module", init_args->pkcs11_module,
+                   "pkcs11: the PKCS#11 module (default: /usr/lib/softhsm/libsofthsm2.so)");
+  init->add_option("--token-label", init_args->token_label, "pkcs11: the token's label");
+  init->add_option("--key-label", init_args->key_label,
+                   "pkcs11: label of the KEK objects in the token (default: bulwark-kek)");
   init->add_option("--algorithm", init_args->algorithm,
                    "aes-256-gcm (default), aes-128-gcm, chacha20-poly1305, xchacha20-poly1305");
   init->callback(
@@ -580,7 +806,8 @@ void RegisterSecfileCommands(CLI::App& app, CommandContext& ctx) {
   exec->callback(
       [&ctx, exec_args] { ctx.action = [&ctx, exec_args] { return RunExec(ctx, *exec_args); }; });
 
-  CLI::App* keys_cmd = app.add_subcommand("keys", "List and rotate data keys; re-encrypt files");
+  CLI::App* keys_cmd = app.add_subcommand(
+      "keys", "Data keys: list, rotate, rewrap, reencrypt, disable, enable, destroy, compromised");
   keys_cmd->require_subcommand(1);
   auto list_args = std::make_shared<KeysArgs>();
   CLI::App* list = keys_cmd->add_subcommand("list", "List the keyring's keys");
@@ -608,13 +835,46 @@ void RegisterSecfileCommands(CLI::App& app, CommandContext& ctx) {
   rewrap->callback([&ctx, rewrap_args] {
     ctx.action = [&ctx, rewrap_args] { return RunKeysRewrap(ctx, *rewrap_args); };
   });
+  for (const bool enable : {false, true}) {
+    auto dis_args = std::make_shared<KeysArgs>();
+    CLI::App* dis = keys_cmd->add_subcommand(
+        enable ? "enable" : "disable",
+        enable ? "Re-enable a disabled key (decrypt-only)"
+               : "Disable a key: it no longer encrypts or decrypts (reversible)");
+    AddKeyOptions(dis, dis_args->keys);
+    dis->add_option("kid", dis_args->kid, "The key id")->required();
+    dis->callback([&ctx, dis_args, enable] {
+      ctx.action = [&ctx, dis_args, enable] { return RunKeysDisable(ctx, *dis_args, enable); };
+    });
+  }
+  auto destroy_args = std::make_shared<KeysArgs>();
+  CLI::App* destroy = keys_cmd->add_subcommand(
+      "destroy",
+      "Wipe a key's material (irreversible); refused while files or namespaces still use it");
+  AddKeyOptions(destroy, destroy_args->keys);
+  destroy->add_option("kid", destroy_args->kid, "The key id")->required();
+  destroy->add_flag("--force", destroy_args->force,
+                    "Destroy even though values would become unreadable");
+  destroy->add_option("--check", destroy_args->files,
+                      "Also check these encrypted files (besides the key-usage index)");
+  destroy->add_option("--store", destroy_args->store,
+                      "Store URL to scan (default: $BULWARK_STORE, else the home's)");
+  destroy->callback([&ctx, destroy_args] {
+    ctx.action = [&ctx, destroy_args] { return RunKeysDestroy(ctx, *destroy_args); };
+  });
   auto comp_args = std::make_shared<KeysArgs>();
   CLI::App* comp = keys_cmd->add_subcommand(
-      "compromised", "Mark a key compromised and move every value of FILE... to a new primary key");
+      "compromised",
+      "Mark a key compromised and move everything it protects (indexed files, FILE..., store "
+      "namespaces) to the primary key; resumable");
   AddKeyOptions(comp, comp_args->keys);
   comp->add_option("kid", comp_args->kid, "The compromised key id")->required();
-  comp->add_option("files", comp_args->files, "Encrypted files to move (rewritten atomically)");
-  comp->add_option("--format", comp_args->format, "Force the format of every file");
+  comp->add_option("files", comp_args->files,
+                   "More encrypted files to move (besides the key-usage index)");
+  comp->add_flag("--resume", comp_args->resume,
+                 "Only continue an interrupted run (an existing journal is always resumed)");
+  comp->add_option("--store", comp_args->store,
+                   "Store URL (default: $BULWARK_STORE, else the home's)");
   comp->callback([&ctx, comp_args] {
     ctx.action = [&ctx, comp_args] { return RunKeysCompromised(ctx, *comp_args); };
   });

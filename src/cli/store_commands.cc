@@ -26,6 +26,11 @@ namespace fs = std::filesystem;
 class LazyCipher final : public service::ValueCipher {
  public:
   LazyCipher(CommandContext& ctx, KeyArgs args) : ctx_(ctx), args_(std::move(args)) {}
+  // Over keys the caller opened already.
+  LazyCipher(CommandContext& ctx, std::shared_ptr<Keys> keys)
+      : ctx_(ctx), keys_(std::move(keys)) {
+    cipher_ = service::NewKeyringValueCipher(keys_->keyring);
+  }
 
   Result<std::string> Encrypt(const config::Value& v, std::string_view doc,
                               const config::Path& p) const override {
@@ -50,7 +55,7 @@ class LazyCipher final : public service::ValueCipher {
     std::lock_guard lock(mu_);
     if (!cipher_) {
       BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx_, args_));
-      keys_ = std::make_unique<Keys>(std::move(k));
+      keys_ = std::make_shared<Keys>(std::move(k));
       cipher_ = service::NewKeyringValueCipher(keys_->keyring);
     }
     return cipher_.get();
@@ -58,7 +63,7 @@ class LazyCipher final : public service::ValueCipher {
   CommandContext& ctx_;
   KeyArgs args_;
   mutable std::mutex mu_;
-  mutable std::unique_ptr<Keys> keys_;
+  mutable std::shared_ptr<Keys> keys_;
   mutable std::unique_ptr<service::ValueCipher> cipher_;
   mutable bool dirty_ = false;
 };
@@ -99,21 +104,47 @@ Result<ComplianceSettings> ReadComplianceSettings(FileSystem& fs, const fs::path
 
 }  // namespace
 
-Result<Session> OpenSession(CommandContext& ctx, const StoreArgs& a,
-                            std::shared_ptr<const compliance::Engine> engine) {
-  Runtime rt = Runtime::System();
-  BULWARK_ASSIGN_OR_RETURN(fs::path home, ResolveHome(a.keys.home));
-  BULWARK_RETURN_IF_ERROR(rt.fs->CreateDirectories(home, kPrivateDir));
+static Result<Session> OpenSessionImpl(CommandContext& ctx, const StoreArgs& a,
+                                       std::shared_ptr<const compliance::Engine> engine,
+                                       std::shared_ptr<Keys> keys);
+
+Status Session::Close() { return cipher->Close(); }
+
+Result<std::string> StoreUrl(const StoreArgs& a) {
   std::string url = a.store;
   if (url.empty()) {
     if (const char* s = std::getenv("BULWARK_STORE"); s != nullptr && *s != '\0') url = s;
   }
-  if (url.empty()) url = "sqlite:" + (home / "store.db").string();
+  if (url.empty()) {
+    BULWARK_ASSIGN_OR_RETURN(fs::path home, ResolveHome(a.keys.home));
+    url = "sqlite:" + (home / "store.db").string();
+  }
+  return url;
+}
+
+Result<Session> OpenSession(CommandContext& ctx, const StoreArgs& a,
+                            std::shared_ptr<const compliance::Engine> engine) {
+  return OpenSessionImpl(ctx, a, std::move(engine), nullptr);
+}
+
+Result<Session> OpenSessionWithKeys(CommandContext& ctx, const StoreArgs& a,
+                                    std::shared_ptr<Keys> keys) {
+  return OpenSessionImpl(ctx, a, nullptr, std::move(keys));
+}
+
+static Result<Session> OpenSessionImpl(CommandContext& ctx, const StoreArgs& a,
+                                       std::shared_ptr<const compliance::Engine> engine,
+                                       std::shared_ptr<Keys> keys) {
+  Runtime rt = Runtime::System();
+  BULWARK_ASSIGN_OR_RETURN(fs::path home, ResolveHome(a.keys.home));
+  BULWARK_RETURN_IF_ERROR(rt.fs->CreateDirectories(home, kPrivateDir));
+  BULWARK_ASSIGN_OR_RETURN(std::string url, StoreUrl(a));
   BULWARK_ASSIGN_OR_RETURN(std::unique_ptr<store::ConfigStore> st, store::OpenStore(url, rt));
   BULWARK_ASSIGN_OR_RETURN(auto audit, OpenHomeAuditSink(rt, home));
   Session s;
   s.request = service::LocalCliContext(BULWARK_VERSION);
-  s.cipher = std::make_shared<LazyCipher>(ctx, a.keys);
+  s.cipher = keys ? std::make_shared<LazyCipher>(ctx, std::move(keys))
+                  : std::make_shared<LazyCipher>(ctx, a.keys);
   service::ServiceDeps deps{rt, std::move(st), s.cipher, service::NewLocalAuthorizer(),
                             std::move(audit), {}};
   BULWARK_ASSIGN_OR_RETURN(ComplianceSettings settings, ReadComplianceSettings(*rt.fs, home));

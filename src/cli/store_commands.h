@@ -46,6 +46,8 @@ Result<std::shared_ptr<const compliance::RulePack>> LoadRulePack(FileSystem& fs,
 
 // An open home: store, audit log, lazily unlocked keys, and the service over them.
 struct Session {
+  // Persists key usage counters if anything was encrypted.
+  Status Close();
   std::shared_ptr<LazyCipher> cipher;
   std::unique_ptr<service::ConfigService> service;
   service::RequestContext request;
@@ -56,6 +58,15 @@ struct Session {
 // gate off, history kept in <home>/compliance.db); `engine` overrides the packs (bulwark check).
 Result<Session> OpenSession(CommandContext& ctx, const StoreArgs& a,
                             std::shared_ptr<const compliance::Engine> engine = nullptr);
+
+// The same over keys the caller opened already (key management commands: one keyring in memory,
+// one passphrase prompt). The session's cipher saves `keys` on Close if it encrypted anything.
+Result<Session> OpenSessionWithKeys(CommandContext& ctx, const StoreArgs& a,
+                                    std::shared_ptr<Keys> keys);
+
+// The URL of the store a session would open: --store, $BULWARK_STORE, else the home's SQLite file
+// (sqlite:<home>/store.db).
+Result<std::string> StoreUrl(const StoreArgs& a);
 
 // The decrypted (when `reveal`) document of a namespace, through the service (audited).
 Result<config::Value> ExportNamespace(CommandContext& ctx, const StoreArgs& a, const std::string& ns,

@@ -598,4 +598,38 @@ Result<ReencryptedFile> ReencryptFile(std::string_view text, FileFormat format,
   return ReencryptedFile{std::move(file), std::move(plain.values_per_key)};
 }
 
+std::map<keys::KeyId, std::size_t> FileTokens::ValuesPerKey() const {
+  std::map<keys::KeyId, std::size_t> out;
+  for (const TokenRef& t : values) ++out[t.key_id];
+  return out;
+}
+
+Result<FileTokens> ListTokens(std::string_view text, FileFormat format,
+                              std::string_view source_name) {
+  const std::string source(source_name);
+  if (FindMarker(text, format) == std::string_view::npos) {
+    return MetaError(source, "not found (the file is not encrypted, or its metadata was removed)");
+  }
+  BULWARK_ASSIGN_OR_RETURN(std::vector<ValueSpan> all_spans,
+                           ScanValues(text, format, {.source_name = source}));
+  std::vector<ValueSpan> spans;
+  BULWARK_ASSIGN_OR_RETURN(Split split,
+                           SplitMetadata(text, format, source, std::move(all_spans), spans));
+  FileTokens out;
+  for (const ValueSpan& span : spans) {
+    if (!IsTokenSpan(span)) continue;
+    auto token = ParseToken(span.text);
+    if (!token) {
+      return std::unexpected(WithPath(
+          Error(ErrorCode::kDataLoss, "malformed " + token.error().message()), span, source));
+    }
+    out.values.push_back({span.path, token->key_id});
+  }
+  auto mac = ParseToken(split.meta.mac);
+  if (!mac) return MetaError(source, "field 'mac': malformed " + mac.error().message());
+  out.mac_key_id = mac->key_id;
+  out.metadata = std::move(split.meta);
+  return out;
+}
+
 }  // namespace bulwark::secfile

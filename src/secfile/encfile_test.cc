@@ -228,6 +228,33 @@ TEST_F(EncFileTest, ReencryptMovesValuesToThePrimaryKey) {
   EXPECT_EQ(dec->text, kYaml);
 }
 
+TEST_F(EncFileTest, ListTokensNamesEveryValueKeyWithoutDecrypting) {
+  const EncryptedFile enc = Encrypt(kYaml, FileFormat::kYaml);
+  const keys::KeyId first = keyring_->primary_id();
+  ASSERT_TRUE(keyring_->Rotate().has_value());
+  // Destroying the key does not stop ListTokens: it never decrypts.
+  ASSERT_TRUE(keyring_->Destroy(first).has_value());
+  auto tokens = ListTokens(enc.text, FileFormat::kYaml, "a.yaml");
+  ASSERT_TRUE(tokens.has_value()) << tokens.error().ToString();
+  ASSERT_EQ(tokens->values.size(), enc.encrypted.size());
+  for (std::size_t i = 0; i < enc.encrypted.size(); ++i) {
+    EXPECT_EQ(tokens->values[i].path, enc.encrypted[i]);
+    EXPECT_EQ(tokens->values[i].key_id, first);
+  }
+  EXPECT_EQ(tokens->mac_key_id, first);
+  EXPECT_EQ(tokens->ValuesPerKey().at(first), enc.encrypted.size());
+  EXPECT_EQ(tokens->metadata.id, enc.metadata.id);
+
+  auto plain = ListTokens(kYaml, FileFormat::kYaml, "plain.yaml");
+  ASSERT_FALSE(plain.has_value());
+  EXPECT_EQ(plain.error().code(), ErrorCode::kDataLoss);
+  std::string broken = enc.text;
+  broken.replace(broken.find("kid:") + 4, 8, "zzzzzzzz");
+  auto bad = ListTokens(broken, FileFormat::kYaml, "broken.yaml");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("broken.yaml:"), std::string::npos);
+}
+
 TEST_F(EncFileTest, RefusesAlreadyEncryptedFilesAndTokenLookalikes) {
   const EncryptedFile enc = Encrypt("password: one\n", FileFormat::kYaml);
   auto again = EncryptFile(enc.text, FileFormat::kYaml, *keyring_, fake_.runtime());

@@ -768,4 +768,80 @@ Result<std::optional<Value>> ConfigService::SchemaOf(const RequestContext& ctx, 
   return meta->schema;
 }
 
+// ---- Key management ----
+
+Result<std::vector<StoredToken>> ConfigService::Tokens(const RequestContext& ctx,
+                                                       std::string_view ns,
+                                                       store::VersionRef version) {
+  Op op(*this, ctx, "config.tokens", Action::kRead, ns);
+  if (auto s = store::ValidateNamespace(ns); !s) return op.Fail(s.error());
+  BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {}, false}, /*needs_audit=*/false));
+  auto snap = deps_.store->Get(ns, version);
+  if (!snap) return op.Fail(snap.error());
+  op.rec.version_after = snap->info.version;
+  std::vector<StoredToken> out;
+  for (const Path& p : TokenPaths(snap->content)) {
+    out.push_back({p, config::Find(snap->content, p)->AsString()});
+    op.rec.sensitive_paths.push_back(p.ToString());
+  }
+  BULWARK_RETURN_IF_ERROR(op.Succeed());
+  return out;
+}
+
+Result<ReencryptResult> ConfigService::Reencrypt(
+    const RequestContext& ctx, std::string_view ns,
+    const std::function<bool(std::string_view token)>& select, const ValueCipher& decrypt_with,
+    const WriteRequest& request) {
+  Op op(*this, ctx, "config.reencrypt", Action::kRotate, ns);
+  if (auto s = CheckWritableNamespace(ns); !s) return op.Fail(s.error());
+  BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {}, true}));
+  auto meta = LoadMeta(*deps_.store, ns);
+  if (!meta) return op.Fail(meta.error());
+  if (meta->version == 0) {
+    return op.Fail(Error(ErrorCode::kNotFound, fmt::format("namespace {} does not exist", ns)));
+  }
+  auto snap = deps_.store->Get(ns, store::VersionRef::Latest());
+  if (!snap) return op.Fail(snap.error());
+  op.rec.version_before = snap->info.version;
+  const std::string doc_id = DocumentId(meta->id);
+  ReencryptResult out;
+  Value next = snap->content;
+  for (const Path& p : TokenPaths(snap->content)) {
+    Value* leaf = config::Find(next, p);
+    if (!select(leaf->AsString())) continue;
+    auto plain = decrypt_with.Decrypt(leaf->AsString(), doc_id, p);
+    if (!plain) return op.Fail(plain.error());
+    auto token = deps_.cipher->Encrypt(*plain, doc_id, p);
+    if (!token) return op.Fail(token.error());
+    *leaf = Value(std::move(*token));
+    out.moved.push_back(p);
+    op.rec.paths.push_back(p.ToString());
+    op.rec.sensitive_paths.push_back(p.ToString());
+  }
+  if (out.moved.empty()) {
+    BULWARK_RETURN_IF_ERROR(op.Succeed());
+    return out;
+  }
+  auto info = deps_.store->Put(ns, next,
+                               {.author = ctx.principal.id,
+                                .message = request.message,
+                                .tags = request.tags,
+                                .expected_version = request.expected_version.value_or(
+                                    snap->info.version)});
+  if (!info) return op.Fail(info.error());
+  op.rec.version_after = info->version;
+  if (deps_.compliance && deps_.history) {
+    // The plaintext did not change, so neither does the compliance status; record it for the new
+    // version like every write does.
+    if (auto plain = DecryptAll(*deps_.cipher, meta->id, next)) {
+      RecordHistory(deps_, ns, info->version,
+                    Evaluate(*deps_.compliance, ns, info->version, *plain, TokenPaths(next)));
+    }
+  }
+  BULWARK_RETURN_IF_ERROR(op.Succeed());
+  op.Notify(info->version);
+  out.info = *info;
+  return out;
+}
+
 }  // namespace bulwark::service

@@ -70,8 +70,8 @@ Result<Value> Decode(const SecretBytes& plain, ScalarType type) {
 
 class KeyringValueCipher final : public ValueCipher {
  public:
-  explicit KeyringValueCipher(std::shared_ptr<const keys::Keyring> keyring)
-      : keyring_(std::move(keyring)) {}
+  KeyringValueCipher(std::shared_ptr<const keys::Keyring> keyring, bool allow_compromised)
+      : keyring_(std::move(keyring)), allow_compromised_(allow_compromised) {}
 
   Result<std::string> Encrypt(const Value& plaintext, std::string_view document_id,
                               const config::Path& path) const override {
@@ -100,7 +100,10 @@ class KeyringValueCipher final : public ValueCipher {
     if (!token) return std::unexpected(token.error().WithContext(fmt::format("decrypt {}", path.ToString())));
     const std::vector<std::uint8_t> aad =
         secfile::ValueAssociatedData(document_id, path, token->type, token->algorithm);
-    auto plain = keyring_->DecryptParts(token->key_id, token->iv, token->data, token->tag, aad);
+    auto plain = allow_compromised_ ? keyring_->DecryptPartsForReencryption(
+                                          token->key_id, token->iv, token->data, token->tag, aad)
+                                    : keyring_->DecryptParts(token->key_id, token->iv,
+                                                             token->data, token->tag, aad);
     if (!plain) {
       return std::unexpected(plain.error().WithContext(fmt::format("decrypt {}", path.ToString())));
     }
@@ -109,12 +112,18 @@ class KeyringValueCipher final : public ValueCipher {
 
  private:
   std::shared_ptr<const keys::Keyring> keyring_;
+  bool allow_compromised_;
 };
 
 }  // namespace
 
 std::unique_ptr<ValueCipher> NewKeyringValueCipher(std::shared_ptr<const keys::Keyring> keyring) {
-  return std::make_unique<KeyringValueCipher>(std::move(keyring));
+  return std::make_unique<KeyringValueCipher>(std::move(keyring), /*allow_compromised=*/false);
+}
+
+std::unique_ptr<ValueCipher> NewKeyringValueCipherForReencryption(
+    std::shared_ptr<const keys::Keyring> keyring) {
+  return std::make_unique<KeyringValueCipher>(std::move(keyring), /*allow_compromised=*/true);
 }
 
 }  // namespace bulwark::service

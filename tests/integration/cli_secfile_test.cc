@@ -232,7 +232,7 @@ TEST_F(SecfileCliTest, CompromisedKeyMovesFilesAndRewrapChangesNoFile) {
   auto comp = Run("keys compromised " + kid + " " + a);
   ASSERT_EQ(comp.exit_code, 0) << comp.err;
   EXPECT_THAT(comp.out, HasSubstr("3 value(s) moved off " + kid));
-  EXPECT_THAT(comp.out, HasSubstr("  database.password\n"));
+  EXPECT_THAT(comp.out, HasSubstr(": database.password  " + kid + " -> "));
   EXPECT_THAT(ReadFile(a), Not(HasSubstr("kid:" + kid)));
   EXPECT_EQ(Run("decrypt " + a).out, kYaml);
   auto list = Run("keys list");

@@ -114,6 +114,26 @@ Result<ReencryptedFile> ReencryptFile(std::string_view text, FileFormat format,
                                       const keys::Keyring& keyring, const Runtime& runtime,
                                       std::string_view source_name = "<input>");
 
+// The key ids an encrypted file uses, read without decrypting anything (so it works with any
+// keyring, and for keys that are disabled or destroyed): every value token's path and key id, in
+// document order, plus the metadata (its `key_ids` include the MAC's key). Nothing is
+// authenticated: use it to find where keys are used, not to trust the file. kDataLoss when the
+// metadata is missing or malformed or a token does not parse; kInvalidArgument when the text does
+// not parse in its format.
+struct TokenRef {
+  config::Path path;
+  keys::KeyId key_id = 0;
+};
+struct FileTokens {
+  DocumentMetadata metadata;
+  std::vector<TokenRef> values;
+  keys::KeyId mac_key_id = 0;
+  // Value tokens per key id (the MAC is not counted).
+  std::map<keys::KeyId, std::size_t> ValuesPerKey() const;
+};
+Result<FileTokens> ListTokens(std::string_view text, FileFormat format,
+                              std::string_view source_name = "<input>");
+
 }  // namespace bulwark::secfile
 
 #endif  // BULWARK_SECFILE_ENCFILE_H_

@@ -25,6 +25,7 @@
 #ifndef BULWARK_SERVICE_CONFIG_SERVICE_H_
 #define BULWARK_SERVICE_CONFIG_SERVICE_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -93,6 +94,17 @@ struct ReadResult {
   std::vector<config::Path> sensitive;  // sensitive nodes within `value`, relative to it
 };
 
+// An encrypted value as stored: its path and its ENC[...] token (ciphertext, never plaintext).
+struct StoredToken {
+  config::Path path;
+  std::string token;
+};
+
+struct ReencryptResult {
+  std::optional<store::VersionInfo> info;  // the new version; unset when nothing was selected
+  std::vector<config::Path> moved;         // the paths re-encrypted, in document order
+};
+
 class ConfigService {
  public:
   static Result<std::unique_ptr<ConfigService>> Create(ServiceDeps deps);
@@ -121,6 +133,20 @@ class ConfigService {
   // The recorded compliance status of every version of `ns` (kFailedPrecondition without history).
   Result<std::vector<compliance::VersionStatus>> ComplianceHistory(const RequestContext& ctx,
                                                                    std::string_view ns);
+
+  // Key management. The encrypted values of a stored version as tokens, nothing decrypted (which
+  // keys protect which paths). Authorized as kRead; audited like a read.
+  Result<std::vector<StoredToken>> Tokens(const RequestContext& ctx, std::string_view ns,
+                                          store::VersionRef version);
+  // Writes a new version of `ns` in which every token of the latest version for which `select`
+  // returns true is decrypted with `decrypt_with` (a cipher that may accept keys the service's own
+  // refuses, e.g. compromised ones) and encrypted again with the service's cipher (its current
+  // key). Every other value is unchanged. Compare-and-set against the version read: kConflict if
+  // another writer got in between. No version is written when nothing is selected. Authorized as
+  // kRotate; audited with the paths moved (never values).
+  Result<ReencryptResult> Reencrypt(const RequestContext& ctx, std::string_view ns,
+                                    const std::function<bool(std::string_view token)>& select,
+                                    const ValueCipher& decrypt_with, const WriteRequest& request);
 
   // The namespace's schema, if it carries one.
   Result<std::optional<config::Value>> SchemaOf(const RequestContext& ctx, std::string_view ns);

@@ -13,6 +13,11 @@ namespace bulwark::service {
 
 std::unique_ptr<ValueCipher> NewKeyringValueCipher(std::shared_ptr<const keys::Keyring> keyring);
 
+// The same, but Decrypt also accepts tokens of keys marked compromised: only for moving their
+// values to a new key (ConfigService::Reencrypt's `decrypt_with`, `bulwark keys compromised`).
+std::unique_ptr<ValueCipher> NewKeyringValueCipherForReencryption(
+    std::shared_ptr<const keys::Keyring> keyring);
+
 }  // namespace bulwark::service
 
 #endif  // BULWARK_SERVICE_KEYRING_VALUE_CIPHER_H_

@@ -1,0 +1,305 @@
+// bulwark keys disable|enable|destroy|compromised and init --provider pkcs11, end to end through
+// the built binary (files on disk, the home's SQLite store, a real SoftHSM2 token).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "cli_harness.h"
+#include "keys/softhsm_token_for_test.h"
+
+namespace bulwark::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string Slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string FirstKid(const std::string& text) {
+  const auto pos = text.find("kid:");
+  return pos == std::string::npos ? "" : text.substr(pos + 4, 8);
+}
+
+std::size_t Count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
+  return n;
+}
+
+class KeysCliTest : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    home_ = (dir_ / "home").string();
+    env_ = "BULWARK_HOME=" + home_ + " BULWARK_PASSPHRASE=correct-horse";
+    auto r = Run("init");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  CliResult Run(const std::string& args, const std::string& extra_env = "") {
+    return RunBulwarkBinary(args, env_ + " " + extra_env);
+  }
+  // The key id of the primary, from `keys list`.
+  std::string Primary() {
+    auto list = Run("keys list");
+    std::smatch m;
+    static const std::regex kRow("([0-9a-f]{8}) +[0-9]+ +[A-Z0-9_]+ +primary");
+    EXPECT_TRUE(std::regex_search(list.out, m, kRow)) << list.out;
+    return m.size() > 1 ? m[1].str() : "";
+  }
+  // Stores a namespace document given as JSON.
+  void Put(const std::string& ns, const std::string& json) {
+    const std::string f = Write("doc-" + std::to_string(++docs_) + ".json", json);
+    auto r = Run("put " + ns + " " + f);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  std::string home_;
+  std::string env_;
+  int docs_ = 0;
+};
+
+TEST_F(KeysCliTest, DisabledKeysNeitherDecryptNorEncryptUntilEnabledAndThePrimaryIsRefused) {
+  const std::string a = Write("a.yaml", "password: p1\n");
+  ASSERT_EQ(Run("encrypt -i " + a).exit_code, 0);
+  const std::string kid = FirstKid(Slurp(a));
+  auto primary = Run("keys disable " + kid);
+  EXPECT_EQ(primary.exit_code, 2);
+  EXPECT_THAT(primary.err, HasSubstr("is the primary key; rotate"));
+
+  ASSERT_EQ(Run("keys rotate").exit_code, 0);
+  auto dis = Run("keys disable " + kid);
+  ASSERT_EQ(dis.exit_code, 0) << dis.err;
+  EXPECT_THAT(Run("keys list").out, HasSubstr("disabled"));
+  auto dec = Run("decrypt " + a);
+  EXPECT_EQ(dec.exit_code, 2);
+  EXPECT_THAT(dec.err, HasSubstr("key " + kid + " is disabled"));
+  // Moving the file off a disabled key needs it too: nothing decrypts with it.
+  EXPECT_NE(Run("keys reencrypt " + a).exit_code, 0);
+
+  auto en = Run("keys enable " + kid);
+  ASSERT_EQ(en.exit_code, 0) << en.err;
+  EXPECT_EQ(Run("decrypt " + a).out, "password: p1\n");
+  EXPECT_EQ(Run("keys enable ffffffff").exit_code, 4);
+}
+
+TEST_F(KeysCliTest, DestroyIsRefusedWhileFilesOrNamespacesUseTheKeyAndNamesThem) {
+  const std::string a = Write("a.yaml", "db:\n  password: p1\n  host: h\n");
+  const std::string b = Write("b.json", "{\"token\": \"t\"}\n");
+  ASSERT_EQ(Run("encrypt -i " + a).exit_code, 0);
+  ASSERT_EQ(Run("encrypt " + b + " -o " + b + ".enc").exit_code, 0);
+  // A file encrypted to standard output is not indexed: named with --check.
+  auto out = Run("encrypt " + Write("c.toml", "password = \"pc\"\n"));
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  const std::string c = Write("c-enc.toml", out.out);
+  Put("prod/api", R"({"api_key": "k1", "port": 1})");
+  const std::string old_kid = FirstKid(Slurp(a));
+  ASSERT_EQ(Run("keys rotate").exit_code, 0);
+
+  auto refused = Run("keys destroy " + old_kid + " --check " + c);
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("failed precondition: refused: key " + old_kid +
+                                     " still protects 4 value(s)"));
+  EXPECT_THAT(refused.err, HasSubstr("file " + a + ": 1 value(s): db.password"));
+  EXPECT_THAT(refused.err, HasSubstr("file " + b + ".enc: 1 value(s): token"));
+  EXPECT_THAT(refused.err, HasSubstr("file " + c + ": 1 value(s): password"));
+  EXPECT_THAT(refused.err, HasSubstr("namespace prod/api (version 1): 1 value(s): api_key"));
+  EXPECT_THAT(refused.err, Not(HasSubstr("p1")));
+  EXPECT_THAT(Run("keys list").out, Not(HasSubstr("destroyed")));
+
+  // A named file that cannot be checked refuses too (it might depend on the key).
+  auto unchecked = Run("keys destroy " + old_kid + " --check " + (dir_ / "missing.yaml").string());
+  EXPECT_EQ(unchecked.exit_code, 2);
+  EXPECT_THAT(unchecked.err, HasSubstr("missing.yaml: no such file"));
+
+  // Move everything: delete one file, re-encrypt the others, rewrite the secret.
+  std::filesystem::remove(b + ".enc");
+  ASSERT_EQ(Run("keys reencrypt " + a + " " + c).exit_code, 0);
+  auto set = Run("set prod/api api_key k2");
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  auto destroyed = Run("keys destroy " + old_kid);
+  ASSERT_EQ(destroyed.exit_code, 0) << destroyed.err;
+  EXPECT_THAT(destroyed.out, HasSubstr("destroyed"));
+  EXPECT_THAT(destroyed.err,
+              HasSubstr("older versions of namespace prod/api also use it (version 1)"));
+  EXPECT_THAT(Slurp(home_ + "/key-usage.json"), Not(HasSubstr("b.json.enc")));
+  EXPECT_EQ(Run("decrypt " + a).out, "db:\n  password: p1\n  host: h\n");
+  auto old = Run("get prod/api --version 1 --reveal");
+  EXPECT_NE(old.exit_code, 0);
+  EXPECT_THAT(old.err, HasSubstr("key " + old_kid + " was destroyed"));
+  EXPECT_THAT(Run("keys list").out, HasSubstr("destroyed"));
+  EXPECT_THAT(Run("keys destroy " + Primary()).err, HasSubstr("is the primary key; rotate first"));
+}
+
+TEST_F(KeysCliTest, ForceDestroysAKeyInUseAndTokensThenNameIt) {
+  const std::string a = Write("a.yaml", "password: p1\n");
+  // decrypt -i takes a file out of the key-usage index, encrypt -i puts it back.
+  ASSERT_EQ(Run("encrypt -i " + a).exit_code, 0);
+  EXPECT_THAT(Slurp(home_ + "/key-usage.json"), HasSubstr(a));
+  ASSERT_EQ(Run("decrypt -i " + a).exit_code, 0);
+  EXPECT_THAT(Slurp(home_ + "/key-usage.json"), Not(HasSubstr(a)));
+  ASSERT_EQ(Run("encrypt -i " + a).exit_code, 0);
+  const std::string kid = FirstKid(Slurp(a));
+  ASSERT_EQ(Run("keys rotate").exit_code, 0);
+  auto forced = Run("keys destroy --force " + kid);
+  ASSERT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_THAT(forced.err, HasSubstr("can no longer be decrypted"));
+  EXPECT_THAT(forced.err, HasSubstr(a));
+  auto dec = Run("decrypt " + a);
+  EXPECT_NE(dec.exit_code, 0);
+  EXPECT_THAT(dec.err, HasSubstr("key " + kid + " was destroyed"));
+  // The key material is gone from the keyring file, the id is kept.
+  EXPECT_THAT(Run("keys list").out, HasSubstr(kid));
+}
+
+// Kills the process in the middle of `keys compromised` (after the 2nd item was rewritten, before
+// the journal recorded it), then resumes: every value moves exactly once and decrypts.
+TEST_F(KeysCliTest, CompromisedShowsProgressResumesAfterACrashAndMovesEachValueOnce) {
+  const std::string a =
+      Write("a.yaml", "db:\n  password: pa-secret\n  host: h\napi_key: ka-secret\n");
+  const std::string b = Write("b.json", "{\"token\": \"tb\"}\n");
+  ASSERT_EQ(Run("encrypt -i " + a).exit_code, 0);
+  ASSERT_EQ(Run("encrypt -i " + b).exit_code, 0);
+  Put("prod/api", R"({"db": {"password": "p1"}, "api_key": "k1", "port": 1})");
+  Put("prod/web", R"({"secret_key": "s2"})");
+  const std::string kid = FirstKid(Slurp(a));
+  const std::string journal = home_ + "/compromise-" + kid + ".journal";
+
+  auto crashed = Run("keys compromised " + kid, "BULWARK_TEST_CRASH_COMPROMISE=after-write:2");
+  EXPECT_EQ(crashed.exit_code, 86) << crashed.err;
+  EXPECT_THAT(crashed.err, HasSubstr("[1/4] " + a + ": 2 value(s)"));
+  ASSERT_TRUE(std::filesystem::exists(journal));
+  EXPECT_THAT(Run("keys list").out, HasSubstr("compromised"));
+  // Item 2 (b.json) was rewritten but the journal still says "started".
+  EXPECT_NE(FirstKid(Slurp(b)), kid);
+  EXPECT_THAT(Slurp(journal), HasSubstr("\"started\""));
+
+  auto resumed = Run("keys compromised " + kid + " --resume");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_THAT(resumed.err, HasSubstr("resuming from " + journal));
+  EXPECT_THAT(resumed.err, HasSubstr("[2/4] " + b + ": 1 value(s)"));
+  EXPECT_THAT(resumed.err, HasSubstr("[4/4] prod/web: 1 value(s)"));
+  EXPECT_THAT(resumed.err, Not(HasSubstr("[1/4]")));
+  const std::string primary = Primary();
+  for (const std::string& line : {"file " + a + ": db.password  " + kid + " -> " + primary,
+                                  "file " + a + ": api_key  " + kid + " -> " + primary,
+                                  "file " + b + ": token  " + kid + " -> " + primary,
+                                  "namespace prod/api: db.password  " + kid + " -> " + primary,
+                                  "namespace prod/api: api_key  " + kid + " -> " + primary,
+                                  "namespace prod/web: secret_key  " + kid + " -> " + primary}) {
+    EXPECT_EQ(Count(resumed.out, line + "\n"), 1u) << line << "\n" << resumed.out;
+  }
+  EXPECT_THAT(resumed.out,
+              HasSubstr("6 value(s) moved off " + kid + " in 4 file(s)/namespace(s) (resumed)"));
+  EXPECT_THAT(resumed.out, Not(HasSubstr("-secret")));
+  EXPECT_FALSE(std::filesystem::exists(journal));
+  EXPECT_TRUE(std::filesystem::exists(home_ + "/compromise-" + kid + ".report.json"));
+
+  // Everything decrypts under the new key; one new version per namespace.
+  EXPECT_EQ(Run("decrypt " + a).out, "db:\n  password: pa-secret\n  host: h\napi_key: ka-secret\n");
+  EXPECT_EQ(Run("decrypt " + b).out, "{\"token\": \"tb\"}\n");
+  EXPECT_THAT(Slurp(a), Not(HasSubstr("kid:" + kid)));
+  auto api = Run("get prod/api --reveal --format json");
+  ASSERT_EQ(api.exit_code, 0) << api.err;
+  EXPECT_THAT(api.out, HasSubstr("p1"));
+  auto history = Run("history prod/api");
+  EXPECT_EQ(Count(history.out, "key compromised: re-encrypted"), 1u) << history.out;
+  EXPECT_THAT(Run("get prod/web --reveal").out, HasSubstr("s2"));
+
+  // Nothing left: a new run moves nothing and the key can be destroyed without --force.
+  auto again = Run("keys compromised " + kid);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("0 value(s) moved off " + kid));
+  EXPECT_EQ(Run("keys compromised " + kid + " --resume").exit_code, 4);
+  auto destroy = Run("keys destroy " + kid);
+  EXPECT_EQ(destroy.exit_code, 0) << destroy.err;
+}
+
+class Pkcs11CliTest : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    auto conf = keys::test_support::EnsureSoftHsmTestToken();
+    ASSERT_TRUE(conf.has_value()) << conf.error();
+    home_ = (dir_ / "home").string();
+    // A label of its own per test: the token is shared by the whole test binary.
+    label_ = "kek-" + dir_.filename().string();
+    env_ = "env -u BULWARK_PASSPHRASE BULWARK_HOME=" + home_ + " SOFTHSM2_CONF=" + *conf;
+  }
+  CliResult Run(const std::string& args, const std::string& pin = "1234") {
+    return RunBulwarkBinary(args, env_ + (pin.empty() ? "" : " BULWARK_PKCS11_PIN=" + pin));
+  }
+  std::string Init() {
+    return "init --provider pkcs11 --token-label " + std::string(keys::test_support::kTestToken) +
+           " --key-label " + label_;
+  }
+  std::string home_, label_, env_;
+};
+
+TEST_F(Pkcs11CliTest, InitKeepsTheKekInTheTokenAndLaterCommandsUseIt) {
+  auto init = Run(Init());
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_THAT(init.out, HasSubstr("PKCS#11 token 'bulwark-test'"));
+  EXPECT_FALSE(std::filesystem::exists(home_ + "/keystore"));
+  EXPECT_THAT(Slurp(home_ + "/provider.json"), HasSubstr("\"pkcs11\""));
+  EXPECT_THAT(Slurp(home_ + "/provider.json"), Not(HasSubstr("1234")));
+
+  const std::string a = Write("a.yaml", "password: p1\nhost: h\n");
+  auto enc = Run("encrypt -i " + a);
+  ASSERT_EQ(enc.exit_code, 0) << enc.err;
+  EXPECT_EQ(Run("decrypt " + a).out, "password: p1\nhost: h\n");
+  // The PIN from a file works too.
+  const std::string pin = Write("pin.txt", "1234\n");
+  auto from_file = Run("decrypt --pin-file " + pin + " " + a, "");
+  EXPECT_EQ(from_file.exit_code, 0) << from_file.err;
+  ASSERT_EQ(Run("keys rotate").exit_code, 0);
+  auto rewrap = Run("keys rewrap");
+  ASSERT_EQ(rewrap.exit_code, 0) << rewrap.err;
+  EXPECT_THAT(rewrap.out, HasSubstr("PKCS#11"));
+  EXPECT_EQ(Run("decrypt " + a).out, "password: p1\nhost: h\n");
+  EXPECT_THAT(Run("keys list").out, HasSubstr("decrypt-only"));
+}
+
+TEST_F(Pkcs11CliTest, WrongPinMissingPinOrModuleFailClosed) {
+  ASSERT_EQ(Run(Init()).exit_code, 0);
+  const std::string a = Write("a.yaml", "password: p1\n");
+  ASSERT_EQ(Run("encrypt -i " + a).exit_code, 0);
+  auto wrong = Run("decrypt " + a, "9999");
+  EXPECT_EQ(wrong.exit_code, 3) << wrong.err;
+  EXPECT_THAT(wrong.err, Not(HasSubstr("p1")));
+  auto none = Run("decrypt " + a, "");
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_THAT(none.err, HasSubstr("BULWARK_PKCS11_PIN"));
+  // The home names the module; when it is gone every command fails, nothing falls back.
+  const std::string provider = Slurp(home_ + "/provider.json");
+  std::string broken = provider;
+  broken.replace(broken.find("/usr/lib/softhsm/libsofthsm2.so"), 31, "/nonexistent/libsofthsm2.so");
+  std::ofstream(home_ + "/provider.json") << broken;
+  auto gone = Run("decrypt " + a);
+  EXPECT_EQ(gone.exit_code, 5) << gone.err;
+  EXPECT_THAT(gone.err, HasSubstr("cannot be loaded"));
+
+  auto bad_module = Run("init --home " + (dir_ / "h2").string() +
+                        " --provider pkcs11 --pkcs11-module /nonexistent/lib.so --token-label x");
+  EXPECT_EQ(bad_module.exit_code, 5);
+  EXPECT_THAT(bad_module.err, HasSubstr("cannot be loaded"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "h2" / "keyring"));
+  auto no_label = Run("init --home " + (dir_ / "h3").string() + " --provider pkcs11");
+  EXPECT_EQ(no_label.exit_code, 2);
+  EXPECT_THAT(no_label.err, HasSubstr("--token-label"));
+  auto bad_pin = Run("init --home " + (dir_ / "h4").string() + " --provider pkcs11 --token-label " +
+                         keys::test_support::kTestToken,
+                     "0000");
+  EXPECT_EQ(bad_pin.exit_code, 3) << bad_pin.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "h4" / "keyring"));
+}
+
+}  // namespace
+}  // namespace bulwark::testing
