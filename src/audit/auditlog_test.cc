@@ -106,6 +106,55 @@ TEST(EventTest, EventIsCloudEventsWithCanonicalLeaf) {
   EXPECT_EQ(*CanonicalizeJsonText(*leaf), *leaf);
 }
 
+RC_GTEST_PROP(EventTest, RecordLeafEqualsCanonicalizedBuildEvent, ()) {
+  // Strings with quotes, backslashes, control characters, non-ASCII and (sometimes) invalid UTF-8.
+  const auto str = [] {
+    return *rc::gen::oneOf(
+        rc::gen::arbitrary<std::string>(),
+        rc::gen::element<std::string>("", "a\"b\\c", "\x01\x1f\x7f\n\t", "\xc3\xa9t\xc3\xa9",
+                                      "\xf0\x9f\x94\x91", "\xff", "db.password"));
+  };
+  service::AuditRecord r;
+  r.time = std::chrono::system_clock::time_point(
+      std::chrono::microseconds(*rc::gen::inRange<std::int64_t>(0, 4'000'000'000'000'000)));
+  r.operation = str();
+  r.action = static_cast<service::Action>(*rc::gen::inRange(0, 8));
+  r.namespace_name = str();
+  for (int n = *rc::gen::inRange(0, 4); n > 0; --n) r.paths.push_back(str());
+  if (*rc::gen::arbitrary<bool>()) r.sensitive_paths = {str()};
+  r.revealed = *rc::gen::arbitrary<bool>();
+  r.outcome = static_cast<service::Outcome>(*rc::gen::inRange(0, 3));
+  r.reason = str();
+  if (*rc::gen::arbitrary<bool>()) r.version_before = *rc::gen::arbitrary<std::int64_t>();
+  if (*rc::gen::arbitrary<bool>()) r.version_after = *rc::gen::inRange<std::int64_t>(0, 1000);
+  r.context.principal.id = str();
+  r.context.principal.kind = str();
+  if (*rc::gen::arbitrary<bool>()) r.context.principal.roles = {str(), str()};
+  r.context.source_address = str();
+  r.context.client = str();
+  r.context.request_id = str();
+  Impact impact;
+  impact.level = static_cast<ImpactLevel>(*rc::gen::inRange(0, 4));
+  if (*rc::gen::arbitrary<bool>()) impact.reasons = {str()};
+  const std::string id = str(), source = str();
+  const auto slow = EventLeaf(BuildEvent(r, impact, id, source));
+  const auto fast = RecordLeaf(r, impact, id, source);
+  RC_ASSERT(slow.has_value() == fast.has_value());
+  if (slow) RC_ASSERT(*slow == *fast);
+}
+
+TEST(EventTest, RecordLeafOfATypicalRecordIsTheCanonicalEvent) {
+  auto r = Record("config.set", service::Action::kWrite, "production/app", {"db.host", "db.port"});
+  r.version_before = 4;
+  r.version_after = 5;
+  r.reason = "line1\n\"quoted\"";
+  const Impact impact = ImpactClassifier::Default().Classify(r);
+  const auto fast = RecordLeaf(r, impact, "abc", "bulwark://test");
+  ASSERT_TRUE(fast.has_value());
+  EXPECT_EQ(*fast, *EventLeaf(BuildEvent(r, impact, "abc", "bulwark://test")));
+  EXPECT_NE(fast->find("\"version_after\":5"), std::string::npos);
+}
+
 TEST(EventTest, ValueHashIsKeyedAndBoundToNamespaceAndPath) {
   SecretBytes k1 = SecretBytes::FromString("0123456789abcdef0123456789abcdef");
   SecretBytes k2 = SecretBytes::FromString("fedcba9876543210fedcba9876543210");

@@ -120,8 +120,8 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditLogOptions options) {
     BULWARK_ASSIGN_OR_RETURN(impl->storage,
                              internal::OpenSqliteLogStorage(options, options.path.string(), now));
   } else {
-    return InvalidArgumentError(fmt::format(
-        "audit log: unsupported store URL (expected sqlite:PATH or postgresql://...)"));
+    return InvalidArgumentError(
+        fmt::format("audit log: unsupported store URL (expected sqlite:PATH or postgresql://...)"));
   }
   return std::unique_ptr<AuditLog>(new AuditLog(std::move(options), std::move(impl)));
 }
@@ -379,7 +379,8 @@ Status AuditLog::Query(const EventFilter& f,
     std::vector<std::int64_t> ids;
     BULWARK_ASSIGN_OR_RETURN(auto id, db.FindTerm(TermField::kPath, *f.path));
     if (id) ids.push_back(*id);
-    BULWARK_ASSIGN_OR_RETURN(auto below, db.TermsBetween(TermField::kPath, *f.path + ".", *f.path + "/"));
+    BULWARK_ASSIGN_OR_RETURN(auto below,
+                             db.TermsBetween(TermField::kPath, *f.path + ".", *f.path + "/"));
     ids.insert(ids.end(), below.begin(), below.end());
     filters.push_back(std::move(ids));
   }
@@ -407,7 +408,8 @@ Status AuditLog::Query(const EventFilter& f,
             if (!internal::DecodePosting(first, deltas, idx)) malformed = true;
             return OkStatus();
           }));
-      if (malformed) return DataLossError("audit log: a posting row of the query index is malformed");
+      if (malformed)
+        return DataLossError("audit log: a posting row of the query index is malformed");
       std::sort(idx.begin(), idx.end());
       idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
     }
@@ -418,19 +420,19 @@ Status AuditLog::Query(const EventFilter& f,
   std::uint64_t sent = 0;
   constexpr std::size_t kChunk = 256;
   while (it != matches->end()) {
-    const auto stop = matches->end() - it > static_cast<std::ptrdiff_t>(kChunk) ? it + kChunk
-                                                                               : matches->end();
+    const auto stop =
+        matches->end() - it > static_cast<std::ptrdiff_t>(kChunk) ? it + kChunk : matches->end();
     bool done = false;
-    BULWARK_RETURN_IF_ERROR(db.ReadEvents(
-        std::span<const std::uint64_t>(&*it, static_cast<std::size_t>(stop - it)),
-        [&](const StoredEvent& e) -> Status {
-          if (done) return OkStatus();
-          if (f.since_us && e.time_us < *f.since_us) return OkStatus();
-          if (f.until_us && e.time_us >= *f.until_us) return OkStatus();
-          BULWARK_RETURN_IF_ERROR(fn(e));
-          if (f.limit > 0 && ++sent >= f.limit) done = true;
-          return OkStatus();
-        }));
+    BULWARK_RETURN_IF_ERROR(
+        db.ReadEvents(std::span<const std::uint64_t>(&*it, static_cast<std::size_t>(stop - it)),
+                      [&](const StoredEvent& e) -> Status {
+                        if (done) return OkStatus();
+                        if (f.since_us && e.time_us < *f.since_us) return OkStatus();
+                        if (f.until_us && e.time_us >= *f.until_us) return OkStatus();
+                        BULWARK_RETURN_IF_ERROR(fn(e));
+                        if (f.limit > 0 && ++sent >= f.limit) done = true;
+                        return OkStatus();
+                      }));
     if (done) break;
     it = stop;
   }

@@ -95,21 +95,21 @@ class LogStorage {
   virtual Status ScanEvents(std::uint64_t begin, std::uint64_t end,
                             std::optional<std::int64_t> since_us,
                             std::optional<std::int64_t> until_us, std::uint64_t limit,
-                            bool with_leaf, const std::function<Status(const StoredEvent&)>& fn) = 0;
+                            bool with_leaf,
+                            const std::function<Status(const StoredEvent&)>& fn) = 0;
   // The events at `indices` (ascending), in that order; missing ones are skipped.
   virtual Status ReadEvents(std::span<const std::uint64_t> indices,
                             const std::function<Status(const StoredEvent&)>& fn) = 0;
   // Nodes of one level with begin <= index < end, in index order.
-  virtual Status ReadNodes(unsigned level, std::uint64_t begin, std::uint64_t end,
-                           const std::function<Status(std::uint64_t,
-                                                      std::span<const std::uint8_t>)>& fn) = 0;
+  virtual Status ReadNodes(
+      unsigned level, std::uint64_t begin, std::uint64_t end,
+      const std::function<Status(std::uint64_t, std::span<const std::uint8_t>)>& fn) = 0;
   virtual Status ScanNodes(
       const std::function<Status(unsigned, std::uint64_t, std::span<const std::uint8_t>)>& fn) = 0;
   // Posting rows of any of `terms` (any order).
-  virtual Status ScanPostings(
-      std::span<const std::int64_t> terms,
-      const std::function<Status(std::uint64_t first_index, std::span<const std::uint8_t>)>&
-          fn) = 0;
+  virtual Status ScanPostings(std::span<const std::int64_t> terms,
+                              const std::function<Status(std::uint64_t first_index,
+                                                         std::span<const std::uint8_t>)>& fn) = 0;
 
   // Unavailable when the store cannot take writes now.
   virtual Status HealthCheck() = 0;

@@ -143,8 +143,8 @@ class PostgresLogStorage final : public LogStorage {
   ~PostgresLogStorage() override { PQfinish(c_); }
 
   Result<PgResult> Exec(const std::string& sql, const Params& p, std::string_view what) {
-    PgResult r(PQexecParams(c_, sql.c_str(), p.size(), nullptr, p.values(), p.lengths(),
-                            p.formats(), 1));
+    PgResult r(
+        PQexecParams(c_, sql.c_str(), p.size(), nullptr, p.values(), p.lengths(), p.formats(), 1));
     return Check(std::move(r), what);
   }
   Result<PgResult> Exec(const std::string& sql, std::string_view what) {
@@ -158,26 +158,26 @@ class PostgresLogStorage final : public LogStorage {
       BULWARK_RETURN_IF_ERROR(
           Exec(fmt::format("SELECT pg_advisory_xact_lock({})", kSchemaLockKey), "lock schema"));
       BULWARK_ASSIGN_OR_RETURN(
-          PgResult r, Exec("SELECT to_regclass('bulwark_audit_schema') IS NULL", Params(), "read schema"));
+          PgResult r,
+          Exec("SELECT to_regclass('bulwark_audit_schema') IS NULL", Params(), "read schema"));
       const bool fresh = PQgetvalue(r.get(), 0, 0)[0] != 0;  // binary bool
       if (fresh) {
         BULWARK_RETURN_IF_ERROR(Exec(kSchemaV2, "create audit schema"));
-        BULWARK_RETURN_IF_ERROR(Exec(
-            fmt::format("INSERT INTO bulwark_audit_schema VALUES ({}); "
-                        "INSERT INTO bulwark_audit_state VALUES (1, 0, '\\x', 0, {})",
-                        kLogSchemaVersion, now_us),
-            "initialize audit schema"));
+        BULWARK_RETURN_IF_ERROR(
+            Exec(fmt::format("INSERT INTO bulwark_audit_schema VALUES ({}); "
+                             "INSERT INTO bulwark_audit_state VALUES (1, 0, '\\x', 0, {})",
+                             kLogSchemaVersion, now_us),
+                 "initialize audit schema"));
         return OkStatus();
       }
-      BULWARK_ASSIGN_OR_RETURN(
-          PgResult v, Exec("SELECT max(version) FROM bulwark_audit_schema", Params(),
-               "read schema version"));
+      BULWARK_ASSIGN_OR_RETURN(PgResult v, Exec("SELECT max(version) FROM bulwark_audit_schema",
+                                                Params(), "read schema version"));
       const std::int64_t version = v.rows() && !PQgetisnull(v.get(), 0, 0) ? v.Int(0, 0) : 0;
       if (version != kLogSchemaVersion) {
-        return FailedPreconditionError(fmt::format(
-            "audit log: PostgreSQL schema version {} ({}supported: {}){}", version,
-            version > kLogSchemaVersion ? "newer than " : "", kLogSchemaVersion,
-            version > kLogSchemaVersion ? "; use a newer bulwark" : ""));
+        return FailedPreconditionError(
+            fmt::format("audit log: PostgreSQL schema version {} ({}supported: {}){}", version,
+                        version > kLogSchemaVersion ? "newer than " : "", kLogSchemaVersion,
+                        version > kLogSchemaVersion ? "; use a newer bulwark" : ""));
       }
       return OkStatus();
     };
@@ -223,9 +223,10 @@ class PostgresLogStorage final : public LogStorage {
     p.Bytes(frontier.data(), frontier.size());
     p.Int(static_cast<std::int64_t>(st.last_checkpoint_size));
     p.Int(st.last_checkpoint_us);
-    return Discard(Exec("UPDATE bulwark_audit_state SET size = $1, frontier = $2, "
-                        "last_checkpoint_size = $3, last_checkpoint_us = $4 WHERE id = 1",
-                        p, "update tree state"));
+    return Discard(
+        Exec("UPDATE bulwark_audit_state SET size = $1, frontier = $2, "
+             "last_checkpoint_size = $3, last_checkpoint_us = $4 WHERE id = 1",
+             p, "update tree state"));
   }
 
   // Multi-row INSERT of `n` rows of `cols` columns each, `add(i, params)` adding row i's values.
@@ -295,9 +296,10 @@ class PostgresLogStorage final : public LogStorage {
     p.Int(static_cast<std::int64_t>(c.size));
     p.Int(c.time_us);
     p.Text(c.note);
-    return Discard(Exec("INSERT INTO bulwark_audit_checkpoints (size, time_us, note) "
-                        "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                        p, "store checkpoint"));
+    return Discard(
+        Exec("INSERT INTO bulwark_audit_checkpoints (size, time_us, note) "
+             "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+             p, "store checkpoint"));
   }
 
   Result<std::optional<std::int64_t>> FindTerm(TermField field, std::string_view value) override {
@@ -340,9 +342,10 @@ class PostgresLogStorage final : public LogStorage {
   Result<std::vector<StoredCheckpoint>> ReadCheckpoints(bool newest_only) override {
     BULWARK_ASSIGN_OR_RETURN(
         PgResult r,
-        Exec(newest_only ? "SELECT size, time_us, note FROM bulwark_audit_checkpoints ORDER BY "
-                           "size DESC LIMIT 1"
-                         : "SELECT size, time_us, note FROM bulwark_audit_checkpoints ORDER BY size",
+        Exec(newest_only
+                 ? "SELECT size, time_us, note FROM bulwark_audit_checkpoints ORDER BY "
+                   "size DESC LIMIT 1"
+                 : "SELECT size, time_us, note FROM bulwark_audit_checkpoints ORDER BY size",
              Params(), "read checkpoints"));
     std::vector<StoredCheckpoint> out;
     for (int i = 0; i < r.rows(); ++i) {
@@ -416,20 +419,22 @@ class PostgresLogStorage final : public LogStorage {
     return OkStatus();
   }
 
-  Status ReadNodes(unsigned level, std::uint64_t begin, std::uint64_t end,
-                   const std::function<Status(std::uint64_t, std::span<const std::uint8_t>)>& fn)
-      override {
+  Status ReadNodes(
+      unsigned level, std::uint64_t begin, std::uint64_t end,
+      const std::function<Status(std::uint64_t, std::span<const std::uint8_t>)>& fn) override {
     Params p;
     p.Int(Clamp(begin));
     p.Int(Clamp(end));
     std::string sql;
     if (level == 0) {
-      sql = "SELECT idx, leaf_hash FROM bulwark_audit_events WHERE idx >= $1 AND idx < $2 "
-            "ORDER BY idx";
+      sql =
+          "SELECT idx, leaf_hash FROM bulwark_audit_events WHERE idx >= $1 AND idx < $2 "
+          "ORDER BY idx";
     } else {
       p.Int(level);
-      sql = "SELECT idx, hash FROM bulwark_audit_nodes WHERE idx >= $1 AND idx < $2 AND "
-            "level = $3 ORDER BY idx";
+      sql =
+          "SELECT idx, hash FROM bulwark_audit_nodes WHERE idx >= $1 AND idx < $2 AND "
+          "level = $3 ORDER BY idx";
     }
     BULWARK_ASSIGN_OR_RETURN(PgResult r, Exec(sql, p, "read tree nodes"));
     for (int i = 0; i < r.rows(); ++i) {
@@ -450,9 +455,9 @@ class PostgresLogStorage final : public LogStorage {
     return OkStatus();
   }
 
-  Status ScanPostings(std::span<const std::int64_t> terms,
-                      const std::function<Status(std::uint64_t, std::span<const std::uint8_t>)>& fn)
-      override {
+  Status ScanPostings(
+      std::span<const std::int64_t> terms,
+      const std::function<Status(std::uint64_t, std::span<const std::uint8_t>)>& fn) override {
     if (terms.empty()) return OkStatus();
     Params p;
     p.Text(ArrayLiteral(terms));
@@ -523,7 +528,8 @@ Result<std::unique_ptr<LogStorage>> OpenPostgresLogStorage(const AuditLogOptions
   }
   auto storage = std::make_unique<PostgresLogStorage>(c);
   if (options.read_only) {
-    BULWARK_RETURN_IF_ERROR(storage->Exec("SET default_transaction_read_only = on", "set read-only"));
+    BULWARK_RETURN_IF_ERROR(
+        storage->Exec("SET default_transaction_read_only = on", "set read-only"));
   }
   BULWARK_RETURN_IF_ERROR(storage->Setup(now_us));
   return std::unique_ptr<LogStorage>(std::move(storage));

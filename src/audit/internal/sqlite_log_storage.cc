@@ -416,9 +416,9 @@ class SqliteLogStorage final : public LogStorage {
     return OkStatus();
   }
 
-  Status ReadNodes(unsigned level, std::uint64_t begin, std::uint64_t end,
-                   const std::function<Status(std::uint64_t, std::span<const std::uint8_t>)>& fn)
-      override {
+  Status ReadNodes(
+      unsigned level, std::uint64_t begin, std::uint64_t end,
+      const std::function<Status(std::uint64_t, std::span<const std::uint8_t>)>& fn) override {
     Stmt& q = level == 0 ? stmts_[kLeaves] : stmts_[kNodes];
     ResetOnExit r{q};
     int col = 1;
@@ -440,15 +440,15 @@ class SqliteLogStorage final : public LogStorage {
     while (true) {
       BULWARK_ASSIGN_OR_RETURN(bool row, q.Step("scan tree nodes"));
       if (!row) break;
-      BULWARK_RETURN_IF_ERROR(fn(static_cast<unsigned>(q.Int(0)),
-                                 static_cast<std::uint64_t>(q.Int(1)), q.BlobView(2)));
+      BULWARK_RETURN_IF_ERROR(
+          fn(static_cast<unsigned>(q.Int(0)), static_cast<std::uint64_t>(q.Int(1)), q.BlobView(2)));
     }
     return OkStatus();
   }
 
-  Status ScanPostings(std::span<const std::int64_t> terms,
-                      const std::function<Status(std::uint64_t, std::span<const std::uint8_t>)>& fn)
-      override {
+  Status ScanPostings(
+      std::span<const std::int64_t> terms,
+      const std::function<Status(std::uint64_t, std::span<const std::uint8_t>)>& fn) override {
     if (terms.empty()) return OkStatus();
     std::string sql = "SELECT first_idx, deltas FROM postings WHERE term IN (";
     for (std::size_t i = 0; i < terms.size(); ++i) sql += i ? ",?" : "?";
@@ -581,11 +581,11 @@ Result<std::unique_ptr<LogStorage>> OpenSqliteLogStorage(const AuditLogOptions& 
   } else {
     BULWARK_ASSIGN_OR_RETURN(int version, UserVersion(db));
     if (version != kLogSchemaVersion) {
-      return FailedPreconditionError(fmt::format(
-          "audit log {}: schema version {} (this bulwark reads {}); {}", path, version,
-          kLogSchemaVersion,
-          version > kLogSchemaVersion ? "use a newer bulwark"
-                                      : "open it once read-write to migrate it"));
+      return FailedPreconditionError(
+          fmt::format("audit log {}: schema version {} (this bulwark reads {}); {}", path, version,
+                      kLogSchemaVersion,
+                      version > kLogSchemaVersion ? "use a newer bulwark"
+                                                  : "open it once read-write to migrate it"));
     }
   }
   BULWARK_RETURN_IF_ERROR(storage->Prepare());
