@@ -12,6 +12,7 @@
 //   test server of scripts/pg-test-server.sh); the PostgreSQL tables are dropped at the end.
 #include <fmt/format.h>
 #include <libpq-fe.h>  // dropping the PostgreSQL tables after the run
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,6 +34,14 @@ using namespace bulwark::audit;
 using Steady = std::chrono::steady_clock;
 
 namespace {
+
+// Process CPU time (user + system), seconds.
+double CpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
 
 double Seconds(Steady::time_point a, Steady::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -129,6 +138,7 @@ int main(int argc, char** argv) {
   std::atomic<std::uint64_t> next{0};
   std::vector<std::vector<double>> lat(threads);
   const auto t0 = Steady::now();
+  const double c0 = CpuSeconds();
   std::vector<std::thread> ts;
   for (int t = 0; t < threads; ++t) {
     ts.emplace_back([&, t] {
@@ -145,15 +155,17 @@ int main(int argc, char** argv) {
   }
   for (auto& t : ts) t.join();
   const double append_s = Seconds(t0, Steady::now());
+  const double append_cpu = CpuSeconds() - c0;
   std::vector<double> all;
   for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
   const auto cps = *log->Checkpoints();
   fmt::print(
       "append: {} events, {} threads, {:.2f} s, {:.0f} events/s durable, {} checkpoints; "
-      "append latency p50 {:.2f} ms p99 {:.2f} ms\n",
+      "append latency p50 {:.2f} ms p99 {:.2f} ms; CPU {:.1f} us/event (user+sys, all "
+      "threads)\n",
       events, threads, append_s, events / append_s, cps.size(), all[all.size() / 2] * 1e3,
-      all[all.size() * 99 / 100] * 1e3);
+      all[all.size() * 99 / 100] * 1e3, append_cpu / events * 1e6);
   if (!pg)
     fmt::print("database size: {:.1f} MiB\n",
                std::filesystem::file_size(o.path) / 1048576.0 +
@@ -167,6 +179,7 @@ int main(int argc, char** argv) {
     const std::uint64_t batch_events = events / 2;
     std::atomic<std::uint64_t> taken{0};
     const auto b0 = Steady::now();
+    const double c1 = CpuSeconds();
     std::vector<std::thread> bt;
     for (int t = 0; t < std::min(threads, 8); ++t) {
       bt.emplace_back([&, t] {
@@ -188,8 +201,9 @@ int main(int argc, char** argv) {
     const double s = Seconds(b0, Steady::now());
     fmt::print(
         "append batched: {} events, {} threads x 256-record batches, {:.2f} s, {:.0f} "
-        "events/s durable\n",
-        batch_events, std::min(threads, 8), s, batch_events / s);
+        "events/s durable; CPU {:.1f} us/event\n",
+        batch_events, std::min(threads, 8), s, batch_events / s,
+        (CpuSeconds() - c1) / batch_events * 1e6);
   }
 
   // 2. Full verification from the stored events.
