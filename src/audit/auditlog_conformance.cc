@@ -277,6 +277,19 @@ TEST_P(AuditLogConformance, KeyRotationKeepsOldCheckpointsVerifiable) {
   EXPECT_TRUE(v->clean()) << v->Summary();
 }
 
+TEST_P(AuditLogConformance, CheckpointOfAnEmptyLogIsSignedAndAppendsContinue) {
+  auto log = OpenLog();
+  auto note = log->PublishCheckpoint();
+  ASSERT_TRUE(note.has_value()) << note.error().message();
+  auto cp = Verifier().Open(*note);
+  ASSERT_TRUE(cp.has_value());
+  EXPECT_EQ(cp->size, 0u);
+  EXPECT_EQ(cp->root, EmptyRoot());
+  Fill(log, 3);
+  log.reset();
+  EXPECT_TRUE(VerifyNow().clean());
+}
+
 TEST_P(AuditLogConformance, QueryCombinesFiltersAndBounds) {
   auto log = OpenLog();
   Fill(log, 40);

@@ -102,7 +102,8 @@ class Params {
     texts_.push_back(std::to_string(v));
     Add(texts_.back().data(), texts_.back().size(), 0);
   }
-  void Bytes(const void* p, std::size_t n) { Add(static_cast<const char*>(p), n, 1); }
+  // A null pointer would send NULL: empty byte strings point at "".
+  void Bytes(const void* p, std::size_t n) { Add(n == 0 ? "" : static_cast<const char*>(p), n, 1); }
   void Text(std::string_view s) {
     texts_.emplace_back(s);
     Add(texts_.back().data(), texts_.back().size(), 0);

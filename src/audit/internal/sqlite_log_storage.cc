@@ -147,11 +147,16 @@ class Stmt {
   void Bind(int i, std::string_view v) {
     sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
   }
+  // An empty blob is bound as x'' (a null data pointer would bind NULL).
   void BindBlob(int i, std::span<const std::uint8_t> v) {
+    if (v.empty()) {
+      sqlite3_bind_zeroblob(st_, i, 0);
+      return;
+    }
     sqlite3_bind_blob(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
   }
   void BindBlob(int i, std::string_view v) {
-    sqlite3_bind_blob(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    BindBlob(i, std::span(reinterpret_cast<const std::uint8_t*>(v.data()), v.size()));
   }
   // SQLITE_ROW -> true, SQLITE_DONE -> false.
   Result<bool> Step(std::string_view what) {
