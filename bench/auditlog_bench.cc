@@ -268,11 +268,13 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(dir);
   if (pg) {
     PGconn* c = PQconnectdb(store.c_str());
-    PQclear(PQexec(c,
-                   "DROP TABLE IF EXISTS bulwark_audit_events, bulwark_audit_terms, "
-                   "bulwark_audit_postings, bulwark_audit_nodes, bulwark_audit_state, "
-                   "bulwark_audit_checkpoints, bulwark_audit_schema; DROP FUNCTION IF EXISTS "
-                   "bulwark_audit_append_only()"));
+    PQclear(
+        PQexec(c,
+               "DROP TABLE IF EXISTS bulwark_audit_events, bulwark_audit_terms, "
+               "bulwark_audit_postings, bulwark_audit_segment_postings, bulwark_audit_index_state, "
+               "bulwark_audit_nodes, bulwark_audit_state, "
+               "bulwark_audit_checkpoints, bulwark_audit_schema; DROP FUNCTION IF EXISTS "
+               "bulwark_audit_append_only()"));
     PQfinish(c);
   }
   return 0;

@@ -183,7 +183,8 @@ TEST_F(AuditLogTest, MigratesAVersion1DatabaseAndKeepsItVerifiable) {
     cps = *log->Checkpoints();
   }
   std::string sql =
-      "DROP TABLE events; DROP TABLE terms; DROP TABLE postings; PRAGMA user_version = 0;"
+      "DROP TABLE events; DROP TABLE terms; DROP TABLE postings; DROP TABLE segment_postings;"
+      "DROP TABLE index_state; PRAGMA user_version = 0;"
       "CREATE TABLE events(idx INTEGER PRIMARY KEY, time_us INTEGER NOT NULL, type TEXT NOT NULL,"
       " actor TEXT NOT NULL, namespace TEXT NOT NULL, action TEXT NOT NULL, outcome TEXT NOT NULL,"
       " impact INTEGER NOT NULL, leaf_hash BLOB NOT NULL, leaf BLOB NOT NULL);"

@@ -36,6 +36,45 @@ struct AuditLog::Impl {
   std::vector<NodeRow> nodes;
   std::vector<std::pair<std::int64_t, std::uint64_t>> term_hits;
   std::vector<PostingRow> postings;
+  // Posting segments below this index are compacted (as last seen; re-read before compacting).
+  std::uint64_t compacted_below = 0;
+  std::uint64_t compacted_pending = 0;  // the value the write in progress sets
+  std::uint64_t segment = internal::kSegmentSize;
+
+  // Inside a write whose tree now has `size` leaves: compacts the oldest complete uncompacted
+  // segment of posting rows into one row per term (one segment per commit bounds the pause).
+  Status MaybeCompact(std::uint64_t size) {
+    compacted_pending = compacted_below;
+    if (size < compacted_below + segment) return OkStatus();
+    BULWARK_ASSIGN_OR_RETURN(const std::uint64_t below, storage->ReadCompactedBelow());
+    compacted_pending = below;
+    if (size < below + segment) return OkStatus();
+    const std::uint64_t end = below + segment;
+    std::unordered_map<std::int64_t, std::vector<std::uint64_t>> by_term;
+    bool malformed = false;
+    BULWARK_RETURN_IF_ERROR(storage->ScanPostingRange(
+        below, end,
+        [&](std::int64_t term, std::uint64_t first, std::span<const std::uint8_t> deltas) {
+          if (!internal::DecodePosting(first, deltas, by_term[term])) malformed = true;
+          return OkStatus();
+        }));
+    if (malformed) return DataLossError("audit log: a posting row of the query index is malformed");
+    std::vector<PostingRow> rows;
+    rows.reserve(by_term.size());
+    for (auto& [term, idx] : by_term) {
+      std::sort(idx.begin(), idx.end());
+      idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
+      PostingRow row{term, idx.front(), {}};
+      for (std::size_t i = 1; i < idx.size(); ++i)
+        internal::PutVarint(row.deltas, idx[i] - idx[i - 1]);
+      rows.push_back(std::move(row));
+    }
+    BULWARK_RETURN_IF_ERROR(storage->InsertSegmentPostings(below, rows));
+    BULWARK_RETURN_IF_ERROR(storage->DeletePostingRange(below, end));
+    BULWARK_RETURN_IF_ERROR(storage->WriteCompactedBelow(end));
+    compacted_pending = end;
+    return OkStatus();
+  }
 
   // The id of (field, value), inserting it inside the current write when it is new.
   Result<std::int64_t> TermId(TermField field, const std::string& value) {
@@ -107,7 +146,9 @@ AuditLog::AuditLog(AuditLogOptions options, std::unique_ptr<Impl> impl)
 AuditLog::~AuditLog() = default;
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditLogOptions options) {
+  if (options.index_segment == 0) return InvalidArgumentError("audit log: index_segment is 0");
   auto impl = std::make_unique<Impl>();
+  impl->segment = options.index_segment;
   const std::int64_t now = NowUs(options.runtime);
   const std::string& url = options.url;
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
@@ -219,6 +260,7 @@ Status AuditLog::Commit(std::vector<Pending>& batch, std::uint64_t& first_index)
       i = j;
     }
     BULWARK_RETURN_IF_ERROR(db.InsertPostings(m.postings));
+    BULWARK_RETURN_IF_ERROR(m.MaybeCompact(tb.size()));
     st.size = tb.size();
     st.frontier = tb.frontier();
     BULWARK_RETURN_IF_ERROR(MaybeCheckpointLocked(st, tb.Root(), false, nullptr));
@@ -232,6 +274,7 @@ Status AuditLog::Commit(std::vector<Pending>& batch, std::uint64_t& first_index)
     return s;
   }
   m.new_terms.clear();
+  m.compacted_below = m.compacted_pending;
   return OkStatus();
 }
 

@@ -69,6 +69,9 @@ struct AuditLogOptions {
   std::uint64_t checkpoint_every = 1000;
   std::chrono::seconds checkpoint_interval{60};
   std::chrono::milliseconds busy_timeout{10000};
+  // Events per segment of the query index: posting rows of a complete segment are compacted into
+  // one row per term (docs/audit.md). Fixed for the life of a log; tests use small values.
+  std::uint64_t index_segment = 65536;
   bool read_only = false;
   Runtime runtime = Runtime::System();
 };

@@ -11,7 +11,10 @@
 // Postings: the query index. For every committed batch and every term (field, value) that occurs
 // in it, one row (term, first index, the other indices of the batch holding the term as LEB128
 // deltas). Rows are only ever appended at the end, so a commit writes a few contiguous pages
-// instead of one random page per secondary index entry.
+// instead of one random page per secondary index entry. Once a segment of indices is
+// complete, the next commit compacts its posting rows into one row per term in segment_postings,
+// keyed (term, segment): a query then reads a few rows per term by primary key plus the posting
+// rows of the newest, uncompacted segments.
 //
 // Thread safety: none; AuditLog serializes all calls.
 #ifndef BULWARK_SRC_AUDIT_INTERNAL_LOG_STORAGE_H_
@@ -33,6 +36,9 @@ namespace bulwark::audit::internal {
 // The current schema version of both backends. Version 1 (SQLite only) had one indexed column
 // per field and six secondary indexes; it is migrated on open. Newer versions are refused.
 inline constexpr int kLogSchemaVersion = 2;
+
+// Default indices per compacted posting segment (AuditLogOptions::index_segment).
+inline constexpr std::uint64_t kSegmentSize = std::uint64_t{1} << 16;
 
 // Term fields (stored as integers).
 enum class TermField : int {
@@ -106,7 +112,18 @@ class LogStorage {
       const std::function<Status(std::uint64_t, std::span<const std::uint8_t>)>& fn) = 0;
   virtual Status ScanNodes(
       const std::function<Status(unsigned, std::uint64_t, std::span<const std::uint8_t>)>& fn) = 0;
-  // Posting rows of any of `terms` (any order).
+  // Compaction (inside a write): segments below this index are compacted.
+  virtual Result<std::uint64_t> ReadCompactedBelow() = 0;
+  virtual Status WriteCompactedBelow(std::uint64_t index) = 0;
+  // Posting rows whose first index is in [begin, end), with their term.
+  virtual Status ScanPostingRange(
+      std::uint64_t begin, std::uint64_t end,
+      const std::function<Status(std::int64_t term, std::uint64_t first_index,
+                                 std::span<const std::uint8_t>)>& fn) = 0;
+  virtual Status DeletePostingRange(std::uint64_t begin, std::uint64_t end) = 0;
+  // `segment`: the first index of the compacted range (unique whatever the segment size).
+  virtual Status InsertSegmentPostings(std::uint64_t segment, std::span<const PostingRow> rows) = 0;
+  // Posting rows (recent and compacted) of any of `terms` (any order).
   virtual Status ScanPostings(std::span<const std::int64_t> terms,
                               const std::function<Status(std::uint64_t first_index,
                                                          std::span<const std::uint8_t>)>& fn) = 0;

@@ -35,6 +35,16 @@ CREATE TABLE bulwark_audit_postings (
   term bigint NOT NULL,
   first_idx bigint NOT NULL,
   deltas bytea NOT NULL);
+CREATE TABLE bulwark_audit_segment_postings (
+  term bigint NOT NULL,
+  segment bigint NOT NULL,
+  first_idx bigint NOT NULL,
+  deltas bytea NOT NULL,
+  PRIMARY KEY (term, segment));
+CREATE TABLE bulwark_audit_index_state (
+  id integer PRIMARY KEY CHECK (id = 1),
+  compacted_below bigint NOT NULL);
+INSERT INTO bulwark_audit_index_state VALUES (1, 0);
 CREATE TABLE bulwark_audit_nodes (
   level integer NOT NULL,
   idx bigint NOT NULL,
@@ -463,13 +473,70 @@ class PostgresLogStorage final : public LogStorage {
     Params p;
     p.Text(ArrayLiteral(terms));
     BULWARK_ASSIGN_OR_RETURN(
-        PgResult r, Exec("SELECT first_idx, deltas FROM bulwark_audit_postings WHERE term = "
-                         "ANY($1::bigint[])",
-                         p, "scan postings"));
+        PgResult r,
+        Exec("SELECT first_idx, deltas FROM bulwark_audit_segment_postings WHERE term = "
+             "ANY($1::bigint[]) UNION ALL SELECT first_idx, deltas FROM bulwark_audit_postings "
+             "WHERE term = ANY($1::bigint[])",
+             p, "scan postings"));
     for (int i = 0; i < r.rows(); ++i) {
       BULWARK_RETURN_IF_ERROR(fn(static_cast<std::uint64_t>(r.Int(i, 0)), r.Bytes(i, 1)));
     }
     return OkStatus();
+  }
+
+  Result<std::uint64_t> ReadCompactedBelow() override {
+    BULWARK_ASSIGN_OR_RETURN(
+        PgResult r, Exec("SELECT compacted_below FROM bulwark_audit_index_state WHERE id = 1",
+                         Params(), "read index state"));
+    return r.rows() ? static_cast<std::uint64_t>(r.Int(0, 0)) : 0;
+  }
+
+  Status WriteCompactedBelow(std::uint64_t index) override {
+    Params p;
+    p.Int(Clamp(index));
+    return Discard(Exec("UPDATE bulwark_audit_index_state SET compacted_below = $1 WHERE id = 1", p,
+                        "write index state"));
+  }
+
+  Status ScanPostingRange(std::uint64_t begin, std::uint64_t end,
+                          const std::function<Status(std::int64_t, std::uint64_t,
+                                                     std::span<const std::uint8_t>)>& fn) override {
+    Params p;
+    p.Int(Clamp(begin));
+    p.Int(Clamp(end));
+    BULWARK_ASSIGN_OR_RETURN(
+        PgResult r, Exec("SELECT term, first_idx, deltas FROM bulwark_audit_postings WHERE "
+                         "first_idx >= $1 AND first_idx < $2",
+                         p, "read postings"));
+    for (int i = 0; i < r.rows(); ++i) {
+      BULWARK_RETURN_IF_ERROR(
+          fn(r.Int(i, 0), static_cast<std::uint64_t>(r.Int(i, 1)), r.Bytes(i, 2)));
+    }
+    return OkStatus();
+  }
+
+  Status DeletePostingRange(std::uint64_t begin, std::uint64_t end) override {
+    Params p;
+    p.Int(Clamp(begin));
+    p.Int(Clamp(end));
+    return Discard(
+        Exec("DELETE FROM bulwark_audit_postings WHERE first_idx >= $1 AND first_idx < $2", p,
+             "delete postings"));
+  }
+
+  Status InsertSegmentPostings(std::uint64_t segment, std::span<const PostingRow> rows) override {
+    return InsertRows(
+        "INSERT INTO bulwark_audit_segment_postings (term, segment, first_idx, deltas)",
+        " ON CONFLICT (term, segment) DO UPDATE SET first_idx = EXCLUDED.first_idx, deltas = "
+        "EXCLUDED.deltas",
+        4, rows.size(),
+        [&](std::size_t i, Params& p) {
+          p.Int(rows[i].term);
+          p.Int(static_cast<std::int64_t>(segment));
+          p.Int(static_cast<std::int64_t>(rows[i].first_index));
+          p.Bytes(rows[i].deltas.data(), rows[i].deltas.size());
+        },
+        "insert segment postings");
   }
 
   Status HealthCheck() override {

@@ -29,6 +29,16 @@ CREATE TABLE postings(
   term INTEGER NOT NULL,
   first_idx INTEGER NOT NULL,
   deltas BLOB NOT NULL);
+CREATE TABLE segment_postings(
+  term INTEGER NOT NULL,
+  segment INTEGER NOT NULL,
+  first_idx INTEGER NOT NULL,
+  deltas BLOB NOT NULL,
+  PRIMARY KEY(term, segment)) WITHOUT ROWID;
+CREATE TABLE index_state(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  compacted_below INTEGER NOT NULL);
+INSERT INTO index_state VALUES(1, 0);
 CREATE TABLE IF NOT EXISTS nodes(
   level INTEGER NOT NULL,
   idx INTEGER NOT NULL,
@@ -455,16 +465,72 @@ class SqliteLogStorage final : public LogStorage {
       std::span<const std::int64_t> terms,
       const std::function<Status(std::uint64_t, std::span<const std::uint8_t>)>& fn) override {
     if (terms.empty()) return OkStatus();
-    std::string sql = "SELECT first_idx, deltas FROM postings WHERE term IN (";
-    for (std::size_t i = 0; i < terms.size(); ++i) sql += i ? ",?" : "?";
-    sql += ")";
-    Stmt q(db_, sql);
-    BULWARK_RETURN_IF_ERROR(q.ok("scan postings"));
-    for (std::size_t i = 0; i < terms.size(); ++i) q.Bind(static_cast<int>(i + 1), terms[i]);
+    std::string in = "(";
+    for (std::size_t i = 0; i < terms.size(); ++i) in += i ? ",?" : "?";
+    in += ")";
+    for (const char* table : {"segment_postings", "postings"}) {
+      Stmt q(db_, fmt::format("SELECT first_idx, deltas FROM {} WHERE term IN {}", table, in));
+      BULWARK_RETURN_IF_ERROR(q.ok("scan postings"));
+      for (std::size_t i = 0; i < terms.size(); ++i) q.Bind(static_cast<int>(i + 1), terms[i]);
+      while (true) {
+        BULWARK_ASSIGN_OR_RETURN(bool row, q.Step("scan postings"));
+        if (!row) break;
+        BULWARK_RETURN_IF_ERROR(fn(static_cast<std::uint64_t>(q.Int(0)), q.BlobView(1)));
+      }
+    }
+    return OkStatus();
+  }
+
+  Result<std::uint64_t> ReadCompactedBelow() override {
+    Stmt q(db_, "SELECT compacted_below FROM index_state WHERE id = 1");
+    BULWARK_RETURN_IF_ERROR(q.ok("read index state"));
+    BULWARK_ASSIGN_OR_RETURN(bool row, q.Step("read index state"));
+    return row ? static_cast<std::uint64_t>(q.Int(0)) : 0;
+  }
+
+  Status WriteCompactedBelow(std::uint64_t index) override {
+    Stmt q(db_, "UPDATE index_state SET compacted_below = ? WHERE id = 1");
+    BULWARK_RETURN_IF_ERROR(q.ok("write index state"));
+    q.Bind(1, Clamp(index));
+    return q.Run("write index state");
+  }
+
+  Status ScanPostingRange(std::uint64_t begin, std::uint64_t end,
+                          const std::function<Status(std::int64_t, std::uint64_t,
+                                                     std::span<const std::uint8_t>)>& fn) override {
+    Stmt q(db_,
+           "SELECT term, first_idx, deltas FROM postings WHERE first_idx >= ? AND "
+           "first_idx < ?");
+    BULWARK_RETURN_IF_ERROR(q.ok("read postings"));
+    q.Bind(1, Clamp(begin));
+    q.Bind(2, Clamp(end));
     while (true) {
-      BULWARK_ASSIGN_OR_RETURN(bool row, q.Step("scan postings"));
+      BULWARK_ASSIGN_OR_RETURN(bool row, q.Step("read postings"));
       if (!row) break;
-      BULWARK_RETURN_IF_ERROR(fn(static_cast<std::uint64_t>(q.Int(0)), q.BlobView(1)));
+      BULWARK_RETURN_IF_ERROR(fn(q.Int(0), static_cast<std::uint64_t>(q.Int(1)), q.BlobView(2)));
+    }
+    return OkStatus();
+  }
+
+  Status DeletePostingRange(std::uint64_t begin, std::uint64_t end) override {
+    Stmt q(db_, "DELETE FROM postings WHERE first_idx >= ? AND first_idx < ?");
+    BULWARK_RETURN_IF_ERROR(q.ok("delete postings"));
+    q.Bind(1, Clamp(begin));
+    q.Bind(2, Clamp(end));
+    return q.Run("delete postings");
+  }
+
+  Status InsertSegmentPostings(std::uint64_t segment, std::span<const PostingRow> rows) override {
+    Stmt q(db_,
+           "INSERT OR REPLACE INTO segment_postings(term, segment, first_idx, deltas) "
+           "VALUES(?, ?, ?, ?)");
+    BULWARK_RETURN_IF_ERROR(q.ok("insert segment postings"));
+    for (const PostingRow& r : rows) {
+      q.Bind(1, r.term);
+      q.Bind(2, static_cast<std::int64_t>(segment));
+      q.Bind(3, static_cast<std::int64_t>(r.first_index));
+      q.BindBlob(4, std::string_view(r.deltas));
+      BULWARK_RETURN_IF_ERROR(q.Run("insert segment postings"));
     }
     return OkStatus();
   }
