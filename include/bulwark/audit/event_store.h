@@ -16,7 +16,8 @@
 // or servers may append to the same log (SQLite's writer lock; PostgreSQL SELECT ... FOR UPDATE).
 //
 // Triggers refuse UPDATE and DELETE on the events, nodes and checkpoints tables; they are a guard
-// against accidents, not a security boundary: VerifyLog (log_audit.h) is.
+// against accidents, not a security boundary: VerifyAuditLog (log_audit.h) is. The schema is
+// versioned; a newer version is refused (docs/audit.md).
 //
 // Thread safety: all methods may be called concurrently.
 #ifndef BULWARK_AUDIT_EVENT_STORE_H_
