@@ -1,5 +1,7 @@
 // Fuzzes the impact rules parser and classifier: no crash on any rules document, and a parsed
-// rule set classifies a fixed record set without crashing, always with a valid level.
+// rule set classifies a fixed record set without crashing, always with a valid level, and the
+// direct canonical writer (RecordLeaf) gives the bytes of BuildEvent + RFC 8785 for the fuzzed
+// reasons (rule reasons are arbitrary strings).
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -20,5 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (static_cast<int>(impact.level) > 3) std::abort();
   auto leaf = bulwark::audit::EventLeaf(bulwark::audit::BuildEvent(r, impact, "id", "src"));
   if (!leaf) std::abort();
+  auto direct = bulwark::audit::RecordLeaf(r, impact, "id", "src");
+  if (!direct || *direct != *leaf) std::abort();
   return 0;
 }

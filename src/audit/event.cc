@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fnmatch.h>
 
+#include <algorithm>
+
 #include "bulwark/audit/jcs.h"
 #include "bulwark/core/encoding.h"
 #include "bulwark/crypto/hash.h"
@@ -216,6 +218,141 @@ nlohmann::json BuildEvent(const service::AuditRecord& r, const Impact& impact, s
 }
 
 Result<std::string> EventLeaf(const nlohmann::json& event) { return CanonicalizeJson(event); }
+
+namespace {
+
+// RFC 8785 string: only '"', '\\' and control characters are escaped (ECMAScript JSON.stringify).
+void PutString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t run = 0;  // start of the pending unescaped run
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
+}
+
+void PutStrings(std::string& out, const std::vector<std::string>& v) {
+  out += '[';
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ',';
+    PutString(out, v[i]);
+  }
+  out += ']';
+}
+
+bool AllValidUtf8(const service::AuditRecord& r, const Impact& impact, std::string_view id,
+                  std::string_view source) {
+  auto all = [](const std::vector<std::string>& v) {
+    return std::all_of(v.begin(), v.end(), [](const std::string& s) { return IsValidUtf8(s); });
+  };
+  return IsValidUtf8(r.context.principal.id) && IsValidUtf8(r.context.principal.kind) &&
+         all(r.context.principal.roles) && IsValidUtf8(r.operation) &&
+         IsValidUtf8(r.namespace_name) && all(r.paths) && all(r.sensitive_paths) &&
+         IsValidUtf8(r.reason) && IsValidUtf8(r.context.source_address) &&
+         IsValidUtf8(r.context.client) && IsValidUtf8(r.context.request_id) &&
+         all(impact.reasons) && IsValidUtf8(id) && IsValidUtf8(source);
+}
+
+bool ExactInteger(std::optional<std::int64_t> v) {
+  constexpr std::int64_t kMax = std::int64_t{1} << 53;
+  return !v || (*v <= kMax && *v >= -kMax);
+}
+
+}  // namespace
+
+Result<std::string> RecordLeaf(const service::AuditRecord& r, const Impact& impact,
+                               std::string_view id, std::string_view source) {
+  if (!AllValidUtf8(r, impact, id, source) || !ExactInteger(r.version_before) ||
+      !ExactInteger(r.version_after)) {
+    return EventLeaf(BuildEvent(r, impact, id, source));  // the reference path reports it
+  }
+  // Keys in RFC 8785 order (all ASCII, so byte order).
+  std::string out;
+  out.reserve(768);
+  out += "{\"data\":{\"action\":";
+  PutString(out, service::ActionName(r.action));
+  out += ",\"actor\":{\"id\":";
+  PutString(out, r.context.principal.id);
+  out += ",\"kind\":";
+  PutString(out, r.context.principal.kind);
+  out += ",\"roles\":";
+  PutStrings(out, r.context.principal.roles);
+  out += "},\"impact\":{\"level\":";
+  PutString(out, ImpactLevelName(impact.level));
+  out += ",\"reasons\":";
+  PutStrings(out, impact.reasons);
+  out += "},\"namespace\":";
+  PutString(out, r.namespace_name);
+  out += ",\"operation\":";
+  PutString(out, r.operation);
+  out += ",\"outcome\":";
+  PutString(out, service::OutcomeName(r.outcome));
+  out += ",\"paths\":";
+  PutStrings(out, r.paths);
+  if (!r.reason.empty()) {
+    out += ",\"reason\":";
+    PutString(out, r.reason);
+  }
+  out += ",\"request\":{\"client\":";
+  PutString(out, r.context.client);
+  out += ",\"request_id\":";
+  PutString(out, r.context.request_id);
+  out += ",\"source_address\":";
+  PutString(out, r.context.source_address);
+  out += "},\"revealed\":";
+  out += r.revealed ? "true" : "false";
+  out += ",\"sensitive_paths\":";
+  PutStrings(out, r.sensitive_paths);
+  if (r.version_after) out += fmt::format(",\"version_after\":{}", *r.version_after);
+  if (r.version_before) out += fmt::format(",\"version_before\":{}", *r.version_before);
+  out += "},\"datacontenttype\":\"application/json\",\"id\":";
+  PutString(out, id);
+  out += ",\"source\":";
+  PutString(out, source);
+  out += ",\"specversion\":\"1.0\"";
+  if (!r.namespace_name.empty()) {
+    out += ",\"subject\":";
+    PutString(out, r.namespace_name);
+  }
+  out += ",\"time\":";
+  PutString(out, FormatRfc3339(r.time));
+  out += ",\"type\":";
+  PutString(out, "dev.bulwark." + r.operation);
+  out += '}';
+  return out;
+}
 
 Result<std::string> AuditValueHash(const SecretBytes& key, std::string_view ns,
                                    std::string_view path, std::string_view value) {

@@ -1,18 +1,23 @@
 #include "bulwark/audit/event_store.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sqlite3.h>
-#include <unistd.h>
 
-#include <cerrno>
+#include <algorithm>
+#include <array>
 #include <cstring>
-#include <thread>
+#include <unordered_map>
 
+#include "audit/internal/log_storage.h"
 #include "bulwark/audit/checkpoint.h"
 #include "bulwark/audit/tree_builder.h"
 
 namespace bulwark::audit {
+
+using internal::EventRow;
+using internal::LogStorage;
+using internal::NodeRow;
+using internal::PostingRow;
+using internal::TermField;
 
 struct AuditLog::Slot {
   std::condition_variable cv;  // signalled when done, or when this appender should lead
@@ -21,133 +26,81 @@ struct AuditLog::Slot {
   std::uint64_t index = 0;
 };
 
+struct AuditLog::Impl {
+  std::unique_ptr<LogStorage> storage;
+  // Committed term ids per field, and the ones inserted by the write in progress.
+  std::array<std::unordered_map<std::string, std::int64_t>, 8> terms;
+  std::vector<std::pair<TermField, std::string>> new_terms;
+  // Scratch buffers of the committing leader, kept to avoid reallocation per batch.
+  std::vector<EventRow> rows;
+  std::vector<NodeRow> nodes;
+  std::vector<std::pair<std::int64_t, std::uint64_t>> term_hits;
+  std::vector<PostingRow> postings;
+  // Posting segments below this index are compacted (as last seen; re-read before compacting).
+  std::uint64_t compacted_below = 0;
+  std::uint64_t compacted_pending = 0;  // the value the write in progress sets
+  std::uint64_t segment = internal::kSegmentSize;
+
+  // Inside a write whose tree now has `size` leaves: compacts the oldest complete uncompacted
+  // segment of posting rows into one row per term (one segment per commit bounds the pause).
+  Status MaybeCompact(std::uint64_t size) {
+    compacted_pending = compacted_below;
+    if (size < compacted_below + segment) return OkStatus();
+    BULWARK_ASSIGN_OR_RETURN(const std::uint64_t below, storage->ReadCompactedBelow());
+    compacted_pending = below;
+    if (size < below + segment) return OkStatus();
+    const std::uint64_t end = below + segment;
+    std::unordered_map<std::int64_t, std::vector<std::uint64_t>> by_term;
+    bool malformed = false;
+    BULWARK_RETURN_IF_ERROR(storage->ScanPostingRange(
+        below, end,
+        [&](std::int64_t term, std::uint64_t first, std::span<const std::uint8_t> deltas) {
+          if (!internal::DecodePosting(first, deltas, by_term[term])) malformed = true;
+          return OkStatus();
+        }));
+    if (malformed) return DataLossError("audit log: a posting row of the query index is malformed");
+    std::vector<PostingRow> rows;
+    rows.reserve(by_term.size());
+    for (auto& [term, idx] : by_term) {
+      std::sort(idx.begin(), idx.end());
+      idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
+      PostingRow row{term, idx.front(), {}};
+      for (std::size_t i = 1; i < idx.size(); ++i)
+        internal::PutVarint(row.deltas, idx[i] - idx[i - 1]);
+      rows.push_back(std::move(row));
+    }
+    BULWARK_RETURN_IF_ERROR(storage->InsertSegmentPostings(below, rows));
+    BULWARK_RETURN_IF_ERROR(storage->DeletePostingRange(below, end));
+    BULWARK_RETURN_IF_ERROR(storage->WriteCompactedBelow(end));
+    compacted_pending = end;
+    return OkStatus();
+  }
+
+  // The id of (field, value), inserting it inside the current write when it is new.
+  Result<std::int64_t> TermId(TermField field, const std::string& value) {
+    auto& cache = terms[static_cast<int>(field)];
+    if (auto it = cache.find(value); it != cache.end()) return it->second;
+    BULWARK_ASSIGN_OR_RETURN(std::optional<std::int64_t> found, storage->FindTerm(field, value));
+    std::int64_t id;
+    if (found) {
+      id = *found;
+    } else {
+      BULWARK_ASSIGN_OR_RETURN(id, storage->InsertTerm(field, value));
+      new_terms.emplace_back(field, value);
+    }
+    cache.emplace(value, id);
+    return id;
+  }
+  // After a rolled-back write: forget the ids it inserted.
+  void ForgetNewTerms() {
+    for (const auto& [field, value] : new_terms) terms[static_cast<int>(field)].erase(value);
+    new_terms.clear();
+  }
+};
+
 namespace {
 
 constexpr unsigned kNodeStride = 4;  // cache subtree hashes at levels 4, 8, 12, ...
-
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS events(
-  idx INTEGER PRIMARY KEY,
-  time_us INTEGER NOT NULL,
-  type TEXT NOT NULL,
-  actor TEXT NOT NULL,
-  namespace TEXT NOT NULL,
-  action TEXT NOT NULL,
-  outcome TEXT NOT NULL,
-  impact INTEGER NOT NULL,
-  leaf_hash BLOB NOT NULL,
-  leaf BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS events_time ON events(time_us);
-CREATE INDEX IF NOT EXISTS events_actor ON events(actor, time_us);
-CREATE INDEX IF NOT EXISTS events_namespace ON events(namespace, time_us);
-CREATE INDEX IF NOT EXISTS events_action ON events(action, time_us);
-CREATE INDEX IF NOT EXISTS events_outcome ON events(outcome, time_us);
-CREATE INDEX IF NOT EXISTS events_impact ON events(impact, time_us);
-CREATE TABLE IF NOT EXISTS event_paths(
-  path TEXT NOT NULL,
-  idx INTEGER NOT NULL,
-  PRIMARY KEY(path, idx)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS nodes(
-  level INTEGER NOT NULL,
-  idx INTEGER NOT NULL,
-  hash BLOB NOT NULL,
-  PRIMARY KEY(level, idx)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS tree_state(
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  size INTEGER NOT NULL,
-  frontier BLOB NOT NULL,
-  last_checkpoint_size INTEGER NOT NULL,
-  last_checkpoint_us INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS checkpoints(
-  size INTEGER PRIMARY KEY,
-  time_us INTEGER NOT NULL,
-  note TEXT NOT NULL);
-CREATE TRIGGER IF NOT EXISTS events_append_only_u BEFORE UPDATE ON events
-  BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS events_append_only_d BEFORE DELETE ON events
-  BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS nodes_append_only_u BEFORE UPDATE ON nodes
-  BEGIN SELECT RAISE(ABORT, 'audit tree nodes are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS nodes_append_only_d BEFORE DELETE ON nodes
-  BEGIN SELECT RAISE(ABORT, 'audit tree nodes are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS checkpoints_append_only_u BEFORE UPDATE ON checkpoints
-  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS checkpoints_append_only_d BEFORE DELETE ON checkpoints
-  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
-)sql";
-
-Error SqlError(sqlite3* db, std::string_view what) {
-  const int code = sqlite3_errcode(db);
-  std::string msg = fmt::format("audit log: {}: {}", what, sqlite3_errmsg(db));
-  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) return DataLossError(msg).error();
-  return UnavailableError(msg).error();
-}
-
-Status Exec(sqlite3* db, const char* sql, std::string_view what) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string m = err ? err : "error";
-    sqlite3_free(err);
-    return UnavailableError(fmt::format("audit log: {}: {}", what, m));
-  }
-  return OkStatus();
-}
-
-// A prepared statement, finalized on scope exit.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const std::string& sql) : db_(db) {
-    rc_ = sqlite3_prepare_v2(db, sql.c_str(), -1, &st_, nullptr);
-  }
-  ~Stmt() { sqlite3_finalize(st_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  Status ok(std::string_view what) const {
-    if (rc_ != SQLITE_OK) return std::unexpected(SqlError(db_, what));
-    return OkStatus();
-  }
-  void Bind(int i, std::int64_t v) { sqlite3_bind_int64(st_, i, v); }
-  void Bind(int i, std::string_view v) {
-    sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-  }
-  void BindBlob(int i, std::span<const std::uint8_t> v) {
-    sqlite3_bind_blob(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-  }
-  // SQLITE_ROW -> true, SQLITE_DONE -> false.
-  Result<bool> Step(std::string_view what) {
-    const int rc = sqlite3_step(st_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return std::unexpected(SqlError(db_, what));
-  }
-  Status Run(std::string_view what) {
-    BULWARK_ASSIGN_OR_RETURN(bool row, Step(what));
-    (void)row;
-    sqlite3_reset(st_);
-    sqlite3_clear_bindings(st_);
-    return OkStatus();
-  }
-  void Reset() {
-    sqlite3_reset(st_);
-    sqlite3_clear_bindings(st_);
-  }
-  std::int64_t Int(int col) const { return sqlite3_column_int64(st_, col); }
-  std::string Text(int col) const {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(st_, col));
-    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, col)))
-             : std::string();
-  }
-  std::vector<std::uint8_t> Blob(int col) const {
-    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(st_, col));
-    return p ? std::vector<std::uint8_t>(p, p + sqlite3_column_bytes(st_, col))
-             : std::vector<std::uint8_t>();
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* st_ = nullptr;
-  int rc_ = SQLITE_OK;
-};
 
 std::int64_t NowUs(const Runtime& rt) {
   return std::chrono::duration_cast<std::chrono::microseconds>(rt.clock->Now().time_since_epoch())
@@ -158,6 +111,8 @@ std::string JsonString(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
+
+const char* kImpactTerms[] = {"0", "1", "2", "3"};
 
 }  // namespace
 
@@ -185,72 +140,39 @@ EventColumns ColumnsOfEvent(const nlohmann::json& ev) {
   return c;
 }
 
+AuditLog::AuditLog(AuditLogOptions options, std::unique_ptr<Impl> impl)
+    : options_(std::move(options)), impl_(std::move(impl)) {}
+
+AuditLog::~AuditLog() = default;
+
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditLogOptions options) {
-  const std::string path = options.path.string();
-  if (!options.read_only) {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      return UnavailableError(fmt::format("audit log {}: open: {}", path, std::strerror(errno)));
-    }
-    ::close(fd);
+  if (options.index_segment == 0) return InvalidArgumentError("audit log: index_segment is 0");
+  auto impl = std::make_unique<Impl>();
+  impl->segment = options.index_segment;
+  const std::int64_t now = NowUs(options.runtime);
+  const std::string& url = options.url;
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    BULWARK_ASSIGN_OR_RETURN(impl->storage, internal::OpenPostgresLogStorage(options, url, now));
+  } else if (url.starts_with("sqlite:")) {
+    options.path = url.substr(7);
+    BULWARK_ASSIGN_OR_RETURN(impl->storage,
+                             internal::OpenSqliteLogStorage(options, options.path.string(), now));
+  } else if (url.empty()) {
+    BULWARK_ASSIGN_OR_RETURN(impl->storage,
+                             internal::OpenSqliteLogStorage(options, options.path.string(), now));
+  } else {
+    return InvalidArgumentError(
+        fmt::format("audit log: unsupported store URL (expected sqlite:PATH or postgresql://...)"));
   }
-  sqlite3* db = nullptr;
-  const int flags =
-      (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-      SQLITE_OPEN_FULLMUTEX;
-  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
-    Error e = SqlError(db, fmt::format("open {}", path));
-    sqlite3_close(db);
-    return std::unexpected(e);
-  }
-  std::unique_ptr<AuditLog> log(new AuditLog(std::move(options), db));
-  sqlite3_busy_timeout(db, static_cast<int>(log->options_.busy_timeout.count()));
-  if (!log->options_.read_only) {
-    BULWARK_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode = WAL", "set WAL"));
-    BULWARK_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous = FULL", "set synchronous"));
-    // A 64 MiB page cache keeps the index pages hot; checkpointing the WAL every ~64 MiB instead
-    // of every 4 MiB amortizes the database fsync over more group commits.
-    BULWARK_RETURN_IF_ERROR(Exec(db, "PRAGMA cache_size = -65536", "set cache size"));
-    BULWARK_RETURN_IF_ERROR(Exec(db, "PRAGMA wal_autocheckpoint = 16384", "set WAL checkpoint"));
-    BULWARK_RETURN_IF_ERROR(Exec(db, kSchema, fmt::format("create schema in {}", path).c_str()));
-    // The interval clock of the first checkpoint starts when the log is created.
-    const std::string init = fmt::format(
-        "INSERT OR IGNORE INTO tree_state VALUES(1, 0, x'', 0, {})", NowUs(log->options_.runtime));
-    BULWARK_RETURN_IF_ERROR(Exec(db, init.c_str(), "initialize tree state"));
-  }
-  return log;
-}
-
-AuditLog::~AuditLog() { sqlite3_close(db_); }
-
-Result<TreeState> AuditLog::StateLocked() const {
-  Stmt s(db_,
-         "SELECT size, frontier, last_checkpoint_size, last_checkpoint_us FROM tree_state "
-         "WHERE id = 1");
-  BULWARK_RETURN_IF_ERROR(s.ok("read tree state"));
-  BULWARK_ASSIGN_OR_RETURN(bool row, s.Step("read tree state"));
-  if (!row) return DataLossError("audit log: the tree state row is missing");
-  TreeState st;
-  st.size = static_cast<std::uint64_t>(s.Int(0));
-  auto f = s.Blob(1);
-  if (f.size() % kHashSize != 0)
-    return DataLossError("audit log: tree state frontier is malformed");
-  for (std::size_t i = 0; i < f.size(); i += kHashSize) {
-    Hash h;
-    std::memcpy(h.data(), f.data() + i, kHashSize);
-    st.frontier.push_back(h);
-  }
-  st.last_checkpoint_size = static_cast<std::uint64_t>(s.Int(2));
-  st.last_checkpoint_us = s.Int(3);
-  return st;
+  return std::unique_ptr<AuditLog>(new AuditLog(std::move(options), std::move(impl)));
 }
 
 Result<TreeState> AuditLog::State() const {
   std::lock_guard lock(db_mu_);
-  return StateLocked();
+  return impl_->storage->ReadState(false);
 }
 
-Status AuditLog::MaybeCheckpointLocked(const TreeState& st, const Hash& root, bool force,
+Status AuditLog::MaybeCheckpointLocked(TreeState& st, const Hash& root, bool force,
                                        std::string* note_out) {
   if (options_.signers.empty()) {
     if (force) return FailedPreconditionError("audit log: no checkpoint signing key configured");
@@ -264,105 +186,95 @@ Status AuditLog::MaybeCheckpointLocked(const TreeState& st, const Hash& root, bo
            std::chrono::duration_cast<std::chrono::microseconds>(options_.checkpoint_interval)
                .count());
   if (!due) return OkStatus();
-  if (st.size == st.last_checkpoint_size) {
+  if (st.size == st.last_checkpoint_size && note_out != nullptr) {
     // Already covered: return the stored note.
-    if (note_out != nullptr) {
-      Stmt q(db_, "SELECT note FROM checkpoints WHERE size = ?");
-      BULWARK_RETURN_IF_ERROR(q.ok("read checkpoint"));
-      q.Bind(1, static_cast<std::int64_t>(st.size));
-      BULWARK_ASSIGN_OR_RETURN(bool row, q.Step("read checkpoint"));
-      if (row) {
-        *note_out = q.Text(0);
-        return OkStatus();
-      }
+    BULWARK_ASSIGN_OR_RETURN(auto stored, impl_->storage->ReadCheckpointNote(st.size));
+    if (stored) {
+      *note_out = std::move(*stored);
+      return OkStatus();
     }
   }
   std::vector<const NoteSigner*> signers;
   for (const auto& s : options_.signers) signers.push_back(s.get());
   BULWARK_ASSIGN_OR_RETURN(std::string note,
                            SignCheckpoint(Checkpoint{options_.origin, st.size, root, {}}, signers));
-  Stmt ins(db_, "INSERT OR IGNORE INTO checkpoints(size, time_us, note) VALUES(?, ?, ?)");
-  BULWARK_RETURN_IF_ERROR(ins.ok("store checkpoint"));
-  ins.Bind(1, static_cast<std::int64_t>(st.size));
-  ins.Bind(2, now);
-  ins.Bind(3, note);
-  BULWARK_RETURN_IF_ERROR(ins.Run("store checkpoint"));
-  Stmt up(db_,
-          "UPDATE tree_state SET last_checkpoint_size = ?, last_checkpoint_us = ? WHERE id = 1");
-  BULWARK_RETURN_IF_ERROR(up.ok("update tree state"));
-  up.Bind(1, static_cast<std::int64_t>(st.size));
-  up.Bind(2, now);
-  BULWARK_RETURN_IF_ERROR(up.Run("update tree state"));
+  BULWARK_RETURN_IF_ERROR(impl_->storage->InsertCheckpoint(StoredCheckpoint{st.size, note, now}));
+  st.last_checkpoint_size = st.size;
+  st.last_checkpoint_us = now;
   if (note_out != nullptr) *note_out = std::move(note);
   return OkStatus();
 }
 
 Status AuditLog::Commit(std::vector<Pending>& batch, std::uint64_t& first_index) {
   std::lock_guard lock(db_mu_);
-  BULWARK_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE", "begin append"));
+  Impl& m = *impl_;
+  LogStorage& db = *m.storage;
+  BULWARK_RETURN_IF_ERROR(db.BeginWrite());
   auto body = [&]() -> Status {
-    BULWARK_ASSIGN_OR_RETURN(TreeState st, StateLocked());
+    BULWARK_ASSIGN_OR_RETURN(TreeState st, db.ReadState(true));
     BULWARK_ASSIGN_OR_RETURN(TreeBuilder tb, TreeBuilder::FromFrontier(st.size, st.frontier));
-    first_index = st.size;
-    Stmt ev(db_,
-            "INSERT INTO events(idx, time_us, type, actor, namespace, action, outcome, impact, "
-            "leaf_hash, leaf) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    BULWARK_RETURN_IF_ERROR(ev.ok("prepare event insert"));
-    Stmt pa(db_, "INSERT OR IGNORE INTO event_paths(path, idx) VALUES(?, ?)");
-    BULWARK_RETURN_IF_ERROR(pa.ok("prepare path insert"));
-    Stmt no(db_, "INSERT OR REPLACE INTO nodes(level, idx, hash) VALUES(?, ?, ?)");
-    BULWARK_RETURN_IF_ERROR(no.ok("prepare node insert"));
-    Status node_status = OkStatus();
+    first_index = tb.size();
+    m.rows.clear();
+    m.nodes.clear();
+    m.term_hits.clear();
+    m.postings.clear();
     const NodeSink sink = [&](unsigned level, std::uint64_t index, const Hash& hash) {
-      if (level == 0 || level % kNodeStride != 0 || !node_status) return;
-      no.Bind(1, static_cast<std::int64_t>(level));
-      no.Bind(2, static_cast<std::int64_t>(index));
-      no.BindBlob(3, hash);
-      node_status = no.Run("insert tree node");
+      if (level != 0 && level % kNodeStride == 0) m.nodes.push_back(NodeRow{level, index, hash});
     };
-    for (Pending& p : batch) {
+    auto hit = [&](TermField field, const std::string& value, std::uint64_t idx) -> Status {
+      if (value.empty()) return OkStatus();
+      BULWARK_ASSIGN_OR_RETURN(std::int64_t id, m.TermId(field, value));
+      m.term_hits.emplace_back(id, idx);
+      return OkStatus();
+    };
+    m.rows.reserve(batch.size());
+    m.term_hits.reserve(batch.size() * 7);
+    for (const Pending& p : batch) {
       const std::uint64_t idx = tb.size();
-      const Hash lh = HashLeaf(p.leaf);
-      ev.Bind(1, static_cast<std::int64_t>(idx));
-      ev.Bind(2, p.columns.time_us);
-      ev.Bind(3, p.columns.type);
-      ev.Bind(4, p.columns.actor);
-      ev.Bind(5, p.columns.namespace_name);
-      ev.Bind(6, p.columns.action);
-      ev.Bind(7, p.columns.outcome);
-      ev.Bind(8, static_cast<std::int64_t>(p.columns.impact));
-      ev.BindBlob(9, lh);
-      ev.BindBlob(10,
-                  std::span(reinterpret_cast<const std::uint8_t*>(p.leaf.data()), p.leaf.size()));
-      BULWARK_RETURN_IF_ERROR(ev.Run("insert event"));
-      for (const auto& path : p.columns.paths) {
-        pa.Bind(1, path);
-        pa.Bind(2, static_cast<std::int64_t>(idx));
-        BULWARK_RETURN_IF_ERROR(pa.Run("insert event path"));
-      }
-      tb.AppendLeafHash(lh, sink);
-      BULWARK_RETURN_IF_ERROR(node_status);
+      m.rows.push_back(EventRow{idx, p.columns.time_us, &p.leaf_hash, p.leaf});
+      tb.AppendLeafHash(p.leaf_hash, sink);
+      const EventColumns& c = p.columns;
+      BULWARK_RETURN_IF_ERROR(hit(TermField::kType, c.type, idx));
+      BULWARK_RETURN_IF_ERROR(hit(TermField::kActor, c.actor, idx));
+      BULWARK_RETURN_IF_ERROR(hit(TermField::kNamespace, c.namespace_name, idx));
+      BULWARK_RETURN_IF_ERROR(hit(TermField::kAction, c.action, idx));
+      BULWARK_RETURN_IF_ERROR(hit(TermField::kOutcome, c.outcome, idx));
+      const int level = std::clamp(static_cast<int>(c.impact), 0, 3);
+      BULWARK_RETURN_IF_ERROR(hit(TermField::kImpact, kImpactTerms[level], idx));
+      for (const auto& path : c.paths) BULWARK_RETURN_IF_ERROR(hit(TermField::kPath, path, idx));
     }
-    std::vector<std::uint8_t> frontier;
-    for (const Hash& h : tb.frontier()) frontier.insert(frontier.end(), h.begin(), h.end());
-    Stmt up(db_, "UPDATE tree_state SET size = ?, frontier = ? WHERE id = 1");
-    BULWARK_RETURN_IF_ERROR(up.ok("update tree state"));
-    up.Bind(1, static_cast<std::int64_t>(tb.size()));
-    up.BindBlob(2, frontier);
-    BULWARK_RETURN_IF_ERROR(up.Run("update tree state"));
+    BULWARK_RETURN_IF_ERROR(db.InsertEvents(m.rows));
+    BULWARK_RETURN_IF_ERROR(db.InsertNodes(m.nodes));
+    // One posting row per term of the batch: its indices, ascending, delta-encoded.
+    std::sort(m.term_hits.begin(), m.term_hits.end());
+    for (std::size_t i = 0; i < m.term_hits.size();) {
+      PostingRow row{m.term_hits[i].first, m.term_hits[i].second, {}};
+      std::uint64_t prev = row.first_index;
+      std::size_t j = i + 1;
+      for (; j < m.term_hits.size() && m.term_hits[j].first == row.term; ++j) {
+        if (m.term_hits[j].second == prev) continue;  // a path listed twice
+        internal::PutVarint(row.deltas, m.term_hits[j].second - prev);
+        prev = m.term_hits[j].second;
+      }
+      m.postings.push_back(std::move(row));
+      i = j;
+    }
+    BULWARK_RETURN_IF_ERROR(db.InsertPostings(m.postings));
+    BULWARK_RETURN_IF_ERROR(m.MaybeCompact(tb.size()));
     st.size = tb.size();
     st.frontier = tb.frontier();
-    return MaybeCheckpointLocked(st, tb.Root(), false, nullptr);
+    BULWARK_RETURN_IF_ERROR(MaybeCheckpointLocked(st, tb.Root(), false, nullptr));
+    return db.WriteState(st);
   };
   Status s = body();
+  if (s) s = db.Commit();
   if (!s) {
-    (void)Exec(db_, "ROLLBACK", "rollback append");
+    db.Rollback();
+    m.ForgetNewTerms();
     return s;
   }
-  if (Status c = Exec(db_, "COMMIT", "commit append"); !c) {
-    (void)Exec(db_, "ROLLBACK", "rollback append");
-    return c;
-  }
+  m.new_terms.clear();
+  m.compacted_below = m.compacted_pending;
   return OkStatus();
 }
 
@@ -377,10 +289,19 @@ Result<std::uint64_t> AuditLog::AppendBatch(
   if (options_.read_only) return FailedPreconditionError("audit log: opened read-only");
   if (events.empty()) return InvalidArgumentError("audit log: empty batch");
   auto slot = std::make_shared<Slot>();
+  // Leaf hashes are computed by the appenders, in parallel, before queueing.
+  std::vector<Pending> mine;
+  mine.reserve(events.size());
+  for (auto& [leaf, columns] : events) {
+    const Hash h = HashLeaf(leaf);
+    mine.push_back(Pending{std::move(leaf), std::move(columns), h, slot});
+  }
   std::unique_lock lock(q_mu_);
   // Queued under one lock hold, so one leader takes them all: consecutive indices.
-  for (auto& [leaf, columns] : events) {
-    queue_.push_back(Pending{std::move(leaf), std::move(columns), slot});
+  if (queue_.empty()) {
+    queue_.swap(mine);
+  } else {
+    for (auto& p : mine) queue_.push_back(std::move(p));
   }
   while (!slot->done) {
     if (!leader_active_) {
@@ -391,6 +312,7 @@ Result<std::uint64_t> AuditLog::AppendBatch(
       lock.unlock();
       std::uint64_t first = 0;
       Status s = Commit(batch, first);
+      std::vector<Slot*> wake;
       lock.lock();
       for (std::size_t i = 0; i < batch.size(); ++i) {
         Slot& sl = *batch[i].slot;
@@ -398,11 +320,16 @@ Result<std::uint64_t> AuditLog::AppendBatch(
         sl.done = true;
         sl.status = s;
         sl.index = first + i;
-        sl.cv.notify_one();
+        if (&sl != slot.get()) wake.push_back(&sl);
       }
       leader_active_ = false;
       // Wake exactly one waiting appender to lead the next batch (no thundering herd).
       if (!queue_.empty()) queue_.front().slot->cv.notify_one();
+      // The batch keeps the slots alive; waking outside the lock spares the woken threads a
+      // second sleep on q_mu_.
+      lock.unlock();
+      for (Slot* sl : wake) sl->cv.notify_one();
+      lock.lock();
     } else {
       slot->cv.wait(lock);
     }
@@ -413,137 +340,144 @@ Result<std::uint64_t> AuditLog::AppendBatch(
 
 Result<std::string> AuditLog::PublishCheckpoint() {
   std::lock_guard lock(db_mu_);
-  BULWARK_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE", "begin checkpoint"));
+  LogStorage& db = *impl_->storage;
+  BULWARK_RETURN_IF_ERROR(db.BeginWrite());
   auto body = [&]() -> Result<std::string> {
-    BULWARK_ASSIGN_OR_RETURN(TreeState st, StateLocked());
+    BULWARK_ASSIGN_OR_RETURN(TreeState st, db.ReadState(true));
     BULWARK_ASSIGN_OR_RETURN(TreeBuilder tb, TreeBuilder::FromFrontier(st.size, st.frontier));
     std::string note;
+    const std::uint64_t before = st.last_checkpoint_size;
+    const std::int64_t before_us = st.last_checkpoint_us;
     BULWARK_RETURN_IF_ERROR(MaybeCheckpointLocked(st, tb.Root(), true, &note));
+    if (st.last_checkpoint_size != before || st.last_checkpoint_us != before_us) {
+      BULWARK_RETURN_IF_ERROR(db.WriteState(st));
+    }
     return note;
   };
   auto r = body();
   if (!r) {
-    (void)Exec(db_, "ROLLBACK", "rollback checkpoint");
+    db.Rollback();
     return r;
   }
-  BULWARK_RETURN_IF_ERROR(Exec(db_, "COMMIT", "commit checkpoint"));
+  BULWARK_RETURN_IF_ERROR(db.Commit());
   return r;
 }
 
 Result<std::optional<StoredCheckpoint>> AuditLog::LatestCheckpoint() const {
   std::lock_guard lock(db_mu_);
-  Stmt q(db_, "SELECT size, time_us, note FROM checkpoints ORDER BY size DESC LIMIT 1");
-  BULWARK_RETURN_IF_ERROR(q.ok("read checkpoints"));
-  BULWARK_ASSIGN_OR_RETURN(bool row, q.Step("read checkpoints"));
-  if (!row) return std::optional<StoredCheckpoint>();
-  return std::optional<StoredCheckpoint>(
-      StoredCheckpoint{static_cast<std::uint64_t>(q.Int(0)), q.Text(2), q.Int(1)});
+  BULWARK_ASSIGN_OR_RETURN(auto cps, impl_->storage->ReadCheckpoints(true));
+  if (cps.empty()) return std::optional<StoredCheckpoint>();
+  return std::optional<StoredCheckpoint>(std::move(cps.front()));
 }
 
 Result<std::vector<StoredCheckpoint>> AuditLog::Checkpoints() const {
   std::lock_guard lock(db_mu_);
-  Stmt q(db_, "SELECT size, time_us, note FROM checkpoints ORDER BY size");
-  BULWARK_RETURN_IF_ERROR(q.ok("read checkpoints"));
-  std::vector<StoredCheckpoint> out;
-  while (true) {
-    BULWARK_ASSIGN_OR_RETURN(bool row, q.Step("read checkpoints"));
-    if (!row) break;
-    out.push_back(StoredCheckpoint{static_cast<std::uint64_t>(q.Int(0)), q.Text(2), q.Int(1)});
-  }
-  return out;
+  return impl_->storage->ReadCheckpoints(false);
 }
 
 Status AuditLog::Scan(std::uint64_t begin, std::uint64_t end,
                       const std::function<Status(const StoredEvent&)>& fn) const {
   std::lock_guard lock(db_mu_);
-  Stmt q(db_,
-         "SELECT idx, leaf, leaf_hash, time_us FROM events WHERE idx >= ? AND idx < ? "
-         "ORDER BY idx");
-  BULWARK_RETURN_IF_ERROR(q.ok("scan events"));
-  q.Bind(1, static_cast<std::int64_t>(begin));
-  q.Bind(2,
-         end > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(end));
-  StoredEvent e;
-  while (true) {
-    BULWARK_ASSIGN_OR_RETURN(bool row, q.Step("scan events"));
-    if (!row) break;
-    e.index = static_cast<std::uint64_t>(q.Int(0));
-    e.leaf = q.Text(1);
-    e.leaf_hash = q.Blob(2);
-    e.time_us = q.Int(3);
-    BULWARK_RETURN_IF_ERROR(fn(e));
-  }
-  return OkStatus();
+  return impl_->storage->ScanEvents(begin, end, std::nullopt, std::nullopt, 0, true, fn);
 }
 
 Status AuditLog::ScanNodes(
     const std::function<Status(unsigned, std::uint64_t, std::span<const std::uint8_t>)>& fn) const {
   std::lock_guard lock(db_mu_);
-  Stmt q(db_, "SELECT level, idx, hash FROM nodes ORDER BY level, idx");
-  BULWARK_RETURN_IF_ERROR(q.ok("scan tree nodes"));
-  while (true) {
-    BULWARK_ASSIGN_OR_RETURN(bool row, q.Step("scan tree nodes"));
-    if (!row) break;
-    auto h = q.Blob(2);
-    BULWARK_RETURN_IF_ERROR(
-        fn(static_cast<unsigned>(q.Int(0)), static_cast<std::uint64_t>(q.Int(1)), h));
-  }
-  return OkStatus();
+  return impl_->storage->ScanNodes(fn);
 }
+
+namespace {
+
+// Sorted intersection of two ascending lists.
+std::vector<std::uint64_t> Intersect(const std::vector<std::uint64_t>& a,
+                                     const std::vector<std::uint64_t>& b) {
+  std::vector<std::uint64_t> out;
+  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+}  // namespace
 
 Status AuditLog::Query(const EventFilter& f,
                        const std::function<Status(const StoredEvent&)>& fn) const {
-  // With only an impact (and time) filter, SQLite prefers walking the primary key in ORDER BY
-  // order and scans everything when nothing matches; make it use the impact index.
-  const bool by_impact = f.min_impact && !f.actor && !f.namespace_name && !f.path && !f.action &&
-                         !f.outcome && !f.type;
-  std::string sql = by_impact ? "SELECT idx, leaf, leaf_hash, time_us FROM events INDEXED BY "
-                                "events_impact WHERE 1"
-                              : "SELECT idx, leaf, leaf_hash, time_us FROM events WHERE 1";
-  std::vector<std::function<void(Stmt&, int)>> binds;
-  auto text = [&](const std::optional<std::string>& v, const char* clause) {
-    if (!v) return;
-    sql += clause;
-    std::string val = *v;
-    binds.push_back([val](Stmt& s, int i) { s.Bind(i, val); });
+  std::lock_guard lock(db_mu_);
+  LogStorage& db = *impl_->storage;
+  // Each term filter is a set of term ids (a union); the result is the intersection of their
+  // postings, then the time and index bounds.
+  std::vector<std::vector<std::int64_t>> filters;
+  auto exact = [&](TermField field, const std::optional<std::string>& v) -> Status {
+    if (!v) return OkStatus();
+    BULWARK_ASSIGN_OR_RETURN(auto id, db.FindTerm(field, *v));
+    filters.push_back(id ? std::vector<std::int64_t>{*id} : std::vector<std::int64_t>{});
+    return OkStatus();
   };
-  auto num = [&](std::optional<std::int64_t> v, const char* clause) {
-    if (!v) return;
-    sql += clause;
-    binds.push_back([x = *v](Stmt& s, int i) { s.Bind(i, x); });
-  };
-  text(f.actor, " AND actor = ?");
-  text(f.namespace_name, " AND namespace = ?");
-  text(f.action, " AND action = ?");
-  text(f.outcome, " AND outcome = ?");
-  text(f.type, " AND type = ?");
+  BULWARK_RETURN_IF_ERROR(exact(TermField::kActor, f.actor));
+  BULWARK_RETURN_IF_ERROR(exact(TermField::kNamespace, f.namespace_name));
+  BULWARK_RETURN_IF_ERROR(exact(TermField::kAction, f.action));
+  BULWARK_RETURN_IF_ERROR(exact(TermField::kOutcome, f.outcome));
+  BULWARK_RETURN_IF_ERROR(exact(TermField::kType, f.type));
   if (f.path) {
     // The path itself or anything below it ("db" matches "db" and "db.host").
-    sql += " AND idx IN (SELECT idx FROM event_paths WHERE path = ? OR (path > ? AND path < ?))";
-    std::string p = *f.path;
-    binds.push_back([p](Stmt& s, int i) { s.Bind(i, p); });
-    binds.push_back([p](Stmt& s, int i) { s.Bind(i, p + "."); });
-    binds.push_back([p](Stmt& s, int i) { s.Bind(i, p + "/"); });
+    std::vector<std::int64_t> ids;
+    BULWARK_ASSIGN_OR_RETURN(auto id, db.FindTerm(TermField::kPath, *f.path));
+    if (id) ids.push_back(*id);
+    BULWARK_ASSIGN_OR_RETURN(auto below,
+                             db.TermsBetween(TermField::kPath, *f.path + ".", *f.path + "/"));
+    ids.insert(ids.end(), below.begin(), below.end());
+    filters.push_back(std::move(ids));
   }
-  if (f.min_impact) num(static_cast<std::int64_t>(*f.min_impact), " AND impact >= ?");
-  num(f.since_us, " AND time_us >= ?");
-  num(f.until_us, " AND time_us < ?");
-  if (f.from_index) num(static_cast<std::int64_t>(*f.from_index), " AND idx >= ?");
-  sql += " ORDER BY idx";
-  if (f.limit > 0) sql += fmt::format(" LIMIT {}", f.limit);
-  std::lock_guard lock(db_mu_);
-  Stmt q(db_, sql);
-  BULWARK_RETURN_IF_ERROR(q.ok("query events"));
-  for (std::size_t i = 0; i < binds.size(); ++i) binds[i](q, static_cast<int>(i + 1));
-  StoredEvent e;
-  while (true) {
-    BULWARK_ASSIGN_OR_RETURN(bool row, q.Step("query events"));
-    if (!row) break;
-    e.index = static_cast<std::uint64_t>(q.Int(0));
-    e.leaf = q.Text(1);
-    e.leaf_hash = q.Blob(2);
-    e.time_us = q.Int(3);
-    BULWARK_RETURN_IF_ERROR(fn(e));
+  if (f.min_impact) {
+    std::vector<std::int64_t> ids;
+    for (int l = std::clamp(static_cast<int>(*f.min_impact), 0, 3); l <= 3; ++l) {
+      BULWARK_ASSIGN_OR_RETURN(auto id, db.FindTerm(TermField::kImpact, kImpactTerms[l]));
+      if (id) ids.push_back(*id);
+    }
+    filters.push_back(std::move(ids));
+  }
+  const std::uint64_t from = f.from_index.value_or(0);
+  if (filters.empty()) {
+    return db.ScanEvents(from, UINT64_MAX, f.since_us, f.until_us, f.limit, true, fn);
+  }
+  // Most selective filter first: fewer postings to decode for the rest.
+  std::optional<std::vector<std::uint64_t>> matches;
+  for (const auto& ids : filters) {
+    std::vector<std::uint64_t> idx;
+    if (!ids.empty()) {
+      bool malformed = false;
+      BULWARK_RETURN_IF_ERROR(db.ScanPostings(
+          ids, [&](std::uint64_t first, std::span<const std::uint8_t> deltas) -> Status {
+            if (first < from && deltas.empty()) return OkStatus();
+            if (!internal::DecodePosting(first, deltas, idx)) malformed = true;
+            return OkStatus();
+          }));
+      if (malformed)
+        return DataLossError("audit log: a posting row of the query index is malformed");
+      std::sort(idx.begin(), idx.end());
+      idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
+    }
+    matches = matches ? Intersect(*matches, idx) : std::move(idx);
+    if (matches->empty()) return OkStatus();
+  }
+  auto it = std::lower_bound(matches->begin(), matches->end(), from);
+  std::uint64_t sent = 0;
+  constexpr std::size_t kChunk = 256;
+  while (it != matches->end()) {
+    const auto stop =
+        matches->end() - it > static_cast<std::ptrdiff_t>(kChunk) ? it + kChunk : matches->end();
+    bool done = false;
+    BULWARK_RETURN_IF_ERROR(
+        db.ReadEvents(std::span<const std::uint64_t>(&*it, static_cast<std::size_t>(stop - it)),
+                      [&](const StoredEvent& e) -> Status {
+                        if (done) return OkStatus();
+                        if (f.since_us && e.time_us < *f.since_us) return OkStatus();
+                        if (f.until_us && e.time_us >= *f.until_us) return OkStatus();
+                        BULWARK_RETURN_IF_ERROR(fn(e));
+                        if (f.limit > 0 && ++sent >= f.limit) done = true;
+                        return OkStatus();
+                      }));
+    if (done) break;
+    it = stop;
   }
   return OkStatus();
 }
@@ -551,26 +485,7 @@ Status AuditLog::Query(const EventFilter& f,
 Status AuditLog::HealthCheck() const {
   if (options_.read_only) return UnavailableError("audit log: opened read-only");
   std::lock_guard lock(db_mu_);
-  // Taking the write lock proves the database accepts writes now (disk, permissions, locks).
-  BULWARK_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE", "health check"));
-  Status s = OkStatus();
-  {
-    Stmt q(db_, "SELECT size FROM tree_state WHERE id = 1");
-    s = q.ok("health check");
-    if (s) {
-      auto row = q.Step("health check");
-      if (!row)
-        s = std::unexpected(row.error());
-      else if (!*row)
-        s = UnavailableError("audit log: the tree state row is missing");
-    }
-  }
-  (void)Exec(db_, "ROLLBACK", "health check");
-  if (s && ::access(options_.path.c_str(), W_OK) != 0) {
-    return UnavailableError(fmt::format("audit log {}: not writable: {}", options_.path.string(),
-                                        std::strerror(errno)));
-  }
-  return s;
+  return impl_->storage->HealthCheck();
 }
 
 Result<std::uint64_t> AuditLog::LeafCount() const {
@@ -581,22 +496,17 @@ Result<std::uint64_t> AuditLog::LeafCount() const {
 Status AuditLog::ReadLeafHashes(std::uint64_t begin, std::uint64_t end,
                                 std::vector<Hash>& out) const {
   std::lock_guard lock(db_mu_);
-  Stmt q(db_, "SELECT idx, leaf_hash FROM events WHERE idx >= ? AND idx < ? ORDER BY idx");
-  BULWARK_RETURN_IF_ERROR(q.ok("read leaf hashes"));
-  q.Bind(1, static_cast<std::int64_t>(begin));
-  q.Bind(2, static_cast<std::int64_t>(end));
   std::uint64_t expect = begin;
-  while (true) {
-    BULWARK_ASSIGN_OR_RETURN(bool row, q.Step("read leaf hashes"));
-    if (!row) break;
-    if (static_cast<std::uint64_t>(q.Int(0)) != expect) {
-      return DataLossError(fmt::format("audit log: event {} is missing", expect));
-    }
-    auto b = q.Blob(1);
-    BULWARK_ASSIGN_OR_RETURN(Hash h, HashFromBytes(b, fmt::format("leaf hash {}", expect)));
-    out.push_back(h);
-    ++expect;
-  }
+  BULWARK_RETURN_IF_ERROR(impl_->storage->ReadNodes(
+      0, begin, end, [&](std::uint64_t idx, std::span<const std::uint8_t> b) -> Status {
+        if (idx != expect) {
+          return DataLossError(fmt::format("audit log: event {} is missing", expect));
+        }
+        BULWARK_ASSIGN_OR_RETURN(Hash h, HashFromBytes(b, fmt::format("leaf hash {}", expect)));
+        out.push_back(h);
+        ++expect;
+        return OkStatus();
+      }));
   if (expect != end) return DataLossError(fmt::format("audit log: event {} is missing", expect));
   return OkStatus();
 }
@@ -606,33 +516,27 @@ Status AuditLog::ReadNodeHashes(std::span<const NodeId> ids,
   // Levels 4, 8, 12, ... are stored; a node at level 4k + r (r < 4) is folded from its at most 8
   // descendants at level 4k (leaf hashes for k = 0), so every proof node costs one small query.
   std::lock_guard lock(db_mu_);
-  Stmt nodes(db_,
-             "SELECT idx, hash FROM nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx");
-  BULWARK_RETURN_IF_ERROR(nodes.ok("read tree nodes"));
-  Stmt leaves(db_, "SELECT idx, leaf_hash FROM events WHERE idx >= ? AND idx < ? ORDER BY idx");
-  BULWARK_RETURN_IF_ERROR(leaves.ok("read leaf hashes"));
+  std::vector<Hash> level;
   for (std::size_t i = 0; i < ids.size(); ++i) {
     out[i] = std::nullopt;
     const unsigned base = ids[i].level - ids[i].level % kNodeStride;
     const unsigned r = ids[i].level - base;
     const std::uint64_t begin = ids[i].index << r, end = (ids[i].index + 1) << r;
-    Stmt& q = base == 0 ? leaves : nodes;
-    int col = 1;
-    if (base != 0) q.Bind(col++, static_cast<std::int64_t>(base));
-    q.Bind(col++, static_cast<std::int64_t>(begin));
-    q.Bind(col++, static_cast<std::int64_t>(end));
-    std::vector<Hash> level;
+    level.clear();
     std::uint64_t expect = begin;
-    while (true) {
-      BULWARK_ASSIGN_OR_RETURN(bool row, q.Step("read tree nodes"));
-      if (!row) break;
-      auto b = q.Blob(1);
-      auto h = HashFromBytes(b, "tree node");
-      if (!h || static_cast<std::uint64_t>(q.Int(0)) != expect) break;
-      level.push_back(*h);
-      ++expect;
-    }
-    q.Reset();
+    bool broken = false;
+    BULWARK_RETURN_IF_ERROR(impl_->storage->ReadNodes(
+        base, begin, end, [&](std::uint64_t idx, std::span<const std::uint8_t> b) -> Status {
+          if (broken) return OkStatus();
+          auto h = HashFromBytes(b, "tree node");
+          if (!h || idx != expect) {
+            broken = true;
+            return OkStatus();
+          }
+          level.push_back(*h);
+          ++expect;
+          return OkStatus();
+        }));
     if (level.size() != end - begin) continue;  // not stored: the caller recomputes it
     while (level.size() > 1) {
       std::vector<Hash> up;

@@ -113,8 +113,7 @@ Result<std::pair<std::string, EventColumns>> MakeEvent(const service::AuditRecor
   std::array<std::uint8_t, 16> id{};
   BULWARK_RETURN_IF_ERROR(rt.random->Fill(id));
   const Impact impact = classifier.Classify(record);
-  const nlohmann::json event = BuildEvent(record, impact, HexEncode(id), source);
-  BULWARK_ASSIGN_OR_RETURN(std::string leaf, EventLeaf(event));
+  BULWARK_ASSIGN_OR_RETURN(std::string leaf, RecordLeaf(record, impact, HexEncode(id), source));
   EventColumns cols;
   cols.time_us =
       std::chrono::duration_cast<std::chrono::microseconds>(record.time.time_since_epoch()).count();

@@ -9,6 +9,7 @@
 
 #include "bulwark/audit/checkpoint.h"
 #include "bulwark/audit/proof.h"
+#include "bulwark/config/format.h"
 #include "bulwark/core/encoding.h"
 #include "cli/audit_home.h"
 #include "cli/command.h"
@@ -17,12 +18,34 @@
 namespace bulwark::cli {
 namespace fs = std::filesystem;
 
+Result<std::string> AuditStoreUrl(const Runtime& rt, const fs::path& home) {
+  if (const char* e = std::getenv("BULWARK_AUDIT_STORE"); e != nullptr && *e != '\0') return e;
+  const fs::path file = home / "config.yaml";
+  BULWARK_ASSIGN_OR_RETURN(bool exists, rt.fs->Exists(file));
+  if (exists) {
+    BULWARK_ASSIGN_OR_RETURN(config::Document doc,
+                             config::LoadFile(*rt.fs, file, config::Format::kYaml));
+    if (const config::Value* a = doc.root.Get("audit")) {
+      const config::Value* st = a->is_map() ? a->Get("store") : nullptr;
+      if (st != nullptr) {
+        if (!st->is_string() || st->AsString().empty()) {
+          return InvalidArgumentError(fmt::format(
+              "{}: audit.store: a store URL (sqlite:PATH or postgresql://...)", file.string()));
+        }
+        return st->AsString();
+      }
+    }
+  }
+  return "sqlite:" + (home / "audit.db").string();
+}
+
 Result<HomeAuditLog> OpenHomeAuditLog(const Runtime& rt, const fs::path& home) {
   BULWARK_RETURN_IF_ERROR(rt.fs->CreateDirectories(home, kPrivateDir));
   HomeAuditLog h;
   BULWARK_ASSIGN_OR_RETURN(h.keys, audit::LoadOrCreateLogKeys(rt, home / "audit-log.key"));
   audit::AuditLogOptions o;
   o.path = home / "audit.db";
+  BULWARK_ASSIGN_OR_RETURN(o.url, AuditStoreUrl(rt, home));
   o.origin = h.keys.origin;
   o.signers = h.keys.signers;
   o.runtime = rt;
@@ -352,7 +375,13 @@ int StatusCmd(CommandContext& ctx, const AuditArgs& a) {
     BULWARK_ASSIGN_OR_RETURN(audit::TreeState st, o.h.log->State());
     BULWARK_ASSIGN_OR_RETURN(auto latest, o.h.log->LatestCheckpoint());
     nlohmann::ordered_json j;
-    j["database"] = (o.home / "audit.db").string();
+    BULWARK_ASSIGN_OR_RETURN(std::string url, AuditStoreUrl(o.rt, o.home));
+    // Never print a password of a PostgreSQL URL.
+    if (auto at = url.find('@'); url.starts_with("postgres") && at != std::string::npos) {
+      const auto scheme = url.find("://");
+      url = url.substr(0, scheme + 3) + "***" + url.substr(at);
+    }
+    j["database"] = url.starts_with("sqlite:") ? url.substr(7) : url;
     j["origin"] = o.h.keys.origin;
     j["events"] = st.size;
     j["checkpoint_size"] = latest ? latest->size : 0;

@@ -79,6 +79,11 @@ nlohmann::json BuildEvent(const service::AuditRecord& record, const Impact& impa
 // Canonical leaf bytes (RFC 8785) of an event document.
 Result<std::string> EventLeaf(const nlohmann::json& event);
 
+// The same bytes as EventLeaf(BuildEvent(record, impact, id, source)), written directly without
+// building the JSON document (the append path: about 5x less CPU). Same errors (invalid UTF-8).
+Result<std::string> RecordLeaf(const service::AuditRecord& record, const Impact& impact,
+                               std::string_view id, std::string_view source);
+
 // "hmac-sha256:" + hex(HMAC-SHA256(key, namespace || 0x00 || path || 0x00 || value)): the form
 // in which a value may be referenced in audit output, and what `bulwark audit hash` prints.
 Result<std::string> AuditValueHash(const SecretBytes& key, std::string_view namespace_name,

@@ -1,19 +1,23 @@
-// AuditLog: the durable, tamper-evident audit log on SQLite: events, their RFC 9162 Merkle tree,
-// cached subtree hashes and signed checkpoints, all in one database file (<home>/audit.db for the
-// CLI; see docs/audit.md for the schema).
+// AuditLog: the durable, tamper-evident audit log: events, their RFC 9162 Merkle tree, cached
+// subtree hashes, a query index and signed checkpoints, on SQLite (one database file,
+// <home>/audit.db for the CLI) or PostgreSQL (tables bulwark_audit_* in a database); see
+// docs/audit.md for the schemas.
 //
-// Appends (Append) are durable before they return: SQLite WAL with synchronous=FULL. Concurrent
-// appenders share one transaction and one fsync (group commit): the first appender to find no
-// commit in progress becomes the leader, takes every queued event, and in one BEGIN IMMEDIATE
-// transaction reads the single tree-state row (size + frontier), inserts the events with their
-// leaf hashes, integrates them into the tree (caching the hash of every completed perfect subtree
-// whose level is a multiple of 4), writes the new tree state, signs a checkpoint when one is due
-// (every `checkpoint_every` events or `checkpoint_interval` since the last one), and commits. The
-// others wait for it and return their indices. Because each transaction starts from the stored
-// tree state, several processes may append to the same file (SQLite serializes the writers).
+// Appends (Append) are durable before they return: SQLite WAL with synchronous=FULL, or a
+// PostgreSQL commit. Concurrent appenders share one transaction and one fsync (group commit):
+// appenders hash their leaves themselves, then the first appender to find no commit in progress
+// becomes the leader, takes every queued event, and in one write transaction reads (and locks)
+// the single tree-state row (size + frontier), inserts the events with their leaf hashes,
+// integrates them into the tree (caching the hash of every completed perfect subtree whose level
+// is a multiple of 4), appends the batch's posting rows (the query index), writes the new tree
+// state, signs a checkpoint when one is due (every `checkpoint_every` events or
+// `checkpoint_interval` since the last one), and commits. The others wait for it and return their
+// indices. Because each transaction starts from the locked stored tree state, several processes
+// or servers may append to the same log (SQLite's writer lock; PostgreSQL SELECT ... FOR UPDATE).
 //
 // Triggers refuse UPDATE and DELETE on the events, nodes and checkpoints tables; they are a guard
-// against accidents, not a security boundary: VerifyLog (log_audit.h) is.
+// against accidents, not a security boundary: VerifyAuditLog (log_audit.h) is. The schema is
+// versioned; a newer version is refused (docs/audit.md).
 //
 // Thread safety: all methods may be called concurrently.
 #ifndef BULWARK_AUDIT_EVENT_STORE_H_
@@ -37,9 +41,10 @@
 #include "bulwark/core/error.h"
 #include "bulwark/core/runtime.h"
 
-struct sqlite3;
-
 namespace bulwark::audit {
+namespace internal {
+class LogStorage;
+}
 
 // Indexed columns of an event (copies of fields of the leaf, for queries only: verification
 // never trusts them).
@@ -54,13 +59,20 @@ struct EventColumns {
 EventColumns ColumnsOfEvent(const nlohmann::json& event);
 
 struct AuditLogOptions {
+  // The SQLite database file (used when `url` is empty).
   std::filesystem::path path;
+  // Optional store URL, as for the configuration store: "sqlite:PATH" or "postgresql://..." /
+  // "postgres://..." (libpq connection URI). Takes precedence over `path`.
+  std::string url;
   std::string origin;  // checkpoint origin line
   // Checkpoint signers (several during a key rotation). Empty: no checkpoints are published.
   std::vector<std::shared_ptr<const NoteSigner>> signers;
   std::uint64_t checkpoint_every = 1000;
   std::chrono::seconds checkpoint_interval{60};
   std::chrono::milliseconds busy_timeout{10000};
+  // Events per segment of the query index: posting rows of a complete segment are compacted into
+  // one row per term (docs/audit.md). Fixed for the life of a log; tests use small values.
+  std::uint64_t index_segment = 65536;
   bool read_only = false;
   Runtime runtime = Runtime::System();
 };
@@ -140,17 +152,18 @@ class AuditLog final : public TreeReader {
   struct Pending {
     std::string leaf;
     EventColumns columns;
+    Hash leaf_hash;
     std::shared_ptr<Slot> slot;
   };
-  AuditLog(AuditLogOptions options, sqlite3* db) : options_(std::move(options)), db_(db) {}
+  struct Impl;
+  AuditLog(AuditLogOptions options, std::unique_ptr<Impl> impl);
   Status Commit(std::vector<Pending>& batch, std::uint64_t& first_index);
-  Result<TreeState> StateLocked() const;
-  Status MaybeCheckpointLocked(const TreeState& state, const Hash& root, bool force,
+  Status MaybeCheckpointLocked(TreeState& state, const Hash& root, bool force,
                                std::string* note_out);
 
   AuditLogOptions options_;
-  sqlite3* db_;
-  mutable std::mutex db_mu_;  // guards db_
+  std::unique_ptr<Impl> impl_;  // storage and term cache
+  mutable std::mutex db_mu_;    // guards impl_
   std::mutex q_mu_;
   std::vector<Pending> queue_;
   bool leader_active_ = false;
