@@ -136,8 +136,7 @@ Result<std::string> FormatEvent(EventFormat format, const audit::StoredEvent& e,
       const nlohmann::json d = ev.contains("data") ? ev["data"] : nlohmann::json::object();
       std::string level = d.contains("impact") ? Str(d["impact"], "level") : "";
       if (level.empty()) level = "low";
-      const std::string msg =
-          ctx.syslog_payload == SyslogPayload::kCef ? Cef(ev, e, ctx) : e.leaf;
+      const std::string msg = ctx.syslog_payload == SyslogPayload::kCef ? Cef(ev, e, ctx) : e.leaf;
       return fmt::format("<{}>1 {} {} bulwark - {} [bulwark@32473 index=\"{}\" impact=\"{}\"] {}",
                          13 * 8 + ImpactSeverity(level, true), SyslogField(Str(ev, "time"), 64),
                          SyslogField(ctx.hostname, 255), SyslogField(Str(ev, "type"), 32), e.index,

@@ -12,8 +12,7 @@ namespace bulwark::auditship {
 
 namespace {
 std::int64_t NowUs(const Runtime& rt) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             rt.clock->Now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::microseconds>(rt.clock->Now().time_since_epoch())
       .count();
 }
 }  // namespace
@@ -37,10 +36,12 @@ Shipper::Shipper(std::shared_ptr<const audit::AuditLog> log, std::shared_ptr<Sin
   }
 }
 
+Shipper::~Shipper() = default;
+
 Result<std::unique_ptr<Shipper>> Shipper::Create(std::shared_ptr<const audit::AuditLog> log,
                                                  std::shared_ptr<SinkStateStore> states,
-                                                 std::vector<SinkConfig> sinks,
-                                                 SinkFactory factory, ShipperOptions options) {
+                                                 std::vector<SinkConfig> sinks, SinkFactory factory,
+                                                 ShipperOptions options) {
   if (!log || !states || !factory) {
     return InvalidArgumentError("audit shipper: log, state store and sink factory are required");
   }
@@ -88,8 +89,8 @@ Result<std::size_t> Shipper::ShipBatch(const std::string& name) {
     return OkStatus();
   }));
   if (batch.size() != end - st.cursor || batch.front().index != st.cursor) {
-    return DataLossError(fmt::format("audit sink '{}': the log has a gap in [{}, {})", name,
-                                     st.cursor, end));
+    return DataLossError(
+        fmt::format("audit sink '{}': the log has a gap in [{}, {})", name, st.cursor, end));
   }
   Status sent = OkStatus();
   if (!e->sink) {
@@ -107,11 +108,11 @@ Result<std::size_t> Shipper::ShipBatch(const std::string& name) {
     st.consecutive_failures++;
     st.last_error = sent.error().message();
     st.last_error_us = now;
+    const std::chrono::milliseconds backoff = Backoff(*e->config, st.consecutive_failures);
     st.next_attempt_us =
-        now + std::chrono::duration_cast<std::chrono::microseconds>(
-                  Backoff(*e->config, st.consecutive_failures))
-                  .count();
+        now + std::chrono::duration_cast<std::chrono::microseconds>(backoff).count();
     BULWARK_RETURN_IF_ERROR(states_->Put(st));
+    if (options_.on_failure) options_.on_failure(name, sent.error(), backoff);
     return std::unexpected(sent.error());
   }
   st.cursor = end;

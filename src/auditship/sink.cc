@@ -78,9 +78,8 @@ class Connection {
       stream_.emplace<tcp::socket>(ioc_);
     }
     ec = Run([&](auto h) {
-      asio::async_connect(Socket(), endpoints, [h](error_code e, const tcp::endpoint&) mutable {
-        h(e);
-      });
+      asio::async_connect(Socket(), endpoints,
+                          [h](error_code e, const tcp::endpoint&) mutable { h(e); });
     });
     if (ec) return Fail(fmt::format("connect {}:{}", host, port), ec);
     if (auto* s = std::get_if<Tls>(&stream_)) {
@@ -149,8 +148,7 @@ class Connection {
       std::visit(
           [&](auto& s) {
             if constexpr (!std::is_same_v<std::decay_t<decltype(s)>, std::monostate>) {
-              http::async_read(s, buffer, parser,
-                               [h](error_code e, std::size_t) mutable { h(e); });
+              http::async_read(s, buffer, parser, [h](error_code e, std::size_t) mutable { h(e); });
             }
           },
           stream_);
@@ -224,8 +222,7 @@ class FileSink final : public Sink {
       data += line;
       data += '\n';
     }
-    const int fd =
-        ::open(config_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    const int fd = ::open(config_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return Errno("open");
     std::size_t off = 0;
     while (off < data.size()) {
@@ -304,8 +301,8 @@ Result<Url> ParseUrl(const std::string& url, const std::string& what) {
   std::string_view authority = rest.substr(0, slash);
   u.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
   if (authority.find('@') != std::string_view::npos) {
-    return InvalidArgumentError(
-        fmt::format("{}: url: credentials in the URL are refused (use token_env/token_file)", what));
+    return InvalidArgumentError(fmt::format(
+        "{}: url: credentials in the URL are refused (use token_env/token_file)", what));
   }
   std::string_view port;
   if (authority.starts_with('[')) {
@@ -360,8 +357,7 @@ class WebhookSink final : public Sink {
     req.set(http::field::content_type, "application/cloudevents-batch+json");
     req.set(http::field::connection, "close");
     if (!batch.empty()) {
-      req.set("Bulwark-Audit-Index",
-              fmt::format("{}-{}", batch.front().index, batch.back().index));
+      req.set("Bulwark-Audit-Index", fmt::format("{}-{}", batch.front().index, batch.back().index));
     }
     std::string auth;
     if (token_) {
@@ -387,8 +383,8 @@ class WebhookSink final : public Sink {
     if (!resp) return std::unexpected(resp.error());
     const unsigned code = resp->result_int();
     if (code < 200 || code > 299) {
-      return UnavailableError(fmt::format("{}: {} answered HTTP {}", SinkWhat(config_),
-                                          config_.url, code));
+      return UnavailableError(
+          fmt::format("{}: {} answered HTTP {}", SinkWhat(config_), config_.url, code));
     }
     return OkStatus();
   }
@@ -402,8 +398,8 @@ class WebhookSink final : public Sink {
 Status CheckReadable(const std::string& file, const SinkConfig& c, std::string_view field) {
   if (file.empty()) return OkStatus();
   if (::access(file.c_str(), R_OK) != 0) {
-    return InvalidArgumentError(fmt::format("{}: {} {}: {}", SinkWhat(c), field, file,
-                                            std::strerror(errno)));
+    return InvalidArgumentError(
+        fmt::format("{}: {} {}: {}", SinkWhat(c), field, file, std::strerror(errno)));
   }
   return OkStatus();
 }
@@ -428,8 +424,8 @@ Result<std::unique_ptr<Sink>> CreateSink(const SinkConfig& config, const SinkEnv
       if (!config.token_env.empty()) {
         const char* v = std::getenv(config.token_env.c_str());
         if (v == nullptr || *v == '\0') {
-          return InvalidArgumentError(fmt::format("{}: token_env: ${} is not set",
-                                                  SinkWhat(config), config.token_env));
+          return InvalidArgumentError(
+              fmt::format("{}: token_env: ${} is not set", SinkWhat(config), config.token_env));
         }
         token = SecretBytes::FromString(v);
       } else if (!config.token_file.empty()) {

@@ -20,8 +20,8 @@ class Parser {
 
   Error Bad(const Path& p, std::string_view what) const {
     const config::SourceLocation* loc = doc_.LocationOf(p);
-    return InvalidArgumentError(fmt::format("{}{}: {}", loc ? loc->ToString() + ": " : "",
-                                            p.ToString(), what))
+    return InvalidArgumentError(
+               fmt::format("{}{}: {}", loc ? loc->ToString() + ": " : "", p.ToString(), what))
         .error();
   }
 
@@ -39,8 +39,8 @@ class Parser {
     return v->AsString();
   }
 
-  Result<std::int64_t> Int(const Value& m, const Path& at, std::string_view key,
-                           std::int64_t deflt, std::int64_t lo, std::int64_t hi) const {
+  Result<std::int64_t> Int(const Value& m, const Path& at, std::string_view key, std::int64_t deflt,
+                           std::int64_t lo, std::int64_t hi) const {
     const Value* v = m.Get(key);
     const Path p = at.Key(std::string(key));
     if (v == nullptr) return deflt;
@@ -60,36 +60,40 @@ class Parser {
     const Value* t = v.Get("tls");
     if (t == nullptr) return OkStatus();
     {
-          const Path tp = Child(at, "tls");
-          if (!t->is_map()) return std::unexpected(Bad(tp, "expected a map"));
-          for (const auto& e : t->AsMap()) {
-            if (e.key != "ca" && e.key != "cert" && e.key != "key" && e.key != "server_name") {
-              return std::unexpected(Bad(Child(tp, e.key), "unknown field"));
-            }
-          }
-          TlsConfig tls;
-          BULWARK_ASSIGN_OR_RETURN(std::string ca, String(*t, tp, "ca", false));
-          BULWARK_ASSIGN_OR_RETURN(std::string cert, String(*t, tp, "cert", false));
-          BULWARK_ASSIGN_OR_RETURN(std::string key, String(*t, tp, "key", false));
-          BULWARK_ASSIGN_OR_RETURN(tls.server_name, String(*t, tp, "server_name", false));
-          if (cert.empty() != key.empty()) {
-            return std::unexpected(
-                Bad(Child(tp, cert.empty() ? "cert" : "key"), "cert and key go together"));
-          }
-          tls.ca = Resolve(ca).string();
-          tls.cert = Resolve(cert).string();
-          tls.key = Resolve(key).string();
-          s.tls = std::move(tls);
+      const Path tp = Child(at, "tls");
+      if (!t->is_map()) return std::unexpected(Bad(tp, "expected a map"));
+      for (const auto& e : t->AsMap()) {
+        if (e.key != "ca" && e.key != "cert" && e.key != "key" && e.key != "server_name") {
+          return std::unexpected(Bad(Child(tp, e.key), "unknown field"));
         }
+      }
+      TlsConfig tls;
+      BULWARK_ASSIGN_OR_RETURN(std::string ca, String(*t, tp, "ca", false));
+      BULWARK_ASSIGN_OR_RETURN(std::string cert, String(*t, tp, "cert", false));
+      BULWARK_ASSIGN_OR_RETURN(std::string key, String(*t, tp, "key", false));
+      BULWARK_ASSIGN_OR_RETURN(tls.server_name, String(*t, tp, "server_name", false));
+      if (cert.empty() != key.empty()) {
+        return std::unexpected(
+            Bad(Child(tp, cert.empty() ? "cert" : "key"), "cert and key go together"));
+      }
+      tls.ca = Resolve(ca).string();
+      tls.cert = Resolve(cert).string();
+      tls.key = Resolve(key).string();
+      s.tls = std::move(tls);
+    }
     return OkStatus();
   }
 
   Result<SinkConfig> Sink(const Value& v, const Path& at) const {
     if (!v.is_map()) return std::unexpected(Bad(at, "expected a map"));
-    static const std::set<std::string, std::less<>> kKnown = {
-        "name",     "type",      "path",       "format",     "host",
-        "port",     "payload",   "tls",        "url",        "token_env",
-        "token_file", "batch_size", "timeout_ms", "retry_initial_ms", "retry_max_ms"};
+    static const std::set<std::string, std::less<>> kKnown = {"name",        "type",
+                                                              "path",        "format",
+                                                              "host",        "port",
+                                                              "payload",     "tls",
+                                                              "url",         "token_env",
+                                                              "token_file",  "batch_size",
+                                                              "timeout_ms",  "retry_initial_ms",
+                                                              "retry_max_ms"};
     for (const auto& e : v.AsMap()) {
       if (!kKnown.contains(e.key)) {
         return std::unexpected(Bad(at.Key(e.key), "unknown field"));
@@ -127,8 +131,8 @@ class Parser {
     };
     switch (s.type) {
       case SinkType::kFile: {
-        BULWARK_RETURN_IF_ERROR(only({"host", "port", "payload", "tls", "url", "token_env",
-                                      "token_file"}));
+        BULWARK_RETURN_IF_ERROR(
+            only({"host", "port", "payload", "tls", "url", "token_env", "token_file"}));
         BULWARK_ASSIGN_OR_RETURN(std::string path, String(v, at, "path", true));
         s.path = Resolve(path);
         BULWARK_ASSIGN_OR_RETURN(std::string format, String(v, at, "format", false));

@@ -48,8 +48,8 @@ Result<std::unique_ptr<SinkStateStore>> SinkStateStore::Open(const std::filesyst
   }
   ::close(fd);
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+      SQLITE_OK) {
     auto e = UnavailableError(
         fmt::format("audit sink state {}: {}", path.string(), db ? sqlite3_errmsg(db) : "open"));
     sqlite3_close(db);
@@ -131,8 +131,8 @@ Status SinkStateStore::Put(const SinkState& s) {
     }
   }
   Stmt st;
-  const std::string sql = fmt::format(
-      "INSERT OR REPLACE INTO sink_state({}) VALUES (?,?,?,?,?,?,?,?,?,?)", kColumns);
+  const std::string sql =
+      fmt::format("INSERT OR REPLACE INTO sink_state({}) VALUES (?,?,?,?,?,?,?,?,?,?)", kColumns);
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st.s, nullptr) != SQLITE_OK) {
     return rollback(SqlError(db_, "write " + s.name).error());
   }

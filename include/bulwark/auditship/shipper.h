@@ -43,6 +43,9 @@ struct ShipperOptions {
   // How often an idle sink looks for new events, and the longest a backoff sleep lasts before
   // stop is checked again.
   std::chrono::milliseconds poll{250};
+  // Called (from the sink's thread) after every failed attempt with the sink name, the error and
+  // the backoff before the next attempt. Never sees a secret (errors never contain one).
+  std::function<void(const std::string&, const Error&, std::chrono::milliseconds)> on_failure;
 };
 
 // What `bulwark audit status` shows per sink.
@@ -51,7 +54,7 @@ struct SinkStatus {
   SinkType type = SinkType::kFile;
   SinkState state;
   std::uint64_t log_size = 0;
-  std::uint64_t lag = 0;                    // log_size - cursor
+  std::uint64_t lag = 0;                            // log_size - cursor
   std::optional<std::int64_t> oldest_unshipped_us;  // time of the event at the cursor
 };
 
@@ -61,6 +64,7 @@ class Shipper {
                                                  std::shared_ptr<SinkStateStore> states,
                                                  std::vector<SinkConfig> sinks, SinkFactory factory,
                                                  ShipperOptions options = {});
+  ~Shipper();
 
   const std::vector<SinkConfig>& sinks() const { return sinks_; }
 
