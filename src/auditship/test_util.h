@@ -1,0 +1,87 @@
+// Test helpers for auditship: a temporary directory, realistic events, a log without signers.
+#ifndef BULWARK_SRC_AUDITSHIP_TEST_UTIL_H_
+#define BULWARK_SRC_AUDITSHIP_TEST_UTIL_H_
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "bulwark/audit/event_store.h"
+
+namespace bulwark::auditship::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "auditship-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A canonical (RFC 8785: sorted keys, no spaces) event in BuildEvent's shape.
+inline std::string EventLeaf(std::uint64_t i, const std::string& level = "low") {
+  nlohmann::json j;  // nlohmann::json sorts keys, and dump() adds no spaces
+  j["specversion"] = "1.0";
+  j["id"] = "ev-" + std::to_string(i);
+  j["source"] = "bulwark://test/config";
+  j["type"] = "dev.bulwark.config.set";
+  j["subject"] = "prod/app";
+  j["time"] = "2026-01-02T03:04:05.000006Z";
+  j["data"] = {{"action", "write"},
+               {"actor", {{"id", "alice"}, {"kind", "local"}}},
+               {"impact", {{"level", level}, {"reasons", nlohmann::json::array()}}},
+               {"namespace", "prod/app"},
+               {"operation", "config.set"},
+               {"outcome", "success"},
+               {"paths", {"db.port", "k" + std::to_string(i)}}};
+  return j.dump();
+}
+
+inline std::shared_ptr<audit::AuditLog> OpenLog(const std::filesystem::path& dir) {
+  audit::AuditLogOptions o;
+  o.path = dir / "audit.db";
+  o.origin = "bulwark.test/audit";
+  auto log = audit::AuditLog::Open(std::move(o));
+  EXPECT_TRUE(log.has_value()) << log.error().message();
+  return std::shared_ptr<audit::AuditLog>(std::move(*log));
+}
+
+inline void AppendEvents(audit::AuditLog& log, std::uint64_t n) {
+  for (std::uint64_t k = 0; k < n; ++k) {
+    auto size = log.LeafCount();
+    ASSERT_TRUE(size.has_value());
+    const std::string leaf = EventLeaf(*size);
+    auto r = log.Append(leaf, audit::ColumnsOfEvent(nlohmann::json::parse(leaf)));
+    ASSERT_TRUE(r.has_value()) << r.error().message();
+  }
+}
+
+inline std::string ReadText(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  for (std::string line; std::getline(ss, line);) out.push_back(line);
+  return out;
+}
+
+}  // namespace bulwark::auditship::testing
+
+#endif  // BULWARK_SRC_AUDITSHIP_TEST_UTIL_H_
