@@ -1,7 +1,9 @@
-// The syslog and CEF sinks against a real rsyslogd (Debian's rsyslog + rsyslog-openssl, see
+// The syslog and CEF sinks against a real rsyslogd (Debian's rsyslog, rsyslog-openssl and
+// rsyslog-relp, see
 // scripts/install-deps.sh) started by the test, unprivileged, on 127.0.0.1 with a generated
-// configuration: one plain imtcp listener, one TLS listener (ossl driver, anonymous clients) and
-// one mutual-TLS listener (x509/certvalid), certificates made here with the openssl tool. Every
+// configuration: one plain imtcp listener, one TLS listener (ossl driver, anonymous clients), one
+// mutual-TLS listener (x509/certvalid), and imrelp plain and over mutual TLS (rsyslog-relp),
+// certificates made here with the openssl tool. Every
 // message rsyslog receives is written as "<input> <rawmsg>" to a file, so the test compares bytes.
 #include <fmt/format.h>
 #include <gmock/gmock.h>
@@ -39,48 +41,18 @@ bool CanConnect(std::uint16_t port) {
   return !ec;
 }
 
-void Sh(const std::string& cmd) {
-  ASSERT_EQ(std::system((cmd + " >/dev/null 2>&1").c_str()), 0) << cmd;
-}
-
 class Rsyslog {
  public:
   explicit Rsyslog(fs::path dir) : dir_(std::move(dir)) {
     tcp_port = FreePort();
     tls_port = FreePort();
     mtls_port = FreePort();
+    relp_port = FreePort();
+    relptls_port = FreePort();
   }
   ~Rsyslog() { Stop(); }
 
-  // CA, server certificate for localhost/127.0.0.1, client certificate; and a second CA that
-  // signed nothing here (for the negative test).
-  void MakeCertificates() {
-    const std::string d = dir_.string();
-    auto key = [&](const std::string& name) {
-      Sh(fmt::format(
-          "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out {}/{}.key", d,
-          name));
-    };
-    key("ca");
-    key("other-ca");
-    key("server");
-    key("client");
-    Sh(fmt::format(
-        "openssl req -x509 -new -key {0}/ca.key -out {0}/ca.pem -days 2 -subj /CN=test-ca", d));
-    Sh(
-        fmt::format("openssl req -x509 -new -key {0}/other-ca.key -out {0}/other-ca.pem -days 2 "
-                    "-subj /CN=other",
-                    d));
-    std::ofstream(dir_ / "server.ext") << "subjectAltName=DNS:localhost,IP:127.0.0.1\n";
-    std::ofstream(dir_ / "client.ext") << "extendedKeyUsage=clientAuth\n";
-    for (const char* who : {"server", "client"}) {
-      Sh(fmt::format("openssl req -new -key {0}/{1}.key -out {0}/{1}.csr -subj /CN={1}", d, who));
-      Sh(
-          fmt::format("openssl x509 -req -in {0}/{1}.csr -CA {0}/ca.pem -CAkey {0}/ca.key "
-                      "-CAcreateserial -out {0}/{1}.pem -days 2 -extfile {0}/{1}.ext",
-                      d, who));
-    }
-  }
+  void MakeCertificates() { testing::MakeTestCertificates(dir_); }
 
   void Start() {
     ASSERT_EQ(::access(kRsyslogd, X_OK), 0)
@@ -91,6 +63,11 @@ class Rsyslog {
     std::ofstream(dir_ / "rsyslog.conf") << fmt::format(
         R"(global(workDirectory="{0}/work" maxMessageSize="64k")
 module(load="imtcp" maxSessions="50")
+module(load="imrelp" tls.tlslib="openssl")
+input(type="imrelp" name="relp" address="127.0.0.1" port="{4}" ruleset="audit")
+input(type="imrelp" name="relptls" address="127.0.0.1" port="{5}" ruleset="audit" tls="on"
+      tls.cacert="{0}/ca.pem" tls.mycert="{0}/server.pem" tls.myprivkey="{0}/server.key"
+      tls.authmode="certvalid")
 input(type="imtcp" name="tcp" address="127.0.0.1" port="{1}" ruleset="audit")
 input(type="imtcp" name="tls" address="127.0.0.1" port="{2}" ruleset="audit"
       streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="anon"
@@ -108,7 +85,7 @@ ruleset(name="audit") {{
   action(type="omfile" file="{0}/fields.log" template="fields")
 }}
 )",
-        d, tcp_port, tls_port, mtls_port);
+        d, tcp_port, tls_port, mtls_port, relp_port, relptls_port);
     pid_ = ::fork();
     ASSERT_GE(pid_, 0);
     if (pid_ == 0) {
@@ -122,8 +99,11 @@ ruleset(name="audit") {{
               static_cast<char*>(nullptr));
       ::_exit(127);
     }
-    for (int i = 0; i < 1000; ++i) {  // up to 10 s for all three listeners
-      if (CanConnect(tcp_port) && CanConnect(tls_port) && CanConnect(mtls_port)) return;
+    for (int i = 0; i < 1000; ++i) {  // up to 10 s for all the listeners
+      if (CanConnect(tcp_port) && CanConnect(tls_port) && CanConnect(mtls_port) &&
+          CanConnect(relp_port) && CanConnect(relptls_port)) {
+        return;
+      }
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
@@ -153,7 +133,7 @@ ruleset(name="audit") {{
     return lines;
   }
 
-  std::uint16_t tcp_port = 0, tls_port = 0, mtls_port = 0;
+  std::uint16_t tcp_port = 0, tls_port = 0, mtls_port = 0, relp_port = 0, relptls_port = 0;
 
  private:
   fs::path dir_;
@@ -216,7 +196,7 @@ class RsyslogTest : public ::testing::Test {
   SinkEnvironment env_;
 };
 
-TEST_F(RsyslogTest, MessagesArriveByteExactOverTcpTlsAndMutualTls) {
+TEST_F(RsyslogTest, MessagesArriveByteExactOverTcpTlsMutualTlsAndRelp) {
   Rsyslog rs(dir_.path());
   ASSERT_NO_FATAL_FAILURE(rs.MakeCertificates());
   ASSERT_NO_FATAL_FAILURE(rs.Start());
@@ -230,19 +210,28 @@ TEST_F(RsyslogTest, MessagesArriveByteExactOverTcpTlsAndMutualTls) {
   SinkConfig mtls = Syslog("mtls", rs.mtls_port);
   mtls.tls = TlsConfig{(dir_.path() / "ca.pem").string(), (dir_.path() / "client.pem").string(),
                        (dir_.path() / "client.key").string(), ""};
-  auto shipper = Make({tcp, tls, mtls});
-  for (const char* name : {"tcp", "tls", "mtls"}) {
+  SinkConfig relp = Syslog("relp", rs.relp_port);
+  relp.transport = SyslogTransport::kRelp;
+  SinkConfig relptls = mtls;
+  relptls.name = "relptls";
+  relptls.port = rs.relptls_port;
+  relptls.transport = SyslogTransport::kRelp;
+  relptls.payload = SyslogPayload::kCef;
+  auto shipper = Make({tcp, tls, mtls, relp, relptls});
+  for (const char* name : {"tcp", "tls", "mtls", "relp", "relptls"}) {
     auto n = shipper->Drain(name);
     ASSERT_TRUE(n.has_value()) << name << ": " << n.error().message();
     EXPECT_EQ(*n, 9u);
   }
-  auto lines = rs.WaitLines("raw.log", 27);
+  auto lines = rs.WaitLines("raw.log", 45);
   EXPECT_EQ(From(lines, "tcp"), Expected("tcp", SyslogPayload::kJson, 0, 9));
   EXPECT_EQ(From(lines, "tls"), Expected("tls", SyslogPayload::kCef, 0, 9));
   EXPECT_EQ(From(lines, "mtls"), Expected("mtls", SyslogPayload::kJson, 0, 9));
+  EXPECT_EQ(From(lines, "relp"), Expected("relp", SyslogPayload::kJson, 0, 9));
+  EXPECT_EQ(From(lines, "relptls"), Expected("relptls", SyslogPayload::kCef, 0, 9));
   // rsyslog parsed them as RFC 5424: facility 13 (log audit), severity 6, our header and SD.
-  auto fields = rs.WaitLines("fields.log", 27);
-  ASSERT_EQ(fields.size(), 27u);
+  auto fields = rs.WaitLines("fields.log", 45);
+  ASSERT_EQ(fields.size(), 45u);
   EXPECT_THAT(fields,
               ::testing::Contains("tls|13|6|bulwark-test-host|bulwark|dev.bulwark.config.set|"
                                   "[bulwark@32473 index=\"4\" impact=\"low\"]"));
@@ -257,7 +246,8 @@ TEST_F(RsyslogTest, TlsRefusesAnUntrustedOrMisnamedServerAndTheCursorStays) {
   untrusted.tls = TlsConfig{(dir_.path() / "other-ca.pem").string(), "", "", ""};
   SinkConfig misnamed = Syslog("misnamed", rs.tls_port);
   misnamed.tls = TlsConfig{(dir_.path() / "ca.pem").string(), "", "", "siem.example"};
-  SinkConfig noclient = Syslog("noclient", rs.mtls_port);
+  SinkConfig noclient = Syslog("noclient", rs.relptls_port);
+  noclient.transport = SyslogTransport::kRelp;
   noclient.tls = TlsConfig{(dir_.path() / "ca.pem").string(), "", "", ""};
   auto shipper = Make({untrusted, misnamed, noclient});
   for (const char* name : {"untrusted", "misnamed"}) {
@@ -266,7 +256,9 @@ TEST_F(RsyslogTest, TlsRefusesAnUntrustedOrMisnamedServerAndTheCursorStays) {
     EXPECT_THAT(r.error().message(), HasSubstr("tls handshake"));
     EXPECT_EQ(states_->Get(name)->cursor, 0u);
   }
-  // Without a client certificate the mutual-TLS listener drops the connection: not acknowledged.
+  // Without a client certificate the mutual-TLS RELP listener drops the session after the
+  // handshake: RELP never acknowledged, so the cursor stays. (With the tcp transport the same
+  // rejection can look like an orderly close: docs/audit.md, "Acknowledgement".)
   auto r = shipper->Drain("noclient");
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(states_->Get("noclient")->cursor, 0u);
@@ -278,12 +270,15 @@ TEST_F(RsyslogTest, ADeadSinkLosesNothingAndCatchesUpExactlyOnceInOrder) {
   Rsyslog rs(dir_.path());
   ASSERT_NO_FATAL_FAILURE(rs.MakeCertificates());
   SinkConfig tcp = Syslog("tcp", rs.tcp_port);
-  auto shipper = Make({tcp});
+  SinkConfig relp = Syslog("relp", rs.relp_port);
+  relp.transport = SyslogTransport::kRelp;
+  auto shipper = Make({tcp, relp});
   testing::AppendEvents(*log_, 6);
   for (int i = 0; i < 2; ++i) {
     auto r = shipper->ShipBatch("tcp");
     ASSERT_FALSE(r.has_value());
     EXPECT_THAT(r.error().message(), HasSubstr(fmt::format("connect 127.0.0.1:{}", rs.tcp_port)));
+    ASSERT_FALSE(shipper->ShipBatch("relp").has_value());
   }
   testing::AppendEvents(*log_, 5);  // writers carry on while the sink is down
   auto st = shipper->Statuses();
@@ -292,12 +287,17 @@ TEST_F(RsyslogTest, ADeadSinkLosesNothingAndCatchesUpExactlyOnceInOrder) {
   EXPECT_EQ((*st)[0].state.consecutive_failures, 2u);
 
   ASSERT_NO_FATAL_FAILURE(rs.Start());
-  auto n = shipper->Drain("tcp");
-  ASSERT_TRUE(n.has_value()) << n.error().message();
-  EXPECT_EQ(*n, 11u);
-  auto lines = rs.WaitLines("raw.log", 11);
-  EXPECT_EQ(lines, Expected("tcp", SyslogPayload::kJson, 0, 11));
+  for (const char* name : {"tcp", "relp"}) {
+    auto n = shipper->Drain(name);
+    ASSERT_TRUE(n.has_value()) << n.error().message();
+    EXPECT_EQ(*n, 11u);
+  }
+  auto lines = rs.WaitLines("raw.log", 22);
+  EXPECT_EQ(From(lines, "tcp"), Expected("tcp", SyslogPayload::kJson, 0, 11));
+  EXPECT_EQ(From(lines, "relp"), Expected("relp", SyslogPayload::kJson, 0, 11));
+  EXPECT_EQ(lines.size(), 22u);
   EXPECT_EQ((*shipper->Statuses())[0].lag, 0u);
+  EXPECT_EQ((*shipper->Statuses())[1].lag, 0u);
 }
 
 }  // namespace

@@ -89,6 +89,27 @@ class Connection {
     return OkStatus();
   }
 
+  // Reads what is available (at least one byte) into `out`; EOF is an error.
+  Status ReadSome(std::string& out) {
+    char buf[4096];
+    std::size_t got = 0;
+    error_code ec = Run([&](auto h) {
+      std::visit(
+          [&](auto& s) {
+            if constexpr (!std::is_same_v<std::decay_t<decltype(s)>, std::monostate>) {
+              s.async_read_some(asio::buffer(buf), [h, &got](error_code e, std::size_t n) mutable {
+                got = n;
+                h(e);
+              });
+            }
+          },
+          stream_);
+    });
+    if (ec) return Fail("read", ec);
+    out.append(buf, got);
+    return OkStatus();
+  }
+
   Status Write(std::string_view data) {
     error_code ec = Run([&](auto h) {
       std::visit(
@@ -253,6 +274,125 @@ class FileSink final : public Sink {
   FormatContext format_;
 };
 
+// RELP (the Reliable Event Logging Protocol of rsyslog/librelp): frames
+// "TXNR SP COMMAND SP DATALEN [SP DATA] LF"; every `syslog` command is answered by a `rsp`
+// frame with the same transaction number whose data starts with the status ("200 OK").
+class RelpClient {
+ public:
+  RelpClient(Connection& c, std::string what) : c_(c), what_(std::move(what)) {}
+
+  static std::string Frame(std::uint64_t txnr, std::string_view cmd, std::string_view data) {
+    std::string f = fmt::format("{} {} {}", txnr, cmd, data.size());
+    if (!data.empty()) {
+      f += ' ';
+      f += data;
+    }
+    f += '\n';
+    return f;
+  }
+
+  Status Open() {
+    BULWARK_RETURN_IF_ERROR(
+        c_.Write(Frame(1, "open", "relp_version=0\nrelp_software=bulwark\ncommands=syslog")));
+    return Expect200(1, "open");
+  }
+
+  // Sends the messages in windows of kWindow and checks every acknowledgement.
+  Status Send(const std::vector<std::string>& msgs) {
+    constexpr std::size_t kWindow = 128;
+    for (std::size_t i = 0; i < msgs.size(); i += kWindow) {
+      const std::size_t end = std::min(msgs.size(), i + kWindow);
+      std::string out;
+      for (std::size_t k = i; k < end; ++k) out += Frame(next_ + (k - i), "syslog", msgs[k]);
+      BULWARK_RETURN_IF_ERROR(c_.Write(out));
+      for (std::size_t k = i; k < end; ++k) {
+        BULWARK_RETURN_IF_ERROR(Expect200(next_ + (k - i), "syslog"));
+      }
+      next_ += end - i;
+    }
+    return OkStatus();
+  }
+
+  // Best effort: the messages are already acknowledged.
+  void Close() {
+    if (c_.Write(Frame(next_, "close", ""))) (void)NextFrame();
+  }
+
+ private:
+  struct RelpFrame {
+    std::uint64_t txnr = 0;
+    std::string cmd, data;
+  };
+
+  Status Expect200(std::uint64_t txnr, std::string_view what) {
+    BULWARK_ASSIGN_OR_RETURN(RelpFrame f, NextFrame());
+    if (f.cmd == "serverclose") {
+      return UnavailableError(fmt::format("{}: relp: the server closed the session", what_));
+    }
+    if (f.cmd != "rsp" || f.txnr != txnr) {
+      return UnavailableError(fmt::format("{}: relp: expected the response to {} #{}, got '{} {}'",
+                                          what_, what, txnr, f.txnr, f.cmd));
+    }
+    if (!f.data.starts_with("200")) {
+      const std::string status = f.data.substr(0, f.data.find('\n'));
+      return UnavailableError(
+          fmt::format("{}: relp: {} #{} refused: {}", what_, what, txnr, status.substr(0, 200)));
+    }
+    return OkStatus();
+  }
+
+  static bool Number(std::string_view s, std::uint64_t& v) {
+    if (s.empty() || s.size() > 9) return false;
+    v = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return true;
+  }
+
+  Result<RelpFrame> NextFrame() {
+    for (;;) {
+      // Header: TXNR SP COMMAND SP DATALEN, then SP DATA (DATALEN > 0) and LF.
+      const std::size_t sp1 = buf_.find(' ');
+      const std::size_t sp2 = sp1 == std::string::npos ? sp1 : buf_.find(' ', sp1 + 1);
+      if (sp2 != std::string::npos) {
+        std::size_t len_end = sp2 + 1;
+        while (len_end < buf_.size() && buf_[len_end] >= '0' && buf_[len_end] <= '9') ++len_end;
+        RelpFrame f;
+        std::uint64_t len = 0;
+        if (len_end < buf_.size()) {
+          if (!Number(std::string_view(buf_).substr(0, sp1), f.txnr) ||
+              !Number(std::string_view(buf_).substr(sp2 + 1, len_end - sp2 - 1), len) ||
+              len > (1u << 17) || sp2 - sp1 - 1 > 32) {
+            return UnavailableError(
+                fmt::format("{}: relp: malformed frame from the server", what_));
+          }
+          f.cmd = buf_.substr(sp1 + 1, sp2 - sp1 - 1);
+          const std::size_t data_at = len == 0 ? len_end : len_end + 1;
+          if (buf_.size() >= data_at + len + 1) {
+            if ((len > 0 && buf_[len_end] != ' ') || buf_[data_at + len] != '\n') {
+              return UnavailableError(
+                  fmt::format("{}: relp: malformed frame from the server", what_));
+            }
+            f.data = buf_.substr(data_at, len);
+            buf_.erase(0, data_at + len + 1);
+            return f;
+          }
+        }
+      } else if (buf_.size() > 64) {
+        return UnavailableError(fmt::format("{}: relp: malformed frame from the server", what_));
+      }
+      BULWARK_RETURN_IF_ERROR(c_.ReadSome(buf_));
+    }
+  }
+
+  Connection& c_;
+  std::string what_;
+  std::string buf_;
+  std::uint64_t next_ = 2;
+};
+
 class SyslogSink final : public Sink {
  public:
   SyslogSink(SinkConfig config, FormatContext format)
@@ -261,16 +401,28 @@ class SyslogSink final : public Sink {
   }
 
   Status Send(std::span<const audit::StoredEvent> batch) override {
-    std::string frames;
+    std::vector<std::string> msgs;
+    msgs.reserve(batch.size());
     for (const auto& e : batch) {
       BULWARK_ASSIGN_OR_RETURN(std::string msg, FormatEvent(EventFormat::kSyslog, e, format_));
-      frames += fmt::format("{} ", msg.size());
-      frames += msg;
+      msgs.push_back(std::move(msg));
     }
     Connection c(SinkWhat(config_), config_.timeout);
     Status s = c.Open(config_.host, config_.port, config_.tls);
-    if (s) s = c.Write(frames);
-    if (s) s = c.CloseAndAwaitPeer();
+    if (s && config_.transport == SyslogTransport::kRelp) {
+      RelpClient relp(c, SinkWhat(config_));
+      s = relp.Open();
+      if (s) s = relp.Send(msgs);
+      if (s) relp.Close();
+    } else if (s) {
+      std::string frames;
+      for (const auto& m : msgs) {
+        frames += fmt::format("{} ", m.size());
+        frames += m;
+      }
+      s = c.Write(frames);
+      if (s) s = c.CloseAndAwaitPeer();
+    }
     c.Close();
     return s;
   }

@@ -86,14 +86,11 @@ class Parser {
 
   Result<SinkConfig> Sink(const Value& v, const Path& at) const {
     if (!v.is_map()) return std::unexpected(Bad(at, "expected a map"));
-    static const std::set<std::string, std::less<>> kKnown = {"name",        "type",
-                                                              "path",        "format",
-                                                              "host",        "port",
-                                                              "payload",     "tls",
-                                                              "url",         "token_env",
-                                                              "token_file",  "batch_size",
-                                                              "timeout_ms",  "retry_initial_ms",
-                                                              "retry_max_ms"};
+    static const std::set<std::string, std::less<>> kKnown = {
+        "name",        "type",       "path",       "format",     "host",
+        "port",        "payload",    "transport",  "tls",        "url",
+        "token_env",   "token_file", "batch_size", "timeout_ms", "retry_initial_ms",
+        "retry_max_ms"};
     for (const auto& e : v.AsMap()) {
       if (!kKnown.contains(e.key)) {
         return std::unexpected(Bad(at.Key(e.key), "unknown field"));
@@ -131,8 +128,8 @@ class Parser {
     };
     switch (s.type) {
       case SinkType::kFile: {
-        BULWARK_RETURN_IF_ERROR(
-            only({"host", "port", "payload", "tls", "url", "token_env", "token_file"}));
+        BULWARK_RETURN_IF_ERROR(only(
+            {"host", "port", "payload", "transport", "tls", "url", "token_env", "token_file"}));
         BULWARK_ASSIGN_OR_RETURN(std::string path, String(v, at, "path", true));
         s.path = Resolve(path);
         BULWARK_ASSIGN_OR_RETURN(std::string format, String(v, at, "format", false));
@@ -164,11 +161,18 @@ class Parser {
                 Bad(Child(at, "payload"), fmt::format("'{}': expected json or cef", payload)));
           }
         }
+        BULWARK_ASSIGN_OR_RETURN(std::string transport, String(v, at, "transport", false));
+        if (transport == "relp") {
+          s.transport = SyslogTransport::kRelp;
+        } else if (!transport.empty() && transport != "tcp") {
+          return std::unexpected(
+              Bad(Child(at, "transport"), fmt::format("'{}': expected tcp or relp", transport)));
+        }
         BULWARK_RETURN_IF_ERROR(Tls(v, at, s));
         break;
       }
       case SinkType::kWebhook: {
-        BULWARK_RETURN_IF_ERROR(only({"path", "format", "host", "port", "payload"}));
+        BULWARK_RETURN_IF_ERROR(only({"path", "format", "host", "port", "payload", "transport"}));
         BULWARK_ASSIGN_OR_RETURN(s.url, String(v, at, "url", true));
         if (!s.url.starts_with("http://") && !s.url.starts_with("https://")) {
           return std::unexpected(Bad(Child(at, "url"), "expected an http:// or https:// URL"));

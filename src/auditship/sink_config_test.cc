@@ -37,6 +37,7 @@ TEST(SinkConfigTest, ParsesEveryTypeWithDefaultsAndResolvesRelativePaths) {
       host: siem.example
       port: 6514
       payload: cef
+      transport: relp
       tls: {ca: ca.pem, cert: /etc/c.pem, key: /etc/c.key, server_name: siem}
       batch_size: 50
     - name: arcsight
@@ -62,6 +63,8 @@ TEST(SinkConfigTest, ParsesEveryTypeWithDefaultsAndResolvesRelativePaths) {
   EXPECT_EQ(s.type, SinkType::kSyslog);
   EXPECT_EQ(s.port, 6514);
   EXPECT_EQ(s.payload, SyslogPayload::kCef);
+  EXPECT_EQ(s.transport, SyslogTransport::kRelp);
+  EXPECT_EQ((*r)[2].transport, SyslogTransport::kTcp);
   ASSERT_TRUE(s.tls.has_value());
   EXPECT_EQ(s.tls->ca, "/home/u/.bulwark/ca.pem");
   EXPECT_EQ(s.tls->cert, "/etc/c.pem");
@@ -109,6 +112,9 @@ TEST(SinkConfigTest, ErrorsNameTheFileLineAndField) {
                       "token_env: T, token_file: f}\n"),
               HasSubstr("token_env or token_file, not both"));
   EXPECT_THAT(ErrorOf("audit:\n  sinks: {name: a}\n"), HasSubstr("audit.sinks: expected a list"));
+  EXPECT_THAT(ErrorOf("audit:\n  sinks:\n    - {name: a, type: syslog, host: h, port: 1, "
+                      "transport: udp}\n"),
+              HasSubstr("audit.sinks[0].transport: 'udp': expected tcp or relp"));
   EXPECT_THAT(ErrorOf("audit:\n  sinks:\n    - {name: a, type: cef, host: h, port: 1, "
                       "payload: json}\n"),
               HasSubstr("a cef sink always carries CEF"));

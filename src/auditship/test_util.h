@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -73,6 +74,32 @@ inline std::string ReadText(const std::filesystem::path& p) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// Writes ca.pem/ca.key, other-ca.pem (signs nothing here), server.pem/server.key (localhost,
+// 127.0.0.1) and client.pem/client.key (clientAuth) into `dir`, with the openssl tool.
+inline void MakeTestCertificates(const std::filesystem::path& dir) {
+  const std::string d = dir.string();
+  auto sh = [](const std::string& cmd) {
+    ASSERT_EQ(std::system((cmd + " >/dev/null 2>&1").c_str()), 0) << cmd;
+  };
+  for (const char* name : {"ca", "other-ca", "server", "client"}) {
+    sh("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + d + "/" + name +
+       ".key");
+  }
+  sh("openssl req -x509 -new -key " + d + "/ca.key -out " + d +
+     "/ca.pem -days 2 -subj /CN=test-ca");
+  sh("openssl req -x509 -new -key " + d + "/other-ca.key -out " + d +
+     "/other-ca.pem -days 2 -subj /CN=other");
+  std::ofstream(dir / "server.ext") << "subjectAltName=DNS:localhost,IP:127.0.0.1\n";
+  std::ofstream(dir / "client.ext") << "extendedKeyUsage=clientAuth\n";
+  for (const std::string who : {"server", "client"}) {
+    sh("openssl req -new -key " + d + "/" + who + ".key -out " + d + "/" + who +
+       ".csr -subj /CN=" + who);
+    sh("openssl x509 -req -in " + d + "/" + who + ".csr -CA " + d + "/ca.pem -CAkey " + d +
+       "/ca.key -CAcreateserial -out " + d + "/" + who + ".pem -days 2 -extfile " + d + "/" + who +
+       ".ext");
+  }
 }
 
 inline std::vector<std::string> Lines(const std::string& text) {

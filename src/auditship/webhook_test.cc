@@ -7,10 +7,12 @@
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "auditship/test_util.h"
@@ -27,12 +29,19 @@ using ::testing::Not;
 
 using Request = http::request<http::string_body>;
 
-// Serves one connection at a time; `handler` gives the status code (it may sleep first).
+// Serves one connection at a time; `handler` gives the status code (it may sleep first). With
+// `tls_dir` (MakeTestCertificates), HTTPS with server.pem.
 class TestHttpServer {
  public:
-  explicit TestHttpServer(std::function<unsigned(const Request&)> handler)
+  explicit TestHttpServer(std::function<unsigned(const Request&)> handler,
+                          const std::filesystem::path& tls_dir = {})
       : handler_(std::move(handler)), acceptor_(ioc_, tcp::endpoint(tcp::v4(), 0)) {
     port_ = acceptor_.local_endpoint().port();
+    if (!tls_dir.empty()) {
+      tls_.emplace(asio::ssl::context::tls_server);
+      tls_->use_certificate_chain_file((tls_dir / "server.pem").string());
+      tls_->use_private_key_file((tls_dir / "server.key").string(), asio::ssl::context::pem);
+    }
     thread_ = std::thread([this] { Serve(); });
   }
   ~TestHttpServer() {
@@ -55,30 +64,57 @@ class TestHttpServer {
       boost::system::error_code ec;
       acceptor_.accept(s, ec);
       if (ec || stop_) continue;
-      boost::beast::flat_buffer buf;
-      Request req;
-      http::read(s, buf, req, ec);
-      if (ec) continue;
-      {
-        std::lock_guard l(mu_);
-        requests_.push_back(req);
+      if (tls_) {
+        asio::ssl::stream<tcp::socket> ss(std::move(s), *tls_);
+        ss.handshake(asio::ssl::stream_base::server, ec);
+        if (ec) {
+          std::lock_guard l(mu_);
+          handshake_failures_++;
+          continue;
+        }
+        Exchange(ss);
+        ss.shutdown(ec);
+      } else {
+        Exchange(s);
+        s.shutdown(tcp::socket::shutdown_both, ec);
       }
-      const unsigned code = handler_(req);
-      http::response<http::string_body> resp(static_cast<http::status>(code), 11);
-      if (code != 204) resp.body() = "ok";
-      resp.prepare_payload();
-      http::write(s, resp, ec);
-      s.shutdown(tcp::socket::shutdown_both, ec);
     }
+  }
+
+ public:
+  int handshake_failures() {
+    std::lock_guard l(mu_);
+    return handshake_failures_;
+  }
+
+ private:
+  template <class Stream>
+  void Exchange(Stream& s) {
+    boost::system::error_code ec;
+    boost::beast::flat_buffer buf;
+    Request req;
+    http::read(s, buf, req, ec);
+    if (ec) return;
+    {
+      std::lock_guard l(mu_);
+      requests_.push_back(req);
+    }
+    const unsigned code = handler_(req);
+    http::response<http::string_body> resp(static_cast<http::status>(code), 11);
+    if (code != 204) resp.body() = "ok";
+    resp.prepare_payload();
+    http::write(s, resp, ec);
   }
 
   std::function<unsigned(const Request&)> handler_;
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
   std::uint16_t port_ = 0;
+  std::optional<asio::ssl::context> tls_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::vector<Request> requests_;
+  int handshake_failures_ = 0;
   std::thread thread_;
 };
 
@@ -180,6 +216,28 @@ TEST_F(WebhookTest, ASlowReceiverTimesOutAndTheCursorStays) {
   EXPECT_THAT(r.error().message(),
               HasSubstr("audit sink 'hook' (webhook): read response: timed out"));
   EXPECT_EQ(states_->Get("hook")->cursor, 0u);
+}
+
+TEST_F(WebhookTest, HttpsVerifiesTheServerAndDelivers) {
+  ASSERT_NO_FATAL_FAILURE(testing::MakeTestCertificates(dir_.path()));
+  TestHttpServer server([](const Request&) { return 200u; }, dir_.path());
+  SinkConfig c = Hook(server.port());
+  c.url = fmt::format("https://localhost:{}/in", server.port());
+  c.tls = TlsConfig{(dir_.path() / "other-ca.pem").string(), "", "", ""};
+  auto untrusted = Make(c)->Drain("hook");
+  ASSERT_FALSE(untrusted.has_value());
+  EXPECT_THAT(untrusted.error().message(), HasSubstr("tls handshake"));
+  EXPECT_TRUE(server.requests().empty());
+
+  c.tls = TlsConfig{(dir_.path() / "ca.pem").string(), "", "", ""};
+  auto ok = Make(c)->Drain("hook");
+  ASSERT_TRUE(ok.has_value()) << ok.error().message();
+  EXPECT_EQ(*ok, 3u);
+  auto reqs = server.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].target(), "/in");
+  EXPECT_EQ(reqs[0].body(), Leaves());
+  EXPECT_EQ(reqs[0][http::field::host], fmt::format("localhost:{}", server.port()));
 }
 
 TEST_F(WebhookTest, AMissingTokenIsAnErrorNamingTheVariable) {

@@ -7,6 +7,7 @@
 //         host: siem.example        # syslog/cef
 //         port: 6514
 //         payload: json             # syslog only: json (the leaf) | cef
+//         transport: relp           # syslog/cef: tcp (default, octet counting) | relp
 //         tls: {ca: ca.pem, cert: client.pem, key: client.key, server_name: siem.example}
 //       - name: hook
 //         type: webhook
@@ -40,6 +41,9 @@
 namespace bulwark::auditship {
 
 enum class SinkType { kFile, kSyslog, kCef, kWebhook };
+// tcp: RFC 6587 octet-counted frames over TCP (with tls: RFC 5425); relp: RELP, acknowledged
+// per message (rsyslog's imrelp; with tls: RELP over TLS).
+enum class SyslogTransport { kTcp, kRelp };
 std::string_view SinkTypeName(SinkType t);
 
 struct TlsConfig {
@@ -58,6 +62,7 @@ struct SinkConfig {
   std::string host;
   std::uint16_t port = 0;
   SyslogPayload payload = SyslogPayload::kJson;
+  SyslogTransport transport = SyslogTransport::kTcp;
   std::optional<TlsConfig> tls;
   // webhook
   std::string url;
