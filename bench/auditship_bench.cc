@@ -5,6 +5,8 @@
 //   auditship_bench [EVENTS]                      file and in-process TCP receiver
 //   BULWARK_BENCH_SYSLOG=host:port auditship_bench ...      + an external syslog (rsyslog)
 //   BULWARK_BENCH_SYSLOG_TLS=host:port BULWARK_BENCH_SYSLOG_CA=ca.pem ...  + over TLS
+//   BULWARK_BENCH_RELP=host:port, BULWARK_BENCH_RELP_TLS=host:port (+ BULWARK_BENCH_CLIENT_CERT,
+//   BULWARK_BENCH_CLIENT_KEY)                                  + RELP, plain and mutual TLS
 #include <fmt/format.h>
 
 #include <atomic>
@@ -119,21 +121,29 @@ int main(int argc, char** argv) {
     t.batch_size = batch;
     Measure("syslog TCP, in-process receiver", log, dir, t);
   }
-  auto external = [&](const char* env, const char* label, bool tls) {
+  auto external = [&](const char* env, const char* label, bool tls, bool relp) {
     const char* v = std::getenv(env);
     if (v == nullptr) return;
     std::string hp = v;
     SinkConfig t;
-    t.name = tls ? "ext-tls" : "ext-tcp";
+    t.name = fmt::format("ext-{}-{}", tls ? "tls" : "plain", relp ? "relp" : "tcp");
+    if (relp) t.transport = SyslogTransport::kRelp;
     t.type = SinkType::kSyslog;
     t.host = hp.substr(0, hp.rfind(':'));
     t.port = static_cast<std::uint16_t>(std::stoi(hp.substr(hp.rfind(':') + 1)));
     t.batch_size = 500;
-    if (tls) t.tls = TlsConfig{std::getenv("BULWARK_BENCH_SYSLOG_CA"), "", "", ""};
+    if (tls) {
+      const char* cert = std::getenv("BULWARK_BENCH_CLIENT_CERT");
+      const char* key = std::getenv("BULWARK_BENCH_CLIENT_KEY");
+      t.tls = TlsConfig{std::getenv("BULWARK_BENCH_SYSLOG_CA"), cert && relp ? cert : "",
+                        key && relp ? key : "", ""};
+    }
     Measure(label, log, dir, t);
   };
-  external("BULWARK_BENCH_SYSLOG", "syslog TCP, external (rsyslog)", false);
-  external("BULWARK_BENCH_SYSLOG_TLS", "syslog TLS, external (rsyslog)", true);
+  external("BULWARK_BENCH_SYSLOG", "syslog TCP, external (rsyslog)", false, false);
+  external("BULWARK_BENCH_SYSLOG_TLS", "syslog TLS, external (rsyslog)", true, false);
+  external("BULWARK_BENCH_RELP", "RELP, external (rsyslog imrelp)", false, true);
+  external("BULWARK_BENCH_RELP_TLS", "RELP over mutual TLS, external (rsyslog)", true, true);
 
   // Writers while a shipper retries a dead sink in the background.
   auto append_rate = [&](const char* label) {
@@ -162,9 +172,9 @@ int main(int argc, char** argv) {
     d.retry_max = std::chrono::milliseconds(80);
     auto states = SinkStateStore::Open(dir / "state-dead.db");
     ShipperOptions opts;
-    auto shipper =
-        Shipper::Create(log, std::shared_ptr<SinkStateStore>(std::move(*states)), {d},
-                        [](const SinkConfig& x) { return CreateSink(x, {}); }, opts);
+    auto shipper = Shipper::Create(
+        log, std::shared_ptr<SinkStateStore>(std::move(*states)), {d},
+        [](const SinkConfig& x) { return CreateSink(x, {}); }, opts);
     std::jthread run([&](std::stop_token st) { (*shipper)->Run(st); });
     append_rate("append, shipper retrying a dead sink");
   }

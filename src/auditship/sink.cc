@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include <boost/asio/connect.hpp>
@@ -82,6 +84,7 @@ class Connection {
                           [h](error_code e, const tcp::endpoint&) mutable { h(e); });
     });
     if (ec) return Fail(fmt::format("connect {}:{}", host, port), ec);
+    Socket().set_option(tcp::no_delay(true), ec);  // small RELP frames: no Nagle delay
     if (auto* s = std::get_if<Tls>(&stream_)) {
       ec = Run([&](auto h) { s->async_handshake(ssl::stream_base::client, h); });
       if (ec) return Fail("tls handshake", ec);
@@ -91,6 +94,10 @@ class Connection {
 
   // Reads what is available (at least one byte) into `out`; EOF is an error.
   Status ReadSome(std::string& out) {
+    // Acknowledge at once what we receive: a receiver answering with many small frames (RELP)
+    // otherwise waits for our delayed ACK (Nagle) before sending the next ones.
+    const int one = 1;
+    ::setsockopt(Socket().native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
     char buf[4096];
     std::size_t got = 0;
     error_code ec = Run([&](auto h) {
@@ -297,9 +304,10 @@ class RelpClient {
     return Expect200(1, "open");
   }
 
-  // Sends the messages in windows of kWindow and checks every acknowledgement.
+  // Sends the messages in windows of kWindow and checks every acknowledgement (one round trip
+  // per window: acknowledgements of small frames otherwise wait on delayed ACKs).
   Status Send(const std::vector<std::string>& msgs) {
-    constexpr std::size_t kWindow = 128;
+    constexpr std::size_t kWindow = 1024;  // responses stay far below socket buffer sizes
     for (std::size_t i = 0; i < msgs.size(); i += kWindow) {
       const std::size_t end = std::min(msgs.size(), i + kWindow);
       std::string out;

@@ -5,10 +5,12 @@
 // batch whose acknowledgement was lost can arrive twice; every record carries the event's log
 // index and CloudEvents id for deduplication). Acknowledgement per type:
 //   file     written and fsync'ed (O_APPEND, one write per batch, created 0600)
-//   syslog   RFC 5424 messages framed by octet counting (RFC 6587 3.4.1) over TCP or TLS, one
-//   cef      connection per batch; after the last byte the sink half-closes (TLS: close_notify)
-//            and waits for the receiver to close its side, which a receiver does only after
-//            reading everything before the close; a timeout or reset is a failure.
+//   syslog   RFC 5424 messages over TCP or TLS, one connection per batch.
+//   cef      transport relp: every message answered "200 OK" by the receiver (RELP);
+//            transport tcp: octet counting (RFC 6587 3.4.1); after the last byte the sink
+//            half-closes (TLS: close_notify) and waits for the receiver to close its side; a
+//            timeout, reset or alert is a failure. Weaker: a receiver that drops the session on
+//            its own also closes in order (docs/audit.md "Shipping").
 //   webhook  HTTP(S) POST of the batch as a CloudEvents JSON batch
 //            (application/cloudevents-batch+json: an array of the events' canonical leaves),
 //            `Authorization: Bearer <token>` when configured; a 2xx response acknowledges.
