@@ -511,8 +511,9 @@ class WebhookSink final : public Sink {
     body += ']';
     http::request<http::string_body> req(http::verb::post, url_.target, 11);
     const bool default_port = url_.port == (url_.tls ? 443 : 80);
-    req.set(http::field::host,
-            default_port ? url_.host : fmt::format("{}:{}", url_.host, url_.port));
+    const std::string host =
+        url_.host.find(':') != std::string::npos ? "[" + url_.host + "]" : url_.host;  // IPv6
+    req.set(http::field::host, default_port ? host : fmt::format("{}:{}", host, url_.port));
     req.set(http::field::user_agent, "bulwark-audit-shipper");
     req.set(http::field::content_type, "application/cloudevents-batch+json");
     req.set(http::field::connection, "close");
