@@ -13,6 +13,7 @@ PACKAGES=(
   libre2-dev libcli11-dev libspdlog-dev libfmt-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   softhsm2 opensc libp11-kit-dev
+  rsyslog rsyslog-openssl rsyslog-relp openssl
 )
 
 missing=()

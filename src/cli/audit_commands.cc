@@ -1,14 +1,21 @@
 // bulwark audit verify | checkpoint | prove | consistency | export | verifier-key | log | hash |
-// status: the tamper-evident audit log of a home (docs/audit.md).
+// status | ship: the tamper-evident audit log of a home and its shipping to sinks (docs/audit.md).
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "bulwark/audit/checkpoint.h"
 #include "bulwark/audit/proof.h"
+#include "bulwark/auditship/format.h"
+#include "bulwark/auditship/shipper.h"
+#include "bulwark/auditship/sink_config.h"
 #include "bulwark/config/format.h"
 #include "bulwark/core/encoding.h"
 #include "cli/audit_home.h"
@@ -76,6 +83,10 @@ struct AuditArgs {
   std::string format = "jsonl";
   std::string since, until, actor, ns, path, action, outcome, impact;
   bool json = false;
+  bool follow = false, once = false, prometheus = false;
+  std::uint64_t max_events = 0;
+  std::uint64_t poll_ms = 200;
+  std::string sink;
   std::vector<std::string> positional;
 };
 
@@ -200,94 +211,34 @@ int Consistency(CommandContext& ctx, const AuditArgs& a) {
   return exit_code::kOk;
 }
 
-std::string CefEscapeHeader(std::string_view s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '\\' || c == '|') o += '\\';
-    o += c;
-  }
-  return o;
-}
-std::string CefEscapeValue(std::string_view s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '\\' || c == '=') o += '\\';
-    if (c == '\n') {
-      o += "\\n";
-      continue;
-    }
-    o += c;
-  }
-  return o;
+std::string HostName() {
+  char host[256] = "localhost";
+  ::gethostname(host, sizeof(host) - 1);
+  host[sizeof(host) - 1] = '\0';
+  return host;
 }
 
-int ImpactSeverity(const std::string& level, bool syslog) {
-  // CEF 0..10 / syslog severity (2 critical, 3 error, 4 warning, 6 informational).
-  if (level == "critical") return syslog ? 2 : 10;
-  if (level == "high") return syslog ? 3 : 8;
-  if (level == "medium") return syslog ? 4 : 5;
-  return syslog ? 6 : 3;
-}
-
-Status ExportLine(CommandContext& ctx, const std::string& format, const audit::StoredEvent& e,
-                  const std::string& host) {
-  nlohmann::json ev = nlohmann::json::parse(e.leaf, nullptr, false);
-  if (ev.is_discarded()) return DataLossError(fmt::format("audit event {}: not JSON", e.index));
-  if (format == "jsonl") {
-    nlohmann::ordered_json j;
-    j["index"] = e.index;
-    j["leaf"] = Base64Encode(e.leaf);
-    j["event"] = ev;
-    ctx.io.out << j.dump() << "\n";
-  } else if (format == "cloudevents") {
-    ctx.io.out << e.leaf << "\n";
-  } else {
-    const auto& d = ev.contains("data") ? ev["data"] : nlohmann::json::object();
-    auto str = [](const nlohmann::json& j, const char* k) {
-      return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string();
-    };
-    std::string level = d.contains("impact") ? str(d["impact"], "level") : "low";
-    std::string actor = d.contains("actor") ? str(d["actor"], "id") : "";
-    if (format == "cef") {
-      std::string paths;
-      if (d.contains("paths")) {
-        for (const auto& p : d["paths"]) paths += (paths.empty() ? "" : ",") + p.get<std::string>();
-      }
-      ctx.io.out << fmt::format(
-          "CEF:0|Bulwark|bulwark|" BULWARK_VERSION
-          "|{}|{}|{}|rt={} suser={} act={} outcome={} "
-          "cs1Label=namespace cs1={} cs2Label=paths cs2={} cs3Label=impact cs3={} "
-          "cn1Label=index cn1={} externalId={}\n",
-          CefEscapeHeader(str(ev, "type")), CefEscapeHeader(str(d, "operation")),
-          ImpactSeverity(level, false), e.time_us / 1000, CefEscapeValue(actor),
-          CefEscapeValue(str(d, "action")), CefEscapeValue(str(d, "outcome")),
-          CefEscapeValue(str(d, "namespace")), CefEscapeValue(paths), CefEscapeValue(level),
-          e.index, CefEscapeValue(str(ev, "id")));
-    } else {  // syslog RFC 5424, facility 13 (log audit)
-      ctx.io.out << fmt::format(
-          "<{}>1 {} {} bulwark - {} [bulwark@32473 index=\"{}\" impact=\"{}\"] {}\n",
-          13 * 8 + ImpactSeverity(level, true), str(ev, "time"), host, str(ev, "type"), e.index,
-          level, e.leaf);
-    }
-  }
-  return OkStatus();
+auditship::FormatContext FormatContextOf() {
+  auditship::FormatContext f;
+  f.hostname = HostName();
+  f.product_version = BULWARK_VERSION;
+  return f;
 }
 
 int Export(CommandContext& ctx, const AuditArgs& a) {
   auto run = [&]() -> Status {
-    if (a.format != "jsonl" && a.format != "cloudevents" && a.format != "cef" &&
-        a.format != "syslog") {
-      return InvalidArgumentError(
-          fmt::format("--format {}: expected jsonl, cloudevents, cef or syslog", a.format));
-    }
+    auto format = auditship::ParseEventFormat(a.format);
+    if (!format) return InvalidArgumentError("--format: " + format.error().message());
     BULWARK_ASSIGN_OR_RETURN(Opened o, Open(a));
     audit::EventFilter f;
     BULWARK_ASSIGN_OR_RETURN(f.since_us, TimeArg(a.since));
     BULWARK_ASSIGN_OR_RETURN(f.until_us, TimeArg(a.until));
-    char host[256] = "localhost";
-    ::gethostname(host, sizeof(host) - 1);
-    return o.h.log->Query(
-        f, [&](const audit::StoredEvent& e) { return ExportLine(ctx, a.format, e, host); });
+    const auditship::FormatContext fc = FormatContextOf();
+    return o.h.log->Query(f, [&](const audit::StoredEvent& e) -> Status {
+      BULWARK_ASSIGN_OR_RETURN(std::string line, auditship::FormatEvent(*format, e, fc));
+      ctx.io.out << line << "\n";
+      return OkStatus();
+    });
   };
   if (auto s = run(); !s) return ctx.Fail(s.error());
   return exit_code::kOk;
@@ -301,6 +252,28 @@ int VerifierKey(CommandContext& ctx, const AuditArgs& a) {
   };
   if (auto s = run(); !s) return ctx.Fail(s.error());
   return exit_code::kOk;
+}
+
+Status PrintLogLine(CommandContext& ctx, const AuditArgs& a, const audit::StoredEvent& e) {
+  if (a.json) {
+    ctx.io.out << e.leaf << "\n";
+    return OkStatus();
+  }
+  nlohmann::json ev = nlohmann::json::parse(e.leaf, nullptr, false);
+  if (ev.is_discarded() || !ev.contains("data")) {
+    ctx.io.out << fmt::format("{:>8}  (unreadable event)\n", e.index);
+    return OkStatus();
+  }
+  const auto& d = ev["data"];
+  std::string paths;
+  for (const auto& p : d.value("paths", nlohmann::json::array())) {
+    paths += (paths.empty() ? "" : ",") + p.get<std::string>();
+  }
+  ctx.io.out << fmt::format("{:>8}  {}  {:<8}  {:<18} {:<8} {:<20} {:<16} {}\n", e.index,
+                            ev.value("time", ""), d["impact"].value("level", ""),
+                            d.value("operation", ""), d.value("outcome", ""),
+                            d["actor"].value("id", ""), d.value("namespace", ""), paths);
+  return OkStatus();
 }
 
 int Log(CommandContext& ctx, const AuditArgs& a) {
@@ -320,27 +293,41 @@ int Log(CommandContext& ctx, const AuditArgs& a) {
     }
     BULWARK_ASSIGN_OR_RETURN(f.since_us, TimeArg(a.since));
     BULWARK_ASSIGN_OR_RETURN(f.until_us, TimeArg(a.until));
-    return o.h.log->Query(f, [&](const audit::StoredEvent& e) -> Status {
-      if (a.json) {
-        ctx.io.out << e.leaf << "\n";
-        return OkStatus();
+    if (a.max_events > 0 && !a.follow) {
+      return InvalidArgumentError("--max-events: only with --follow");
+    }
+    std::uint64_t printed = 0;
+    std::uint64_t next = 0;  // every event below `next` was examined
+    auto print = [&](const audit::StoredEvent& e) -> Status {
+      BULWARK_RETURN_IF_ERROR(PrintLogLine(ctx, a, e));
+      next = std::max(next, e.index + 1);
+      ++printed;
+      if (a.follow) ctx.io.out.flush();
+      if (a.max_events > 0 && printed >= a.max_events) {
+        return FailedPreconditionError("max-events");  // stops the scan; not an error
       }
-      nlohmann::json ev = nlohmann::json::parse(e.leaf, nullptr, false);
-      if (ev.is_discarded() || !ev.contains("data")) {
-        ctx.io.out << fmt::format("{:>8}  (unreadable event)\n", e.index);
-        return OkStatus();
-      }
-      const auto& d = ev["data"];
-      std::string paths;
-      for (const auto& p : d.value("paths", nlohmann::json::array())) {
-        paths += (paths.empty() ? "" : ",") + p.get<std::string>();
-      }
-      ctx.io.out << fmt::format("{:>8}  {}  {:<8}  {:<18} {:<8} {:<20} {:<16} {}\n", e.index,
-                                ev.value("time", ""), d["impact"].value("level", ""),
-                                d.value("operation", ""), d.value("outcome", ""),
-                                d["actor"].value("id", ""), d.value("namespace", ""), paths);
       return OkStatus();
-    });
+    };
+    auto query = [&]() -> Result<bool> {  // true: --max-events reached
+      BULWARK_ASSIGN_OR_RETURN(std::uint64_t size, o.h.log->LeafCount());
+      Status s = o.h.log->Query(f, print);
+      if (!s) {
+        if (a.max_events > 0 && printed >= a.max_events) return true;
+        return std::unexpected(s.error());
+      }
+      next = std::max(next, size);
+      return false;
+    };
+    BULWARK_ASSIGN_OR_RETURN(bool done, query());
+    if (!a.follow) return OkStatus();
+    // --follow: poll the log for events appended after the ones examined, like tail -f, until
+    // interrupted (or --max-events were printed).
+    while (!done) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(a.poll_ms));
+      f.from_index = next;
+      BULWARK_ASSIGN_OR_RETURN(done, query());
+    }
+    return OkStatus();
   };
   if (auto s = run(); !s) return ctx.Fail(s.error());
   return exit_code::kOk;
@@ -369,11 +356,113 @@ int Hash(CommandContext& ctx, const AuditArgs& a) {
   return exit_code::kOk;
 }
 
+std::string TimeOrEmpty(std::int64_t us) {
+  return us == 0 ? std::string() : FormatRfc3339(TimePoint(std::chrono::microseconds(us)));
+}
+
+// The shipper of a home: sinks from <home>/config.yaml (only `only` if named), cursors in
+// <home>/audit-sinks.db.
+struct HomeShipper {
+  std::filesystem::path config_file;
+  std::unique_ptr<auditship::Shipper> shipper;
+};
+
+Result<HomeShipper> OpenShipper(const Opened& o, const std::string& only,
+                                auditship::ShipperOptions options = {}) {
+  HomeShipper h;
+  h.config_file = o.home / "config.yaml";
+  BULWARK_ASSIGN_OR_RETURN(auto sinks, auditship::LoadSinkConfigs(*o.rt.fs, h.config_file));
+  if (!only.empty()) {
+    std::erase_if(sinks, [&](const auditship::SinkConfig& c) { return c.name != only; });
+    if (sinks.empty()) {
+      return NotFoundError(
+          fmt::format("--sink {}: no such sink in {} (audit.sinks)", only, h.config_file.string()));
+    }
+  }
+  BULWARK_ASSIGN_OR_RETURN(auto states, auditship::SinkStateStore::Open(o.home / "audit-sinks.db"));
+  auditship::SinkEnvironment env;
+  env.format = FormatContextOf();
+  env.runtime = o.rt;
+  options.runtime = o.rt;
+  BULWARK_ASSIGN_OR_RETURN(
+      h.shipper,
+      auditship::Shipper::Create(
+          o.h.log, std::shared_ptr<auditship::SinkStateStore>(std::move(states)), std::move(sinks),
+          [env](const auditship::SinkConfig& c) { return auditship::CreateSink(c, env); },
+          std::move(options)));
+  return h;
+}
+
+std::string PromLabel(std::string_view v) {
+  std::string o;
+  for (char c : v) {
+    if (c == '\\' || c == '"') o += '\\';
+    if (c == '\n') {
+      o += "\\n";
+      continue;
+    }
+    o += c;
+  }
+  return o;
+}
+
 int StatusCmd(CommandContext& ctx, const AuditArgs& a) {
   auto run = [&]() -> Status {
     BULWARK_ASSIGN_OR_RETURN(Opened o, Open(a));
     BULWARK_ASSIGN_OR_RETURN(audit::TreeState st, o.h.log->State());
     BULWARK_ASSIGN_OR_RETURN(auto latest, o.h.log->LatestCheckpoint());
+    BULWARK_ASSIGN_OR_RETURN(HomeShipper hs, OpenShipper(o, ""));
+    BULWARK_ASSIGN_OR_RETURN(auto sinks, hs.shipper->Statuses());
+    const std::int64_t now_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(o.rt.clock->Now().time_since_epoch())
+            .count();
+    const std::uint64_t unsigned_events = st.size - (latest ? std::min(latest->size, st.size) : 0);
+    auto age_s = [&](const auditship::SinkStatus& s) {
+      return s.oldest_unshipped_us ? std::max<double>(0, (now_us - *s.oldest_unshipped_us) / 1e6)
+                                   : 0.0;
+    };
+    if (a.prometheus) {
+      auto& out = ctx.io.out;
+      auto metric = [&](const char* name, const char* type, const char* help) {
+        out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+      };
+      metric("bulwark_audit_events", "gauge", "Events in the audit log.");
+      out << "bulwark_audit_events " << st.size << "\n";
+      metric("bulwark_audit_unsigned_events", "gauge", "Events after the newest checkpoint.");
+      out << "bulwark_audit_unsigned_events " << unsigned_events << "\n";
+      struct M {
+        const char* name;
+        const char* type;
+        const char* help;
+        std::function<std::string(const auditship::SinkStatus&)> value;
+      };
+      const std::vector<M> ms = {
+          {"bulwark_audit_sink_lag_events", "gauge", "Events not yet acknowledged by the sink.",
+           [](const auto& s) { return std::to_string(s.lag); }},
+          {"bulwark_audit_sink_oldest_unshipped_age_seconds", "gauge",
+           "Age of the oldest event not yet acknowledged (0 when caught up).",
+           [&](const auto& s) { return fmt::format("{:.3f}", age_s(s)); }},
+          {"bulwark_audit_sink_shipped_events_total", "counter", "Events acknowledged.",
+           [](const auto& s) { return std::to_string(s.state.shipped); }},
+          {"bulwark_audit_sink_failures_total", "counter", "Failed delivery attempts.",
+           [](const auto& s) { return std::to_string(s.state.failures); }},
+          {"bulwark_audit_sink_consecutive_failures", "gauge",
+           "Failed attempts since the last success.",
+           [](const auto& s) { return std::to_string(s.state.consecutive_failures); }},
+          {"bulwark_audit_sink_last_success_timestamp_seconds", "gauge",
+           "Time of the last acknowledged batch.",
+           [](const auto& s) { return fmt::format("{:.3f}", s.state.last_success_us / 1e6); }},
+      };
+      for (const auto& m : ms) {
+        if (sinks.empty()) break;
+        metric(m.name, m.type, m.help);
+        for (const auto& s : sinks) {
+          out << m.name << "{sink=\"" << PromLabel(s.name) << "\",type=\""
+              << auditship::SinkTypeName(s.type) << "\"} " << m.value(s) << "\n";
+        }
+      }
+      return OkStatus();
+    }
     nlohmann::ordered_json j;
     BULWARK_ASSIGN_OR_RETURN(std::string url, AuditStoreUrl(o.rt, o.home));
     // Never print a password of a PostgreSQL URL.
@@ -388,11 +477,114 @@ int StatusCmd(CommandContext& ctx, const AuditArgs& a) {
     j["checkpoint_time"] =
         latest ? FormatRfc3339(TimePoint(std::chrono::microseconds(latest->time_us)))
                : std::string();
-    j["unsigned_events"] = st.size - (latest ? std::min(latest->size, st.size) : 0);
+    j["unsigned_events"] = unsigned_events;
     j["signers"] = nlohmann::json::array();
     for (const auto& v : o.h.keys.verifiers()) j["signers"].push_back(v.VerifierKey());
     j["writable"] = static_cast<bool>(o.h.log->HealthCheck());
+    j["sinks"] = nlohmann::json::array();
+    for (const auto& s : sinks) {
+      nlohmann::ordered_json k;
+      k["name"] = s.name;
+      k["type"] = auditship::SinkTypeName(s.type);
+      k["cursor"] = s.state.cursor;
+      k["lag"] = s.lag;
+      k["oldest_unshipped_time"] =
+          s.oldest_unshipped_us ? TimeOrEmpty(*s.oldest_unshipped_us) : std::string();
+      k["oldest_unshipped_age_seconds"] = age_s(s);
+      k["shipped"] = s.state.shipped;
+      k["batches"] = s.state.batches;
+      k["failures"] = s.state.failures;
+      k["consecutive_failures"] = s.state.consecutive_failures;
+      k["last_error"] = s.state.last_error;
+      k["last_error_time"] = TimeOrEmpty(s.state.last_error_us);
+      k["last_success_time"] = TimeOrEmpty(s.state.last_success_us);
+      k["next_attempt_time"] = TimeOrEmpty(s.state.next_attempt_us);
+      j["sinks"].push_back(std::move(k));
+    }
     ctx.io.out << j.dump(2) << "\n";
+    return OkStatus();
+  };
+  if (auto s = run(); !s) return ctx.Fail(s.error());
+  return exit_code::kOk;
+}
+
+// One shipper per home at a time: an exclusive lock on <home>/audit-ship.lock, held until exit.
+class ShipLock {
+ public:
+  static Result<ShipLock> Take(const std::filesystem::path& file) {
+    const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return UnavailableError(fmt::format("{}: cannot open", file.string()));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      return FailedPreconditionError(fmt::format(
+          "another 'bulwark audit ship' is running for this home (it holds {})", file.string()));
+    }
+    return ShipLock(fd);
+  }
+  ShipLock(ShipLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  ShipLock& operator=(ShipLock&&) = delete;
+  ~ShipLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  explicit ShipLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+int Ship(CommandContext& ctx, const AuditArgs& a) {
+  auto run = [&]() -> Status {
+    BULWARK_ASSIGN_OR_RETURN(Opened o, Open(a));
+    std::mutex err_mu;
+    auditship::ShipperOptions opts;
+    opts.on_failure = [&](const std::string& sink, const Error& e,
+                          std::chrono::milliseconds retry) {
+      std::lock_guard lock(err_mu);
+      ctx.io.err << fmt::format("bulwark: audit ship: {}; sink '{}' retries in {} ms\n",
+                                e.message(), sink, retry.count());
+      ctx.io.err.flush();
+    };
+    BULWARK_ASSIGN_OR_RETURN(HomeShipper hs,
+                             OpenShipper(o, a.sink, a.once ? auditship::ShipperOptions{} : opts));
+    if (hs.shipper->sinks().empty()) {
+      return FailedPreconditionError(
+          fmt::format("no audit sinks configured in {} (audit.sinks)", hs.config_file.string()));
+    }
+    BULWARK_ASSIGN_OR_RETURN(ShipLock lock, ShipLock::Take(o.home / "audit-ship.lock"));
+    if (a.once) {
+      std::optional<Error> first;
+      for (const auto& c : hs.shipper->sinks()) {
+        auto n = hs.shipper->Drain(c.name);
+        if (!n) {
+          ctx.io.err << fmt::format("bulwark: audit ship: {}\n", n.error().message());
+          if (!first) first = n.error();
+          continue;
+        }
+        ctx.io.out << fmt::format("{}: shipped {} events\n", c.name, *n);
+      }
+      if (first) {
+        return std::unexpected(Error(first->code(), fmt::format("audit ship: not every sink is "
+                                                                "caught up (first: {})",
+                                                                first->message())));
+      }
+      return OkStatus();
+    }
+    // Daemon: ship until SIGINT or SIGTERM. The signals are blocked in every thread and taken
+    // synchronously here, so no handler runs concurrently with the shipper.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::jthread worker([&](std::stop_token st) { hs.shipper->Run(st); });
+    ctx.io.err << fmt::format("bulwark: audit ship: shipping to {} sink(s); SIGINT/SIGTERM stops\n",
+                              hs.shipper->sinks().size());
+    ctx.io.err.flush();
+    int sig = 0;
+    sigwait(&set, &sig);
+    worker.request_stop();
+    worker.join();
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
     return OkStatus();
   };
   if (auto s = run(); !s) return ctx.Fail(s.error());
@@ -447,12 +639,27 @@ void RegisterAuditCommands(CLI::App& app, CommandContext& ctx) {
     c->add_option("--since", a->since, "RFC 3339 time (inclusive)");
     c->add_option("--until", a->until, "RFC 3339 time (exclusive)");
     c->add_flag("--json", a->json, "One CloudEvents JSON object per line");
+    c->add_flag("--follow,-f", a->follow,
+                "Keep running and print matching events as they are appended (like tail -f)");
+    c->add_option("--max-events", a->max_events,
+                  "With --follow: exit after printing N events (scripts, tests)");
+    c->add_option("--poll-ms", a->poll_ms, "With --follow: how often to look for new events")
+        ->check(CLI::Range(10, 60000));
   }
   {
     auto [c, a] = make("hash", "HMAC of a value (stdin) as audit output references it", Hash);
     c->add_option("NS_PATH", a->positional, "NS PATH")->expected(2)->required();
   }
-  make("status", "Log size, checkpoints, signers", StatusCmd);
+  {
+    auto [c, a] =
+        make("status", "Log size, checkpoints, signers, sink lag and errors (JSON)", StatusCmd);
+    c->add_flag("--prometheus", a->prometheus, "Prometheus text exposition format instead");
+  }
+  {
+    auto [c, a] = make("ship", "Ship the log to the sinks of <home>/config.yaml", Ship);
+    c->add_flag("--once", a->once, "Ship what is there to every sink and exit (1 sink failing: 5)");
+    c->add_option("--sink", a->sink, "Only this sink");
+  }
 }
 
 }  // namespace bulwark::cli

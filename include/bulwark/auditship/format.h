@@ -1,0 +1,42 @@
+// Event formats shared by `bulwark audit export` and the sinks that ship the audit log
+// (docs/formats-audit.md sections 7 and 8, docs/audit.md "Shipping").
+//
+//   jsonl        {"index": N, "leaf": "<base64 of the canonical leaf>", "event": {...}}: verifiable
+//   cloudevents  the canonical leaf bytes (one CloudEvents 1.0 JSON object)
+//   cef          CEF:0|Bulwark|bulwark|<version>|<type>|<operation>|<severity>|<extensions>
+//   syslog       an RFC 5424 message, facility 13 (log audit), severity from the impact level,
+//                MSGID = event type, SD [bulwark@32473 index="N" impact="L"], MSG = the leaf JSON
+//                (or the CEF line, SyslogPayload::kCef)
+// Every function returns one record without a line terminator; none reads anything but the
+// event, so formatting is deterministic (the tests compare bytes).
+#ifndef BULWARK_AUDITSHIP_FORMAT_H_
+#define BULWARK_AUDITSHIP_FORMAT_H_
+
+#include <string>
+#include <string_view>
+
+#include "bulwark/audit/event_store.h"
+#include "bulwark/core/error.h"
+
+namespace bulwark::auditship {
+
+enum class EventFormat { kJsonl, kCloudEvents, kCef, kSyslog };
+enum class SyslogPayload { kJson, kCef };
+
+// "jsonl", "cloudevents", "cef", "syslog"; InvalidArgument naming the accepted ones otherwise.
+Result<EventFormat> ParseEventFormat(std::string_view name);
+std::string_view EventFormatName(EventFormat f);
+
+struct FormatContext {
+  std::string hostname = "localhost";  // syslog HOSTNAME (printable US-ASCII, at most 255)
+  std::string product_version = "0";   // CEF Device Version
+  SyslogPayload syslog_payload = SyslogPayload::kJson;
+};
+
+// DataLoss when the stored leaf is not a JSON object.
+Result<std::string> FormatEvent(EventFormat format, const audit::StoredEvent& event,
+                                const FormatContext& context);
+
+}  // namespace bulwark::auditship
+
+#endif  // BULWARK_AUDITSHIP_FORMAT_H_

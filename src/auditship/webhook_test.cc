@@ -1,0 +1,259 @@
+// The webhook sink against a local HTTP server (Boost.Beast) run by the test: the request, the
+// token, retries after a 500, and a timeout.
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "auditship/test_util.h"
+#include "bulwark/auditship/shipper.h"
+
+namespace bulwark::auditship {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+using Request = http::request<http::string_body>;
+
+// Serves one connection at a time; `handler` gives the status code (it may sleep first). With
+// `tls_dir` (MakeTestCertificates), HTTPS with server.pem.
+class TestHttpServer {
+ public:
+  explicit TestHttpServer(std::function<unsigned(const Request&)> handler,
+                          const std::filesystem::path& tls_dir = {})
+      : handler_(std::move(handler)), acceptor_(ioc_, tcp::endpoint(tcp::v4(), 0)) {
+    port_ = acceptor_.local_endpoint().port();
+    if (!tls_dir.empty()) {
+      tls_.emplace(asio::ssl::context::tls_server);
+      tls_->use_certificate_chain_file((tls_dir / "server.pem").string());
+      tls_->use_private_key_file((tls_dir / "server.key").string(), asio::ssl::context::pem);
+    }
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~TestHttpServer() {
+    stop_ = true;
+    boost::system::error_code ec;
+    tcp::socket s(ioc_);
+    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ec);  // wakes accept
+    thread_.join();
+  }
+  std::uint16_t port() const { return port_; }
+  std::vector<Request> requests() {
+    std::lock_guard l(mu_);
+    return requests_;
+  }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      tcp::socket s(ioc_);
+      boost::system::error_code ec;
+      acceptor_.accept(s, ec);
+      if (ec || stop_) continue;
+      if (tls_) {
+        asio::ssl::stream<tcp::socket> ss(std::move(s), *tls_);
+        ss.handshake(asio::ssl::stream_base::server, ec);
+        if (ec) {
+          std::lock_guard l(mu_);
+          handshake_failures_++;
+          continue;
+        }
+        Exchange(ss);
+        ss.shutdown(ec);
+      } else {
+        Exchange(s);
+        s.shutdown(tcp::socket::shutdown_both, ec);
+      }
+    }
+  }
+
+ public:
+  int handshake_failures() {
+    std::lock_guard l(mu_);
+    return handshake_failures_;
+  }
+
+ private:
+  template <class Stream>
+  void Exchange(Stream& s) {
+    boost::system::error_code ec;
+    boost::beast::flat_buffer buf;
+    Request req;
+    http::read(s, buf, req, ec);
+    if (ec) return;
+    {
+      std::lock_guard l(mu_);
+      requests_.push_back(req);
+    }
+    const unsigned code = handler_(req);
+    http::response<http::string_body> resp(static_cast<http::status>(code), 11);
+    if (code != 204) resp.body() = "ok";
+    resp.prepare_payload();
+    http::write(s, resp, ec);
+  }
+
+  std::function<unsigned(const Request&)> handler_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  std::uint16_t port_ = 0;
+  std::optional<asio::ssl::context> tls_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::vector<Request> requests_;
+  int handshake_failures_ = 0;
+  std::thread thread_;
+};
+
+class WebhookTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    log_ = testing::OpenLog(dir_.path());
+    auto s = SinkStateStore::Open(dir_.path() / "audit-sinks.db");
+    ASSERT_TRUE(s.has_value());
+    states_ = std::move(*s);
+    testing::AppendEvents(*log_, 3);
+  }
+  SinkConfig Hook(std::uint16_t port) {
+    SinkConfig c;
+    c.name = "hook";
+    c.type = SinkType::kWebhook;
+    c.url = fmt::format("http://127.0.0.1:{}/hook?x=1", port);
+    c.timeout = std::chrono::milliseconds(5000);
+    return c;
+  }
+  std::unique_ptr<Shipper> Make(const SinkConfig& c) {
+    auto s = Shipper::Create(log_, states_, {c},
+                             [](const SinkConfig& x) { return CreateSink(x, SinkEnvironment{}); });
+    EXPECT_TRUE(s.has_value());
+    return std::move(*s);
+  }
+  std::string Leaves() {
+    std::string out = "[";
+    EXPECT_TRUE(log_->Scan(0, 3,
+                           [&](const audit::StoredEvent& e) {
+                             out += (out.size() > 1 ? "," : "") + e.leaf;
+                             return OkStatus();
+                           })
+                    .has_value());
+    return out + "]";
+  }
+
+  testing::TempDir dir_;
+  std::shared_ptr<audit::AuditLog> log_;
+  std::shared_ptr<SinkStateStore> states_;
+};
+
+TEST_F(WebhookTest, PostsACloudEventsBatchWithTheBearerTokenFromAFile) {
+  TestHttpServer server([](const Request&) { return 204u; });
+  SinkConfig c = Hook(server.port());
+  c.token_file = (dir_.path() / "token").string();
+  { std::ofstream(c.token_file) << "s3cret-token-value\n"; }
+  auto shipper = Make(c);
+  auto n = shipper->Drain("hook");
+  ASSERT_TRUE(n.has_value()) << n.error().message();
+  EXPECT_EQ(*n, 3u);
+  auto reqs = server.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  const Request& r = reqs[0];
+  EXPECT_EQ(r.method(), http::verb::post);
+  EXPECT_EQ(r.target(), "/hook?x=1");
+  EXPECT_EQ(r[http::field::content_type], "application/cloudevents-batch+json");
+  EXPECT_EQ(r[http::field::authorization], "Bearer s3cret-token-value");
+  EXPECT_EQ(r["Bulwark-Audit-Index"], "0-2");
+  EXPECT_EQ(r.body(), Leaves());
+  EXPECT_TRUE(nlohmann::json::parse(r.body()).is_array());
+}
+
+TEST_F(WebhookTest, A500IsRetriedAndTheBatchIsDeliveredAfterwards) {
+  std::atomic<int> calls{0};
+  TestHttpServer server([&](const Request&) { return calls++ == 0 ? 500u : 200u; });
+  SinkConfig c = Hook(server.port());
+  ::setenv("BULWARK_TEST_HOOK_TOKEN", "env-token-123", 1);
+  c.token_env = "BULWARK_TEST_HOOK_TOKEN";
+  auto shipper = Make(c);
+  auto first = shipper->Drain("hook");
+  ASSERT_FALSE(first.has_value());
+  EXPECT_THAT(first.error().message(), HasSubstr("answered HTTP 500"));
+  EXPECT_THAT(first.error().message(), Not(HasSubstr("env-token-123")));
+  EXPECT_EQ(states_->Get("hook")->cursor, 0u);
+  EXPECT_EQ(states_->Get("hook")->failures, 1u);
+  auto second = shipper->Drain("hook");
+  ASSERT_TRUE(second.has_value()) << second.error().message();
+  EXPECT_EQ(*second, 3u);
+  auto reqs = server.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[0].body(), reqs[1].body());  // the same batch again: at-least-once
+  EXPECT_EQ(reqs[1][http::field::authorization], "Bearer env-token-123");
+  EXPECT_EQ(states_->Get("hook")->cursor, 3u);
+  ::unsetenv("BULWARK_TEST_HOOK_TOKEN");
+}
+
+TEST_F(WebhookTest, ASlowReceiverTimesOutAndTheCursorStays) {
+  TestHttpServer server([](const Request&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    return 200u;
+  });
+  SinkConfig c = Hook(server.port());
+  c.timeout = std::chrono::milliseconds(150);
+  auto shipper = Make(c);
+  auto r = shipper->Drain("hook");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), ErrorCode::kUnavailable);
+  EXPECT_THAT(r.error().message(),
+              HasSubstr("audit sink 'hook' (webhook): read response: timed out"));
+  EXPECT_EQ(states_->Get("hook")->cursor, 0u);
+}
+
+TEST_F(WebhookTest, HttpsVerifiesTheServerAndDelivers) {
+  ASSERT_NO_FATAL_FAILURE(testing::MakeTestCertificates(dir_.path()));
+  TestHttpServer server([](const Request&) { return 200u; }, dir_.path());
+  SinkConfig c = Hook(server.port());
+  c.url = fmt::format("https://localhost:{}/in", server.port());
+  c.tls = TlsConfig{(dir_.path() / "other-ca.pem").string(), "", "", ""};
+  auto untrusted = Make(c)->Drain("hook");
+  ASSERT_FALSE(untrusted.has_value());
+  EXPECT_THAT(untrusted.error().message(), HasSubstr("tls handshake"));
+  EXPECT_TRUE(server.requests().empty());
+
+  c.tls = TlsConfig{(dir_.path() / "ca.pem").string(), "", "", ""};
+  auto ok = Make(c)->Drain("hook");
+  ASSERT_TRUE(ok.has_value()) << ok.error().message();
+  EXPECT_EQ(*ok, 3u);
+  auto reqs = server.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].target(), "/in");
+  EXPECT_EQ(reqs[0].body(), Leaves());
+  EXPECT_EQ(reqs[0][http::field::host], fmt::format("localhost:{}", server.port()));
+}
+
+TEST_F(WebhookTest, AMissingTokenIsAnErrorNamingTheVariable) {
+  SinkConfig c = Hook(1);
+  c.token_env = "BULWARK_TEST_UNSET_TOKEN_VAR";
+  auto s = CreateSink(c, SinkEnvironment{});
+  ASSERT_FALSE(s.has_value());
+  EXPECT_THAT(s.error().message(),
+              HasSubstr("token_env: $BULWARK_TEST_UNSET_TOKEN_VAR is not set"));
+  c.token_env.clear();
+  c.url = "http://user:pw@127.0.0.1/x";
+  auto u = CreateSink(c, SinkEnvironment{});
+  ASSERT_FALSE(u.has_value());
+  EXPECT_THAT(u.error().message(), HasSubstr("credentials in the URL are refused"));
+  EXPECT_THAT(u.error().message(), Not(HasSubstr("pw")));
+}
+
+}  // namespace
+}  // namespace bulwark::auditship
