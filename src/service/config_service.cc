@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <map>
 
 #include "bulwark/config/sensitivity.h"
@@ -25,12 +26,107 @@ bool IsReserved(std::string_view ns) {
 // The document identity that store tokens are bound to.
 std::string DocumentId(std::string_view ns_id) { return fmt::format("bulwark-store/v1/{}", ns_id); }
 
+// One pass over a document that finds its encrypted tokens. The walk keeps a stack of pointers to
+// the keys and indices above the current node and builds a Path (and, on request, its dotted form)
+// only for the tokens it finds, not for every node. `V` is Value or const Value.
+template <typename V>
+class TokenFinder {
+ public:
+  struct Found {
+    V* leaf;
+    Path path;           // absolute: the root's segments, then the path below it
+    std::string dotted;  // path.ToString(), when asked for
+  };
+
+  // `root` is where `v` sits in its document (its segments start every path found).
+  TokenFinder(const Path& root, bool dotted) : dotted_(dotted) {
+    frames_.reserve(16);
+    found_.reserve(16);
+    for (const auto& s : root.segments()) {
+      frames_.push_back(s.is_key() ? Frame{&s.key(), 0} : Frame{nullptr, s.index()});
+    }
+  }
+
+  std::vector<Found> Find(V& v) {
+    Walk(v);
+    return std::move(found_);
+  }
+
+ private:
+  struct Frame {
+    const std::string* key;  // nullptr: a list index
+    std::size_t index;
+  };
+
+  void Walk(V& v) {
+    if (auto* m = v.IfMap()) {
+      for (auto& e : *m) {
+        frames_.push_back({&e.key, 0});
+        Walk(e.value);
+        frames_.pop_back();
+      }
+    } else if (auto* l = v.IfList()) {
+      for (std::size_t i = 0; i < l->size(); ++i) {
+        frames_.push_back({nullptr, i});
+        Walk((*l)[i]);
+        frames_.pop_back();
+      }
+    } else if (IsEncryptedToken(v)) {
+      Emit(v);
+    }
+  }
+
+  // Keys made of these characters are written bare by Path::ToString (a subset of its rule; other
+  // keys go through config::QuoteKeyIfNeeded).
+  static bool PlainKey(std::string_view key) {
+    if (key.empty()) return false;
+    for (char c : key) {
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '_' || c == '-')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void Emit(V& leaf) {
+    std::vector<config::PathSegment> segs;
+    segs.reserve(frames_.size());
+    std::string dotted;
+    if (dotted_) dotted.reserve(64);
+    for (std::size_t i = 0; i < frames_.size(); ++i) {
+      const Frame& f = frames_[i];
+      if (f.key != nullptr) {
+        segs.push_back(config::PathSegment::Key(*f.key));
+        if (!dotted_) continue;
+        if (i > 0) dotted += '.';
+        if (PlainKey(*f.key)) {
+          dotted += *f.key;
+        } else {
+          dotted += config::QuoteKeyIfNeeded(*f.key);
+        }
+      } else {
+        segs.push_back(config::PathSegment::Index(f.index));
+        if (!dotted_) continue;
+        char buf[24];
+        const auto r = std::to_chars(buf, buf + sizeof buf, f.index);
+        dotted += '[';
+        dotted.append(buf, r.ptr);
+        dotted += ']';
+      }
+    }
+    found_.push_back(Found{&leaf, Path(std::move(segs)), std::move(dotted)});
+  }
+
+  bool dotted_;
+  std::vector<Frame> frames_;
+  std::vector<Found> found_;
+};
+
 // Paths of every encrypted token in `v`, in document order.
 std::vector<Path> TokenPaths(const Value& v) {
   std::vector<Path> out;
-  config::WalkLeaves(v, [&](const Path& p, const Value& leaf) {
-    if (IsEncryptedToken(leaf)) out.push_back(p);
-  });
+  for (auto& f : TokenFinder<const Value>(Path(), false).Find(v)) out.push_back(std::move(f.path));
   return out;
 }
 
@@ -569,6 +665,21 @@ Result<store::VersionInfo> ConfigService::Unset(const RequestContext& ctx, std::
   return *info;
 }
 
+// Decrypts the tokens found in a read into `plain` (same order); the document is left unchanged,
+// so a retry with a reloaded identity sees the tokens again.
+static Status DecryptFound(const ValueCipher& cipher, std::string_view ns_id,
+                           const std::vector<TokenFinder<Value>::Found>& tokens,
+                           std::vector<Value>& plain) {
+  const std::string doc_id = DocumentId(ns_id);
+  plain.clear();
+  plain.reserve(tokens.size());
+  for (const auto& t : tokens) {
+    BULWARK_ASSIGN_OR_RETURN(Value v, cipher.Decrypt(t.leaf->AsString(), doc_id, t.path));
+    plain.push_back(std::move(v));
+  }
+  return OkStatus();
+}
+
 Result<ReadResult> ConfigService::Get(const RequestContext& ctx, std::string_view ns,
                                       const ReadRequest& request) {
   Op op(*this, ctx, "config.get", request.reveal ? Action::kReveal : Action::kRead, ns);
@@ -589,24 +700,36 @@ Result<ReadResult> ConfigService::Get(const RequestContext& ctx, std::string_vie
   } else {
     out.value = **sub;
   }
-  out.sensitive = TokenPaths(out.value);
-  if (request.reveal && !out.sensitive.empty()) {
+  // One walk finds the tokens; each is then redacted or decrypted in place (no document copy).
+  auto tokens = TokenFinder<Value>(root, /*dotted=*/true).Find(out.value);
+  if (request.reveal && !tokens.empty()) {
     auto id = NamespaceId(ns, /*reload=*/false);
     if (!id) return op.Fail(id.error());
-    Value copy = out.value;
-    auto s = DecryptInPlace(*deps_.cipher, *id, out.value, out.sensitive, root);
+    std::vector<Value> plain;
+    auto s = DecryptFound(*deps_.cipher, *id, tokens, plain);
     if (!s && s.error().code() == ErrorCode::kDataLoss) {  // maybe a stale cached identity
-      out.value = std::move(copy);
       id = NamespaceId(ns, /*reload=*/true);
       if (!id) return op.Fail(id.error());
-      s = DecryptInPlace(*deps_.cipher, *id, out.value, out.sensitive, root);
+      s = DecryptFound(*deps_.cipher, *id, tokens, plain);
     }
     if (!s) return op.Fail(s.error());
+    for (std::size_t i = 0; i < tokens.size(); ++i) *tokens[i].leaf = std::move(plain[i]);
     op.rec.revealed = true;
   } else {
-    for (const Path& p : out.sensitive) *config::Find(out.value, p) = Value(std::string(config::kRedacted));
+    for (auto& t : tokens) *t.leaf = Value(std::string(config::kRedacted));
   }
-  for (const Path& p : out.sensitive) op.rec.sensitive_paths.push_back(root.Concat(p).ToString());
+  out.sensitive.reserve(tokens.size());
+  op.rec.sensitive_paths.reserve(tokens.size());
+  const std::size_t skip = root.size();
+  for (auto& t : tokens) {
+    if (skip == 0) {
+      out.sensitive.push_back(std::move(t.path));
+    } else {
+      const auto& segs = t.path.segments();
+      out.sensitive.emplace_back(std::vector<config::PathSegment>(segs.begin() + skip, segs.end()));
+    }
+    op.rec.sensitive_paths.push_back(std::move(t.dotted));
+  }
   BULWARK_RETURN_IF_ERROR(op.Succeed());
   return out;
 }
