@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <charconv>
+#include <cstring>
 #include <map>
 
 #include "bulwark/config/sensitivity.h"
@@ -71,51 +73,77 @@ class TokenFinder {
         Walk((*l)[i]);
         frames_.pop_back();
       }
-    } else if (IsEncryptedToken(v)) {
+    } else if (const std::string* s = v.IfString();
+               s != nullptr && s->starts_with("ENC[") && s->ends_with(']')) {  // IsEncryptedToken
       Emit(v);
     }
   }
 
-  // Keys made of these characters are written bare by Path::ToString (a subset of its rule; other
-  // keys go through config::QuoteKeyIfNeeded).
+  // Keys made only of [A-Za-z0-9_-] are written bare by Path::ToString (a subset of its rule;
+  // other keys go through config::QuoteKeyIfNeeded).
   static bool PlainKey(std::string_view key) {
+    static constexpr auto kPlain = [] {
+      std::array<bool, 256> t{};
+      for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+      for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+      for (int c = '0'; c <= '9'; ++c) t[c] = true;
+      t['_'] = t['-'] = true;
+      return t;
+    }();
     if (key.empty()) return false;
     for (char c : key) {
-      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '_' || c == '-')) {
-        return false;
-      }
+      if (!kPlain[static_cast<unsigned char>(c)]) return false;
     }
     return true;
+  }
+
+  // The canonical dotted form of the current frames (Path::ToString), written into a stack buffer
+  // so that the string is allocated once, at its final size.
+  std::string Dotted() const {
+    char buf[256];
+    std::size_t n = 0;
+    std::string slow;  // used once a path does not fit `buf` or needs quoting
+    bool fast = true;
+    for (std::size_t i = 0; i < frames_.size() && fast; ++i) {
+      const Frame& f = frames_[i];
+      if (f.key == nullptr) {
+        if (n + 24 > sizeof buf) {
+          fast = false;
+          break;
+        }
+        buf[n++] = '[';
+        n = static_cast<std::size_t>(std::to_chars(buf + n, buf + sizeof buf, f.index).ptr - buf);
+        buf[n++] = ']';
+      } else {
+        if (!PlainKey(*f.key) || n + 1 + f.key->size() > sizeof buf) {
+          fast = false;
+          break;
+        }
+        if (i > 0) buf[n++] = '.';
+        std::memcpy(buf + n, f.key->data(), f.key->size());
+        n += f.key->size();
+      }
+    }
+    if (fast) return std::string(buf, n);
+    std::vector<config::PathSegment> segs;
+    for (const Frame& f : frames_) {
+      segs.push_back(f.key != nullptr ? config::PathSegment::Key(*f.key)
+                                      : config::PathSegment::Index(f.index));
+    }
+    return Path(std::move(segs)).ToString();
   }
 
   void Emit(V& leaf) {
     std::vector<config::PathSegment> segs;
     segs.reserve(frames_.size());
-    std::string dotted;
-    if (dotted_) dotted.reserve(64);
-    for (std::size_t i = 0; i < frames_.size(); ++i) {
-      const Frame& f = frames_[i];
+    for (const Frame& f : frames_) {
       if (f.key != nullptr) {
         segs.push_back(config::PathSegment::Key(*f.key));
-        if (!dotted_) continue;
-        if (i > 0) dotted += '.';
-        if (PlainKey(*f.key)) {
-          dotted += *f.key;
-        } else {
-          dotted += config::QuoteKeyIfNeeded(*f.key);
-        }
       } else {
         segs.push_back(config::PathSegment::Index(f.index));
-        if (!dotted_) continue;
-        char buf[24];
-        const auto r = std::to_chars(buf, buf + sizeof buf, f.index);
-        dotted += '[';
-        dotted.append(buf, r.ptr);
-        dotted += ']';
       }
     }
-    found_.push_back(Found{&leaf, Path(std::move(segs)), std::move(dotted)});
+    found_.push_back(Found{&leaf, Path(std::move(segs)), dotted_ ? Dotted() : std::string()});
   }
 
   bool dotted_;
@@ -207,7 +235,7 @@ struct ConfigService::Op {
     rec.namespace_name = std::string(ns);
     rec.context = ctx;
     if (rec.context.request_id.empty()) {
-      if (auto id = s.deps_.runtime.random->Bytes(8)) rec.context.request_id = HexEncode(*id);
+      rec.context.request_id = s.NewRequestId();
     }
   }
 
@@ -866,6 +894,19 @@ Result<std::vector<compliance::VersionStatus>> ConfigService::ComplianceHistory(
   if (!list) return op.Fail(list.error());
   BULWARK_RETURN_IF_ERROR(op.Succeed());
   return list;
+}
+
+std::string ConfigService::NewRequestId() {
+  std::lock_guard lock(rid_mu_);
+  if (rid_used_ + 8 > rid_pool_.size()) {
+    // As before, a failing random source leaves the id empty rather than failing the operation.
+    if (!deps_.runtime.random->Fill(rid_pool_)) return "";
+    rid_used_ = 0;
+  }
+  std::string id = HexEncode(std::span<const std::uint8_t>(rid_pool_).subspan(rid_used_, 8));
+  std::fill_n(rid_pool_.begin() + static_cast<std::ptrdiff_t>(rid_used_), 8, std::uint8_t{0});
+  rid_used_ += 8;
+  return id;
 }
 
 Result<std::string> ConfigService::NamespaceId(std::string_view ns, bool reload) {

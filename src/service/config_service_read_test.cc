@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 
 #include "bulwark/config/format.h"
 #include "bulwark/service/caching_value_cipher.h"
@@ -141,6 +142,22 @@ TEST_F(ServiceReadTest, ATokenCopiedToAnotherPathFailsEvenWhenItsValueIsCached) 
   auto r = Read("app", std::nullopt, true);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), ErrorCode::kDataLoss);
+}
+
+TEST_F(ServiceReadTest, EveryOperationGetsADistinctRequestId) {
+  ASSERT_TRUE(svc_->Put(ctx_, "app", J(kDoc), {}));
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(Read("app", std::nullopt, false));
+  std::set<std::string> ids;
+  for (const AuditRecord& r : audit_->records()) {
+    EXPECT_EQ(r.context.request_id.size(), 16u);
+    ids.insert(r.context.request_id);
+  }
+  EXPECT_EQ(ids.size(), audit_->records().size());
+  // A caller's own request id is kept.
+  RequestContext mine = ctx_;
+  mine.request_id = "req-42";
+  ASSERT_TRUE(svc_->Get(mine, "app", {}));
+  EXPECT_EQ(audit_->records().back().context.request_id, "req-42");
 }
 
 }  // namespace
