@@ -38,14 +38,17 @@ class TokenFinder {
     V* leaf;
     Path path;           // absolute: the root's segments, then the path below it
     std::string dotted;  // path.ToString(), when asked for
+    // Positions from `v` down to the leaf (map entry or list index), when asked for.
+    std::vector<std::uint32_t> route;
   };
 
   // `root` is where `v` sits in its document (its segments start every path found).
-  TokenFinder(const Path& root, bool dotted) : dotted_(dotted) {
+  TokenFinder(const Path& root, bool dotted, bool routes = false)
+      : dotted_(dotted), routes_(routes), root_frames_(root.size()) {
     frames_.reserve(16);
     found_.reserve(16);
     for (const auto& s : root.segments()) {
-      frames_.push_back(s.is_key() ? Frame{&s.key(), 0} : Frame{nullptr, s.index()});
+      frames_.push_back(s.is_key() ? Frame{&s.key(), 0, 0} : Frame{nullptr, s.index(), 0});
     }
   }
 
@@ -58,18 +61,20 @@ class TokenFinder {
   struct Frame {
     const std::string* key;  // nullptr: a list index
     std::size_t index;
+    std::uint32_t pos;  // position in the parent (map entry index or list index)
   };
 
   void Walk(V& v) {
     if (auto* m = v.IfMap()) {
+      std::uint32_t pos = 0;
       for (auto& e : *m) {
-        frames_.push_back({&e.key, 0});
+        frames_.push_back({&e.key, 0, pos++});
         Walk(e.value);
         frames_.pop_back();
       }
     } else if (auto* l = v.IfList()) {
       for (std::size_t i = 0; i < l->size(); ++i) {
-        frames_.push_back({nullptr, i});
+        frames_.push_back({nullptr, i, static_cast<std::uint32_t>(i)});
         Walk((*l)[i]);
         frames_.pop_back();
       }
@@ -143,10 +148,18 @@ class TokenFinder {
         segs.push_back(config::PathSegment::Index(f.index));
       }
     }
-    found_.push_back(Found{&leaf, Path(std::move(segs)), dotted_ ? Dotted() : std::string()});
+    std::vector<std::uint32_t> route;
+    if (routes_) {
+      route.reserve(frames_.size() - root_frames_);
+      for (std::size_t i = root_frames_; i < frames_.size(); ++i) route.push_back(frames_[i].pos);
+    }
+    found_.push_back(
+        Found{&leaf, Path(std::move(segs)), dotted_ ? Dotted() : std::string(), std::move(route)});
   }
 
   bool dotted_;
+  bool routes_;
+  std::size_t root_frames_;
   std::vector<Frame> frames_;
   std::vector<Found> found_;
 };
@@ -693,11 +706,80 @@ Result<store::VersionInfo> ConfigService::Unset(const RequestContext& ctx, std::
   return *info;
 }
 
+// The tokens of one stored content, keyed by its SHA-256 (VersionInfo::content_hash, which the
+// store checks against the stored bytes on every read: the same hash means the same bytes, so the
+// same parsed tree): where each token is (a route of map-entry and list positions, followed
+// without comparing keys), its path and its canonical dotted form. Paths only, nothing secret.
+// A whole-document read of a content seen before skips the walk and the building of paths; each
+// planned leaf is still checked to be a token, and any mismatch falls back to the walk.
+struct ConfigService::ReadPlan {
+  struct Token {
+    std::vector<std::uint32_t> route;
+    Path path;
+    std::string dotted;
+  };
+  std::vector<Token> tokens;
+};
+
+namespace {
+
+constexpr std::size_t kMaxReadPlans = 256;
+
+using FoundToken = TokenFinder<Value>::Found;
+
+bool ApplyPlan(const ConfigService::ReadPlan& plan, Value& doc, std::vector<FoundToken>& out);
+
+}  // namespace
+
+std::shared_ptr<const ConfigService::ReadPlan> ConfigService::FindPlan(
+    const std::string& content_hash) {
+  std::lock_guard lock(plans_mu_);
+  auto it = plans_.find(content_hash);
+  return it == plans_.end() ? nullptr : it->second;
+}
+
+void ConfigService::KeepPlan(const std::string& content_hash,
+                             std::shared_ptr<const ReadPlan> plan) {
+  std::lock_guard lock(plans_mu_);
+  if (plans_.size() >= kMaxReadPlans) plans_.clear();  // bounded; rebuilt on the next reads
+  plans_.insert_or_assign(content_hash, std::move(plan));
+}
+
+namespace {
+
+bool ApplyPlan(const ConfigService::ReadPlan& plan, Value& doc, std::vector<FoundToken>& out) {
+  out.clear();
+  out.reserve(plan.tokens.size());
+  for (const auto& t : plan.tokens) {
+    Value* cur = &doc;
+    for (std::uint32_t pos : t.route) {
+      if (config::ValueMap* m = cur->IfMap(); m != nullptr && pos < m->size()) {
+        cur = &(m->begin() + pos)->value;
+      } else if (config::ValueList* l = cur->IfList(); l != nullptr && pos < l->size()) {
+        cur = &(*l)[pos];
+      } else {
+        return false;
+      }
+    }
+    if (!IsEncryptedToken(*cur)) return false;
+    out.push_back(FoundToken{cur, t.path, t.dotted, {}});
+  }
+  return true;
+}
+
+std::shared_ptr<const ConfigService::ReadPlan> MakePlan(std::vector<FoundToken>& found) {
+  auto plan = std::make_shared<ConfigService::ReadPlan>();
+  plan->tokens.reserve(found.size());
+  for (auto& f : found) plan->tokens.push_back({std::move(f.route), f.path, f.dotted});
+  return plan;
+}
+
+}  // namespace
+
 // Decrypts the tokens found in a read into `plain` (same order); the document is left unchanged,
 // so a retry with a reloaded identity sees the tokens again.
 static Status DecryptFound(const ValueCipher& cipher, std::string_view ns_id,
-                           const std::vector<TokenFinder<Value>::Found>& tokens,
-                           std::vector<Value>& plain) {
+                           const std::vector<FoundToken>& tokens, std::vector<Value>& plain) {
   const std::string doc_id = DocumentId(ns_id);
   plain.clear();
   plain.reserve(tokens.size());
@@ -728,8 +810,18 @@ Result<ReadResult> ConfigService::Get(const RequestContext& ctx, std::string_vie
   } else {
     out.value = **sub;
   }
-  // One walk finds the tokens; each is then redacted or decrypted in place (no document copy).
-  auto tokens = TokenFinder<Value>(root, /*dotted=*/true).Find(out.value);
+  // The tokens, from the plan of this content or from one walk; each is then redacted or
+  // decrypted in place (no document copy).
+  std::vector<FoundToken> tokens;
+  const bool plannable = root.empty() && !out.info.content_hash.empty();
+  bool planned = false;
+  if (plannable) {
+    if (auto plan = FindPlan(out.info.content_hash)) planned = ApplyPlan(*plan, out.value, tokens);
+  }
+  if (!planned) {
+    tokens = TokenFinder<Value>(root, /*dotted=*/true, /*routes=*/plannable).Find(out.value);
+    if (plannable) KeepPlan(out.info.content_hash, MakePlan(tokens));
+  }
   if (request.reveal && !tokens.empty()) {
     auto id = NamespaceId(ns, /*reload=*/false);
     if (!id) return op.Fail(id.error());

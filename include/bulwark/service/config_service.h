@@ -33,6 +33,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "bulwark/compliance/engine.h"
@@ -130,6 +131,7 @@ class ConfigService {
   ~ConfigService();
 
   struct Op;  // internal: one operation in flight (guarantees its single audit record)
+  struct ReadPlan;  // internal: where the tokens of one stored content are (config_service.cc)
 
  private:
   explicit ConfigService(ServiceDeps deps);
@@ -142,6 +144,11 @@ class ConfigService {
   // Random bytes for request ids, drawn 512 at a time (one RAND_bytes call per 64 requests instead
   // of one per request, which cost about 1.5 µs, 3% of a read).
   std::string NewRequestId();
+  // Where the tokens of a stored content are, by content hash.
+  std::shared_ptr<const ReadPlan> FindPlan(const std::string& content_hash);
+  void KeepPlan(const std::string& content_hash, std::shared_ptr<const ReadPlan> plan);
+  std::mutex plans_mu_;
+  std::unordered_map<std::string, std::shared_ptr<const ReadPlan>> plans_;
   std::mutex rid_mu_;
   std::array<std::uint8_t, 512> rid_pool_{};
   std::size_t rid_used_ = 512;
