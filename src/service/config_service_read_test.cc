@@ -144,6 +144,37 @@ TEST_F(ServiceReadTest, ATokenCopiedToAnotherPathFailsEvenWhenItsValueIsCached) 
   EXPECT_EQ(r.error().code(), ErrorCode::kDataLoss);
 }
 
+TEST_F(ServiceReadTest, RepeatedReadsOfAContentGiveTheSameAnswerAndNewVersionsAreSeen) {
+  ASSERT_TRUE(svc_->Put(ctx_, "app", J(kDoc), {}));
+  auto first = Read("app", std::nullopt, false);  // walks and keeps a plan
+  auto second = Read("app", std::nullopt, false);  // follows the plan
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->value, second->value);
+  EXPECT_EQ(first->sensitive, second->sensitive);
+  const auto records = audit_->records();
+  EXPECT_EQ(records[records.size() - 1].sensitive_paths, records[records.size() - 2].sensitive_paths);
+  // A new version with one more secret and one fewer: its own plan.
+  SetRequest secret;
+  secret.secret = true;
+  ASSERT_TRUE(svc_->Set(ctx_, "app", P("services[0].name"), Value("now-secret"), secret));
+  ASSERT_TRUE(svc_->Unset(ctx_, "app", P("services[1].api_key"), {}));
+  for (int i = 0; i < 2; ++i) {
+    auto r = Read("app", std::nullopt, false);
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(*config::Find(r->value, P("services[0].name")), Value("[redacted]"));
+    EXPECT_EQ(config::Find(r->value, P("services[1].api_key")), nullptr);
+    EXPECT_EQ(r->sensitive.size(), 5u);
+  }
+  // The old version still reads with its own tokens.
+  ReadRequest v1;
+  v1.version = store::VersionRef::Number(1);
+  v1.reveal = true;
+  auto old = svc_->Get(ctx_, "app", v1);
+  ASSERT_TRUE(old) << old.error();
+  EXPECT_EQ(config::Find(old->value, P("services[1].api_key"))->AsInt(), 12345678);
+  EXPECT_EQ(config::Find(old->value, P("services[0].name"))->AsString(), "a");
+}
+
 TEST_F(ServiceReadTest, EveryOperationGetsADistinctRequestId) {
   ASSERT_TRUE(svc_->Put(ctx_, "app", J(kDoc), {}));
   for (int i = 0; i < 200; ++i) ASSERT_TRUE(Read("app", std::nullopt, false));
