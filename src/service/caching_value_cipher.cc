@@ -85,14 +85,20 @@ Value Restore(const CachedScalar& c) {
   return Value();
 }
 
-// Tokens end with their AEAD tag and type ("...,tag:<base64>,type:str]"): hashing the last 48
-// bytes is as good as hashing all of it (the tag is 128 random-looking bits) and several times
-// cheaper for long tokens. Equality still compares whole tokens.
+// Tokens end with their AEAD tag and type ("...,tag:<base64>,type:str]"). The 16 bytes before the
+// type hold base64 of 128 random-looking tag bits: mixing them is as good a hash as hashing the
+// whole token and several times cheaper. Equality still compares whole tokens.
 struct TokenHash {
   std::size_t operator()(std::string_view token) const noexcept {
-    constexpr std::size_t kTail = 48;
-    return std::hash<std::string_view>{}(token.size() > kTail ? token.substr(token.size() - kTail)
-                                                              : token);
+    if (token.size() < 32) return std::hash<std::string_view>{}(token);
+    std::uint64_t a = 0, b = 0;
+    std::memcpy(&a, token.data() + token.size() - 32, 8);
+    std::memcpy(&b, token.data() + token.size() - 24, 8);
+    std::uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ULL)) + token.size();
+    h ^= h >> 32;
+    h *= 0xd6e8feb86659fd93ULL;
+    h ^= h >> 32;
+    return static_cast<std::size_t>(h);
   }
 };
 
@@ -112,6 +118,46 @@ struct CachingValueCipher::Table {
   // Keys view Entry::token (list nodes do not move).
   std::unordered_map<std::string_view, std::list<Entry>::iterator, TokenHash> index;
   ValueCacheStats stats;
+
+  // Drops everything when the keyring's state moved on since the entries were made.
+  void SyncLocked(std::uint64_t keyring_generation) {
+    if (keyring_generation == generation) return;
+    if (!lru.empty()) ++stats.invalidations;
+    DropAllLocked();
+    generation = keyring_generation;
+  }
+
+  // The cached value of `token` for this document and path, if any (and marks it recently used).
+  const CachedScalar* LookupLocked(std::string_view token, std::string_view document_id,
+                                   const config::Path& path) {
+    auto it = index.find(token);
+    if (it == index.end()) return nullptr;
+    const Entry& e = *it->second;
+    if (e.document_id != document_id || e.path != path) return nullptr;
+    lru.splice(lru.begin(), lru, it->second);
+    return &e.value;
+  }
+
+  void InsertLocked(std::string_view token, std::string_view document_id, const config::Path& path,
+                    CachedScalar value, std::size_t max_entries) {
+    if (auto it = index.find(token); it != index.end()) {
+      // The same token under another document or path: keep the latest successful one.
+      Entry& e = *it->second;
+      e.document_id = std::string(document_id);
+      e.path = path;
+      e.value = std::move(value);
+      lru.splice(lru.begin(), lru, it->second);
+      return;
+    }
+    lru.push_front(Entry{std::string(token), std::string(document_id), path, std::move(value)});
+    index.emplace(lru.front().token, lru.begin());
+    while (lru.size() > max_entries) {
+      index.erase(lru.back().token);
+      lru.pop_back();
+      ++stats.evictions;
+    }
+    stats.entries = lru.size();
+  }
 
   void DropAllLocked() {
     index.clear();
@@ -156,18 +202,10 @@ Result<Value> CachingValueCipher::Decrypt(std::string_view token, std::string_vi
   const std::uint64_t generation = keyring_->state_generation();
   {
     std::lock_guard lock(t.mu);
-    if (generation != t.generation) {
-      if (!t.lru.empty()) ++t.stats.invalidations;
-      t.DropAllLocked();
-      t.generation = generation;
-    }
-    if (auto it = t.index.find(token); it != t.index.end()) {
-      const Entry& e = *it->second;
-      if (e.document_id == document_id && e.path == path) {
-        ++t.stats.hits;
-        t.lru.splice(t.lru.begin(), t.lru, it->second);
-        return Restore(e.value);
-      }
+    t.SyncLocked(generation);
+    if (const CachedScalar* hit = t.LookupLocked(token, document_id, path)) {
+      ++t.stats.hits;
+      return Restore(*hit);
     }
     ++t.stats.misses;
   }
@@ -178,24 +216,51 @@ Result<Value> CachingValueCipher::Decrypt(std::string_view token, std::string_vi
   // A key state change since this call began: the value was decrypted under the old state, so it
   // is returned (as it would be without a cache) but not kept.
   if (keyring_->state_generation() != generation || t.generation != generation) return plain;
-  if (auto it = t.index.find(token); it != t.index.end()) {
-    // The same token asked for under another document or path: keep the latest successful one.
-    Entry& e = *it->second;
-    e.document_id = std::string(document_id);
-    e.path = path;
-    e.value = std::move(*captured);
-    t.lru.splice(t.lru.begin(), t.lru, it->second);
-    return plain;
-  }
-  t.lru.push_front(Entry{std::string(token), std::string(document_id), path, std::move(*captured)});
-  t.index.emplace(t.lru.front().token, t.lru.begin());
-  while (t.lru.size() > options_.max_entries) {
-    t.index.erase(t.lru.back().token);
-    t.lru.pop_back();
-    ++t.stats.evictions;
-  }
-  t.stats.entries = t.lru.size();
+  t.InsertLocked(token, document_id, path, std::move(*captured), options_.max_entries);
   return plain;
+}
+
+Status CachingValueCipher::DecryptMany(std::span<const TokenAt> tokens,
+                                       std::string_view document_id,
+                                       std::vector<Value>& out) const {
+  if (options_.max_entries == 0) return inner_->DecryptMany(tokens, document_id, out);
+  Table& t = *table_;
+  out.clear();
+  out.resize(tokens.size());
+  std::vector<std::size_t> misses;
+  const std::uint64_t generation = keyring_->state_generation();
+  {
+    std::lock_guard lock(t.mu);
+    t.SyncLocked(generation);
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      if (const CachedScalar* hit = t.LookupLocked(tokens[i].token, document_id, *tokens[i].path)) {
+        out[i] = Restore(*hit);
+      } else {
+        misses.push_back(i);
+      }
+    }
+    t.stats.hits += tokens.size() - misses.size();
+    t.stats.misses += misses.size();
+  }
+  if (misses.empty()) return OkStatus();
+  std::vector<std::pair<std::size_t, CachedScalar>> fresh;
+  fresh.reserve(misses.size());
+  for (std::size_t i : misses) {
+    auto v = inner_->Decrypt(tokens[i].token, document_id, *tokens[i].path);
+    if (!v) {
+      out.clear();
+      return std::unexpected(v.error());
+    }
+    if (auto c = Capture(*v)) fresh.emplace_back(i, std::move(*c));
+    out[i] = std::move(*v);
+  }
+  std::lock_guard lock(t.mu);
+  if (keyring_->state_generation() != generation || t.generation != generation) return OkStatus();
+  for (auto& [i, c] : fresh) {
+    t.InsertLocked(tokens[i].token, document_id, *tokens[i].path, std::move(c),
+                   options_.max_entries);
+  }
+  return OkStatus();
 }
 
 void CachingValueCipher::Clear() const {

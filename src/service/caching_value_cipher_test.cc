@@ -161,6 +161,47 @@ TEST_F(CachingValueCipherTest, ErrorsAreNotCached) {
   EXPECT_EQ(cipher_->stats().hits, 0u);
 }
 
+TEST_F(CachingValueCipherTest, ABatchMixesHitsAndMissesAndKeepsTheOrder) {
+  const Path pa = P("a"), pb = P("b"), pc = P("c");
+  const std::string a = Token(Value("value-a"), "a");
+  const std::string b = Token(Value(std::int64_t{7}), "b");
+  const std::string c = Token(Value("value-c"), "c");
+  ASSERT_TRUE(cipher_->Decrypt(b, kDoc, pb));  // b is cached, a and c are not
+  const std::vector<TokenAt> batch = {{a, &pa}, {b, &pb}, {c, &pc}};
+  std::vector<Value> out;
+  ASSERT_TRUE(cipher_->DecryptMany(batch, kDoc, out));
+  EXPECT_EQ(out, (std::vector<Value>{Value("value-a"), Value(std::int64_t{7}), Value("value-c")}));
+  EXPECT_EQ(cipher_->stats().hits, 1u);
+  EXPECT_EQ(cipher_->stats().misses, 3u);
+  ASSERT_TRUE(cipher_->DecryptMany(batch, kDoc, out));
+  EXPECT_EQ(out[2], Value("value-c"));
+  EXPECT_EQ(cipher_->stats().hits, 4u);
+  // Through a cipher without a cache: the same values.
+  std::vector<Value> plain;
+  ASSERT_TRUE(inner_->DecryptMany(batch, kDoc, plain));
+  EXPECT_EQ(plain, out);
+}
+
+TEST_F(CachingValueCipherTest, ABatchWithATokenAtTheWrongPathFails) {
+  const Path pa = P("a"), pb = P("b");
+  const std::string a = Token(Value("value-a"), "a");
+  ASSERT_TRUE(cipher_->Decrypt(a, kDoc, pa));
+  const std::vector<TokenAt> batch = {{a, &pa}, {a, &pb}};  // a copied to b
+  std::vector<Value> out;
+  auto s = cipher_->DecryptMany(batch, kDoc, out);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), ErrorCode::kDataLoss);
+  EXPECT_TRUE(out.empty());
+  // After a key state change the batch goes to the keyring again.
+  const keys::KeyId old_key = keyring_->primary_id();
+  ASSERT_TRUE(keyring_->Rotate());
+  ASSERT_TRUE(keyring_->Disable(old_key));
+  const std::vector<TokenAt> one = {{a, &pa}};
+  auto refused = cipher_->DecryptMany(one, kDoc, out);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kFailedPrecondition);
+}
+
 TEST_F(CachingValueCipherTest, CreateNeedsTheInnerCipherAndItsKeyring) {
   EXPECT_FALSE(CachingValueCipher::Create(nullptr, keyring_, {}));
   EXPECT_FALSE(CachingValueCipher::Create(inner_, nullptr, {}));

@@ -780,14 +780,10 @@ std::shared_ptr<const ConfigService::ReadPlan> MakePlan(std::vector<FoundToken>&
 // so a retry with a reloaded identity sees the tokens again.
 static Status DecryptFound(const ValueCipher& cipher, std::string_view ns_id,
                            const std::vector<FoundToken>& tokens, std::vector<Value>& plain) {
-  const std::string doc_id = DocumentId(ns_id);
-  plain.clear();
-  plain.reserve(tokens.size());
-  for (const auto& t : tokens) {
-    BULWARK_ASSIGN_OR_RETURN(Value v, cipher.Decrypt(t.leaf->AsString(), doc_id, t.path));
-    plain.push_back(std::move(v));
-  }
-  return OkStatus();
+  std::vector<TokenAt> batch;
+  batch.reserve(tokens.size());
+  for (const auto& t : tokens) batch.push_back({t.leaf->AsString(), &t.path});
+  return cipher.DecryptMany(batch, DocumentId(ns_id), plain);
 }
 
 Result<ReadResult> ConfigService::Get(const RequestContext& ctx, std::string_view ns,

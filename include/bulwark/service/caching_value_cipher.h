@@ -60,6 +60,9 @@ class CachingValueCipher final : public ValueCipher {
                               const config::Path& path) const override;
   Result<config::Value> Decrypt(std::string_view token, std::string_view document_id,
                                 const config::Path& path) const override;
+  // One lock for all the lookups; the misses are decrypted by the inner cipher outside it.
+  Status DecryptMany(std::span<const TokenAt> tokens, std::string_view document_id,
+                     std::vector<config::Value>& out) const override;
 
   // Drops (and zeroizes) every cached value.
   void Clear() const;
