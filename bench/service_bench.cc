@@ -5,19 +5,23 @@
 // SQLite through the service, so the stored document holds 40 ENC[...] tokens. Overhead4_*: the
 // same services with the secrets of only the first two (224 leaves, 4 tokens).
 //
-//   PlainStoreGet               store->Get of the same stored bytes (SQLite read, SHA-256 check,
-//                               JSON parse): the reference
-//   ServiceGetRedacted          service->Get without reveal: authorize + load + find tokens and
-//                               redact + build the audit record
-//   ServiceGetReveal/nocache    service->Get with reveal, every token decrypted
-//   (KeyringValueCipher) ServiceGetReveal/cached     the same through CachingValueCipher, warm
-//   (repeated reads) DecryptOneSecret/first      one KeyringValueCipher::Decrypt (parse, AAD,
-//   AES-GCM, typed value) DecryptOneSecret/cached     one CachingValueCipher::Decrypt hit
-//   AuditEventOfRead            what LogAuditSink does on the CPU per read before SQLite: impact
-//                               rule, CloudEvent, RFC 8785 canonical bytes (40 sensitive paths)
-//   *_log                       the product's durable sink: LogAuditSink over the SQLite Merkle
-//                               audit log (WAL, synchronous=FULL: one fsync per group commit),
-//                               1 and 8 threads, wall time per read and reads per second
+// clang-format off
+//   PlainStoreGet             store->Get of the same stored bytes (SQLite read, SHA-256 check,
+//                             JSON parse): the reference
+//   ServiceGetRedacted        service->Get without reveal: authorize + load + find tokens and
+//                             redact + build the audit record
+//   ServiceGetReveal_nocache  service->Get with reveal, every token decrypted (KeyringValueCipher)
+//   ServiceGetReveal_cached   the same through CachingValueCipher, warm (repeated reads)
+//   Overhead*_                interleaved A/B of the two: plain read, then service read, each
+//                             timed with the thread's CPU clock; reports added_pct
+//   DecryptOneSecret_first    one KeyringValueCipher::Decrypt (parse, AAD, AES-GCM, typed value)
+//   DecryptOneSecret_cached   one CachingValueCipher::Decrypt hit
+//   AuditEventOfRead          what LogAuditSink does on the CPU per read before SQLite: impact
+//                             rule, CloudEvent, RFC 8785 canonical bytes (40 sensitive paths)
+//   *_log                     the product's durable sink: LogAuditSink over the SQLite Merkle
+//                             audit log (WAL, synchronous=FULL: one fsync per group commit),
+//                             1 and 8 threads, wall time per read and reads per second
+// clang-format on
 //
 // The pipeline benchmarks use a sink that drops records (DiscardAuditSink): they measure what the
 // service adds to the read, not what a sink costs; the sink's costs are the *_log and

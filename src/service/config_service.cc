@@ -107,8 +107,7 @@ class TokenFinder {
   std::string Dotted() const {
     char buf[256];
     std::size_t n = 0;
-    std::string slow;  // used once a path does not fit `buf` or needs quoting
-    bool fast = true;
+    bool fast = true;  // false: the path needs quoting or does not fit `buf`
     for (std::size_t i = 0; i < frames_.size() && fast; ++i) {
       const Frame& f = frames_[i];
       if (f.key == nullptr) {
