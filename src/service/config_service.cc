@@ -777,12 +777,12 @@ std::shared_ptr<const ConfigService::ReadPlan> MakePlan(std::vector<FoundToken>&
 
 // Decrypts the tokens found in a read into `plain` (same order); the document is left unchanged,
 // so a retry with a reloaded identity sees the tokens again.
-static Status DecryptFound(const ValueCipher& cipher, std::string_view ns_id,
+static Status DecryptFound(const ValueCipher& cipher, std::string_view doc_id,
                            const std::vector<FoundToken>& tokens, std::vector<Value>& plain) {
   std::vector<TokenAt> batch;
   batch.reserve(tokens.size());
   for (const auto& t : tokens) batch.push_back({t.leaf->AsString(), &t.path});
-  return cipher.DecryptMany(batch, DocumentId(ns_id), plain);
+  return cipher.DecryptMany(batch, doc_id, plain);
 }
 
 Result<ReadResult> ConfigService::Get(const RequestContext& ctx, std::string_view ns,
@@ -799,7 +799,7 @@ Result<ReadResult> ConfigService::Get(const RequestContext& ctx, std::string_vie
   auto sub = config::Get(snap->content, root);
   if (!sub) return op.Fail(sub.error());
   ReadResult out;
-  out.info = snap->info;
+  out.info = std::move(snap->info);
   if (root.empty()) {
     out.value = std::move(snap->content);  // the whole document: no copy
   } else {
@@ -818,12 +818,12 @@ Result<ReadResult> ConfigService::Get(const RequestContext& ctx, std::string_vie
     if (plannable) KeepPlan(out.info.content_hash, MakePlan(tokens));
   }
   if (request.reveal && !tokens.empty()) {
-    auto id = NamespaceId(ns, /*reload=*/false);
+    auto id = DocumentIdOf(ns, /*reload=*/false);
     if (!id) return op.Fail(id.error());
     std::vector<Value> plain;
     auto s = DecryptFound(*deps_.cipher, *id, tokens, plain);
     if (!s && s.error().code() == ErrorCode::kDataLoss) {  // maybe a stale cached identity
-      id = NamespaceId(ns, /*reload=*/true);
+      id = DocumentIdOf(ns, /*reload=*/true);
       if (!id) return op.Fail(id.error());
       s = DecryptFound(*deps_.cipher, *id, tokens, plain);
     }
@@ -996,7 +996,7 @@ std::string ConfigService::NewRequestId() {
   return id;
 }
 
-Result<std::string> ConfigService::NamespaceId(std::string_view ns, bool reload) {
+Result<std::string> ConfigService::DocumentIdOf(std::string_view ns, bool reload) {
   {
     std::lock_guard lock(ids_mu_);
     if (!reload) {
@@ -1005,9 +1005,10 @@ Result<std::string> ConfigService::NamespaceId(std::string_view ns, bool reload)
   }
   BULWARK_ASSIGN_OR_RETURN(Meta meta, LoadMeta(*deps_.store, ns));
   if (meta.version == 0) return NotFoundError(fmt::format("namespace {} has no metadata", ns));
+  std::string doc_id = DocumentId(meta.id);
   std::lock_guard lock(ids_mu_);
-  ids_.insert_or_assign(std::string(ns), meta.id);
-  return meta.id;
+  ids_.insert_or_assign(std::string(ns), doc_id);
+  return doc_id;
 }
 
 Result<std::optional<Value>> ConfigService::SchemaOf(const RequestContext& ctx, std::string_view ns) {

@@ -135,9 +135,10 @@ class ConfigService {
 
  private:
   explicit ConfigService(ServiceDeps deps);
-  // The identity of a namespace (cached: it never changes while the name maps to it; a stale entry
-  // after a rename by another process shows up as a decryption failure and is reloaded once).
-  Result<std::string> NamespaceId(std::string_view ns, bool reload);
+  // The document identity its tokens are bound to ("bulwark-store/v1/<namespace id>"; cached: it
+  // never changes while the name maps to it; a stale entry after a rename by another process shows
+  // up as a decryption failure and is reloaded once).
+  Result<std::string> DocumentIdOf(std::string_view ns, bool reload);
   ServiceDeps deps_;
   std::mutex ids_mu_;
   std::map<std::string, std::string, std::less<>> ids_;
