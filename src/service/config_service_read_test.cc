@@ -146,13 +146,14 @@ TEST_F(ServiceReadTest, ATokenCopiedToAnotherPathFailsEvenWhenItsValueIsCached) 
 
 TEST_F(ServiceReadTest, RepeatedReadsOfAContentGiveTheSameAnswerAndNewVersionsAreSeen) {
   ASSERT_TRUE(svc_->Put(ctx_, "app", J(kDoc), {}));
-  auto first = Read("app", std::nullopt, false);  // walks and keeps a plan
+  auto first = Read("app", std::nullopt, false);   // walks and keeps a plan
   auto second = Read("app", std::nullopt, false);  // follows the plan
   ASSERT_TRUE(first && second);
   EXPECT_EQ(first->value, second->value);
   EXPECT_EQ(first->sensitive, second->sensitive);
   const auto records = audit_->records();
-  EXPECT_EQ(records[records.size() - 1].sensitive_paths, records[records.size() - 2].sensitive_paths);
+  EXPECT_EQ(records[records.size() - 1].sensitive_paths,
+            records[records.size() - 2].sensitive_paths);
   // A new version with one more secret and one fewer: its own plan.
   SetRequest secret;
   secret.secret = true;
