@@ -722,7 +722,10 @@ struct ConfigService::ReadPlan {
 
 namespace {
 
+// Bounds on the plans kept per service: contents, and tokens over all plans (a token's route, path
+// and dotted form take ~200 bytes, so plans stay within ~13 MB).
 constexpr std::size_t kMaxReadPlans = 256;
+constexpr std::size_t kMaxPlannedTokens = 65536;
 
 using FoundToken = TokenFinder<Value>::Found;
 
@@ -739,9 +742,19 @@ std::shared_ptr<const ConfigService::ReadPlan> ConfigService::FindPlan(
 
 void ConfigService::KeepPlan(const std::string& content_hash,
                              std::shared_ptr<const ReadPlan> plan) {
+  const std::size_t n = plan->tokens.size();
+  if (n > kMaxPlannedTokens) return;  // such reads walk every time
   std::lock_guard lock(plans_mu_);
-  if (plans_.size() >= kMaxReadPlans) plans_.clear();  // bounded; rebuilt on the next reads
-  plans_.insert_or_assign(content_hash, std::move(plan));
+  if (auto it = plans_.find(content_hash); it != plans_.end()) {
+    planned_tokens_ -= it->second->tokens.size();  // replaced below
+    plans_.erase(it);
+  }
+  if (plans_.size() >= kMaxReadPlans || planned_tokens_ + n > kMaxPlannedTokens) {
+    plans_.clear();  // bounded; rebuilt by the next reads
+    planned_tokens_ = 0;
+  }
+  planned_tokens_ += n;
+  plans_.emplace(content_hash, std::move(plan));
 }
 
 namespace {

@@ -150,6 +150,7 @@ class ConfigService {
   void KeepPlan(const std::string& content_hash, std::shared_ptr<const ReadPlan> plan);
   std::mutex plans_mu_;
   std::unordered_map<std::string, std::shared_ptr<const ReadPlan>> plans_;
+  std::size_t planned_tokens_ = 0;  // over all plans_
   std::mutex rid_mu_;
   std::array<std::uint8_t, 512> rid_pool_{};
   std::size_t rid_used_ = 512;
