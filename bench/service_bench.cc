@@ -1,39 +1,77 @@
-// Read overhead of the service pipeline (issue: store and service).
+// Read overhead of the service pipeline (issue #4, "Numbers": read overhead).
 //
 // Workload: the first 20 services of ../shared/bench/services-1000.json as one namespace (260
 // leaves, 40 of them secrets: database.password and auth.jwt_secret_key per service), stored in
-// SQLite through the service, so the stored document holds 40 ENC[...] tokens.
-//   PlainStoreGet        store->Get of the same stored bytes (SQLite read, JSON parse, hash check)
-//   ServiceGetRedacted   service->Get without reveal: authorize + load + redact + audit
-//   ServiceGetReveal     service->Get with reveal: authorize + load + decrypt 40 secrets + audit
-//   DecryptOneSecret     one KeyringValueCipher::Decrypt (the cost per secret)
-// Audit sinks: "memory" (records kept in memory: the pipeline's own cost) and "jsonl" (the
-// JsonlAuditSink, which fsyncs every record before the read returns).
+// SQLite through the service, so the stored document holds 40 ENC[...] tokens. Overhead4_*: the
+// same services with the secrets of only the first two (224 leaves, 4 tokens).
+//
+// clang-format off
+//   PlainStoreGet             store->Get of the same stored bytes (SQLite read, SHA-256 check,
+//                             JSON parse): the reference
+//   ServiceGetRedacted        service->Get without reveal: authorize + load + find tokens and
+//                             redact + build the audit record
+//   ServiceGetReveal_nocache  service->Get with reveal, every token decrypted (KeyringValueCipher)
+//   ServiceGetReveal_cached   the same through CachingValueCipher, warm (repeated reads)
+//   Overhead*_                interleaved A/B of the two: plain read, then service read, each
+//                             timed with the thread's CPU clock; reports added_pct
+//   DecryptOneSecret_first    one KeyringValueCipher::Decrypt (parse, AAD, AES-GCM, typed value)
+//   DecryptOneSecret_cached   one CachingValueCipher::Decrypt hit
+//   AuditEventOfRead          what LogAuditSink does on the CPU per read before SQLite: impact
+//                             rule, CloudEvent, RFC 8785 canonical bytes (40 sensitive paths)
+//   *_log                     the product's durable sink: LogAuditSink over the SQLite Merkle
+//                             audit log (WAL, synchronous=FULL: one fsync per group commit),
+//                             1 and 8 threads, wall time per read and reads per second
+// clang-format on
+//
+// The pipeline benchmarks use a sink that drops records (DiscardAuditSink): they measure what the
+// service adds to the read, not what a sink costs; the sink's costs are the *_log and
+// AuditEventOfRead rows.
 #include <benchmark/benchmark.h>
+#include <time.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "bulwark/audit/event.h"
+#include "bulwark/audit/log_audit.h"
 #include "bulwark/config/format.h"
+#include "bulwark/core/encoding.h"
+#include "bulwark/service/caching_value_cipher.h"
 #include "bulwark/service/config_service.h"
 #include "bulwark/service/keyring_value_cipher.h"
 #include "bulwark/store/open.h"
-#include "bulwark/testing/recording_audit_sink.h"
 
 namespace bulwark::service {
 namespace {
+
+class DiscardAuditSink final : public AuditSink {
+ public:
+  Status Append(const AuditRecord& record) override {
+    appended_.fetch_add(record.sensitive_paths.size() + 1, std::memory_order_relaxed);
+    return OkStatus();
+  }
+  Status HealthCheck() const override { return OkStatus(); }
+
+ private:
+  std::atomic<std::uint64_t> appended_{0};
+};
 
 struct Fixture {
   std::filesystem::path dir;
   std::shared_ptr<store::ConfigStore> store;
   std::shared_ptr<keys::Keyring> keyring;
   std::shared_ptr<const ValueCipher> cipher;
-  std::unique_ptr<ConfigService> memory_svc;
-  std::unique_ptr<ConfigService> jsonl_svc;
+  std::shared_ptr<CachingValueCipher> cached;
+  std::shared_ptr<audit::AuditLog> log;
+  std::unique_ptr<ConfigService> plain_svc;   // uncached cipher, discard sink
+  std::unique_ptr<ConfigService> cached_svc;  // caching cipher, discard sink
+  std::unique_ptr<ConfigService> log_svc;     // caching cipher, LogAuditSink
   RequestContext ctx;
   std::string one_token;
   std::string ns_id;
+  AuditRecord read_record;  // the audit record of one redacted read
 
   Fixture() {
     char tmpl[] = "/tmp/bulwark-svc-bench-XXXXXX";
@@ -42,25 +80,67 @@ struct Fixture {
     store = store::OpenStore("sqlite:" + (dir / "store.db").string(), rt).value();
     keyring = keys::Keyring::Create(rt, crypto::AlgorithmPolicy::Standard()).value();
     cipher = NewKeyringValueCipher(keyring);
+    cached = CachingValueCipher::Create(cipher, keyring, {}).value();
     ctx.principal = {"local:bench", "local", {}, config::Value::EmptyMap()};
-    memory_svc = ConfigService::Create({rt, store, cipher, NewLocalAuthorizer(),
-                                        std::make_shared<testing::RecordingAuditSink>(), {}})
-                     .value();
-    jsonl_svc = ConfigService::Create({rt, store, cipher, NewLocalAuthorizer(),
-                                       JsonlAuditSink::Open(dir / "audit.jsonl").value(), {}})
-                    .value();
+    plain_svc =
+        ConfigService::Create(
+            {rt, store, cipher, NewLocalAuthorizer(), std::make_shared<DiscardAuditSink>(), {}})
+            .value();
+    cached_svc =
+        ConfigService::Create(
+            {rt, store, cached, NewLocalAuthorizer(), std::make_shared<DiscardAuditSink>(), {}})
+            .value();
+    auto keys = audit::LoadOrCreateLogKeys(rt, dir / "audit-log.key").value();
+    audit::AuditLogOptions o;
+    o.path = dir / "audit.db";
+    o.origin = keys.origin;
+    o.signers = keys.signers;
+    o.runtime = rt;
+    log = audit::AuditLog::Open(std::move(o)).value();
+    log_svc = ConfigService::Create(
+                  {rt,
+                   store,
+                   cached,
+                   NewLocalAuthorizer(),
+                   std::make_shared<audit::LogAuditSink>(log, audit::ImpactClassifier::Default(),
+                                                         "bulwark://bench/config", rt),
+                   {}})
+                  .value();
+
     std::ifstream f(std::string(BULWARK_SHARED_DIR) + "/bench/services-1000.json");
     std::stringstream ss;
     ss << f.rdbuf();
     auto all = config::ParseDocument(ss.str(), config::Format::kJson).value().root;
-    config::ValueList first(all.Get("services")->AsList().begin(), all.Get("services")->AsList().begin() + 20);
+    config::ValueList first(all.Get("services")->AsList().begin(),
+                            all.Get("services")->AsList().begin() + 20);
     config::ValueMap doc;
     doc.Set("services", config::Value(std::move(first)));
-    (void)memory_svc->Put(ctx, "production/bench", config::Value(std::move(doc)), {}).value();
+    // The same services with the secrets of only the first two kept: 224 leaves, 4 secrets.
+    config::ValueList few = doc.Find("services")->AsList();
+    for (std::size_t i = 2; i < few.size(); ++i) {
+      few[i].AsMap().Find("database")->AsMap().Erase("password");
+      few[i].AsMap().Find("auth")->AsMap().Erase("jwt_secret_key");
+    }
+    config::ValueMap doc4;
+    doc4.Set("services", config::Value(std::move(few)));
+    (void)plain_svc->Put(ctx, "production/bench4", config::Value(std::move(doc4)), {}).value();
+    (void)plain_svc->Put(ctx, "production/bench", config::Value(std::move(doc)), {}).value();
     auto stored = store->Get("production/bench", store::VersionRef::Latest()).value();
-    one_token = config::Find(stored.content, config::Path::Parse("services[0].database.password").value())->AsString();
+    one_token =
+        config::Find(stored.content, config::Path::Parse("services[0].database.password").value())
+            ->AsString();
     auto meta = store->Get(MetaNamespace("production/bench"), store::VersionRef::Latest()).value();
     ns_id = meta.content.Get("id")->AsString();
+
+    read_record.time = rt.clock->Now();
+    read_record.operation = "config.get";
+    read_record.action = Action::kRead;
+    read_record.namespace_name = "production/bench";
+    read_record.context = ctx;
+    read_record.context.request_id = "0123456789abcdef";
+    read_record.version_after = 1;
+    auto r = plain_svc->Get(ctx, "production/bench", {}).value();
+    for (const auto& p : r.sensitive) read_record.sensitive_paths.push_back(p.ToString());
   }
   ~Fixture() { std::filesystem::remove_all(dir); }
 };
@@ -85,29 +165,109 @@ void Get(benchmark::State& state, ConfigService& svc, bool reveal) {
     if (!r) state.SkipWithError(r.error().message().c_str());
     benchmark::DoNotOptimize(r);
   }
+  state.SetItemsProcessed(state.iterations());
 }
 
-void BM_ServiceGetRedacted_memory(benchmark::State& s) { Get(s, *F().memory_svc, false); }
-void BM_ServiceGetReveal_memory(benchmark::State& s) { Get(s, *F().memory_svc, true); }
-void BM_ServiceGetRedacted_jsonl(benchmark::State& s) { Get(s, *F().jsonl_svc, false); }
-void BM_ServiceGetReveal_jsonl(benchmark::State& s) { Get(s, *F().jsonl_svc, true); }
+void BM_ServiceGetRedacted(benchmark::State& s) { Get(s, *F().plain_svc, false); }
+void BM_ServiceGetReveal_nocache(benchmark::State& s) { Get(s, *F().plain_svc, true); }
+void BM_ServiceGetReveal_cached(benchmark::State& s) { Get(s, *F().cached_svc, true); }
+void BM_ServiceGetRedacted_log(benchmark::State& s) { Get(s, *F().log_svc, false); }
+void BM_ServiceGetReveal_log(benchmark::State& s) { Get(s, *F().log_svc, true); }
 
-void BM_DecryptOneSecret(benchmark::State& state) {
+void Decrypt(benchmark::State& state, const ValueCipher& cipher) {
   const auto doc_id = "bulwark-store/v1/" + F().ns_id;
   const auto path = config::Path::Parse("services[0].database.password").value();
   for (auto _ : state) {
-    auto v = F().cipher->Decrypt(F().one_token, doc_id, path);
+    auto v = cipher.Decrypt(F().one_token, doc_id, path);
     if (!v) state.SkipWithError(v.error().message().c_str());
     benchmark::DoNotOptimize(v);
   }
 }
+void BM_DecryptOneSecret_first(benchmark::State& s) { Decrypt(s, *F().cipher); }
+void BM_DecryptOneSecret_cached(benchmark::State& s) { Decrypt(s, *F().cached); }
 
+void BM_AuditEventOfRead(benchmark::State& state) {
+  const auto classifier = audit::ImpactClassifier::Default();
+  for (auto _ : state) {
+    const audit::Impact impact = classifier.Classify(F().read_record);
+    auto event = audit::BuildEvent(F().read_record, impact, "00112233445566778899aabbccddeeff",
+                                   "bulwark://bench/config");
+    auto leaf = audit::EventLeaf(event);
+    benchmark::DoNotOptimize(leaf);
+  }
+}
+
+// Interleaved A/B: each iteration does one plain store read and one service read of the same
+// stored bytes, each timed with the thread's CPU clock, so load from other processes on this
+// shared machine affects both alike. Reports both means and the added time in percent.
+double ThreadCpuNs() {
+  timespec ts;
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+
+void Overhead(benchmark::State& state, ConfigService& svc, bool reveal,
+              const char* ns = "production/bench") {
+  ReadRequest req;
+  req.reveal = reveal;
+  double plain_ns = 0, service_ns = 0;
+  for (auto _ : state) {
+    const double t0 = ThreadCpuNs();
+    {
+      auto s = F().store->Get(ns, store::VersionRef::Latest());
+      benchmark::DoNotOptimize(s);
+    }
+    const double t1 = ThreadCpuNs();
+    {
+      auto r = svc.Get(F().ctx, ns, req);
+      if (!r) state.SkipWithError(r.error().message().c_str());
+      benchmark::DoNotOptimize(r);
+    }
+    const double t2 = ThreadCpuNs();
+    plain_ns += t1 - t0;
+    service_ns += t2 - t1;
+  }
+  const double n = static_cast<double>(state.iterations());
+  state.counters["plain_us"] = plain_ns / n / 1000;
+  state.counters["service_us"] = service_ns / n / 1000;
+  state.counters["added_pct"] = (service_ns - plain_ns) / plain_ns * 100;
+}
+void BM_Overhead_redacted(benchmark::State& s) { Overhead(s, *F().plain_svc, false); }
+void BM_Overhead_reveal_nocache(benchmark::State& s) { Overhead(s, *F().plain_svc, true); }
+void BM_Overhead_reveal_cached(benchmark::State& s) { Overhead(s, *F().cached_svc, true); }
+void BM_Overhead4_redacted(benchmark::State& s) {
+  Overhead(s, *F().plain_svc, false, "production/bench4");
+}
+void BM_Overhead4_reveal_nocache(benchmark::State& s) {
+  Overhead(s, *F().plain_svc, true, "production/bench4");
+}
+void BM_Overhead4_reveal_cached(benchmark::State& s) {
+  Overhead(s, *F().cached_svc, true, "production/bench4");
+}
+
+BENCHMARK(BM_Overhead_redacted)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Overhead_reveal_nocache)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Overhead_reveal_cached)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Overhead4_redacted)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Overhead4_reveal_nocache)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Overhead4_reveal_cached)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_PlainStoreGet)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_ServiceGetRedacted_memory)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_ServiceGetReveal_memory)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_ServiceGetRedacted_jsonl)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_ServiceGetReveal_jsonl)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_DecryptOneSecret)->Unit(benchmark::kNanosecond);
+BENCHMARK(BM_ServiceGetRedacted)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ServiceGetReveal_nocache)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ServiceGetReveal_cached)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DecryptOneSecret_first)->Unit(benchmark::kNanosecond);
+BENCHMARK(BM_DecryptOneSecret_cached)->Unit(benchmark::kNanosecond);
+BENCHMARK(BM_AuditEventOfRead)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ServiceGetRedacted_log)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime()
+    ->Threads(1)
+    ->Threads(8);
+BENCHMARK(BM_ServiceGetReveal_log)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime()
+    ->Threads(1)
+    ->Threads(8);
 
 }  // namespace
 }  // namespace bulwark::service

@@ -66,7 +66,14 @@ Status AppendString(std::string& out, std::string_view s, const Where& where) {
     return InvalidArgumentError(fmt::format("jcs: {}: invalid UTF-8", where.ToString()));
   }
   out += '"';
-  for (char c : s) {
+  // Characters that need no escape are copied in runs (one append per run, not per character:
+  // per-character appends were ~40% of building an audit event).
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"':
         out += "\\\"";
@@ -89,14 +96,11 @@ Status AppendString(std::string& out, std::string_view s, const Where& where) {
       case '\t':
         out += "\\t";
         break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
+      default:  // another control character
+        out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out += '"';
   return OkStatus();
 }

@@ -134,6 +134,7 @@ Result<KeyId> Keyring::Rotate(std::optional<AeadAlgorithm> algorithm) {
   BULWARK_RETURN_IF_ERROR(AddKeyLocked(alg, std::move(material), info));
   if (primary_ != 0) keys_.at(primary_)->info.state = KeyState::kDecryptOnly;
   primary_ = id;
+  generation_.fetch_add(1, std::memory_order_acq_rel);
   return id;
 }
 
@@ -151,6 +152,7 @@ Status Keyring::Disable(KeyId id) {
         fmt::format("is {}; only decrypt-only keys can be disabled", KeyStateName(info.state))));
   }
   info.state = KeyState::kDisabled;
+  generation_.fetch_add(1, std::memory_order_acq_rel);
   return OkStatus();
 }
 
@@ -164,6 +166,7 @@ Status Keyring::Enable(KeyId id) {
         id, fmt::format("is {}; only disabled keys can be enabled", KeyStateName(info.state))));
   }
   info.state = KeyState::kDecryptOnly;
+  generation_.fetch_add(1, std::memory_order_acq_rel);
   return OkStatus();
 }
 
@@ -179,6 +182,7 @@ Status Keyring::Destroy(KeyId id) {
   e.info.state = KeyState::kDestroyed;
   e.cipher.reset();
   e.material.Clear();
+  generation_.fetch_add(1, std::memory_order_acq_rel);
   return OkStatus();
 }
 
@@ -194,6 +198,7 @@ Result<KeyId> Keyring::MarkCompromised(KeyId id) {
   if (primary_id() == id) BULWARK_RETURN_IF_ERROR(Rotate());
   std::unique_lock lock(mu_);
   keys_.at(id)->info.state = KeyState::kCompromised;
+  generation_.fetch_add(1, std::memory_order_acq_rel);
   return primary_;
 }
 

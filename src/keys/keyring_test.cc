@@ -81,6 +81,32 @@ TEST_F(KeyringTest, PartsDecryptSeparatelyAndMatchTheConcatenatedForm) {
   EXPECT_EQ(ring->Decrypt(whole, AsBytes("a")).value().RevealAsString(), "v");
 }
 
+TEST_F(KeyringTest, StateGenerationChangesOnEveryStateChangeAndOnlyThen) {
+  auto ring = NewRing();
+  const KeyId k1 = ring->primary_id();
+  std::uint64_t g = ring->state_generation();
+  auto changed = [&] {
+    const std::uint64_t now = ring->state_generation();
+    const bool differs = now != g;
+    g = now;
+    return differs;
+  };
+  ASSERT_TRUE(ring->Encrypt(AsBytes("x"), {}));
+  EXPECT_FALSE(changed());
+  ASSERT_TRUE(ring->Rotate());
+  EXPECT_TRUE(changed());
+  ASSERT_TRUE(ring->Disable(k1));
+  EXPECT_TRUE(changed());
+  EXPECT_FALSE(ring->Destroy(0x1234));  // unknown key: nothing changed
+  EXPECT_FALSE(changed());
+  ASSERT_TRUE(ring->Enable(k1));
+  EXPECT_TRUE(changed());
+  ASSERT_TRUE(ring->MarkCompromised(k1));
+  EXPECT_TRUE(changed());
+  ASSERT_TRUE(ring->Destroy(k1));
+  EXPECT_TRUE(changed());
+}
+
 TEST_F(KeyringTest, RotationMakesNewPrimaryAndOldCiphertextsStillDecrypt) {
   auto ring = NewRing();
   const KeyId k1 = ring->primary_id();

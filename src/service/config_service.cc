@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <array>
+#include <charconv>
+#include <cstring>
 #include <map>
 
 #include "bulwark/config/sensitivity.h"
@@ -25,12 +28,145 @@ bool IsReserved(std::string_view ns) {
 // The document identity that store tokens are bound to.
 std::string DocumentId(std::string_view ns_id) { return fmt::format("bulwark-store/v1/{}", ns_id); }
 
+// One pass over a document that finds its encrypted tokens. The walk keeps a stack of pointers to
+// the keys and indices above the current node and builds a Path (and, on request, its dotted form)
+// only for the tokens it finds, not for every node. `V` is Value or const Value.
+template <typename V>
+class TokenFinder {
+ public:
+  struct Found {
+    V* leaf;
+    Path path;           // absolute: the root's segments, then the path below it
+    std::string dotted;  // path.ToString(), when asked for
+    // Positions from `v` down to the leaf (map entry or list index), when asked for.
+    std::vector<std::uint32_t> route;
+  };
+
+  // `root` is where `v` sits in its document (its segments start every path found).
+  TokenFinder(const Path& root, bool dotted, bool routes = false)
+      : dotted_(dotted), routes_(routes), root_frames_(root.size()) {
+    frames_.reserve(16);
+    found_.reserve(16);
+    for (const auto& s : root.segments()) {
+      frames_.push_back(s.is_key() ? Frame{&s.key(), 0, 0} : Frame{nullptr, s.index(), 0});
+    }
+  }
+
+  std::vector<Found> Find(V& v) {
+    Walk(v);
+    return std::move(found_);
+  }
+
+ private:
+  struct Frame {
+    const std::string* key;  // nullptr: a list index
+    std::size_t index;
+    std::uint32_t pos;  // position in the parent (map entry index or list index)
+  };
+
+  void Walk(V& v) {
+    if (auto* m = v.IfMap()) {
+      std::uint32_t pos = 0;
+      for (auto& e : *m) {
+        frames_.push_back({&e.key, 0, pos++});
+        Walk(e.value);
+        frames_.pop_back();
+      }
+    } else if (auto* l = v.IfList()) {
+      for (std::size_t i = 0; i < l->size(); ++i) {
+        frames_.push_back({nullptr, i, static_cast<std::uint32_t>(i)});
+        Walk((*l)[i]);
+        frames_.pop_back();
+      }
+    } else if (const std::string* s = v.IfString();
+               s != nullptr && s->starts_with("ENC[") && s->ends_with(']')) {  // IsEncryptedToken
+      Emit(v);
+    }
+  }
+
+  // Keys made only of [A-Za-z0-9_-] are written bare by Path::ToString (a subset of its rule;
+  // other keys go through config::QuoteKeyIfNeeded).
+  static bool PlainKey(std::string_view key) {
+    static constexpr auto kPlain = [] {
+      std::array<bool, 256> t{};
+      for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+      for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+      for (int c = '0'; c <= '9'; ++c) t[c] = true;
+      t['_'] = t['-'] = true;
+      return t;
+    }();
+    if (key.empty()) return false;
+    for (char c : key) {
+      if (!kPlain[static_cast<unsigned char>(c)]) return false;
+    }
+    return true;
+  }
+
+  // The canonical dotted form of the current frames (Path::ToString), written into a stack buffer
+  // so that the string is allocated once, at its final size.
+  std::string Dotted() const {
+    char buf[256];
+    std::size_t n = 0;
+    bool fast = true;  // false: the path needs quoting or does not fit `buf`
+    for (std::size_t i = 0; i < frames_.size() && fast; ++i) {
+      const Frame& f = frames_[i];
+      if (f.key == nullptr) {
+        if (n + 24 > sizeof buf) {
+          fast = false;
+          break;
+        }
+        buf[n++] = '[';
+        n = static_cast<std::size_t>(std::to_chars(buf + n, buf + sizeof buf, f.index).ptr - buf);
+        buf[n++] = ']';
+      } else {
+        if (!PlainKey(*f.key) || n + 1 + f.key->size() > sizeof buf) {
+          fast = false;
+          break;
+        }
+        if (i > 0) buf[n++] = '.';
+        std::memcpy(buf + n, f.key->data(), f.key->size());
+        n += f.key->size();
+      }
+    }
+    if (fast) return std::string(buf, n);
+    std::vector<config::PathSegment> segs;
+    for (const Frame& f : frames_) {
+      segs.push_back(f.key != nullptr ? config::PathSegment::Key(*f.key)
+                                      : config::PathSegment::Index(f.index));
+    }
+    return Path(std::move(segs)).ToString();
+  }
+
+  void Emit(V& leaf) {
+    std::vector<config::PathSegment> segs;
+    segs.reserve(frames_.size());
+    for (const Frame& f : frames_) {
+      if (f.key != nullptr) {
+        segs.push_back(config::PathSegment::Key(*f.key));
+      } else {
+        segs.push_back(config::PathSegment::Index(f.index));
+      }
+    }
+    std::vector<std::uint32_t> route;
+    if (routes_) {
+      route.reserve(frames_.size() - root_frames_);
+      for (std::size_t i = root_frames_; i < frames_.size(); ++i) route.push_back(frames_[i].pos);
+    }
+    found_.push_back(
+        Found{&leaf, Path(std::move(segs)), dotted_ ? Dotted() : std::string(), std::move(route)});
+  }
+
+  bool dotted_;
+  bool routes_;
+  std::size_t root_frames_;
+  std::vector<Frame> frames_;
+  std::vector<Found> found_;
+};
+
 // Paths of every encrypted token in `v`, in document order.
 std::vector<Path> TokenPaths(const Value& v) {
   std::vector<Path> out;
-  config::WalkLeaves(v, [&](const Path& p, const Value& leaf) {
-    if (IsEncryptedToken(leaf)) out.push_back(p);
-  });
+  for (auto& f : TokenFinder<const Value>(Path(), false).Find(v)) out.push_back(std::move(f.path));
   return out;
 }
 
@@ -111,7 +247,7 @@ struct ConfigService::Op {
     rec.namespace_name = std::string(ns);
     rec.context = ctx;
     if (rec.context.request_id.empty()) {
-      if (auto id = s.deps_.runtime.random->Bytes(8)) rec.context.request_id = HexEncode(*id);
+      rec.context.request_id = s.NewRequestId();
     }
   }
 
@@ -569,6 +705,99 @@ Result<store::VersionInfo> ConfigService::Unset(const RequestContext& ctx, std::
   return *info;
 }
 
+// The tokens of one stored content, keyed by its SHA-256 (VersionInfo::content_hash, which the
+// store checks against the stored bytes on every read: the same hash means the same bytes, so the
+// same parsed tree): where each token is (a route of map-entry and list positions, followed
+// without comparing keys), its path and its canonical dotted form. Paths only, nothing secret.
+// A whole-document read of a content seen before skips the walk and the building of paths; each
+// planned leaf is still checked to be a token, and any mismatch falls back to the walk.
+struct ConfigService::ReadPlan {
+  struct Token {
+    std::vector<std::uint32_t> route;
+    Path path;
+    std::string dotted;
+  };
+  std::vector<Token> tokens;
+};
+
+namespace {
+
+// Bounds on the plans kept per service: contents, and tokens over all plans (a token's route, path
+// and dotted form take ~200 bytes, so plans stay within ~13 MB).
+constexpr std::size_t kMaxReadPlans = 256;
+constexpr std::size_t kMaxPlannedTokens = 65536;
+
+using FoundToken = TokenFinder<Value>::Found;
+
+bool ApplyPlan(const ConfigService::ReadPlan& plan, Value& doc, std::vector<FoundToken>& out);
+
+}  // namespace
+
+std::shared_ptr<const ConfigService::ReadPlan> ConfigService::FindPlan(
+    const std::string& content_hash) {
+  std::lock_guard lock(plans_mu_);
+  auto it = plans_.find(content_hash);
+  return it == plans_.end() ? nullptr : it->second;
+}
+
+void ConfigService::KeepPlan(const std::string& content_hash,
+                             std::shared_ptr<const ReadPlan> plan) {
+  const std::size_t n = plan->tokens.size();
+  if (n > kMaxPlannedTokens) return;  // such reads walk every time
+  std::lock_guard lock(plans_mu_);
+  if (auto it = plans_.find(content_hash); it != plans_.end()) {
+    planned_tokens_ -= it->second->tokens.size();  // replaced below
+    plans_.erase(it);
+  }
+  if (plans_.size() >= kMaxReadPlans || planned_tokens_ + n > kMaxPlannedTokens) {
+    plans_.clear();  // bounded; rebuilt by the next reads
+    planned_tokens_ = 0;
+  }
+  planned_tokens_ += n;
+  plans_.emplace(content_hash, std::move(plan));
+}
+
+namespace {
+
+bool ApplyPlan(const ConfigService::ReadPlan& plan, Value& doc, std::vector<FoundToken>& out) {
+  out.clear();
+  out.reserve(plan.tokens.size());
+  for (const auto& t : plan.tokens) {
+    Value* cur = &doc;
+    for (std::uint32_t pos : t.route) {
+      if (config::ValueMap* m = cur->IfMap(); m != nullptr && pos < m->size()) {
+        cur = &(m->begin() + pos)->value;
+      } else if (config::ValueList* l = cur->IfList(); l != nullptr && pos < l->size()) {
+        cur = &(*l)[pos];
+      } else {
+        return false;
+      }
+    }
+    if (!IsEncryptedToken(*cur)) return false;
+    out.push_back(FoundToken{cur, t.path, t.dotted, {}});
+  }
+  return true;
+}
+
+std::shared_ptr<const ConfigService::ReadPlan> MakePlan(std::vector<FoundToken>& found) {
+  auto plan = std::make_shared<ConfigService::ReadPlan>();
+  plan->tokens.reserve(found.size());
+  for (auto& f : found) plan->tokens.push_back({std::move(f.route), f.path, f.dotted});
+  return plan;
+}
+
+}  // namespace
+
+// Decrypts the tokens found in a read into `plain` (same order); the document is left unchanged,
+// so a retry with a reloaded identity sees the tokens again.
+static Status DecryptFound(const ValueCipher& cipher, std::string_view doc_id,
+                           const std::vector<FoundToken>& tokens, std::vector<Value>& plain) {
+  std::vector<TokenAt> batch;
+  batch.reserve(tokens.size());
+  for (const auto& t : tokens) batch.push_back({t.leaf->AsString(), &t.path});
+  return cipher.DecryptMany(batch, doc_id, plain);
+}
+
 Result<ReadResult> ConfigService::Get(const RequestContext& ctx, std::string_view ns,
                                       const ReadRequest& request) {
   Op op(*this, ctx, "config.get", request.reveal ? Action::kReveal : Action::kRead, ns);
@@ -583,30 +812,52 @@ Result<ReadResult> ConfigService::Get(const RequestContext& ctx, std::string_vie
   auto sub = config::Get(snap->content, root);
   if (!sub) return op.Fail(sub.error());
   ReadResult out;
-  out.info = snap->info;
+  out.info = std::move(snap->info);
   if (root.empty()) {
     out.value = std::move(snap->content);  // the whole document: no copy
   } else {
     out.value = **sub;
   }
-  out.sensitive = TokenPaths(out.value);
-  if (request.reveal && !out.sensitive.empty()) {
-    auto id = NamespaceId(ns, /*reload=*/false);
+  // The tokens, from the plan of this content or from one walk; each is then redacted or
+  // decrypted in place (no document copy).
+  std::vector<FoundToken> tokens;
+  const bool plannable = root.empty() && !out.info.content_hash.empty();
+  bool planned = false;
+  if (plannable) {
+    if (auto plan = FindPlan(out.info.content_hash)) planned = ApplyPlan(*plan, out.value, tokens);
+  }
+  if (!planned) {
+    tokens = TokenFinder<Value>(root, /*dotted=*/true, /*routes=*/plannable).Find(out.value);
+    if (plannable) KeepPlan(out.info.content_hash, MakePlan(tokens));
+  }
+  if (request.reveal && !tokens.empty()) {
+    auto id = DocumentIdOf(ns, /*reload=*/false);
     if (!id) return op.Fail(id.error());
-    Value copy = out.value;
-    auto s = DecryptInPlace(*deps_.cipher, *id, out.value, out.sensitive, root);
+    std::vector<Value> plain;
+    auto s = DecryptFound(*deps_.cipher, *id, tokens, plain);
     if (!s && s.error().code() == ErrorCode::kDataLoss) {  // maybe a stale cached identity
-      out.value = std::move(copy);
-      id = NamespaceId(ns, /*reload=*/true);
+      id = DocumentIdOf(ns, /*reload=*/true);
       if (!id) return op.Fail(id.error());
-      s = DecryptInPlace(*deps_.cipher, *id, out.value, out.sensitive, root);
+      s = DecryptFound(*deps_.cipher, *id, tokens, plain);
     }
     if (!s) return op.Fail(s.error());
+    for (std::size_t i = 0; i < tokens.size(); ++i) *tokens[i].leaf = std::move(plain[i]);
     op.rec.revealed = true;
   } else {
-    for (const Path& p : out.sensitive) *config::Find(out.value, p) = Value(std::string(config::kRedacted));
+    for (auto& t : tokens) *t.leaf = Value(std::string(config::kRedacted));
   }
-  for (const Path& p : out.sensitive) op.rec.sensitive_paths.push_back(root.Concat(p).ToString());
+  out.sensitive.reserve(tokens.size());
+  op.rec.sensitive_paths.reserve(tokens.size());
+  const std::size_t skip = root.size();
+  for (auto& t : tokens) {
+    if (skip == 0) {
+      out.sensitive.push_back(std::move(t.path));
+    } else {
+      const auto& segs = t.path.segments();
+      out.sensitive.emplace_back(std::vector<config::PathSegment>(segs.begin() + skip, segs.end()));
+    }
+    op.rec.sensitive_paths.push_back(std::move(t.dotted));
+  }
   BULWARK_RETURN_IF_ERROR(op.Succeed());
   return out;
 }
@@ -745,7 +996,20 @@ Result<std::vector<compliance::VersionStatus>> ConfigService::ComplianceHistory(
   return list;
 }
 
-Result<std::string> ConfigService::NamespaceId(std::string_view ns, bool reload) {
+std::string ConfigService::NewRequestId() {
+  std::lock_guard lock(rid_mu_);
+  if (rid_used_ + 8 > rid_pool_.size()) {
+    // As before, a failing random source leaves the id empty rather than failing the operation.
+    if (!deps_.runtime.random->Fill(rid_pool_)) return "";
+    rid_used_ = 0;
+  }
+  std::string id = HexEncode(std::span<const std::uint8_t>(rid_pool_).subspan(rid_used_, 8));
+  std::fill_n(rid_pool_.begin() + static_cast<std::ptrdiff_t>(rid_used_), 8, std::uint8_t{0});
+  rid_used_ += 8;
+  return id;
+}
+
+Result<std::string> ConfigService::DocumentIdOf(std::string_view ns, bool reload) {
   {
     std::lock_guard lock(ids_mu_);
     if (!reload) {
@@ -754,9 +1018,10 @@ Result<std::string> ConfigService::NamespaceId(std::string_view ns, bool reload)
   }
   BULWARK_ASSIGN_OR_RETURN(Meta meta, LoadMeta(*deps_.store, ns));
   if (meta.version == 0) return NotFoundError(fmt::format("namespace {} has no metadata", ns));
+  std::string doc_id = DocumentId(meta.id);
   std::lock_guard lock(ids_mu_);
-  ids_.insert_or_assign(std::string(ns), meta.id);
-  return meta.id;
+  ids_.insert_or_assign(std::string(ns), doc_id);
+  return doc_id;
 }
 
 Result<std::optional<Value>> ConfigService::SchemaOf(const RequestContext& ctx, std::string_view ns) {

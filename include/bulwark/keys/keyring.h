@@ -44,6 +44,7 @@
 #ifndef BULWARK_KEYS_KEYRING_H_
 #define BULWARK_KEYS_KEYRING_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -159,6 +160,9 @@ class Keyring final : public crypto::Aead {
   Result<KeyId> MarkCompromised(KeyId id);
 
   std::vector<KeyInfo> List() const;  // ordered by version
+  // A counter that changes whenever a key's state changes (Rotate, Disable, Enable, Destroy,
+  // MarkCompromised), for layers that cache decrypted values and must forget them then.
+  std::uint64_t state_generation() const { return generation_.load(std::memory_order_acquire); }
   Result<KeyInfo> Get(KeyId id) const;
   KeyId primary_id() const;
 
@@ -181,6 +185,7 @@ class Keyring final : public crypto::Aead {
   std::map<KeyId, std::unique_ptr<Entry>> keys_;
   KeyId primary_ = 0;
   std::uint32_t next_version_ = 1;
+  std::atomic<std::uint64_t> generation_{0};
 };
 
 }  // namespace bulwark::keys

@@ -7,14 +7,22 @@
 #ifndef BULWARK_SERVICE_VALUE_CIPHER_H_
 #define BULWARK_SERVICE_VALUE_CIPHER_H_
 
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bulwark/config/path.h"
 #include "bulwark/config/value.h"
 #include "bulwark/core/error.h"
 
 namespace bulwark::service {
+
+// One token of a batch (DecryptMany): its text and its absolute path.
+struct TokenAt {
+  std::string_view token;
+  const config::Path* path;
+};
 
 class ValueCipher {
  public:
@@ -28,6 +36,11 @@ class ValueCipher {
   // or unusable.
   virtual Result<config::Value> Decrypt(std::string_view token, std::string_view document_id,
                                         const config::Path& path) const = 0;
+  // Decrypts the tokens of one document into `out` (cleared first), in order; returns the error
+  // Decrypt would return for the first token that fails. The default calls Decrypt for each;
+  // a cipher with a cache looks them all up at once.
+  virtual Status DecryptMany(std::span<const TokenAt> tokens, std::string_view document_id,
+                             std::vector<config::Value>& out) const;
 };
 
 // Whether a stored value is an encrypted token.

@@ -1,0 +1,196 @@
+// The read path of the service (one walk that redacts or decrypts, audit paths) and the service
+// over a CachingValueCipher.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+
+#include "bulwark/config/format.h"
+#include "bulwark/service/caching_value_cipher.h"
+#include "bulwark/service/config_service.h"
+#include "bulwark/service/keyring_value_cipher.h"
+#include "bulwark/store/open.h"
+#include "bulwark/testing/fake_runtime.h"
+#include "bulwark/testing/recording_audit_sink.h"
+
+namespace bulwark::service {
+namespace {
+
+using config::Path;
+using config::Value;
+
+Value J(const char* text) {
+  return config::ParseDocument(text, config::Format::kJson).value().root;
+}
+Path P(const char* p) { return Path::Parse(p).value(); }
+
+class ServiceReadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/bulwark-svc-read-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    rt_ = Runtime{fake_.clock, NewSystemRandom(), NewLocalFileSystem()};
+    store_ = store::OpenStore("sqlite:" + (dir_ / "store.db").string(), rt_).value();
+    keyring_ = keys::Keyring::Create(rt_, crypto::AlgorithmPolicy::Standard()).value();
+    cache_ = CachingValueCipher::Create(NewKeyringValueCipher(keyring_), keyring_, {}).value();
+    audit_ = std::make_shared<testing::RecordingAuditSink>();
+    svc_ = ConfigService::Create({rt_, store_, cache_, NewLocalAuthorizer(), audit_, {}}).value();
+    ctx_.principal = {"local:tester", "local", {}, Value::EmptyMap()};
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  Result<ReadResult> Read(const char* ns, std::optional<Path> path, bool reveal) {
+    ReadRequest r;
+    r.path = std::move(path);
+    r.reveal = reveal;
+    return svc_->Get(ctx_, ns, r);
+  }
+
+  std::filesystem::path dir_;
+  testing::FakeRuntime fake_;
+  Runtime rt_;
+  std::shared_ptr<store::ConfigStore> store_;
+  std::shared_ptr<keys::Keyring> keyring_;
+  std::shared_ptr<CachingValueCipher> cache_;
+  std::shared_ptr<testing::RecordingAuditSink> audit_;
+  std::unique_ptr<ConfigService> svc_;
+  RequestContext ctx_;
+};
+
+constexpr const char* kDoc = R"({
+  "services": [
+    {"name": "a", "db": {"password": "pw-aaaaaaaa", "port": 1}},
+    {"name": "b", "db": {"password": "pw-bbbbbbbb", "port": 2}, "api_key": 12345678}
+  ],
+  "odd keys": {"x.y": {"secret": "s-cccccccc"}, "tab\tkey": {"token": "t-dddddddd"}}
+})";
+
+TEST_F(ServiceReadTest, RedactedReadNamesEverySecretInCanonicalFormAndRedactsIt) {
+  ASSERT_TRUE(svc_->Put(ctx_, "app", J(kDoc), {}));
+  auto r = Read("app", std::nullopt, false);
+  ASSERT_TRUE(r) << r.error();
+  const std::vector<Path> expected = {
+      P("services[0].db.password"), P("services[1].db.password"), P("services[1].api_key"),
+      P(R"("odd keys"."x.y".secret)"),
+      Path({config::PathSegment::Key("odd keys"), config::PathSegment::Key("tab\tkey"),
+            config::PathSegment::Key("token")})};
+  EXPECT_EQ(r->sensitive, expected);
+  std::vector<std::string> dotted;
+  for (const Path& p : expected) {
+    dotted.push_back(p.ToString());
+    EXPECT_EQ(*config::Find(r->value, p), Value("[redacted]")) << p.ToString();
+  }
+  EXPECT_EQ(config::Find(r->value, P("services[1].db.port"))->AsInt(), 2);
+  const AuditRecord rec = audit_->records().back();
+  EXPECT_EQ(rec.sensitive_paths, dotted);
+  EXPECT_FALSE(rec.revealed);
+  EXPECT_EQ(cache_->stats().hits + cache_->stats().misses, 0u);  // nothing decrypted
+}
+
+TEST_F(ServiceReadTest, SubtreeRevealReturnsRelativePathsAndAuditsAbsoluteOnes) {
+  ASSERT_TRUE(svc_->Put(ctx_, "app", J(kDoc), {}));
+  auto r = Read("app", P("services[1]"), true);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->sensitive, (std::vector<Path>{P("db.password"), P("api_key")}));
+  EXPECT_EQ(config::Find(r->value, P("db.password"))->AsString(), "pw-bbbbbbbb");
+  EXPECT_EQ(config::Find(r->value, P("api_key"))->AsInt(), 12345678);
+  const AuditRecord rec = audit_->records().back();
+  EXPECT_TRUE(rec.revealed);
+  EXPECT_EQ(rec.sensitive_paths,
+            (std::vector<std::string>{"services[1].db.password", "services[1].api_key"}));
+  // A single secret as the subtree.
+  auto one = Read("app", P(R"("odd keys"."x.y".secret)"), true);
+  ASSERT_TRUE(one) << one.error();
+  EXPECT_EQ(one->value, Value("s-cccccccc"));
+  EXPECT_EQ(one->sensitive, std::vector<Path>{Path()});
+  EXPECT_EQ(audit_->records().back().sensitive_paths,
+            std::vector<std::string>{R"("odd keys"."x.y".secret)"});
+}
+
+TEST_F(ServiceReadTest, RepeatedRevealsAreServedFromTheCacheUntilAKeyIsDisabled) {
+  ASSERT_TRUE(svc_->Put(ctx_, "app", J(kDoc), {}));
+  const keys::KeyId old_key = keyring_->primary_id();
+  auto first = Read("app", std::nullopt, true);
+  ASSERT_TRUE(first) << first.error();
+  EXPECT_EQ(cache_->stats().misses, 5u);
+  auto second = Read("app", std::nullopt, true);
+  ASSERT_TRUE(second) << second.error();
+  EXPECT_EQ(cache_->stats().hits, 5u);
+  EXPECT_EQ(first->value, second->value);
+  EXPECT_EQ(config::Find(second->value, P("services[0].db.password"))->AsString(), "pw-aaaaaaaa");
+
+  ASSERT_TRUE(keyring_->Rotate());
+  ASSERT_TRUE(keyring_->Disable(old_key));
+  auto refused = Read("app", std::nullopt, true);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(audit_->records().back().outcome, Outcome::kFailure);
+  EXPECT_EQ(cache_->stats().hits, 5u);
+  // Redacted reads need no key.
+  EXPECT_TRUE(Read("app", std::nullopt, false));
+}
+
+TEST_F(ServiceReadTest, ATokenCopiedToAnotherPathFailsEvenWhenItsValueIsCached) {
+  ASSERT_TRUE(svc_->Put(ctx_, "app", J(kDoc), {}));
+  ASSERT_TRUE(Read("app", std::nullopt, true));  // fills the cache
+  auto raw = store_->Get("app", store::VersionRef::Latest()).value();
+  Value doc = raw.content;
+  *config::Find(doc, P("services[1].db.password")) =
+      *config::Find(doc, P("services[0].db.password"));
+  ASSERT_TRUE(store_->Put("app", doc, {}));
+  auto r = Read("app", std::nullopt, true);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kDataLoss);
+}
+
+TEST_F(ServiceReadTest, RepeatedReadsOfAContentGiveTheSameAnswerAndNewVersionsAreSeen) {
+  ASSERT_TRUE(svc_->Put(ctx_, "app", J(kDoc), {}));
+  auto first = Read("app", std::nullopt, false);   // walks and keeps a plan
+  auto second = Read("app", std::nullopt, false);  // follows the plan
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->value, second->value);
+  EXPECT_EQ(first->sensitive, second->sensitive);
+  const auto records = audit_->records();
+  EXPECT_EQ(records[records.size() - 1].sensitive_paths,
+            records[records.size() - 2].sensitive_paths);
+  // A new version with one more secret and one fewer: its own plan.
+  SetRequest secret;
+  secret.secret = true;
+  ASSERT_TRUE(svc_->Set(ctx_, "app", P("services[0].name"), Value("now-secret"), secret));
+  ASSERT_TRUE(svc_->Unset(ctx_, "app", P("services[1].api_key"), {}));
+  for (int i = 0; i < 2; ++i) {
+    auto r = Read("app", std::nullopt, false);
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(*config::Find(r->value, P("services[0].name")), Value("[redacted]"));
+    EXPECT_EQ(config::Find(r->value, P("services[1].api_key")), nullptr);
+    EXPECT_EQ(r->sensitive.size(), 5u);
+  }
+  // The old version still reads with its own tokens.
+  ReadRequest v1;
+  v1.version = store::VersionRef::Number(1);
+  v1.reveal = true;
+  auto old = svc_->Get(ctx_, "app", v1);
+  ASSERT_TRUE(old) << old.error();
+  EXPECT_EQ(config::Find(old->value, P("services[1].api_key"))->AsInt(), 12345678);
+  EXPECT_EQ(config::Find(old->value, P("services[0].name"))->AsString(), "a");
+}
+
+TEST_F(ServiceReadTest, EveryOperationGetsADistinctRequestId) {
+  ASSERT_TRUE(svc_->Put(ctx_, "app", J(kDoc), {}));
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(Read("app", std::nullopt, false));
+  std::set<std::string> ids;
+  for (const AuditRecord& r : audit_->records()) {
+    EXPECT_EQ(r.context.request_id.size(), 16u);
+    ids.insert(r.context.request_id);
+  }
+  EXPECT_EQ(ids.size(), audit_->records().size());
+  // A caller's own request id is kept.
+  RequestContext mine = ctx_;
+  mine.request_id = "req-42";
+  ASSERT_TRUE(svc_->Get(mine, "app", {}));
+  EXPECT_EQ(audit_->records().back().context.request_id, "req-42");
+}
+
+}  // namespace
+}  // namespace bulwark::service
