@@ -8,7 +8,8 @@
 // file in the same run (bench/reference/compliance_celjs.mjs) when CELJS_DIR points to a
 // directory with node_modules/@marcbachmann/cel-js; otherwise it is reported as skipped.
 //
-//   ./build/bench/compliance_bench [--iterations N]
+//   ./build/bench/compliance_bench [--iterations N] [--only services-10000.json] [--no-json]
+// (--only and --no-json are for profiling: one workload, no JSON rendering between runs.)
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -82,8 +83,14 @@ std::optional<nlohmann::json> RunReference(const std::string& pack, const std::s
 
 int main(int argc, char** argv) {
   int iterations = 30;
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::string(argv[i]) == "--iterations") iterations = std::atoi(argv[i + 1]);
+  std::string only;
+  bool render_json = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--no-json") render_json = false;
+    if (i + 1 >= argc) continue;
+    if (arg == "--iterations") iterations = std::atoi(argv[i + 1]);
+    if (arg == "--only") only = argv[i + 1];
   }
   const std::string shared = BULWARK_SHARED_DIR;
   const std::string pack_path = shared + "/bench/baseline-services.yaml";
@@ -104,6 +111,7 @@ int main(int argc, char** argv) {
   };
   int failures = 0;
   for (const Workload& w : {Workload{"services-1000.json", 455}, {"services-10000.json", 4680}}) {
+    if (!only.empty() && only != w.file) continue;
     const std::string data_path = shared + "/bench/" + w.file;
     auto doc = bulwark::config::LoadFile(*fs, data_path);
     if (!doc) {
@@ -121,7 +129,8 @@ int main(int argc, char** argv) {
       report = (*engine)->Evaluate(*doc, {.target = data_path});
       auto t1 = Clock::now();
       const double c1 = CpuMs();
-      std::string json = bulwark::compliance::RenderJson({&report, 1});
+      std::string json;
+      if (render_json) json = bulwark::compliance::RenderJson({&report, 1});
       auto t2 = Clock::now();
       if (i >= 3) {  // warm-up runs are not counted
         eval_ms.push_back(Ms(t1 - t0));
