@@ -131,10 +131,17 @@ struct RuleState {
 class GroupRunner {
  public:
   GroupRunner(const config::Document& doc, Report& report, expr::Activation& vars)
-      : doc_(doc), report_(report), vars_(vars), findings_(report.rules.size()) {}
+      : doc_(doc),
+        report_(report),
+        vars_(vars),
+        findings_(report.rules.size()),
+        location_ids_(report.rules.size()) {}
 
   // Moves the findings into the report in its final order (severity, most severe first, then rule
   // id, then document order), so FinalizeReport finds them sorted: no sort moves 4,680 findings.
+  // Their locations are filled in here rather than during evaluation: a rule's findings are in
+  // document order, so their entries are read in ascending order through the location table (a
+  // stream the hardware prefetches) instead of one cache miss per finding between evaluations.
   void CollectFindings() {
     std::vector<std::size_t> order(findings_.size());
     std::size_t total = 0;
@@ -149,9 +156,18 @@ class GroupRunner {
       return ra.id < rb.id;
     });
     report_.findings.reserve(report_.findings.size() + total);
+    const config::LocationTable& table = doc_.locations;
     for (std::size_t i : order) {
-      for (Finding& f : findings_[i]) report_.findings.push_back(std::move(f));
+      for (std::size_t k = 0; k < findings_[i].size(); ++k) {
+        Finding& f = findings_[i][k];
+        if (const std::uint32_t id = location_ids_[i][k]; id != 0) {
+          const config::LocationTable::Ref loc = table.At(id);
+          if (loc.line != 0) f.location = loc.ToLocation();
+        }
+        report_.findings.push_back(std::move(f));
+      }
       findings_[i].clear();
+      location_ids_[i].clear();
     }
   }
 
@@ -292,10 +308,10 @@ class GroupRunner {
     return *cached;
   }
 
-  // The location of the rule's target in the current item: the node's own location, or that of
-  // its nearest ancestor with one. Location ids make this a walk over a few nodes that evaluation
-  // just brought into the cache instead of a lookup by path.
-  std::optional<config::LocationTable::Ref> Location(const RuleState& r) const {
+  // The location id (0: none) of the rule's target in the current item: the node's own location,
+  // or that of its nearest ancestor with one. Location ids make this a walk over a few nodes that
+  // evaluation just brought into the cache instead of a lookup by path.
+  std::uint32_t LocationId(const RuleState& r) const {
     const config::LocationTable& table = doc_.locations;
     auto walk = [&](const config::Value* n, const config::Path& path, std::uint32_t nearest) {
       for (const config::PathSegment& seg : path.segments()) {
@@ -316,8 +332,7 @@ class GroupRunner {
       if (r.rule->target_path) full = full.Concat(*r.rule->target_path);
       id = walk(&doc_.root, full, table.Has(doc_.root.location_id()) ? doc_.root.location_id() : 0);
     }
-    if (id == 0) return std::nullopt;
-    return table.At(id);
+    return id;
   }
 
   void CheckOne(const RuleState& r, std::size_t k, bool path_known) {
@@ -354,8 +369,9 @@ class GroupRunner {
       if (!f.path.empty()) f.path += '.';
       f.path += r.rel_suffix;
     }
+    std::uint32_t location = 0;
     if (path_known) {
-      if (auto loc = Location(r); loc && loc->line != 0) f.location = loc->ToLocation();
+      location = LocationId(r);
     }
     f.message.reserve(64);
     for (const auto& seg : c.message) {
@@ -375,12 +391,15 @@ class GroupRunner {
           ResolvedFix{r.rule->fix->op, ItemPath().Concat(r.rule->fix->path), r.rule->fix->value};
     }
     findings_[r.index].push_back(std::move(f));
+    location_ids_[r.index].push_back(location);
   }
 
   const config::Document& doc_;
   Report& report_;
   expr::Activation& vars_;
   std::vector<std::vector<Finding>> findings_;  // per rule (index into report_.rules)
+  // The location id of each finding in findings_ (0: none), resolved in CollectFindings.
+  std::vector<std::vector<std::uint32_t>> location_ids_;
   bool has_foreach_ = false;
   std::optional<config::Path> base_;
   std::string base_text_;
