@@ -55,7 +55,7 @@ Result<config::LoadedConfig> Load(const ConfigArgs& a) {
 }
 
 std::string SourceOf(const config::Document& doc, const config::Path& p) {
-  const config::SourceLocation* loc = doc.LocationOf(p);
+  auto loc = doc.LocationOf(p);
   return loc ? loc->ToString() : "";
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <iterator>
 #include <map>
 #include <utility>
@@ -130,7 +131,49 @@ struct RuleState {
 class GroupRunner {
  public:
   GroupRunner(const config::Document& doc, Report& report, expr::Activation& vars)
-      : doc_(doc), report_(report), vars_(vars) {}
+      : doc_(doc),
+        report_(report),
+        vars_(vars),
+        findings_(report.rules.size()),
+        location_ids_(report.rules.size()) {}
+
+  // Moves the findings into the report in its final order (severity, most severe first, then rule
+  // id, then document order), so FinalizeReport finds them sorted: no sort moves 4,680 findings.
+  // Their locations are filled in here rather than during evaluation: a rule's findings are in
+  // document order, so their entries are read in ascending order through the location table (a
+  // stream the hardware prefetches) instead of one cache miss per finding between evaluations.
+  void CollectFindings() {
+    std::vector<std::size_t> order(findings_.size());
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      order[i] = i;
+      total += findings_[i].size();
+    }
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      const RuleResult& ra = report_.rules[a];
+      const RuleResult& rb = report_.rules[b];
+      if (ra.severity != rb.severity) return ra.severity > rb.severity;
+      return ra.id < rb.id;
+    });
+    report_.findings.reserve(report_.findings.size() + total);
+    const config::LocationTable& table = doc_.locations;
+    std::vector<config::LocationTable::Ref> refs;
+    for (std::size_t i : order) {
+      // Two passes: the table reads first (independent loads the CPU overlaps; each is a cache
+      // miss, a rule's findings being spread over the document), then the copies.
+      refs.assign(findings_[i].size(), {});
+      for (std::size_t k = 0; k < refs.size(); ++k) {
+        if (const std::uint32_t id = location_ids_[i][k]; id != 0) refs[k] = table.At(id);
+      }
+      for (std::size_t k = 0; k < findings_[i].size(); ++k) {
+        Finding& f = findings_[i][k];
+        if (refs[k].line != 0) f.location = refs[k].ToLocation();
+        report_.findings.push_back(std::move(f));
+      }
+      findings_[i].clear();
+      location_ids_[i].clear();
+    }
+  }
 
   void Run(const std::vector<RuleState>& rules) {
     if (rules.empty()) return;
@@ -155,6 +198,7 @@ class GroupRunner {
     has_foreach_ = first.foreach_program != nullptr;
     if (!has_foreach_) {
       vars_.Bind("item", expr::Value::Null());
+      item_node_ = &doc_.root;
       base_.reset();
       ResetWhen();
       for (std::size_t k = 0; k < rules.size(); ++k) CheckOne(rules[k], k, /*path_known=*/true);
@@ -179,13 +223,17 @@ class GroupRunner {
         if (items != nullptr) Prefetch(*items, i);
         vars_.Bind("item", coll->ListAt(i));
         item_index_ = i;
+        item_node_ = items != nullptr ? &(*items)[i] : nullptr;
         ResetWhen();
         for (std::size_t k = 0; k < rules.size(); ++k) CheckOne(rules[k], k, base_.has_value());
       }
     } else if (coll->kind() == expr::Kind::kMap) {
       const std::size_t n = coll->MapSize();
+      const config::Value* node = coll->borrowed_node();
+      const config::ValueMap* map = node != nullptr ? node->IfMap() : nullptr;
       for (std::size_t i = 0; i < n; ++i) {
         vars_.Bind("item", coll->MapValueAt(i));
+        item_node_ = map != nullptr ? &map->at_index(i).value : nullptr;
         expr::Value key = coll->MapKeyAt(i);
         item_key_ = key.kind() == expr::Kind::kString ? std::string(key.str()) : key.DebugString();
         ResetWhen();
@@ -221,15 +269,24 @@ class GroupRunner {
     return item_key_ ? p.Key(*item_key_) : p.Index(item_index_);
   }
   std::string ItemPathText() const {
-    if (!has_foreach_) return std::string();
-    std::string s = base_text_;
+    std::string s;
+    AppendItemPathText(s);
+    return s;
+  }
+  void AppendItemPathText(std::string& s) const {
+    if (!has_foreach_) return;
+    s += base_text_;
     if (item_key_) {
       if (!s.empty()) s += '.';
       s += config::QuoteKeyIfNeeded(*item_key_);
     } else {
-      fmt::format_to(std::back_inserter(s), "[{}]", item_index_);
+      char buf[24];
+      buf[0] = '[';
+      auto [end, ec] = std::to_chars(buf + 1, buf + sizeof buf - 1, item_index_);
+      (void)ec;  // a size_t always fits in 20 digits
+      *end++ = ']';
+      s.append(buf, end);
     }
-    return s;
   }
 
   static void AddError(RuleResult& rr, std::string message) {
@@ -253,6 +310,33 @@ class GroupRunner {
     auto& cached = when_results_[slot];
     if (!cached) cached.emplace(when_programs_[slot]->EvaluateBool(vars_));
     return *cached;
+  }
+
+  // The location id (0: none) of the rule's target in the current item: the node's own location,
+  // or that of its nearest ancestor with one. Location ids make this a walk over a few nodes that
+  // evaluation just brought into the cache instead of a lookup by path.
+  std::uint32_t LocationId(const RuleState& r) const {
+    const config::LocationTable& table = doc_.locations;
+    auto walk = [&](const config::Value* n, const config::Path& path, std::uint32_t nearest) {
+      for (const config::PathSegment& seg : path.segments()) {
+        n = config::FindChild(*n, seg);
+        if (n == nullptr) break;
+        if (table.Has(n->location_id())) nearest = n->location_id();
+      }
+      return nearest;
+    };
+    std::uint32_t id = 0;
+    if (item_node_ != nullptr) {
+      id = table.Has(item_node_->location_id()) ? item_node_->location_id() : 0;
+      if (r.rule->target_path) id = walk(item_node_, *r.rule->target_path, id);
+    }
+    if (id == 0) {
+      // No item node, or nothing located from the item down: walk from the root.
+      config::Path full = ItemPath();
+      if (r.rule->target_path) full = full.Concat(*r.rule->target_path);
+      id = walk(&doc_.root, full, table.Has(doc_.root.location_id()) ? doc_.root.location_id() : 0);
+    }
+    return id;
   }
 
   void CheckOne(const RuleState& r, std::size_t k, bool path_known) {
@@ -281,20 +365,17 @@ class GroupRunner {
     Finding f;
     f.rule = r.index;
     f.severity = rr.severity;
-    f.path = ItemPathText();
+    // One allocation for the path: the item part, the index and the rule-relative part.
+    f.path.reserve(base_text_.size() + r.rel_suffix.size() + 24 +
+                   (item_key_ ? item_key_->size() + 2 : 0));
+    AppendItemPathText(f.path);
     if (!r.rel_suffix.empty()) {
       if (!f.path.empty()) f.path += '.';
       f.path += r.rel_suffix;
     }
-    config::Path item_path;
+    std::uint32_t location = 0;
     if (path_known) {
-      item_path = ItemPath();
-      config::Path full = r.rule->target_path ? item_path.Concat(*r.rule->target_path) : item_path;
-      // Exact hit first (no copy of the path); the nearest ancestor otherwise.
-      auto exact = doc_.locations.find(full);
-      const config::SourceLocation* loc =
-          exact != doc_.locations.end() ? &exact->second : doc_.LocationOf(full);
-      if (loc != nullptr && loc->line != 0) f.location = *loc;
+      location = LocationId(r);
     }
     f.message.reserve(64);
     for (const auto& seg : c.message) {
@@ -310,19 +391,25 @@ class GroupRunner {
       }
     }
     if (r.rule->fix && path_known) {
-      f.fix = ResolvedFix{r.rule->fix->op, item_path.Concat(r.rule->fix->path), r.rule->fix->value};
+      f.fix =
+          ResolvedFix{r.rule->fix->op, ItemPath().Concat(r.rule->fix->path), r.rule->fix->value};
     }
-    report_.findings.push_back(std::move(f));
+    findings_[r.index].push_back(std::move(f));
+    location_ids_[r.index].push_back(location);
   }
 
   const config::Document& doc_;
   Report& report_;
   expr::Activation& vars_;
+  std::vector<std::vector<Finding>> findings_;  // per rule (index into report_.rules)
+  // The location id of each finding in findings_ (0: none), resolved in CollectFindings.
+  std::vector<std::vector<std::uint32_t>> location_ids_;
   bool has_foreach_ = false;
   std::optional<config::Path> base_;
   std::string base_text_;
   std::size_t item_index_ = 0;
   std::optional<std::string> item_key_;
+  const config::Value* item_node_ = nullptr;  // the current item in the document, when known
   std::vector<const expr::Program*> when_programs_;
   std::vector<int> when_slot_;
   std::vector<std::optional<Result<bool>>> when_results_;
@@ -415,6 +502,7 @@ Report Engine::Evaluate(const config::Document& document, const EvalContext& con
       rr.status = RuleStatus::kNotApplicable;
     }
   }
+  runner.CollectFindings();
   FinalizeReport(report);
   return report;
 }

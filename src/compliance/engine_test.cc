@@ -219,6 +219,46 @@ TEST(EngineTest, BenchPackFinds455ProblemsIn1000Services) {
   EXPECT_FALSE(r.partial);
 }
 
+// Locations are read from the nodes during evaluation; they must be what a lookup of the finding's
+// path in the document gives (the node, or its nearest located ancestor when the target is absent).
+TEST(EngineTest, FindingLocationsAreThoseOfTheirPathsInTheDocument) {
+  auto fs = NewLocalFileSystem();
+  auto pack = RulePack::LoadFile(*fs, SharedPath("/bench/baseline-services.yaml"),
+                                 {.reject_invalid_expressions = true});
+  ASSERT_TRUE(pack) << pack.error();
+  config::Document doc = LoadJson(SharedPath("/bench/services-1000.json"));
+  Report r = Check({std::shared_ptr<const RulePack>(std::move(*pack))}, doc);
+  ASSERT_EQ(r.findings.size(), 455u);
+  for (const Finding& f : r.findings) {
+    auto path = config::Path::Parse(f.path);
+    ASSERT_TRUE(path) << f.path;
+    auto expected = doc.LocationOf(*path);
+    ASSERT_TRUE(expected) << f.path;
+    EXPECT_EQ(f.location, *expected) << f.path;
+  }
+}
+
+TEST(EngineTest, AFindingOnAnAbsentValueIsLocatedAtItsNearestAncestor) {
+  constexpr std::string_view kPackText = R"yaml(apiVersion: bulwark/v1
+kind: RulePack
+name: p
+rules:
+  - id: TLS
+    title: listeners declare tls
+    severity: high
+    foreach: config.listeners
+    check: has(item.tls)
+)yaml";
+  Report r =
+      Check({Pack(kPackText)},
+            Yaml("listeners:\n  - {port: 80}\n  - {port: 443, tls: true}\n  - {port: 8080}\n"));
+  ASSERT_EQ(r.findings.size(), 2u);
+  EXPECT_EQ(r.findings[0].path, "listeners[0].tls");
+  EXPECT_EQ(r.findings[0].location.ToString(), "app.yaml:2:5");
+  EXPECT_EQ(r.findings[1].path, "listeners[2].tls");
+  EXPECT_EQ(r.findings[1].location.ToString(), "app.yaml:4:5");
+}
+
 TEST(EngineTest, BuiltinBaselineAgreesWithTheValidatorOn1000Services) {
   auto pack = LoadBuiltinPack("baseline");
   ASSERT_TRUE(pack) << pack.error();

@@ -47,12 +47,15 @@ std::size_t Report::checks_passed() const {
 }
 
 void FinalizeReport(Report& report) {
-  std::stable_sort(report.findings.begin(), report.findings.end(),
-                   [&](const Finding& a, const Finding& b) {
-                     if (a.severity != b.severity) return a.severity > b.severity;
-                     if (a.rule == b.rule) return false;
-                     return report.rules[a.rule].id < report.rules[b.rule].id;
-                   });
+  auto before = [&](const Finding& a, const Finding& b) {
+    if (a.severity != b.severity) return a.severity > b.severity;
+    if (a.rule == b.rule) return false;
+    return report.rules[a.rule].id < report.rules[b.rule].id;
+  };
+  // The engine already produces this order; sorting 4,680 findings would move each ~10 times.
+  if (!std::is_sorted(report.findings.begin(), report.findings.end(), before)) {
+    std::stable_sort(report.findings.begin(), report.findings.end(), before);
+  }
   report.by_severity.fill(0);
   for (const Finding& f : report.findings)
     ++report.by_severity[static_cast<std::size_t>(f.severity)];

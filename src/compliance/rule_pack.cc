@@ -22,8 +22,8 @@ class PackReader {
       : doc_(doc), source_(std::move(source)) {}
 
   std::string Where(const config::Path& path) const {
-    const config::SourceLocation* loc = doc_.LocationOf(path);
-    if (loc == nullptr) return source_;
+    std::optional<config::SourceLocation> loc = doc_.LocationOf(path);
+    if (!loc) return source_;
     return loc->ToString();
   }
   // "<file:line:col>: rule ID: <message>" (the rule part when the path is inside a rule).
@@ -281,7 +281,7 @@ Result<std::unique_ptr<RulePack>> RulePack::Parse(std::string_view text, std::st
         rule.overrides.emplace(e.key, o);
       }
     }
-    if (const config::SourceLocation* loc = doc->LocationOf(rpath)) rule.location = *loc;
+    if (auto loc = doc->LocationOf(rpath)) rule.location = std::move(*loc);
 
     // Compile every expression once.
     auto compiled = std::make_unique<CompiledRule>();

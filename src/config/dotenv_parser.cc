@@ -191,9 +191,7 @@ Result<Document> DotenvParser::Parse() {
   Document doc;
   doc.root = Value::EmptyMap();
   ValueMap& map = doc.root.AsMap();
-  if (options_.track_locations) {
-    doc.locations.emplace(Path(), SourceLocation{options_.source_name, 1, 1});
-  }
+  if (options_.track_locations) doc.SetLocation(doc.root, {options_.source_name, 1, 1});
   while (!AtEnd()) {
     SkipBlanks();
     if (AtEnd()) break;
@@ -236,11 +234,11 @@ Result<Document> DotenvParser::Parse() {
     if (map.Find(key) != nullptr) {
       return FailAt(key_line, key_column, fmt::format("duplicate key {}", Excerpt(key)));
     }
+    Value v(std::move(value));
     if (options_.track_locations) {
-      doc.locations.emplace(Path().Key(key),
-                            SourceLocation{options_.source_name, key_line, key_column});
+      v.set_location_id(doc.locations.Add(options_.source_name, key_line, key_column));
     }
-    map.Insert(std::move(key), Value(std::move(value)));
+    map.Insert(std::move(key), std::move(v));
   }
   return doc;
 }

@@ -90,9 +90,7 @@ Result<Document> ParseEnvExports(std::string_view text, const ParseOptions& opti
   Document doc;
   doc.root = Value::EmptyMap();
   ValueMap& map = doc.root.AsMap();
-  if (options.track_locations) {
-    doc.locations.emplace(Path(), SourceLocation{options.source_name, 1, 1});
-  }
+  if (options.track_locations) doc.SetLocation(doc.root, {options.source_name, 1, 1});
   std::size_t i = text.starts_with("\xEF\xBB\xBF") ? 3 : 0;  // a byte order mark
   std::size_t line_start = i;
   std::uint32_t line = 1;
@@ -188,11 +186,11 @@ Result<Document> ParseEnvExports(std::string_view text, const ParseOptions& opti
       return ErrorAt(options.source_name, name_line, name_column,
                      fmt::format("duplicate variable {}", Excerpt(name)));
     }
+    Value v(std::move(value));
     if (options.track_locations) {
-      doc.locations.emplace(Path().Key(name),
-                            SourceLocation{options.source_name, name_line, name_column});
+      v.set_location_id(doc.locations.Add(options.source_name, name_line, name_column));
     }
-    map.Insert(std::move(name), Value(std::move(value)));
+    map.Insert(std::move(name), std::move(v));
   }
   return doc;
 }

@@ -185,16 +185,11 @@ Result<Document> ApplyEnvironment(Document doc, const std::vector<EnvVar>& vars,
   BULWARK_ASSIGN_OR_RETURN(std::vector<EnvAssignment> assignments, ResolveEnvironment(vars, opts));
   if (!doc.root.is_map() && !doc.root.is_list()) doc.root = Value::EmptyMap();
   for (EnvAssignment& a : assignments) {
-    // Locations below the overridden node belonged to the layer being replaced.
-    std::erase_if(doc.locations, [&](const auto& kv) { return kv.first.StartsWith(a.path); });
+    // The new nodes replace the old ones (and their locations).
     if (auto s = Set(doc.root, a.path, std::move(a.value)); !s) {
       return std::unexpected(s.error().WithContext(fmt::format("environment variable {}", a.variable)));
     }
-    const SourceLocation loc{fmt::format("env:{}", a.variable), 0, 0};
-    Walk(*Find(doc.root, a.path), [&](const Path& sub, const Value&) {
-      doc.locations.insert_or_assign(a.path.Concat(sub), loc);
-      return true;
-    });
+    TagSubtree(*Find(doc.root, a.path), doc.locations.Add(fmt::format("env:{}", a.variable), 0, 0));
   }
   return doc;
 }

@@ -24,7 +24,8 @@ TEST(EnvironmentTest, PrefixAndDoubleUnderscoreSetNestedPaths) {
   EXPECT_EQ(Find(doc.root, Path::Parse("maxConnections").value())->AsInt(), 20);
   // No expectation: stays a string.
   EXPECT_EQ(Find(doc.root, Path::Parse("feature.new_ui").value())->AsString(), "on");
-  EXPECT_EQ(doc.locations.at(Path::Parse("database.port").value()).source, "env:APP_DATABASE__PORT");
+  EXPECT_EQ(doc.ExactLocationOf(Path::Parse("database.port").value())->source,
+            "env:APP_DATABASE__PORT");
   EXPECT_EQ(Find(doc.root, Path::Parse("database.host").value())->AsString(), "a");
 }
 
@@ -37,7 +38,8 @@ TEST(EnvironmentTest, JsonLookingValuesParseAsJson) {
   const Value* v = Find(doc.root, Path::Parse("cors.origins").value());
   ASSERT_TRUE(v->is_list());
   EXPECT_EQ(v->AsList().size(), 2u);
-  EXPECT_EQ(doc.locations.at(Path::Parse("cors.origins[1]").value()).source, "env:APP_CORS__ORIGINS");
+  EXPECT_EQ(doc.ExactLocationOf(Path::Parse("cors.origins[1]").value())->source,
+            "env:APP_CORS__ORIGINS");
 }
 
 TEST(EnvironmentTest, ListElementsCanBeOverriddenInPlace) {

@@ -58,8 +58,8 @@ inline std::string EmitOk(const Value& v, Format format, EmitOptions options = {
 }
 
 inline std::string LocationOf(const Document& doc, std::string_view dotted) {
-  auto it = doc.locations.find(Path::Parse(dotted).value());
-  return it == doc.locations.end() ? "<none>" : it->second.ToString();
+  auto loc = doc.ExactLocationOf(Path::Parse(dotted).value());
+  return loc ? loc->ToString() : "<none>";
 }
 
 }  // namespace bulwark::config::testing

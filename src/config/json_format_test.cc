@@ -104,6 +104,23 @@ TEST(JsonParseTest, ReportsPositionsOfEveryNode) {
   EXPECT_EQ(doc->locations.size(), 6u);
 }
 
+TEST(JsonParseTest, LocationsFollowTheNodesWhenTheTreeChanges) {
+  auto parsed =
+      ParseDocument("{\"a\": {\"b\": 1},\n \"c\": 2}", Format::kJson, {.source_name = "app.json"});
+  ASSERT_TRUE(parsed) << parsed.error();
+  Document doc = std::move(*parsed);  // moving keeps every node's location
+  EXPECT_EQ(doc.LocationOf(Path::Parse("a.b").value())->ToString(), "app.json:1:13");
+  // A node added later has no location of its own: its nearest located ancestor answers.
+  ASSERT_TRUE(Set(doc.root, Path::Parse("a.d").value(), Value(3)));
+  EXPECT_FALSE(doc.ExactLocationOf(Path::Parse("a.d").value()));
+  EXPECT_EQ(doc.LocationOf(Path::Parse("a.d").value())->ToString(), "app.json:1:7");
+  EXPECT_EQ(doc.LocationOf(Path::Parse("a.d.e.f").value())->ToString(), "app.json:1:7");
+  // Removing a key does not disturb the locations of the others.
+  ASSERT_TRUE(Remove(doc.root, Path::Parse("a").value()));
+  EXPECT_EQ(doc.LocationOf(Path::Parse("c").value())->ToString(), "app.json:2:7");
+  EXPECT_EQ(doc.LocationOf(Path::Parse("a.b").value())->ToString(), "app.json:1:1");
+}
+
 TEST(JsonParseTest, SkipsLocationsWhenNotTracked) {
   auto doc = ParseDocument(R"({"a": [1, 2]})", Format::kJson, {.track_locations = false});
   ASSERT_TRUE(doc);

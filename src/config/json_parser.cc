@@ -73,10 +73,10 @@ class JsonParser {
   Status ParseEscape(std::string& out);
   Result<Value> ParseNumber();
   Status ParseKey(Frame& frame);
-  void Record(std::uint32_t line, std::uint32_t column) {
-    if (options_.track_locations) {
-      doc_.locations.emplace(path_, SourceLocation{options_.source_name, line, column});
-    }
+  // The location id of a value starting at line:column (0 when locations are not tracked).
+  std::uint32_t Record(std::uint32_t line, std::uint32_t column) {
+    if (!options_.track_locations) return 0;
+    return doc_.locations.Add(source_, line, column);
   }
 
   const ParseOptions& options_;
@@ -86,7 +86,7 @@ class JsonParser {
   const char* line_start_;
   std::uint32_t line_ = 1;
   Document doc_;
-  Path path_;
+  std::uint32_t source_ = 0;  // the interned source name
   std::vector<Frame> stack_;
 };
 
@@ -252,7 +252,6 @@ Status JsonParser::ParseKey(Frame& frame) {
   SkipWhitespace();
   if (p_ >= end_ || *p_ != ':') return Unexpected("':' after the key");
   ++p_;
-  if (options_.track_locations) path_.Push(PathSegment::Key(frame.key));
   return OkStatus();
 }
 
@@ -261,16 +260,7 @@ Result<Document> JsonParser::Parse() {
     p_ += 3;
     line_start_ = p_;
   }
-  if (options_.track_locations) {
-    // Every value but the root follows one of ':' ',' '[' (strings may hold more), so this bounds
-    // the number of entries closely enough that the map never rehashes (libstdc++ does not cache
-    // Path hashes, so a rehash would hash every path again).
-    std::size_t separators = 1;
-    for (const char* q = p_; q < end_; ++q) {
-      separators += (*q == ':') | (*q == ',') | (*q == '[');
-    }
-    doc_.locations.reserve(separators);
-  }
+  if (options_.track_locations) source_ = doc_.locations.InternSource(options_.source_name);
   Value value;
   for (;;) {
     // Parse the start of one value.
@@ -278,7 +268,7 @@ Result<Document> JsonParser::Parse() {
     if (p_ >= end_) return Unexpected("a value");
     const std::uint32_t line = line_;
     const std::uint32_t column = Column(p_);
-    Record(line, column);
+    const std::uint32_t location = Record(line, column);
     switch (*p_) {
       case '{':
       case '[': {
@@ -294,11 +284,8 @@ Result<Document> JsonParser::Parse() {
           break;
         }
         stack_.push_back(Frame{is_map ? Value::EmptyMap() : Value::EmptyList(), {}, 0, 0, is_map});
-        if (is_map) {
-          BULWARK_RETURN_IF_ERROR(ParseKey(stack_.back()));
-        } else if (options_.track_locations) {
-          path_.Push(PathSegment::Index(0));
-        }
+        stack_.back().value.set_location_id(location);
+        if (is_map) BULWARK_RETURN_IF_ERROR(ParseKey(stack_.back()));
         continue;
       }
       case '"': {
@@ -330,6 +317,7 @@ Result<Document> JsonParser::Parse() {
         return Unexpected("a value");
     }
     // `value` is complete: attach it to its parent, closing every container that ends here.
+    value.set_location_id(location);
     for (;;) {
       if (stack_.empty()) {
         SkipWhitespace();
@@ -348,16 +336,11 @@ Result<Document> JsonParser::Parse() {
       } else {
         frame.value.AsList().push_back(std::move(value));
       }
-      if (options_.track_locations) path_.Pop();
       SkipWhitespace();
       const char close = frame.is_map ? '}' : ']';
       if (p_ < end_ && *p_ == ',') {
         ++p_;
-        if (frame.is_map) {
-          BULWARK_RETURN_IF_ERROR(ParseKey(frame));
-        } else if (options_.track_locations) {
-          path_.Push(PathSegment::Index(frame.value.AsList().size()));
-        }
+        if (frame.is_map) BULWARK_RETURN_IF_ERROR(ParseKey(frame));
         break;  // parse the next member
       }
       if (p_ < end_ && *p_ == close) {

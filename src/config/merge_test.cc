@@ -6,13 +6,20 @@
 namespace bulwark::config {
 namespace {
 
+// Every node at depth d gets the location source:(d+1):1.
+void Tag(Document& d, Value& v, std::uint32_t depth, const std::string& source) {
+  v.set_location_id(d.locations.Add(source, depth + 1, 1));
+  if (ValueMap* m = v.IfMap()) {
+    for (MapEntry& e : *m) Tag(d, e.value, depth + 1, source);
+  } else if (ValueList* l = v.IfList()) {
+    for (Value& c : *l) Tag(d, c, depth + 1, source);
+  }
+}
+
 Document Layer(Value v, const std::string& source) {
   Document d;
   d.root = std::move(v);
-  Walk(d.root, [&](const Path& p, const Value&) {
-    d.locations[p] = SourceLocation{source, static_cast<std::uint32_t>(p.size() + 1), 1};
-    return true;
-  });
+  Tag(d, d.root, 0, source);
   return d;
 }
 
@@ -28,9 +35,9 @@ TEST(MergeTest, MapsMergeDeeplyAndLaterLayersWin) {
   Document merged = MergeLayers({&base, &prod});
   EXPECT_EQ(Find(merged.root, Path::Parse("db.host").value())->AsString(), "prod-db");
   EXPECT_EQ(Find(merged.root, Path::Parse("db.port").value())->AsInt(), 5432);
-  EXPECT_EQ(merged.locations.at(Path::Parse("db.host").value()).source, "prod.yaml");
-  EXPECT_EQ(merged.locations.at(Path::Parse("db.port").value()).source, "base.yaml");
-  EXPECT_EQ(merged.locations.at(Path::Parse("debug").value()).source, "base.yaml");
+  EXPECT_EQ(merged.ExactLocationOf(Path::Parse("db.host").value())->source, "prod.yaml");
+  EXPECT_EQ(merged.ExactLocationOf(Path::Parse("db.port").value())->source, "base.yaml");
+  EXPECT_EQ(merged.ExactLocationOf(Path::Parse("debug").value())->source, "base.yaml");
 }
 
 TEST(MergeTest, ListsAreReplacedWhole) {
@@ -38,7 +45,7 @@ TEST(MergeTest, ListsAreReplacedWhole) {
   Document b = Layer(Parse({{"origins", ValueList{"w"}}}), "b");
   Document merged = MergeLayers({&a, &b});
   EXPECT_EQ(*Find(merged.root, Path::Parse("origins").value()), Value(ValueList{"w"}));
-  EXPECT_EQ(merged.locations.at(Path::Parse("origins[0]").value()).source, "b");
+  EXPECT_EQ(merged.ExactLocationOf(Path::Parse("origins[0]").value())->source, "b");
 }
 
 TEST(MergeTest, ScalarReplacesMapAndMapReplacesScalar) {
@@ -48,7 +55,7 @@ TEST(MergeTest, ScalarReplacesMapAndMapReplacesScalar) {
   EXPECT_EQ(Find(merged.root, Path::Parse("x").value())->AsInt(), 7);
   EXPECT_EQ(Find(merged.root, Path::Parse("x.k").value()), nullptr);
   EXPECT_EQ(Find(merged.root, Path::Parse("y.k").value())->AsInt(), 2);
-  EXPECT_EQ(merged.locations.at(Path::Parse("y.k").value()).source, "b");
+  EXPECT_EQ(merged.ExactLocationOf(Path::Parse("y.k").value())->source, "b");
 }
 
 TEST(MergeTest, NullInALaterLayerReplaces) {

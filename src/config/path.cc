@@ -221,10 +221,7 @@ bool Path::StartsWith(const Path& prefix) const {
   return true;
 }
 
-namespace {
-
-// Resolves one segment against a node; nullptr when absent.
-const Value* Step(const Value& node, const PathSegment& seg) {
+const Value* FindChild(const Value& node, const PathSegment& seg) {
   if (seg.is_index()) {
     const ValueList* l = node.IfList();
     return l && seg.index() < l->size() ? &(*l)[seg.index()] : nullptr;
@@ -236,6 +233,10 @@ const Value* Step(const Value& node, const PathSegment& seg) {
   }
   return nullptr;
 }
+
+namespace {
+
+const Value* Step(const Value& node, const PathSegment& seg) { return FindChild(node, seg); }
 
 std::string SegmentText(const PathSegment& s) {
   return s.is_index() ? fmt::format("[{}]", s.index()) : fmt::format("'{}'", s.key());

@@ -427,7 +427,7 @@ std::vector<Path> Schema::SensitivePaths(const Value& document) const {
   return out;
 }
 
-void Schema::ApplyDefaults(Value& document, SourceMap* locations) const {
+void Schema::ApplyDefaults(Value& document, LocationTable* locations) const {
   // Collect first, then insert: the visitor walks a const tree.
   std::vector<std::pair<Path, const Value*>> inserts;
   Path path;
@@ -441,13 +441,9 @@ void Schema::ApplyDefaults(Value& document, SourceMap* locations) const {
                           });
   for (auto& [p, def] : inserts) {
     if (Find(document, p) != nullptr) continue;  // two schemas gave the same default
-    (void)Set(document, p, *def);
-    if (locations != nullptr) {
-      Walk(*def, [&](const Path& sub, const Value&) {
-        locations->insert_or_assign(p.Concat(sub), SourceLocation{"default", 0, 0});
-        return true;
-      });
-    }
+    if (!Set(document, p, *def)) continue;
+    // The default's own location ids (from the schema file) mean nothing in this document.
+    TagSubtree(*Find(document, p), locations != nullptr ? locations->Add("default", 0, 0) : 0);
   }
 }
 

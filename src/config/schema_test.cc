@@ -78,12 +78,12 @@ TEST(SchemaTest, SensitivePathsFollowXSensitiveThroughRefs) {
 TEST(SchemaTest, ApplyDefaultsFillsOnlyMissingValues) {
   auto s = Make();
   Value doc = J(R"({"database": {"host": "h", "port": 6432}})");
-  SourceMap locs;
+  LocationTable locs;
   s->ApplyDefaults(doc, &locs);
   EXPECT_EQ(Find(doc, Path::Parse("database.port").value())->AsInt(), 6432);
   EXPECT_EQ(Find(doc, Path::Parse("database.ssl_mode").value())->AsString(), "verify-full");
   EXPECT_FALSE(Find(doc, Path::Parse("debug").value())->AsBool());
-  EXPECT_EQ(locs.at(Path::Parse("debug").value()).source, "default");
+  EXPECT_EQ(locs.Get(Find(doc, Path::Parse("debug").value())->location_id())->source, "default");
 }
 
 TEST(SchemaTest, MissingDefaultedValuesListsFallbacks) {

@@ -53,6 +53,11 @@ bool Before(const toml::source_position& a, const toml::source_position& b) {
   return a.line != b.line ? a.line < b.line : a.column < b.column;
 }
 
+Value Tagged(Value v, std::uint32_t location) {
+  v.set_location_id(location);
+  return v;
+}
+
 class Converter {
  public:
   Converter(const ParseOptions& options, Document& doc) : options_(options), doc_(doc) {}
@@ -61,21 +66,21 @@ class Converter {
                         std::size_t depth);
 
  private:
-  void Record(const toml::source_position& pos) {
-    if (!options_.track_locations) return;
-    doc_.locations.emplace(path_, SourceLocation{options_.source_name, pos.line, pos.column});
+  // The location id of a node at `pos` (0 when locations are not tracked).
+  std::uint32_t Record(const toml::source_position& pos) {
+    if (!options_.track_locations) return 0;
+    return doc_.locations.Add(options_.source_name, pos.line, pos.column);
   }
 
   const ParseOptions& options_;
   Document& doc_;
-  Path path_;
 };
 
 Result<Value> Converter::Convert(const toml::node& node, const toml::source_position& fallback,
                                  std::size_t depth) {
   toml::source_position pos = node.source().begin;
   if (pos.line == 0) pos = fallback;
-  Record(pos);
+  const std::uint32_t location = Record(pos);
   if (node.is_table() || node.is_array()) {
     if (depth >= options_.max_depth) {
       return ErrorAt(options_.source_name, pos.line, pos.column,
@@ -100,31 +105,31 @@ Result<Value> Converter::Convert(const toml::node& node, const toml::source_posi
     ValueMap map;
     map.Reserve(entries.size());
     for (const Entry& e : entries) {
-      if (options_.track_locations) path_.Push(PathSegment::Key(std::string(e.key->str())));
       BULWARK_ASSIGN_OR_RETURN(Value child, Convert(*e.node, e.pos, depth + 1));
-      if (options_.track_locations) path_.Pop();
       map.Insert(std::string(e.key->str()), std::move(child));
     }
-    return Value(std::move(map));
+    Value v(std::move(map));
+    v.set_location_id(location);
+    return v;
   }
   if (const toml::array* array = node.as_array()) {
     ValueList list;
     list.reserve(array->size());
     for (std::size_t i = 0; i < array->size(); ++i) {
-      if (options_.track_locations) path_.Push(PathSegment::Index(i));
       BULWARK_ASSIGN_OR_RETURN(Value child, Convert(*array->get(i), pos, depth + 1));
-      if (options_.track_locations) path_.Pop();
       list.push_back(std::move(child));
     }
-    return Value(std::move(list));
+    Value v(std::move(list));
+    v.set_location_id(location);
+    return v;
   }
-  if (auto s = node.value<std::string>()) return Value(std::move(*s));
-  if (node.is_integer()) return Value(*node.value<std::int64_t>());
-  if (node.is_floating_point()) return Value(*node.value<double>());
-  if (node.is_boolean()) return Value(*node.value<bool>());
-  if (auto d = node.as_date()) return Value(DateString(d->get()));
-  if (auto t = node.as_time()) return Value(TimeString(t->get()));
-  if (auto dt = node.as_date_time()) return Value(DateTimeString(dt->get()));
+  if (auto s = node.value<std::string>()) return Tagged(Value(std::move(*s)), location);
+  if (node.is_integer()) return Tagged(Value(*node.value<std::int64_t>()), location);
+  if (node.is_floating_point()) return Tagged(Value(*node.value<double>()), location);
+  if (node.is_boolean()) return Tagged(Value(*node.value<bool>()), location);
+  if (auto d = node.as_date()) return Tagged(Value(DateString(d->get())), location);
+  if (auto t = node.as_time()) return Tagged(Value(TimeString(t->get())), location);
+  if (auto dt = node.as_date_time()) return Tagged(Value(DateTimeString(dt->get())), location);
   return ErrorAt(options_.source_name, pos.line, pos.column, "unsupported TOML value");
 }
 
@@ -173,7 +178,7 @@ Result<Document> ParseToml(std::string_view text, const ParseOptions& options) {
   Converter converter(options, doc);
   BULWARK_ASSIGN_OR_RETURN(doc.root, converter.Convert(table, toml::source_position{1, 1}, 0));
   // The root table spans the whole file.
-  if (options.track_locations) doc.locations[Path()] = SourceLocation{options.source_name, 1, 1};
+  if (options.track_locations) doc.SetLocation(doc.root, {options.source_name, 1, 1});
   return doc;
 }
 

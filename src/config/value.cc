@@ -113,3 +113,8 @@ std::size_t Value::CountLeaves() const {
 }
 
 }  // namespace bulwark::config
+
+namespace bulwark::config {
+// The location id lives in the variant's tail padding (see value.h): documents stay compact.
+static_assert(sizeof(void*) != 8 || sizeof(Value) == 40, "config::Value grew");
+}  // namespace bulwark::config

@@ -23,6 +23,26 @@ TEST(ValueTest, EqualityIsTypeStrict) {
   EXPECT_EQ(Value(ValueList{1, "a"}), Value(ValueList{1, "a"}));
 }
 
+TEST(ValueTest, LocationIdIsCopiedButIsNotPartOfTheValue) {
+  Value a("x");
+  a.set_location_id(7);
+  Value b = a;
+  EXPECT_EQ(b.location_id(), 7u);
+  Value c("x");
+  EXPECT_EQ(c.location_id(), 0u);
+  EXPECT_EQ(a, c);
+  // Assigning a new value replaces the location with the new value's (none).
+  a = Value(ValueMap());
+  EXPECT_EQ(a.location_id(), 0u);
+  // Changing a container in place keeps the container's location (the id shares storage with the
+  // variant's padding and must survive writes to the payload).
+  Value m = Value::EmptyMap();
+  m.set_location_id(3);
+  m.AsMap().Set("k", Value(1));
+  m.AsMap().Set("long key that does not fit in the small string buffer", Value("v"));
+  EXPECT_EQ(m.location_id(), 3u);
+}
+
 TEST(ValueMapTest, KeepsInsertionOrderAndReplacesInPlace) {
   ValueMap m;
   m.Set("z", 1);

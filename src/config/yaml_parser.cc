@@ -96,8 +96,9 @@ class TreeBuilder : public YAML::EventHandler {
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     if (ExpectingKey()) throw BuildError{mark, "map keys must be non-null scalars"};
-    RecordLeaf(mark);
-    Complete(Value(nullptr), anchor);
+    Value v(nullptr);
+    v.set_location_id(Record(mark));
+    Complete(std::move(v), anchor);
   }
 
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override;
@@ -126,7 +127,6 @@ class TreeBuilder : public YAML::EventHandler {
   };
   struct Anchor {
     Value value;
-    Path path;
     std::size_t nodes = 0;
     std::size_t depth = 0;
   };
@@ -134,29 +134,18 @@ class TreeBuilder : public YAML::EventHandler {
   bool ExpectingKey() const {
     return !stack_.empty() && stack_.back().is_map && !stack_.back().have_key;
   }
-  // The path segment of the next child of the innermost open container.
-  PathSegment ChildSegment() const {
-    const Frame& f = stack_.back();
-    if (f.is_map) return PathSegment::Key(f.key);
-    return PathSegment::Index(f.value.AsList().size());
-  }
-  void RecordLeaf(const YAML::Mark& mark) {
-    if (!options_.track_locations) return;
-    if (stack_.empty()) {
-      Record(path_, mark);
-    } else {
-      path_.Push(ChildSegment());
-      Record(path_, mark);
-      path_.Pop();
+  // The location id of a node starting at `mark` (0 when locations are not tracked).
+  std::uint32_t Record(const YAML::Mark& mark) {
+    if (!options_.track_locations) return 0;
+    if (!have_source_) {
+      source_ = doc_.locations.InternSource(options_.source_name);
+      have_source_ = true;
     }
-  }
-  void Record(const Path& path, const YAML::Mark& mark) {
-    doc_.locations.emplace(
-        path, SourceLocation{options_.source_name, static_cast<std::uint32_t>(mark.line + 1),
-                             static_cast<std::uint32_t>(mark.column + 1)});
+    return doc_.locations.Add(source_, static_cast<std::uint32_t>(mark.line + 1),
+                              static_cast<std::uint32_t>(mark.column + 1));
   }
   void SetKey(std::string key, const YAML::Mark& mark, YAML::anchor_t anchor) {
-    if (anchor != 0) anchors_[anchor] = Anchor{Value(key), {}, 1, 0};
+    if (anchor != 0) anchors_[anchor] = Anchor{Value(key), 1, 0};
     Frame& f = stack_.back();
     f.key = std::move(key);
     f.key_mark = mark;
@@ -175,7 +164,8 @@ class TreeBuilder : public YAML::EventHandler {
   const ParseOptions& options_;
   Document& doc_;
   std::vector<Frame> stack_;
-  Path path_;  // path of the innermost open container (maintained when tracking locations)
+  std::uint32_t source_ = 0;  // the interned source name (once have_source_)
+  bool have_source_ = false;
   std::unordered_map<YAML::anchor_t, Anchor> anchors_;
   std::size_t expanded_nodes_ = 0;
   int documents_ = 0;
@@ -193,12 +183,9 @@ void TreeBuilder::BeginContainer(const YAML::Mark& mark, const std::string& tag,
   if (stack_.size() >= options_.max_depth) {
     throw BuildError{mark, fmt::format("nesting deeper than {} levels", options_.max_depth)};
   }
-  if (options_.track_locations) {
-    if (!stack_.empty()) path_.Push(ChildSegment());
-    Record(path_, mark);
-  }
   Frame f;
   f.value = is_map ? Value::EmptyMap() : Value::EmptyList();
+  f.value.set_location_id(Record(mark));
   f.is_map = is_map;
   f.anchor = anchor;
   stack_.push_back(std::move(f));
@@ -207,7 +194,6 @@ void TreeBuilder::BeginContainer(const YAML::Mark& mark, const std::string& tag,
 void TreeBuilder::EndContainer() {
   Frame f = std::move(stack_.back());
   stack_.pop_back();
-  if (options_.track_locations && !stack_.empty()) path_.Pop();
   Complete(std::move(f.value), f.anchor);
 }
 
@@ -216,10 +202,6 @@ void TreeBuilder::Complete(Value value, YAML::anchor_t anchor) {
     Anchor a;
     Measure(value, a.nodes, a.depth);
     a.value = value;
-    if (options_.track_locations) {
-      a.path = path_;
-      if (!stack_.empty()) a.path.Push(ChildSegment());
-    }
     anchors_[anchor] = std::move(a);
   }
   if (stack_.empty()) {
@@ -258,19 +240,11 @@ void TreeBuilder::OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) {
   if (stack_.size() + a.depth > options_.max_depth) {
     throw BuildError{mark, fmt::format("alias nests deeper than {} levels", options_.max_depth)};
   }
-  if (options_.track_locations) {
-    Path target = path_;
-    if (!stack_.empty()) target.Push(ChildSegment());
-    Record(target, mark);
-    // Descendants keep the positions where the anchored text wrote them.
-    Walk(a.value, [&](const Path& rel, const Value&) {
-      if (rel.empty()) return true;
-      auto loc = doc_.locations.find(a.path.Concat(rel));
-      if (loc != doc_.locations.end()) doc_.locations.emplace(target.Concat(rel), loc->second);
-      return true;
-    });
-  }
-  Complete(Value(a.value), 0);
+  // The alias node is where the alias is written; its descendants keep the positions where the
+  // anchored text wrote them (the copy keeps their location ids).
+  Value copy(a.value);
+  copy.set_location_id(Record(mark));
+  Complete(std::move(copy), 0);
 }
 
 Value TreeBuilder::ResolveScalar(const YAML::Mark& mark, const std::string& tag,
@@ -344,7 +318,7 @@ void TreeBuilder::OnScalar(const YAML::Mark& mark, const std::string& tag, YAML:
     return;
   }
   Value v = ResolveScalar(mark, tag, value);
-  RecordLeaf(mark);
+  v.set_location_id(Record(mark));
   Complete(std::move(v), anchor);
 }
 
@@ -417,8 +391,7 @@ Result<Document> ParseYaml(std::string_view text, const ParseOptions& options) {
   } else {
     // No document at all (empty file or only comments): an empty map.
     doc.root = Value::EmptyMap();
-    if (options.track_locations)
-      doc.locations.emplace(Path(), SourceLocation{options.source_name, 1, 1});
+    if (options.track_locations) doc.SetLocation(doc.root, {options.source_name, 1, 1});
   }
   return doc;
 }

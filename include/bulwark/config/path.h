@@ -87,6 +87,10 @@ std::string QuoteKeyIfNeeded(std::string_view key);
 
 // ---- Tree operations --------------------------------------------------------------------------
 
+// The child of `node` named by one segment (a key of a map, an index or a canonical decimal key of
+// a list), or nullptr.
+const Value* FindChild(const Value& node, const PathSegment& seg);
+
 // The value at `path`, or nullptr when any segment is missing or addresses the wrong type.
 const Value* Find(const Value& root, const Path& path);
 Value* Find(Value& root, const Path& path);

@@ -54,8 +54,9 @@ class Schema {
   std::vector<Path> SensitivePaths(const Value& document) const;
 
   // Fills in `default` values for missing object properties (recursively, including inside array
-  // items that exist). Each inserted node gets location {"default", 0, 0} when `locations` is set.
-  void ApplyDefaults(Value& document, SourceMap* locations) const;
+  // items that exist). Each inserted node gets location {"default", 0, 0} in `locations` when it is
+  // set, and no location otherwise.
+  void ApplyDefaults(Value& document, LocationTable* locations) const;
 
   // Paths of properties that are missing from `document` but have a schema default: in strict mode
   // these are errors ("no fallback values").

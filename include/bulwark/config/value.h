@@ -5,6 +5,10 @@
 // nothing themselves: loaders decide whether a duplicate key is an error. Values are ordinary
 // copyable, movable value types; copying copies the whole subtree.
 //
+// Every node also carries a location id (see document.h): where the loader found it. It is not
+// part of the value: equality ignores it; copies keep it; a freshly constructed value has none (0).
+// It lives in the tail padding of the variant, so a Value stays 40 bytes.
+//
 // Equality (`==`) is structural and type-strict: int 1 and double 1.0 are different values, and two
 // maps are equal only with the same keys in the same order. (CEL's heterogeneous numeric equality
 // lives in the expression engine, not here.)
@@ -150,11 +154,17 @@ class Value {
   // Number of leaves (scalars and empty containers) in this subtree.
   std::size_t CountLeaves() const;
 
+  // The id of this node's source location in its Document's LocationTable; 0 when none.
+  std::uint32_t location_id() const { return location_id_; }
+  void set_location_id(std::uint32_t id) { location_id_ = id; }
+
   friend bool operator==(const Value& a, const Value& b) { return a.v_ == b.v_; }
 
  private:
-  std::variant<std::monostate, bool, std::int64_t, double, std::string, Bytes, ValueList, ValueMap>
+  [[no_unique_address]] std::variant<std::monostate, bool, std::int64_t, double, std::string, Bytes,
+                                     ValueList, ValueMap>
       v_;
+  std::uint32_t location_id_ = 0;
 };
 
 struct MapEntry {
