@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <optional>
 #include <set>
 
 #include "bulwark/config/format.h"
@@ -19,7 +20,7 @@ class Parser {
   Parser(const config::Document& doc, fs::path base) : doc_(doc), base_(std::move(base)) {}
 
   Error Bad(const Path& p, std::string_view what) const {
-    const config::SourceLocation* loc = doc_.LocationOf(p);
+    const std::optional<config::SourceLocation> loc = doc_.LocationOf(p);
     return InvalidArgumentError(
                fmt::format("{}{}: {}", loc ? loc->ToString() + ": " : "", p.ToString(), what))
         .error();

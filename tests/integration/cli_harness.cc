@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -55,6 +56,13 @@ void CliTest::SetUp() {
   char tmpl[] = "/tmp/bulwark-it-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
   dir_ = tmpl;
+  // Every command runs against a home inside the test's directory: a test must never read or
+  // write the user's ~/.bulwark (a stale home there once turned exit codes into 5s).
+  std::filesystem::create_directories(dir_ / "user");
+  ::setenv("HOME", (dir_ / "user").c_str(), 1);
+  ::unsetenv("BULWARK_HOME");
+  ::unsetenv("BULWARK_STORE");
+  ::unsetenv("BULWARK_AUDIT_STORE");
 }
 
 void CliTest::TearDown() { std::filesystem::remove_all(dir_); }
