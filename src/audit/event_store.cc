@@ -74,7 +74,28 @@ CREATE TRIGGER IF NOT EXISTS checkpoints_append_only_u BEFORE UPDATE ON checkpoi
   BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS checkpoints_append_only_d BEFORE DELETE ON checkpoints
   BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+CREATE TABLE IF NOT EXISTS archives(
+  end_idx INTEGER PRIMARY KEY,
+  start_idx INTEGER NOT NULL,
+  time_us INTEGER NOT NULL,
+  file TEXT NOT NULL,
+  sha256 BLOB NOT NULL,
+  frontier BLOB NOT NULL,
+  checkpoint TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS archives_append_only_u BEFORE UPDATE ON archives
+  BEGIN SELECT RAISE(ABORT, 'audit archives are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS archives_append_only_d BEFORE DELETE ON archives
+  BEGIN SELECT RAISE(ABORT, 'audit archives are append-only'); END;
 )sql";
+
+// PruneBefore drops and recreates these inside its transaction (no other connection sees the
+// log without them).
+constexpr const char* kEventsDeleteTrigger =
+    "CREATE TRIGGER events_append_only_d BEFORE DELETE ON events "
+    "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END";
+constexpr const char* kNodesDeleteTrigger =
+    "CREATE TRIGGER nodes_append_only_d BEFORE DELETE ON nodes "
+    "BEGIN SELECT RAISE(ABORT, 'audit tree nodes are append-only'); END";
 
 Error SqlError(sqlite3* db, std::string_view what) {
   const int code = sqlite3_errcode(db);
@@ -642,6 +663,103 @@ Status AuditLog::ReadNodeHashes(std::span<const NodeId> ids,
       level.swap(up);
     }
     out[i] = level[0];
+  }
+  return OkStatus();
+}
+
+// ---- retention (archive.h) -------------------------------------------------------------------
+
+Result<std::vector<ArchiveRecord>> AuditLog::Archives() const {
+  std::lock_guard lock(db_mu_);
+  // A read-only open of a database created before the archives table existed.
+  Stmt t(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'archives'");
+  BULWARK_RETURN_IF_ERROR(t.ok("read archives"));
+  BULWARK_ASSIGN_OR_RETURN(bool exists, t.Step("read archives"));
+  std::vector<ArchiveRecord> out;
+  if (!exists) return out;
+  Stmt q(db_,
+         "SELECT start_idx, end_idx, time_us, file, sha256, frontier, checkpoint FROM archives "
+         "ORDER BY end_idx");
+  BULWARK_RETURN_IF_ERROR(q.ok("read archives"));
+  while (true) {
+    BULWARK_ASSIGN_OR_RETURN(bool row, q.Step("read archives"));
+    if (!row) break;
+    ArchiveRecord r;
+    r.start = static_cast<std::uint64_t>(q.Int(0));
+    r.end = static_cast<std::uint64_t>(q.Int(1));
+    r.time_us = q.Int(2);
+    r.file = q.Text(3);
+    r.sha256 = q.Blob(4);
+    r.frontier = q.Blob(5);
+    r.checkpoint = q.Text(6);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Status AuditLog::PruneBefore(const ArchiveRecord& record) {
+  if (options_.read_only) return FailedPreconditionError("audit log: opened read-only");
+  if (record.end <= record.start) {
+    return InvalidArgumentError(
+        fmt::format("audit log prune: empty range [{}, {})", record.start, record.end));
+  }
+  if (record.end > static_cast<std::uint64_t>(INT64_MAX)) {
+    return InvalidArgumentError("audit log prune: boundary out of range");
+  }
+  std::lock_guard lock(db_mu_);
+  BULWARK_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE", "begin prune"));
+  auto body = [&]() -> Status {
+    Stmt b(db_, "SELECT COALESCE(MAX(end_idx), 0) FROM archives");
+    BULWARK_RETURN_IF_ERROR(b.ok("read archive boundary"));
+    BULWARK_ASSIGN_OR_RETURN(bool row, b.Step("read archive boundary"));
+    const std::uint64_t boundary = row ? static_cast<std::uint64_t>(b.Int(0)) : 0;
+    if (boundary != record.start) {
+      return FailedPreconditionError(fmt::format(
+          "audit log prune: the log now starts at event {}, the archive starts at {} (another "
+          "archive ran concurrently?)",
+          boundary, record.start));
+    }
+    BULWARK_ASSIGN_OR_RETURN(TreeState st, StateLocked());
+    if (record.end > st.size) {
+      return FailedPreconditionError(fmt::format(
+          "audit log prune: boundary {} is beyond the {} events of the log", record.end, st.size));
+    }
+    const auto n = static_cast<std::int64_t>(record.end);
+    BULWARK_RETURN_IF_ERROR(
+        Exec(db_, "DROP TRIGGER IF EXISTS events_append_only_d", "prune: lift delete guard"));
+    BULWARK_RETURN_IF_ERROR(
+        Exec(db_, "DROP TRIGGER IF EXISTS nodes_append_only_d", "prune: lift delete guard"));
+    for (const char* sql : {"DELETE FROM event_paths WHERE idx < ?", "DELETE FROM events WHERE idx < ?",
+                            // cached nodes entirely inside [0, n): (idx + 1) * 2^level <= n
+                            "DELETE FROM nodes WHERE (idx + 1) << level <= ?"}) {
+      Stmt d(db_, sql);
+      BULWARK_RETURN_IF_ERROR(d.ok("prune events"));
+      d.Bind(1, n);
+      BULWARK_RETURN_IF_ERROR(d.Run("prune events"));
+    }
+    BULWARK_RETURN_IF_ERROR(Exec(db_, kEventsDeleteTrigger, "prune: restore delete guard"));
+    BULWARK_RETURN_IF_ERROR(Exec(db_, kNodesDeleteTrigger, "prune: restore delete guard"));
+    Stmt ins(db_,
+             "INSERT INTO archives(end_idx, start_idx, time_us, file, sha256, frontier, "
+             "checkpoint) VALUES(?, ?, ?, ?, ?, ?, ?)");
+    BULWARK_RETURN_IF_ERROR(ins.ok("record archive"));
+    ins.Bind(1, n);
+    ins.Bind(2, static_cast<std::int64_t>(record.start));
+    ins.Bind(3, record.time_us);
+    ins.Bind(4, record.file);
+    ins.BindBlob(5, record.sha256);
+    ins.BindBlob(6, record.frontier);
+    ins.Bind(7, record.checkpoint);
+    return ins.Run("record archive");
+  };
+  Status s = body();
+  if (!s) {
+    (void)Exec(db_, "ROLLBACK", "rollback prune");
+    return s;
+  }
+  if (Status c = Exec(db_, "COMMIT", "commit prune"); !c) {
+    (void)Exec(db_, "ROLLBACK", "rollback prune");
+    return c;
   }
   return OkStatus();
 }

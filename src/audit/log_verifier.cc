@@ -124,6 +124,21 @@ void LogVerifier::CheckReachedCheckpoints() {
   }
 }
 
+Status LogVerifier::StartAt(std::uint64_t size, std::vector<Hash> frontier) {
+  if (count_ != 0) {
+    return InvalidArgumentError("log verifier: StartAt after entries were appended");
+  }
+  BULWARK_ASSIGN_OR_RETURN(builder_, TreeBuilder::FromFrontier(size, std::move(frontier)));
+  count_ = size;
+  report_.verified_size = size;
+  while (next_ < checkpoints_.size() && checkpoints_[next_].checkpoint.size <= size) {
+    ++next_;
+    ++report_.skipped_checkpoints;
+  }
+  // A size-0 checkpoint was already counted as checked by Prepare; it is below the start too.
+  return OkStatus();
+}
+
 void LogVerifier::AppendLeaf(std::span<const std::uint8_t> leaf_bytes) {
   if (tree_problem_) {
     ++count_;

@@ -85,6 +85,16 @@ struct TreeState {
   std::int64_t last_checkpoint_us = 0;
 };
 
+// One archive of the log (archive.h): events [start, end) were moved into `file`.
+struct ArchiveRecord {
+  std::uint64_t start = 0, end = 0;
+  std::int64_t time_us = 0;            // when the archive was made
+  std::string file;                    // the archive file as named when it was written
+  std::vector<std::uint8_t> sha256;    // SHA-256 of the archive file
+  std::vector<std::uint8_t> frontier;  // compact range of [0, end): 32 * popcount(end) bytes
+  std::string checkpoint;              // signed checkpoint of size `end`
+};
+
 struct EventFilter {
   std::optional<std::string> actor, namespace_name, path, action, outcome, type;
   std::optional<ImpactLevel> min_impact;
@@ -122,6 +132,16 @@ class AuditLog final : public TreeReader {
   // Events matching `filter`, in index order.
   Status Query(const EventFilter& filter,
                const std::function<Status(const StoredEvent&)>& fn) const;
+
+  // Archives made so far, oldest first (empty for a log never archived). The newest one's `end`
+  // is where the stored events start (archive.h).
+  Result<std::vector<ArchiveRecord>> Archives() const;
+  // Deletes the events [0, record.end) (with their path rows and the cached nodes entirely
+  // inside that range) and records `record`, in one transaction that lifts the append-only
+  // DELETE guards only within it. FailedPrecondition when the log no longer starts at
+  // record.start or has fewer than record.end events. The caller (archive.h) must have made the
+  // archive file durable and verified it first.
+  Status PruneBefore(const ArchiveRecord& record);
 
   // Unavailable when the database cannot currently take writes.
   Status HealthCheck() const;
