@@ -147,8 +147,8 @@ class DurableWriter {
     return OkStatus();
   }
   Error FailError(const char* op) const {
-    return UnavailableError(fmt::format("archive {}: {}: {}", tmp_.string(), op,
-                                        std::strerror(errno)))
+    return UnavailableError(
+               fmt::format("archive {}: {}: {}", tmp_.string(), op, std::strerror(errno)))
         .error();
   }
   std::unexpected<Error> Fail(const char* op) const { return std::unexpected(FailError(op)); }
@@ -172,8 +172,8 @@ Result<std::vector<Hash>> FrontierFromBytes(std::uint64_t size,
   const auto count = static_cast<std::size_t>(std::popcount(size));
   if (bytes.size() != count * kHashSize) {
     return InvalidArgumentError(
-        fmt::format("compact range of {} leaves: expected {} hashes ({} bytes), got {} bytes",
-                    size, count, count * kHashSize, bytes.size()));
+        fmt::format("compact range of {} leaves: expected {} hashes ({} bytes), got {} bytes", size,
+                    count, count * kHashSize, bytes.size()));
   }
   std::vector<Hash> out(count);
   for (std::size_t i = 0; i < count; ++i) {
@@ -218,8 +218,8 @@ Result<std::uint64_t> ArchivedTreeReader::LeafCount() const { return base_->Leaf
 Status ArchivedTreeReader::ReadLeafHashes(std::uint64_t begin, std::uint64_t end,
                                           std::vector<Hash>& out) const {
   if (begin < start_ && begin < end) {
-    return FailedPreconditionError(fmt::format("events [{}, {}) are archived in {}", begin,
-                                               std::min(end, start_), file_));
+    return FailedPreconditionError(
+        fmt::format("events [{}, {}) are archived in {}", begin, std::min(end, start_), file_));
   }
   return base_->ReadLeafHashes(begin, end, out);
 }
@@ -276,8 +276,9 @@ Status ArchivedTreeReader::ReadNodeHashes(std::span<const NodeId> ids,
       }
     }
     if (stack.size() != 1 || stack[0].first != ids[i].level) {
-      return InternalError(fmt::format("archived tree reader: node (level {}, index {}) did not fold",
-                                       ids[i].level, ids[i].index));
+      return InternalError(
+          fmt::format("archived tree reader: node (level {}, index {}) did not fold", ids[i].level,
+                      ids[i].index));
     }
     out[i] = stack[0].second;
   }
@@ -398,8 +399,8 @@ Result<ArchiveVerification> VerifyArchiveFile(const fs::path& path,
   v.file = path;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return NotFoundError(fmt::format("archive {}: cannot open: {}", path.string(),
-                                     std::strerror(errno)));
+    return NotFoundError(
+        fmt::format("archive {}: cannot open: {}", path.string(), std::strerror(errno)));
   }
   BULWARK_ASSIGN_OR_RETURN(auto hasher, crypto::Sha256Hasher::Create());
   auto finding = [&](ArchiveProblem p, std::optional<std::uint64_t> index, std::string msg) {
@@ -438,9 +439,9 @@ Result<ArchiveVerification> VerifyArchiveFile(const fs::path& path,
   v.end = header->end;
   v.end_range = header->end_range;
   if (header->origin != verifier.origin()) {
-    finding(ArchiveProblem::kBadCheckpoint, std::nullopt,
-            fmt::format("the archive is of log \"{}\", not \"{}\"", header->origin,
-                        verifier.origin()));
+    finding(
+        ArchiveProblem::kBadCheckpoint, std::nullopt,
+        fmt::format("the archive is of log \"{}\", not \"{}\"", header->origin, verifier.origin()));
   }
 
   // Checkpoints: signatures and sizes.
@@ -490,8 +491,8 @@ Result<ArchiveVerification> VerifyArchiveFile(const fs::path& path,
             fmt::format("start_range does not hash to the root of the signed checkpoint of size {}",
                         s));
   }
-  std::vector<Hash> start_range = start_ok ? header->start_range
-                                           : std::vector<Hash>(std::popcount(s), Hash{});
+  std::vector<Hash> start_range =
+      start_ok ? header->start_range : std::vector<Hash>(std::popcount(s), Hash{});
 
   // The events.
   std::vector<Checkpoint> cps = inner;
@@ -626,9 +627,8 @@ Result<ArchiveResult> ArchiveLog(AuditLog& log, const CheckpointVerifier& verifi
   BULWARK_ASSIGN_OR_RETURN(std::string later_note, log.PublishCheckpoint());
   BULWARK_ASSIGN_OR_RETURN(AuditVerification check, VerifyAuditLog(log, verifier, {}, {}));
   if (!check.clean()) {
-    return FailedPreconditionError(
-        fmt::format("archive: the log does not verify; nothing was archived:\n{}",
-                    check.Summary()));
+    return FailedPreconditionError(fmt::format(
+        "archive: the log does not verify; nothing was archived:\n{}", check.Summary()));
   }
   BULWARK_ASSIGN_OR_RETURN(Checkpoint later, verifier.Open(later_note));
   BULWARK_ASSIGN_OR_RETURN(LogStart start, LogStartOf(log));
@@ -727,9 +727,9 @@ Result<ArchiveResult> ArchiveLog(AuditLog& log, const CheckpointVerifier& verifi
   BULWARK_ASSIGN_OR_RETURN(ArchiveVerification av, VerifyArchiveFile(res.file, verifier));
   if (!av.clean() || av.sha256_hex != res.sha256_hex || av.start != s || av.end != n ||
       av.end_range != tb.frontier()) {
-    return DataLossError(fmt::format(
-        "archive {}: the file does not verify after writing; nothing was pruned:\n{}",
-        res.file.string(), av.Summary()));
+    return DataLossError(
+        fmt::format("archive {}: the file does not verify after writing; nothing was pruned:\n{}",
+                    res.file.string(), av.Summary()));
   }
   if (options.prune) {
     ArchiveRecord rec;

@@ -1,6 +1,8 @@
 // Tests of audit log retention (archive.h): archive files, pruning, verification of both sides
 // of the boundary, proofs across it, chains of archives, tampering with every part, crash
 // safety (SIGKILL during an archive) and a property test over random boundaries.
+#include "bulwark/audit/archive.h"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
@@ -15,7 +17,6 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "bulwark/audit/archive.h"
 #include "bulwark/audit/checkpoint.h"
 #include "bulwark/audit/event_store.h"
 #include "bulwark/audit/in_memory_tree.h"
@@ -115,8 +116,7 @@ class ArchiveTest : public ::testing::Test {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir_ / "audit.db").c_str(), &db), SQLITE_OK);
     char* err = nullptr;
-    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK)
-        << (err ? err : "");
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
     sqlite3_close(db);
   }
   static bool HasFinding(const ArchiveVerification& v, ArchiveProblem p,
@@ -146,10 +146,12 @@ TEST_F(ArchiveTest, RoundTripArchiveVerifyAppendAndVerifyAgain) {
 
   // The database holds events from 23 on only.
   std::vector<std::uint64_t> stored;
-  ASSERT_TRUE(log->Scan(0, UINT64_MAX, [&](const StoredEvent& e) {
-                   stored.push_back(e.index);
-                   return OkStatus();
-                 }).has_value());
+  ASSERT_TRUE(log->Scan(0, UINT64_MAX,
+                        [&](const StoredEvent& e) {
+                          stored.push_back(e.index);
+                          return OkStatus();
+                        })
+                  .has_value());
   ASSERT_EQ(stored.size(), 14u);
   EXPECT_EQ(stored.front(), 23u);
 
@@ -267,7 +269,8 @@ TEST_F(ArchiveTest, ArchivingTheWholeLogAndAnEmptyLogWork) {
   EXPECT_TRUE(Verify(*log).clean()) << Verify(*log).Summary();
 }
 
-// ---- tampering with the archive file -------------------------------------------------------------
+// ---- tampering with the archive file
+// -------------------------------------------------------------
 
 class ArchiveTamperTest : public ArchiveTest {
  protected:
@@ -443,14 +446,17 @@ TEST_F(ArchiveTest, ATamperedLogIsNotArchived) {
   EXPECT_EQ(r.error().code(), ErrorCode::kFailedPrecondition);
   EXPECT_FALSE(fs::exists(dir_ / "x.jsonl"));
   std::uint64_t count = 0;
-  ASSERT_TRUE(log->Scan(0, UINT64_MAX, [&](const StoredEvent&) {
-                   ++count;
-                   return OkStatus();
-                 }).has_value());
+  ASSERT_TRUE(log->Scan(0, UINT64_MAX,
+                        [&](const StoredEvent&) {
+                          ++count;
+                          return OkStatus();
+                        })
+                  .has_value());
   EXPECT_EQ(count, 20u);
 }
 
-// ---- crash safety --------------------------------------------------------------------------------
+// ---- crash safety
+// --------------------------------------------------------------------------------
 
 TEST_F(ArchiveTest, FileWrittenButNotPrunedLeavesTheLogIntactAndARerunCompletes) {
   auto log = OpenLog();
@@ -510,7 +516,8 @@ TEST_F(ArchiveTest, SigkillDuringArchiveLeavesEitherTheWholeLogOrAVerifiedArchiv
   }
 }
 
-// ---- property ------------------------------------------------------------------------------------
+// ---- property
+// ------------------------------------------------------------------------------------
 
 RC_GTEST_FIXTURE_PROP(ArchiveTest, RandomBoundariesKeepEveryProofAndTheLogVerifiable, ()) {
   const auto total = *rc::gen::inRange<std::uint64_t>(1, 70);

@@ -729,9 +729,10 @@ Status AuditLog::PruneBefore(const ArchiveRecord& record) {
         Exec(db_, "DROP TRIGGER IF EXISTS events_append_only_d", "prune: lift delete guard"));
     BULWARK_RETURN_IF_ERROR(
         Exec(db_, "DROP TRIGGER IF EXISTS nodes_append_only_d", "prune: lift delete guard"));
-    for (const char* sql : {"DELETE FROM event_paths WHERE idx < ?", "DELETE FROM events WHERE idx < ?",
-                            // cached nodes entirely inside [0, n): (idx + 1) * 2^level <= n
-                            "DELETE FROM nodes WHERE (idx + 1) << level <= ?"}) {
+    for (const char* sql :
+         {"DELETE FROM event_paths WHERE idx < ?", "DELETE FROM events WHERE idx < ?",
+          // cached nodes entirely inside [0, n): (idx + 1) * 2^level <= n
+          "DELETE FROM nodes WHERE (idx + 1) << level <= ?"}) {
       Stmt d(db_, sql);
       BULWARK_RETURN_IF_ERROR(d.ok("prune events"));
       d.Bind(1, n);

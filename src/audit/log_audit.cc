@@ -231,8 +231,9 @@ Result<AuditVerification> VerifyAuditLog(const AuditLog& log, const CheckpointVe
     } else if (!cp || cp->size != start) {
       bad(start, fmt::format("archive boundary {}: the stored boundary checkpoint does not "
                              "verify{}",
-                             start, cp ? fmt::format(" (it has size {})", cp->size)
-                                       : ": " + cp.error().message()));
+                             start,
+                             cp ? fmt::format(" (it has size {})", cp->size)
+                                : ": " + cp.error().message()));
     } else if (cp->root != TreeBuilder::FromFrontier(start, *f)->Root()) {
       bad(start, fmt::format("archive boundary {}: the stored compact range does not hash to the "
                              "root of the signed checkpoint of size {} (the range was altered)",

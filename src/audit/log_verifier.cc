@@ -37,6 +37,9 @@ std::string LogReport::Summary() const {
   if (findings.empty()) {
     std::string s = fmt::format("log intact: {} entries, {} verified against {} checkpoint(s)",
                                 log_size, verified_size, checkpoints_checked);
+    if (skipped_checkpoints > 0) {
+      s += fmt::format(" ({} more at or below the archive boundary)", skipped_checkpoints);
+    }
     if (unverified_entries > 0) {
       s += fmt::format("; {} entries after the newest checkpoint are not yet signed",
                        unverified_entries);
@@ -135,7 +138,6 @@ Status LogVerifier::StartAt(std::uint64_t size, std::vector<Hash> frontier) {
     ++next_;
     ++report_.skipped_checkpoints;
   }
-  // A size-0 checkpoint was already counted as checked by Prepare; it is below the start too.
   return OkStatus();
 }
 

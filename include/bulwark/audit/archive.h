@@ -39,8 +39,8 @@ inline constexpr std::string_view kArchiveFormat = "bulwark-audit-archive/1";
 // Where the stored log starts: 0 and an empty range for a log never archived.
 struct LogStart {
   std::uint64_t size = 0;
-  std::vector<Hash> frontier;          // compact range of [0, size)
-  std::optional<ArchiveRecord> last;   // the archive that ends at `size`
+  std::vector<Hash> frontier;         // compact range of [0, size)
+  std::optional<ArchiveRecord> last;  // the archive that ends at `size`
 };
 // Reads the newest archive record. DataLoss when its stored range is malformed.
 Result<LogStart> LogStartOf(const AuditLog& log);
@@ -48,7 +48,8 @@ Result<LogStart> LogStartOf(const AuditLog& log);
 // Compact range <-> the bytes stored in ArchiveRecord::frontier (hashes concatenated).
 std::vector<std::uint8_t> FrontierToBytes(std::span<const Hash> frontier);
 // InvalidArgument unless `bytes` is exactly popcount(size) hashes.
-Result<std::vector<Hash>> FrontierFromBytes(std::uint64_t size, std::span<const std::uint8_t> bytes);
+Result<std::vector<Hash>> FrontierFromBytes(std::uint64_t size,
+                                            std::span<const std::uint8_t> bytes);
 
 // A TreeReader over a log whose leaves [0, start) were archived: nodes that lie inside the
 // compact range of [0, start) or cover only stored leaves are served, and so are the nodes that
@@ -128,8 +129,8 @@ struct ArchiveFinding {
 struct ArchiveVerification {
   std::filesystem::path file;
   std::uint64_t start = 0, end = 0;
-  std::string sha256_hex;                   // of the whole file
-  std::vector<Hash> end_range;              // as read from the header
+  std::string sha256_hex;                    // of the whole file
+  std::vector<Hash> end_range;               // as read from the header
   std::optional<Checkpoint> end_checkpoint;  // opened, when valid
   std::vector<ArchiveFinding> findings;
   bool clean() const { return findings.empty(); }
