@@ -697,7 +697,27 @@ Result<std::vector<ArchiveRecord>> AuditLog::Archives() const {
   return out;
 }
 
-Status AuditLog::PruneBefore(const ArchiveRecord& record) {
+namespace {
+
+// Runs `body` in one BEGIN IMMEDIATE transaction (rolled back on error).
+Status InWriteTransaction(sqlite3* db, std::string_view what, const std::function<Status()>& body) {
+  BULWARK_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE", fmt::format("begin {}", what)));
+  Status s = body();
+  if (s) s = Exec(db, "COMMIT", fmt::format("commit {}", what));
+  if (!s) (void)Exec(db, "ROLLBACK", fmt::format("rollback {}", what));
+  return s;
+}
+
+Result<std::uint64_t> ArchiveBoundaryLocked(sqlite3* db) {
+  Stmt b(db, "SELECT COALESCE(MAX(end_idx), 0) FROM archives");
+  BULWARK_RETURN_IF_ERROR(b.ok("read archive boundary"));
+  BULWARK_ASSIGN_OR_RETURN(bool row, b.Step("read archive boundary"));
+  return row ? static_cast<std::uint64_t>(b.Int(0)) : std::uint64_t{0};
+}
+
+}  // namespace
+
+Status AuditLog::PruneBefore(const ArchiveRecord& record, std::uint64_t chunk_events) {
   if (options_.read_only) return FailedPreconditionError("audit log: opened read-only");
   if (record.end <= record.start) {
     return InvalidArgumentError(
@@ -706,63 +726,83 @@ Status AuditLog::PruneBefore(const ArchiveRecord& record) {
   if (record.end > static_cast<std::uint64_t>(INT64_MAX)) {
     return InvalidArgumentError("audit log prune: boundary out of range");
   }
-  std::lock_guard lock(db_mu_);
-  BULWARK_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE", "begin prune"));
-  auto body = [&]() -> Status {
-    Stmt b(db_, "SELECT COALESCE(MAX(end_idx), 0) FROM archives");
-    BULWARK_RETURN_IF_ERROR(b.ok("read archive boundary"));
-    BULWARK_ASSIGN_OR_RETURN(bool row, b.Step("read archive boundary"));
-    const std::uint64_t boundary = row ? static_cast<std::uint64_t>(b.Int(0)) : 0;
-    if (boundary != record.start) {
-      return FailedPreconditionError(fmt::format(
-          "audit log prune: the log now starts at event {}, the archive starts at {} (another "
-          "archive ran concurrently?)",
-          boundary, record.start));
-    }
-    BULWARK_ASSIGN_OR_RETURN(TreeState st, StateLocked());
-    if (record.end > st.size) {
-      return FailedPreconditionError(fmt::format(
-          "audit log prune: boundary {} is beyond the {} events of the log", record.end, st.size));
-    }
-    const auto n = static_cast<std::int64_t>(record.end);
-    BULWARK_RETURN_IF_ERROR(
-        Exec(db_, "DROP TRIGGER IF EXISTS events_append_only_d", "prune: lift delete guard"));
-    BULWARK_RETURN_IF_ERROR(
-        Exec(db_, "DROP TRIGGER IF EXISTS nodes_append_only_d", "prune: lift delete guard"));
-    for (const char* sql :
-         {"DELETE FROM event_paths WHERE idx < ?", "DELETE FROM events WHERE idx < ?",
-          // cached nodes entirely inside [0, n): (idx + 1) * 2^level <= n
-          "DELETE FROM nodes WHERE (idx + 1) << level <= ?"}) {
-      Stmt d(db_, sql);
-      BULWARK_RETURN_IF_ERROR(d.ok("prune events"));
-      d.Bind(1, n);
-      BULWARK_RETURN_IF_ERROR(d.Run("prune events"));
-    }
-    BULWARK_RETURN_IF_ERROR(Exec(db_, kEventsDeleteTrigger, "prune: restore delete guard"));
-    BULWARK_RETURN_IF_ERROR(Exec(db_, kNodesDeleteTrigger, "prune: restore delete guard"));
-    Stmt ins(db_,
-             "INSERT INTO archives(end_idx, start_idx, time_us, file, sha256, frontier, "
-             "checkpoint) VALUES(?, ?, ?, ?, ?, ?, ?)");
-    BULWARK_RETURN_IF_ERROR(ins.ok("record archive"));
-    ins.Bind(1, n);
-    ins.Bind(2, static_cast<std::int64_t>(record.start));
-    ins.Bind(3, record.time_us);
-    ins.Bind(4, record.file);
-    ins.BindBlob(5, record.sha256);
-    ins.BindBlob(6, record.frontier);
-    ins.Bind(7, record.checkpoint);
-    return ins.Run("record archive");
-  };
-  Status s = body();
-  if (!s) {
-    (void)Exec(db_, "ROLLBACK", "rollback prune");
-    return s;
+  {
+    std::lock_guard lock(db_mu_);
+    BULWARK_RETURN_IF_ERROR(InWriteTransaction(db_, "archive record", [&]() -> Status {
+      BULWARK_ASSIGN_OR_RETURN(std::uint64_t boundary, ArchiveBoundaryLocked(db_));
+      if (boundary != record.start) {
+        return FailedPreconditionError(fmt::format(
+            "audit log prune: the log now starts at event {}, the archive starts at {} (another "
+            "archive ran concurrently?)",
+            boundary, record.start));
+      }
+      BULWARK_ASSIGN_OR_RETURN(TreeState st, StateLocked());
+      if (record.end > st.size) {
+        return FailedPreconditionError(
+            fmt::format("audit log prune: boundary {} is beyond the {} events of the log",
+                        record.end, st.size));
+      }
+      Stmt ins(db_,
+               "INSERT INTO archives(end_idx, start_idx, time_us, file, sha256, frontier, "
+               "checkpoint) VALUES(?, ?, ?, ?, ?, ?, ?)");
+      BULWARK_RETURN_IF_ERROR(ins.ok("record archive"));
+      ins.Bind(1, static_cast<std::int64_t>(record.end));
+      ins.Bind(2, static_cast<std::int64_t>(record.start));
+      ins.Bind(3, record.time_us);
+      ins.Bind(4, record.file);
+      ins.BindBlob(5, record.sha256);
+      ins.BindBlob(6, record.frontier);
+      ins.Bind(7, record.checkpoint);
+      return ins.Run("record archive");
+    }));
   }
-  if (Status c = Exec(db_, "COMMIT", "commit prune"); !c) {
-    (void)Exec(db_, "ROLLBACK", "rollback prune");
-    return c;
-  }
+  BULWARK_ASSIGN_OR_RETURN(std::uint64_t deleted, DeleteArchivedEvents(chunk_events));
+  (void)deleted;
   return OkStatus();
+}
+
+Result<std::uint64_t> AuditLog::DeleteArchivedEvents(std::uint64_t chunk_events) {
+  if (options_.read_only) return FailedPreconditionError("audit log: opened read-only");
+  chunk_events = std::max<std::uint64_t>(1, chunk_events);
+  std::uint64_t deleted = 0;
+  while (true) {
+    bool done = false;
+    std::lock_guard lock(db_mu_);
+    BULWARK_RETURN_IF_ERROR(InWriteTransaction(db_, "prune", [&]() -> Status {
+      BULWARK_ASSIGN_OR_RETURN(std::uint64_t boundary, ArchiveBoundaryLocked(db_));
+      Stmt m(db_, "SELECT COALESCE(MIN(idx), -1) FROM events");
+      BULWARK_RETURN_IF_ERROR(m.ok("prune"));
+      BULWARK_ASSIGN_OR_RETURN(bool row, m.Step("prune"));
+      const bool empty = !row || m.Int(0) < 0;
+      const auto lo = empty ? boundary : static_cast<std::uint64_t>(m.Int(0));
+      BULWARK_RETURN_IF_ERROR(
+          Exec(db_, "DROP TRIGGER IF EXISTS events_append_only_d", "prune: lift delete guard"));
+      BULWARK_RETURN_IF_ERROR(
+          Exec(db_, "DROP TRIGGER IF EXISTS nodes_append_only_d", "prune: lift delete guard"));
+      if (lo >= boundary) {
+        // Last step: the cached nodes entirely inside [0, boundary): (idx + 1) * 2^level <= n.
+        done = true;
+        Stmt d(db_, "DELETE FROM nodes WHERE (idx + 1) << level <= ?");
+        BULWARK_RETURN_IF_ERROR(d.ok("prune tree nodes"));
+        d.Bind(1, static_cast<std::int64_t>(boundary));
+        BULWARK_RETURN_IF_ERROR(d.Run("prune tree nodes"));
+      } else {
+        const std::uint64_t hi = std::min(boundary, lo + chunk_events);
+        for (const char* sql : {"DELETE FROM event_paths WHERE idx >= ? AND idx < ?",
+                                "DELETE FROM events WHERE idx >= ? AND idx < ?"}) {
+          Stmt d(db_, sql);
+          BULWARK_RETURN_IF_ERROR(d.ok("prune events"));
+          d.Bind(1, static_cast<std::int64_t>(lo));
+          d.Bind(2, static_cast<std::int64_t>(hi));
+          BULWARK_RETURN_IF_ERROR(d.Run("prune events"));
+        }
+        deleted += static_cast<std::uint64_t>(sqlite3_changes(db_));
+      }
+      BULWARK_RETURN_IF_ERROR(Exec(db_, kEventsDeleteTrigger, "prune: restore delete guard"));
+      return Exec(db_, kNodesDeleteTrigger, "prune: restore delete guard");
+    }));
+    if (done) return deleted;
+  }
 }
 
 }  // namespace bulwark::audit

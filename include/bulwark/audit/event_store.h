@@ -136,12 +136,15 @@ class AuditLog final : public TreeReader {
   // Archives made so far, oldest first (empty for a log never archived). The newest one's `end`
   // is where the stored events start (archive.h).
   Result<std::vector<ArchiveRecord>> Archives() const;
-  // Deletes the events [0, record.end) (with their path rows and the cached nodes entirely
-  // inside that range) and records `record`, in one transaction that lifts the append-only
-  // DELETE guards only within it. FailedPrecondition when the log no longer starts at
-  // record.start or has fewer than record.end events. The caller (archive.h) must have made the
-  // archive file durable and verified it first.
-  Status PruneBefore(const ArchiveRecord& record);
+  // Records `record` (one transaction: FailedPrecondition when the log no longer starts at
+  // record.start or has fewer than record.end events), then DeleteArchivedEvents. The caller
+  // (archive.h) must have made the archive file durable and verified it first.
+  Status PruneBefore(const ArchiveRecord& record, std::uint64_t chunk_events = 4096);
+  // Deletes the stored events below the newest archive's end (with their path rows, then the
+  // cached nodes entirely inside the archived range), `chunk_events` per transaction so that
+  // appenders wait for one chunk at most; each transaction lifts the append-only DELETE guards
+  // only within itself. Resumes an interrupted prune; returns the number of events deleted.
+  Result<std::uint64_t> DeleteArchivedEvents(std::uint64_t chunk_events = 4096);
 
   // Unavailable when the database cannot currently take writes.
   Status HealthCheck() const;
