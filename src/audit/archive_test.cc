@@ -12,10 +12,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "bulwark/audit/checkpoint.h"
 #include "bulwark/audit/event_store.h"
@@ -267,6 +269,34 @@ TEST_F(ArchiveTest, ArchivingTheWholeLogAndAnEmptyLogWork) {
   EXPECT_TRUE(Verify(*log).clean()) << Verify(*log).Summary();
   Fill(*log, 16, 3);
   EXPECT_TRUE(Verify(*log).clean()) << Verify(*log).Summary();
+}
+
+TEST_F(ArchiveTest, AppendsWhileArchivingAreKeptAndTheLogVerifies) {
+  auto log = OpenLog();
+  Fill(*log, 0, 300);
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> appended{0};
+  std::thread appender([&] {
+    while (!stop.load()) {
+      EventColumns c;
+      c.time_us = kT0;
+      if (!log->Append(Leaf(100000 + appended.load()), c)) return;
+      ++appended;
+    }
+  });
+  ArchiveOptions o;
+  o.out = dir_ / "live.jsonl";
+  o.before_index = 250;
+  auto r = ArchiveLog(*log, Verifier(), o);
+  stop = true;
+  appender.join();
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->end, 250u);
+  EXPECT_GT(appended.load(), 0u);
+  AuditVerification v = Verify(*log);
+  EXPECT_TRUE(v.clean()) << v.Summary();
+  EXPECT_EQ(v.report.log_size, 300 + appended.load());
+  EXPECT_TRUE(VerifyFile("live.jsonl").clean());
 }
 
 // ---- tampering with the archive file

@@ -139,12 +139,12 @@ class AuditLog final : public TreeReader {
   // Records `record` (one transaction: FailedPrecondition when the log no longer starts at
   // record.start or has fewer than record.end events), then DeleteArchivedEvents. The caller
   // (archive.h) must have made the archive file durable and verified it first.
-  Status PruneBefore(const ArchiveRecord& record, std::uint64_t chunk_events = 4096);
+  Status PruneBefore(const ArchiveRecord& record, std::uint64_t chunk_events = 1024);
   // Deletes the stored events below the newest archive's end (with their path rows, then the
   // cached nodes entirely inside the archived range), `chunk_events` per transaction so that
   // appenders wait for one chunk at most; each transaction lifts the append-only DELETE guards
   // only within itself. Resumes an interrupted prune; returns the number of events deleted.
-  Result<std::uint64_t> DeleteArchivedEvents(std::uint64_t chunk_events = 4096);
+  Result<std::uint64_t> DeleteArchivedEvents(std::uint64_t chunk_events = 1024);
 
   // Unavailable when the database cannot currently take writes.
   Status HealthCheck() const;
