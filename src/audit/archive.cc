@@ -350,6 +350,8 @@ std::string_view ArchiveProblemName(ArchiveProblem p) {
       return "consistency";
     case ArchiveProblem::kNotRecorded:
       return "not recorded";
+    case ArchiveProblem::kChain:
+      return "chain";
   }
   return "unknown";
 }
@@ -375,6 +377,7 @@ struct Header {
   std::uint64_t start = 0, end = 0;
   std::vector<Hash> start_range, end_range, consistency_proof;
   std::optional<std::string> start_checkpoint;
+  std::string previous_sha256;
   std::vector<std::string> checkpoints;
   std::string end_checkpoint, later_checkpoint;
 };
@@ -420,6 +423,9 @@ Result<Header> ParseHeader(const std::string& line) {
     h.start_checkpoint = it->get<std::string>();
   } else if (h.start > 0) {
     return InvalidArgumentError("header: start_checkpoint: expected a signed note");
+  }
+  if (auto it = j.find("previous_archive_sha256"); it != j.end() && it->is_string()) {
+    h.previous_sha256 = it->get<std::string>();
   }
   if (auto it = j.find("checkpoints"); it != j.end() && it->is_array()) {
     for (const auto& c : *it) {
@@ -481,6 +487,8 @@ Result<ArchiveVerification> VerifyArchiveFile(const fs::path& path,
   v.start = header->start;
   v.end = header->end;
   v.end_range = header->end_range;
+  v.start_range = header->start_range;
+  v.previous_sha256_hex = header->previous_sha256;
   if (header->origin != verifier.origin()) {
     finding(
         ArchiveProblem::kBadCheckpoint, std::nullopt,
@@ -599,13 +607,17 @@ Result<ArchiveVerification> VerifyArchiveFile(const fs::path& path,
   }
   if (expect < n && order_ok) {
     finding(ArchiveProblem::kIndex, expect,
-            fmt::format("the archive ends after event {}: events [{}, {}) are missing",
-                        expect == s ? s : expect - 1, expect, n));
+            fmt::format("the archive ends before event {}: events [{}, {}) are missing",
+                        expect, expect, n));
   }
-  if (expect == n && next_line(nl) && !line.empty()) {
-    finding(ArchiveProblem::kIndex, n,
-            fmt::format("extra content after event {} (the header says the archive ends at {})",
-                        n - 1, n));
+  if (expect == n) {
+    bool extra = false;
+    while (next_line(nl)) extra = extra || !line.empty();
+    if (extra) {
+      finding(ArchiveProblem::kIndex, n,
+              fmt::format("extra lines after event {} (the header says the archive ends at {})",
+                          n - 1, n));
+    }
   }
   LogReport report = lv.Finish();
   for (const auto& f : report.findings) {
@@ -635,6 +647,27 @@ Result<ArchiveVerification> VerifyArchiveFile(const fs::path& path,
   }
   BULWARK_RETURN_IF_ERROR(finish_hash());
   return v;
+}
+
+void CheckArchiveChain(std::span<ArchiveVerification> archives) {
+  for (auto& later : archives) {
+    for (const auto& earlier : archives) {
+      if (&earlier == &later || earlier.end != later.start || earlier.end == 0) continue;
+      if (later.previous_sha256_hex != earlier.sha256_hex) {
+        later.findings.push_back(
+            {ArchiveProblem::kChain, later.start,
+             fmt::format("previous_archive_sha256 is \"{}\" but {} (events [{}, {})) has sha256 "
+                         "{}",
+                         later.previous_sha256_hex, earlier.file.string(), earlier.start,
+                         earlier.end, earlier.sha256_hex)});
+      }
+      if (later.start_range != earlier.end_range) {
+        later.findings.push_back(
+            {ArchiveProblem::kChain, later.start,
+             fmt::format("start_range differs from the end_range of {}", earlier.file.string())});
+      }
+    }
+  }
 }
 
 void CheckArchiveRecorded(std::span<const ArchiveRecord> records, ArchiveVerification& v) {

@@ -250,11 +250,23 @@ TEST_F(ArchiveTest, SecondArchiveChainsToTheFirst) {
     CheckArchiveRecorded(records, av);
     EXPECT_TRUE(av.clean()) << av.Summary();
   }
+  std::vector<ArchiveVerification> chain = {VerifyFile("a2.jsonl"), VerifyFile("a1.jsonl")};
+  CheckArchiveChain(chain);
+  EXPECT_TRUE(chain[0].clean()) << chain[0].Summary();
   // A file of the right shape but another range is not the recorded one.
   ArchiveVerification av = VerifyFile("a1.jsonl");
   std::vector<ArchiveRecord> only_second = {records[1]};
   CheckArchiveRecorded(only_second, av);
   EXPECT_TRUE(HasFinding(av, ArchiveProblem::kNotRecorded));
+  // The first file replaced by another one of the same range that still verifies on its own
+  // (here: an extra header member) breaks the link from the second.
+  auto lines = ReadLines("a1.jsonl");
+  lines[0].insert(lines[0].size() - 1, R"(,"note":"rewritten")");
+  WriteLines("a1.jsonl", lines);
+  chain = {VerifyFile("a2.jsonl"), VerifyFile("a1.jsonl")};
+  EXPECT_TRUE(chain[1].clean()) << chain[1].Summary();
+  CheckArchiveChain(chain);
+  EXPECT_TRUE(HasFinding(chain[0], ArchiveProblem::kChain, 11)) << chain[0].Summary();
 }
 
 TEST_F(ArchiveTest, ArchivingTheWholeLogAndAnEmptyLogWork) {
@@ -354,6 +366,28 @@ TEST_F(ArchiveTamperTest, TruncatedArchiveIsDetected) {
   WriteLines("a2.jsonl", lines);
   ArchiveVerification v = VerifyFile("a2.jsonl");
   EXPECT_TRUE(HasFinding(v, ArchiveProblem::kIndex, 29)) << v.Summary();
+  EXPECT_NE(v.Summary().find("ends before event 29"), std::string::npos) << v.Summary();
+}
+
+TEST_F(ArchiveTamperTest, AppendedEventLineIsDetected) {
+  auto lines = ReadLines("a2.jsonl");
+  lines.push_back("");
+  lines.push_back(lines[LineOf(32)]);
+  WriteLines("a2.jsonl", lines);
+  ArchiveVerification v = VerifyFile("a2.jsonl");
+  EXPECT_TRUE(HasFinding(v, ArchiveProblem::kIndex, 33)) << v.Summary();
+}
+
+TEST_F(ArchiveTamperTest, ArchiveRewrittenByAnotherJsonToolStillVerifies) {
+  // Member order and spacing are not part of the format: only the leaf bytes are hashed.
+  auto lines = ReadLines("a2.jsonl");
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    lines[i] = nlohmann::json::parse(lines[i]).dump(1);
+    std::erase(lines[i], '\n');
+  }
+  WriteLines("a2.jsonl", lines);
+  ArchiveVerification v = VerifyFile("a2.jsonl");
+  EXPECT_TRUE(v.clean()) << v.Summary();
 }
 
 TEST_F(ArchiveTamperTest, EditedReadableEventIsNamed) {

@@ -111,12 +111,17 @@ Result<bool> VerifyArchiveFiles(CommandContext& ctx, const std::vector<std::stri
                                 const audit::CheckpointVerifier& verifier,
                                 const std::vector<audit::ArchiveRecord>& records,
                                 bool require_recorded) {
-  bool clean = true;
+  std::vector<audit::ArchiveVerification> all;
   for (const auto& f : files) {
     BULWARK_ASSIGN_OR_RETURN(audit::ArchiveVerification av, audit::VerifyArchiveFile(f, verifier));
-    const bool recorded =
-        std::any_of(records.begin(), records.end(), [&](const auto& r) { return r.end == av.end; });
+    const bool recorded = std::any_of(records.begin(), records.end(),
+                                      [&](const auto& r) { return r.end == av.end; });
     if (av.end > 0 && (require_recorded || recorded)) audit::CheckArchiveRecorded(records, av);
+    all.push_back(std::move(av));
+  }
+  audit::CheckArchiveChain(all);
+  bool clean = true;
+  for (const auto& av : all) {
     clean = clean && av.clean();
     ctx.io.out << av.Summary();
   }

@@ -115,9 +115,10 @@ enum class ArchiveProblem : std::uint8_t {
   kEndRange,       // end_range is not the compact range of the events
   kConsistency,    // the consistency proof to the later checkpoint does not verify
   kNotRecorded,    // the file is not the one the log recorded for its range
+  kChain,          // two consecutive archive files that do not link up
 };
 // "malformed", "bad checkpoint", "start range", "index", "event mismatch", "root mismatch",
-// "end range", "consistency", "not recorded".
+// "end range", "consistency", "not recorded", "chain".
 std::string_view ArchiveProblemName(ArchiveProblem problem);
 
 struct ArchiveFinding {
@@ -130,7 +131,8 @@ struct ArchiveVerification {
   std::filesystem::path file;
   std::uint64_t start = 0, end = 0;
   std::string sha256_hex;                    // of the whole file
-  std::vector<Hash> end_range;               // as read from the header
+  std::vector<Hash> start_range, end_range;  // as read from the header
+  std::string previous_sha256_hex;           // header previous_archive_sha256 ("" when null)
   std::optional<Checkpoint> end_checkpoint;  // opened, when valid
   std::vector<ArchiveFinding> findings;
   bool clean() const { return findings.empty(); }
@@ -141,6 +143,11 @@ struct ArchiveVerification {
 // Errors only for I/O; everything wrong with the contents is a finding.
 Result<ArchiveVerification> VerifyArchiveFile(const std::filesystem::path& path,
                                               const CheckpointVerifier& verifier);
+
+// For archive files given together (any order): each one that starts where another ends must
+// name that file's SHA-256 as previous_archive_sha256 and start from its end range; kChain
+// findings otherwise (on the later file).
+void CheckArchiveChain(std::span<ArchiveVerification> archives);
 
 // Adds kNotRecorded findings unless the verified file is the one `records` holds for its range
 // (same start and end, compact range and SHA-256).
