@@ -607,8 +607,8 @@ Result<ArchiveVerification> VerifyArchiveFile(const fs::path& path,
   }
   if (expect < n && order_ok) {
     finding(ArchiveProblem::kIndex, expect,
-            fmt::format("the archive ends before event {}: events [{}, {}) are missing",
-                        expect, expect, n));
+            fmt::format("the archive ends before event {}: events [{}, {}) are missing", expect,
+                        expect, n));
   }
   if (expect == n) {
     bool extra = false;
@@ -712,6 +712,24 @@ Status ScanInChunks(const AuditLog& log, std::uint64_t begin, std::uint64_t end,
   return OkStatus();
 }
 
+// An existing output file is replaced only when it is an unfinished archive of this log from
+// the same start (a run that crashed before the prune); never a recorded archive or other data.
+Status CheckOutputFile(const fs::path& path, std::uint64_t start) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return OkStatus();
+  std::ifstream in(path, std::ios::binary);
+  std::string first;
+  std::getline(in, first);
+  auto h = ParseHeader(first);
+  if (!h || h->start != start) {
+    return FailedPreconditionError(fmt::format(
+        "archive: {} exists and is not an unfinished archive of events from {}; refusing to "
+        "overwrite it (choose another --out)",
+        path.string(), start));
+  }
+  return OkStatus();
+}
+
 // Verifies the stored events [start, size) (size = a checkpoint just signed from the stored tree
 // state, so that events appended meanwhile do not matter): the boundary range against its signed
 // checkpoint, each stored leaf hash against its bytes, and the recomputed roots against every
@@ -807,6 +825,7 @@ Result<ArchiveResult> ArchiveLog(AuditLog& log, const CheckpointVerifier& verifi
 
   // The tree from the start range through [s, n).
   BULWARK_ASSIGN_OR_RETURN(TreeBuilder tb, TreeBuilder::FromFrontier(s, start.frontier));
+  BULWARK_RETURN_IF_ERROR(CheckOutputFile(res.file, s));
   std::vector<Hash> hashes;
   for (std::uint64_t b = s; b < n; b += 8 * kScanChunk) {
     hashes.clear();

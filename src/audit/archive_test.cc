@@ -269,6 +269,25 @@ TEST_F(ArchiveTest, SecondArchiveChainsToTheFirst) {
   EXPECT_TRUE(HasFinding(chain[0], ArchiveProblem::kChain, 11)) << chain[0].Summary();
 }
 
+TEST_F(ArchiveTest, AnExistingArchiveOrOtherFileIsNeverOverwritten) {
+  auto log = OpenLog();
+  Fill(*log, 0, 30);
+  const ArchiveResult first = Archive(*log, 10, "a.jsonl");
+  ArchiveOptions o;
+  o.out = dir_ / "a.jsonl";
+  o.before_index = 20;
+  auto again = ArchiveLog(*log, Verifier(), o);
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(VerifyFile("a.jsonl").sha256_hex, first.sha256_hex);
+  WriteLines("notes.txt", {"something else"});
+  o.out = dir_ / "notes.txt";
+  EXPECT_FALSE(ArchiveLog(*log, Verifier(), o).has_value());
+  EXPECT_EQ(ReadLines("notes.txt"), std::vector<std::string>{"something else"});
+  EXPECT_EQ(log->Archives()->size(), 1u);
+  EXPECT_TRUE(Verify(*log).clean());
+}
+
 TEST_F(ArchiveTest, ArchivingTheWholeLogAndAnEmptyLogWork) {
   auto log = OpenLog();
   auto none = ArchiveLog(*log, Verifier(), ArchiveOptions{dir_ / "e.jsonl", std::nullopt, 5});

@@ -114,8 +114,8 @@ Result<bool> VerifyArchiveFiles(CommandContext& ctx, const std::vector<std::stri
   std::vector<audit::ArchiveVerification> all;
   for (const auto& f : files) {
     BULWARK_ASSIGN_OR_RETURN(audit::ArchiveVerification av, audit::VerifyArchiveFile(f, verifier));
-    const bool recorded = std::any_of(records.begin(), records.end(),
-                                      [&](const auto& r) { return r.end == av.end; });
+    const bool recorded =
+        std::any_of(records.begin(), records.end(), [&](const auto& r) { return r.end == av.end; });
     if (av.end > 0 && (require_recorded || recorded)) audit::CheckArchiveRecorded(records, av);
     all.push_back(std::move(av));
   }
