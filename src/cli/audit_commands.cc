@@ -480,6 +480,18 @@ void RegisterAuditCommands(CLI::App& app, CommandContext& ctx) {
     c->add_option("--archive", a->archives, "Also verify this archive file (repeatable)");
   }
   {
+    auto [c, a] = make("archive", "Move the oldest events into a self-verifying file", Archive);
+    c->add_option("--before", a->before, "Archive the events older than this RFC 3339 time");
+    c->add_option("--before-index", a->before_index, "Archive the events below this index");
+    c->add_option("--out", a->out, "Archive file to write")->required();
+    c->add_flag("--keep", a->keep, "Write and verify the file but keep the events in the log");
+  }
+  {
+    auto [c, a] =
+        make("verify-archive", "Verify archive files; exit 1 on tampering", VerifyArchive);
+    c->add_option("FILE", a->positional, "Archive file(s)")->required();
+  }
+  {
     auto [c, a] = make("checkpoint", "Sign and print a checkpoint of the current log", Checkpoint);
     c->add_option("--out", a->out, "Write the signed checkpoint to FILE");
   }
@@ -517,18 +529,6 @@ void RegisterAuditCommands(CLI::App& app, CommandContext& ctx) {
     c->add_option("NS_PATH", a->positional, "NS PATH")->expected(2)->required();
   }
   make("status", "Log size, checkpoints, signers", StatusCmd);
-  {
-    auto [c, a] = make("archive", "Move the oldest events into a self-verifying file", Archive);
-    c->add_option("--before", a->before, "Archive the events older than this RFC 3339 time");
-    c->add_option("--before-index", a->before_index, "Archive the events below this index");
-    c->add_option("--out", a->out, "Archive file to write")->required();
-    c->add_flag("--keep", a->keep, "Write and verify the file but keep the events in the log");
-  }
-  {
-    auto [c, a] =
-        make("verify-archive", "Verify archive files; exit 1 on tampering", VerifyArchive);
-    c->add_option("FILE", a->positional, "Archive file(s)")->required();
-  }
 }
 
 }  // namespace bulwark::cli
