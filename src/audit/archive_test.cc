@@ -1,6 +1,13 @@
 // Tests of audit log retention (archive.h): archive files, pruning, verification of both sides
 // of the boundary, proofs across it, chains of archives, tampering with every part, crash
 // safety (SIGKILL during an archive) and a property test over random boundaries.
+//
+// Compiled twice: auditarchive_test on SQLite, and with BULWARK_ARCHIVE_TEST_POSTGRES as
+// auditarchive_pg_test on PostgreSQL (a fresh schema per test in the throwaway server of
+// scripts/pg-test-server.sh). The PostgreSQL build runs every test that goes through the API or
+// edits only archive files, the database-side tamper tests it has a PostgreSQL form for and the
+// prune-guard test below; the property tests (a fresh schema per case) and the SQLite-specific
+// tamper tests run on SQLite only.
 #include "bulwark/audit/archive.h"
 
 #include <fmt/format.h>
@@ -26,6 +33,12 @@
 #include "bulwark/audit/proof.h"
 #include "bulwark/core/encoding.h"
 
+#ifdef BULWARK_ARCHIVE_TEST_POSTGRES
+#include <libpq-fe.h>
+
+#include "store/test_database.h"
+#endif
+
 namespace bulwark::audit {
 namespace {
 
@@ -42,12 +55,25 @@ class ArchiveTest : public ::testing::Test {
     fs::create_directories(dir_);
     std::vector<std::uint8_t> seed(32, 9);
     signer_ = std::shared_ptr<const NoteSigner>(*NoteSigner::Create("test/log", SecretBytes(seed)));
+#ifdef BULWARK_ARCHIVE_TEST_POSTGRES
+    auto db = store::testing::NewPostgresTestDatabase();
+    ASSERT_TRUE(db.has_value()) << db.error().message();
+    pg_ = std::move(*db);
+#endif
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override {
+#ifdef BULWARK_ARCHIVE_TEST_POSTGRES
+    pg_.reset();
+#endif
+    fs::remove_all(dir_);
+  }
 
   std::shared_ptr<AuditLog> OpenLog(std::uint64_t checkpoint_every = 5) {
     AuditLogOptions o;
     o.path = dir_ / "audit.db";
+#ifdef BULWARK_ARCHIVE_TEST_POSTGRES
+    o.url = pg_->url();
+#endif
     o.origin = "test/log";
     o.signers = {signer_};
     o.checkpoint_every = checkpoint_every;
@@ -114,12 +140,32 @@ class ArchiveTest : public ::testing::Test {
     lines[0] = h.dump();
     WriteLines(name, lines);
   }
-  void Sql(const std::string& sql) {
+  // Runs SQL directly on the log's database, as an attacker (or a crash) would: `sql` on SQLite,
+  // `pg_sql` on PostgreSQL. Returns whether it succeeded (Sql: asserts it).
+  bool TrySql(const std::string& sql, const std::string& pg_sql) {
+#ifdef BULWARK_ARCHIVE_TEST_POSTGRES
+    (void)sql;
+    PGconn* c = PQconnectdb(pg_->url().c_str());
+    PGresult* r = PQexec(c, pg_sql.c_str());
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok) last_error_ = PQresultErrorMessage(r);
+    PQclear(r);
+    PQfinish(c);
+    return ok;
+#else
+    (void)pg_sql;
     sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_ / "audit.db").c_str(), &db), SQLITE_OK);
+    if (sqlite3_open((dir_ / "audit.db").c_str(), &db) != SQLITE_OK) return false;
     char* err = nullptr;
-    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    const bool ok = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) == SQLITE_OK;
+    if (!ok) last_error_ = err ? err : "";
+    sqlite3_free(err);
     sqlite3_close(db);
+    return ok;
+#endif
+  }
+  void Sql(const std::string& sql, const std::string& pg_sql) {
+    ASSERT_TRUE(TrySql(sql, pg_sql)) << last_error_;
   }
   static bool HasFinding(const ArchiveVerification& v, ArchiveProblem p,
                          std::optional<std::uint64_t> index = std::nullopt) {
@@ -133,6 +179,10 @@ class ArchiveTest : public ::testing::Test {
   }
 
   fs::path dir_;
+  std::string last_error_;
+#ifdef BULWARK_ARCHIVE_TEST_POSTGRES
+  std::unique_ptr<store::testing::TestDatabase> pg_;
+#endif
   std::shared_ptr<const NoteSigner> signer_;
   InMemoryTree all_;  // every leaf ever appended: the unpruned reference tree
   static inline int counter_ = 0;
@@ -470,6 +520,7 @@ TEST_F(ArchiveTamperTest, AnyChangedFileIsNotTheRecordedOne) {
 }
 
 // The archive of events [10, 33) of a 50-event log (second archive), built once.
+#ifndef BULWARK_ARCHIVE_TEST_POSTGRES  // a fresh PostgreSQL schema per case: too slow
 RC_GTEST_FIXTURE_PROP(ArchiveTest, AnySingleByteChangeInAnEventLineIsDetected, ()) {
   static std::vector<std::string> original;
   if (original.empty()) {
@@ -495,12 +546,16 @@ RC_GTEST_FIXTURE_PROP(ArchiveTest, AnySingleByteChangeInAnEventLineIsDetected, (
   }
   RC_ASSERT(!VerifyFile("a2.jsonl").clean());
 }
+#endif
 
 // ---- tampering with the database side of the boundary ----------------------------------------
 
 TEST_F(ArchiveTamperTest, AlteredStoredCompactRangeIsDetected) {
   Sql("DROP TRIGGER archives_append_only_u;"
-      "UPDATE archives SET frontier = zeroblob(length(frontier)) WHERE end_idx = 33");
+      "UPDATE archives SET frontier = zeroblob(length(frontier)) WHERE end_idx = 33",
+      "ALTER TABLE bulwark_audit_archives DISABLE TRIGGER USER;"
+      "UPDATE bulwark_audit_archives SET frontier = decode(repeat('00', length(frontier)), 'hex') "
+      "WHERE end_idx = 33");
   AuditVerification v = Verify(*log_);
   ASSERT_FALSE(v.clean());
   EXPECT_TRUE(Mentions(v, "the stored compact range does not hash")) << v.Summary();
@@ -510,44 +565,80 @@ TEST_F(ArchiveTamperTest, AlteredStoredCompactRangeIsDetected) {
 TEST_F(ArchiveTamperTest, ReplacedBoundaryCheckpointIsDetected) {
   Sql("DROP TRIGGER archives_append_only_u;"
       "UPDATE archives SET checkpoint = (SELECT checkpoint FROM archives WHERE end_idx = 10) "
-      "WHERE end_idx = 33");
+      "WHERE end_idx = 33",
+      "ALTER TABLE bulwark_audit_archives DISABLE TRIGGER USER;"
+      "UPDATE bulwark_audit_archives SET checkpoint = (SELECT checkpoint FROM "
+      "bulwark_audit_archives WHERE end_idx = 10) WHERE end_idx = 33");
   AuditVerification v = Verify(*log_);
   ASSERT_FALSE(v.clean());
   EXPECT_TRUE(Mentions(v, "boundary checkpoint does not verify")) << v.Summary();
 }
 
 TEST_F(ArchiveTamperTest, RemovedArchiveRecordIsDetected) {
-  Sql("DROP TRIGGER archives_append_only_d; DELETE FROM archives WHERE end_idx = 33");
+  Sql("DROP TRIGGER archives_append_only_d; DELETE FROM archives WHERE end_idx = 33",
+      "ALTER TABLE bulwark_audit_archives DISABLE TRIGGER USER; DELETE FROM bulwark_audit_archives "
+      "WHERE end_idx = 33");
   AuditVerification v = Verify(*log_);
   ASSERT_FALSE(v.clean());
   EXPECT_EQ(v.first_bad_index, 10u) << v.Summary();  // events [10, 33) are gone
 }
 
 TEST_F(ArchiveTamperTest, RemovedEarlierArchiveRecordBreaksTheChain) {
-  Sql("DROP TRIGGER archives_append_only_d; DELETE FROM archives WHERE end_idx = 10");
+  Sql("DROP TRIGGER archives_append_only_d; DELETE FROM archives WHERE end_idx = 10",
+      "ALTER TABLE bulwark_audit_archives DISABLE TRIGGER USER; DELETE FROM bulwark_audit_archives "
+      "WHERE end_idx = 10");
   AuditVerification v = Verify(*log_);
   ASSERT_FALSE(v.clean());
   EXPECT_TRUE(Mentions(v, "does not follow the previous boundary")) << v.Summary();
 }
 
 TEST_F(ArchiveTamperTest, EventAfterTheBoundaryIsStillCheckedAndDeletionBelowIsRefused) {
-  Sql("DROP TRIGGER events_append_only_u; UPDATE events SET leaf = '{\"x\":1}' WHERE idx = 36");
+  Sql("DROP TRIGGER events_append_only_u; UPDATE events SET leaf = '{\"x\":1}' WHERE idx = 36",
+      "ALTER TABLE bulwark_audit_events DISABLE TRIGGER USER; UPDATE bulwark_audit_events SET "
+      "leaf = '{\"x\":1}'::bytea WHERE idx = 36; ALTER TABLE bulwark_audit_events ENABLE TRIGGER "
+      "USER");
   AuditVerification v = Verify(*log_);
   ASSERT_FALSE(v.clean());
   EXPECT_EQ(v.first_bad_index, 36u) << v.Summary();
   // The guards are back after the prune.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_ / "audit.db").c_str(), &db), SQLITE_OK);
-  EXPECT_NE(sqlite3_exec(db, "DELETE FROM events WHERE idx = 40", nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  EXPECT_NE(sqlite3_exec(db, "DELETE FROM archives", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
+  EXPECT_FALSE(TrySql("DELETE FROM events WHERE idx = 40",
+                      "DELETE FROM bulwark_audit_events WHERE idx = 40"));
+  EXPECT_FALSE(TrySql("DELETE FROM nodes", "DELETE FROM bulwark_audit_nodes"));
+  EXPECT_FALSE(TrySql("DELETE FROM archives", "DELETE FROM bulwark_audit_archives"));
 }
+
+#ifdef BULWARK_ARCHIVE_TEST_POSTGRES
+// The PostgreSQL prune guard: the session setting alone does not let unarchived rows go, and
+// archived rows do not go without it.
+TEST_F(ArchiveTamperTest, PruneGuardDeletesOnlyArchivedRowsAndOnlyWithTheSetting) {
+  const std::string on = "BEGIN; SET LOCAL bulwark.pruning = 'on'; ";
+  EXPECT_FALSE(TrySql("", on + "DELETE FROM bulwark_audit_events WHERE idx = 40; COMMIT"));
+  EXPECT_NE(last_error_.find("append-only"), std::string::npos) << last_error_;
+  EXPECT_FALSE(
+      TrySql("", on + "DELETE FROM bulwark_audit_nodes WHERE level = 4 AND idx = 2; COMMIT"));
+  EXPECT_FALSE(TrySql("", on + "DELETE FROM bulwark_audit_archives; COMMIT"));
+  // Archived rows put back (as after a crash between prune chunks) are refused without it.
+  Sql("",
+      "ALTER TABLE bulwark_audit_events DISABLE TRIGGER USER; "
+      "INSERT INTO bulwark_audit_events SELECT idx - 40, time_us, leaf_hash, leaf FROM "
+      "bulwark_audit_events WHERE idx >= 40 AND idx < 42; "
+      "ALTER TABLE bulwark_audit_events ENABLE TRIGGER USER");
+  EXPECT_EQ(Verify(*log_).pending_prune, 2u);
+  EXPECT_FALSE(TrySql("", "DELETE FROM bulwark_audit_events WHERE idx < 2"));
+  EXPECT_FALSE(
+      TrySql("", "SET bulwark.pruning = 'off'; DELETE FROM bulwark_audit_events WHERE idx < 2"));
+  EXPECT_TRUE(TrySql("", on + "DELETE FROM bulwark_audit_events WHERE idx < 2; COMMIT"))
+      << last_error_;
+  EXPECT_EQ(Verify(*log_).pending_prune, 0u);
+}
+#endif
 
 TEST_F(ArchiveTest, ATamperedLogIsNotArchived) {
   auto log = OpenLog();
   Fill(*log, 0, 20);
-  Sql("DROP TRIGGER events_append_only_u; UPDATE events SET leaf = '{\"x\":1}' WHERE idx = 3");
+  Sql("DROP TRIGGER events_append_only_u; UPDATE events SET leaf = '{\"x\":1}' WHERE idx = 3",
+      "ALTER TABLE bulwark_audit_events DISABLE TRIGGER USER; UPDATE bulwark_audit_events SET "
+      "leaf = '{\"x\":1}'::bytea WHERE idx = 3");
   ArchiveOptions o;
   o.out = dir_ / "x.jsonl";
   o.before_index = 10;
@@ -599,7 +690,9 @@ TEST_F(ArchiveTest, InterruptedPruneVerifiesAndIsFinishedByTheNextArchive) {
   // (put back here from a copy of the rows taken before the prune).
   Sql("CREATE TABLE keep AS SELECT * FROM events WHERE idx >= 20 AND idx < 25;"
       "UPDATE keep SET idx = idx - 20;"
-      "INSERT INTO events SELECT * FROM keep; DROP TABLE keep;");
+      "INSERT INTO events SELECT * FROM keep; DROP TABLE keep;",
+      "INSERT INTO bulwark_audit_events SELECT idx - 20, time_us, leaf_hash, leaf FROM "
+      "bulwark_audit_events WHERE idx >= 20 AND idx < 25");
   AuditVerification v = Verify(*log);
   EXPECT_TRUE(v.clean()) << v.Summary();
   EXPECT_EQ(v.pending_prune, 5u);
@@ -658,6 +751,7 @@ TEST_F(ArchiveTest, SigkillDuringArchiveLeavesEitherTheWholeLogOrAVerifiedArchiv
 // ---- property
 // ------------------------------------------------------------------------------------
 
+#ifndef BULWARK_ARCHIVE_TEST_POSTGRES  // a fresh PostgreSQL schema per case: too slow
 RC_GTEST_FIXTURE_PROP(ArchiveTest, RandomBoundariesKeepEveryProofAndTheLogVerifiable, ()) {
   const auto total = *rc::gen::inRange<std::uint64_t>(1, 70);
   const auto n1 = *rc::gen::inRange<std::uint64_t>(1, total + 1);
@@ -683,6 +777,7 @@ RC_GTEST_FIXTURE_PROP(ArchiveTest, RandomBoundariesKeepEveryProofAndTheLogVerifi
   std::vector<Hash> leaf;
   RC_ASSERT(!reader.ReadLeafHashes(n2 - 1, n2, leaf).has_value());  // archived: not served
 }
+#endif
 
 }  // namespace
 }  // namespace bulwark::audit

@@ -95,12 +95,15 @@ DECLARE
 BEGIN
   IF coalesce(current_setting('bulwark.pruning', true), '') = 'on' THEN
     SELECT coalesce(max(end_idx), 0) INTO boundary FROM bulwark_audit_archives;
-    IF TG_TABLE_NAME = 'bulwark_audit_events' AND OLD.idx < boundary THEN
-      RETURN OLD;
-    END IF;
-    IF TG_TABLE_NAME = 'bulwark_audit_nodes' AND OLD.level < 63
-       AND (OLD.idx + 1) <= (boundary >> OLD.level) THEN
-      RETURN OLD;
+    -- (no short-circuit AND in PL/pgSQL: OLD.level exists only on nodes)
+    IF TG_TABLE_NAME = 'bulwark_audit_events' THEN
+      IF OLD.idx < boundary THEN
+        RETURN OLD;
+      END IF;
+    ELSIF TG_TABLE_NAME = 'bulwark_audit_nodes' THEN
+      IF OLD.level < 63 AND (OLD.idx + 1) <= (boundary >> OLD.level) THEN
+        RETURN OLD;
+      END IF;
     END IF;
   END IF;
   RAISE EXCEPTION 'audit table % is append-only', TG_TABLE_NAME;
