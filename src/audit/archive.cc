@@ -820,6 +820,10 @@ Result<ArchiveResult> ArchiveLog(AuditLog& log, const CheckpointVerifier& verifi
       return OkStatus();
     }));
   }
+  if (options.max_end && *options.max_end < n) {
+    n = *options.max_end;
+    res.capped = true;
+  }
   res.end = std::max(n, s);
   if (n <= s) return res;  // nothing to archive
 

@@ -633,6 +633,47 @@ TEST_F(ArchiveTamperTest, PruneGuardDeletesOnlyArchivedRowsAndOnlyWithTheSetting
 }
 #endif
 
+// A schema-2 log written before retention existed (no archives table; on PostgreSQL also the
+// old DELETE triggers) reads as never archived when opened read-only, and gains the table and
+// guards at its next read-write open.
+TEST_F(ArchiveTest, ALogFromBeforeRetentionGainsTheArchivesTableOnOpen) {
+  {
+    auto log = OpenLog();
+    Fill(*log, 0, 20);
+  }
+  Sql("DROP TABLE archives",
+      "DROP TABLE bulwark_audit_archives; DROP FUNCTION bulwark_audit_prune_guard() CASCADE; "
+      "DROP TRIGGER bulwark_audit_events_append_only ON bulwark_audit_events; "
+      "CREATE TRIGGER bulwark_audit_events_append_only BEFORE UPDATE OR DELETE ON "
+      "bulwark_audit_events FOR EACH ROW EXECUTE FUNCTION bulwark_audit_append_only(); "
+      "DROP TRIGGER bulwark_audit_nodes_append_only ON bulwark_audit_nodes; "
+      "CREATE TRIGGER bulwark_audit_nodes_append_only BEFORE UPDATE OR DELETE ON "
+      "bulwark_audit_nodes FOR EACH ROW EXECUTE FUNCTION bulwark_audit_append_only()");
+  {
+    AuditLogOptions o;
+    o.path = dir_ / "audit.db";
+#ifdef BULWARK_ARCHIVE_TEST_POSTGRES
+    o.url = pg_->url();
+#endif
+    o.origin = "test/log";
+    o.read_only = true;
+    auto ro = AuditLog::Open(std::move(o));
+    ASSERT_TRUE(ro.has_value()) << ro.error().message();
+    auto archives = (*ro)->Archives();
+    ASSERT_TRUE(archives.has_value()) << archives.error().message();
+    EXPECT_TRUE(archives->empty());
+  }
+  auto log = OpenLog();
+  ASSERT_TRUE(Archive(*log, 12, "a.jsonl").archived);
+  AuditVerification v = Verify(*log);
+  EXPECT_TRUE(v.clean()) << v.Summary();
+  EXPECT_EQ(v.pending_prune, 0u);
+  ASSERT_EQ(log->Archives()->size(), 1u);
+  EXPECT_FALSE(TrySql("DELETE FROM events WHERE idx = 15",
+                      "DELETE FROM bulwark_audit_events WHERE idx = 15"));
+  EXPECT_FALSE(TrySql("DELETE FROM archives", "DELETE FROM bulwark_audit_archives"));
+}
+
 TEST_F(ArchiveTest, ATamperedLogIsNotArchived) {
   auto log = OpenLog();
   Fill(*log, 0, 20);

@@ -17,6 +17,7 @@
 #include "bulwark/auditship/format.h"
 #include "bulwark/auditship/shipper.h"
 #include "bulwark/auditship/sink_config.h"
+#include "bulwark/auditship/sink_state.h"
 #include "bulwark/config/format.h"
 #include "bulwark/core/encoding.h"
 #include "cli/audit_home.h"
@@ -174,15 +175,40 @@ int Archive(CommandContext& ctx, const AuditArgs& a) {
     }
     BULWARK_ASSIGN_OR_RETURN(Opened o, Open(a));
     BULWARK_ASSIGN_OR_RETURN(auto verifier, VerifierOf(o.h));
+    // Retention never removes events a configured sink has not acknowledged (the log is the
+    // sinks' spool): the boundary is capped at the lowest sink cursor.
+    std::string behind;
+    if (opt.prune) {
+      BULWARK_ASSIGN_OR_RETURN(auto sinks,
+                               auditship::LoadSinkConfigs(*o.rt.fs, o.home / "config.yaml"));
+      if (!sinks.empty()) {
+        BULWARK_ASSIGN_OR_RETURN(auto states,
+                                 auditship::SinkStateStore::Open(o.home / "audit-sinks.db"));
+        for (const auto& c : sinks) {
+          BULWARK_ASSIGN_OR_RETURN(auditship::SinkState st, states->Get(c.name));
+          if (!opt.max_end || st.cursor < *opt.max_end) {
+            opt.max_end = st.cursor;
+            behind = c.name;
+          }
+        }
+      }
+    }
     BULWARK_ASSIGN_OR_RETURN(audit::ArchiveResult r, audit::ArchiveLog(*o.h.log, verifier, opt));
+    const std::string cap =
+        r.capped ? fmt::format(
+                       " (capped at event {}: sink '{}' has not acknowledged the events "
+                       "from there on; `bulwark audit status` shows its lag)",
+                       *opt.max_end, behind)
+                 : "";
     if (!r.archived) {
-      ctx.io.out << fmt::format("nothing to archive: the log starts at event {}\n", r.start);
+      ctx.io.out << fmt::format("nothing to archive: the log starts at event {}{}\n", r.start, cap);
       return OkStatus();
     }
     ctx.io.out << fmt::format("archived events [{}, {}) into {} (sha256 {}){}\n", r.start, r.end,
                               r.file.string(), r.sha256_hex,
-                              a.keep ? "; --keep: the events stay in the log"
-                                     : fmt::format("; the log now starts at event {}", r.end));
+                              a.keep
+                                  ? "; --keep: the events stay in the log"
+                                  : fmt::format("; the log now starts at event {}{}", r.end, cap));
     return OkStatus();
   };
   if (auto s = run(); !s) return ctx.Fail(s.error());

@@ -72,6 +72,28 @@ TEST_F(AuditArchiveCliTest, ArchiveVerifyProveAppendAndDetectATamperedFile) {
   EXPECT_THAT(bad2.out, HasSubstr("not recorded"));
 }
 
+TEST_F(AuditArchiveCliTest, EventsASinkHasNotAcknowledgedAreNotArchived) {
+  std::ofstream(dir_ / "home" / "config.yaml")
+      << "audit:\n  sinks:\n    - {name: out, type: file, path: shipped.jsonl}\n";
+  const std::string file = (dir_ / "archive-s.jsonl").string();
+  auto none = Run("audit archive --before-index 4 --out " + file);
+  ASSERT_EQ(none.exit_code, 0) << none.out << none.err;
+  EXPECT_THAT(none.out, HasSubstr("nothing to archive"));
+  EXPECT_THAT(none.out, HasSubstr("capped at event 0: sink 'out' has not acknowledged"));
+  auto ship = Run("audit ship --once");
+  ASSERT_EQ(ship.exit_code, 0) << ship.out << ship.err;
+  ASSERT_EQ(Run("set dev/app unshipped 1").exit_code, 0);
+  auto ar = Run("audit archive --before-index 100 --out " + file);
+  ASSERT_EQ(ar.exit_code, 0) << ar.out << ar.err;
+  EXPECT_THAT(ar.out, HasSubstr("archived events [0, "));
+  EXPECT_THAT(ar.out, HasSubstr("capped at event"));
+  // The shipper goes on from its cursor: the unshipped event is still in the log.
+  auto ship2 = Run("audit ship --once");
+  EXPECT_EQ(ship2.exit_code, 0) << ship2.out << ship2.err;
+  EXPECT_THAT(ship2.out, HasSubstr("out: shipped 1 events"));
+  EXPECT_EQ(Run("audit verify --archive " + file).exit_code, 0);
+}
+
 TEST_F(AuditArchiveCliTest, ArchiveByTimeNeedsExactlyOneBoundary) {
   EXPECT_NE(Run("audit archive --out x.jsonl").exit_code, 0);
   auto r =

@@ -88,6 +88,9 @@ struct ArchiveOptions {
   std::optional<std::uint64_t> before_index;
   // false: write and verify the file but keep the events in the database (no record either).
   bool prune = true;
+  // When set, the boundary is also capped here (the CLI: the lowest cursor of the configured
+  // audit sinks, so that no event a sink has not acknowledged is archived away).
+  std::optional<std::uint64_t> max_end;
 };
 
 struct ArchiveResult {
@@ -96,6 +99,7 @@ struct ArchiveResult {
   std::filesystem::path file;  // absolute
   std::string sha256_hex;
   std::uint64_t later_size = 0;  // the checkpoint the consistency proof leads to
+  bool capped = false;           // the boundary was lowered to options.max_end
 };
 
 // Verifies the stored log (VerifyAuditLog: an archive only ever holds a log that verifies clean),
