@@ -550,4 +550,92 @@ Status AuditLog::ReadNodeHashes(std::span<const NodeId> ids,
   return OkStatus();
 }
 
+// ---- retention (archive.h) -------------------------------------------------------------------
+
+Result<std::vector<ArchiveRecord>> AuditLog::Archives() const {
+  std::lock_guard lock(db_mu_);
+  return impl_->storage->ReadArchives();
+}
+
+namespace {
+
+// The index the stored log starts at: the end of the newest archive (0 if none).
+Result<std::uint64_t> ArchiveBoundary(LogStorage& db) {
+  BULWARK_ASSIGN_OR_RETURN(std::vector<ArchiveRecord> archives, db.ReadArchives());
+  return archives.empty() ? std::uint64_t{0} : archives.back().end;
+}
+
+// Runs `body` in one write transaction of `db` (rolled back on error).
+Status InWrite(LogStorage& db, const std::function<Status()>& body) {
+  BULWARK_RETURN_IF_ERROR(db.BeginWrite());
+  Status s = body();
+  if (s) s = db.Commit();
+  if (!s) db.Rollback();
+  return s;
+}
+
+}  // namespace
+
+Status AuditLog::PruneBefore(const ArchiveRecord& record, std::uint64_t chunk_events) {
+  if (options_.read_only) return FailedPreconditionError("audit log: opened read-only");
+  if (record.end <= record.start) {
+    return InvalidArgumentError(
+        fmt::format("audit log prune: empty range [{}, {})", record.start, record.end));
+  }
+  if (record.end > static_cast<std::uint64_t>(INT64_MAX)) {
+    return InvalidArgumentError("audit log prune: boundary out of range");
+  }
+  {
+    std::lock_guard lock(db_mu_);
+    LogStorage& db = *impl_->storage;
+    BULWARK_RETURN_IF_ERROR(InWrite(db, [&]() -> Status {
+      // The locked state row serializes this with appenders and other prunes (PostgreSQL: on
+      // other servers too; SQLite: the write transaction already does).
+      BULWARK_ASSIGN_OR_RETURN(TreeState st, db.ReadState(true));
+      BULWARK_ASSIGN_OR_RETURN(std::uint64_t boundary, ArchiveBoundary(db));
+      if (boundary != record.start) {
+        return FailedPreconditionError(fmt::format(
+            "audit log prune: the log now starts at event {}, the archive starts at {} (another "
+            "archive ran concurrently?)",
+            boundary, record.start));
+      }
+      if (record.end > st.size) {
+        return FailedPreconditionError(
+            fmt::format("audit log prune: boundary {} is beyond the {} events of the log",
+                        record.end, st.size));
+      }
+      return db.InsertArchive(record);
+    }));
+  }
+  BULWARK_ASSIGN_OR_RETURN(std::uint64_t deleted, DeleteArchivedEvents(chunk_events));
+  (void)deleted;
+  return OkStatus();
+}
+
+Result<std::uint64_t> AuditLog::DeleteArchivedEvents(std::uint64_t chunk_events) {
+  if (options_.read_only) return FailedPreconditionError("audit log: opened read-only");
+  chunk_events = std::max<std::uint64_t>(1, chunk_events);
+  std::uint64_t deleted = 0;
+  while (true) {
+    bool done = false;
+    std::lock_guard lock(db_mu_);
+    LogStorage& db = *impl_->storage;
+    BULWARK_RETURN_IF_ERROR(InWrite(db, [&]() -> Status {
+      BULWARK_ASSIGN_OR_RETURN(std::uint64_t boundary, ArchiveBoundary(db));
+      BULWARK_ASSIGN_OR_RETURN(std::optional<std::uint64_t> first, db.FirstEventIndex());
+      const std::uint64_t lo = first.value_or(boundary);
+      if (lo >= boundary) {
+        // Last step: the cached nodes entirely inside [0, boundary).
+        done = true;
+        return db.DeleteArchivedNodes(boundary);
+      }
+      const std::uint64_t hi = std::min(boundary, lo + chunk_events);
+      BULWARK_ASSIGN_OR_RETURN(std::uint64_t n, db.DeleteArchivedEvents(lo, hi));
+      deleted += n;
+      return OkStatus();
+    }));
+    if (done) return deleted;
+  }
+}
+
 }  // namespace bulwark::audit

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <map>
 #include <sstream>
 
+#include "bulwark/audit/archive.h"
 #include "bulwark/audit/checkpoint.h"
 #include "bulwark/audit/jcs.h"
 #include "bulwark/audit/tree_builder.h"
@@ -154,9 +156,22 @@ Status LogAuditSink::HealthCheck() const { return log_->HealthCheck(); }
 
 std::string AuditVerification::Summary() const {
   std::string out;
+  auto archived = [&] {
+    for (const auto& a : archives) {
+      out += fmt::format("events [{}, {}) archived in {} (sha256 {})\n", a.start, a.end, a.file,
+                         HexEncode(a.sha256));
+    }
+    if (pending_prune > 0) {
+      out += fmt::format(
+          "{} archived events are still stored below the boundary (an interrupted prune; the "
+          "next `bulwark audit archive` deletes them)\n",
+          pending_prune);
+    }
+  };
   if (clean()) {
     out = report.Summary();
     if (!out.empty() && out.back() != '\n') out += '\n';
+    archived();
     return out;
   }
   if (first_bad_index)
@@ -167,6 +182,7 @@ std::string AuditVerification::Summary() const {
   for (const auto& f : report.findings) {
     out += fmt::format("  {}: {}\n", LogProblemName(f.problem), f.message);
   }
+  archived();
   return out;
 }
 
@@ -194,7 +210,44 @@ Result<AuditVerification> VerifyAuditLog(const AuditLog& log, const CheckpointVe
   for (const auto& c : stored) notes.push_back(c.note);
   for (const auto& e : extra) notes.push_back(e);
   if (trusted) notes.push_back(*trusted);
+
+  // Archived prefix (archive.h): the log resumes at the newest archive's end from its stored
+  // compact range, which must fold to the root of that archive's signed checkpoint.
+  BULWARK_ASSIGN_OR_RETURN(v.archives, log.Archives());
+  std::uint64_t start = 0;
+  std::vector<Hash> start_frontier;
+  for (const auto& a : v.archives) {
+    if (a.start != start) {
+      bad(std::min(a.start, start),
+          fmt::format("archive boundary: the archive of [{}, {}) does not follow the previous "
+                      "boundary {} (an archive record was removed or altered)",
+                      a.start, a.end, start));
+    }
+    start = a.end;
+  }
+  if (!v.archives.empty()) {
+    const ArchiveRecord& last = v.archives.back();
+    notes.push_back(last.checkpoint);
+    auto f = FrontierFromBytes(start, last.frontier);
+    auto cp = verifier.Open(last.checkpoint);
+    if (!f) {
+      bad(start, fmt::format("archive boundary {}: the stored compact range is malformed: {}",
+                             start, f.error().message()));
+    } else if (!cp || cp->size != start) {
+      bad(start, fmt::format("archive boundary {}: the stored boundary checkpoint does not "
+                             "verify{}",
+                             start,
+                             cp ? fmt::format(" (it has size {})", cp->size)
+                                : ": " + cp.error().message()));
+    } else if (cp->root != TreeBuilder::FromFrontier(start, *f)->Root()) {
+      bad(start, fmt::format("archive boundary {}: the stored compact range does not hash to the "
+                             "root of the signed checkpoint of size {} (the range was altered)",
+                             start, start));
+    }
+    start_frontier = f ? std::move(*f) : std::vector<Hash>(std::popcount(start), Hash{});
+  }
   LogVerifier lv = LogVerifier::Create(verifier, notes);
+  BULWARK_RETURN_IF_ERROR(lv.StartAt(start, start_frontier));
 
   // Stored checkpoints: the size column must be the note's size.
   std::optional<std::uint64_t> newest_stored_size;
@@ -215,10 +268,14 @@ Result<AuditVerification> VerifyAuditLog(const AuditLog& log, const CheckpointVe
   const NodeSink sink = [&](unsigned level, std::uint64_t index, const Hash& hash) {
     if (level != 0 && level % kNodeStride == 0) computed_nodes[{level, index}] = hash;
   };
-  TreeBuilder tb;
-  std::uint64_t position = 0;
+  BULWARK_ASSIGN_OR_RETURN(TreeBuilder tb, TreeBuilder::FromFrontier(start, start_frontier));
+  std::uint64_t position = start;
   bool index_problem = false;
   BULWARK_RETURN_IF_ERROR(log.Scan(0, UINT64_MAX, [&](const StoredEvent& e) -> Status {
+    if (e.index < start) {
+      ++v.pending_prune;  // archived, not yet deleted (an interrupted prune): not part of the tree
+      return OkStatus();
+    }
     const Hash lh = HashLeaf(e.leaf);
     if (!index_problem && e.index != position) {
       index_problem = true;
@@ -268,6 +325,8 @@ Result<AuditVerification> VerifyAuditLog(const AuditLog& log, const CheckpointVe
       [&](unsigned level, std::uint64_t index, std::span<const std::uint8_t> h) -> Status {
         auto it = computed_nodes.find({level, index});
         const std::uint64_t first_leaf = index << level;
+        // Inside the archived prefix: left by an interrupted prune, not used by anything.
+        if (((index + 1) << level) <= start) return OkStatus();
         if (it == computed_nodes.end()) {
           inconsistent(
               std::min(first_leaf, position),

@@ -37,6 +37,9 @@ std::string LogReport::Summary() const {
   if (findings.empty()) {
     std::string s = fmt::format("log intact: {} entries, {} verified against {} checkpoint(s)",
                                 log_size, verified_size, checkpoints_checked);
+    if (skipped_checkpoints > 0) {
+      s += fmt::format(" ({} more at or below the archive boundary)", skipped_checkpoints);
+    }
     if (unverified_entries > 0) {
       s += fmt::format("; {} entries after the newest checkpoint are not yet signed",
                        unverified_entries);
@@ -122,6 +125,20 @@ void LogVerifier::CheckReachedCheckpoints() {
              begin == 0 ? ""
                         : fmt::format(" (entries before {} match an earlier checkpoint)", begin))});
   }
+}
+
+Status LogVerifier::StartAt(std::uint64_t size, std::vector<Hash> frontier) {
+  if (count_ != 0) {
+    return InvalidArgumentError("log verifier: StartAt after entries were appended");
+  }
+  BULWARK_ASSIGN_OR_RETURN(builder_, TreeBuilder::FromFrontier(size, std::move(frontier)));
+  count_ = size;
+  report_.verified_size = size;
+  while (next_ < checkpoints_.size() && checkpoints_[next_].checkpoint.size <= size) {
+    ++next_;
+    ++report_.skipped_checkpoints;
+  }
+  return OkStatus();
 }
 
 void LogVerifier::AppendLeaf(std::span<const std::uint8_t> leaf_bytes) {

@@ -11,11 +11,13 @@
 #include <sstream>
 #include <thread>
 
+#include "bulwark/audit/archive.h"
 #include "bulwark/audit/checkpoint.h"
 #include "bulwark/audit/proof.h"
 #include "bulwark/auditship/format.h"
 #include "bulwark/auditship/shipper.h"
 #include "bulwark/auditship/sink_config.h"
+#include "bulwark/auditship/sink_state.h"
 #include "bulwark/config/format.h"
 #include "bulwark/core/encoding.h"
 #include "cli/audit_home.h"
@@ -88,6 +90,11 @@ struct AuditArgs {
   std::uint64_t poll_ms = 200;
   std::string sink;
   std::vector<std::string> positional;
+  // audit archive / verify-archive / verify --archive
+  std::string before;
+  std::optional<std::uint64_t> before_index;
+  bool keep = false;
+  std::vector<std::string> archives;
 };
 
 struct Opened {
@@ -116,6 +123,112 @@ Result<std::optional<std::int64_t>> TimeArg(const std::string& s) {
 
 std::string B64(const audit::Hash& h) { return Base64Encode(h); }
 
+// ---- retention: audit archive, audit verify-archive (docs/audit.md "Retention") ----------------
+
+// FailedPrecondition naming the archive file when event `index` was archived.
+Status NotArchived(const audit::AuditLog& log, std::uint64_t index) {
+  BULWARK_ASSIGN_OR_RETURN(auto records, log.Archives());
+  for (const auto& r : records) {
+    if (index >= r.start && index < r.end) {
+      return FailedPreconditionError(fmt::format(
+          "audit event {} is archived in {} (events [{}, {}), sha256 {}); check it there with "
+          "`bulwark audit verify-archive {}`",
+          index, r.file, r.start, r.end, HexEncode(r.sha256), r.file));
+    }
+  }
+  return OkStatus();
+}
+
+// Verifies archive files; with `require_recorded` each must be the file the log recorded for its
+// range, otherwise only files whose range the log recorded are compared. Prints one summary per
+// file; false when any has findings.
+Result<bool> VerifyArchiveFiles(CommandContext& ctx, const std::vector<std::string>& files,
+                                const audit::CheckpointVerifier& verifier,
+                                const std::vector<audit::ArchiveRecord>& records,
+                                bool require_recorded) {
+  std::vector<audit::ArchiveVerification> all;
+  for (const auto& f : files) {
+    BULWARK_ASSIGN_OR_RETURN(audit::ArchiveVerification av, audit::VerifyArchiveFile(f, verifier));
+    const bool recorded =
+        std::any_of(records.begin(), records.end(), [&](const auto& r) { return r.end == av.end; });
+    if (av.end > 0 && (require_recorded || recorded)) audit::CheckArchiveRecorded(records, av);
+    all.push_back(std::move(av));
+  }
+  audit::CheckArchiveChain(all);
+  bool clean = true;
+  for (const auto& av : all) {
+    clean = clean && av.clean();
+    ctx.io.out << av.Summary();
+  }
+  return clean;
+}
+
+int Archive(CommandContext& ctx, const AuditArgs& a) {
+  auto run = [&]() -> Status {
+    audit::ArchiveOptions opt;
+    opt.out = a.out;
+    opt.prune = !a.keep;
+    opt.before_index = a.before_index;
+    BULWARK_ASSIGN_OR_RETURN(opt.before_us, TimeArg(a.before));
+    if (opt.before_us.has_value() == opt.before_index.has_value()) {
+      return InvalidArgumentError("audit archive: give exactly one of --before or --before-index");
+    }
+    BULWARK_ASSIGN_OR_RETURN(Opened o, Open(a));
+    BULWARK_ASSIGN_OR_RETURN(auto verifier, VerifierOf(o.h));
+    // Retention never removes events a configured sink has not acknowledged (the log is the
+    // sinks' spool): the boundary is capped at the lowest sink cursor.
+    std::string behind;
+    if (opt.prune) {
+      BULWARK_ASSIGN_OR_RETURN(auto sinks,
+                               auditship::LoadSinkConfigs(*o.rt.fs, o.home / "config.yaml"));
+      if (!sinks.empty()) {
+        BULWARK_ASSIGN_OR_RETURN(auto states,
+                                 auditship::SinkStateStore::Open(o.home / "audit-sinks.db"));
+        for (const auto& c : sinks) {
+          BULWARK_ASSIGN_OR_RETURN(auditship::SinkState st, states->Get(c.name));
+          if (!opt.max_end || st.cursor < *opt.max_end) {
+            opt.max_end = st.cursor;
+            behind = c.name;
+          }
+        }
+      }
+    }
+    BULWARK_ASSIGN_OR_RETURN(audit::ArchiveResult r, audit::ArchiveLog(*o.h.log, verifier, opt));
+    const std::string cap =
+        r.capped ? fmt::format(
+                       " (capped at event {}: sink '{}' has not acknowledged the events "
+                       "from there on; `bulwark audit status` shows its lag)",
+                       *opt.max_end, behind)
+                 : "";
+    if (!r.archived) {
+      ctx.io.out << fmt::format("nothing to archive: the log starts at event {}{}\n", r.start, cap);
+      return OkStatus();
+    }
+    ctx.io.out << fmt::format("archived events [{}, {}) into {} (sha256 {}){}\n", r.start, r.end,
+                              r.file.string(), r.sha256_hex,
+                              a.keep
+                                  ? "; --keep: the events stay in the log"
+                                  : fmt::format("; the log now starts at event {}{}", r.end, cap));
+    return OkStatus();
+  };
+  if (auto s = run(); !s) return ctx.Fail(s.error());
+  return exit_code::kOk;
+}
+
+int VerifyArchive(CommandContext& ctx, const AuditArgs& a) {
+  auto run = [&]() -> Result<int> {
+    BULWARK_ASSIGN_OR_RETURN(Opened o, Open(a));
+    BULWARK_ASSIGN_OR_RETURN(auto verifier, VerifierOf(o.h));
+    BULWARK_ASSIGN_OR_RETURN(auto records, o.h.log->Archives());
+    BULWARK_ASSIGN_OR_RETURN(bool clean,
+                             VerifyArchiveFiles(ctx, a.positional, verifier, records, false));
+    return clean ? exit_code::kOk : exit_code::kProblemsFound;
+  };
+  auto r = run();
+  if (!r) return ctx.Fail(r.error());
+  return *r;
+}
+
 int Verify(CommandContext& ctx, const AuditArgs& a) {
   auto run = [&]() -> Result<int> {
     BULWARK_ASSIGN_OR_RETURN(Opened o, Open(a));
@@ -134,7 +247,9 @@ int Verify(CommandContext& ctx, const AuditArgs& a) {
     }
     BULWARK_ASSIGN_OR_RETURN(audit::AuditVerification v,
                              audit::VerifyAuditLog(*o.h.log, verifier, trusted, extra));
-    if (!v.clean()) {
+    BULWARK_ASSIGN_OR_RETURN(bool archives_clean,
+                             VerifyArchiveFiles(ctx, a.archives, verifier, v.archives, true));
+    if (!v.clean() || !archives_clean) {
       ctx.io.out << v.Summary();
       return exit_code::kProblemsFound;
     }
@@ -174,9 +289,11 @@ int Prove(CommandContext& ctx, const AuditArgs& a) {
     if (a.index >= cp.size) {
       return NotFoundError(fmt::format("audit event {}: the log has {} events", a.index, cp.size));
     }
-    BULWARK_ASSIGN_OR_RETURN(auto proof, audit::InclusionProof(*o.h.log, a.index, cp.size));
+    BULWARK_ASSIGN_OR_RETURN(auto reader, audit::ArchivedTreeReader::ForLog(*o.h.log));
+    BULWARK_RETURN_IF_ERROR(NotArchived(*o.h.log, a.index));
+    BULWARK_ASSIGN_OR_RETURN(auto proof, audit::InclusionProof(reader, a.index, cp.size));
     std::vector<audit::Hash> leaf;
-    BULWARK_RETURN_IF_ERROR(o.h.log->ReadLeafHashes(a.index, a.index + 1, leaf));
+    BULWARK_RETURN_IF_ERROR(reader.ReadLeafHashes(a.index, a.index + 1, leaf));
     nlohmann::ordered_json j;
     j["index"] = a.index;
     j["tree_size"] = cp.size;
@@ -194,9 +311,10 @@ int Prove(CommandContext& ctx, const AuditArgs& a) {
 int Consistency(CommandContext& ctx, const AuditArgs& a) {
   auto run = [&]() -> Status {
     BULWARK_ASSIGN_OR_RETURN(Opened o, Open(a));
-    BULWARK_ASSIGN_OR_RETURN(auto proof, audit::ConsistencyProof(*o.h.log, a.old_size, a.new_size));
-    BULWARK_ASSIGN_OR_RETURN(audit::Hash r1, audit::RootAt(*o.h.log, a.old_size));
-    BULWARK_ASSIGN_OR_RETURN(audit::Hash r2, audit::RootAt(*o.h.log, a.new_size));
+    BULWARK_ASSIGN_OR_RETURN(auto reader, audit::ArchivedTreeReader::ForLog(*o.h.log));
+    BULWARK_ASSIGN_OR_RETURN(auto proof, audit::ConsistencyProof(reader, a.old_size, a.new_size));
+    BULWARK_ASSIGN_OR_RETURN(audit::Hash r1, audit::RootAt(reader, a.old_size));
+    BULWARK_ASSIGN_OR_RETURN(audit::Hash r2, audit::RootAt(reader, a.new_size));
     nlohmann::ordered_json j;
     j["old_size"] = a.old_size;
     j["new_size"] = a.new_size;
@@ -606,6 +724,19 @@ void RegisterAuditCommands(CLI::App& app, CommandContext& ctx) {
   {
     auto [c, a] = make("verify", "Recompute and check the whole log; exit 1 on tampering", Verify);
     c->add_option("--checkpoint", a->checkpoint_file, "A signed checkpoint the log must match");
+    c->add_option("--archive", a->archives, "Also verify this archive file (repeatable)");
+  }
+  {
+    auto [c, a] = make("archive", "Move the oldest events into a self-verifying file", Archive);
+    c->add_option("--before", a->before, "Archive the events older than this RFC 3339 time");
+    c->add_option("--before-index", a->before_index, "Archive the events below this index");
+    c->add_option("--out", a->out, "Archive file to write")->required();
+    c->add_flag("--keep", a->keep, "Write and verify the file but keep the events in the log");
+  }
+  {
+    auto [c, a] =
+        make("verify-archive", "Verify archive files; exit 1 on tampering", VerifyArchive);
+    c->add_option("FILE", a->positional, "Archive file(s)")->required();
   }
   {
     auto [c, a] = make("checkpoint", "Sign and print a checkpoint of the current log", Checkpoint);

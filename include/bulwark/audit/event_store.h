@@ -97,6 +97,16 @@ struct TreeState {
   std::int64_t last_checkpoint_us = 0;
 };
 
+// One archive of the log (archive.h): events [start, end) were moved into `file`.
+struct ArchiveRecord {
+  std::uint64_t start = 0, end = 0;
+  std::int64_t time_us = 0;            // when the archive was made
+  std::string file;                    // the archive file as named when it was written
+  std::vector<std::uint8_t> sha256;    // SHA-256 of the archive file
+  std::vector<std::uint8_t> frontier;  // compact range of [0, end): 32 * popcount(end) bytes
+  std::string checkpoint;              // signed checkpoint of size `end`
+};
+
 struct EventFilter {
   std::optional<std::string> actor, namespace_name, path, action, outcome, type;
   std::optional<ImpactLevel> min_impact;
@@ -134,6 +144,19 @@ class AuditLog final : public TreeReader {
   // Events matching `filter`, in index order.
   Status Query(const EventFilter& filter,
                const std::function<Status(const StoredEvent&)>& fn) const;
+
+  // Archives made so far, oldest first (empty for a log never archived). The newest one's `end`
+  // is where the stored events start (archive.h).
+  Result<std::vector<ArchiveRecord>> Archives() const;
+  // Records `record` (one transaction: FailedPrecondition when the log no longer starts at
+  // record.start or has fewer than record.end events), then DeleteArchivedEvents. The caller
+  // (archive.h) must have made the archive file durable and verified it first.
+  Status PruneBefore(const ArchiveRecord& record, std::uint64_t chunk_events = 1024);
+  // Deletes the stored events below the newest archive's end (with their path rows, then the
+  // cached nodes entirely inside the archived range), `chunk_events` per transaction so that
+  // appenders wait for one chunk at most; each transaction lifts the append-only DELETE guards
+  // only within itself. Resumes an interrupted prune; returns the number of events deleted.
+  Result<std::uint64_t> DeleteArchivedEvents(std::uint64_t chunk_events = 1024);
 
   // Unavailable when the database cannot currently take writes.
   Status HealthCheck() const;

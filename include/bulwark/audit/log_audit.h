@@ -74,6 +74,8 @@ struct AuditVerification {
   std::vector<std::string> problems;
   std::optional<std::uint64_t> first_bad_index;  // lowest index named by any finding
   std::optional<std::string> newest_checkpoint;  // newest valid stored checkpoint note
+  std::vector<ArchiveRecord> archives;           // archived prefixes (archive.h), oldest first
+  std::uint64_t pending_prune = 0;  // stored events below the archive boundary, not yet deleted
   bool clean() const { return report.clean() && problems.empty(); }
   std::string Summary() const;
 };

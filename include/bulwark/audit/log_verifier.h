@@ -76,6 +76,7 @@ struct LogReport {
   std::uint64_t verified_size = 0;       // entries [0, verified_size) match a signed checkpoint
   std::uint64_t unverified_entries = 0;  // entries after the newest valid checkpoint
   std::size_t checkpoints_checked = 0;   // valid checkpoints whose root matched
+  std::size_t skipped_checkpoints = 0;   // valid checkpoints at or below the StartAt size
   std::vector<LogFinding> findings;      // in the order found; empty when the log is intact
   bool clean() const { return findings.empty(); }
   // The finding with the lowest first_bad_index among entry problems (root/index/truncation).
@@ -91,6 +92,13 @@ class LogVerifier {
                             std::span<const std::string> signed_checkpoints);
   // With already verified checkpoints (e.g. the trusted one a client kept).
   static LogVerifier Create(std::vector<Checkpoint> checkpoints);
+
+  // Resumes from the compact range (TreeBuilder frontier) of the first `size` entries, for a log
+  // whose older entries were archived (archive.h). Call before any Append. The range is taken as
+  // given (the caller checks it against a signed checkpoint of that size); checkpoints of size
+  // <= `size` are not checked against the tree (they are counted in skipped_checkpoints).
+  // InvalidArgument when the frontier does not fit `size` or entries were already appended.
+  Status StartAt(std::uint64_t size, std::vector<Hash> frontier);
 
   void AppendLeaf(std::span<const std::uint8_t> leaf_bytes);
   void AppendLeafHash(const Hash& leaf_hash);

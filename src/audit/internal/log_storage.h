@@ -128,6 +128,22 @@ class LogStorage {
                               const std::function<Status(std::uint64_t first_index,
                                                          std::span<const std::uint8_t>)>& fn) = 0;
 
+  // Retention (archive.h). The archive rows, oldest first (empty when the store predates them).
+  virtual Result<std::vector<ArchiveRecord>> ReadArchives() = 0;
+  // Inside a write: appends one archive row (the caller checked start and size under the lock).
+  virtual Status InsertArchive(const ArchiveRecord& record) = 0;
+  // The lowest stored event index, nullopt when no event is stored.
+  virtual Result<std::optional<std::uint64_t>> FirstEventIndex() = 0;
+  // Inside a write: deletes the events with lo <= index < hi (all below the newest archive's
+  // end), lifting the append-only guard only within the transaction (SQLite: the DELETE trigger
+  // is dropped and recreated in it; PostgreSQL: SET LOCAL bulwark.pruning, which the trigger
+  // function checks together with the archive boundary). Their posting rows stay (ReadEvents
+  // skips missing events). Returns the number of events deleted.
+  virtual Result<std::uint64_t> DeleteArchivedEvents(std::uint64_t lo, std::uint64_t hi) = 0;
+  // Inside a write, guarded the same way: deletes the cached nodes entirely inside [0, n), i.e.
+  // (index + 1) * 2^level <= n.
+  virtual Status DeleteArchivedNodes(std::uint64_t n) = 0;
+
   // Unavailable when the store cannot take writes now.
   virtual Status HealthCheck() = 0;
 };

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 
@@ -68,6 +69,55 @@ CREATE TRIGGER bulwark_audit_nodes_append_only BEFORE UPDATE OR DELETE ON bulwar
   FOR EACH ROW EXECUTE FUNCTION bulwark_audit_append_only();
 CREATE TRIGGER bulwark_audit_checkpoints_append_only BEFORE UPDATE OR DELETE
   ON bulwark_audit_checkpoints FOR EACH ROW EXECUTE FUNCTION bulwark_audit_append_only();
+)sql";
+
+// Retention (archive.h), added to version 2 at open when the archives table is missing (no version
+// change). Deletes of events and nodes go through bulwark_audit_prune_guard(): allowed only when
+// the transaction set `SET LOCAL bulwark.pruning = 'on'` (DeleteArchived*, reset before they
+// return) AND the row lies entirely below the newest archive's end; anything else is refused as
+// before. A session setting rather than dropping the triggers as on SQLite: DDL would take an
+// ACCESS EXCLUSIVE lock on the tables (blocking readers too) for every chunk, and the boundary
+// check keeps even a session that sets it from deleting unarchived rows.
+constexpr const char* kArchivesSchema = R"sql(
+CREATE TABLE bulwark_audit_archives (
+  end_idx bigint PRIMARY KEY,
+  start_idx bigint NOT NULL,
+  time_us bigint NOT NULL,
+  file text NOT NULL,
+  sha256 bytea NOT NULL,
+  frontier bytea NOT NULL,
+  checkpoint text NOT NULL);
+CREATE TRIGGER bulwark_audit_archives_append_only BEFORE UPDATE OR DELETE
+  ON bulwark_audit_archives FOR EACH ROW EXECUTE FUNCTION bulwark_audit_append_only();
+CREATE FUNCTION bulwark_audit_prune_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  boundary bigint;
+BEGIN
+  IF coalesce(current_setting('bulwark.pruning', true), '') = 'on' THEN
+    SELECT coalesce(max(end_idx), 0) INTO boundary FROM bulwark_audit_archives;
+    -- (no short-circuit AND in PL/pgSQL: OLD.level exists only on nodes)
+    IF TG_TABLE_NAME = 'bulwark_audit_events' THEN
+      IF OLD.idx < boundary THEN
+        RETURN OLD;
+      END IF;
+    ELSIF TG_TABLE_NAME = 'bulwark_audit_nodes' THEN
+      IF OLD.level < 63 AND (OLD.idx + 1) <= (boundary >> OLD.level) THEN
+        RETURN OLD;
+      END IF;
+    END IF;
+  END IF;
+  RAISE EXCEPTION 'audit table % is append-only', TG_TABLE_NAME;
+END $$;
+DROP TRIGGER bulwark_audit_events_append_only ON bulwark_audit_events;
+CREATE TRIGGER bulwark_audit_events_append_only BEFORE UPDATE ON bulwark_audit_events
+  FOR EACH ROW EXECUTE FUNCTION bulwark_audit_append_only();
+CREATE TRIGGER bulwark_audit_events_delete_guard BEFORE DELETE ON bulwark_audit_events
+  FOR EACH ROW EXECUTE FUNCTION bulwark_audit_prune_guard();
+DROP TRIGGER bulwark_audit_nodes_append_only ON bulwark_audit_nodes;
+CREATE TRIGGER bulwark_audit_nodes_append_only BEFORE UPDATE ON bulwark_audit_nodes
+  FOR EACH ROW EXECUTE FUNCTION bulwark_audit_append_only();
+CREATE TRIGGER bulwark_audit_nodes_delete_guard BEFORE DELETE ON bulwark_audit_nodes
+  FOR EACH ROW EXECUTE FUNCTION bulwark_audit_prune_guard();
 )sql";
 
 // A query result, cleared on destruction; binary columns.
@@ -162,7 +212,7 @@ class PostgresLogStorage final : public LogStorage {
     return Check(PgResult(PQexec(c_, sql.c_str())), what);
   }
 
-  Status Setup(std::int64_t now_us) {
+  Status Setup(std::int64_t now_us, bool read_only) {
     BULWARK_RETURN_IF_ERROR(Exec("SET synchronous_commit = on", "set synchronous_commit"));
     BULWARK_RETURN_IF_ERROR(Exec("BEGIN", "begin schema setup"));
     auto body = [&]() -> Status {
@@ -179,6 +229,7 @@ class PostgresLogStorage final : public LogStorage {
                              "INSERT INTO bulwark_audit_state VALUES (1, 0, '\\x', 0, {})",
                              kLogSchemaVersion, now_us),
                  "initialize audit schema"));
+        BULWARK_RETURN_IF_ERROR(Exec(kArchivesSchema, "create audit archives table"));
         return OkStatus();
       }
       BULWARK_ASSIGN_OR_RETURN(PgResult v, Exec("SELECT max(version) FROM bulwark_audit_schema",
@@ -189,6 +240,10 @@ class PostgresLogStorage final : public LogStorage {
             fmt::format("audit log: PostgreSQL schema version {} ({}supported: {}){}", version,
                         version > kLogSchemaVersion ? "newer than " : "", kLogSchemaVersion,
                         version > kLogSchemaVersion ? "; use a newer bulwark" : ""));
+      }
+      BULWARK_ASSIGN_OR_RETURN(bool archives, HasArchivesTable());
+      if (!archives && !read_only) {
+        BULWARK_RETURN_IF_ERROR(Exec(kArchivesSchema, "create audit archives table"));
       }
       return OkStatus();
     };
@@ -539,6 +594,78 @@ class PostgresLogStorage final : public LogStorage {
         "insert segment postings");
   }
 
+  Result<std::vector<ArchiveRecord>> ReadArchives() override {
+    std::vector<ArchiveRecord> out;
+    BULWARK_ASSIGN_OR_RETURN(bool exists, HasArchivesTable());
+    if (!exists) return out;  // a read-only open of a log that predates them
+    BULWARK_ASSIGN_OR_RETURN(
+        PgResult r, Exec("SELECT start_idx, end_idx, time_us, file, sha256, frontier, checkpoint "
+                         "FROM bulwark_audit_archives ORDER BY end_idx",
+                         Params(), "read archives"));
+    for (int i = 0; i < r.rows(); ++i) {
+      ArchiveRecord a;
+      a.start = static_cast<std::uint64_t>(r.Int(i, 0));
+      a.end = static_cast<std::uint64_t>(r.Int(i, 1));
+      a.time_us = r.Int(i, 2);
+      a.file = r.Text(i, 3);
+      auto sha = r.Bytes(i, 4);
+      a.sha256.assign(sha.begin(), sha.end());
+      auto frontier = r.Bytes(i, 5);
+      a.frontier.assign(frontier.begin(), frontier.end());
+      a.checkpoint = r.Text(i, 6);
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  Status InsertArchive(const ArchiveRecord& a) override {
+    Params p;
+    p.Int(Clamp(a.end));
+    p.Int(Clamp(a.start));
+    p.Int(a.time_us);
+    p.Text(a.file);
+    p.Bytes(a.sha256.data(), a.sha256.size());
+    p.Bytes(a.frontier.data(), a.frontier.size());
+    p.Text(a.checkpoint);
+    return Discard(Exec(
+        "INSERT INTO bulwark_audit_archives (end_idx, start_idx, time_us, file, sha256, frontier, "
+        "checkpoint) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        p, "record archive"));
+  }
+
+  Result<std::optional<std::uint64_t>> FirstEventIndex() override {
+    BULWARK_ASSIGN_OR_RETURN(PgResult r, Exec("SELECT min(idx) FROM bulwark_audit_events", Params(),
+                                              "read first event"));
+    if (!r.rows() || PQgetisnull(r.get(), 0, 0)) return std::optional<std::uint64_t>();
+    return std::optional<std::uint64_t>(static_cast<std::uint64_t>(r.Int(0, 0)));
+  }
+
+  Result<std::uint64_t> DeleteArchivedEvents(std::uint64_t lo, std::uint64_t hi) override {
+    Params p;
+    p.Int(Clamp(lo));
+    p.Int(Clamp(hi));
+    std::uint64_t deleted = 0;
+    BULWARK_RETURN_IF_ERROR(Unguarded([&]() -> Status {
+      BULWARK_ASSIGN_OR_RETURN(
+          PgResult r,
+          Exec("DELETE FROM bulwark_audit_events WHERE idx >= $1 AND idx < $2", p, "prune events"));
+      const char* n = PQcmdTuples(r.get());
+      deleted = n && *n ? std::strtoull(n, nullptr, 10) : 0;
+      return OkStatus();
+    }));
+    return deleted;
+  }
+
+  Status DeleteArchivedNodes(std::uint64_t n) override {
+    Params p;
+    p.Int(Clamp(n));
+    return Unguarded([&]() -> Status {
+      return Discard(Exec(
+          "DELETE FROM bulwark_audit_nodes WHERE level < 63 AND idx + 1 <= ($1::bigint >> level)",
+          p, "prune tree nodes"));
+    });
+  }
+
   Status HealthCheck() override {
     BULWARK_RETURN_IF_ERROR(BeginWrite());
     auto st = ReadState(true);
@@ -548,6 +675,21 @@ class PostgresLogStorage final : public LogStorage {
   }
 
  private:
+  Result<bool> HasArchivesTable() {
+    BULWARK_ASSIGN_OR_RETURN(
+        PgResult r,
+        Exec("SELECT to_regclass('bulwark_audit_archives') IS NOT NULL", Params(), "read schema"));
+    return PQgetvalue(r.get(), 0, 0)[0] != 0;  // binary bool
+  }
+
+  // Inside a write: runs `body` with the prune guard open (SET LOCAL: for this transaction only,
+  // and switched off again before returning).
+  Status Unguarded(const std::function<Status()>& body) {
+    BULWARK_RETURN_IF_ERROR(Exec("SET LOCAL bulwark.pruning = 'on'", "prune: lift delete guard"));
+    BULWARK_RETURN_IF_ERROR(body());
+    return Discard(Exec("SET LOCAL bulwark.pruning = 'off'", "prune: restore delete guard"));
+  }
+
   static Status Discard(Result<PgResult> r) {
     if (!r) return std::unexpected(r.error());
     return OkStatus();
@@ -599,7 +741,7 @@ Result<std::unique_ptr<LogStorage>> OpenPostgresLogStorage(const AuditLogOptions
     BULWARK_RETURN_IF_ERROR(
         storage->Exec("SET default_transaction_read_only = on", "set read-only"));
   }
-  BULWARK_RETURN_IF_ERROR(storage->Setup(now_us));
+  BULWARK_RETURN_IF_ERROR(storage->Setup(now_us, options.read_only));
   return std::unique_ptr<LogStorage>(std::move(storage));
 }
 

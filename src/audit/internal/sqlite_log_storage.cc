@@ -68,6 +68,32 @@ CREATE TRIGGER IF NOT EXISTS checkpoints_append_only_d BEFORE DELETE ON checkpoi
   BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
 )sql";
 
+// Retention (archive.h): added to version 2 at open (CREATE ... IF NOT EXISTS, no version change:
+// a log never archived has the table empty, and a read-only open reads a missing table as empty).
+constexpr const char* kArchivesSchema = R"sql(
+CREATE TABLE IF NOT EXISTS archives(
+  end_idx INTEGER PRIMARY KEY,
+  start_idx INTEGER NOT NULL,
+  time_us INTEGER NOT NULL,
+  file TEXT NOT NULL,
+  sha256 BLOB NOT NULL,
+  frontier BLOB NOT NULL,
+  checkpoint TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS archives_append_only_u BEFORE UPDATE ON archives
+  BEGIN SELECT RAISE(ABORT, 'audit archives are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS archives_append_only_d BEFORE DELETE ON archives
+  BEGIN SELECT RAISE(ABORT, 'audit archives are append-only'); END;
+)sql";
+
+// The prune drops and recreates these inside its transaction (no other connection ever sees the
+// log without them).
+constexpr const char* kEventsDeleteTrigger =
+    "CREATE TRIGGER events_append_only_d BEFORE DELETE ON events "
+    "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END";
+constexpr const char* kNodesDeleteTrigger =
+    "CREATE TRIGGER nodes_append_only_d BEFORE DELETE ON nodes "
+    "BEGIN SELECT RAISE(ABORT, 'audit tree nodes are append-only'); END";
+
 // Version 1 -> 2: the per-field columns and their six indexes plus event_paths become terms and
 // postings (one posting row per event and term: v1 did not record the batches).
 constexpr const char* kMigrateV1 = R"sql(
@@ -184,6 +210,7 @@ class Stmt {
     return OkStatus();
   }
   void Reset() { sqlite3_reset(st_); }
+  sqlite3_stmt* raw() const { return st_; }
   std::int64_t Int(int col) const { return sqlite3_column_int64(st_, col); }
   std::string Text(int col) const {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(st_, col));
@@ -535,6 +562,82 @@ class SqliteLogStorage final : public LogStorage {
     return OkStatus();
   }
 
+  Result<std::vector<ArchiveRecord>> ReadArchives() override {
+    std::vector<ArchiveRecord> out;
+    // A read-only open of a database created before the archives table existed.
+    Stmt t(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'archives'");
+    BULWARK_RETURN_IF_ERROR(t.ok("read archives"));
+    BULWARK_ASSIGN_OR_RETURN(bool exists, t.Step("read archives"));
+    if (!exists) return out;
+    Stmt q(db_,
+           "SELECT start_idx, end_idx, time_us, file, sha256, frontier, checkpoint FROM archives "
+           "ORDER BY end_idx");
+    BULWARK_RETURN_IF_ERROR(q.ok("read archives"));
+    while (true) {
+      BULWARK_ASSIGN_OR_RETURN(bool row, q.Step("read archives"));
+      if (!row) break;
+      ArchiveRecord r;
+      r.start = static_cast<std::uint64_t>(q.Int(0));
+      r.end = static_cast<std::uint64_t>(q.Int(1));
+      r.time_us = q.Int(2);
+      r.file = q.Text(3);
+      r.sha256 = q.Blob(4);
+      r.frontier = q.Blob(5);
+      r.checkpoint = q.Text(6);
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  Status InsertArchive(const ArchiveRecord& r) override {
+    Stmt ins(db_,
+             "INSERT INTO archives(end_idx, start_idx, time_us, file, sha256, frontier, "
+             "checkpoint) VALUES(?, ?, ?, ?, ?, ?, ?)");
+    BULWARK_RETURN_IF_ERROR(ins.ok("record archive"));
+    ins.Bind(1, Clamp(r.end));
+    ins.Bind(2, Clamp(r.start));
+    ins.Bind(3, r.time_us);
+    ins.Bind(4, std::string_view(r.file));
+    ins.BindBlob(5, std::span<const std::uint8_t>(r.sha256));
+    ins.BindBlob(6, std::span<const std::uint8_t>(r.frontier));
+    ins.Bind(7, std::string_view(r.checkpoint));
+    return ins.Run("record archive");
+  }
+
+  Result<std::optional<std::uint64_t>> FirstEventIndex() override {
+    Stmt q(db_, "SELECT MIN(idx) FROM events");
+    BULWARK_RETURN_IF_ERROR(q.ok("read first event"));
+    BULWARK_ASSIGN_OR_RETURN(bool row, q.Step("read first event"));
+    if (!row || sqlite3_column_type(q.raw(), 0) == SQLITE_NULL) {
+      return std::optional<std::uint64_t>();
+    }
+    return std::optional<std::uint64_t>(static_cast<std::uint64_t>(q.Int(0)));
+  }
+
+  Result<std::uint64_t> DeleteArchivedEvents(std::uint64_t lo, std::uint64_t hi) override {
+    std::uint64_t deleted = 0;
+    BULWARK_RETURN_IF_ERROR(
+        Unguarded("events_append_only_d", kEventsDeleteTrigger, [&]() -> Status {
+          Stmt d(db_, "DELETE FROM events WHERE idx >= ? AND idx < ?");
+          BULWARK_RETURN_IF_ERROR(d.ok("prune events"));
+          d.Bind(1, Clamp(lo));
+          d.Bind(2, Clamp(hi));
+          BULWARK_RETURN_IF_ERROR(d.Run("prune events"));
+          deleted = static_cast<std::uint64_t>(sqlite3_changes(db_));
+          return OkStatus();
+        }));
+    return deleted;
+  }
+
+  Status DeleteArchivedNodes(std::uint64_t n) override {
+    return Unguarded("nodes_append_only_d", kNodesDeleteTrigger, [&]() -> Status {
+      Stmt d(db_, "DELETE FROM nodes WHERE (idx + 1) << level <= ?");
+      BULWARK_RETURN_IF_ERROR(d.ok("prune tree nodes"));
+      d.Bind(1, Clamp(n));
+      return d.Run("prune tree nodes");
+    });
+  }
+
   Status HealthCheck() override {
     // Taking the write lock proves the database accepts writes now (disk, permissions, locks).
     BULWARK_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE", "health check"));
@@ -549,6 +652,15 @@ class SqliteLogStorage final : public LogStorage {
   }
 
  private:
+  // Inside a write: runs `body` with the DELETE trigger `name` dropped, recreating it with
+  // `create` before returning (on failure the caller rolls the drop back).
+  Status Unguarded(const char* name, const char* create, const std::function<Status()>& body) {
+    BULWARK_RETURN_IF_ERROR(Exec(db_, fmt::format("DROP TRIGGER IF EXISTS {}", name).c_str(),
+                                 "prune: lift delete guard"));
+    BULWARK_RETURN_IF_ERROR(body());
+    return Exec(db_, create, "prune: restore delete guard");
+  }
+
   enum {
     kInsEvent,
     kInsNode,
@@ -593,7 +705,7 @@ Status CreateOrMigrate(sqlite3* db, const std::string& path, std::int64_t now_us
   BULWARK_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE", "begin schema setup"));
   auto body = [&]() -> Status {
     BULWARK_ASSIGN_OR_RETURN(int version, UserVersion(db));
-    if (version == kLogSchemaVersion) return OkStatus();
+    if (version == kLogSchemaVersion) return Exec(db, kArchivesSchema, "create archives table");
     if (version > kLogSchemaVersion) {
       return FailedPreconditionError(fmt::format(
           "audit log {}: schema version {} is newer than this bulwark supports ({}); use a newer "
@@ -604,6 +716,7 @@ Status CreateOrMigrate(sqlite3* db, const std::string& path, std::int64_t now_us
     if (v1) BULWARK_RETURN_IF_ERROR(Exec(db, kMigrateV1, "migrate schema 1 to 2"));
     BULWARK_RETURN_IF_ERROR(Exec(db, kSchemaV2, fmt::format("create schema in {}", path).c_str()));
     if (v1) BULWARK_RETURN_IF_ERROR(Exec(db, kMigrateV1Data, "migrate schema 1 to 2"));
+    BULWARK_RETURN_IF_ERROR(Exec(db, kArchivesSchema, "create archives table"));
     // The interval clock of the first checkpoint starts when the log is created.
     const std::string init =
         fmt::format("INSERT OR IGNORE INTO tree_state VALUES(1, 0, x'', 0, {})", now_us);
