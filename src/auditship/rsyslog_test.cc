@@ -32,9 +32,10 @@ constexpr const char* kProbeHost = "bulwark-readiness-probe";
 
 // A port for one of rsyslog's listeners, below the kernel's ephemeral range: ports from that
 // range (bind to port 0) are also handed to every outgoing connection on the machine (our own
-// sinks', other tests'), which can take one between our pick and rsyslogd's bind, and then the
-// sink talks to someone else (seen under ctest -j2 as a RELP session ending in EOF). The
-// readiness probe below still proves that rsyslog is the one listening.
+// sinks', other tests' and their receivers), which can take one between our pick and
+// rsyslogd's bind (rsyslogd then runs without that listener) and the sink talks to someone else:
+// the likely cause of a RELP session ending in EOF under ctest -j2. The readiness probe below
+// proves that rsyslog is the one listening.
 std::uint16_t ListenerPort() {
   static std::mt19937 rng{std::random_device{}()};
   static std::set<std::uint16_t> given;
