@@ -333,7 +333,12 @@ class RelpClient {
   };
 
   Status Expect200(std::uint64_t txnr, std::string_view what) {
-    BULWARK_ASSIGN_OR_RETURN(RelpFrame f, NextFrame());
+    Result<RelpFrame> next = NextFrame();
+    if (!next) {  // e.g. the receiver closed the connection: say which response never came
+      return UnavailableError(fmt::format("{} (waiting for the response to {} #{})",
+                                          next.error().message(), what, txnr));
+    }
+    RelpFrame f = std::move(*next);
     if (f.cmd == "serverclose") {
       return UnavailableError(fmt::format("{}: relp: the server closed the session", what_));
     }
