@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
+#include <iostream>
 #include <random>
 #include <set>
 #include <thread>
@@ -263,6 +264,27 @@ class RsyslogTest : public ::testing::Test {
     c.timeout = std::chrono::milliseconds(60000);
     return c;
   }
+  // Drain as the shipper's loop does: a failed batch leaves the cursor where it was and is sent
+  // again. rsyslogd on a loaded machine occasionally ends a fresh RELP session before answering
+  // (seen in ctest -j2 runs); the product retries such a batch, so the test does too, a few times,
+  // and the byte-exact, exactly-once checks on what rsyslog wrote still decide the test.
+  static Result<std::uint64_t> DrainWithRetries(Shipper& shipper, const std::string& name) {
+    std::uint64_t total = 0;
+    for (int attempt = 1;; ++attempt) {
+      auto n = shipper.Drain(name);
+      if (n.has_value()) return total + *n;
+      if (attempt == 3) return n;
+      std::cerr << name << ": attempt " << attempt << " failed, retrying: " << n.error().message()
+                << "\n";
+      auto st = shipper.Statuses();
+      if (!st.has_value()) return std::unexpected(st.error());
+      for (const auto& s : *st) {
+        if (s.name == name) total = s.state.shipped;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+
   std::unique_ptr<Shipper> Make(std::vector<SinkConfig> sinks) {
     auto s = Shipper::Create(log_, states_, std::move(sinks),
                              [env = env_](const SinkConfig& c) { return CreateSink(c, env); });
@@ -322,7 +344,7 @@ TEST_F(RsyslogTest, MessagesArriveByteExactOverTcpTlsMutualTlsAndRelp) {
   relptls.payload = SyslogPayload::kCef;
   auto shipper = Make({tcp, tls, mtls, relp, relptls});
   for (const char* name : {"tcp", "tls", "mtls", "relp", "relptls"}) {
-    auto n = shipper->Drain(name);
+    auto n = DrainWithRetries(*shipper, name);
     ASSERT_TRUE(n.has_value()) << name << ": " << n.error().message();
     EXPECT_EQ(*n, 9u);
   }
@@ -391,7 +413,7 @@ TEST_F(RsyslogTest, ADeadSinkLosesNothingAndCatchesUpExactlyOnceInOrder) {
 
   ASSERT_NO_FATAL_FAILURE(rs.Start());
   for (const char* name : {"tcp", "relp"}) {
-    auto n = shipper->Drain(name);
+    auto n = DrainWithRetries(*shipper, name);
     ASSERT_TRUE(n.has_value()) << n.error().message();
     EXPECT_EQ(*n, 11u);
   }
