@@ -37,6 +37,10 @@ Result<std::string> CanonicalizeJson(const nlohmann::json& value);
 // Parses JSON text (rejecting duplicate names and invalid JSON, errors name line:column when the
 // parser reports a position) and canonicalizes it.
 Result<std::string> CanonicalizeJsonText(std::string_view text);
+// Appends `s` as an RFC 8785 string (quotes included; only '"', '\\' and U+0000..U+001F escaped,
+// the control characters without a short form as \u00xx). `s` must already be valid UTF-8: the
+// caller checks (CanonicalizeJson does; RecordLeaf's inputs are validated where they enter).
+void AppendJcsString(std::string& out, std::string_view s);
 // ECMAScript Number::toString of a finite double; InvalidArgument for NaN and infinities.
 Result<std::string> FormatEcmaScriptNumber(double value);
 
