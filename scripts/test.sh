@@ -41,16 +41,29 @@ case "$mode" in
     seconds="${FUZZ_SECONDS:-20}"
     shopt -s nullglob
     fuzzers=(build-fuzz/fuzz/*_fuzzer)
+    artifacts="build-fuzz/artifacts"
+    mkdir -p "$artifacts"
+    failed=()
     for f in "${fuzzers[@]}"; do
       name=$(basename "$f")
       corpus="fuzz/corpus/${name%_fuzzer}"
       work=$(mktemp -d)
+      log="$artifacts/$name.log"
       [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/ 2>/dev/null || true
       echo "== $name for ${seconds}s"
-      "$f" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$work" \
-        2>&1 | tail -n 4
+      # Every fuzzer runs even when one fails; a failure prints its report and keeps the input.
+      if "$f" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+          -artifact_prefix="$artifacts/$name-" "$work" >"$log" 2>&1; then
+        tail -n 4 "$log"
+      else
+        rc=$?
+        failed+=("$name")
+        echo "FAILED: $name exited $rc; its report (input kept under $artifacts/):"
+        grep -A 40 -E "^==[0-9]+== ?ERROR|^SUMMARY|Test unit written" "$log" | head -n 80 || tail -n 60 "$log"
+      fi
       rm -rf "$work"
     done
-    echo "fuzz: ${#fuzzers[@]} passed, 0 failed"
+    echo "fuzz: $((${#fuzzers[@]} - ${#failed[@]})) passed, ${#failed[@]} failed ${failed[*]}"
+    [ ${#failed[@]} -eq 0 ]
     ;;
 esac

@@ -50,6 +50,20 @@ TEST(YamlParseTest, QuotedAndBlockScalarsAreStrings) {
       Map({{"a", "true"}, {"b", "123"}, {"c", ""}, {"d", "line1\nline2\n"}, {"e", "folded text"}}));
 }
 
+// yaml-cpp 0.7 decodes "\N" and "\_" to lone bytes 0x85 / 0xA0; the parser encodes them as the
+// code points YAML 1.2 names (found by the yaml fuzzer: the tree held invalid UTF-8).
+TEST(YamlParseTest, DecodesEveryDoubleQuotedEscapeToUtf8) {
+  Value v = ParseOk(
+      "a: \"x\\Ny\\_z\"\nb: \"\\e\\r\\N\\L\\P\\x85\\u00e9\"\n\"k\\N\": 1\n"
+      "c: \"\\u00a0\\_\u00e0\"\n",
+      Format::kYaml);
+  EXPECT_EQ(v, Map({{"a", "x\xC2\x85y\xC2\xA0z"},
+                    {"b", "\x1B\r\xC2\x85\xE2\x80\xA8\xE2\x80\xA9\xC2\x85\xC3\xA9"},
+                    {"k\xC2\x85", 1},
+                    {"c", "\xC2\xA0\xC2\xA0\xC3\xA0"}}));
+  EXPECT_EQ(ParseOk(EmitOk(v, Format::kYaml), Format::kYaml), v);
+}
+
 TEST(YamlParseTest, HonoursCoreTags) {
   Value v =
       ParseOk("a: !!str 123\nb: !!binary aGVsbG8=\nc: !!float 1\nd: !!int \"7\"\n", Format::kYaml);

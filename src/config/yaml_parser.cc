@@ -306,9 +306,38 @@ void TreeBuilder::CheckQuoteTerminated(const YAML::Mark& mark) const {
   throw BuildError{mark, "unterminated quoted scalar"};
 }
 
+// yaml-cpp 0.7 decodes the escapes "\N" (U+0085) and "\_" (U+00A0) to the single bytes 0x85 and
+// 0xA0 instead of their UTF-8 encodings. The input was checked to be valid UTF-8 and every other
+// escape is encoded properly, so a byte that starts no valid sequence in a decoded scalar can only
+// come from one of those two escapes; anything else is refused rather than passed on.
+std::string RepairYamlCppEscapes(const std::string& value, const YAML::Mark& mark) {
+  std::string out;
+  out.reserve(value.size() + 8);
+  const auto* p = reinterpret_cast<const unsigned char*>(value.data());
+  const auto* end = p + value.size();
+  while (p < end) {
+    std::size_t n = Utf8SequenceLength(p, end);
+    if (n != 0) {
+      out.append(reinterpret_cast<const char*>(p), n);
+      p += n;
+    } else if (*p == 0x85 || *p == 0xA0) {
+      AppendUtf8(out, static_cast<char32_t>(*p));
+      ++p;
+    } else {
+      throw BuildError{mark, "scalar decodes to invalid UTF-8"};
+    }
+  }
+  return out;
+}
+
 void TreeBuilder::OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                           const std::string& value) {
+                           const std::string& raw_value) {
   if (tag != "?") CheckQuoteTerminated(mark);
+  std::string repaired;
+  if (FindInvalidUtf8Fast(raw_value) != std::string_view::npos) {
+    repaired = RepairYamlCppEscapes(raw_value, mark);
+  }
+  const std::string& value = repaired.empty() ? raw_value : repaired;
   if (ExpectingKey()) {
     // Keys are strings: plain keys keep their text ("123: x" has the key "123").
     if (!(tag == "?" || tag == "!" || CoreTagName(tag) == "str")) {
