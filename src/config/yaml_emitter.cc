@@ -4,7 +4,7 @@
 // A string is written plain only when it is printable ASCII, reads back as the same string under
 // the core schema (so "true", "123", "1.5", "null", "~" and "" are quoted), cannot be mistaken for
 // an indicator (leading "-?:,[]{}#&*!|>'\"%@`." or space, trailing space or ':', ": " or " #"
-// inside). Other strings are double-quoted with escapes. Doubles are written so that they read
+// inside) and has no bracket (which the parser's nesting pre-scan would count as flow nesting). Other strings are double-quoted with escapes. Doubles are written so that they read
 // back as doubles (".0" added; .inf, -.inf, .nan). Bytes are written as "!!binary" base64.
 #include <fmt/format.h>
 
@@ -28,6 +28,9 @@ bool PlainSafe(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x20 || c >= 0x7F) return false;
+    // Brackets are legal inside a block plain scalar, but the parser's nesting pre-scan counts
+    // them (it over-estimates rather than parse); quoted, they are skipped.
+    if (c == '[' || c == ']' || c == '{' || c == '}') return false;
     if (c == ':' && i + 1 < s.size() && s[i + 1] == ' ') return false;
     if (c == '#' && i > 0 && s[i - 1] == ' ') return false;
   }

@@ -236,6 +236,19 @@ TEST(YamlEmitTest, EscapesNonPrintableCharacters) {
   EXPECT_EQ(ParseOk(out, Format::kYaml), v);
 }
 
+// Found by the yaml fuzzer: an anchored plain scalar with 86 '{' was written out twice (alias
+// expanded), and the parser's nesting pre-scan counted 172 open brackets in the plain text.
+TEST(YamlEmitTest, QuotesBracketsSoTheOutputPassesTheNestingPrescan) {
+  const std::string braces = "1" + std::string(86, '{') + ",2[]";
+  Value v = Map({{"a", braces}, {"?", braces}, {"b", "x]y}"}});
+  std::string out = EmitOk(v, Format::kYaml);
+  bulwark::config::ParseOptions options;
+  options.max_depth = 64;
+  auto again = bulwark::config::ParseDocument(out, Format::kYaml, options);
+  ASSERT_TRUE(again.has_value()) << again.error().message();
+  EXPECT_EQ(again->root, v);
+}
+
 TEST(YamlEmitTest, WritesKeysLongerThanTheImplicitKeyLimitExplicitly) {
   const std::string long_key(2000, 'k');
   Value v =
