@@ -794,7 +794,7 @@ static Status DecryptFound(const ValueCipher& cipher, std::string_view doc_id,
                            const std::vector<FoundToken>& tokens, std::vector<Value>& plain) {
   std::vector<TokenAt> batch;
   batch.reserve(tokens.size());
-  for (const auto& t : tokens) batch.push_back({t.leaf->AsString(), &t.path});
+  for (const auto& t : tokens) batch.push_back({t.leaf->AsString(), &t.path, t.dotted});
   return cipher.DecryptMany(batch, doc_id, plain);
 }
 

@@ -18,10 +18,13 @@
 
 namespace bulwark::service {
 
-// One token of a batch (DecryptMany): its text and its absolute path.
+// One token of a batch (DecryptMany): its text and its absolute path, and optionally that path's
+// canonical dotted form (`path->ToString()`, which the associated data binds) when the caller
+// already has it; empty: built from `path`.
 struct TokenAt {
   std::string_view token;
   const config::Path* path;
+  std::string_view dotted = {};
 };
 
 class ValueCipher {
