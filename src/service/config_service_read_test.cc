@@ -154,6 +154,17 @@ TEST_F(ServiceReadTest, RepeatedReadsOfAContentGiveTheSameAnswerAndNewVersionsAr
   const auto records = audit_->records();
   EXPECT_EQ(records[records.size() - 1].sensitive_paths,
             records[records.size() - 2].sensitive_paths);
+  // The paths handed out are the plan's, shared rather than copied per read ...
+  EXPECT_TRUE(first->sensitive.SharesWith(second->sensitive));
+  EXPECT_TRUE(records[records.size() - 1].sensitive_paths.SharesWith(
+      records[records.size() - 2].sensitive_paths));
+  // ... and a caller changing its copy changes nothing for the next read.
+  first->sensitive.push_back(P("added.by.caller"));
+  auto third = Read("app", std::nullopt, false);
+  ASSERT_TRUE(third) << third.error();
+  EXPECT_EQ(third->sensitive, second->sensitive);
+  EXPECT_EQ(third->sensitive.size(), 5u);
+  EXPECT_EQ(first->sensitive.size(), 6u);
   // A new version with one more secret and one fewer: its own plan.
   SetRequest secret;
   secret.secret = true;
