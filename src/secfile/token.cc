@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 #include <span>
 
@@ -15,13 +16,17 @@ std::unexpected<Error> FieldError(std::string_view field, std::string_view what)
   return InvalidArgumentError(fmt::format("ENC token: field '{}': {}", field, what));
 }
 
+// A 4-byte big-endian length, then the bytes (`out` has room: the callers reserve).
 void AppendField(std::vector<std::uint8_t>& out, std::string_view field) {
   const auto n = static_cast<std::uint32_t>(field.size());
-  out.push_back(static_cast<std::uint8_t>(n >> 24));
-  out.push_back(static_cast<std::uint8_t>(n >> 16));
-  out.push_back(static_cast<std::uint8_t>(n >> 8));
-  out.push_back(static_cast<std::uint8_t>(n));
-  out.insert(out.end(), field.begin(), field.end());
+  const std::size_t at = out.size();
+  out.resize(at + 4 + field.size());
+  std::uint8_t* p = out.data() + at;
+  p[0] = static_cast<std::uint8_t>(n >> 24);
+  p[1] = static_cast<std::uint8_t>(n >> 16);
+  p[2] = static_cast<std::uint8_t>(n >> 8);
+  p[3] = static_cast<std::uint8_t>(n);
+  if (!field.empty()) std::memcpy(p + 4, field.data(), field.size());
 }
 
 // Splits off the next comma-separated field ("name:value" or a bare name for the algorithm).
@@ -51,7 +56,10 @@ Result<std::string_view> Expect(std::string_view& rest, std::string_view name, b
 // The fast path of Expect: one scan for the comma, no Result. Returns false (leaving `rest`
 // unchanged) when Expect would fail; the caller then returns Expect's error for the same `rest`.
 bool TakeField(std::string_view& rest, std::string_view name, bool last, std::string_view& value) {
-  const std::size_t comma = rest.find(',');
+  const void* hit = std::memchr(rest.data(), ',', rest.size());
+  const std::size_t comma =
+      hit == nullptr ? std::string_view::npos
+                     : static_cast<std::size_t>(static_cast<const char*>(hit) - rest.data());
   if ((comma == std::string_view::npos) != last) return false;
   const std::string_view f = rest.substr(0, comma);
   if (!(f.size() > name.size() && f.starts_with(name) && f[name.size()] == ':')) return false;
@@ -229,7 +237,7 @@ void ValueAssociatedDataInto(std::string_view document_id, std::string_view dott
                              ScalarType type, crypto::AeadAlgorithm algorithm,
                              std::vector<std::uint8_t>& out) {
   out.clear();
-  out.reserve(40 + document_id.size() + dotted_path.size());
+  out.reserve(64 + document_id.size() + dotted_path.size());  // 5 lengths + 3 short fields
   AppendField(out, "bulwark.value.v1");
   AppendField(out, document_id);
   AppendField(out, dotted_path);
