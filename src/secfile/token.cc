@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
+#include <optional>
+#include <span>
 
 #include "bulwark/core/encoding.h"
 
@@ -13,13 +16,17 @@ std::unexpected<Error> FieldError(std::string_view field, std::string_view what)
   return InvalidArgumentError(fmt::format("ENC token: field '{}': {}", field, what));
 }
 
+// A 4-byte big-endian length, then the bytes (`out` has room: the callers reserve).
 void AppendField(std::vector<std::uint8_t>& out, std::string_view field) {
   const auto n = static_cast<std::uint32_t>(field.size());
-  out.push_back(static_cast<std::uint8_t>(n >> 24));
-  out.push_back(static_cast<std::uint8_t>(n >> 16));
-  out.push_back(static_cast<std::uint8_t>(n >> 8));
-  out.push_back(static_cast<std::uint8_t>(n));
-  out.insert(out.end(), field.begin(), field.end());
+  const std::size_t at = out.size();
+  out.resize(at + 4 + field.size());
+  std::uint8_t* p = out.data() + at;
+  p[0] = static_cast<std::uint8_t>(n >> 24);
+  p[1] = static_cast<std::uint8_t>(n >> 16);
+  p[2] = static_cast<std::uint8_t>(n >> 8);
+  p[3] = static_cast<std::uint8_t>(n);
+  if (!field.empty()) std::memcpy(p + 4, field.data(), field.size());
 }
 
 // Splits off the next comma-separated field ("name:value" or a bare name for the algorithm).
@@ -30,26 +37,96 @@ std::string_view NextField(std::string_view& rest) {
   return f;
 }
 
+// The value of the next field, which must be "name:...". No allocation unless it fails.
 Result<std::string_view> Expect(std::string_view& rest, std::string_view name, bool last) {
   if (rest.empty()) return FieldError(name, "missing (token truncated?)");
   const bool has_comma = rest.find(',') != std::string_view::npos;
   const std::string_view f = NextField(rest);
-  const std::string prefix = fmt::format("{}:", name);
-  if (!f.starts_with(prefix)) {
-    return FieldError(name, fmt::format("expected '{}' here (fields are alg, v, kid, iv, data, "
+  if (!(f.size() > name.size() && f.starts_with(name) && f[name.size()] == ':')) {
+    return FieldError(name, fmt::format("expected '{}:' here (fields are alg, v, kid, iv, data, "
                                         "tag, type in this order)",
-                                        prefix));
+                                        name));
   }
   if (last && has_comma) return FieldError(name, "unexpected fields after it");
   if (!last && !has_comma)
     return FieldError(name, "the fields after it are missing (token truncated?)");
-  return f.substr(prefix.size());
+  return f.substr(name.size() + 1);
 }
 
-Result<std::vector<std::uint8_t>> DecodeB64(std::string_view field, std::string_view text) {
-  auto bytes = Base64Decode(text, Base64Alphabet::kStandard);
-  if (!bytes) return FieldError(field, "not canonical padded standard base64");
-  return bytes;
+// The fast path of Expect: one scan for the comma, no Result. Returns false (leaving `rest`
+// unchanged) when Expect would fail; the caller then returns Expect's error for the same `rest`.
+bool TakeField(std::string_view& rest, std::string_view name, bool last, std::string_view& value) {
+  const void* hit = std::memchr(rest.data(), ',', rest.size());
+  const std::size_t comma =
+      hit == nullptr ? std::string_view::npos
+                     : static_cast<std::size_t>(static_cast<const char*>(hit) - rest.data());
+  if ((comma == std::string_view::npos) != last) return false;
+  const std::string_view f = rest.substr(0, comma);
+  if (!(f.size() > name.size() && f.starts_with(name) && f[name.size()] == ':')) return false;
+  value = f.substr(name.size() + 1);
+  rest = last ? std::string_view() : rest.substr(comma + 1);
+  return true;
+}
+
+// Expect's error for a field TakeField refused.
+std::unexpected<Error> FieldFormatError(std::string_view rest, std::string_view name, bool last) {
+  auto r = Expect(rest, name, last);
+  if (r) return FieldError(name, "malformed");  // not reached: TakeField and Expect agree
+  return std::unexpected(std::move(r).error());
+}
+
+// Standard base64 alphabet: the value of each character, -1 outside it (including '=').
+constexpr std::array<std::int8_t, 256> kB64 = [] {
+  std::array<std::int8_t, 256> t{};
+  t.fill(-1);
+  constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
+    t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
+  }
+  return t;
+}();
+
+// Decodes canonical padded standard base64 (exactly what Base64Decode(kStandard) accepts) into
+// `out`, writing at most out.size() bytes; returns the decoded size (which may exceed out.size(),
+// then the bytes beyond were checked but not written), or nullopt when `text` is not canonical.
+std::optional<std::size_t> DecodeB64Into(std::string_view text, std::span<std::uint8_t> out) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::size_t padding = 0;
+  if (!text.empty() && text.back() == '=') padding = text[text.size() - 2] == '=' ? 2 : 1;
+  const std::size_t groups = text.size() / 4;
+  const std::size_t full = padding == 0 ? groups : groups - 1;
+  const std::size_t size = groups * 3 - padding;
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  std::size_t o = 0;
+  auto put = [&](std::uint32_t byte) {
+    if (o < out.size()) out[o] = static_cast<std::uint8_t>(byte);
+    ++o;
+  };
+  for (std::size_t g = 0; g < full; ++g, in += 4) {
+    const int a = kB64[in[0]], b = kB64[in[1]], c = kB64[in[2]], d = kB64[in[3]];
+    if ((a | b | c | d) < 0) return std::nullopt;
+    const auto v = static_cast<std::uint32_t>(a << 18 | b << 12 | c << 6 | d);
+    put(v >> 16);
+    put((v >> 8) & 0xFF);
+    put(v & 0xFF);
+  }
+  if (padding == 1) {  // "xyz=": 2 bytes, the low 2 bits of z must be 0
+    const int a = kB64[in[0]], b = kB64[in[1]], c = kB64[in[2]];
+    if ((a | b | c) < 0 || (c & 0x3) != 0) return std::nullopt;
+    const auto v = static_cast<std::uint32_t>(a << 10 | b << 4 | c >> 2);
+    put(v >> 8);
+    put(v & 0xFF);
+  } else if (padding == 2) {  // "xy==": 1 byte, the low 4 bits of y must be 0
+    const int a = kB64[in[0]], b = kB64[in[1]];
+    if ((a | b) < 0 || (b & 0xF) != 0) return std::nullopt;
+    put(static_cast<std::uint32_t>(a << 2 | b >> 4));
+  }
+  return size;
+}
+
+std::unexpected<Error> NotBase64(std::string_view field) {
+  return FieldError(field, "not canonical padded standard base64");
 }
 
 }  // namespace
@@ -75,7 +152,7 @@ std::string FormatToken(const EncToken& token) {
   return out;
 }
 
-Result<EncToken> ParseToken(std::string_view text) {
+Status ParseTokenInto(std::string_view text, EncTokenParts& t) {
   if (text.size() > kMaxTokenSize) {
     return InvalidArgumentError(fmt::format("ENC token: {} bytes is longer than the limit of {}",
                                             text.size(), kMaxTokenSize));
@@ -87,7 +164,6 @@ Result<EncToken> ParseToken(std::string_view text) {
     return InvalidArgumentError("ENC token: must end with ']' (token truncated?)");
   }
   std::string_view rest = text.substr(4, text.size() - 5);
-  EncToken t;
   {
     if (rest.empty()) return FieldError("alg", "missing (token truncated?)");
     const std::string_view alg = NextField(rest);
@@ -99,50 +175,81 @@ Result<EncToken> ParseToken(std::string_view text) {
     }
     t.algorithm = *parsed;
   }
-  BULWARK_ASSIGN_OR_RETURN(std::string_view v, Expect(rest, "v", false));
+  std::string_view v;
+  if (!TakeField(rest, "v", false, v)) return FieldFormatError(rest, "v", false);
   if (v != "1") return FieldError("v", "unsupported version (this build reads version 1)");
   t.version = 1;
-  BULWARK_ASSIGN_OR_RETURN(std::string_view kid, Expect(rest, "kid", false));
+  std::string_view kid;
+  if (!TakeField(rest, "kid", false, kid)) return FieldFormatError(rest, "kid", false);
   if (kid.size() != 8 || !std::all_of(kid.begin(), kid.end(), [](char c) {
         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
       })) {
     return FieldError("kid", "expected 8 lowercase hex digits");
   }
   BULWARK_ASSIGN_OR_RETURN(t.key_id, keys::ParseKeyId(kid));
-  BULWARK_ASSIGN_OR_RETURN(std::string_view iv, Expect(rest, "iv", false));
-  BULWARK_ASSIGN_OR_RETURN(t.iv, DecodeB64("iv", iv));
-  if (t.iv.size() != crypto::AeadNonceSize(t.algorithm)) {
-    return FieldError("iv", fmt::format("{} bytes, {} needs {}", t.iv.size(),
-                                        crypto::AeadAlgorithmName(t.algorithm),
-                                        crypto::AeadNonceSize(t.algorithm)));
+  std::string_view iv;
+  if (!TakeField(rest, "iv", false, iv)) return FieldFormatError(rest, "iv", false);
+  const std::optional<std::size_t> iv_size = DecodeB64Into(iv, t.iv_bytes);
+  if (!iv_size) return NotBase64("iv");
+  if (*iv_size != crypto::AeadNonceSize(t.algorithm)) {
+    return FieldError(
+        "iv", fmt::format("{} bytes, {} needs {}", *iv_size, crypto::AeadAlgorithmName(t.algorithm),
+                          crypto::AeadNonceSize(t.algorithm)));
   }
-  BULWARK_ASSIGN_OR_RETURN(std::string_view data, Expect(rest, "data", false));
-  BULWARK_ASSIGN_OR_RETURN(t.data, DecodeB64("data", data));
-  BULWARK_ASSIGN_OR_RETURN(std::string_view tag, Expect(rest, "tag", false));
-  BULWARK_ASSIGN_OR_RETURN(std::vector<std::uint8_t> tag_bytes, DecodeB64("tag", tag));
-  if (tag_bytes.size() != crypto::kAeadTagSize) {
-    return FieldError("tag",
-                      fmt::format("{} bytes, expected {}", tag_bytes.size(), crypto::kAeadTagSize));
+  t.iv_size = *iv_size;
+  std::string_view data;
+  if (!TakeField(rest, "data", false, data)) return FieldFormatError(rest, "data", false);
+  t.data.resize(data.size() / 4 * 3);  // an upper bound; capacity kept across calls
+  const std::optional<std::size_t> data_size = DecodeB64Into(data, t.data);
+  if (!data_size) return NotBase64("data");
+  t.data.resize(*data_size);
+  std::string_view tag;
+  if (!TakeField(rest, "tag", false, tag)) return FieldFormatError(rest, "tag", false);
+  const std::optional<std::size_t> tag_size = DecodeB64Into(tag, t.tag);
+  if (!tag_size) return NotBase64("tag");
+  if (*tag_size != crypto::kAeadTagSize) {
+    return FieldError("tag", fmt::format("{} bytes, expected {}", *tag_size, crypto::kAeadTagSize));
   }
-  std::copy(tag_bytes.begin(), tag_bytes.end(), t.tag.begin());
-  BULWARK_ASSIGN_OR_RETURN(std::string_view type, Expect(rest, "type", true));
+  std::string_view type;
+  if (!TakeField(rest, "type", true, type)) return FieldFormatError(rest, "type", true);
   auto st = ParseScalarTypeName(type);
   if (!st) return FieldError("type", "expected str, int, float, bool, null or bytes");
   t.type = *st;
+  return OkStatus();
+}
+
+Result<EncToken> ParseToken(std::string_view text) {
+  EncTokenParts parts;
+  BULWARK_RETURN_IF_ERROR(ParseTokenInto(text, parts));
+  EncToken t;
+  t.algorithm = parts.algorithm;
+  t.version = parts.version;
+  t.key_id = parts.key_id;
+  const std::span<const std::uint8_t> iv = parts.iv();
+  t.iv.assign(iv.begin(), iv.end());
+  t.data = std::move(parts.data);
+  t.tag = parts.tag;
+  t.type = parts.type;
   return t;
+}
+
+void ValueAssociatedDataInto(std::string_view document_id, std::string_view dotted_path,
+                             ScalarType type, crypto::AeadAlgorithm algorithm,
+                             std::vector<std::uint8_t>& out) {
+  out.clear();
+  out.reserve(64 + document_id.size() + dotted_path.size());  // 5 lengths + 3 short fields
+  AppendField(out, "bulwark.value.v1");
+  AppendField(out, document_id);
+  AppendField(out, dotted_path);
+  AppendField(out, ScalarTypeName(type));
+  AppendField(out, crypto::AeadAlgorithmName(algorithm));
 }
 
 std::vector<std::uint8_t> ValueAssociatedData(std::string_view document_id,
                                               const config::Path& path, ScalarType type,
                                               crypto::AeadAlgorithm algorithm) {
   std::vector<std::uint8_t> out;
-  const std::string p = path.ToString();
-  out.reserve(40 + document_id.size() + p.size());
-  AppendField(out, "bulwark.value.v1");
-  AppendField(out, document_id);
-  AppendField(out, p);
-  AppendField(out, ScalarTypeName(type));
-  AppendField(out, crypto::AeadAlgorithmName(algorithm));
+  ValueAssociatedDataInto(document_id, path.ToString(), type, algorithm, out);
   return out;
 }
 

@@ -243,16 +243,21 @@ Status CachingValueCipher::DecryptMany(std::span<const TokenAt> tokens,
     t.stats.misses += misses.size();
   }
   if (misses.empty()) return OkStatus();
+  // The misses go to the inner cipher as one batch (it may share its buffers across them).
+  std::vector<TokenAt> missed;
+  missed.reserve(misses.size());
+  for (std::size_t i : misses) missed.push_back(tokens[i]);
+  std::vector<Value> decrypted;
+  if (auto s = inner_->DecryptMany(missed, document_id, decrypted); !s) {
+    out.clear();
+    return s;
+  }
   std::vector<std::pair<std::size_t, CachedScalar>> fresh;
   fresh.reserve(misses.size());
-  for (std::size_t i : misses) {
-    auto v = inner_->Decrypt(tokens[i].token, document_id, *tokens[i].path);
-    if (!v) {
-      out.clear();
-      return std::unexpected(v.error());
-    }
-    if (auto c = Capture(*v)) fresh.emplace_back(i, std::move(*c));
-    out[i] = std::move(*v);
+  for (std::size_t k = 0; k < misses.size(); ++k) {
+    const std::size_t i = misses[k];
+    if (auto c = Capture(decrypted[k])) fresh.emplace_back(i, std::move(*c));
+    out[i] = std::move(decrypted[k]);
   }
   std::lock_guard lock(t.mu);
   if (keyring_->state_generation() != generation || t.generation != generation) return OkStatus();

@@ -405,7 +405,7 @@ static Result<Value> DecryptAll(const ValueCipher& cipher, std::string_view ns_i
 // the same path keeps the base's token, so unchanged secrets do not show up as changed.
 static Result<Value> EncryptSensitive(const ValueCipher& cipher, const Meta& meta, const Value& doc,
                                       const std::vector<Path>& sensitive, const WriteBase& base,
-                                      const Path& root, std::vector<std::string>& sensitive_out) {
+                                      const Path& root, SharedList<std::string>& sensitive_out) {
   Value out = doc;
   for (const Path& s : sensitive) {
     Value* node = config::Find(out, s);
@@ -712,12 +712,9 @@ Result<store::VersionInfo> ConfigService::Unset(const RequestContext& ctx, std::
 // A whole-document read of a content seen before skips the walk and the building of paths; each
 // planned leaf is still checked to be a token, and any mismatch falls back to the walk.
 struct ConfigService::ReadPlan {
-  struct Token {
-    std::vector<std::uint32_t> route;
-    Path path;
-    std::string dotted;
-  };
-  std::vector<Token> tokens;
+  std::vector<std::vector<std::uint32_t>> routes;  // one per token
+  SharedList<Path> paths;                          // handed out as ReadResult::sensitive
+  SharedList<std::string> dotted;                  // handed out as the audit's sensitive_paths
 };
 
 namespace {
@@ -728,8 +725,6 @@ constexpr std::size_t kMaxReadPlans = 256;
 constexpr std::size_t kMaxPlannedTokens = 65536;
 
 using FoundToken = TokenFinder<Value>::Found;
-
-bool ApplyPlan(const ConfigService::ReadPlan& plan, Value& doc, std::vector<FoundToken>& out);
 
 }  // namespace
 
@@ -742,11 +737,11 @@ std::shared_ptr<const ConfigService::ReadPlan> ConfigService::FindPlan(
 
 void ConfigService::KeepPlan(const std::string& content_hash,
                              std::shared_ptr<const ReadPlan> plan) {
-  const std::size_t n = plan->tokens.size();
+  const std::size_t n = plan->routes.size();
   if (n > kMaxPlannedTokens) return;  // such reads walk every time
   std::lock_guard lock(plans_mu_);
   if (auto it = plans_.find(content_hash); it != plans_.end()) {
-    planned_tokens_ -= it->second->tokens.size();  // replaced below
+    planned_tokens_ -= it->second->routes.size();  // replaced below
     plans_.erase(it);
   }
   if (plans_.size() >= kMaxReadPlans || planned_tokens_ + n > kMaxPlannedTokens) {
@@ -759,12 +754,20 @@ void ConfigService::KeepPlan(const std::string& content_hash,
 
 namespace {
 
-bool ApplyPlan(const ConfigService::ReadPlan& plan, Value& doc, std::vector<FoundToken>& out) {
-  out.clear();
-  out.reserve(plan.tokens.size());
-  for (const auto& t : plan.tokens) {
+// The tokens of one read: their leaves in the document being answered, their absolute paths and
+// dotted forms (shared with the read plan when there is one).
+struct ReadTokens {
+  std::vector<Value*> leaves;
+  SharedList<Path> paths;
+  SharedList<std::string> dotted;
+};
+
+bool ApplyPlan(const ConfigService::ReadPlan& plan, Value& doc, ReadTokens& out) {
+  out.leaves.clear();
+  out.leaves.reserve(plan.routes.size());
+  for (const auto& route : plan.routes) {
     Value* cur = &doc;
-    for (std::uint32_t pos : t.route) {
+    for (std::uint32_t pos : route) {
       if (config::ValueMap* m = cur->IfMap(); m != nullptr && pos < m->size()) {
         cur = &(m->begin() + pos)->value;
       } else if (config::ValueList* l = cur->IfList(); l != nullptr && pos < l->size()) {
@@ -774,16 +777,38 @@ bool ApplyPlan(const ConfigService::ReadPlan& plan, Value& doc, std::vector<Foun
       }
     }
     if (!IsEncryptedToken(*cur)) return false;
-    out.push_back(FoundToken{cur, t.path, t.dotted, {}});
+    out.leaves.push_back(cur);
   }
+  out.paths = plan.paths;
+  out.dotted = plan.dotted;
   return true;
 }
 
-std::shared_ptr<const ConfigService::ReadPlan> MakePlan(std::vector<FoundToken>& found) {
-  auto plan = std::make_shared<ConfigService::ReadPlan>();
-  plan->tokens.reserve(found.size());
-  for (auto& f : found) plan->tokens.push_back({std::move(f.route), f.path, f.dotted});
-  return plan;
+// The walk's findings as ReadTokens, and (with `plan`) the read plan that refers to the same lists.
+ReadTokens FromWalk(std::vector<FoundToken> found, std::shared_ptr<ConfigService::ReadPlan>* plan) {
+  ReadTokens out;
+  std::vector<Path> paths;
+  std::vector<std::string> dotted;
+  out.leaves.reserve(found.size());
+  paths.reserve(found.size());
+  dotted.reserve(found.size());
+  if (plan != nullptr) {
+    *plan = std::make_shared<ConfigService::ReadPlan>();
+    (*plan)->routes.reserve(found.size());
+  }
+  for (auto& f : found) {
+    out.leaves.push_back(f.leaf);
+    paths.push_back(std::move(f.path));
+    dotted.push_back(std::move(f.dotted));
+    if (plan != nullptr) (*plan)->routes.push_back(std::move(f.route));
+  }
+  out.paths = SharedList<Path>(std::move(paths));
+  out.dotted = SharedList<std::string>(std::move(dotted));
+  if (plan != nullptr) {
+    (*plan)->paths = out.paths;
+    (*plan)->dotted = out.dotted;
+  }
+  return out;
 }
 
 }  // namespace
@@ -791,10 +816,12 @@ std::shared_ptr<const ConfigService::ReadPlan> MakePlan(std::vector<FoundToken>&
 // Decrypts the tokens found in a read into `plain` (same order); the document is left unchanged,
 // so a retry with a reloaded identity sees the tokens again.
 static Status DecryptFound(const ValueCipher& cipher, std::string_view doc_id,
-                           const std::vector<FoundToken>& tokens, std::vector<Value>& plain) {
+                           const ReadTokens& tokens, std::vector<Value>& plain) {
   std::vector<TokenAt> batch;
-  batch.reserve(tokens.size());
-  for (const auto& t : tokens) batch.push_back({t.leaf->AsString(), &t.path});
+  batch.reserve(tokens.leaves.size());
+  for (std::size_t i = 0; i < tokens.leaves.size(); ++i) {
+    batch.push_back({tokens.leaves[i]->AsString(), &tokens.paths[i], tokens.dotted[i]});
+  }
   return cipher.DecryptMany(batch, doc_id, plain);
 }
 
@@ -819,18 +846,21 @@ Result<ReadResult> ConfigService::Get(const RequestContext& ctx, std::string_vie
     out.value = **sub;
   }
   // The tokens, from the plan of this content or from one walk; each is then redacted or
-  // decrypted in place (no document copy).
-  std::vector<FoundToken> tokens;
+  // decrypted in place (no document copy). With a plan, the paths handed out are the plan's.
+  ReadTokens tokens;
   const bool plannable = root.empty() && !out.info.content_hash.empty();
   bool planned = false;
   if (plannable) {
     if (auto plan = FindPlan(out.info.content_hash)) planned = ApplyPlan(*plan, out.value, tokens);
   }
   if (!planned) {
-    tokens = TokenFinder<Value>(root, /*dotted=*/true, /*routes=*/plannable).Find(out.value);
-    if (plannable) KeepPlan(out.info.content_hash, MakePlan(tokens));
+    std::shared_ptr<ReadPlan> plan;
+    tokens =
+        FromWalk(TokenFinder<Value>(root, /*dotted=*/true, /*routes=*/plannable).Find(out.value),
+                 plannable ? &plan : nullptr);
+    if (plan) KeepPlan(out.info.content_hash, std::move(plan));
   }
-  if (request.reveal && !tokens.empty()) {
+  if (request.reveal && !tokens.leaves.empty()) {
     auto id = DocumentIdOf(ns, /*reload=*/false);
     if (!id) return op.Fail(id.error());
     std::vector<Value> plain;
@@ -841,23 +871,24 @@ Result<ReadResult> ConfigService::Get(const RequestContext& ctx, std::string_vie
       s = DecryptFound(*deps_.cipher, *id, tokens, plain);
     }
     if (!s) return op.Fail(s.error());
-    for (std::size_t i = 0; i < tokens.size(); ++i) *tokens[i].leaf = std::move(plain[i]);
+    for (std::size_t i = 0; i < tokens.leaves.size(); ++i) *tokens.leaves[i] = std::move(plain[i]);
     op.rec.revealed = true;
   } else {
-    for (auto& t : tokens) *t.leaf = Value(std::string(config::kRedacted));
+    for (Value* leaf : tokens.leaves) *leaf = Value(std::string(config::kRedacted));
   }
-  out.sensitive.reserve(tokens.size());
-  op.rec.sensitive_paths.reserve(tokens.size());
   const std::size_t skip = root.size();
-  for (auto& t : tokens) {
-    if (skip == 0) {
-      out.sensitive.push_back(std::move(t.path));
-    } else {
-      const auto& segs = t.path.segments();
-      out.sensitive.emplace_back(std::vector<config::PathSegment>(segs.begin() + skip, segs.end()));
+  if (skip == 0) {
+    out.sensitive = tokens.paths;
+  } else {
+    std::vector<Path> relative;
+    relative.reserve(tokens.paths.size());
+    for (const Path& p : tokens.paths) {
+      const auto& segs = p.segments();
+      relative.emplace_back(std::vector<config::PathSegment>(segs.begin() + skip, segs.end()));
     }
-    op.rec.sensitive_paths.push_back(std::move(t.dotted));
+    out.sensitive = SharedList<Path>(std::move(relative));
   }
+  op.rec.sensitive_paths = std::move(tokens.dotted);
   BULWARK_RETURN_IF_ERROR(op.Succeed());
   return out;
 }

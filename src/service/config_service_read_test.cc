@@ -2,8 +2,10 @@
 // over a CachingValueCipher.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "bulwark/config/format.h"
 #include "bulwark/service/caching_value_cipher.h"
@@ -154,6 +156,17 @@ TEST_F(ServiceReadTest, RepeatedReadsOfAContentGiveTheSameAnswerAndNewVersionsAr
   const auto records = audit_->records();
   EXPECT_EQ(records[records.size() - 1].sensitive_paths,
             records[records.size() - 2].sensitive_paths);
+  // The paths handed out are the plan's, shared rather than copied per read ...
+  EXPECT_TRUE(first->sensitive.SharesWith(second->sensitive));
+  EXPECT_TRUE(records[records.size() - 1].sensitive_paths.SharesWith(
+      records[records.size() - 2].sensitive_paths));
+  // ... and a caller changing its copy changes nothing for the next read.
+  first->sensitive.push_back(P("added.by.caller"));
+  auto third = Read("app", std::nullopt, false);
+  ASSERT_TRUE(third) << third.error();
+  EXPECT_EQ(third->sensitive, second->sensitive);
+  EXPECT_EQ(third->sensitive.size(), 5u);
+  EXPECT_EQ(first->sensitive.size(), 6u);
   // A new version with one more secret and one fewer: its own plan.
   SetRequest secret;
   secret.secret = true;
@@ -174,6 +187,38 @@ TEST_F(ServiceReadTest, RepeatedReadsOfAContentGiveTheSameAnswerAndNewVersionsAr
   ASSERT_TRUE(old) << old.error();
   EXPECT_EQ(config::Find(old->value, P("services[1].api_key"))->AsInt(), 12345678);
   EXPECT_EQ(config::Find(old->value, P("services[0].name"))->AsString(), "a");
+}
+
+TEST_F(ServiceReadTest, ConcurrentReadersShareThePlanAndEachChangesOnlyItsOwnPaths) {
+  ASSERT_TRUE(svc_->Put(ctx_, "app", J(kDoc), {}));
+  auto first = Read("app", std::nullopt, false);  // leaves the plan
+  ASSERT_TRUE(first) << first.error();
+  const std::vector<Path> expected = first->sensitive;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        const bool reveal = (i + t) % 2 == 0;
+        auto r = Read("app", std::nullopt, reveal);
+        if (!r || r->sensitive != expected) {
+          ++failures;
+          continue;
+        }
+        // Each reader writes to its own copy of the shared list.
+        r->sensitive.push_back(P("mine"));
+        if (r->sensitive.size() != expected.size() + 1) ++failures;
+        const Value& pw = *config::Find(r->value, P("services[0].db.password"));
+        if (pw != (reveal ? Value("pw-aaaaaaaa") : Value("[redacted]"))) ++failures;
+      }
+    });
+  }
+  for (auto& th : readers) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto last = Read("app", std::nullopt, false);
+  ASSERT_TRUE(last) << last.error();
+  EXPECT_EQ(last->sensitive, expected);
+  EXPECT_TRUE(last->sensitive.SharesWith(first->sensitive));
 }
 
 TEST_F(ServiceReadTest, EveryOperationGetsADistinctRequestId) {

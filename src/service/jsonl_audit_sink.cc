@@ -26,7 +26,7 @@ std::string AuditRecordToJson(const AuditRecord& r) {
   j["action"] = std::string(ActionName(r.action));
   j["namespace"] = r.namespace_name;
   j["paths"] = r.paths;
-  j["sensitive_paths"] = r.sensitive_paths;
+  j["sensitive_paths"] = r.sensitive_paths.get();
   j["revealed"] = r.revealed;
   j["outcome"] = std::string(OutcomeName(r.outcome));
   if (!r.reason.empty()) j["reason"] = r.reason;

@@ -21,7 +21,8 @@ Result<std::pair<SecretBytes, ScalarType>> Encode(const Value& v) {
     case config::ValueType::kInt:
       return std::pair{SecretBytes::FromString(std::to_string(v.AsInt())), ScalarType::kInt};
     case config::ValueType::kDouble:
-      return std::pair{SecretBytes::FromString(fmt::format("{}", v.AsDouble())), ScalarType::kFloat};
+      return std::pair{SecretBytes::FromString(fmt::format("{}", v.AsDouble())),
+                       ScalarType::kFloat};
     case config::ValueType::kBool:
       return std::pair{SecretBytes::FromString(v.AsBool() ? "true" : "false"), ScalarType::kBool};
     case config::ValueType::kNull:
@@ -32,7 +33,8 @@ Result<std::pair<SecretBytes, ScalarType>> Encode(const Value& v) {
     case config::ValueType::kMap:
       break;
   }
-  return InvalidArgumentError("encrypt value: only scalars are encrypted one by one, not maps or lists");
+  return InvalidArgumentError(
+      "encrypt value: only scalars are encrypted one by one, not maps or lists");
 }
 
 Result<Value> Decode(const SecretBytes& plain, ScalarType type) {
@@ -78,7 +80,8 @@ class KeyringValueCipher final : public ValueCipher {
     BULWARK_ASSIGN_OR_RETURN(auto encoded, Encode(plaintext));
     auto& [bytes, type] = encoded;
     const crypto::AeadAlgorithm alg = keyring_->Get(keyring_->primary_id())->algorithm;
-    const std::vector<std::uint8_t> aad = secfile::ValueAssociatedData(document_id, path, type, alg);
+    const std::vector<std::uint8_t> aad =
+        secfile::ValueAssociatedData(document_id, path, type, alg);
     BULWARK_ASSIGN_OR_RETURN(keys::KeyedCiphertext ct, keyring_->EncryptParts(bytes.Reveal(), aad));
     if (ct.algorithm != alg) {
       // The primary rotated between the two calls; the associated data named the old algorithm.
@@ -96,21 +99,52 @@ class KeyringValueCipher final : public ValueCipher {
 
   Result<Value> Decrypt(std::string_view text, std::string_view document_id,
                         const config::Path& path) const override {
-    auto token = secfile::ParseToken(text);
-    if (!token) return std::unexpected(token.error().WithContext(fmt::format("decrypt {}", path.ToString())));
-    const std::vector<std::uint8_t> aad =
-        secfile::ValueAssociatedData(document_id, path, token->type, token->algorithm);
-    auto plain = allow_compromised_ ? keyring_->DecryptPartsForReencryption(
-                                          token->key_id, token->iv, token->data, token->tag, aad)
-                                    : keyring_->DecryptParts(token->key_id, token->iv,
-                                                             token->data, token->tag, aad);
-    if (!plain) {
-      return std::unexpected(plain.error().WithContext(fmt::format("decrypt {}", path.ToString())));
+    secfile::EncTokenParts parts;
+    std::vector<std::uint8_t> aad;
+    return DecryptOne(text, document_id, path.ToString(), parts, aad);
+  }
+
+  // One parse buffer and one associated-data buffer for the whole batch, and the dotted paths the
+  // caller already has: per token, only the plaintext and the value allocate.
+  Status DecryptMany(std::span<const TokenAt> tokens, std::string_view document_id,
+                     std::vector<Value>& out) const override {
+    out.clear();
+    out.reserve(tokens.size());
+    secfile::EncTokenParts parts;
+    std::vector<std::uint8_t> aad;
+    std::string dotted;
+    for (const TokenAt& t : tokens) {
+      std::string_view d = t.dotted;
+      if (d.empty() && !t.path->empty()) d = dotted = t.path->ToString();
+      auto v = DecryptOne(t.token, document_id, d, parts, aad);
+      if (!v) {
+        out.clear();
+        return std::unexpected(v.error());
+      }
+      out.push_back(std::move(*v));
     }
-    return Decode(*plain, token->type);
+    return OkStatus();
   }
 
  private:
+  // `dotted` is the path's canonical dotted form (Path::ToString).
+  Result<Value> DecryptOne(std::string_view text, std::string_view document_id,
+                           std::string_view dotted, secfile::EncTokenParts& token,
+                           std::vector<std::uint8_t>& aad) const {
+    if (auto s = secfile::ParseTokenInto(text, token); !s) {
+      return std::unexpected(s.error().WithContext(fmt::format("decrypt {}", dotted)));
+    }
+    secfile::ValueAssociatedDataInto(document_id, dotted, token.type, token.algorithm, aad);
+    auto plain = allow_compromised_
+                     ? keyring_->DecryptPartsForReencryption(token.key_id, token.iv(), token.data,
+                                                             token.tag, aad)
+                     : keyring_->DecryptParts(token.key_id, token.iv(), token.data, token.tag, aad);
+    if (!plain) {
+      return std::unexpected(plain.error().WithContext(fmt::format("decrypt {}", dotted)));
+    }
+    return Decode(*plain, token.type);
+  }
+
   std::shared_ptr<const keys::Keyring> keyring_;
   bool allow_compromised_;
 };

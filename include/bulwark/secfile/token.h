@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,29 @@ std::string FormatToken(const EncToken& token);
 
 Result<EncToken> ParseToken(std::string_view text);
 
+// The largest nonce of any token algorithm (XChaCha20-Poly1305: 24 bytes).
+inline constexpr std::size_t kMaxTokenNonceSize = 24;
+
+// A parsed token held for reuse: the iv and tag in fixed arrays, the data in a vector whose
+// capacity is kept, so parsing many tokens into one EncTokenParts allocates only when a token's
+// data is longer than any before (ciphertext only: nothing here is secret).
+struct EncTokenParts {
+  crypto::AeadAlgorithm algorithm = crypto::kDefaultAeadAlgorithm;
+  std::uint32_t version = kTokenVersion;
+  keys::KeyId key_id = 0;
+  std::array<std::uint8_t, kMaxTokenNonceSize> iv_bytes{};
+  std::size_t iv_size = 0;
+  std::vector<std::uint8_t> data;
+  std::array<std::uint8_t, crypto::kAeadTagSize> tag{};
+  ScalarType type = ScalarType::kStr;
+
+  std::span<const std::uint8_t> iv() const { return {iv_bytes.data(), iv_size}; }
+};
+
+// ParseToken into `out`: the same grammar, checks and error messages (ParseToken is this plus a
+// copy into an EncToken). On error `out` holds unspecified field values.
+Status ParseTokenInto(std::string_view text, EncTokenParts& out);
+
 // True when `text` starts with "ENC[" (the value is meant to be a token, well-formed or not).
 inline bool LooksLikeToken(std::string_view text) { return text.starts_with(kTokenPrefix); }
 
@@ -58,6 +82,12 @@ inline bool LooksLikeToken(std::string_view text) { return text.starts_with(kTok
 std::vector<std::uint8_t> ValueAssociatedData(std::string_view document_id,
                                               const config::Path& path, ScalarType type,
                                               crypto::AeadAlgorithm algorithm);
+
+// The same bytes for a path given in its canonical dotted form (`Path::ToString()`), written into
+// `out` (cleared first; its capacity is reused).
+void ValueAssociatedDataInto(std::string_view document_id, std::string_view dotted_path,
+                             ScalarType type, crypto::AeadAlgorithm algorithm,
+                             std::vector<std::uint8_t>& out);
 
 bool operator==(const EncToken& a, const EncToken& b);
 

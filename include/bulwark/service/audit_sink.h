@@ -25,6 +25,7 @@
 #include "bulwark/core/runtime.h"
 #include "bulwark/service/authorizer.h"
 #include "bulwark/service/request_context.h"
+#include "bulwark/service/shared_list.h"
 
 namespace bulwark::service {
 
@@ -36,11 +37,13 @@ struct AuditRecord {
   std::string operation;  // "config.put", "config.get", "config.set", ...
   Action action = Action::kRead;
   std::string namespace_name;
-  std::vector<std::string> paths;            // paths touched (canonical dotted)
-  std::vector<std::string> sensitive_paths;  // the subset that is sensitive
-  bool revealed = false;                     // plaintext of sensitive values was returned
+  std::vector<std::string> paths;  // paths touched (canonical dotted)
+  // The subset that is sensitive. Shared, not copied, with the read plan for reads of a content
+  // seen before (service/shared_list.h); reads like a std::vector<std::string>.
+  SharedList<std::string> sensitive_paths;
+  bool revealed = false;  // plaintext of sensitive values was returned
   Outcome outcome = Outcome::kSuccess;
-  std::string reason;                        // denial reason or error message (no secrets)
+  std::string reason;  // denial reason or error message (no secrets)
   std::optional<std::int64_t> version_before;
   std::optional<std::int64_t> version_after;
   RequestContext context;

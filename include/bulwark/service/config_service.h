@@ -49,6 +49,7 @@
 #include "bulwark/service/authorizer.h"
 #include "bulwark/service/notifier.h"
 #include "bulwark/service/request_context.h"
+#include "bulwark/service/shared_list.h"
 #include "bulwark/service/value_cipher.h"
 #include "bulwark/store/config_store.h"
 
@@ -93,8 +94,11 @@ struct ReadRequest {
 
 struct ReadResult {
   store::VersionInfo info;
-  config::Value value;                  // the document or subtree, redacted unless revealed
-  std::vector<config::Path> sensitive;  // sensitive nodes within `value`, relative to it
+  config::Value value;  // the document or subtree, redacted unless revealed
+  // Sensitive nodes within `value`, relative to it, in document order. For a whole-document read
+  // of a content read before, these are the read plan's own paths, shared with every such read
+  // (service/shared_list.h: copying it copies a pointer); reads like a std::vector<config::Path>.
+  SharedList<config::Path> sensitive;
 };
 
 // An encrypted value as stored: its path and its ENC[...] token (ciphertext, never plaintext).

@@ -18,10 +18,13 @@
 
 namespace bulwark::service {
 
-// One token of a batch (DecryptMany): its text and its absolute path.
+// One token of a batch (DecryptMany): its text and its absolute path, and optionally that path's
+// canonical dotted form (`path->ToString()`, which the associated data binds) when the caller
+// already has it; empty: built from `path`.
 struct TokenAt {
   std::string_view token;
   const config::Path* path;
+  std::string_view dotted = {};
 };
 
 class ValueCipher {
@@ -38,7 +41,8 @@ class ValueCipher {
                                         const config::Path& path) const = 0;
   // Decrypts the tokens of one document into `out` (cleared first), in order; returns the error
   // Decrypt would return for the first token that fails. The default calls Decrypt for each;
-  // a cipher with a cache looks them all up at once.
+  // the keyring cipher reuses one parse buffer and one associated-data buffer for the batch (and
+  // uses TokenAt::dotted when given); a cipher with a cache looks them all up at once.
   virtual Status DecryptMany(std::span<const TokenAt> tokens, std::string_view document_id,
                              std::vector<config::Value>& out) const;
 };

@@ -1,0 +1,246 @@
+// ParseToken / ParseTokenInto against the parser they replaced (kept below verbatim as the
+// reference: string splitting and Base64Decode into fresh vectors): on canonical tokens and on
+// tokens with random edits, both accept the same inputs with the same fields and refuse the rest
+// with the same message. ParseTokenInto is also checked when its EncTokenParts is reused.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "bulwark/core/encoding.h"
+#include "bulwark/secfile/token.h"
+
+namespace bulwark::secfile {
+namespace {
+
+// ---- The reference: the parser before ParseTokenInto (commit 7ffc765) ----
+
+std::unexpected<Error> RefFieldError(std::string_view field, std::string_view what) {
+  return InvalidArgumentError(fmt::format("ENC token: field '{}': {}", field, what));
+}
+
+std::string_view RefNextField(std::string_view& rest) {
+  const std::size_t comma = rest.find(',');
+  std::string_view f = rest.substr(0, comma);
+  rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  return f;
+}
+
+Result<std::string_view> RefExpect(std::string_view& rest, std::string_view name, bool last) {
+  if (rest.empty()) return RefFieldError(name, "missing (token truncated?)");
+  const bool has_comma = rest.find(',') != std::string_view::npos;
+  const std::string_view f = RefNextField(rest);
+  const std::string prefix = fmt::format("{}:", name);
+  if (!f.starts_with(prefix)) {
+    return RefFieldError(name, fmt::format("expected '{}' here (fields are alg, v, kid, iv, data, "
+                                           "tag, type in this order)",
+                                           prefix));
+  }
+  if (last && has_comma) return RefFieldError(name, "unexpected fields after it");
+  if (!last && !has_comma)
+    return RefFieldError(name, "the fields after it are missing (token truncated?)");
+  return f.substr(prefix.size());
+}
+
+Result<std::vector<std::uint8_t>> RefDecodeB64(std::string_view field, std::string_view text) {
+  auto bytes = Base64Decode(text, Base64Alphabet::kStandard);
+  if (!bytes) return RefFieldError(field, "not canonical padded standard base64");
+  return bytes;
+}
+
+Result<EncToken> ReferenceParseToken(std::string_view text) {
+  if (text.size() > kMaxTokenSize) {
+    return InvalidArgumentError(fmt::format("ENC token: {} bytes is longer than the limit of {}",
+                                            text.size(), kMaxTokenSize));
+  }
+  if (!text.starts_with(kTokenPrefix)) {
+    return InvalidArgumentError("ENC token: must start with 'ENC['");
+  }
+  if (!text.ends_with("]")) {
+    return InvalidArgumentError("ENC token: must end with ']' (token truncated?)");
+  }
+  std::string_view rest = text.substr(4, text.size() - 5);
+  EncToken t;
+  {
+    if (rest.empty()) return RefFieldError("alg", "missing (token truncated?)");
+    const std::string_view alg = RefNextField(rest);
+    auto parsed = crypto::ParseAeadAlgorithm(alg);
+    if (!parsed) {
+      return RefFieldError("alg",
+                           "unknown algorithm (AES256_GCM, AES128_GCM, CHACHA20_POLY1305, "
+                           "XCHACHA20_POLY1305)");
+    }
+    t.algorithm = *parsed;
+  }
+  BULWARK_ASSIGN_OR_RETURN(std::string_view v, RefExpect(rest, "v", false));
+  if (v != "1") return RefFieldError("v", "unsupported version (this build reads version 1)");
+  t.version = 1;
+  BULWARK_ASSIGN_OR_RETURN(std::string_view kid, RefExpect(rest, "kid", false));
+  if (kid.size() != 8 || !std::all_of(kid.begin(), kid.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+      })) {
+    return RefFieldError("kid", "expected 8 lowercase hex digits");
+  }
+  BULWARK_ASSIGN_OR_RETURN(t.key_id, keys::ParseKeyId(kid));
+  BULWARK_ASSIGN_OR_RETURN(std::string_view iv, RefExpect(rest, "iv", false));
+  BULWARK_ASSIGN_OR_RETURN(t.iv, RefDecodeB64("iv", iv));
+  if (t.iv.size() != crypto::AeadNonceSize(t.algorithm)) {
+    return RefFieldError("iv", fmt::format("{} bytes, {} needs {}", t.iv.size(),
+                                           crypto::AeadAlgorithmName(t.algorithm),
+                                           crypto::AeadNonceSize(t.algorithm)));
+  }
+  BULWARK_ASSIGN_OR_RETURN(std::string_view data, RefExpect(rest, "data", false));
+  BULWARK_ASSIGN_OR_RETURN(t.data, RefDecodeB64("data", data));
+  BULWARK_ASSIGN_OR_RETURN(std::string_view tag, RefExpect(rest, "tag", false));
+  BULWARK_ASSIGN_OR_RETURN(std::vector<std::uint8_t> tag_bytes, RefDecodeB64("tag", tag));
+  if (tag_bytes.size() != crypto::kAeadTagSize) {
+    return RefFieldError(
+        "tag", fmt::format("{} bytes, expected {}", tag_bytes.size(), crypto::kAeadTagSize));
+  }
+  std::copy(tag_bytes.begin(), tag_bytes.end(), t.tag.begin());
+  BULWARK_ASSIGN_OR_RETURN(std::string_view type, RefExpect(rest, "type", true));
+  auto st = ParseScalarTypeName(type);
+  if (!st) return RefFieldError("type", "expected str, int, float, bool, null or bytes");
+  t.type = *st;
+  return t;
+}
+
+// ---- Generators ----
+
+rc::Gen<EncToken> GenToken() {
+  return rc::gen::exec([] {
+    EncToken t;
+    t.algorithm = *rc::gen::elementOf(crypto::kAllAeadAlgorithms);
+    t.key_id = *rc::gen::arbitrary<std::uint32_t>();
+    t.iv = *rc::gen::container<std::vector<std::uint8_t>>(crypto::AeadNonceSize(t.algorithm),
+                                                          rc::gen::arbitrary<std::uint8_t>());
+    t.data = *rc::gen::arbitrary<std::vector<std::uint8_t>>();
+    for (auto& b : t.tag) b = *rc::gen::arbitrary<std::uint8_t>();
+    t.type = *rc::gen::elementOf(std::vector<ScalarType>{ScalarType::kStr, ScalarType::kInt,
+                                                         ScalarType::kFloat, ScalarType::kBool,
+                                                         ScalarType::kNull, ScalarType::kBytes});
+    return t;
+  });
+}
+
+// Characters that matter to the grammar and to base64, plus a few that do not.
+const std::string kEditChars = "=,:[]AQgw+/09azE_-. \n\x80";
+
+// A canonical token with 1 to 4 random edits: replace, insert or delete a character.
+std::string Mutate(std::string s) {
+  const int edits = *rc::gen::inRange(1, 5);
+  for (int e = 0; e < edits; ++e) {
+    const int kind = *rc::gen::inRange(0, 3);
+    if (s.empty()) return s;
+    const std::size_t at = *rc::gen::inRange<std::size_t>(0, s.size());
+    const char c = kEditChars[*rc::gen::inRange<std::size_t>(0, kEditChars.size())];
+    if (kind == 0)
+      s[at] = c;
+    else if (kind == 1)
+      s.insert(s.begin() + static_cast<std::ptrdiff_t>(at), c);
+    else
+      s.erase(at, 1);
+  }
+  return s;
+}
+
+void ExpectSameAsReference(std::string_view text, EncTokenParts& reused) {
+  const Result<EncToken> ref = ReferenceParseToken(text);
+  const Result<EncToken> got = ParseToken(text);
+  const Status into = ParseTokenInto(text, reused);
+  RC_ASSERT(ref.has_value() == got.has_value());
+  RC_ASSERT(ref.has_value() == into.has_value());
+  if (!ref) {
+    RC_ASSERT(got.error().code() == ref.error().code());
+    RC_ASSERT(got.error().message() == ref.error().message());
+    RC_ASSERT(into.error().message() == ref.error().message());
+    return;
+  }
+  RC_ASSERT(*got == *ref);
+  RC_ASSERT(reused.algorithm == ref->algorithm);
+  RC_ASSERT(reused.key_id == ref->key_id);
+  RC_ASSERT(std::vector<std::uint8_t>(reused.iv().begin(), reused.iv().end()) == ref->iv);
+  RC_ASSERT(reused.data == ref->data);
+  RC_ASSERT(reused.tag == ref->tag);
+  RC_ASSERT(reused.type == ref->type);
+}
+
+RC_GTEST_PROP(EncTokenProperty, ParsesCanonicalTokensLikeTheReferenceParser, ()) {
+  EncTokenParts reused;
+  for (int i = 0; i < 3; ++i) ExpectSameAsReference(FormatToken(*GenToken()), reused);
+}
+
+RC_GTEST_PROP(EncTokenProperty, RefusesEditedTokensWithTheReferenceParsersMessage, ()) {
+  EncTokenParts reused;
+  for (int i = 0; i < 3; ++i) ExpectSameAsReference(Mutate(FormatToken(*GenToken())), reused);
+}
+
+// Base64 edge cases around padding and trailing bits, in each byte field.
+TEST(EncTokenProperty, Base64EdgeCasesMatchTheReferenceParser) {
+  const std::vector<std::string> fields = {"",
+                                           "=",
+                                           "==",
+                                           "===",
+                                           "====",
+                                           "A===",
+                                           "AA==",
+                                           "AB==",
+                                           "AAA=",
+                                           "AAB=",
+                                           "AAAA",
+                                           "AA=A",
+                                           "A=AA",
+                                           "AAAAA",
+                                           "AAAAAA==",
+                                           "AAAAAAA=",
+                                           "AQ==",
+                                           "AR==",
+                                           "AQI=",
+                                           "AQJ=",
+                                           "+/+/",
+                                           "-_-_",
+                                           "AA\n=",
+                                           "AAAA====",
+                                           "AAAAAAAAAAAAAAAA",
+                                           "AAAAAAAAAAAAAAAAAAAAAA==",
+                                           "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="};
+  EncTokenParts reused;
+  for (const std::string& f : fields) {
+    for (const std::string& t :
+         {fmt::format("ENC[AES256_GCM,v:1,kid:01020304,iv:{},data:AQID,"
+                      "tag:CQkJCQkJCQkJCQkJCQkJCQ==,type:str]",
+                      f),
+          fmt::format("ENC[AES256_GCM,v:1,kid:01020304,iv:BwcHBwcHBwcHBwcH,data:{},"
+                      "tag:CQkJCQkJCQkJCQkJCQkJCQ==,type:str]",
+                      f),
+          fmt::format("ENC[AES256_GCM,v:1,kid:01020304,iv:BwcHBwcHBwcHBwcH,data:AQID,"
+                      "tag:{},type:str]",
+                      f)}) {
+      const Result<EncToken> ref = ReferenceParseToken(t);
+      const Status into = ParseTokenInto(t, reused);
+      ASSERT_EQ(ref.has_value(), into.has_value()) << t;
+      if (!ref) {
+        EXPECT_EQ(into.error().message(), ref.error().message()) << t;
+      } else {
+        EXPECT_EQ(reused.data, ref->data) << t;
+      }
+    }
+  }
+}
+
+TEST(EncTokenProperty, AssociatedDataFromTheDottedPathEqualsThePathForm) {
+  const config::Path path({config::PathSegment::Key("services"), config::PathSegment::Index(3),
+                           config::PathSegment::Key("db password")});
+  std::vector<std::uint8_t> into = {1, 2, 3};  // cleared first
+  ValueAssociatedDataInto("bulwark-store/v1/x", path.ToString(), ScalarType::kInt,
+                          crypto::AeadAlgorithm::kAes128Gcm, into);
+  EXPECT_EQ(into, ValueAssociatedData("bulwark-store/v1/x", path, ScalarType::kInt,
+                                      crypto::AeadAlgorithm::kAes128Gcm));
+}
+
+}  // namespace
+}  // namespace bulwark::secfile
