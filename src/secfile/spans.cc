@@ -127,6 +127,7 @@ Result<std::vector<ValueSpan>> ScanValues(std::string_view text, FileFormat form
   }
   if (!spans) return spans;
   internal::FillLocations(text, *spans);
+  BULWARK_RETURN_IF_ERROR(internal::CheckOrderedSpans(text, *spans, options));
   BULWARK_RETURN_IF_ERROR(internal::CheckDuplicatePaths(text, *spans, options));
   return spans;
 }
@@ -226,6 +227,22 @@ void FillLocations(std::string_view text, std::vector<ValueSpan>& spans) {
     span.line = line;
     span.column = column;
   }
+}
+
+Status CheckOrderedSpans(std::string_view text, const std::vector<ValueSpan>& spans,
+                         const ScanOptions& options) {
+  std::size_t last_end = 0;
+  for (const ValueSpan& span : spans) {
+    if (span.begin > span.end || span.end > text.size() || span.begin < last_end) {
+      return std::unexpected(ScanError(
+          text, std::min(span.begin, text.size()), options,
+          fmt::format("cannot tell where the value of '{}' is written (it overlaps the value "
+                      "before it; is a quoted scalar's continuation line indented too little?)",
+                      span.path.ToString())));
+    }
+    last_end = span.end;
+  }
+  return {};
 }
 
 Status CheckDuplicatePaths(std::string_view text, const std::vector<ValueSpan>& spans,

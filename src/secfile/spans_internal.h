@@ -26,6 +26,12 @@ Error ScanError(std::string_view text, std::size_t offset, const ScanOptions& op
 // Fills line/column of every span.
 void FillLocations(std::string_view text, std::vector<ValueSpan>& spans);
 
+// Rejects spans out of source order or overlapping (the library that parsed the text read it
+// differently from the byte scanner, e.g. yaml-cpp accepting an under-indented continuation line
+// of a quoted scalar): replacing such bytes could not restore the file.
+Status CheckOrderedSpans(std::string_view text, const std::vector<ValueSpan>& spans,
+                         const ScanOptions& options);
+
 // Rejects two spans with the same path (duplicate keys).
 Status CheckDuplicatePaths(std::string_view text, const std::vector<ValueSpan>& spans,
                            const ScanOptions& options);

@@ -255,5 +255,17 @@ TEST(FileFormats, FromPathAndName) {
   EXPECT_EQ(*ParseFileFormatName("toml"), FileFormat::kToml);
 }
 
+// Found by the encfile fuzzer: yaml-cpp ends a double-quoted scalar at an under-indented
+// continuation line and reads the next line as a key, while the byte scanner runs to the closing
+// quote; the two value spans overlapped. The scan is refused with the position instead.
+TEST(YamlSpans, RefusesValuesWhoseBytesOverlap) {
+  std::string_view text = ";db:\n t\"\"un: \r\r\"b}]\nin8x;db:\n t\"\nin8_GC_GCM\x1f :";
+  auto spans = ScanValues(text, FileFormat::kYaml);
+  ASSERT_FALSE(spans.has_value());
+  EXPECT_EQ(spans.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(spans.error().message().find("overlaps the value before it"), std::string::npos)
+      << spans.error().message();
+}
+
 }  // namespace
 }  // namespace bulwark::secfile
