@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "bulwark/keyops/key_usage_index.h"
+#include "bulwark/testing/temp_dir.h"
 
 namespace bulwark::keyops {
 namespace {
@@ -20,14 +20,8 @@ namespace fs = std::filesystem;
 
 class KeyUsageLockTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/bulwark-keyops-lock-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path dir_;
+  testing::TempDir tmp_{"bulwark-keyops-lock"};
+  const fs::path dir_ = tmp_.path();
 };
 
 TEST_F(KeyUsageLockTest, LockFileSitsBesideTheIndex) {
