@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "bulwark/auditship/shipper.h"
+#include "bulwark/testing/temp_dir.h"
 
 namespace {
 
@@ -79,9 +80,8 @@ void Measure(const std::string& label, std::shared_ptr<audit::AuditLog> log,
 
 int main(int argc, char** argv) {
   const std::uint64_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 20000;
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / fmt::format("auditship-bench-{}", ::getpid());
-  std::filesystem::create_directories(dir);
+  const bulwark::testing::TempDir tmp("auditship-bench");
+  const std::filesystem::path& dir = tmp.path();
   audit::AuditLogOptions o;
   o.path = dir / "audit.db";
   o.origin = "bench";
@@ -185,6 +185,5 @@ int main(int argc, char** argv) {
     s.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
   }
   rx.join();
-  std::filesystem::remove_all(dir);
   return 0;
 }

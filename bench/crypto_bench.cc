@@ -19,6 +19,7 @@
 #include "bulwark/crypto/hash.h"
 #include "bulwark/keys/keyring.h"
 #include "bulwark/keys/local_keystore.h"
+#include "bulwark/testing/temp_dir.h"
 
 namespace {
 
@@ -160,8 +161,8 @@ BENCHMARK(BM_KeyringEncrypt64ByAlgorithm)->DenseRange(1, 4);
 // Unlocking the local keystore: read, checksum, Argon2id (t=3, 64 MiB), decrypt the KEKs.
 void BM_KeystoreUnlockArgon2idDefault(benchmark::State& state) {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("bulwark-bench-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  const bulwark::testing::TempDir tmp("bulwark-bench");
+  const fs::path& dir = tmp.path();
   const auto rt = bulwark::Runtime::System();
   const auto pass = bulwark::SecretBytes::FromString("correct horse battery staple");
   auto created = bulwark::keys::LocalKeystoreProvider::Create(
@@ -176,7 +177,6 @@ void BM_KeystoreUnlockArgon2idDefault(benchmark::State& state) {
     if (!opened.has_value()) state.SkipWithError("keystore open failed");
     benchmark::DoNotOptimize(opened);
   }
-  fs::remove_all(dir);
 }
 BENCHMARK(BM_KeystoreUnlockArgon2idDefault)->Unit(benchmark::kMillisecond)->Iterations(5);
 

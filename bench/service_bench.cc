@@ -42,6 +42,7 @@
 #include "bulwark/service/config_service.h"
 #include "bulwark/service/keyring_value_cipher.h"
 #include "bulwark/store/open.h"
+#include "bulwark/testing/temp_dir.h"
 
 namespace bulwark::service {
 namespace {
@@ -59,7 +60,8 @@ class DiscardAuditSink final : public AuditSink {
 };
 
 struct Fixture {
-  std::filesystem::path dir;
+  bulwark::testing::TempDir tmp{"bulwark-svc-bench"};
+  std::filesystem::path dir = tmp.path();
   std::shared_ptr<store::ConfigStore> store;
   std::shared_ptr<keys::Keyring> keyring;
   std::shared_ptr<const ValueCipher> cipher;
@@ -74,8 +76,6 @@ struct Fixture {
   AuditRecord read_record;  // the audit record of one redacted read
 
   Fixture() {
-    char tmpl[] = "/tmp/bulwark-svc-bench-XXXXXX";
-    dir = ::mkdtemp(tmpl);
     Runtime rt = Runtime::System();
     store = store::OpenStore("sqlite:" + (dir / "store.db").string(), rt).value();
     keyring = keys::Keyring::Create(rt, crypto::AlgorithmPolicy::Standard()).value();
@@ -142,7 +142,6 @@ struct Fixture {
     auto r = plain_svc->Get(ctx, "production/bench", {}).value();
     for (const auto& p : r.sensitive) read_record.sensitive_paths.push_back(p.ToString());
   }
-  ~Fixture() { std::filesystem::remove_all(dir); }
 };
 
 Fixture& F() {

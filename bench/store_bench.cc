@@ -24,6 +24,7 @@
 
 #include "bulwark/config/format.h"
 #include "bulwark/store/open.h"
+#include "bulwark/testing/temp_dir.h"
 
 namespace bulwark::store {
 namespace {
@@ -48,13 +49,8 @@ const config::Value& Doc(int keys) {
 }
 
 std::filesystem::path BenchDir() {
-  static const std::filesystem::path dir = [] {
-    auto d =
-        std::filesystem::temp_directory_path() / fmt::format("bulwark-store-bench-{}", getpid());
-    std::filesystem::create_directories(d);
-    return d;
-  }();
-  return dir;
+  static const ::bulwark::testing::TempDir dir("bulwark-store-bench");  // removed at exit
+  return dir.path();
 }
 
 std::string PgUrl() {
@@ -218,7 +214,5 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  std::error_code ec;
-  std::filesystem::remove_all(bulwark::store::BenchDir(), ec);
   return 0;
 }

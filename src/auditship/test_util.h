@@ -15,21 +15,11 @@
 #include <vector>
 
 #include "bulwark/audit/event_store.h"
+#include "bulwark/testing/temp_dir.h"
 
 namespace bulwark::auditship::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "auditship-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using ::bulwark::testing::TempDir;
 
 // A canonical (RFC 8785: sorted keys, no spaces) event in BuildEvent's shape.
 inline std::string EventLeaf(std::uint64_t i, const std::string& level = "low") {

@@ -139,8 +139,20 @@ Result<SecretBytes> ReadPin(CommandContext& ctx, FileSystem& files, const KeyArg
   return secret;
 }
 
-Status UpdateKeyUsageIndex(const Keys& k, const fs::path& file, secfile::FileFormat format,
-                           bool encrypted) {
+Result<keyops::KeyUsageLock> Keys::LockUsageIndex(CommandContext& ctx) const {
+  const fs::path lock_file = keyops::KeyUsageLock::PathFor(usage_index_path());
+  return keyops::KeyUsageLock::Acquire(lock_file, [&] {
+    ctx.io.err << fmt::format(
+                      "bulwark: waiting for {} (another bulwark process is updating the "
+                      "key-usage index)\n",
+                      lock_file.string())
+               << std::flush;
+  });
+}
+
+Status UpdateKeyUsageIndex(CommandContext& ctx, const Keys& k, const fs::path& file,
+                           secfile::FileFormat format, bool encrypted) {
+  BULWARK_ASSIGN_OR_RETURN(keyops::KeyUsageLock lock, k.LockUsageIndex(ctx));
   BULWARK_ASSIGN_OR_RETURN(keyops::KeyUsageIndex index,
                            keyops::KeyUsageIndex::Load(*k.runtime.fs, k.usage_index_path()));
   if (encrypted) {

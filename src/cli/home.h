@@ -8,6 +8,7 @@
 //                (local provider only)
 //   keyring      the data keys wrapped under the provider's KEK, bulwark/keys/keyring.h
 //   key-usage.json  which encrypted files use which data keys (bulwark/keyops/key_usage_index.h)
+//   key-usage.lock  the lock held while the index is updated (bulwark/keyops/key_usage_lock.h)
 //   compromise-<kid>.journal / .report.json  progress and record of `keys compromised`
 //   store.db     the default configuration store (SQLite), unless --store / BULWARK_STORE
 //   audit.db     the tamper-evident audit log of every store operation (cli/audit_home.h)
@@ -23,6 +24,7 @@
 
 #include "bulwark/core/runtime.h"
 #include "bulwark/keyops/key_usage_index.h"
+#include "bulwark/keyops/key_usage_lock.h"
 #include "bulwark/keys/key_provider.h"
 #include "bulwark/keys/keyring.h"
 #include "bulwark/keys/local_keystore.h"
@@ -74,11 +76,14 @@ struct Keys {
   // Writes the keyring back (usage counts, rotations).
   Status Save();
   std::filesystem::path usage_index_path() const { return home / "key-usage.json"; }
+  // Serializes read-modify-write of the index between processes (keyops/key_usage_lock.h); a
+  // command waiting for it says so on stderr.
+  Result<keyops::KeyUsageLock> LockUsageIndex(CommandContext& ctx) const;
 };
 
 // Records what an encrypted file written by a command holds in the home's key-usage index (so
 // `keys destroy` and `keys compromised` find it); `encrypted` false forgets the file.
-Status UpdateKeyUsageIndex(const Keys& k, const std::filesystem::path& file,
+Status UpdateKeyUsageIndex(CommandContext& ctx, const Keys& k, const std::filesystem::path& file,
                            secfile::FileFormat format, bool encrypted);
 
 // kNotFound naming the file when the home has no keyring ("run 'bulwark init' first");

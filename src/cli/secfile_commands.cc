@@ -169,7 +169,7 @@ Status WriteResult(CommandContext& ctx, FileSystem& files, const FileArgs& a,
 // written, so a failure is a warning (keys destroy re-checks files it is told about).
 void IndexWrittenFile(CommandContext& ctx, const Keys& k, const std::string& file,
                       secfile::FileFormat format, bool encrypted) {
-  if (auto s = UpdateKeyUsageIndex(k, file, format, encrypted); !s) {
+  if (auto s = UpdateKeyUsageIndex(ctx, k, file, format, encrypted); !s) {
     ctx.io.err << fmt::format("bulwark: warning: key-usage index not updated for {}: {}\n", file,
                               s.error().message());
   }
@@ -623,6 +623,8 @@ int RunKeysDestroy(CommandContext& ctx, const KeysArgs& a) {
           "('bulwark keys reencrypt FILE...'), then destroy it",
           a.kid));
     }
+    // Held until the command ends: no other process updates the index meanwhile.
+    BULWARK_ASSIGN_OR_RETURN(keyops::KeyUsageLock usage_lock, k->LockUsageIndex(ctx));
     BULWARK_ASSIGN_OR_RETURN(keyops::KeyUsageIndex index,
                              keyops::KeyUsageIndex::Load(*k->runtime.fs, k->usage_index_path()));
     BULWARK_ASSIGN_OR_RETURN(std::optional<Session> session, OpenKeysSession(ctx, a, k));
@@ -704,6 +706,8 @@ int RunKeysCompromised(CommandContext& ctx, const KeysArgs& a) {
     ctx.io.out << fmt::format("key {} is marked compromised; primary is {}\n", a.kid,
                               keys::FormatKeyId(k->keyring->primary_id()));
     if (pending) ctx.io.err << "bulwark: resuming from " << journal.string() << "\n";
+    // Held until the command ends: no other process updates the index meanwhile.
+    BULWARK_ASSIGN_OR_RETURN(keyops::KeyUsageLock usage_lock, k->LockUsageIndex(ctx));
     BULWARK_ASSIGN_OR_RETURN(keyops::KeyUsageIndex index,
                              keyops::KeyUsageIndex::Load(*k->runtime.fs, k->usage_index_path()));
     BULWARK_ASSIGN_OR_RETURN(std::optional<Session> session, OpenKeysSession(ctx, a, k));

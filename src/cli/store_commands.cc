@@ -176,6 +176,15 @@ int WithSession(CommandContext& ctx, const StoreArgs& a,
   return exit_code::kOk;
 }
 
+// Adds the store options to `c` and makes `body` its action, run with an open session.
+void RunWithSession(CLI::App* c, CommandContext& ctx, const std::shared_ptr<StoreArgs>& a,
+                    std::function<Status(Session&)> body) {
+  AddStoreOptions(c, *a);
+  c->callback([&ctx, a, body = std::move(body)] {
+    ctx.action = [&ctx, a, body] { return WithSession(ctx, *a, body); };
+  });
+}
+
 Result<config::Value> ReadDocument(const std::string& file, const std::string& format) {
   auto files = NewLocalFileSystem();
   std::optional<config::Format> f;
@@ -269,24 +278,19 @@ void RegisterStoreCommands(CLI::App& app, CommandContext& ctx) {
     c->add_option("--expect-version", a->expect_version,
                   "Fail unless the latest version is N (0: the namespace must be new)");
     c->add_option("--input-format", a->format, "Force the file format");
-    AddStoreOptions(c, *a);
-    c->callback([&ctx, a] {
-      ctx.action = [&ctx, a] {
-        return WithSession(ctx, *a, [&](Session& s) -> Status {
-          BULWARK_ASSIGN_OR_RETURN(config::Value doc, ReadDocument(a->file, a->format));
-          service::PutRequest req;
-          req.message = a->message;
-          req.tags = a->tags;
-          if (a->expect_version >= 0) req.expected_version = a->expect_version;
-          if (!a->schema.empty()) {
-            BULWARK_ASSIGN_OR_RETURN(config::Value schema, ReadDocument(a->schema, ""));
-            req.schema = std::move(schema);
-          }
-          BULWARK_ASSIGN_OR_RETURN(auto info, s.service->Put(s.request, a->ns, doc, req));
-          PrintWritten(ctx, info);
-          return OkStatus();
-        });
-      };
+    RunWithSession(c, ctx, a, [&ctx, a](Session& s) -> Status {
+      BULWARK_ASSIGN_OR_RETURN(config::Value doc, ReadDocument(a->file, a->format));
+      service::PutRequest req;
+      req.message = a->message;
+      req.tags = a->tags;
+      if (a->expect_version >= 0) req.expected_version = a->expect_version;
+      if (!a->schema.empty()) {
+        BULWARK_ASSIGN_OR_RETURN(config::Value schema, ReadDocument(a->schema, ""));
+        req.schema = std::move(schema);
+      }
+      BULWARK_ASSIGN_OR_RETURN(auto info, s.service->Put(s.request, a->ns, doc, req));
+      PrintWritten(ctx, info);
+      return OkStatus();
     });
   }
   // get
@@ -299,32 +303,27 @@ void RegisterStoreCommands(CLI::App& app, CommandContext& ctx) {
     c->add_option("--at", a->at, "The version current at this RFC 3339 time");
     c->add_flag("--reveal", a->reveal, "Decrypt sensitive values (audited)");
     c->add_option("--format", a->format, "Output format: json|yaml|toml|dotenv|env (default yaml)");
-    AddStoreOptions(c, *a);
-    c->callback([&ctx, a] {
-      ctx.action = [&ctx, a] {
-        return WithSession(ctx, *a, [&](Session& s) -> Status {
-          service::ReadRequest req;
-          BULWARK_ASSIGN_OR_RETURN(req.version, VersionRefFrom(*a));
-          req.reveal = a->reveal;
-          if (!a->path.empty()) {
-            BULWARK_ASSIGN_OR_RETURN(config::Path p, config::Path::ParseAny(a->path));
-            req.path = std::move(p);
-          }
-          BULWARK_ASSIGN_OR_RETURN(service::ReadResult r, s.service->Get(s.request, a->ns, req));
-          if (!r.value.is_container() && a->format.empty()) {
-            ctx.io.out << ValueText(r.value) << "\n";
-            return OkStatus();
-          }
-          config::Format f = config::Format::kYaml;
-          if (!a->format.empty()) {
-            BULWARK_ASSIGN_OR_RETURN(f, config::ParseFormatName(a->format));
-          }
-          BULWARK_ASSIGN_OR_RETURN(std::string text, config::EmitDocument(r.value, f));
-          ctx.io.out << text;
-          if (!text.empty() && text.back() != '\n') ctx.io.out << "\n";
-          return OkStatus();
-        });
-      };
+    RunWithSession(c, ctx, a, [&ctx, a](Session& s) -> Status {
+      service::ReadRequest req;
+      BULWARK_ASSIGN_OR_RETURN(req.version, VersionRefFrom(*a));
+      req.reveal = a->reveal;
+      if (!a->path.empty()) {
+        BULWARK_ASSIGN_OR_RETURN(config::Path p, config::Path::ParseAny(a->path));
+        req.path = std::move(p);
+      }
+      BULWARK_ASSIGN_OR_RETURN(service::ReadResult r, s.service->Get(s.request, a->ns, req));
+      if (!r.value.is_container() && a->format.empty()) {
+        ctx.io.out << ValueText(r.value) << "\n";
+        return OkStatus();
+      }
+      config::Format f = config::Format::kYaml;
+      if (!a->format.empty()) {
+        BULWARK_ASSIGN_OR_RETURN(f, config::ParseFormatName(a->format));
+      }
+      BULWARK_ASSIGN_OR_RETURN(std::string text, config::EmitDocument(r.value, f));
+      ctx.io.out << text;
+      if (!text.empty() && text.back() != '\n') ctx.io.out << "\n";
+      return OkStatus();
     });
   }
   // set
@@ -338,21 +337,16 @@ void RegisterStoreCommands(CLI::App& app, CommandContext& ctx) {
     c->add_flag("--string", a->as_string, "Take VALUE as a string even if it looks like JSON");
     c->add_option("-m,--message", a->message, "Why this change");
     c->add_option("--expect-version", a->expect_version, "Fail unless the latest version is N");
-    AddStoreOptions(c, *a);
-    c->callback([&ctx, a] {
-      ctx.action = [&ctx, a] {
-        return WithSession(ctx, *a, [&](Session& s) -> Status {
-          BULWARK_ASSIGN_OR_RETURN(config::Path p, config::Path::ParseAny(a->path));
-          BULWARK_ASSIGN_OR_RETURN(config::Value v, ParseValueArg(ctx, a->value, a->as_string));
-          service::SetRequest req;
-          req.secret = a->secret;
-          req.message = a->message;
-          if (a->expect_version >= 0) req.expected_version = a->expect_version;
-          BULWARK_ASSIGN_OR_RETURN(auto info, s.service->Set(s.request, a->ns, p, v, req));
-          PrintWritten(ctx, info);
-          return OkStatus();
-        });
-      };
+    RunWithSession(c, ctx, a, [&ctx, a](Session& s) -> Status {
+      BULWARK_ASSIGN_OR_RETURN(config::Path p, config::Path::ParseAny(a->path));
+      BULWARK_ASSIGN_OR_RETURN(config::Value v, ParseValueArg(ctx, a->value, a->as_string));
+      service::SetRequest req;
+      req.secret = a->secret;
+      req.message = a->message;
+      if (a->expect_version >= 0) req.expected_version = a->expect_version;
+      BULWARK_ASSIGN_OR_RETURN(auto info, s.service->Set(s.request, a->ns, p, v, req));
+      PrintWritten(ctx, info);
+      return OkStatus();
     });
   }
   // unset
@@ -363,19 +357,14 @@ void RegisterStoreCommands(CLI::App& app, CommandContext& ctx) {
     c->add_option("path", a->path)->required();
     c->add_option("-m,--message", a->message, "Why this change");
     c->add_option("--expect-version", a->expect_version, "Fail unless the latest version is N");
-    AddStoreOptions(c, *a);
-    c->callback([&ctx, a] {
-      ctx.action = [&ctx, a] {
-        return WithSession(ctx, *a, [&](Session& s) -> Status {
-          BULWARK_ASSIGN_OR_RETURN(config::Path p, config::Path::ParseAny(a->path));
-          service::WriteRequest req;
-          req.message = a->message;
-          if (a->expect_version >= 0) req.expected_version = a->expect_version;
-          BULWARK_ASSIGN_OR_RETURN(auto info, s.service->Unset(s.request, a->ns, p, req));
-          PrintWritten(ctx, info);
-          return OkStatus();
-        });
-      };
+    RunWithSession(c, ctx, a, [&ctx, a](Session& s) -> Status {
+      BULWARK_ASSIGN_OR_RETURN(config::Path p, config::Path::ParseAny(a->path));
+      service::WriteRequest req;
+      req.message = a->message;
+      if (a->expect_version >= 0) req.expected_version = a->expect_version;
+      BULWARK_ASSIGN_OR_RETURN(auto info, s.service->Unset(s.request, a->ns, p, req));
+      PrintWritten(ctx, info);
+      return OkStatus();
     });
   }
   // history
@@ -384,27 +373,22 @@ void RegisterStoreCommands(CLI::App& app, CommandContext& ctx) {
     CLI::App* c = app.add_subcommand("history", "List the versions of a namespace, newest first");
     c->add_option("namespace", a->ns)->required();
     c->add_flag("--json", a->json, "Machine-readable output");
-    AddStoreOptions(c, *a);
-    c->callback([&ctx, a] {
-      ctx.action = [&ctx, a] {
-        return WithSession(ctx, *a, [&](Session& s) -> Status {
-          BULWARK_ASSIGN_OR_RETURN(auto versions, s.service->History(s.request, a->ns));
-          if (a->json) {
-            nlohmann::ordered_json arr = nlohmann::ordered_json::array();
-            for (const auto& v : versions) arr.push_back(InfoJson(v));
-            ctx.io.out << arr.dump(2) << "\n";
-            return OkStatus();
-          }
-          for (const auto& v : versions) {
-            ctx.io.out << fmt::format("{:>5}  {}  {:<8}  {:<20}  {}  {}{}\n", v.version,
-                                      FormatRfc3339(v.created_at).substr(0, 19),
-                                      store::OperationName(v.operation), v.author,
-                                      v.content_hash.substr(0, 12), v.message,
-                                      v.rollback_of ? fmt::format(" (rollback to {})", *v.rollback_of) : "");
-          }
-          return OkStatus();
-        });
-      };
+    RunWithSession(c, ctx, a, [&ctx, a](Session& s) -> Status {
+      BULWARK_ASSIGN_OR_RETURN(auto versions, s.service->History(s.request, a->ns));
+      if (a->json) {
+        nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+        for (const auto& v : versions) arr.push_back(InfoJson(v));
+        ctx.io.out << arr.dump(2) << "\n";
+        return OkStatus();
+      }
+      for (const auto& v : versions) {
+        ctx.io.out << fmt::format("{:>5}  {}  {:<8}  {:<20}  {}  {}{}\n", v.version,
+                                  FormatRfc3339(v.created_at).substr(0, 19),
+                                  store::OperationName(v.operation), v.author,
+                                  v.content_hash.substr(0, 12), v.message,
+                                  v.rollback_of ? fmt::format(" (rollback to {})", *v.rollback_of) : "");
+      }
+      return OkStatus();
     });
   }
   // diff
@@ -415,42 +399,37 @@ void RegisterStoreCommands(CLI::App& app, CommandContext& ctx) {
     c->add_option("from", a->from)->required();
     c->add_option("to", a->to)->required();
     c->add_flag("--json", a->json, "Machine-readable output");
-    AddStoreOptions(c, *a);
-    c->callback([&ctx, a] {
-      ctx.action = [&ctx, a] {
-        return WithSession(ctx, *a, [&](Session& s) -> Status {
-          BULWARK_ASSIGN_OR_RETURN(auto diff, s.service->Diff(s.request, a->ns, a->from, a->to));
-          if (a->json) {
-            nlohmann::ordered_json arr = nlohmann::ordered_json::array();
-            for (const auto& d : diff) {
-              nlohmann::ordered_json e = {{"path", d.path}, {"change", std::string(store::DiffKindName(d.kind))},
-                                          {"sensitive", d.redacted}};
-              if (d.old_value) e["old"] = ValueText(*d.old_value);
-              if (d.new_value) e["new"] = ValueText(*d.new_value);
-              arr.push_back(e);
-            }
-            ctx.io.out << arr.dump(2) << "\n";
-            return OkStatus();
-          }
-          for (const auto& d : diff) {
-            const char sign = d.kind == store::DiffEntry::Kind::kAdded   ? '+'
-                              : d.kind == store::DiffEntry::Kind::kRemoved ? '-'
-                                                                           : '~';
-            std::string detail;
-            if (d.redacted) {
-              detail = "(sensitive value changed)";
-            } else if (d.kind == store::DiffEntry::Kind::kChanged) {
-              detail = ValueText(*d.old_value) + " -> " + ValueText(*d.new_value);
-            } else if (d.new_value) {
-              detail = ValueText(*d.new_value);
-            } else if (d.old_value) {
-              detail = ValueText(*d.old_value);
-            }
-            ctx.io.out << fmt::format("{} {}  {}\n", sign, d.path, detail);
-          }
-          return OkStatus();
-        });
-      };
+    RunWithSession(c, ctx, a, [&ctx, a](Session& s) -> Status {
+      BULWARK_ASSIGN_OR_RETURN(auto diff, s.service->Diff(s.request, a->ns, a->from, a->to));
+      if (a->json) {
+        nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+        for (const auto& d : diff) {
+          nlohmann::ordered_json e = {{"path", d.path}, {"change", std::string(store::DiffKindName(d.kind))},
+                                      {"sensitive", d.redacted}};
+          if (d.old_value) e["old"] = ValueText(*d.old_value);
+          if (d.new_value) e["new"] = ValueText(*d.new_value);
+          arr.push_back(e);
+        }
+        ctx.io.out << arr.dump(2) << "\n";
+        return OkStatus();
+      }
+      for (const auto& d : diff) {
+        const char sign = d.kind == store::DiffEntry::Kind::kAdded   ? '+'
+                          : d.kind == store::DiffEntry::Kind::kRemoved ? '-'
+                                                                       : '~';
+        std::string detail;
+        if (d.redacted) {
+          detail = "(sensitive value changed)";
+        } else if (d.kind == store::DiffEntry::Kind::kChanged) {
+          detail = ValueText(*d.old_value) + " -> " + ValueText(*d.new_value);
+        } else if (d.new_value) {
+          detail = ValueText(*d.new_value);
+        } else if (d.old_value) {
+          detail = ValueText(*d.old_value);
+        }
+        ctx.io.out << fmt::format("{} {}  {}\n", sign, d.path, detail);
+      }
+      return OkStatus();
     });
   }
   // rollback
@@ -460,15 +439,10 @@ void RegisterStoreCommands(CLI::App& app, CommandContext& ctx) {
     c->add_option("namespace", a->ns)->required();
     c->add_option("--to", a->to, "The version to restore")->required();
     c->add_option("--reason", a->message, "Why (recorded in history and audit)")->required();
-    AddStoreOptions(c, *a);
-    c->callback([&ctx, a] {
-      ctx.action = [&ctx, a] {
-        return WithSession(ctx, *a, [&](Session& s) -> Status {
-          BULWARK_ASSIGN_OR_RETURN(auto info, s.service->Rollback(s.request, a->ns, a->to, a->message));
-          PrintWritten(ctx, info);
-          return OkStatus();
-        });
-      };
+    RunWithSession(c, ctx, a, [&ctx, a](Session& s) -> Status {
+      BULWARK_ASSIGN_OR_RETURN(auto info, s.service->Rollback(s.request, a->ns, a->to, a->message));
+      PrintWritten(ctx, info);
+      return OkStatus();
     });
   }
   // ls
@@ -477,27 +451,22 @@ void RegisterStoreCommands(CLI::App& app, CommandContext& ctx) {
     CLI::App* c = app.add_subcommand("ls", "List namespaces under a prefix, recursively");
     c->add_option("prefix", a->ns, "e.g. production/ (default: everything)");
     c->add_flag("--json", a->json, "Machine-readable output");
-    AddStoreOptions(c, *a);
-    c->callback([&ctx, a] {
-      ctx.action = [&ctx, a] {
-        return WithSession(ctx, *a, [&](Session& s) -> Status {
-          BULWARK_ASSIGN_OR_RETURN(auto list, s.service->List(s.request, a->ns));
-          if (a->json) {
-            nlohmann::ordered_json arr = nlohmann::ordered_json::array();
-            for (const auto& n : list) {
-              arr.push_back({{"namespace", n.name}, {"latest_version", n.latest_version},
-                             {"updated_at", FormatRfc3339(n.updated_at)}});
-            }
-            ctx.io.out << arr.dump(2) << "\n";
-            return OkStatus();
-          }
-          for (const auto& n : list) {
-            ctx.io.out << fmt::format("{}  (version {}, {})\n", n.name, n.latest_version,
-                                      FormatRfc3339(n.updated_at).substr(0, 19));
-          }
-          return OkStatus();
-        });
-      };
+    RunWithSession(c, ctx, a, [&ctx, a](Session& s) -> Status {
+      BULWARK_ASSIGN_OR_RETURN(auto list, s.service->List(s.request, a->ns));
+      if (a->json) {
+        nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+        for (const auto& n : list) {
+          arr.push_back({{"namespace", n.name}, {"latest_version", n.latest_version},
+                         {"updated_at", FormatRfc3339(n.updated_at)}});
+        }
+        ctx.io.out << arr.dump(2) << "\n";
+        return OkStatus();
+      }
+      for (const auto& n : list) {
+        ctx.io.out << fmt::format("{}  (version {}, {})\n", n.name, n.latest_version,
+                                  FormatRfc3339(n.updated_at).substr(0, 19));
+      }
+      return OkStatus();
     });
   }
   // mv
@@ -506,15 +475,10 @@ void RegisterStoreCommands(CLI::App& app, CommandContext& ctx) {
     CLI::App* c = app.add_subcommand("mv", "Rename a namespace atomically, with its history");
     c->add_option("from", a->ns)->required();
     c->add_option("to", a->file)->required();
-    AddStoreOptions(c, *a);
-    c->callback([&ctx, a] {
-      ctx.action = [&ctx, a] {
-        return WithSession(ctx, *a, [&](Session& s) -> Status {
-          BULWARK_RETURN_IF_ERROR(s.service->Move(s.request, a->ns, a->file));
-          ctx.io.out << fmt::format("{} -> {}\n", a->ns, a->file);
-          return OkStatus();
-        });
-      };
+    RunWithSession(c, ctx, a, [&ctx, a](Session& s) -> Status {
+      BULWARK_RETURN_IF_ERROR(s.service->Move(s.request, a->ns, a->file));
+      ctx.io.out << fmt::format("{} -> {}\n", a->ns, a->file);
+      return OkStatus();
     });
   }
   // export

@@ -63,8 +63,11 @@ class DotenvParser {
   }
   // After a value: blanks, an optional comment, then the end of the line.
   Status EndOfLine(std::string_view what);
-  Result<std::string> SingleQuoted();
-  Result<std::string> DoubleQuoted();
+  // A quoted value, its opening quote at i_: between single quotes everything is literal,
+  // between double quotes the escapes of Escape are decoded.
+  Result<std::string> Quoted(char quote);
+  // Appends what the escape \`e` (in a double-quoted value, at i_) stands for.
+  Status Escape(char e, std::string& out);
   Result<std::string> Unquoted();
 
   std::string_view text_;
@@ -83,15 +86,21 @@ Status DotenvParser::EndOfLine(std::string_view what) {
   return Fail(i_, fmt::format("unexpected {} after {}", DescribeByte(Peek()), what));
 }
 
-Result<std::string> DotenvParser::SingleQuoted() {
+Result<std::string> DotenvParser::Quoted(char quote) {
+  const bool escapes = quote == '"';
+  const std::string_view stops = escapes ? std::string_view("\"\n\\") : std::string_view("'\n");
   const std::uint32_t open_line = line_;
   const std::uint32_t open_column = Column(i_);
   ++i_;
   std::string out;
   for (;;) {
-    if (AtEnd()) return FailAt(open_line, open_column, "unterminated single-quoted value");
+    if (AtEnd()) {
+      return FailAt(
+          open_line, open_column,
+          escapes ? "unterminated double-quoted value" : "unterminated single-quoted value");
+    }
     char c = Peek();
-    if (c == '\'') {
+    if (c == quote) {
       ++i_;
       return out;
     }
@@ -100,64 +109,45 @@ Result<std::string> DotenvParser::SingleQuoted() {
       ConsumeNewline();
       continue;
     }
-    const std::size_t run_end = std::min(text_.find_first_of("'\n", i_), text_.size());
+    if (escapes && c == '\\') {
+      if (i_ + 1 >= text_.size()) {
+        return FailAt(open_line, open_column, "unterminated double-quoted value");
+      }
+      BULWARK_RETURN_IF_ERROR(Escape(text_[i_ + 1], out));
+      i_ += 2;
+      continue;
+    }
+    const std::size_t run_end = std::min(text_.find_first_of(stops, i_), text_.size());
     out.append(text_.substr(i_, run_end - i_));
     i_ = run_end;
   }
 }
 
-Result<std::string> DotenvParser::DoubleQuoted() {
-  const std::uint32_t open_line = line_;
-  const std::uint32_t open_column = Column(i_);
-  ++i_;
-  std::string out;
-  for (;;) {
-    if (AtEnd()) return FailAt(open_line, open_column, "unterminated double-quoted value");
-    char c = Peek();
-    if (c == '"') {
-      ++i_;
-      return out;
-    }
-    if (c == '\n') {
-      out += c;
-      ConsumeNewline();
-      continue;
-    }
-    if (c == '\\') {
-      if (i_ + 1 >= text_.size()) {
-        return FailAt(open_line, open_column, "unterminated double-quoted value");
-      }
-      char e = text_[i_ + 1];
-      switch (e) {
-        case 'n':
-          out += '\n';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case '"':
-          out += '"';
-          break;
-        case '\\':
-          out += '\\';
-          break;
-        case '$':
-          out += '$';
-          break;
-        default:
-          return Fail(i_, fmt::format("unknown escape \\{} (use \\n \\t \\r \\\" \\\\ \\$)",
-                                      DescribeByte(static_cast<unsigned char>(e))));
-      }
-      i_ += 2;
-      continue;
-    }
-    const std::size_t run_end = std::min(text_.find_first_of("\"\n\\", i_), text_.size());
-    out.append(text_.substr(i_, run_end - i_));
-    i_ = run_end;
+Status DotenvParser::Escape(char e, std::string& out) {
+  switch (e) {
+    case 'n':
+      out += '\n';
+      break;
+    case 't':
+      out += '\t';
+      break;
+    case 'r':
+      out += '\r';
+      break;
+    case '"':
+      out += '"';
+      break;
+    case '\\':
+      out += '\\';
+      break;
+    case '$':
+      out += '$';
+      break;
+    default:
+      return Fail(i_, fmt::format("unknown escape \\{} (use \\n \\t \\r \\\" \\\\ \\$)",
+                                  DescribeByte(static_cast<unsigned char>(e))));
   }
+  return OkStatus();
 }
 
 Result<std::string> DotenvParser::Unquoted() {
@@ -223,10 +213,10 @@ Result<Document> DotenvParser::Parse() {
     SkipBlanks();
     std::string value;
     if (!AtEnd() && Peek() == '\'') {
-      BULWARK_ASSIGN_OR_RETURN(value, SingleQuoted());
+      BULWARK_ASSIGN_OR_RETURN(value, Quoted('\''));
       BULWARK_RETURN_IF_ERROR(EndOfLine("the closing quote"));
     } else if (!AtEnd() && Peek() == '"') {
-      BULWARK_ASSIGN_OR_RETURN(value, DoubleQuoted());
+      BULWARK_ASSIGN_OR_RETURN(value, Quoted('"'));
       BULWARK_RETURN_IF_ERROR(EndOfLine("the closing quote"));
     } else {
       BULWARK_ASSIGN_OR_RETURN(value, Unquoted());

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bulwark/core/encoding.h"
+#include "bulwark/core/quoted_string.h"
 #include "config/internal/formats.h"
 #include "config/internal/text.h"
 
@@ -41,41 +42,7 @@ Status JsonEmitter::String(std::string_view s) {
     return InvalidArgumentError(
         fmt::format("emit json: string at {} is not valid UTF-8", path_.Describe()));
   }
-  out_ += '"';
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out_.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out_ += "\\\"";
-        break;
-      case '\\':
-        out_ += "\\\\";
-        break;
-      case '\n':
-        out_ += "\\n";
-        break;
-      case '\r':
-        out_ += "\\r";
-        break;
-      case '\t':
-        out_ += "\\t";
-        break;
-      case '\b':
-        out_ += "\\b";
-        break;
-      case '\f':
-        out_ += "\\f";
-        break;
-      default:
-        out_ += fmt::format("\\u{:04x}", c);
-    }
-  }
-  out_.append(s.data() + run, s.size() - run);
-  out_ += '"';
+  AppendQuotedString(out_, s);
   return OkStatus();
 }
 

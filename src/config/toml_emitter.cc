@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bulwark/core/encoding.h"
+#include "bulwark/core/quoted_string.h"
 #include "config/internal/formats.h"
 #include "config/internal/text.h"
 
@@ -49,40 +50,7 @@ Status TomlEmitter::String(std::string_view s, std::string& out) {
     return InvalidArgumentError(
         fmt::format("emit toml: string at {} is not valid UTF-8", path_.Describe()));
   }
-  out += '"';
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          out += fmt::format("\\u{:04X}", c);
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
+  AppendQuotedString(out, s, {.uppercase_hex = true, .escape_del = true});
   return OkStatus();
 }
 
@@ -113,17 +81,9 @@ Status TomlEmitter::Inline(const Value& v) {
     case ValueType::kInt:
       fmt::format_to(std::back_inserter(out_), "{}", v.AsInt());
       break;
-    case ValueType::kDouble: {
-      double d = v.AsDouble();
-      if (std::isnan(d)) {
-        out_ += "nan";
-      } else if (std::isinf(d)) {
-        out_ += d > 0 ? "inf" : "-inf";
-      } else {
-        out_ += FormatDouble(d);
-      }
+    case ValueType::kDouble:
+      out_ += FormatDouble(v.AsDouble(), kPlainNonFinite);
       break;
-    }
     case ValueType::kString:
       return String(v.AsString(), out_);
     case ValueType::kBytes:

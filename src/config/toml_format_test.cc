@@ -138,5 +138,11 @@ TEST(TomlEmitTest, EscapesStringsAndWritesSpecialFloats) {
   EXPECT_EQ(*back.Get("b"), Value("AQI="));
 }
 
+TEST(TomlEmitTest, WritesNanAndInfinitiesAsTomlSpellsThem) {
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(EmitOk(Map({{"a", std::nan("")}, {"b", inf}, {"c", -inf}}), Format::kToml),
+            "a = nan\nb = inf\nc = -inf\n");
+}
+
 }  // namespace
 }  // namespace bulwark::config

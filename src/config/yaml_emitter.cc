@@ -136,17 +136,9 @@ class YamlEmitter {
       case ValueType::kInt:
         fmt::format_to(std::back_inserter(out_), "{}", v.AsInt());
         break;
-      case ValueType::kDouble: {
-        double d = v.AsDouble();
-        if (std::isnan(d)) {
-          out_ += ".nan";
-        } else if (std::isinf(d)) {
-          out_ += d > 0 ? ".inf" : "-.inf";
-        } else {
-          out_ += FormatDouble(d);
-        }
+      case ValueType::kDouble:
+        out_ += FormatDouble(v.AsDouble(), kYamlNonFinite);
         break;
-      }
       case ValueType::kString:
         return String(v.AsString());
       case ValueType::kBytes:

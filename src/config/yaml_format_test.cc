@@ -265,5 +265,11 @@ TEST(YamlEmitTest, RoundTripsScalarRoots) {
   }
 }
 
+TEST(YamlEmitTest, WritesNanAndInfinitiesAsYamlSpellsThem) {
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(EmitOk(Map({{"a", std::nan("")}, {"b", inf}, {"c", -inf}}), Format::kYaml),
+            "a: .nan\nb: .inf\nc: -.inf\n");
+}
+
 }  // namespace
 }  // namespace bulwark::config

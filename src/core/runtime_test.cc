@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "bulwark/testing/fake_runtime.h"
+#include "bulwark/testing/temp_dir.h"
 
 namespace bulwark {
 namespace {
@@ -13,13 +14,8 @@ namespace fs = std::filesystem;
 
 class LocalFileSystemTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/bulwark-fs-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  testing::TempDir tmp_{"bulwark-fs"};
+  const fs::path dir_ = tmp_.path();
   std::shared_ptr<FileSystem> fs_ = NewLocalFileSystem();
 };
 

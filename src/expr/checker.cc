@@ -8,6 +8,8 @@
 #include <optional>
 #include <vector>
 
+#include "expr/internal.h"
+
 namespace bulwark::expr {
 namespace {
 
@@ -134,25 +136,6 @@ class Checker {
     return std::nullopt;
   }
 
-  static bool IsTypeIdent(std::string_view n) {
-    static constexpr std::string_view kTypes[] = {"int",
-                                                  "uint",
-                                                  "double",
-                                                  "bool",
-                                                  "string",
-                                                  "bytes",
-                                                  "list",
-                                                  "map",
-                                                  "null_type",
-                                                  "type",
-                                                  "google.protobuf.Timestamp",
-                                                  "google.protobuf.Duration"};
-    for (auto t : kTypes) {
-      if (t == n) return true;
-    }
-    return false;
-  }
-
   Type CheckPath(const Expr& e) {
     std::vector<const Expr*> chain;
     const Expr* cur = &e;
@@ -183,7 +166,7 @@ class Checker {
       std::string name = segs[0];
       for (std::size_t i = 1; i < k; ++i) name += "." + segs[i];
       std::optional<Type> t = LookupVar(name, absolute);
-      if (!t && IsTypeIdent(name)) t = T("type");
+      if (!t && !internal::TypeIdentifier(name).empty()) t = T("type");
       if (t) {
         for (std::size_t i = k; i < segs.size(); ++i) t = SelectType(*chain[chain.size() - i], *t);
         return *t;

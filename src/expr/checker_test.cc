@@ -31,6 +31,17 @@ TEST(CheckerTest, AcceptsWellTypedExpressions) {
   EXPECT_EQ(*CheckSource("ip('10.0.0.1').inCidr('10.0.0.0/8')", d), "bool");
 }
 
+// Type names are values, the extension types' too, as the evaluator resolves them.
+TEST(CheckerTest, AcceptsTypeIdentifiersTheEvaluatorKnows) {
+  Declarations d = ServiceDecls();
+  EXPECT_EQ(*CheckSource("type(count) == int", d), "bool");
+  EXPECT_EQ(*CheckSource("type(item) == google.protobuf.Timestamp", d), "bool");
+  auto ip = CheckSource("type(ip('10.0.0.1')) == net.IP", d);
+  ASSERT_TRUE(ip) << ip.error();
+  EXPECT_EQ(*ip, "bool");
+  EXPECT_EQ(*CheckSource("semver.Version", d), "type");
+}
+
 TEST(CheckerTest, RejectsUnknownIdentifiers) {
   auto r = CheckSource("itme.environment == 'x'", ServiceDecls());
   ASSERT_FALSE(r.has_value());

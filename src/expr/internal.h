@@ -35,6 +35,31 @@ struct Frame {
   }
 };
 
+// The type denoted by an identifier used as a value (`int`, `google.protobuf.Timestamp`, the
+// extension types `net.IP`, `net.CIDR`, `semver.Version`), or empty when `name` names no type.
+// The checker and the planner both resolve identifiers with it, so what type-checks evaluates.
+inline std::string_view TypeIdentifier(std::string_view name) {
+  static constexpr std::string_view kTypes[] = {"int",
+                                                "uint",
+                                                "double",
+                                                "bool",
+                                                "string",
+                                                "bytes",
+                                                "list",
+                                                "map",
+                                                "null_type",
+                                                "type",
+                                                "google.protobuf.Timestamp",
+                                                "google.protobuf.Duration",
+                                                "net.IP",
+                                                "net.CIDR",
+                                                "semver.Version"};
+  for (std::string_view t : kTypes) {
+    if (t == name) return t;
+  }
+  return {};
+}
+
 // Equality of short strings without a call into libc (keys and literals are mostly short).
 inline bool FastEqual(std::string_view a, std::string_view b) {
   std::size_t n = a.size();

@@ -5,40 +5,13 @@
 #include <cmath>
 
 #include "bulwark/core/encoding.h"
+#include "bulwark/core/quoted_string.h"
 #include "expr/internal.h"
 
 namespace bulwark::expr {
 namespace {
 
-void AppendString(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-}
+void AppendString(std::string& out, std::string_view s) { AppendQuotedString(out, s); }
 
 std::string KeyText(const Value& k) {
   switch (k.kind()) {

@@ -25,6 +25,12 @@ TEST(JsonTest, RendersEveryKind) {
   EXPECT_EQ(JsonOf("1.0 / 0.0"), "\"Infinity\"");
 }
 
+TEST(JsonTest, EscapesStringsAsJsonDoes) {
+  // The short escapes where JSON has one (\b \f included), \u00xx for other control characters.
+  EXPECT_EQ(JsonOf("'q\\\"\\\\ \\b\\f\\n\\r\\t\\x01\\x7f\u00e9'"),
+            "\"q\\\"\\\\ \\b\\f\\n\\r\\t\\u0001\x7f\u00e9\"");
+}
+
 TEST(JsonTest, PrettyPrintsWithIndent) {
   auto v = testing::RunExpr("{'a': [1]}");
   ASSERT_TRUE(v.has_value());

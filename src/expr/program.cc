@@ -776,28 +776,6 @@ class ComprehensionNode final : public Node {
   NodePtr a_, b_;
 };
 
-std::string_view StaticTypeName(std::string_view n) {
-  static constexpr std::string_view kTypes[] = {"int",
-                                                "uint",
-                                                "double",
-                                                "bool",
-                                                "string",
-                                                "bytes",
-                                                "list",
-                                                "map",
-                                                "null_type",
-                                                "type",
-                                                "google.protobuf.Timestamp",
-                                                "google.protobuf.Duration",
-                                                "net.IP",
-                                                "net.CIDR",
-                                                "semver.Version"};
-  for (auto t : kTypes) {
-    if (t == n) return t;
-  }
-  return {};
-}
-
 }  // namespace
 
 // ---- the program ----
@@ -968,7 +946,7 @@ class Planner {
         for (const auto& p : prefixes) {
           cands.push_back({InternVar(p + name), k, false});
         }
-        if (std::string_view t = StaticTypeName(name); !t.empty()) types.push_back({t, k});
+        if (std::string_view t = internal::TypeIdentifier(name); !t.empty()) types.push_back({t, k});
       }
     }
     std::string display = segments[0];

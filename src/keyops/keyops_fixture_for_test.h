@@ -1,43 +1,23 @@
-// Test fixture for keyops: a temporary directory with real files, a SQLite store behind a
-// ConfigService, and one keyring shared by files and namespaces.
+// Test fixture for keyops: the service fixture (a temporary directory with real files, a SQLite
+// store behind a ConfigService, one keyring shared by files and namespaces) plus helpers that
+// write encrypted files and namespaces.
 #ifndef BULWARK_SRC_KEYOPS_KEYOPS_FIXTURE_FOR_TEST_H_
 #define BULWARK_SRC_KEYOPS_KEYOPS_FIXTURE_FOR_TEST_H_
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "bulwark/secfile/encfile.h"
-#include "bulwark/service/config_service.h"
-#include "bulwark/service/keyring_value_cipher.h"
-#include "bulwark/store/open.h"
-#include "bulwark/testing/fake_runtime.h"
-#include "bulwark/testing/recording_audit_sink.h"
 #include "config/internal/json_bridge.h"
+#include "service/service_fixture_for_test.h"
 
 namespace bulwark::keyops::test_support {
 
-class KeyopsTest : public ::testing::Test {
+class KeyopsTest : public service::test_support::ServiceFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/bulwark-keyops-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    rt_ = Runtime{fake_.clock, NewSystemRandom(), NewLocalFileSystem()};
-    store_ = store::OpenStore("sqlite:" + (dir_ / "store.db").string(), rt_).value();
-    keyring_ = keys::Keyring::Create(rt_, crypto::AlgorithmPolicy::Standard()).value();
-    audit_ = std::make_shared<testing::RecordingAuditSink>();
-    service::ServiceDeps deps{
-        rt_,    store_, service::NewKeyringValueCipher(keyring_), service::NewLocalAuthorizer(),
-        audit_, {}};
-    svc_ = service::ConfigService::Create(std::move(deps)).value();
-    ctx_.principal = {"local:tester", "local", {}, config::Value::EmptyMap()};
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   // Encrypts `text` into dir_/name and returns the path.
   std::string EncryptedFile(const std::string& name, const std::string& text) {
     const auto format = secfile::FileFormatFromPath(name).value();
@@ -51,15 +31,6 @@ class KeyopsTest : public ::testing::Test {
     auto v = svc_->Put(ctx_, ns, config::internal::FromJson(nlohmann::json::parse(json)), {});
     ASSERT_TRUE(v) << v.error();
   }
-
-  std::filesystem::path dir_;
-  testing::FakeRuntime fake_;
-  Runtime rt_;
-  std::shared_ptr<store::ConfigStore> store_;
-  std::shared_ptr<keys::Keyring> keyring_;
-  std::shared_ptr<testing::RecordingAuditSink> audit_;
-  std::unique_ptr<service::ConfigService> svc_;
-  service::RequestContext ctx_;
 };
 
 }  // namespace bulwark::keyops::test_support

@@ -1,12 +1,12 @@
 #include "bulwark/keys/local_keystore.h"
 
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "bulwark/crypto/hash.h"
 #include "bulwark/testing/fake_runtime.h"
+#include "bulwark/testing/temp_dir.h"
 
 namespace bulwark::keys {
 namespace {
@@ -60,8 +60,8 @@ TEST_F(LocalKeystoreTest, KeystoreIsWrittenWithOwnerOnlyPermissions) {
 }
 
 TEST_F(LocalKeystoreTest, RealFileSystemKeystoreHasMode0600) {
-  const fs::path dir = fs::temp_directory_path() / fmt::format("bulwark-ks-{}", ::getpid());
-  fs::create_directories(dir);
+  const testing::TempDir tmp("bulwark-ks");
+  const fs::path& dir = tmp.path();
   Runtime rt{rt_.clock, rt_.random, NewLocalFileSystem()};
   auto ks = LocalKeystoreProvider::Create(dir / "keystore", Pass(), rt, AlgorithmPolicy::Standard(),
                                           FastKdf());
@@ -71,7 +71,6 @@ TEST_F(LocalKeystoreTest, RealFileSystemKeystoreHasMode0600) {
             fs::perms::owner_read | fs::perms::owner_write);
   EXPECT_EQ(fs::status(dir / "keystore.prev").permissions() & fs::perms::all,
             fs::perms::owner_read | fs::perms::owner_write);
-  fs::remove_all(dir);
 }
 
 TEST_F(LocalKeystoreTest, WrongPassphraseIsUnauthenticated) {

@@ -12,31 +12,21 @@
 #include <string>
 
 #include "bulwark/core/error.h"
+#include "bulwark/testing/temp_dir.h"
 
 namespace bulwark::keys::test_support {
 
 inline constexpr char kTestToken[] = "bulwark-test";
 inline constexpr char kTestPin[] = "1234";
 
-// Removes the token directory when the test binary exits.
-struct TokenDir {
-  std::string path;
-  ~TokenDir() {
-    std::error_code ec;
-    if (!path.empty()) std::filesystem::remove_all(path, ec);
-  }
-};
-
 // Idempotent: the first call creates the token, later calls return the same config path.
 inline Result<std::string> EnsureSoftHsmTestToken() {
   static std::string conf;  // test-only, one token per process
-  static TokenDir dir;
   if (!conf.empty()) return conf;
-  char tmpl[] = "/tmp/bulwark-softhsm-XXXXXX";
-  if (mkdtemp(tmpl) == nullptr) return UnavailableError("softhsm test token: mkdtemp failed");
-  dir.path = tmpl;
-  const std::string cmd = fmt::format("{}/scripts/softhsm-test-token.sh {} {} {} 5678",
-                                      BULWARK_SOURCE_DIR, tmpl, kTestToken, kTestPin);
+  static const testing::TempDir dir("bulwark-softhsm");  // removed when the test binary exits
+  const std::string cmd =
+      fmt::format("{}/scripts/softhsm-test-token.sh {} {} {} 5678", BULWARK_SOURCE_DIR,
+                  dir.path().string(), kTestToken, kTestPin);
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) return UnavailableError("softhsm test token: cannot run " + cmd);
   std::array<char, 512> buf{};

@@ -7,10 +7,8 @@
 #include "bulwark/secfile/token.h"
 #include "bulwark/service/config_service.h"
 #include "bulwark/service/keyring_value_cipher.h"
-#include "bulwark/store/open.h"
-#include "bulwark/testing/fake_runtime.h"
-#include "bulwark/testing/recording_audit_sink.h"
 #include "config/internal/json_bridge.h"
+#include "service/service_fixture_for_test.h"
 
 namespace bulwark::service {
 namespace {
@@ -23,30 +21,7 @@ Path P(const char* p) { return Path::Parse(p).value(); }
 
 keys::KeyId KidOf(std::string_view token) { return secfile::ParseToken(token).value().key_id; }
 
-class ServiceKeysTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/bulwark-svckeys-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    Runtime rt{fake_.clock, NewSystemRandom(), NewLocalFileSystem()};
-    store_ = store::OpenStore("sqlite:" + (dir_ / "store.db").string(), rt).value();
-    keyring_ = keys::Keyring::Create(rt, crypto::AlgorithmPolicy::Standard()).value();
-    audit_ = std::make_shared<testing::RecordingAuditSink>();
-    ServiceDeps deps{rt, store_, NewKeyringValueCipher(keyring_), NewLocalAuthorizer(), audit_, {}};
-    svc_ = ConfigService::Create(std::move(deps)).value();
-    ctx_.principal = {"local:tester", "local", {}, Value::EmptyMap()};
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::filesystem::path dir_;
-  testing::FakeRuntime fake_;
-  std::shared_ptr<store::ConfigStore> store_;
-  std::shared_ptr<keys::Keyring> keyring_;
-  std::shared_ptr<testing::RecordingAuditSink> audit_;
-  std::unique_ptr<ConfigService> svc_;
-  RequestContext ctx_;
-};
+class ServiceKeysTest : public test_support::ServiceFixture {};
 
 TEST_F(ServiceKeysTest, TokensListsEveryEncryptedPathWithItsKeyAndDecryptsNothing) {
   const keys::KeyId first = keyring_->primary_id();

@@ -11,9 +11,7 @@
 #include "bulwark/service/caching_value_cipher.h"
 #include "bulwark/service/config_service.h"
 #include "bulwark/service/keyring_value_cipher.h"
-#include "bulwark/store/open.h"
-#include "bulwark/testing/fake_runtime.h"
-#include "bulwark/testing/recording_audit_sink.h"
+#include "service/service_fixture_for_test.h"
 
 namespace bulwark::service {
 namespace {
@@ -26,21 +24,12 @@ Value J(const char* text) {
 }
 Path P(const char* p) { return Path::Parse(p).value(); }
 
-class ServiceReadTest : public ::testing::Test {
+class ServiceReadTest : public test_support::ServiceFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/bulwark-svc-read-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    rt_ = Runtime{fake_.clock, NewSystemRandom(), NewLocalFileSystem()};
-    store_ = store::OpenStore("sqlite:" + (dir_ / "store.db").string(), rt_).value();
-    keyring_ = keys::Keyring::Create(rt_, crypto::AlgorithmPolicy::Standard()).value();
+  std::shared_ptr<const ValueCipher> MakeCipher() override {
     cache_ = CachingValueCipher::Create(NewKeyringValueCipher(keyring_), keyring_, {}).value();
-    audit_ = std::make_shared<testing::RecordingAuditSink>();
-    svc_ = ConfigService::Create({rt_, store_, cache_, NewLocalAuthorizer(), audit_, {}}).value();
-    ctx_.principal = {"local:tester", "local", {}, Value::EmptyMap()};
+    return cache_;
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   Result<ReadResult> Read(const char* ns, std::optional<Path> path, bool reveal) {
     ReadRequest r;
@@ -49,15 +38,7 @@ class ServiceReadTest : public ::testing::Test {
     return svc_->Get(ctx_, ns, r);
   }
 
-  std::filesystem::path dir_;
-  testing::FakeRuntime fake_;
-  Runtime rt_;
-  std::shared_ptr<store::ConfigStore> store_;
-  std::shared_ptr<keys::Keyring> keyring_;
   std::shared_ptr<CachingValueCipher> cache_;
-  std::shared_ptr<testing::RecordingAuditSink> audit_;
-  std::unique_ptr<ConfigService> svc_;
-  RequestContext ctx_;
 };
 
 constexpr const char* kDoc = R"({

@@ -8,10 +8,8 @@
 #include "bulwark/compliance/builtin_packs.h"
 #include "bulwark/service/keyring_value_cipher.h"
 #include <fmt/format.h>
-#include "bulwark/store/open.h"
-#include "bulwark/testing/fake_runtime.h"
-#include "bulwark/testing/recording_audit_sink.h"
 #include "config/internal/json_bridge.h"
+#include "service/service_fixture_for_test.h"
 
 namespace bulwark::service {
 namespace {
@@ -23,32 +21,7 @@ using ::testing::HasSubstr;
 Value J(const char* text) { return config::internal::FromJson(nlohmann::json::parse(text)); }
 Path P(const char* p) { return Path::Parse(p).value(); }
 
-class ConfigServiceTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/bulwark-svc-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    Runtime rt{fake_.clock, NewSystemRandom(), NewLocalFileSystem()};
-    auto store = store::OpenStore("sqlite:" + (dir_ / "store.db").string(), rt);
-    ASSERT_TRUE(store) << store.error();
-    store_ = std::move(*store);
-    keyring_ = keys::Keyring::Create(rt, crypto::AlgorithmPolicy::Standard()).value();
-    audit_ = std::make_shared<testing::RecordingAuditSink>();
-    ServiceDeps deps{rt, store_, NewKeyringValueCipher(keyring_), NewLocalAuthorizer(), audit_, {}};
-    svc_ = ConfigService::Create(std::move(deps)).value();
-    ctx_.principal = {"local:tester", "local", {}, Value::EmptyMap()};
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::filesystem::path dir_;
-  testing::FakeRuntime fake_;
-  std::shared_ptr<store::ConfigStore> store_;
-  std::shared_ptr<keys::Keyring> keyring_;
-  std::shared_ptr<testing::RecordingAuditSink> audit_;
-  std::unique_ptr<ConfigService> svc_;
-  RequestContext ctx_;
-};
+class ConfigServiceTest : public test_support::ServiceFixture {};
 
 TEST_F(ConfigServiceTest, PutEncryptsSensitiveValuesBeforeTheStoreSeesThem) {
   auto v = svc_->Put(ctx_, "production/api", J(R"({"db": {"host": "h", "password": "hunter2hunter2"}})"), {});
@@ -221,8 +194,7 @@ class ComplianceServiceTest : public ConfigServiceTest {
     auto pack = compliance::LoadBuiltinPack("baseline").value();
     engine_ = compliance::Engine::Create({std::shared_ptr<const compliance::RulePack>(std::move(pack))}).value();
     history_ = compliance::NewInMemoryComplianceHistory();
-    Runtime rt{fake_.clock, NewSystemRandom(), NewLocalFileSystem()};
-    ServiceDeps deps{rt, store_, NewKeyringValueCipher(keyring_), NewLocalAuthorizer(), audit_, {}};
+    ServiceDeps deps = Deps();
     deps.compliance = engine_;
     deps.gate = compliance::GateOptions{.threshold = compliance::Severity::kHigh};
     deps.history = history_;

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "bulwark/store/open.h"
+#include "pgutil/pg_result.h"
 #include "store/internal/codec.h"
 #include "store/internal/sql_store.h"
 
@@ -54,42 +55,7 @@ CREATE TRIGGER bulwark_versions_immutable BEFORE UPDATE OR DELETE ON bulwark_ver
   FOR EACH ROW EXECUTE FUNCTION bulwark_versions_immutable();
 )sql";
 
-// A query result, cleared on destruction.
-class PgResult {
- public:
-  explicit PgResult(PGresult* r) : r_(r) {}
-  PgResult(PgResult&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
-  PgResult(const PgResult&) = delete;
-  PgResult& operator=(const PgResult&) = delete;
-  ~PgResult() { PQclear(r_); }
-
-  PGresult* get() const { return r_; }
-  int rows() const { return PQntuples(r_); }
-  bool IsNull(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
-  std::string Text(int row, int col) const {
-    return std::string(PQgetvalue(r_, row, col),
-                       static_cast<std::size_t>(PQgetlength(r_, row, col)));
-  }
-  std::int64_t Int(int row, int col) const {
-    return std::strtoll(PQgetvalue(r_, row, col), nullptr, 10);
-  }
-  std::optional<std::int64_t> OptInt(int row, int col) const {
-    if (IsNull(row, col)) return std::nullopt;
-    return Int(row, col);
-  }
-  Result<std::string> Bytea(int row, int col) const {
-    std::size_t n = 0;
-    unsigned char* p =
-        PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(r_, row, col)), &n);
-    if (p == nullptr) return ResourceExhaustedError("postgresql: cannot decode bytea");
-    std::string out(reinterpret_cast<const char*>(p), n);
-    PQfreemem(p);
-    return out;
-  }
-
- private:
-  PGresult* r_;
-};
+using pgutil::PgResult;
 
 // SQLSTATEs that mean "run the transaction again".
 bool IsRetryable(std::string_view sqlstate) { return sqlstate == "40001" || sqlstate == "40P01"; }

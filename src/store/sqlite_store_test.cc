@@ -4,6 +4,7 @@
 #include <random>
 
 #include "bulwark/store/open.h"
+#include "bulwark/testing/temp_dir.h"
 #include "store/store_conformance.h"
 
 namespace bulwark::store::testing {
@@ -43,13 +44,12 @@ std::string RawQuery(const std::filesystem::path& path, const char* sql) {
 
 class SqliteStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override { dir_ = MakeTempDir("sqlite-file"); }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  ::bulwark::testing::TempDir tmp_{"bulwark-store-sqlite-file"};
+  const std::filesystem::path dir_ = tmp_.path();
   std::filesystem::path db() const { return dir_ / "store.db"; }
   Result<std::unique_ptr<ConfigStore>> Open() {
     return OpenStore("sqlite:" + db().string(), Runtime::System());
   }
-  std::filesystem::path dir_;
 };
 
 config::Value Doc(int i) {

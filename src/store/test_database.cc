@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <random>
 
+#include "bulwark/testing/temp_dir.h"
+
 namespace bulwark::store::testing {
 namespace {
 
@@ -15,15 +17,10 @@ std::atomic<int> counter{0};
 
 class SqliteTestDatabase final : public TestDatabase {
  public:
-  SqliteTestDatabase() : dir_(MakeTempDir("sqlite")) {}
-  ~SqliteTestDatabase() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
   std::string url() const override { return "sqlite:" + (dir_ / "store.db").string(); }
 
  private:
-  std::filesystem::path dir_;
+  ::bulwark::testing::TempDir dir_{"bulwark-store-sqlite"};
 };
 
 class PostgresTestDatabase final : public TestDatabase {
@@ -48,14 +45,6 @@ class PostgresTestDatabase final : public TestDatabase {
 };
 
 }  // namespace
-
-std::filesystem::path MakeTempDir(std::string_view tag) {
-  std::random_device rd;
-  auto dir = std::filesystem::temp_directory_path() /
-             fmt::format("bulwark-store-{}-{}-{}-{:x}", tag, getpid(), counter++, rd());
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 std::unique_ptr<TestDatabase> NewSqliteTestDatabase() {
   return std::make_unique<SqliteTestDatabase>();

@@ -26,9 +26,6 @@ Result<std::unique_ptr<TestDatabase>> NewPostgresTestDatabase();
 // The test server URL: $BULWARK_TEST_PG_URL or the script's default.
 std::string PostgresTestServerUrl();
 
-// A fresh empty temp directory, removed by the caller.
-std::filesystem::path MakeTempDir(std::string_view tag);
-
 }  // namespace bulwark::store::testing
 
 #endif  // BULWARK_SRC_STORE_TEST_DATABASE_H_

@@ -33,8 +33,8 @@ std::string ReadAll(const std::filesystem::path& p) {
 
 CliResult RunBulwarkBinary(const std::string& args, const std::string& env,
                            const std::string& stdin_text) {
-  char tmpl[] = "/tmp/bulwark-cli-XXXXXX";
-  const std::filesystem::path dir = ::mkdtemp(tmpl);
+  const TempDir tmp("bulwark-cli");
+  const std::filesystem::path& dir = tmp.path();
   std::ofstream(dir / "stdin") << stdin_text;
   const std::string cmd = env + " " + BULWARK_BINARY_DIR + "/bulwark " + args + " <" +
                           (dir / "stdin").string() + " >" + (dir / "out").string() + " 2>" +
@@ -44,7 +44,6 @@ CliResult RunBulwarkBinary(const std::string& args, const std::string& env,
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = ReadAll(dir / "out");
   r.err = ReadAll(dir / "err");
-  std::filesystem::remove_all(dir);
   return r;
 }
 
@@ -53,9 +52,6 @@ std::filesystem::path RepoPath(const std::string& relative) {
 }
 
 void CliTest::SetUp() {
-  char tmpl[] = "/tmp/bulwark-it-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  dir_ = tmpl;
   // Every command runs against a home inside the test's directory: a test must never read or
   // write the user's ~/.bulwark (a stale home there once turned exit codes into 5s).
   std::filesystem::create_directories(dir_ / "user");
@@ -64,8 +60,6 @@ void CliTest::SetUp() {
   ::unsetenv("BULWARK_STORE");
   ::unsetenv("BULWARK_AUDIT_STORE");
 }
-
-void CliTest::TearDown() { std::filesystem::remove_all(dir_); }
 
 std::string CliTest::Write(const std::string& name, const std::string& text) {
   const auto p = dir_ / name;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "bulwark/testing/temp_dir.h"
+
 namespace bulwark::testing {
 
 struct CliResult {
@@ -30,10 +32,10 @@ std::filesystem::path RepoPath(const std::string& relative);
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override;
-  void TearDown() override;
   // Writes a file under the temporary directory and returns its path.
   std::string Write(const std::string& name, const std::string& text);
-  std::filesystem::path dir_;
+  TempDir tmp_{"bulwark-it"};
+  const std::filesystem::path dir_ = tmp_.path();
 };
 
 }  // namespace bulwark::testing

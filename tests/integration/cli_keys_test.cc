@@ -1,8 +1,11 @@
 // bulwark keys disable|enable|destroy|compromised and init --provider pkcs11, end to end through
 // the built binary (files on disk, the home's SQLite store, a real SoftHSM2 token).
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -136,6 +139,33 @@ TEST_F(KeysCliTest, DestroyIsRefusedWhileFilesOrNamespacesUseTheKeyAndNamesThem)
   EXPECT_THAT(old.err, HasSubstr("key " + old_kid + " was destroyed"));
   EXPECT_THAT(Run("keys list").out, HasSubstr("destroyed"));
   EXPECT_THAT(Run("keys destroy " + Primary()).err, HasSubstr("is the primary key; rotate first"));
+}
+
+// Concurrent `bulwark encrypt -i` processes on one home: each records its files in the
+// key-usage index under <home>/key-usage.lock, so no process drops another's entries (keys
+// destroy relies on them).
+TEST_F(KeysCliTest, ConcurrentEncryptsRecordEveryFileInTheKeyUsageIndex) {
+  constexpr int kProcesses = 4;
+  constexpr int kFilesEach = 3;
+  std::string script;
+  std::vector<std::string> files;
+  for (int p = 0; p < kProcesses; ++p) {
+    script += "(";
+    for (int i = 0; i < kFilesEach; ++i) {
+      files.push_back(Write(fmt::format("p{}-{}.yaml", p, i), "password: secret\n"));
+      script += fmt::format("{} {}/bulwark encrypt -i {} >/dev/null 2>&1 || exit 1; ", env_,
+                            BULWARK_BINARY_DIR, files.back());
+    }
+    script += ") & ";
+  }
+  script += "fail=0; for j in $(jobs -p); do wait $j || fail=1; done; exit $fail";
+  const std::string cmd = "bash -c '" + script + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  const std::string index = Slurp(home_ + "/key-usage.json");
+  for (const std::string& f : files) EXPECT_THAT(index, HasSubstr(f)) << index;
+  EXPECT_EQ(std::filesystem::status(home_ + "/key-usage.lock").permissions() &
+                std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
 TEST_F(KeysCliTest, ForceDestroysAKeyInUseAndTokensThenNameIt) {

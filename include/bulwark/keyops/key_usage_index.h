@@ -7,8 +7,9 @@
 // FileSystem::WriteFileAtomic, mode 0600. Keys are absolute, lexically normal paths. The index is
 // a hint, never trusted on its own: users move, edit and delete files behind Bulwark's back, so
 // FindKeyUsage re-reads every indexed file that still exists (keyops/key_usage.h) and drops
-// entries of files that are gone or no longer reference the key. Two processes that update the
-// index at the same moment may lose one update (last writer wins); the file itself is never torn.
+// entries of files that are gone or no longer reference the key. The file itself is never torn;
+// to not lose updates when several processes write it, hold the index's KeyUsageLock
+// (key_usage_lock.h) from Load to Save.
 //
 // Errors: Load: kDataLoss when the file is not a valid index (never silently reset); I/O errors
 // pass through. A missing file is an empty index.

@@ -19,12 +19,8 @@ std::string ScalarText(const Value& v) {
       return v.AsBool() ? "true" : "false";
     case ValueType::kInt:
       return fmt::format("{}", v.AsInt());
-    case ValueType::kDouble: {
-      double d = v.AsDouble();
-      if (std::isnan(d)) return "nan";
-      if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
-      return FormatDouble(d);
-    }
+    case ValueType::kDouble:
+      return FormatDouble(v.AsDouble(), kPlainNonFinite);
     case ValueType::kString:
       return v.AsString();
     case ValueType::kBytes:

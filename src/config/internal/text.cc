@@ -87,6 +87,12 @@ std::string FormatDouble(double d) {
   return s;
 }
 
+std::string FormatDouble(double d, const NonFiniteNames& names) {
+  if (std::isnan(d)) return std::string(names.nan);
+  if (std::isinf(d)) return std::string(d > 0 ? names.inf : names.negative_inf);
+  return FormatDouble(d);
+}
+
 Path PathTracker::ToPath() const {
   Path p;
   for (const auto& s : segments_) {

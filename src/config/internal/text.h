@@ -50,6 +50,15 @@ using ::bulwark::Utf8SequenceLength;
 // "1e+20" (fmt "{}" plus ".0" when the shortest form would read as an integer).
 std::string FormatDouble(double d);
 
+// How a format spells the doubles FormatDouble cannot write.
+struct NonFiniteNames {
+  std::string_view nan, inf, negative_inf;
+};
+inline constexpr NonFiniteNames kPlainNonFinite{"nan", "inf", "-inf"};  // TOML, dotenv, env
+inline constexpr NonFiniteNames kYamlNonFinite{".nan", ".inf", "-.inf"};
+// FormatDouble for a finite `d`; NaN and the infinities as `names` spells them.
+std::string FormatDouble(double d, const NonFiniteNames& names);
+
 // The path of the node an emitter is visiting; cheap to push and pop, converted to a Path only when
 // an error names it.
 class PathTracker {
