@@ -5,8 +5,13 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
 #include "audit/internal/log_storage.h"
 
@@ -244,12 +249,129 @@ std::int64_t Clamp(std::uint64_t v) {
   return v > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(v);
 }
 
+// WAL checkpoints off the committing thread. SQLite's automatic checkpoint runs inside the COMMIT
+// that crosses the threshold: the committing thread copies the whole WAL into the database file
+// and fsyncs it (about 100 ms for 64 MiB here), and every appender waits for it. Instead:
+//  1. the WAL hook (after each commit) sees the WAL pass `background_frames`
+//     (AuditLogOptions::wal_checkpoint_pages) and wakes a checkpointer thread (started on first
+//     use), which copies the WAL into the database with its own connection (PASSIVE: never
+//     blocks the writer), repeating while commits added more than a quarter of that (at most
+//     kTailFrames) meanwhile;
+//  2. the next write (BeginWrite, on the committing thread) checkpoints the short remainder on
+//     its own connection, so the WAL is fully copied and its BEGIN restarts the WAL at the
+//     beginning of the file (a WAL that is never fully copied would grow without bound).
+// Durability is unchanged: commits are durable by the WAL fsync (synchronous=FULL); a checkpoint
+// only moves committed pages into the database file (and fsyncs it) and is crash-safe.
+class WalCheckpointer {
+ public:
+  static constexpr int kTailFrames = 256;
+  static constexpr int kMaxPasses = 8;
+
+  WalCheckpointer(std::string path, int background_frames)
+      : path_(std::move(path)),
+        background_frames_(std::max(1, background_frames)),
+        tail_frames_(std::min(kTailFrames, background_frames_ / 4)) {}
+  ~WalCheckpointer() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+    sqlite3_close(db_);
+  }
+  WalCheckpointer(const WalCheckpointer&) = delete;
+  WalCheckpointer& operator=(const WalCheckpointer&) = delete;
+
+  // The WAL hook of the writing connection: `frames` pages are in the WAL after a commit.
+  void AfterCommit(int frames) {
+    if (frames < background_frames_ || state_.load(std::memory_order_relaxed) != kIdle) return;
+    {
+      std::lock_guard lock(mu_);
+      if (state_.load() != kIdle || stop_) return;
+      state_.store(kRunning);
+      if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+    }
+    cv_.notify_one();
+  }
+
+  // On the writing connection before it begins a write: copies what the checkpointer left.
+  void BeforeWrite(sqlite3* writer) {
+    if (state_.load(std::memory_order_acquire) != kTailPending) return;
+    (void)sqlite3_wal_checkpoint_v2(writer, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    state_.store(kIdle, std::memory_order_release);
+  }
+
+ private:
+  enum State { kIdle, kRunning, kTailPending };
+
+  void Run() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return stop_ || state_.load() == kRunning; });
+      if (stop_) return;
+      lock.unlock();
+      const bool copied = Passes();
+      lock.lock();
+      // On failure (another process checkpointing, I/O error) the next commit past the threshold
+      // tries again.
+      state_.store(copied ? kTailPending : kIdle, std::memory_order_release);
+    }
+  }
+
+  // PASSIVE checkpoints until at most tail_frames_ remain (or kMaxPasses); false on an error.
+  bool Passes() {
+    if (db_ == nullptr) {
+      if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                          nullptr) != SQLITE_OK ||
+          sqlite3_exec(db_, "PRAGMA synchronous = FULL", nullptr, nullptr, nullptr) != SQLITE_OK) {
+        sqlite3_close(db_);
+        db_ = nullptr;
+        return false;
+      }
+    }
+    for (int pass = 0; pass < kMaxPasses; ++pass) {
+      int log = 0, done = 0;
+      if (sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &done) !=
+          SQLITE_OK) {
+        return false;
+      }
+      if (log - done <= tail_frames_) break;
+    }
+    return true;
+  }
+
+  const std::string path_;
+  const int background_frames_, tail_frames_;
+  sqlite3* db_ = nullptr;  // the checkpointer's connection (its thread only)
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::atomic<int> state_{kIdle};
+  std::thread thread_;
+};
+
 class SqliteLogStorage final : public LogStorage {
  public:
   SqliteLogStorage(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   ~SqliteLogStorage() override {
+    checkpointer_.reset();  // before the last connection closes (which checkpoints the rest)
     stmts_.clear();
     sqlite3_close(db_);
+  }
+
+  // Read-write opens: WAL checkpoints by WalCheckpointer instead of inside COMMIT (the hook
+  // replaces SQLite's automatic checkpoint).
+  void StartCheckpointer(std::uint32_t pages) {
+    checkpointer_ = std::make_unique<WalCheckpointer>(
+        path_, static_cast<int>(std::min<std::uint32_t>(pages, INT32_MAX)));
+    sqlite3_wal_hook(
+        db_,
+        [](void* arg, sqlite3*, const char*, int frames) {
+          static_cast<WalCheckpointer*>(arg)->AfterCommit(frames);
+          return SQLITE_OK;
+        },
+        checkpointer_.get());
   }
 
   Status Prepare() {
@@ -279,7 +401,10 @@ class SqliteLogStorage final : public LogStorage {
     return OkStatus();
   }
 
-  Status BeginWrite() override { return Exec(db_, "BEGIN IMMEDIATE", "begin write"); }
+  Status BeginWrite() override {
+    if (checkpointer_) checkpointer_->BeforeWrite(db_);
+    return Exec(db_, "BEGIN IMMEDIATE", "begin write");
+  }
   Status Commit() override { return Exec(db_, "COMMIT", "commit"); }
   void Rollback() override { (void)Exec(db_, "ROLLBACK", "rollback"); }
 
@@ -684,6 +809,7 @@ class SqliteLogStorage final : public LogStorage {
   sqlite3* db_;
   std::string path_;
   std::vector<Stmt> stmts_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;
 };
 
 Result<int> UserVersion(sqlite3* db) {
@@ -757,11 +883,10 @@ Result<std::unique_ptr<LogStorage>> OpenSqliteLogStorage(const AuditLogOptions& 
   if (!options.read_only) {
     BULWARK_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode = WAL", "set WAL"));
     BULWARK_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous = FULL", "set synchronous"));
-    // A 64 MiB page cache keeps the hot pages; checkpointing the WAL every ~64 MiB instead of
-    // every 4 MiB amortizes the database fsync over more group commits.
+    // A 64 MiB page cache keeps the hot pages.
     BULWARK_RETURN_IF_ERROR(Exec(db, "PRAGMA cache_size = -65536", "set cache size"));
-    BULWARK_RETURN_IF_ERROR(Exec(db, "PRAGMA wal_autocheckpoint = 16384", "set WAL checkpoint"));
     BULWARK_RETURN_IF_ERROR(CreateOrMigrate(db, path, now_us));
+    storage->StartCheckpointer(options.wal_checkpoint_pages);
   } else {
     BULWARK_ASSIGN_OR_RETURN(int version, UserVersion(db));
     if (version != kLogSchemaVersion) {
