@@ -77,7 +77,7 @@ struct AuditLogOptions {
   // of the log copies it into the database file, so that no append waits for that copy (only the
   // next write copies the short remainder); the WAL then restarts at the beginning of its file.
   // Tests use small values. Ignored by PostgreSQL.
-  std::uint32_t wal_checkpoint_pages = 8192;
+  std::uint32_t wal_checkpoint_pages = 16384;
   bool read_only = false;
   Runtime runtime = Runtime::System();
 };

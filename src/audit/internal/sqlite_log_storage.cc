@@ -398,6 +398,19 @@ class SqliteLogStorage final : public LogStorage {
       stmts_.emplace_back(db_, sql);
       BULWARK_RETURN_IF_ERROR(stmts_.back().ok(fmt::format("prepare {}", sql)));
     }
+    // kRowsPerInsert rows per statement: one statement execution (VDBE setup, reset) per chunk
+    // instead of per row.
+    auto rows = [](const char* head, const char* row) {
+      std::string sql = head;
+      for (std::size_t i = 0; i < kRowsPerInsert; ++i) sql += i ? std::string(",") + row : row;
+      return sql;
+    };
+    for (const std::string& sql :
+         {rows("INSERT INTO events(idx, time_us, leaf_hash, leaf) VALUES", "(?, ?, ?, ?)"),
+          rows("INSERT INTO postings(term, first_idx, deltas) VALUES", "(?, ?, ?)")}) {
+      stmts_.emplace_back(db_, sql);
+      BULWARK_RETURN_IF_ERROR(stmts_.back().ok("prepare multi-row insert"));
+    }
     return OkStatus();
   }
 
@@ -440,15 +453,13 @@ class SqliteLogStorage final : public LogStorage {
   }
 
   Status InsertEvents(std::span<const EventRow> rows) override {
-    Stmt& s = stmts_[kInsEvent];
-    for (const EventRow& e : rows) {
-      s.Bind(1, static_cast<std::int64_t>(e.index));
-      s.Bind(2, e.time_us);
-      s.BindBlob(3, *e.leaf_hash);
-      s.BindBlob(4, e.leaf);
-      BULWARK_RETURN_IF_ERROR(s.Run("insert event"));
-    }
-    return OkStatus();
+    auto bind = [](Stmt& s, int col, const EventRow& e) {
+      s.Bind(col, static_cast<std::int64_t>(e.index));
+      s.Bind(col + 1, e.time_us);
+      s.BindBlob(col + 2, *e.leaf_hash);
+      s.BindBlob(col + 3, e.leaf);
+    };
+    return InsertRows(rows, stmts_[kInsEvents], stmts_[kInsEvent], 4, bind, "insert event");
   }
 
   Status InsertNodes(std::span<const NodeRow> rows) override {
@@ -463,14 +474,12 @@ class SqliteLogStorage final : public LogStorage {
   }
 
   Status InsertPostings(std::span<const PostingRow> rows) override {
-    Stmt& s = stmts_[kInsPosting];
-    for (const PostingRow& p : rows) {
-      s.Bind(1, p.term);
-      s.Bind(2, static_cast<std::int64_t>(p.first_index));
-      s.BindBlob(3, std::string_view(p.deltas));
-      BULWARK_RETURN_IF_ERROR(s.Run("insert posting"));
-    }
-    return OkStatus();
+    auto bind = [](Stmt& s, int col, const PostingRow& p) {
+      s.Bind(col, p.term);
+      s.Bind(col + 1, static_cast<std::int64_t>(p.first_index));
+      s.BindBlob(col + 2, std::string_view(p.deltas));
+    };
+    return InsertRows(rows, stmts_[kInsPostings], stmts_[kInsPosting], 3, bind, "insert posting");
   }
 
   Status InsertCheckpoint(const StoredCheckpoint& c) override {
@@ -786,6 +795,26 @@ class SqliteLogStorage final : public LogStorage {
     return Exec(db_, create, "prune: restore delete guard");
   }
 
+  // Inserts `rows` with the kRowsPerInsert-row statement `multi` per full chunk, then `one` per
+  // remaining row; `bind(stmt, first column, row)` binds the `width` columns of one row.
+  template <typename Row, typename Bind>
+  Status InsertRows(std::span<const Row> rows, Stmt& multi, Stmt& one, int width, Bind bind,
+                    std::string_view what) {
+    std::size_t i = 0;
+    for (; i + kRowsPerInsert <= rows.size(); i += kRowsPerInsert) {
+      for (std::size_t k = 0; k < kRowsPerInsert; ++k) {
+        bind(multi, 1 + static_cast<int>(k) * width, rows[i + k]);
+      }
+      BULWARK_RETURN_IF_ERROR(multi.Run(what));
+    }
+    for (; i < rows.size(); ++i) {
+      bind(one, 1, rows[i]);
+      BULWARK_RETURN_IF_ERROR(one.Run(what));
+    }
+    return OkStatus();
+  }
+
+  static constexpr std::size_t kRowsPerInsert = 32;
   enum {
     kInsEvent,
     kInsNode,
@@ -797,7 +826,9 @@ class SqliteLogStorage final : public LogStorage {
     kInsTerm,
     kLeaves,
     kNodes,
-    kEvent
+    kEvent,
+    kInsEvents,    // kRowsPerInsert rows
+    kInsPostings,  // kRowsPerInsert rows
   };
   static void Fill(const Stmt& q, StoredEvent& e) {
     e.index = static_cast<std::uint64_t>(q.Int(0));
