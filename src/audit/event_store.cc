@@ -21,7 +21,11 @@ using internal::PostingRow;
 using internal::TermField;
 
 namespace {
-const std::string kImpactTerms[] = {"0", "1", "2", "3"};
+// The term value of an impact level (clamped to 0..3): "0".."3".
+const std::string& ImpactTerm(int level) {
+  static const auto* const kTerms = new std::string[4]{"0", "1", "2", "3"};
+  return kTerms[std::clamp(level, 0, 3)];
+}
 }  // namespace
 
 struct AuditLog::Slot {
@@ -133,8 +137,7 @@ struct AuditLog::Impl {
       p.term_ids[2] = id(TermField::kNamespace, c.namespace_name);
       p.term_ids[3] = id(TermField::kAction, c.action);
       p.term_ids[4] = id(TermField::kOutcome, c.outcome);
-      p.term_ids[5] =
-          id(TermField::kImpact, kImpactTerms[std::clamp(static_cast<int>(c.impact), 0, 3)]);
+      p.term_ids[5] = id(TermField::kImpact, ImpactTerm(static_cast<int>(c.impact)));
       for (std::size_t i = 0; i < c.paths.size(); ++i) {
         p.term_ids[6 + i] = id(TermField::kPath, c.paths[i]);
       }
@@ -294,7 +297,7 @@ Status AuditLog::Commit(std::vector<Pending>& batch, std::uint64_t& first_index)
       BULWARK_RETURN_IF_ERROR(hit(TermField::kAction, c.action, ids[3], idx));
       BULWARK_RETURN_IF_ERROR(hit(TermField::kOutcome, c.outcome, ids[4], idx));
       const int level = std::clamp(static_cast<int>(c.impact), 0, 3);
-      BULWARK_RETURN_IF_ERROR(hit(TermField::kImpact, kImpactTerms[level], ids[5], idx));
+      BULWARK_RETURN_IF_ERROR(hit(TermField::kImpact, ImpactTerm(level), ids[5], idx));
       for (std::size_t i = 0; i < c.paths.size(); ++i) {
         BULWARK_RETURN_IF_ERROR(hit(TermField::kPath, c.paths[i], ids[6 + i], idx));
       }
@@ -473,7 +476,7 @@ Status AuditLog::Query(const EventFilter& f,
   if (f.min_impact) {
     std::vector<std::int64_t> ids;
     for (int l = std::clamp(static_cast<int>(*f.min_impact), 0, 3); l <= 3; ++l) {
-      BULWARK_ASSIGN_OR_RETURN(auto id, db.FindTerm(TermField::kImpact, kImpactTerms[l]));
+      BULWARK_ASSIGN_OR_RETURN(auto id, db.FindTerm(TermField::kImpact, ImpactTerm(l)));
       if (id) ids.push_back(*id);
     }
     filters.push_back(std::move(ids));
