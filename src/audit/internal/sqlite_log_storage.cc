@@ -255,8 +255,8 @@ std::int64_t Clamp(std::uint64_t v) {
 //  1. the WAL hook (after each commit) sees the WAL pass `background_frames`
 //     (AuditLogOptions::wal_checkpoint_pages) and wakes a checkpointer thread (started on first
 //     use), which copies the WAL into the database with its own connection (PASSIVE: never
-//     blocks the writer), repeating while commits added more than a quarter of that (at most
-//     kTailFrames) meanwhile;
+//     blocks the writer), repeating until a pass had at most a quarter of that (at most
+//     kTailFrames) to copy;
 //  2. the next write (BeginWrite, on the committing thread) checkpoints the short remainder on
 //     its own connection, so the WAL is fully copied and its BEGIN restarts the WAL at the
 //     beginning of the file (a WAL that is never fully copied would grow without bound).
@@ -319,7 +319,7 @@ class WalCheckpointer {
     }
   }
 
-  // PASSIVE checkpoints until at most tail_frames_ remain (or kMaxPasses); false on an error.
+  // PASSIVE checkpoints until one copies at most tail_frames_ (or kMaxPasses); false on an error.
   bool Passes() {
     if (db_ == nullptr) {
       if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
@@ -330,13 +330,18 @@ class WalCheckpointer {
         return false;
       }
     }
+    // A pass copies the frames that were in the WAL when it started (its `log` and `done` say
+    // nothing of the frames committed meanwhile); the next pass copies those. When a pass had
+    // little to copy, it was short, and what was committed during it is the small remainder.
+    int before = -1;
     for (int pass = 0; pass < kMaxPasses; ++pass) {
       int log = 0, done = 0;
       if (sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &done) !=
           SQLITE_OK) {
         return false;
       }
-      if (log - done <= tail_frames_) break;
+      if (before >= 0 && done - before <= tail_frames_) break;
+      before = done;
     }
     return true;
   }
