@@ -7,7 +7,9 @@
 // it in the product) -> leaf hash -> group commit (events, tree nodes, postings, checkpoint signed
 // every 1000 events with Ed25519). Events are about 750 bytes canonical.
 //
-// Usage: auditlog_bench [EVENTS=1000000] [THREADS=4] [DIR=/tmp] [STORE=sqlite]
+// Usage: auditlog_bench [--batched-only] [EVENTS=1000000] [THREADS=4] [DIR=/tmp] [STORE=sqlite]
+//   --batched-only: only the batched phase (1b), with EVENTS events, then verification; for
+//   A/B runs of the committing path.
 //   STORE: "sqlite" (a file in DIR) or a postgresql:// URL ("pg": $BULWARK_TEST_PG_URL or the
 //   test server of scripts/pg-test-server.sh); the PostgreSQL tables are dropped at the end.
 #include <fmt/format.h>
@@ -21,6 +23,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <random>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -41,6 +44,29 @@ double CpuSeconds() {
   ::getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// /proc/loadavg's first three fields (the machine is shared: figures depend on it).
+std::string LoadAverage() {
+  std::FILE* f = std::fopen("/proc/loadavg", "r");
+  if (f == nullptr) return "?\n";
+  double a = 0, b = 0, c = 0;
+  const int n = std::fscanf(f, "%lf %lf %lf", &a, &b, &c);
+  std::fclose(f);
+  return n == 3 ? fmt::format("{:.2f} {:.2f} {:.2f}\n", a, b, c) : "?\n";
+}
+
+// Bytes this process passed to write()/pwrite() so far (/proc/self/io wchar), 0 if unknown.
+std::uint64_t WrittenBytes() {
+  std::FILE* f = std::fopen("/proc/self/io", "r");
+  if (f == nullptr) return 0;
+  char key[64];
+  unsigned long long v = 0, out = 0;
+  while (std::fscanf(f, "%63s %llu", key, &v) == 2) {
+    if (std::string_view(key) == "wchar:") out = v;
+  }
+  std::fclose(f);
+  return out;
 }
 
 double Seconds(Steady::time_point a, Steady::time_point b) {
@@ -77,6 +103,12 @@ service::AuditRecord Record(int thread, std::uint64_t i) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bool batched_only = false;
+  if (argc > 1 && std::string_view(argv[1]) == "--batched-only") {
+    batched_only = true;
+    --argc;
+    ++argv;
+  }
   const std::uint64_t events = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1'000'000;
   const int threads = argc > 2 ? std::atoi(argv[2]) : 4;
   const std::filesystem::path dir = std::filesystem::path(argc > 3 ? argv[3] : "/tmp") /
@@ -103,10 +135,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::shared_ptr<AuditLog> log(std::move(*opened));
-  fmt::print("store: {}\n", pg ? "PostgreSQL" : "SQLite (WAL, synchronous=FULL)");
+  fmt::print("store: {}; load average (1/5/15 min) at the start: {}",
+             pg ? "PostgreSQL" : "SQLite (WAL, synchronous=FULL)", LoadAverage());
 
   // 0. The producers' share: record -> classifier -> CloudEvents -> RFC 8785, no log, 2 threads.
-  {
+  if (!batched_only) {
     const std::uint64_t n = std::min<std::uint64_t>(events, 200'000);
     std::atomic<std::uint64_t> bytes{0};
     const ImpactClassifier classifier = ImpactClassifier::Default();
@@ -135,12 +168,12 @@ int main(int argc, char** argv) {
   }
 
   // 1. Durable appends through the full sink path (event, classifier, RFC 8785, group commit).
-  std::atomic<std::uint64_t> next{0};
+  std::atomic<std::uint64_t> next{batched_only ? events : 0};
   std::vector<std::vector<double>> lat(threads);
   const auto t0 = Steady::now();
   const double c0 = CpuSeconds();
   std::vector<std::thread> ts;
-  for (int t = 0; t < threads; ++t) {
+  for (int t = 0; t < (batched_only ? 0 : threads); ++t) {
     ts.emplace_back([&, t] {
       LogAuditSink sink(log, ImpactClassifier::Default(), "bulwark://bench/config",
                         Runtime::System());
@@ -160,13 +193,14 @@ int main(int argc, char** argv) {
   for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
   const auto cps = *log->Checkpoints();
-  fmt::print(
-      "append: {} events, {} threads, {:.2f} s, {:.0f} events/s durable, {} checkpoints; "
-      "append latency p50 {:.2f} ms p99 {:.2f} ms; CPU {:.1f} us/event (user+sys, all "
-      "threads)\n",
-      events, threads, append_s, events / append_s, cps.size(), all[all.size() / 2] * 1e3,
-      all[all.size() * 99 / 100] * 1e3, append_cpu / events * 1e6);
-  if (!pg)
+  if (!batched_only)
+    fmt::print(
+        "append: {} events, {} threads, {:.2f} s, {:.0f} events/s durable, {} checkpoints; "
+        "append latency p50 {:.2f} ms p99 {:.2f} ms; CPU {:.1f} us/event (user+sys, all "
+        "threads)\n",
+        events, threads, append_s, events / append_s, cps.size(), all[all.size() / 2] * 1e3,
+        all[all.size() * 99 / 100] * 1e3, append_cpu / events * 1e6);
+  if (!pg && !batched_only)
     fmt::print("database size: {:.1f} MiB\n",
                std::filesystem::file_size(o.path) / 1048576.0 +
                    (std::filesystem::exists(dir / "audit.db-wal")
@@ -176,10 +210,11 @@ int main(int argc, char** argv) {
   // 1b. Batched appenders: each of `threads` callers submits 256 records per AppendRecords (what
   // a server front end does with concurrent requests), with checkpoints on.
   {
-    const std::uint64_t batch_events = events / 2;
+    const std::uint64_t batch_events = batched_only ? events : events / 2;
     std::atomic<std::uint64_t> taken{0};
     const auto b0 = Steady::now();
     const double c1 = CpuSeconds();
+    const std::uint64_t w1 = WrittenBytes();
     std::vector<std::thread> bt;
     for (int t = 0; t < std::min(threads, 8); ++t) {
       bt.emplace_back([&, t] {
@@ -201,9 +236,10 @@ int main(int argc, char** argv) {
     const double s = Seconds(b0, Steady::now());
     fmt::print(
         "append batched: {} events, {} threads x 256-record batches, {:.2f} s, {:.0f} "
-        "events/s durable; CPU {:.1f} us/event\n",
+        "events/s durable; CPU {:.1f} us/event; {:.0f} bytes written/event\n",
         batch_events, std::min(threads, 8), s, batch_events / s,
-        (CpuSeconds() - c1) / batch_events * 1e6);
+        (CpuSeconds() - c1) / batch_events * 1e6,
+        static_cast<double>(WrittenBytes() - w1) / batch_events);
   }
 
   // 2. Full verification from the stored events.
@@ -217,6 +253,34 @@ int main(int argc, char** argv) {
   }
   fmt::print("verify: {} events, {} checkpoints, {:.2f} s ({:.0f} events/s)\n", v->report.log_size,
              v->report.checkpoints_checked, verify_s, v->report.log_size / verify_s);
+
+  // Removes the database (SQLite: the directory; PostgreSQL: the tables).
+  auto cleanup = [&] {
+    log.reset();
+    std::filesystem::remove_all(dir);
+    if (pg) {
+      PGconn* c = PQconnectdb(store.c_str());
+      PQclear(PQexec(
+          c,
+          "DROP TABLE IF EXISTS bulwark_audit_events, bulwark_audit_terms, "
+          "bulwark_audit_postings, bulwark_audit_segment_postings, bulwark_audit_index_state, "
+          "bulwark_audit_nodes, bulwark_audit_state, "
+          "bulwark_audit_checkpoints, bulwark_audit_schema; DROP FUNCTION IF EXISTS "
+          "bulwark_audit_append_only()"));
+      PQfinish(c);
+    }
+  };
+  if (batched_only) {
+    if (!pg) {
+      const auto wal = dir / "audit.db-wal";
+      fmt::print("database {:.1f} MiB, WAL {:.1f} MiB\n",
+                 std::filesystem::file_size(o.path) / 1048576.0,
+                 std::filesystem::exists(wal) ? std::filesystem::file_size(wal) / 1048576.0 : 0.0);
+    }
+    cleanup();
+    fmt::print("load average (1/5/15 min) at the end: {}", LoadAverage());
+    return 0;
+  }
 
   // 3. Proof latency at the full size.
   std::mt19937_64 rng(1);
@@ -264,18 +328,6 @@ int main(int argc, char** argv) {
   impact.min_impact = ImpactLevel::kHigh;
   impact.limit = 100;
   query("--impact high (first 100)", impact);
-  log.reset();
-  std::filesystem::remove_all(dir);
-  if (pg) {
-    PGconn* c = PQconnectdb(store.c_str());
-    PQclear(
-        PQexec(c,
-               "DROP TABLE IF EXISTS bulwark_audit_events, bulwark_audit_terms, "
-               "bulwark_audit_postings, bulwark_audit_segment_postings, bulwark_audit_index_state, "
-               "bulwark_audit_nodes, bulwark_audit_state, "
-               "bulwark_audit_checkpoints, bulwark_audit_schema; DROP FUNCTION IF EXISTS "
-               "bulwark_audit_append_only()"));
-    PQfinish(c);
-  }
+  cleanup();
   return 0;
 }

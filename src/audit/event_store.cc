@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <shared_mutex>
 #include <unordered_map>
 
 #include "audit/internal/log_storage.h"
@@ -19,6 +20,14 @@ using internal::NodeRow;
 using internal::PostingRow;
 using internal::TermField;
 
+namespace {
+// The term value of an impact level (clamped to 0..3): "0".."3".
+const std::string& ImpactTerm(int level) {
+  static const auto* const kTerms = new std::string[4]{"0", "1", "2", "3"};
+  return kTerms[std::clamp(level, 0, 3)];
+}
+}  // namespace
+
 struct AuditLog::Slot {
   std::condition_variable cv;  // signalled when done, or when this appender should lead
   bool done = false;
@@ -28,14 +37,19 @@ struct AuditLog::Slot {
 
 struct AuditLog::Impl {
   std::unique_ptr<LogStorage> storage;
-  // Committed term ids per field, and the ones inserted by the write in progress.
+  // Term ids per field: the committed ones (read by appenders under a shared lock of terms_mu,
+  // written by the committing thread under an exclusive one), and the ones inserted by the write
+  // in progress (committing thread only; published after its commit, so an appender never sees
+  // the id of a term whose insert is rolled back).
   std::array<std::unordered_map<std::string, std::int64_t>, 8> terms;
-  std::vector<std::pair<TermField, std::string>> new_terms;
+  std::shared_mutex terms_mu;
+  std::array<std::unordered_map<std::string, std::int64_t>, 8> new_terms;
   // Scratch buffers of the committing leader, kept to avoid reallocation per batch.
   std::vector<EventRow> rows;
   std::vector<NodeRow> nodes;
-  std::vector<std::pair<std::int64_t, std::uint64_t>> term_hits;
   std::vector<PostingRow> postings;
+  // For the batch being committed: term id -> (its row in `postings`, the last index added).
+  std::unordered_map<std::int64_t, std::pair<std::size_t, std::uint64_t>> posting_of;
   // Posting segments below this index are compacted (as last seen; re-read before compacting).
   std::uint64_t compacted_below = 0;
   std::uint64_t compacted_pending = 0;  // the value the write in progress sets
@@ -77,24 +91,57 @@ struct AuditLog::Impl {
   }
 
   // The id of (field, value), inserting it inside the current write when it is new.
+  // Committing thread only (the only writer of `terms`, so it reads it without the lock).
   Result<std::int64_t> TermId(TermField field, const std::string& value) {
-    auto& cache = terms[static_cast<int>(field)];
-    if (auto it = cache.find(value); it != cache.end()) return it->second;
+    const int f = static_cast<int>(field);
+    if (auto it = terms[f].find(value); it != terms[f].end()) return it->second;
+    if (auto it = new_terms[f].find(value); it != new_terms[f].end()) return it->second;
     BULWARK_ASSIGN_OR_RETURN(std::optional<std::int64_t> found, storage->FindTerm(field, value));
-    std::int64_t id;
-    if (found) {
-      id = *found;
-    } else {
-      BULWARK_ASSIGN_OR_RETURN(id, storage->InsertTerm(field, value));
-      new_terms.emplace_back(field, value);
+    if (found) {  // committed (by another process or before a rolled-back write)
+      std::unique_lock lock(terms_mu);
+      terms[f].emplace(value, *found);
+      return *found;
     }
-    cache.emplace(value, id);
+    BULWARK_ASSIGN_OR_RETURN(std::int64_t id, storage->InsertTerm(field, value));
+    new_terms[f].emplace(value, id);
     return id;
+  }
+  // After the write committed: its new terms become visible to appenders.
+  void PublishNewTerms() {
+    bool any = false;
+    for (const auto& m : new_terms) any = any || !m.empty();
+    if (!any) return;
+    std::unique_lock lock(terms_mu);
+    for (std::size_t f = 0; f < new_terms.size(); ++f) {
+      terms[f].merge(new_terms[f]);
+      new_terms[f].clear();
+    }
   }
   // After a rolled-back write: forget the ids it inserted.
   void ForgetNewTerms() {
-    for (const auto& [field, value] : new_terms) terms[static_cast<int>(field)].erase(value);
-    new_terms.clear();
+    for (auto& m : new_terms) m.clear();
+  }
+  // Appender side: the committed ids of an event's terms (-1 where unknown), one shared lock.
+  void ResolveCached(std::span<AuditLog::Pending> events) {
+    std::shared_lock lock(terms_mu);
+    auto id = [&](TermField field, const std::string& value) -> std::int64_t {
+      const auto& m = terms[static_cast<int>(field)];
+      auto it = m.find(value);
+      return it == m.end() ? -1 : it->second;
+    };
+    for (AuditLog::Pending& p : events) {
+      const EventColumns& c = p.columns;
+      p.term_ids.resize(6 + c.paths.size());
+      p.term_ids[0] = id(TermField::kType, c.type);
+      p.term_ids[1] = id(TermField::kActor, c.actor);
+      p.term_ids[2] = id(TermField::kNamespace, c.namespace_name);
+      p.term_ids[3] = id(TermField::kAction, c.action);
+      p.term_ids[4] = id(TermField::kOutcome, c.outcome);
+      p.term_ids[5] = id(TermField::kImpact, ImpactTerm(static_cast<int>(c.impact)));
+      for (std::size_t i = 0; i < c.paths.size(); ++i) {
+        p.term_ids[6 + i] = id(TermField::kPath, c.paths[i]);
+      }
+    }
   }
 };
 
@@ -111,8 +158,6 @@ std::string JsonString(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
-
-const char* kImpactTerms[] = {"0", "1", "2", "3"};
 
 }  // namespace
 
@@ -216,49 +261,49 @@ Status AuditLog::Commit(std::vector<Pending>& batch, std::uint64_t& first_index)
     first_index = tb.size();
     m.rows.clear();
     m.nodes.clear();
-    m.term_hits.clear();
     m.postings.clear();
+    m.posting_of.clear();
     const NodeSink sink = [&](unsigned level, std::uint64_t index, const Hash& hash) {
       if (level != 0 && level % kNodeStride == 0) m.nodes.push_back(NodeRow{level, index, hash});
     };
-    auto hit = [&](TermField field, const std::string& value, std::uint64_t idx) -> Status {
+    // One posting row per term of the batch: its indices, ascending (events are visited in
+    // index order), delta-encoded.
+    auto hit = [&](TermField field, const std::string& value, std::int64_t known,
+                   std::uint64_t idx) -> Status {
       if (value.empty()) return OkStatus();
-      BULWARK_ASSIGN_OR_RETURN(std::int64_t id, m.TermId(field, value));
-      m.term_hits.emplace_back(id, idx);
+      std::int64_t id = known;
+      if (id < 0) {
+        BULWARK_ASSIGN_OR_RETURN(id, m.TermId(field, value));
+      }
+      auto [it, added] = m.posting_of.try_emplace(id, m.postings.size(), idx);
+      if (added) {
+        m.postings.push_back(PostingRow{id, idx, {}});
+      } else if (it->second.second != idx) {  // not a path listed twice
+        internal::PutVarint(m.postings[it->second.first].deltas, idx - it->second.second);
+        it->second.second = idx;
+      }
       return OkStatus();
     };
     m.rows.reserve(batch.size());
-    m.term_hits.reserve(batch.size() * 7);
     for (const Pending& p : batch) {
       const std::uint64_t idx = tb.size();
       m.rows.push_back(EventRow{idx, p.columns.time_us, &p.leaf_hash, p.leaf});
       tb.AppendLeafHash(p.leaf_hash, sink);
       const EventColumns& c = p.columns;
-      BULWARK_RETURN_IF_ERROR(hit(TermField::kType, c.type, idx));
-      BULWARK_RETURN_IF_ERROR(hit(TermField::kActor, c.actor, idx));
-      BULWARK_RETURN_IF_ERROR(hit(TermField::kNamespace, c.namespace_name, idx));
-      BULWARK_RETURN_IF_ERROR(hit(TermField::kAction, c.action, idx));
-      BULWARK_RETURN_IF_ERROR(hit(TermField::kOutcome, c.outcome, idx));
+      const std::vector<std::int64_t>& ids = p.term_ids;
+      BULWARK_RETURN_IF_ERROR(hit(TermField::kType, c.type, ids[0], idx));
+      BULWARK_RETURN_IF_ERROR(hit(TermField::kActor, c.actor, ids[1], idx));
+      BULWARK_RETURN_IF_ERROR(hit(TermField::kNamespace, c.namespace_name, ids[2], idx));
+      BULWARK_RETURN_IF_ERROR(hit(TermField::kAction, c.action, ids[3], idx));
+      BULWARK_RETURN_IF_ERROR(hit(TermField::kOutcome, c.outcome, ids[4], idx));
       const int level = std::clamp(static_cast<int>(c.impact), 0, 3);
-      BULWARK_RETURN_IF_ERROR(hit(TermField::kImpact, kImpactTerms[level], idx));
-      for (const auto& path : c.paths) BULWARK_RETURN_IF_ERROR(hit(TermField::kPath, path, idx));
+      BULWARK_RETURN_IF_ERROR(hit(TermField::kImpact, ImpactTerm(level), ids[5], idx));
+      for (std::size_t i = 0; i < c.paths.size(); ++i) {
+        BULWARK_RETURN_IF_ERROR(hit(TermField::kPath, c.paths[i], ids[6 + i], idx));
+      }
     }
     BULWARK_RETURN_IF_ERROR(db.InsertEvents(m.rows));
     BULWARK_RETURN_IF_ERROR(db.InsertNodes(m.nodes));
-    // One posting row per term of the batch: its indices, ascending, delta-encoded.
-    std::sort(m.term_hits.begin(), m.term_hits.end());
-    for (std::size_t i = 0; i < m.term_hits.size();) {
-      PostingRow row{m.term_hits[i].first, m.term_hits[i].second, {}};
-      std::uint64_t prev = row.first_index;
-      std::size_t j = i + 1;
-      for (; j < m.term_hits.size() && m.term_hits[j].first == row.term; ++j) {
-        if (m.term_hits[j].second == prev) continue;  // a path listed twice
-        internal::PutVarint(row.deltas, m.term_hits[j].second - prev);
-        prev = m.term_hits[j].second;
-      }
-      m.postings.push_back(std::move(row));
-      i = j;
-    }
     BULWARK_RETURN_IF_ERROR(db.InsertPostings(m.postings));
     BULWARK_RETURN_IF_ERROR(m.MaybeCompact(tb.size()));
     st.size = tb.size();
@@ -273,7 +318,7 @@ Status AuditLog::Commit(std::vector<Pending>& batch, std::uint64_t& first_index)
     m.ForgetNewTerms();
     return s;
   }
-  m.new_terms.clear();
+  m.PublishNewTerms();
   m.compacted_below = m.compacted_pending;
   return OkStatus();
 }
@@ -294,8 +339,9 @@ Result<std::uint64_t> AuditLog::AppendBatch(
   mine.reserve(events.size());
   for (auto& [leaf, columns] : events) {
     const Hash h = HashLeaf(leaf);
-    mine.push_back(Pending{std::move(leaf), std::move(columns), h, slot});
+    mine.push_back(Pending{std::move(leaf), std::move(columns), h, {}, slot});
   }
+  impl_->ResolveCached(mine);
   std::unique_lock lock(q_mu_);
   // Queued under one lock hold, so one leader takes them all: consecutive indices.
   if (queue_.empty()) {
@@ -430,7 +476,7 @@ Status AuditLog::Query(const EventFilter& f,
   if (f.min_impact) {
     std::vector<std::int64_t> ids;
     for (int l = std::clamp(static_cast<int>(*f.min_impact), 0, 3); l <= 3; ++l) {
-      BULWARK_ASSIGN_OR_RETURN(auto id, db.FindTerm(TermField::kImpact, kImpactTerms[l]));
+      BULWARK_ASSIGN_OR_RETURN(auto id, db.FindTerm(TermField::kImpact, ImpactTerm(l)));
       if (id) ids.push_back(*id);
     }
     filters.push_back(std::move(ids));

@@ -109,11 +109,13 @@ Result<SecretBytes> LoadOrCreateAuditHmacKey(const Runtime& rt, const std::files
 
 namespace {
 
+constexpr std::size_t kEventIdSize = 16;
+
+// `id`: the event's kEventIdSize random bytes (drawn per batch: one generator call for all).
 Result<std::pair<std::string, EventColumns>> MakeEvent(const service::AuditRecord& record,
                                                        const ImpactClassifier& classifier,
-                                                       const std::string& source, Runtime& rt) {
-  std::array<std::uint8_t, 16> id{};
-  BULWARK_RETURN_IF_ERROR(rt.random->Fill(id));
+                                                       const std::string& source,
+                                                       std::span<const std::uint8_t> id) {
   const Impact impact = classifier.Classify(record);
   BULWARK_ASSIGN_OR_RETURN(std::string leaf, RecordLeaf(record, impact, HexEncode(id), source));
   EventColumns cols;
@@ -132,15 +134,23 @@ Result<std::pair<std::string, EventColumns>> MakeEvent(const service::AuditRecor
 }  // namespace
 
 Result<std::uint64_t> LogAuditSink::AppendRecord(const service::AuditRecord& record) {
-  BULWARK_ASSIGN_OR_RETURN(auto ev, MakeEvent(record, classifier_, source_, runtime_));
+  std::array<std::uint8_t, kEventIdSize> id{};
+  BULWARK_RETURN_IF_ERROR(runtime_.random->Fill(id));
+  BULWARK_ASSIGN_OR_RETURN(auto ev, MakeEvent(record, classifier_, source_, id));
   return log_->Append(std::move(ev.first), std::move(ev.second));
 }
 
 Result<std::uint64_t> LogAuditSink::AppendRecords(std::span<const service::AuditRecord> records) {
+  // The random generator's per-call cost (locks, reseed checks) was a quarter of building an
+  // event: draw all the ids at once.
+  std::vector<std::uint8_t> ids(records.size() * kEventIdSize);
+  BULWARK_RETURN_IF_ERROR(runtime_.random->Fill(ids));
   std::vector<std::pair<std::string, EventColumns>> events;
   events.reserve(records.size());
-  for (const auto& r : records) {
-    BULWARK_ASSIGN_OR_RETURN(auto ev, MakeEvent(r, classifier_, source_, runtime_));
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    BULWARK_ASSIGN_OR_RETURN(auto ev, MakeEvent(records[i], classifier_, source_,
+                                                std::span<const std::uint8_t>(ids).subspan(
+                                                    i * kEventIdSize, kEventIdSize)));
     events.push_back(std::move(ev));
   }
   return log_->AppendBatch(std::move(events));

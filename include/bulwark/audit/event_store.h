@@ -73,6 +73,11 @@ struct AuditLogOptions {
   // Events per segment of the query index: posting rows of a complete segment are compacted into
   // one row per term (docs/audit.md). Fixed for the life of a log; tests use small values.
   std::uint64_t index_segment = 65536;
+  // SQLite: once the WAL holds this many pages (4 KiB each) after a commit, a background thread
+  // of the log copies it into the database file, so that no append waits for that copy (only the
+  // next write copies the short remainder); the WAL then restarts at the beginning of its file.
+  // Tests use small values. Ignored by PostgreSQL.
+  std::uint32_t wal_checkpoint_pages = 16384;
   bool read_only = false;
   Runtime runtime = Runtime::System();
 };
@@ -176,6 +181,9 @@ class AuditLog final : public TreeReader {
     std::string leaf;
     EventColumns columns;
     Hash leaf_hash;
+    // Term ids resolved by the appender from the committed term cache (-1: new or not cached,
+    // left to the committing thread): type, actor, namespace, action, outcome, impact, paths.
+    std::vector<std::int64_t> term_ids;
     std::shared_ptr<Slot> slot;
   };
   struct Impl;

@@ -9,7 +9,7 @@
 // strings of any other length that come from outside (proofs, checkpoints, files) are converted
 // with `HashFromBytes`, which rejects them.
 //
-// SHA-256 comes from bulwark::crypto (OpenSSL EVP).
+// SHA-256 comes from OpenSSL EVP (one fetched digest and context per thread).
 //
 // Thread safety: all functions are thread-safe.
 #ifndef BULWARK_AUDIT_MERKLE_HASH_H_

@@ -5,8 +5,13 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
 #include "audit/internal/log_storage.h"
 
@@ -244,12 +249,134 @@ std::int64_t Clamp(std::uint64_t v) {
   return v > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(v);
 }
 
+// WAL checkpoints off the committing thread. SQLite's automatic checkpoint runs inside the COMMIT
+// that crosses the threshold: the committing thread copies the whole WAL into the database file
+// and fsyncs it (about 100 ms for 64 MiB here), and every appender waits for it. Instead:
+//  1. the WAL hook (after each commit) sees the WAL pass `background_frames`
+//     (AuditLogOptions::wal_checkpoint_pages) and wakes a checkpointer thread (started on first
+//     use), which copies the WAL into the database with its own connection (PASSIVE: never
+//     blocks the writer), repeating until a pass had at most a quarter of that (at most
+//     kTailFrames) to copy;
+//  2. the next write (BeginWrite, on the committing thread) checkpoints the short remainder on
+//     its own connection, so the WAL is fully copied and its BEGIN restarts the WAL at the
+//     beginning of the file (a WAL that is never fully copied would grow without bound).
+// Durability is unchanged: commits are durable by the WAL fsync (synchronous=FULL); a checkpoint
+// only moves committed pages into the database file (and fsyncs it) and is crash-safe.
+class WalCheckpointer {
+ public:
+  static constexpr int kTailFrames = 256;
+  static constexpr int kMaxPasses = 8;
+
+  WalCheckpointer(std::string path, int background_frames)
+      : path_(std::move(path)),
+        background_frames_(std::max(1, background_frames)),
+        tail_frames_(std::min(kTailFrames, background_frames_ / 4)) {}
+  ~WalCheckpointer() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+    sqlite3_close(db_);
+  }
+  WalCheckpointer(const WalCheckpointer&) = delete;
+  WalCheckpointer& operator=(const WalCheckpointer&) = delete;
+
+  // The WAL hook of the writing connection: `frames` pages are in the WAL after a commit.
+  void AfterCommit(int frames) {
+    if (frames < background_frames_ || state_.load(std::memory_order_relaxed) != kIdle) return;
+    {
+      std::lock_guard lock(mu_);
+      if (state_.load() != kIdle || stop_) return;
+      state_.store(kRunning);
+      if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+    }
+    cv_.notify_one();
+  }
+
+  // On the writing connection before it begins a write: copies what the checkpointer left.
+  void BeforeWrite(sqlite3* writer) {
+    if (state_.load(std::memory_order_acquire) != kTailPending) return;
+    (void)sqlite3_wal_checkpoint_v2(writer, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    state_.store(kIdle, std::memory_order_release);
+  }
+
+ private:
+  enum State { kIdle, kRunning, kTailPending };
+
+  void Run() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return stop_ || state_.load() == kRunning; });
+      if (stop_) return;
+      lock.unlock();
+      const bool copied = Passes();
+      lock.lock();
+      // On failure (another process checkpointing, I/O error) the next commit past the threshold
+      // tries again.
+      state_.store(copied ? kTailPending : kIdle, std::memory_order_release);
+    }
+  }
+
+  // PASSIVE checkpoints until one copies at most tail_frames_ (or kMaxPasses); false on an error.
+  bool Passes() {
+    if (db_ == nullptr) {
+      if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                          nullptr) != SQLITE_OK ||
+          sqlite3_exec(db_, "PRAGMA synchronous = FULL", nullptr, nullptr, nullptr) != SQLITE_OK) {
+        sqlite3_close(db_);
+        db_ = nullptr;
+        return false;
+      }
+    }
+    // A pass copies the frames that were in the WAL when it started (its `log` and `done` say
+    // nothing of the frames committed meanwhile); the next pass copies those. When a pass had
+    // little to copy, it was short, and what was committed during it is the small remainder.
+    int before = -1;
+    for (int pass = 0; pass < kMaxPasses; ++pass) {
+      int log = 0, done = 0;
+      if (sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &done) !=
+          SQLITE_OK) {
+        return false;
+      }
+      if (before >= 0 && done - before <= tail_frames_) break;
+      before = done;
+    }
+    return true;
+  }
+
+  const std::string path_;
+  const int background_frames_, tail_frames_;
+  sqlite3* db_ = nullptr;  // the checkpointer's connection (its thread only)
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::atomic<int> state_{kIdle};
+  std::thread thread_;
+};
+
 class SqliteLogStorage final : public LogStorage {
  public:
   SqliteLogStorage(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   ~SqliteLogStorage() override {
+    checkpointer_.reset();  // before the last connection closes (which checkpoints the rest)
     stmts_.clear();
     sqlite3_close(db_);
+  }
+
+  // Read-write opens: WAL checkpoints by WalCheckpointer instead of inside COMMIT (the hook
+  // replaces SQLite's automatic checkpoint).
+  void StartCheckpointer(std::uint32_t pages) {
+    checkpointer_ = std::make_unique<WalCheckpointer>(
+        path_, static_cast<int>(std::min<std::uint32_t>(pages, INT32_MAX)));
+    sqlite3_wal_hook(
+        db_,
+        [](void* arg, sqlite3*, const char*, int frames) {
+          static_cast<WalCheckpointer*>(arg)->AfterCommit(frames);
+          return SQLITE_OK;
+        },
+        checkpointer_.get());
   }
 
   Status Prepare() {
@@ -276,10 +403,26 @@ class SqliteLogStorage final : public LogStorage {
       stmts_.emplace_back(db_, sql);
       BULWARK_RETURN_IF_ERROR(stmts_.back().ok(fmt::format("prepare {}", sql)));
     }
+    // kRowsPerInsert rows per statement: one statement execution (VDBE setup, reset) per chunk
+    // instead of per row.
+    auto rows = [](const char* head, const char* row) {
+      std::string sql = head;
+      for (std::size_t i = 0; i < kRowsPerInsert; ++i) sql += i ? std::string(",") + row : row;
+      return sql;
+    };
+    for (const std::string& sql :
+         {rows("INSERT INTO events(idx, time_us, leaf_hash, leaf) VALUES", "(?, ?, ?, ?)"),
+          rows("INSERT INTO postings(term, first_idx, deltas) VALUES", "(?, ?, ?)")}) {
+      stmts_.emplace_back(db_, sql);
+      BULWARK_RETURN_IF_ERROR(stmts_.back().ok("prepare multi-row insert"));
+    }
     return OkStatus();
   }
 
-  Status BeginWrite() override { return Exec(db_, "BEGIN IMMEDIATE", "begin write"); }
+  Status BeginWrite() override {
+    if (checkpointer_) checkpointer_->BeforeWrite(db_);
+    return Exec(db_, "BEGIN IMMEDIATE", "begin write");
+  }
   Status Commit() override { return Exec(db_, "COMMIT", "commit"); }
   void Rollback() override { (void)Exec(db_, "ROLLBACK", "rollback"); }
 
@@ -315,15 +458,13 @@ class SqliteLogStorage final : public LogStorage {
   }
 
   Status InsertEvents(std::span<const EventRow> rows) override {
-    Stmt& s = stmts_[kInsEvent];
-    for (const EventRow& e : rows) {
-      s.Bind(1, static_cast<std::int64_t>(e.index));
-      s.Bind(2, e.time_us);
-      s.BindBlob(3, *e.leaf_hash);
-      s.BindBlob(4, e.leaf);
-      BULWARK_RETURN_IF_ERROR(s.Run("insert event"));
-    }
-    return OkStatus();
+    auto bind = [](Stmt& s, int col, const EventRow& e) {
+      s.Bind(col, static_cast<std::int64_t>(e.index));
+      s.Bind(col + 1, e.time_us);
+      s.BindBlob(col + 2, *e.leaf_hash);
+      s.BindBlob(col + 3, e.leaf);
+    };
+    return InsertRows(rows, stmts_[kInsEvents], stmts_[kInsEvent], 4, bind, "insert event");
   }
 
   Status InsertNodes(std::span<const NodeRow> rows) override {
@@ -338,14 +479,12 @@ class SqliteLogStorage final : public LogStorage {
   }
 
   Status InsertPostings(std::span<const PostingRow> rows) override {
-    Stmt& s = stmts_[kInsPosting];
-    for (const PostingRow& p : rows) {
-      s.Bind(1, p.term);
-      s.Bind(2, static_cast<std::int64_t>(p.first_index));
-      s.BindBlob(3, std::string_view(p.deltas));
-      BULWARK_RETURN_IF_ERROR(s.Run("insert posting"));
-    }
-    return OkStatus();
+    auto bind = [](Stmt& s, int col, const PostingRow& p) {
+      s.Bind(col, p.term);
+      s.Bind(col + 1, static_cast<std::int64_t>(p.first_index));
+      s.BindBlob(col + 2, std::string_view(p.deltas));
+    };
+    return InsertRows(rows, stmts_[kInsPostings], stmts_[kInsPosting], 3, bind, "insert posting");
   }
 
   Status InsertCheckpoint(const StoredCheckpoint& c) override {
@@ -661,6 +800,26 @@ class SqliteLogStorage final : public LogStorage {
     return Exec(db_, create, "prune: restore delete guard");
   }
 
+  // Inserts `rows` with the kRowsPerInsert-row statement `multi` per full chunk, then `one` per
+  // remaining row; `bind(stmt, first column, row)` binds the `width` columns of one row.
+  template <typename Row, typename Bind>
+  Status InsertRows(std::span<const Row> rows, Stmt& multi, Stmt& one, int width, Bind bind,
+                    std::string_view what) {
+    std::size_t i = 0;
+    for (; i + kRowsPerInsert <= rows.size(); i += kRowsPerInsert) {
+      for (std::size_t k = 0; k < kRowsPerInsert; ++k) {
+        bind(multi, 1 + static_cast<int>(k) * width, rows[i + k]);
+      }
+      BULWARK_RETURN_IF_ERROR(multi.Run(what));
+    }
+    for (; i < rows.size(); ++i) {
+      bind(one, 1, rows[i]);
+      BULWARK_RETURN_IF_ERROR(one.Run(what));
+    }
+    return OkStatus();
+  }
+
+  static constexpr std::size_t kRowsPerInsert = 32;
   enum {
     kInsEvent,
     kInsNode,
@@ -672,7 +831,9 @@ class SqliteLogStorage final : public LogStorage {
     kInsTerm,
     kLeaves,
     kNodes,
-    kEvent
+    kEvent,
+    kInsEvents,    // kRowsPerInsert rows
+    kInsPostings,  // kRowsPerInsert rows
   };
   static void Fill(const Stmt& q, StoredEvent& e) {
     e.index = static_cast<std::uint64_t>(q.Int(0));
@@ -684,6 +845,7 @@ class SqliteLogStorage final : public LogStorage {
   sqlite3* db_;
   std::string path_;
   std::vector<Stmt> stmts_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;
 };
 
 Result<int> UserVersion(sqlite3* db) {
@@ -757,11 +919,10 @@ Result<std::unique_ptr<LogStorage>> OpenSqliteLogStorage(const AuditLogOptions& 
   if (!options.read_only) {
     BULWARK_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode = WAL", "set WAL"));
     BULWARK_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous = FULL", "set synchronous"));
-    // A 64 MiB page cache keeps the hot pages; checkpointing the WAL every ~64 MiB instead of
-    // every 4 MiB amortizes the database fsync over more group commits.
+    // A 64 MiB page cache keeps the hot pages.
     BULWARK_RETURN_IF_ERROR(Exec(db, "PRAGMA cache_size = -65536", "set cache size"));
-    BULWARK_RETURN_IF_ERROR(Exec(db, "PRAGMA wal_autocheckpoint = 16384", "set WAL checkpoint"));
     BULWARK_RETURN_IF_ERROR(CreateOrMigrate(db, path, now_us));
+    storage->StartCheckpointer(options.wal_checkpoint_pages);
   } else {
     BULWARK_ASSIGN_OR_RETURN(int version, UserVersion(db));
     if (version != kLogSchemaVersion) {
