@@ -12,6 +12,7 @@
 #include <deque>
 
 #include "audit/internal/log_storage.h"
+#include "pgutil/pg_result.h"
 
 namespace bulwark::audit::internal {
 namespace {
@@ -120,40 +121,8 @@ CREATE TRIGGER bulwark_audit_nodes_delete_guard BEFORE DELETE ON bulwark_audit_n
   FOR EACH ROW EXECUTE FUNCTION bulwark_audit_prune_guard();
 )sql";
 
-// A query result, cleared on destruction; binary columns.
-class PgResult {
- public:
-  explicit PgResult(PGresult* r) : r_(r) {}
-  PgResult(PgResult&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
-  PgResult(const PgResult&) = delete;
-  PgResult& operator=(const PgResult&) = delete;
-  ~PgResult() { PQclear(r_); }
-  PGresult* get() const { return r_; }
-  int rows() const { return PQntuples(r_); }
-  // int8 or int4 in binary format.
-  std::int64_t Int(int row, int col) const {
-    const char* p = PQgetvalue(r_, row, col);
-    if (PQgetlength(r_, row, col) == 8) {
-      std::uint64_t v;
-      std::memcpy(&v, p, 8);
-      return static_cast<std::int64_t>(be64toh(v));
-    }
-    std::uint32_t v = 0;
-    std::memcpy(&v, p, 4);
-    return static_cast<std::int32_t>(be32toh(v));
-  }
-  std::span<const std::uint8_t> Bytes(int row, int col) const {
-    return {reinterpret_cast<const std::uint8_t*>(PQgetvalue(r_, row, col)),
-            static_cast<std::size_t>(PQgetlength(r_, row, col))};
-  }
-  std::string Text(int row, int col) const {
-    return std::string(PQgetvalue(r_, row, col),
-                       static_cast<std::size_t>(PQgetlength(r_, row, col)));
-  }
-
- private:
-  PGresult* r_;
-};
+// Query results (binary columns here) are read through the shared libpq helper.
+using pgutil::PgResult;
 
 // Parameters of one statement: integers as text, byte strings as binary.
 class Params {
