@@ -99,11 +99,25 @@ std::optional<std::size_t> DecodeB64Into(std::string_view text, std::span<std::u
   const std::size_t size = groups * 3 - padding;
   const auto* in = reinterpret_cast<const unsigned char*>(text.data());
   std::size_t o = 0;
+  if (size <= out.size()) {  // the usual case: every byte fits, no bounds check per byte
+    std::uint8_t* dst = out.data();
+    for (std::size_t g = 0; g < full; ++g, in += 4, dst += 3) {
+      const int a = kB64[in[0]], b = kB64[in[1]], c = kB64[in[2]], d = kB64[in[3]];
+      if ((a | b | c | d) < 0) return std::nullopt;
+      const auto v = static_cast<std::uint32_t>(a << 18 | b << 12 | c << 6 | d);
+      dst[0] = static_cast<std::uint8_t>(v >> 16);
+      dst[1] = static_cast<std::uint8_t>(v >> 8);
+      dst[2] = static_cast<std::uint8_t>(v);
+    }
+    o = full * 3;
+    if (padding == 0) return size;
+    // The padded last group goes through the path below (it fits too); its loop starts at `full`.
+  }
   auto put = [&](std::uint32_t byte) {
     if (o < out.size()) out[o] = static_cast<std::uint8_t>(byte);
     ++o;
   };
-  for (std::size_t g = 0; g < full; ++g, in += 4) {
+  for (std::size_t g = o / 3; g < full; ++g, in += 4) {
     const int a = kB64[in[0]], b = kB64[in[1]], c = kB64[in[2]], d = kB64[in[3]];
     if ((a | b | c | d) < 0) return std::nullopt;
     const auto v = static_cast<std::uint32_t>(a << 18 | b << 12 | c << 6 | d);
