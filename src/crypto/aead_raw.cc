@@ -47,6 +47,10 @@ struct RawAeadKey::Impl {
   AeadAlgorithm alg;
   EvpPtr<EVP_CIPHER_CTX> enc;  // key loaded, IV length 12 (the common case)
   EvpPtr<EVP_CIPHER_CTX> dec;
+  // The IV length each context is set up for: 12 after Create, changed only by SetNonce. Kept
+  // here so the common 12-byte case does not ask OpenSSL (a parameter query) on every call.
+  std::size_t enc_iv_len = 12;
+  std::size_t dec_iv_len = 12;
   SecretBytes key;  // kept for XChaCha20 (libsodium) and for re-keying GCM with other IV lengths
 };
 
@@ -83,18 +87,21 @@ namespace {
 
 // Points `ctx` (already holding the key for the 12-byte IV case) at `nonce`. For GCM IVs of
 // other lengths the context is re-initialized with that IV length and the key.
-Status SetNonce(EVP_CIPHER_CTX* ctx, AeadAlgorithm alg, const SecretBytes& key,
+// `iv_len` is the IV length `ctx` is currently set up for; updated here.
+Status SetNonce(EVP_CIPHER_CTX* ctx, std::size_t& iv_len, AeadAlgorithm alg, const SecretBytes& key,
                 std::span<const std::uint8_t> nonce, bool encrypt) {
   const std::string_view name = AeadAlgorithmName(alg);
   auto init = encrypt ? EVP_EncryptInit_ex : EVP_DecryptInit_ex;
   if (nonce.size() == 12) {
     // Reset the IV length in case the previous call used another one.
-    if (static_cast<std::size_t>(EVP_CIPHER_CTX_get_iv_length(ctx)) != 12) {
+    if (iv_len != 12) {
+      iv_len = 0;  // unknown until the re-initialization below succeeds
       if (init(ctx, nullptr, nullptr, nullptr, nullptr) != 1 ||
           EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, 12, nullptr) != 1 ||
           init(ctx, nullptr, nullptr, key.Reveal().data(), nullptr) != 1) {
         return OpenSslError(fmt::format("{}: set nonce length", name));
       }
+      iv_len = 12;
     }
     if (init(ctx, nullptr, nullptr, nullptr, nonce.data()) != 1) {
       return OpenSslError(fmt::format("{}: set nonce", name));
@@ -105,11 +112,13 @@ Status SetNonce(EVP_CIPHER_CTX* ctx, AeadAlgorithm alg, const SecretBytes& key,
     return InvalidArgumentError(
         fmt::format("{}: nonce must be {} bytes, got {}", name, AeadNonceSize(alg), nonce.size()));
   }
+  iv_len = 0;  // unknown until both calls below succeed
   if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, static_cast<int>(nonce.size()), nullptr) !=
           1 ||
       init(ctx, nullptr, nullptr, key.Reveal().data(), nonce.data()) != 1) {
     return OpenSslError(fmt::format("{}: set {}-byte nonce", name, nonce.size()));
   }
+  iv_len = nonce.size();
   return OkStatus();
 }
 
@@ -146,7 +155,8 @@ Status RawAeadKey::Seal(std::span<const std::uint8_t> nonce, std::span<const std
         fmt::format("{}: nonce must be 12 bytes, got {}", name, nonce.size()));
   }
   EVP_CIPHER_CTX* ctx = impl_->enc.get();
-  BULWARK_RETURN_IF_ERROR(SetNonce(ctx, alg, impl_->key, nonce, /*encrypt=*/true));
+  BULWARK_RETURN_IF_ERROR(
+      SetNonce(ctx, impl_->enc_iv_len, alg, impl_->key, nonce, /*encrypt=*/true));
   int len = 0;
   if (!aad.empty() &&
       EVP_EncryptUpdate(ctx, nullptr, &len, aad.data(), static_cast<int>(aad.size())) != 1) {
@@ -202,7 +212,8 @@ Status RawAeadKey::Open(std::span<const std::uint8_t> nonce, std::span<const std
         fmt::format("{}: nonce must be 12 bytes, got {}", name, nonce.size()));
   }
   EVP_CIPHER_CTX* ctx = impl_->dec.get();
-  BULWARK_RETURN_IF_ERROR(SetNonce(ctx, alg, impl_->key, nonce, /*encrypt=*/false));
+  BULWARK_RETURN_IF_ERROR(
+      SetNonce(ctx, impl_->dec_iv_len, alg, impl_->key, nonce, /*encrypt=*/false));
   int len = 0;
   if (!aad.empty() &&
       EVP_DecryptUpdate(ctx, nullptr, &len, aad.data(), static_cast<int>(aad.size())) != 1) {

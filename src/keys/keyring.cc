@@ -332,6 +332,20 @@ Result<SecretBytes> Keyring::DecryptPartsForReencryption(
   return e->cipher->DecryptParts(nonce, ciphertext, tag, associated_data);
 }
 
+Keyring::BatchDecryptor::BatchDecryptor(const Keyring& ring, bool allow_compromised)
+    : ring_(&ring), lock_(ring.mu_), allow_compromised_(allow_compromised) {}
+
+Result<SecretBytes> Keyring::BatchDecryptor::DecryptParts(
+    KeyId key_id, std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> ciphertext,
+    std::span<const std::uint8_t> tag, std::span<const std::uint8_t> associated_data) {
+  if (key_id != last_id_ || last_ == nullptr) {
+    // Errors are not remembered: every token under a refused key gets FindForDecrypt's error.
+    BULWARK_ASSIGN_OR_RETURN(last_, ring_->FindForDecrypt(key_id, allow_compromised_));
+    last_id_ = key_id;
+  }
+  return last_->cipher->DecryptParts(nonce, ciphertext, tag, associated_data);
+}
+
 // ---- Persistence (docs/formats-keys.md, "keyring file") ----
 
 Result<std::string> Keyring::Serialize(const KeyProvider& provider) const {

@@ -432,5 +432,110 @@ RC_GTEST_PROP(KeyringProperty, RoundTripAcrossRotations, ()) {
   }
 }
 
+// A batch of tokens under several keys, some disabled, some compromised, some with a flipped bit or
+// an unknown key id, interleaved in random order: the batch decryptor gives, token by token, the
+// same plaintext or the same error as the keyring's own DecryptParts / DecryptPartsForReencryption.
+RC_GTEST_PROP(KeyringProperty, BatchDecryptorMatchesPerTokenDecryption, ()) {
+  testing::FakeRuntime rt;
+  auto ring = Keyring::Create(rt.runtime(), AlgorithmPolicy::Standard()).value();
+  const auto values =
+      *rc::gen::container<std::vector<std::string>>(rc::gen::arbitrary<std::string>());
+  std::vector<KeyedCiphertext> cts;
+  for (const auto& v : values) {
+    cts.push_back(ring->EncryptParts(AsBytes(v), AsBytes(v + "|aad")).value());
+    if (*rc::gen::arbitrary<bool>()) {
+      const auto alg = *rc::gen::elementOf(crypto::kAllAeadAlgorithms);
+      RC_ASSERT(ring->Rotate(alg).has_value());
+    }
+  }
+  for (const KeyInfo& k : ring->List()) {
+    if (k.state != KeyState::kDecryptOnly) continue;
+    switch (*rc::gen::inRange(0, 4)) {
+      case 0:
+        RC_ASSERT(ring->Disable(k.id).has_value());
+        break;
+      case 1:
+        RC_ASSERT(ring->MarkCompromised(k.id).has_value());
+        break;
+      case 2:
+        RC_ASSERT(ring->Destroy(k.id).has_value());
+        break;
+      default:
+        break;
+    }
+  }
+  for (auto& ct : cts) {
+    switch (*rc::gen::inRange(0, 6)) {
+      case 0:
+        if (!ct.parts.ciphertext.empty()) ct.parts.ciphertext[0] ^= 1;
+        break;
+      case 1:
+        ct.key_id ^= 0x5a5a5a5a;
+        break;
+      default:
+        break;
+    }
+  }
+  const auto order = *rc::gen::container<std::vector<std::size_t>>(
+      values.size() * 2, rc::gen::inRange<std::size_t>(0, std::max<std::size_t>(values.size(), 1)));
+  for (const bool allow_compromised : {false, true}) {
+    auto batch = ring->NewBatchDecryptor(allow_compromised);
+    for (const std::size_t i : order) {
+      if (i >= values.size()) continue;
+      const auto& ct = cts[i];
+      const std::string aad = values[i] + "|aad";
+      auto got = batch.DecryptParts(ct.key_id, ct.parts.nonce, ct.parts.ciphertext, ct.parts.tag,
+                                    AsBytes(aad));
+      // The keyring's own calls take the reader lock again; no writer runs here, so that is safe.
+      auto want =
+          allow_compromised
+              ? ring->DecryptPartsForReencryption(ct.key_id, ct.parts.nonce, ct.parts.ciphertext,
+                                                  ct.parts.tag, AsBytes(aad))
+              : ring->DecryptParts(ct.key_id, ct.parts.nonce, ct.parts.ciphertext, ct.parts.tag,
+                                   AsBytes(aad));
+      RC_ASSERT(got.has_value() == want.has_value());
+      if (got.has_value()) {
+        RC_ASSERT(got->RevealAsString() == want->RevealAsString());
+      } else {
+        RC_ASSERT(got.error().code() == want.error().code());
+        RC_ASSERT(got.error().message() == want.error().message());
+      }
+    }
+  }
+}
+
+TEST_F(KeyringTest, BatchDecryptorHoldsOffKeyStateChangesUntilDestroyed) {
+  auto ring = NewRing();
+  const KeyId old = ring->primary_id();
+  auto ct = ring->EncryptParts(AsBytes("v"), AsBytes("a")).value();
+  ASSERT_TRUE(ring->Rotate().has_value());
+  std::atomic<bool> disabled{false};
+  std::thread writer;
+  {
+    auto batch = ring->NewBatchDecryptor();
+    writer = std::thread([&] {
+      EXPECT_TRUE(ring->Disable(old).has_value());
+      disabled = true;
+    });
+    // Whatever the writer thread does meanwhile, the key cannot be disabled under the batch.
+    for (int i = 0; i < 50; ++i) {
+      auto pt = batch.DecryptParts(ct.key_id, ct.parts.nonce, ct.parts.ciphertext, ct.parts.tag,
+                                   AsBytes("a"));
+      ASSERT_TRUE(pt.has_value()) << pt.error();
+      EXPECT_EQ(pt->RevealAsString(), "v");
+      std::this_thread::yield();
+    }
+    EXPECT_FALSE(disabled.load());
+  }
+  writer.join();
+  EXPECT_TRUE(disabled.load());
+  auto batch = ring->NewBatchDecryptor();
+  EXPECT_EQ(
+      batch.DecryptParts(ct.key_id, ct.parts.nonce, ct.parts.ciphertext, ct.parts.tag, AsBytes("a"))
+          .error()
+          .code(),
+      ErrorCode::kFailedPrecondition);
+}
+
 }  // namespace
 }  // namespace bulwark::keys

@@ -16,17 +16,15 @@ std::unexpected<Error> FieldError(std::string_view field, std::string_view what)
   return InvalidArgumentError(fmt::format("ENC token: field '{}': {}", field, what));
 }
 
-// A 4-byte big-endian length, then the bytes (`out` has room: the callers reserve).
-void AppendField(std::vector<std::uint8_t>& out, std::string_view field) {
+// Writes a 4-byte big-endian length, then the bytes, at `p`; returns the end.
+std::uint8_t* PutField(std::uint8_t* p, std::string_view field) {
   const auto n = static_cast<std::uint32_t>(field.size());
-  const std::size_t at = out.size();
-  out.resize(at + 4 + field.size());
-  std::uint8_t* p = out.data() + at;
   p[0] = static_cast<std::uint8_t>(n >> 24);
   p[1] = static_cast<std::uint8_t>(n >> 16);
   p[2] = static_cast<std::uint8_t>(n >> 8);
   p[3] = static_cast<std::uint8_t>(n);
   if (!field.empty()) std::memcpy(p + 4, field.data(), field.size());
+  return p + 4 + field.size();
 }
 
 // Splits off the next comma-separated field ("name:value" or a bare name for the algorithm).
@@ -99,11 +97,25 @@ std::optional<std::size_t> DecodeB64Into(std::string_view text, std::span<std::u
   const std::size_t size = groups * 3 - padding;
   const auto* in = reinterpret_cast<const unsigned char*>(text.data());
   std::size_t o = 0;
+  if (size <= out.size()) {  // the usual case: every byte fits, no bounds check per byte
+    std::uint8_t* dst = out.data();
+    for (std::size_t g = 0; g < full; ++g, in += 4, dst += 3) {
+      const int a = kB64[in[0]], b = kB64[in[1]], c = kB64[in[2]], d = kB64[in[3]];
+      if ((a | b | c | d) < 0) return std::nullopt;
+      const auto v = static_cast<std::uint32_t>(a << 18 | b << 12 | c << 6 | d);
+      dst[0] = static_cast<std::uint8_t>(v >> 16);
+      dst[1] = static_cast<std::uint8_t>(v >> 8);
+      dst[2] = static_cast<std::uint8_t>(v);
+    }
+    o = full * 3;
+    if (padding == 0) return size;
+    // The padded last group goes through the path below (it fits too); its loop starts at `full`.
+  }
   auto put = [&](std::uint32_t byte) {
     if (o < out.size()) out[o] = static_cast<std::uint8_t>(byte);
     ++o;
   };
-  for (std::size_t g = 0; g < full; ++g, in += 4) {
+  for (std::size_t g = o / 3; g < full; ++g, in += 4) {
     const int a = kB64[in[0]], b = kB64[in[1]], c = kB64[in[2]], d = kB64[in[3]];
     if ((a | b | c | d) < 0) return std::nullopt;
     const auto v = static_cast<std::uint32_t>(a << 18 | b << 12 | c << 6 | d);
@@ -236,13 +248,18 @@ Result<EncToken> ParseToken(std::string_view text) {
 void ValueAssociatedDataInto(std::string_view document_id, std::string_view dotted_path,
                              ScalarType type, crypto::AeadAlgorithm algorithm,
                              std::vector<std::uint8_t>& out) {
-  out.clear();
-  out.reserve(64 + document_id.size() + dotted_path.size());  // 5 lengths + 3 short fields
-  AppendField(out, "bulwark.value.v1");
-  AppendField(out, document_id);
-  AppendField(out, dotted_path);
-  AppendField(out, ScalarTypeName(type));
-  AppendField(out, crypto::AeadAlgorithmName(algorithm));
+  constexpr std::string_view kContext = "bulwark.value.v1";
+  const std::string_view type_name = ScalarTypeName(type);
+  const std::string_view alg_name = crypto::AeadAlgorithmName(algorithm);
+  // One resize to the final size (5 length prefixes), then the fields written in place.
+  out.resize(5 * 4 + kContext.size() + document_id.size() + dotted_path.size() + type_name.size() +
+             alg_name.size());
+  std::uint8_t* p = out.data();
+  p = PutField(p, kContext);
+  p = PutField(p, document_id);
+  p = PutField(p, dotted_path);
+  p = PutField(p, type_name);
+  PutField(p, alg_name);
 }
 
 std::vector<std::uint8_t> ValueAssociatedData(std::string_view document_id,

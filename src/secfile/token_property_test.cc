@@ -242,5 +242,24 @@ TEST(EncTokenProperty, AssociatedDataFromTheDottedPathEqualsThePathForm) {
                                       crypto::AeadAlgorithm::kAes128Gcm));
 }
 
+// The layout of docs/formats-encfile.md, spelled out byte by byte: F(x) = 4-byte big-endian length
+// of x, then x; AD = F("bulwark.value.v1") F(document id) F(dotted path) F(type) F(alg). Pins the
+// bytes every stored token is bound to (a change here would make existing files undecryptable).
+TEST(EncTokenProperty, AssociatedDataHasTheDocumentedLayout) {
+  auto f = [](std::string_view x) {
+    std::string out = {'\0', '\0', static_cast<char>(x.size() >> 8),
+                       static_cast<char>(x.size() & 0xff)};
+    return out + std::string(x);
+  };
+  for (const std::string& doc : {std::string(), std::string("d"), std::string(300, 'x')}) {
+    const std::string dotted = "services[3].\"db password\"";
+    const std::string want =
+        f("bulwark.value.v1") + f(doc) + f(dotted) + f("int") + f("AES128_GCM");
+    std::vector<std::uint8_t> got(7, 0xee);  // replaced, whatever it held
+    ValueAssociatedDataInto(doc, dotted, ScalarType::kInt, crypto::AeadAlgorithm::kAes128Gcm, got);
+    EXPECT_EQ(std::string(got.begin(), got.end()), want) << doc.size();
+  }
+}
+
 }  // namespace
 }  // namespace bulwark::secfile

@@ -101,11 +101,12 @@ class KeyringValueCipher final : public ValueCipher {
                         const config::Path& path) const override {
     secfile::EncTokenParts parts;
     std::vector<std::uint8_t> aad;
-    return DecryptOne(text, document_id, path.ToString(), parts, aad);
+    return DecryptOne(text, document_id, path.ToString(), parts, aad, nullptr);
   }
 
   // One parse buffer and one associated-data buffer for the whole batch, and the dotted paths the
-  // caller already has: per token, only the plaintext and the value allocate.
+  // caller already has: per token, only the plaintext and the value allocate. One keyring reader
+  // lock and one key lookup per key for the batch (Keyring::BatchDecryptor).
   Status DecryptMany(std::span<const TokenAt> tokens, std::string_view document_id,
                      std::vector<Value>& out) const override {
     out.clear();
@@ -113,10 +114,11 @@ class KeyringValueCipher final : public ValueCipher {
     secfile::EncTokenParts parts;
     std::vector<std::uint8_t> aad;
     std::string dotted;
+    auto decryptor = keyring_->NewBatchDecryptor(allow_compromised_);
     for (const TokenAt& t : tokens) {
       std::string_view d = t.dotted;
       if (d.empty() && !t.path->empty()) d = dotted = t.path->ToString();
-      auto v = DecryptOne(t.token, document_id, d, parts, aad);
+      auto v = DecryptOne(t.token, document_id, d, parts, aad, &decryptor);
       if (!v) {
         out.clear();
         return std::unexpected(v.error());
@@ -127,15 +129,19 @@ class KeyringValueCipher final : public ValueCipher {
   }
 
  private:
-  // `dotted` is the path's canonical dotted form (Path::ToString).
+  // `dotted` is the path's canonical dotted form (Path::ToString). With `batch`, decrypts through
+  // it (same results as the keyring's own calls); without, through the keyring.
   Result<Value> DecryptOne(std::string_view text, std::string_view document_id,
                            std::string_view dotted, secfile::EncTokenParts& token,
-                           std::vector<std::uint8_t>& aad) const {
+                           std::vector<std::uint8_t>& aad,
+                           keys::Keyring::BatchDecryptor* batch) const {
     if (auto s = secfile::ParseTokenInto(text, token); !s) {
       return std::unexpected(s.error().WithContext(fmt::format("decrypt {}", dotted)));
     }
     secfile::ValueAssociatedDataInto(document_id, dotted, token.type, token.algorithm, aad);
-    auto plain = allow_compromised_
+    auto plain = batch != nullptr
+                     ? batch->DecryptParts(token.key_id, token.iv(), token.data, token.tag, aad)
+                 : allow_compromised_
                      ? keyring_->DecryptPartsForReencryption(token.key_id, token.iv(), token.data,
                                                              token.tag, aad)
                      : keyring_->DecryptParts(token.key_id, token.iv(), token.data, token.tag, aad);

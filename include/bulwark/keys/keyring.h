@@ -96,6 +96,8 @@ inline constexpr std::uint8_t kKeyedCiphertextVersion = 0x01;
 inline constexpr std::size_t kKeyedPrefixSize = 5;
 
 class Keyring final : public crypto::Aead {
+  struct Entry;
+
  public:
   struct Options {
     crypto::AeadAlgorithm algorithm = crypto::kDefaultAeadAlgorithm;
@@ -145,6 +147,35 @@ class Keyring final : public crypto::Aead {
   Result<SecretBytes> DecryptPartsForReencryption(
       KeyId key_id, std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> ciphertext,
       std::span<const std::uint8_t> tag, std::span<const std::uint8_t> associated_data) const;
+
+  // Decrypts a batch of DecryptParts calls under one shared lock of the keyring, looking a key up
+  // (and checking its state and the policy) once per run of tokens under the same key instead of
+  // once per token. Results and errors are exactly those of DecryptParts (or
+  // DecryptPartsForReencryption when made with `allow_compromised`). It holds the keyring's reader
+  // lock until destroyed: key state changes (Rotate, Disable, ...) wait for it, so keep it to one
+  // batch, and call no other Keyring method on the same thread while it lives.
+  class BatchDecryptor {
+   public:
+    Result<SecretBytes> DecryptParts(KeyId key_id, std::span<const std::uint8_t> nonce,
+                                     std::span<const std::uint8_t> ciphertext,
+                                     std::span<const std::uint8_t> tag,
+                                     std::span<const std::uint8_t> associated_data);
+    BatchDecryptor(BatchDecryptor&&) = default;
+    BatchDecryptor& operator=(BatchDecryptor&&) = delete;
+
+   private:
+    friend class Keyring;
+    BatchDecryptor(const Keyring& ring, bool allow_compromised);
+    const Keyring* ring_;
+    std::shared_lock<std::shared_mutex> lock_;
+    bool allow_compromised_;
+    KeyId last_id_ = 0;            // 0 is never a key id
+    const Entry* last_ = nullptr;  // checked entry for last_id_, valid while lock_ is held
+  };
+  BatchDecryptor NewBatchDecryptor(bool allow_compromised = false) const {
+    return BatchDecryptor(*this, allow_compromised);
+  }
+
   // The key id of a keyed ciphertext (kDataLoss if too short or the version byte is unknown).
   static Result<KeyId> KeyIdOf(std::span<const std::uint8_t> ciphertext);
 
@@ -169,7 +200,6 @@ class Keyring final : public crypto::Aead {
   ~Keyring() override;
 
  private:
-  struct Entry;
   Keyring(Runtime runtime, crypto::AlgorithmPolicy policy, Options options);
   Result<KeyId> AddKeyLocked(crypto::AeadAlgorithm alg, SecretBytes material, KeyInfo info);
   Result<const Entry*> FindForDecrypt(KeyId id, bool allow_compromised) const;
