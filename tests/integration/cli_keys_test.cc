@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -166,6 +167,52 @@ TEST_F(KeysCliTest, ConcurrentEncryptsRecordEveryFileInTheKeyUsageIndex) {
   EXPECT_EQ(std::filesystem::status(home_ + "/key-usage.lock").permissions() &
                 std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+// `keys rotate` racing several `bulwark encrypt -i` processes on one home. Every one of them
+// saves the keyring (encrypt: its usage count); without <home>/keyring.lock an encrypt that
+// loaded the keyring before a rotation saved its stale copy over it, the new primary was lost and
+// files encrypted under it could never be decrypted again.
+TEST_F(KeysCliTest, ConcurrentRotateAndEncryptsLoseNoKeyAndNoUsageCount) {
+  constexpr int kRotations = 6;
+  constexpr int kProcesses = 3;
+  constexpr int kFilesEach = 4;
+  const std::string bin = std::string(BULWARK_BINARY_DIR) + "/bulwark";
+  std::string script = "(";
+  for (int r = 0; r < kRotations; ++r) {
+    script += fmt::format("{} {} keys rotate >/dev/null 2>&1 || exit 1; ", env_, bin);
+  }
+  script += ") & ";
+  std::vector<std::string> files;
+  for (int p = 0; p < kProcesses; ++p) {
+    script += "(";
+    for (int i = 0; i < kFilesEach; ++i) {
+      files.push_back(Write(fmt::format("r{}-{}.yaml", p, i), "password: secret\n"));
+      script +=
+          fmt::format("{} {} encrypt -i {} >/dev/null 2>&1 || exit 1; ", env_, bin, files.back());
+    }
+    script += ") & ";
+  }
+  script += "fail=0; for j in $(jobs -p); do wait $j || fail=1; done; exit $fail";
+  const std::string cmd = "bash -c '" + script + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  for (const std::string& f : files) {
+    auto dec = Run("decrypt " + f);
+    EXPECT_EQ(dec.exit_code, 0) << f << ": " << dec.err;
+    EXPECT_THAT(dec.out, HasSubstr("secret")) << f;
+  }
+  // Every rotation kept its key, and the usage counts add up to one encryption per file.
+  const std::string list = Run("keys list").out;
+  static const std::regex kRow("([0-9a-f]{8}) +[0-9]+ +[A-Z0-9_]+ +[a-z_-]+ +\\S+ +([0-9]+)");
+  std::set<std::string> kids;
+  std::uint64_t usage = 0;
+  for (std::sregex_iterator it(list.begin(), list.end(), kRow), end; it != end; ++it) {
+    kids.insert((*it)[1].str());
+    usage += std::stoull((*it)[2].str());
+  }
+  EXPECT_EQ(kids.size(), static_cast<std::size_t>(1 + kRotations)) << list;
+  EXPECT_EQ(usage, files.size()) << list;
+  EXPECT_EQ(Count(list, "primary"), 1u) << list;
 }
 
 TEST_F(KeysCliTest, ForceDestroysAKeyInUseAndTokensThenNameIt) {
