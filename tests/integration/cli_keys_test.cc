@@ -178,6 +178,22 @@ TEST_F(KeysCliTest, ConcurrentRotateAndEncryptsLoseNoKeyAndNoUsageCount) {
   constexpr int kProcesses = 3;
   constexpr int kFilesEach = 4;
   const std::string bin = std::string(BULWARK_BINARY_DIR) + "/bulwark";
+  static const std::regex kRow("([0-9a-f]{8}) +[0-9]+ +[A-Z0-9_]+ +[a-z_-]+ +\\S+ +([0-9]+)");
+  // The kids in `keys list` and the sum of their usage counts.
+  auto list_keys = [&](std::set<std::string>& kids) {
+    const std::string list = Run("keys list").out;
+    std::uint64_t usage = 0;
+    for (std::sregex_iterator it(list.begin(), list.end(), kRow), end; it != end; ++it) {
+      kids.insert((*it)[1].str());
+      usage += std::stoull((*it)[2].str());
+    }
+    return usage;
+  };
+  // What one file costs in usage counts, measured alone first.
+  ASSERT_EQ(Run("encrypt -i " + Write("ref.yaml", "password: secret\n")).exit_code, 0);
+  std::set<std::string> before;
+  const std::uint64_t per_file = list_keys(before);
+  ASSERT_GT(per_file, 0u);
   std::string script = "(";
   for (int r = 0; r < kRotations; ++r) {
     script += fmt::format("{} {} keys rotate >/dev/null 2>&1 || exit 1; ", env_, bin);
@@ -202,16 +218,12 @@ TEST_F(KeysCliTest, ConcurrentRotateAndEncryptsLoseNoKeyAndNoUsageCount) {
     EXPECT_THAT(dec.out, HasSubstr("secret")) << f;
   }
   // Every rotation kept its key, and the usage counts add up to one encryption per file.
-  const std::string list = Run("keys list").out;
-  static const std::regex kRow("([0-9a-f]{8}) +[0-9]+ +[A-Z0-9_]+ +[a-z_-]+ +\\S+ +([0-9]+)");
   std::set<std::string> kids;
-  std::uint64_t usage = 0;
-  for (std::sregex_iterator it(list.begin(), list.end(), kRow), end; it != end; ++it) {
-    kids.insert((*it)[1].str());
-    usage += std::stoull((*it)[2].str());
-  }
+  const std::uint64_t usage = list_keys(kids);
+  const std::string list = Run("keys list").out;
   EXPECT_EQ(kids.size(), static_cast<std::size_t>(1 + kRotations)) << list;
-  EXPECT_EQ(usage, files.size()) << list;
+  for (const std::string& kid : before) EXPECT_TRUE(kids.contains(kid)) << kid;
+  EXPECT_EQ(usage, per_file * (files.size() + 1)) << list;
   EXPECT_EQ(Count(list, "primary"), 1u) << list;
 }
 
