@@ -165,6 +165,16 @@ Status UpdateKeyUsageIndex(CommandContext& ctx, const Keys& k, const fs::path& f
   return index.Save(*k.runtime.fs);
 }
 
+Result<FileLock> LockKeyring(CommandContext& ctx, const fs::path& home) {
+  const fs::path lock_file = home / "keyring.lock";
+  return FileLock::Acquire(lock_file, "keyring", [&] {
+    ctx.io.err << fmt::format(
+                      "bulwark: waiting for {} (another bulwark process is updating the keyring)\n",
+                      lock_file.string())
+               << std::flush;
+  });
+}
+
 Status Keys::Save() {
   if (!keyring_lock) {
     return FailedPreconditionError(
@@ -192,14 +202,7 @@ Result<Keys> OpenKeys(CommandContext& ctx, const KeyArgs& a, KeyringAccess acces
   // is based on the latest of both.
   auto lock = [&]() -> Status {
     if (access != KeyringAccess::kUpdate) return OkStatus();
-    const fs::path lock_file = k.keyring_lock_path();
-    BULWARK_ASSIGN_OR_RETURN(FileLock held, FileLock::Acquire(lock_file, "keyring", [&] {
-                               ctx.io.err << fmt::format(
-                                                 "bulwark: waiting for {} (another bulwark "
-                                                 "process is updating the keyring)\n",
-                                                 lock_file.string())
-                                          << std::flush;
-                             }));
+    BULWARK_ASSIGN_OR_RETURN(FileLock held, LockKeyring(ctx, k.home));
     k.keyring_lock.emplace(std::move(held));
     return OkStatus();
   };

@@ -84,6 +84,10 @@ Result<SecretBytes> ReadPassphrase(CommandContext& ctx, FileSystem& files, const
 // other updating commands wait for it (saying so on stderr), which is intended.
 enum class KeyringAccess { kRead, kUpdate };
 
+// Takes the keyring lock of `home` (<home>/keyring.lock; the directory must exist), printing one
+// line on stderr if it has to wait for another process. kUnavailable naming the file on failure.
+Result<FileLock> LockKeyring(CommandContext& ctx, const std::filesystem::path& home);
+
 // The unlocked keys of a home.
 struct Keys {
   Runtime runtime;

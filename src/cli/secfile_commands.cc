@@ -105,6 +105,12 @@ int RunInit(CommandContext& ctx, const InitArgs& a) {
     BULWARK_ASSIGN_OR_RETURN(crypto::AeadAlgorithm alg, ParseAlgorithmFlag(a.algorithm));
     Runtime runtime = Runtime::System();
     BULWARK_ASSIGN_OR_RETURN(fs::path home, ResolveHome(a.keys.home));
+    // Two concurrent inits of one home must not both create a keystore and a keyring (the later
+    // would replace the earlier's keystore under its keyring): the keyring lock (cli/home.h) is
+    // held from the existence check to the keyring write. It needs the directory; a failed init
+    // leaves at most the empty home with its lock file, which a new init accepts.
+    BULWARK_RETURN_IF_ERROR(runtime.fs->CreateDirectories(home, kPrivateDir));
+    BULWARK_ASSIGN_OR_RETURN(FileLock lock, LockKeyring(ctx, home));
     BULWARK_ASSIGN_OR_RETURN(bool exists, runtime.fs->Exists(home / "keyring"));
     if (exists) {
       return AlreadyExistsError(fmt::format("{} already has a keyring", home.string()));

@@ -3,15 +3,18 @@
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
 
+#include "bulwark/core/file_lock.h"
 #include "cli_harness.h"
 #include "keys/softhsm_token_for_test.h"
 
@@ -225,6 +228,39 @@ TEST_F(KeysCliTest, ConcurrentRotateAndEncryptsLoseNoKeyAndNoUsageCount) {
   for (const std::string& kid : before) EXPECT_TRUE(kids.contains(kid)) << kid;
   EXPECT_EQ(usage, per_file * (files.size() + 1)) << list;
   EXPECT_EQ(Count(list, "primary"), 1u) << list;
+}
+
+// While another process holds <home>/keyring.lock, a command that saves the keyring says on stderr
+// that it waits and goes on once the lock is released; a read-only command does not wait.
+TEST_F(KeysCliTest, AnUpdatingCommandWaitsForTheKeyringLockAndSaysSoReadersDoNot) {
+  std::optional<FileLock> held;  // close-on-exec: the commands below do not inherit it
+  {
+    auto lock = FileLock::Acquire(home_ + "/keyring.lock", "keyring");
+    ASSERT_TRUE(lock) << lock.error();
+    held.emplace(std::move(*lock));
+  }
+  const std::filesystem::path err = dir_ / "rotate.err", rc = dir_ / "rotate.rc";
+  const std::string cmd = fmt::format(
+      "({} {}/bulwark keys rotate >/dev/null 2>{}; echo $? >{}.tmp; "
+      "mv {}.tmp {}) &",
+      env_, BULWARK_BINARY_DIR, err.string(), rc.string(), rc.string(), rc.string());
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  // Bounded polling (no timing assertion): the rotate reports that it waits.
+  bool waiting = false;
+  for (int i = 0; i < 1200 && !waiting; ++i) {
+    waiting = Slurp(err).find("waiting for " + home_ + "/keyring.lock") != std::string::npos;
+    if (!waiting) ::usleep(50'000);
+  }
+  ASSERT_TRUE(waiting) << Slurp(err);
+  EXPECT_FALSE(std::filesystem::exists(rc));  // still blocked
+  auto list = Run("keys list");               // a reader takes no lock
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(Count(list.out, "primary"), 1u);
+  held.reset();  // releases the lock
+  for (int i = 0; i < 1200 && !std::filesystem::exists(rc); ++i) ::usleep(50'000);
+  ASSERT_TRUE(std::filesystem::exists(rc));
+  EXPECT_EQ(Slurp(rc), "0\n") << Slurp(err);
+  EXPECT_EQ(Count(Run("keys list").out, "decrypt-only"), 1u);
 }
 
 TEST_F(KeysCliTest, ForceDestroysAKeyInUseAndTokensThenNameIt) {
