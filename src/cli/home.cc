@@ -165,13 +165,28 @@ Status UpdateKeyUsageIndex(CommandContext& ctx, const Keys& k, const fs::path& f
   return index.Save(*k.runtime.fs);
 }
 
+Result<FileLock> LockKeyring(CommandContext& ctx, const fs::path& home) {
+  const fs::path lock_file = home / "keyring.lock";
+  return FileLock::Acquire(lock_file, "keyring", [&] {
+    ctx.io.err << fmt::format(
+                      "bulwark: waiting for {} (another bulwark process is updating the keyring)\n",
+                      lock_file.string())
+               << std::flush;
+  });
+}
+
 Status Keys::Save() {
+  if (!keyring_lock) {
+    return FailedPreconditionError(
+        fmt::format("cannot save {}: the keys were opened read-only (without {})",
+                    keyring_path.string(), keyring_lock_path().string()));
+  }
   BULWARK_ASSIGN_OR_RETURN(std::string data, keyring->Serialize(*provider));
   return runtime.fs->WriteFileAtomic(keyring_path, data, kPrivateFile);
 }
 
-Result<Keys> OpenKeys(CommandContext& ctx, const KeyArgs& a) {
-  Keys k{Runtime::System(), {}, {}, nullptr, nullptr};
+Result<Keys> OpenKeys(CommandContext& ctx, const KeyArgs& a, KeyringAccess access) {
+  Keys k{Runtime::System(), {}, {}, nullptr, nullptr, std::nullopt};
   BULWARK_ASSIGN_OR_RETURN(fs::path home, ResolveHome(a.home));
   k.home = home;
   k.keyring_path = home / "keyring";
@@ -182,8 +197,18 @@ Result<Keys> OpenKeys(CommandContext& ctx, const KeyArgs& a) {
   }
   const auto policy = crypto::AlgorithmPolicy::Standard();
   BULWARK_ASSIGN_OR_RETURN(ProviderConfig config, ReadProviderConfig(*k.runtime.fs, home));
+  // Taken after the passphrase/PIN is read (no lock held while a user types) and before the
+  // provider (keystore or token KEK) and the keyring are read, so that what this command saves
+  // is based on the latest of both.
+  auto lock = [&]() -> Status {
+    if (access != KeyringAccess::kUpdate) return OkStatus();
+    BULWARK_ASSIGN_OR_RETURN(FileLock held, LockKeyring(ctx, k.home));
+    k.keyring_lock.emplace(std::move(held));
+    return OkStatus();
+  };
   if (config.kind == "pkcs11") {
     BULWARK_ASSIGN_OR_RETURN(SecretBytes pin, ReadPin(ctx, *k.runtime.fs, a));
+    BULWARK_RETURN_IF_ERROR(lock());
     keys::Pkcs11Provider::Options options;
     options.module_path = config.module;
     options.token_label = config.token_label;
@@ -193,6 +218,7 @@ Result<Keys> OpenKeys(CommandContext& ctx, const KeyArgs& a) {
                              keys::Pkcs11Provider::Open(std::move(options), k.runtime.random));
   } else {
     BULWARK_ASSIGN_OR_RETURN(SecretBytes pass, ReadPassphrase(ctx, *k.runtime.fs, a));
+    BULWARK_RETURN_IF_ERROR(lock());
     BULWARK_ASSIGN_OR_RETURN(
         auto opened, keys::LocalKeystoreProvider::Open(home / "keystore", pass, k.runtime, policy));
     for (const std::string& w : opened.warnings) ctx.io.err << "bulwark: warning: " << w << "\n";

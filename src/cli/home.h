@@ -7,6 +7,8 @@
 //   keystore     the local passphrase keystore (key-encryption keys), bulwark/keys/local_keystore.h
 //                (local provider only)
 //   keyring      the data keys wrapped under the provider's KEK, bulwark/keys/keyring.h
+//   keyring.lock  the lock held by a command that may save the keyring (or rotate the KEK), from
+//                before it opens the keys until it is done (OpenKeys, KeyringAccess::kUpdate)
 //   key-usage.json  which encrypted files use which data keys (bulwark/keyops/key_usage_index.h)
 //   key-usage.lock  the lock held while the index is updated (bulwark/keyops/key_usage_lock.h)
 //   compromise-<kid>.journal / .report.json  progress and record of `keys compromised`
@@ -20,8 +22,10 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "bulwark/core/file_lock.h"
 #include "bulwark/core/runtime.h"
 #include "bulwark/keyops/key_usage_index.h"
 #include "bulwark/keyops/key_usage_lock.h"
@@ -65,6 +69,25 @@ Result<std::filesystem::path> ResolveHome(const std::string& flag);
 Result<SecretBytes> ReadPassphrase(CommandContext& ctx, FileSystem& files, const KeyArgs& a,
                                    bool confirm = false);
 
+// How a command uses the keyring. Every command that may save the keyring (usage counts of
+// `encrypt`/`edit`/`reencrypt`/the store's cipher, rotate, rewrap, disable/enable/destroy,
+// compromised) opens it with kUpdate: it then holds an exclusive lock on <home>/keyring.lock
+// (bulwark/core/file_lock.h) from before it opens the provider and reads the keyring until its
+// Keys is destroyed, so its save starts from the latest keyring (and keystore, for rewrap) and
+// no rotation or usage count of a concurrent command is lost. Read-only commands (kRead) take no
+// lock: the atomic writes already guarantee they read whole files.
+//
+// Lock order: keyring.lock first, then key-usage.lock (LockUsageIndex); never open keys while
+// holding the key-usage lock. One process opens kUpdate keys at most once at a time (a second
+// OpenKeys(kUpdate) in the same process would wait for itself): pass the Keys around instead.
+// A long command (`keys compromised` re-encrypting many files) holds the lock for its whole run;
+// other updating commands wait for it (saying so on stderr), which is intended.
+enum class KeyringAccess { kRead, kUpdate };
+
+// Takes the keyring lock of `home` (<home>/keyring.lock; the directory must exist), printing one
+// line on stderr if it has to wait for another process. kUnavailable naming the file on failure.
+Result<FileLock> LockKeyring(CommandContext& ctx, const std::filesystem::path& home);
+
 // The unlocked keys of a home.
 struct Keys {
   Runtime runtime;
@@ -72,9 +95,13 @@ struct Keys {
   std::filesystem::path keyring_path;
   std::unique_ptr<keys::KeyProvider> provider;
   std::shared_ptr<keys::Keyring> keyring;
+  // Held (kUpdate) until the Keys is destroyed.
+  std::optional<FileLock> keyring_lock;
 
-  // Writes the keyring back (usage counts, rotations).
+  // Writes the keyring back (usage counts, rotations). kFailedPrecondition when the keys were
+  // opened with kRead (saving without the lock could overwrite a concurrent update).
   Status Save();
+  std::filesystem::path keyring_lock_path() const { return home / "keyring.lock"; }
   std::filesystem::path usage_index_path() const { return home / "key-usage.json"; }
   // Serializes read-modify-write of the index between processes (keyops/key_usage_lock.h); a
   // command waiting for it says so on stderr.
@@ -88,8 +115,10 @@ Status UpdateKeyUsageIndex(CommandContext& ctx, const Keys& k, const std::filesy
 
 // kNotFound naming the file when the home has no keyring ("run 'bulwark init' first");
 // kUnauthenticated for a wrong passphrase or PIN; kUnavailable when the PKCS#11 module or token
-// cannot be reached (fail closed: nothing falls back to a local key).
-Result<Keys> OpenKeys(CommandContext& ctx, const KeyArgs& a);
+// cannot be reached (fail closed: nothing falls back to a local key) or the keyring lock cannot be
+// taken. With kUpdate, a command that waits for the keyring lock says so on stderr; the
+// passphrase or PIN is read before waiting.
+Result<Keys> OpenKeys(CommandContext& ctx, const KeyArgs& a, KeyringAccess access);
 
 }  // namespace bulwark::cli
 

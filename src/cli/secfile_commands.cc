@@ -105,6 +105,12 @@ int RunInit(CommandContext& ctx, const InitArgs& a) {
     BULWARK_ASSIGN_OR_RETURN(crypto::AeadAlgorithm alg, ParseAlgorithmFlag(a.algorithm));
     Runtime runtime = Runtime::System();
     BULWARK_ASSIGN_OR_RETURN(fs::path home, ResolveHome(a.keys.home));
+    // Two concurrent inits of one home must not both create a keystore and a keyring (the later
+    // would replace the earlier's keystore under its keyring): the keyring lock (cli/home.h) is
+    // held from the existence check to the keyring write. It needs the directory; a failed init
+    // leaves at most the empty home with its lock file, which a new init accepts.
+    BULWARK_RETURN_IF_ERROR(runtime.fs->CreateDirectories(home, kPrivateDir));
+    BULWARK_ASSIGN_OR_RETURN(FileLock lock, LockKeyring(ctx, home));
     BULWARK_ASSIGN_OR_RETURN(bool exists, runtime.fs->Exists(home / "keyring"));
     if (exists) {
       return AlreadyExistsError(fmt::format("{} already has a keyring", home.string()));
@@ -189,7 +195,7 @@ Result<std::unique_ptr<config::Schema>> LoadSchema(FileSystem& files, const std:
 int RunEncrypt(CommandContext& ctx, const FileArgs& a) {
   auto run = [&]() -> Status {
     BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format, FormatOf(a));
-    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys));
+    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys, KeyringAccess::kUpdate));
     BULWARK_ASSIGN_OR_RETURN(std::string text, k.runtime.fs->ReadFile(a.file));
     BULWARK_ASSIGN_OR_RETURN(auto schema, LoadSchema(*k.runtime.fs, a.schema));
     BULWARK_ASSIGN_OR_RETURN(auto classifier,
@@ -215,7 +221,7 @@ int RunEncrypt(CommandContext& ctx, const FileArgs& a) {
 int RunDecrypt(CommandContext& ctx, const FileArgs& a) {
   auto run = [&]() -> Status {
     BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format, FormatOf(a));
-    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys));
+    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys, KeyringAccess::kRead));
     BULWARK_ASSIGN_OR_RETURN(std::string text, k.runtime.fs->ReadFile(a.file));
     BULWARK_ASSIGN_OR_RETURN(
         auto dec, secfile::DecryptFile(text, format, *k.keyring, {.source_name = a.file}));
@@ -326,7 +332,7 @@ Result<int> RunChild(const std::vector<std::string>& argv, char** envp) {
 int RunEdit(CommandContext& ctx, const FileArgs& a) {
   auto run = [&]() -> Status {
     BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format, FormatOf(a));
-    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys));
+    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys, KeyringAccess::kUpdate));
     BULWARK_ASSIGN_OR_RETURN(std::string text, k.runtime.fs->ReadFile(a.file));
     const bool encrypted = secfile::IsEncryptedFile(text, format);
     secfile::DecryptedFile plain;
@@ -435,7 +441,7 @@ Result<std::map<std::string, std::string>> ExecValues(CommandContext& ctx, const
     return out;
   }
   BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format, FormatOf(a.file));
-  BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.file.keys));
+  BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.file.keys, KeyringAccess::kRead));
   BULWARK_ASSIGN_OR_RETURN(std::string text, k.runtime.fs->ReadFile(a.file.file));
   BULWARK_ASSIGN_OR_RETURN(
       auto dec, secfile::DecryptFile(text, format, *k.keyring, {.source_name = a.file.file}));
@@ -490,7 +496,7 @@ struct KeysArgs {
 };
 
 int RunKeysList(CommandContext& ctx, const KeysArgs& a) {
-  auto k = OpenKeys(ctx, a.keys);
+  auto k = OpenKeys(ctx, a.keys, KeyringAccess::kRead);
   if (!k) return ctx.Fail(k.error());
   ctx.io.out << fmt::format("{:<10} {:>7}  {:<18} {:<13} {:<28} {}\n", "KID", "VERSION",
                             "ALGORITHM", "STATE", "CREATED", "USAGE");
@@ -509,7 +515,7 @@ int RunKeysRotate(CommandContext& ctx, const KeysArgs& a) {
     if (!a.algorithm.empty()) {
       BULWARK_ASSIGN_OR_RETURN(alg, ParseAlgorithmFlag(a.algorithm));
     }
-    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys));
+    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys, KeyringAccess::kUpdate));
     const keys::KeyId old = k.keyring->primary_id();
     BULWARK_ASSIGN_OR_RETURN(keys::KeyId id, k.keyring->Rotate(alg));
     BULWARK_RETURN_IF_ERROR(k.Save());
@@ -525,7 +531,7 @@ int RunKeysRotate(CommandContext& ctx, const KeysArgs& a) {
 
 int RunKeysReencrypt(CommandContext& ctx, const KeysArgs& a) {
   auto run = [&]() -> Status {
-    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys));
+    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys, KeyringAccess::kUpdate));
     for (const std::string& file : a.files) {
       BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format,
                                a.format.empty() ? secfile::FileFormatFromPath(file)
@@ -551,7 +557,7 @@ int RunKeysReencrypt(CommandContext& ctx, const KeysArgs& a) {
 
 int RunKeysRewrap(CommandContext& ctx, const KeysArgs& a) {
   auto run = [&]() -> Status {
-    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys));
+    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys, KeyringAccess::kUpdate));
     BULWARK_RETURN_IF_ERROR(k.provider->RotateKek());
     BULWARK_RETURN_IF_ERROR(k.Save());
     ctx.io.out << fmt::format(
@@ -566,7 +572,7 @@ int RunKeysRewrap(CommandContext& ctx, const KeysArgs& a) {
 int RunKeysDisable(CommandContext& ctx, const KeysArgs& a, bool enable) {
   auto run = [&]() -> Status {
     BULWARK_ASSIGN_OR_RETURN(keys::KeyId id, keys::ParseKeyId(a.kid));
-    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys));
+    BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, a.keys, KeyringAccess::kUpdate));
     if (enable) {
       BULWARK_RETURN_IF_ERROR(k.keyring->Enable(id));
     } else {
@@ -610,7 +616,7 @@ Result<std::optional<Session>> OpenKeysSession(CommandContext& ctx, const KeysAr
 int RunKeysDestroy(CommandContext& ctx, const KeysArgs& a) {
   auto run = [&]() -> Status {
     BULWARK_ASSIGN_OR_RETURN(keys::KeyId id, keys::ParseKeyId(a.kid));
-    BULWARK_ASSIGN_OR_RETURN(Keys opened, OpenKeys(ctx, a.keys));
+    BULWARK_ASSIGN_OR_RETURN(Keys opened, OpenKeys(ctx, a.keys, KeyringAccess::kUpdate));
     auto k = std::make_shared<Keys>(std::move(opened));
     BULWARK_ASSIGN_OR_RETURN(keys::KeyInfo info, k->keyring->Get(id));
     if (info.state == keys::KeyState::kDestroyed) {
@@ -691,7 +697,7 @@ std::function<Status(keyops::StepPoint, std::size_t)> CrashHookFromEnv() {
 int RunKeysCompromised(CommandContext& ctx, const KeysArgs& a) {
   auto run = [&]() -> Status {
     BULWARK_ASSIGN_OR_RETURN(keys::KeyId id, keys::ParseKeyId(a.kid));
-    BULWARK_ASSIGN_OR_RETURN(Keys opened, OpenKeys(ctx, a.keys));
+    BULWARK_ASSIGN_OR_RETURN(Keys opened, OpenKeys(ctx, a.keys, KeyringAccess::kUpdate));
     auto k = std::make_shared<Keys>(std::move(opened));
     const fs::path journal = keyops::CompromiseJournalPath(k->home, id);
     BULWARK_ASSIGN_OR_RETURN(bool pending, k->runtime.fs->Exists(journal));

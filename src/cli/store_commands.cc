@@ -54,7 +54,9 @@ class LazyCipher final : public service::ValueCipher {
   Result<const service::ValueCipher*> Get() const {
     std::lock_guard lock(mu_);
     if (!cipher_) {
-      BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx_, args_));
+      // kUpdate: the first use may be a decryption, but a later Encrypt saves the usage counts
+      // (Close), so the keyring lock is held from this load on (cli/home.h).
+      BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx_, args_, KeyringAccess::kUpdate));
       keys_ = std::make_shared<Keys>(std::move(k));
       cipher_ = service::NewKeyringValueCipher(keys_->keyring);
     }

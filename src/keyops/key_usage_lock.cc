@@ -1,34 +1,9 @@
 #include "bulwark/keyops/key_usage_lock.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <fmt/format.h>
-#include <sys/file.h>
-#include <unistd.h>
-
-#include <cstring>
 #include <utility>
 
 namespace bulwark::keyops {
 namespace fs = std::filesystem;
-
-namespace {
-
-Error LockError(const fs::path& file, std::string_view op, int err) {
-  return Error(ErrorCode::kUnavailable, fmt::format("key-usage lock {}: cannot {}: {}",
-                                                    file.string(), op, std::strerror(err)));
-}
-
-// flock, retried when a signal interrupts it.
-int Flock(int fd, int op) {
-  int rc;
-  do {
-    rc = ::flock(fd, op);
-  } while (rc != 0 && errno == EINTR);
-  return rc;
-}
-
-}  // namespace
 
 fs::path KeyUsageLock::PathFor(const fs::path& index_file) {
   fs::path lock = index_file;
@@ -38,31 +13,8 @@ fs::path KeyUsageLock::PathFor(const fs::path& index_file) {
 
 Result<KeyUsageLock> KeyUsageLock::Acquire(const fs::path& lock_file,
                                            const std::function<void()>& on_wait) {
-  int fd;
-  do {
-    fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) return std::unexpected(LockError(lock_file, "open", errno));
-  KeyUsageLock lock(fd);  // closes fd on every error path below
-  if (Flock(fd, LOCK_EX | LOCK_NB) == 0) return lock;
-  if (errno != EWOULDBLOCK) return std::unexpected(LockError(lock_file, "lock", errno));
-  if (on_wait) on_wait();
-  if (Flock(fd, LOCK_EX) != 0) return std::unexpected(LockError(lock_file, "lock", errno));
-  return lock;
-}
-
-KeyUsageLock::KeyUsageLock(KeyUsageLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-
-KeyUsageLock& KeyUsageLock::operator=(KeyUsageLock&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-  }
-  return *this;
-}
-
-KeyUsageLock::~KeyUsageLock() {
-  if (fd_ >= 0) ::close(fd_);  // closing the only descriptor releases the flock
+  BULWARK_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(lock_file, "key-usage", on_wait));
+  return KeyUsageLock(std::move(lock));
 }
 
 }  // namespace bulwark::keyops

@@ -3,14 +3,18 @@
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
 
+#include "bulwark/core/file_lock.h"
 #include "cli_harness.h"
 #include "keys/softhsm_token_for_test.h"
 
@@ -166,6 +170,97 @@ TEST_F(KeysCliTest, ConcurrentEncryptsRecordEveryFileInTheKeyUsageIndex) {
   EXPECT_EQ(std::filesystem::status(home_ + "/key-usage.lock").permissions() &
                 std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+// `keys rotate` racing several `bulwark encrypt -i` processes on one home. Every one of them
+// saves the keyring (encrypt: its usage count); without <home>/keyring.lock an encrypt that
+// loaded the keyring before a rotation saved its stale copy over it, the new primary was lost and
+// files encrypted under it could never be decrypted again.
+TEST_F(KeysCliTest, ConcurrentRotateAndEncryptsLoseNoKeyAndNoUsageCount) {
+  constexpr int kRotations = 6;
+  constexpr int kProcesses = 3;
+  constexpr int kFilesEach = 4;
+  const std::string bin = std::string(BULWARK_BINARY_DIR) + "/bulwark";
+  static const std::regex kRow("([0-9a-f]{8}) +[0-9]+ +[A-Z0-9_]+ +[a-z_-]+ +\\S+ +([0-9]+)");
+  // The kids in `keys list` and the sum of their usage counts.
+  auto list_keys = [&](std::set<std::string>& kids) {
+    const std::string list = Run("keys list").out;
+    std::uint64_t usage = 0;
+    for (std::sregex_iterator it(list.begin(), list.end(), kRow), end; it != end; ++it) {
+      kids.insert((*it)[1].str());
+      usage += std::stoull((*it)[2].str());
+    }
+    return usage;
+  };
+  // What one file costs in usage counts, measured alone first.
+  ASSERT_EQ(Run("encrypt -i " + Write("ref.yaml", "password: secret\n")).exit_code, 0);
+  std::set<std::string> before;
+  const std::uint64_t per_file = list_keys(before);
+  ASSERT_GT(per_file, 0u);
+  std::string script = "(";
+  for (int r = 0; r < kRotations; ++r) {
+    script += fmt::format("{} {} keys rotate >/dev/null 2>&1 || exit 1; ", env_, bin);
+  }
+  script += ") & ";
+  std::vector<std::string> files;
+  for (int p = 0; p < kProcesses; ++p) {
+    script += "(";
+    for (int i = 0; i < kFilesEach; ++i) {
+      files.push_back(Write(fmt::format("r{}-{}.yaml", p, i), "password: secret\n"));
+      script +=
+          fmt::format("{} {} encrypt -i {} >/dev/null 2>&1 || exit 1; ", env_, bin, files.back());
+    }
+    script += ") & ";
+  }
+  script += "fail=0; for j in $(jobs -p); do wait $j || fail=1; done; exit $fail";
+  const std::string cmd = "bash -c '" + script + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  for (const std::string& f : files) {
+    auto dec = Run("decrypt " + f);
+    EXPECT_EQ(dec.exit_code, 0) << f << ": " << dec.err;
+    EXPECT_THAT(dec.out, HasSubstr("secret")) << f;
+  }
+  // Every rotation kept its key, and the usage counts add up to one encryption per file.
+  std::set<std::string> kids;
+  const std::uint64_t usage = list_keys(kids);
+  const std::string list = Run("keys list").out;
+  EXPECT_EQ(kids.size(), static_cast<std::size_t>(1 + kRotations)) << list;
+  for (const std::string& kid : before) EXPECT_TRUE(kids.contains(kid)) << kid;
+  EXPECT_EQ(usage, per_file * (files.size() + 1)) << list;
+  EXPECT_EQ(Count(list, "primary"), 1u) << list;
+}
+
+// While another process holds <home>/keyring.lock, a command that saves the keyring says on stderr
+// that it waits and goes on once the lock is released; a read-only command does not wait.
+TEST_F(KeysCliTest, AnUpdatingCommandWaitsForTheKeyringLockAndSaysSoReadersDoNot) {
+  std::optional<FileLock> held;  // close-on-exec: the commands below do not inherit it
+  {
+    auto lock = FileLock::Acquire(home_ + "/keyring.lock", "keyring");
+    ASSERT_TRUE(lock) << lock.error();
+    held.emplace(std::move(*lock));
+  }
+  const std::filesystem::path err = dir_ / "rotate.err", rc = dir_ / "rotate.rc";
+  const std::string cmd = fmt::format(
+      "({} {}/bulwark keys rotate >/dev/null 2>{}; echo $? >{}.tmp; "
+      "mv {}.tmp {}) &",
+      env_, BULWARK_BINARY_DIR, err.string(), rc.string(), rc.string(), rc.string());
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  // Bounded polling (no timing assertion): the rotate reports that it waits.
+  bool waiting = false;
+  for (int i = 0; i < 1200 && !waiting; ++i) {
+    waiting = Slurp(err).find("waiting for " + home_ + "/keyring.lock") != std::string::npos;
+    if (!waiting) ::usleep(50'000);
+  }
+  ASSERT_TRUE(waiting) << Slurp(err);
+  EXPECT_FALSE(std::filesystem::exists(rc));  // still blocked
+  auto list = Run("keys list");               // a reader takes no lock
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(Count(list.out, "primary"), 1u);
+  held.reset();  // releases the lock
+  for (int i = 0; i < 1200 && !std::filesystem::exists(rc); ++i) ::usleep(50'000);
+  ASSERT_TRUE(std::filesystem::exists(rc));
+  EXPECT_EQ(Slurp(rc), "0\n") << Slurp(err);
+  EXPECT_EQ(Count(Run("keys list").out, "decrypt-only"), 1u);
 }
 
 TEST_F(KeysCliTest, ForceDestroysAKeyInUseAndTokensThenNameIt) {

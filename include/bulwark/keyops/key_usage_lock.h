@@ -10,13 +10,11 @@
 // `keys compromised` hold it for their whole run, so no update of the index slips in between
 // their check and their action.
 //
-// The lock is an advisory flock(2) (LOCK_EX) on <home>/key-usage.lock (PathFor), a file that is
-// created (0600) on first use and never removed: removing it would let two processes lock two
-// different files. flock locks belong to the open file description, so the lock is released when
-// the object is destroyed, or when the process exits or is killed: a crash never leaves the index
-// locked. Within one process, acquiring it a second time while the first is held blocks forever:
-// hold one lock per process and pass the index around. The descriptor is close-on-exec, but a
-// fork()ed child shares it, and with it the lock, until the child closes it or exits.
+// The lock is a FileLock (bulwark/core/file_lock.h: flock(2), released on destruction or process
+// exit) on <home>/key-usage.lock (PathFor). Within one process, acquiring it a second time while
+// the first is held blocks forever: hold one lock per process and pass the index around.
+// Lock order (docs/ARCHITECTURE.md): a command that also updates the keyring takes the keyring
+// lock (<home>/keyring.lock, cli/home.h) first, then this one; never the other way round.
 //
 // Thread safety: a KeyUsageLock is a move-only handle; Acquire is safe to call from any thread.
 #ifndef BULWARK_KEYOPS_KEY_USAGE_LOCK_H_
@@ -26,6 +24,7 @@
 #include <functional>
 
 #include "bulwark/core/error.h"
+#include "bulwark/core/file_lock.h"
 
 namespace bulwark::keyops {
 
@@ -40,15 +39,11 @@ class KeyUsageLock {
   static Result<KeyUsageLock> Acquire(const std::filesystem::path& lock_file,
                                       const std::function<void()>& on_wait = nullptr);
 
-  KeyUsageLock(KeyUsageLock&& other) noexcept;
-  KeyUsageLock& operator=(KeyUsageLock&& other) noexcept;
-  KeyUsageLock(const KeyUsageLock&) = delete;
-  KeyUsageLock& operator=(const KeyUsageLock&) = delete;
-  ~KeyUsageLock();  // releases the lock
+  // Move-only; the destructor releases the lock.
 
  private:
-  explicit KeyUsageLock(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  explicit KeyUsageLock(FileLock lock) : lock_(std::move(lock)) {}
+  FileLock lock_;
 };
 
 }  // namespace bulwark::keyops
