@@ -52,13 +52,23 @@ struct RawAeadKey::Impl {
   std::size_t enc_iv_len = 12;
   std::size_t dec_iv_len = 12;
   SecretBytes key;  // kept for XChaCha20 (libsodium) and for re-keying GCM with other IV lengths
+  // AES-256-GCM with 12-byte nonces on libsodium (AeadBackend::kFastest); null otherwise.
+  // sodium_malloc'd: guarded, and sodium_free wipes it.
+  crypto_aead_aes256gcm_state* sodium_aes = nullptr;
+
+  ~Impl() {
+    if (sodium_aes != nullptr) sodium_free(sodium_aes);
+  }
 };
 
 RawAeadKey::RawAeadKey(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RawAeadKey::~RawAeadKey() = default;
 
+bool RawAeadKey::uses_libsodium_aes() const { return impl_->sodium_aes != nullptr; }
+
 Result<std::unique_ptr<RawAeadKey>> RawAeadKey::Create(AeadAlgorithm alg,
-                                                       std::span<const std::uint8_t> key) {
+                                                       std::span<const std::uint8_t> key,
+                                                       AeadBackend backend) {
   const std::string_view name = AeadAlgorithmName(alg);
   if (key.size() != AeadKeySize(alg)) {
     return InvalidArgumentError(
@@ -79,6 +89,16 @@ Result<std::unique_ptr<RawAeadKey>> RawAeadKey::Create(AeadAlgorithm alg,
       EVP_EncryptInit_ex(impl->enc.get(), cipher, nullptr, key.data(), nullptr) != 1 ||
       EVP_DecryptInit_ex(impl->dec.get(), cipher, nullptr, key.data(), nullptr) != 1) {
     return OpenSslError(fmt::format("{} key: load into OpenSSL", name));
+  }
+  if (alg == AeadAlgorithm::kAes256Gcm && backend == AeadBackend::kFastest &&
+      EVP_default_properties_is_fips_enabled(nullptr) == 0 && sodium_init() >= 0 &&
+      crypto_aead_aes256gcm_is_available() != 0) {
+    void* state = sodium_malloc(sizeof(crypto_aead_aes256gcm_state));
+    if (state == nullptr) return ResourceExhaustedError(fmt::format("{} key: allocate", name));
+    impl->sodium_aes = static_cast<crypto_aead_aes256gcm_state*>(state);
+    if (crypto_aead_aes256gcm_beforenm(impl->sodium_aes, key.data()) != 0) {
+      return InternalError(fmt::format("{} key: libsodium failed to expand the key", name));
+    }
   }
   return std::unique_ptr<RawAeadKey>(new RawAeadKey(std::move(impl)));
 }
@@ -150,6 +170,16 @@ Status RawAeadKey::Seal(std::span<const std::uint8_t> nonce, std::span<const std
     }
     return OkStatus();
   }
+  if (impl_->sodium_aes != nullptr && nonce.size() == crypto_aead_aes256gcm_NPUBBYTES) {
+    unsigned long long tag_len = 0;
+    std::uint8_t scratch = 0;
+    if (crypto_aead_aes256gcm_encrypt_detached_afternm(
+            Out(ciphertext, scratch), tag.data(), &tag_len, In(plaintext), plaintext.size(),
+            In(aad), aad.size(), nullptr, nonce.data(), impl_->sodium_aes) != 0) {
+      return InternalError(fmt::format("{} seal: libsodium failed", name));
+    }
+    return OkStatus();
+  }
   if (alg == AeadAlgorithm::kChaCha20Poly1305 && nonce.size() != 12) {
     return InvalidArgumentError(
         fmt::format("{}: nonce must be 12 bytes, got {}", name, nonce.size()));
@@ -202,6 +232,17 @@ Status RawAeadKey::Open(std::span<const std::uint8_t> nonce, std::span<const std
     if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
             Out(plaintext, scratch), nullptr, In(ciphertext), ciphertext.size(), tag.data(),
             In(aad), aad.size(), nonce.data(), impl_->key.Reveal().data()) != 0) {
+      SecureZero(plaintext.data(), plaintext.size());
+      return DataLossError(fmt::format("{} open: authentication failed", name));
+    }
+    return OkStatus();
+  }
+  if (impl_->sodium_aes != nullptr && nonce.size() == crypto_aead_aes256gcm_NPUBBYTES) {
+    std::uint8_t scratch = 0;
+    // libsodium compares the tag in constant time; on a mismatch the output is wiped here too.
+    if (crypto_aead_aes256gcm_decrypt_detached_afternm(
+            Out(plaintext, scratch), nullptr, In(ciphertext), ciphertext.size(), tag.data(),
+            In(aad), aad.size(), nonce.data(), impl_->sodium_aes) != 0) {
       SecureZero(plaintext.data(), plaintext.size());
       return DataLossError(fmt::format("{} open: authentication failed", name));
     }
