@@ -123,14 +123,16 @@ class ConfigService {
                                  const SetRequest& request);
   Result<store::VersionInfo> Unset(const RequestContext& ctx, std::string_view ns,
                                    const config::Path& path, const WriteRequest& request);
-  Result<ReadResult> Get(const RequestContext& ctx, std::string_view ns, const ReadRequest& request);
+  Result<ReadResult> Get(const RequestContext& ctx, std::string_view ns,
+                         const ReadRequest& request);
   Result<std::vector<store::VersionInfo>> History(const RequestContext& ctx, std::string_view ns);
   // Path-level diff; sensitive values are reported as changed/unchanged only.
   Result<std::vector<store::DiffEntry>> Diff(const RequestContext& ctx, std::string_view ns,
                                              store::Version from, store::Version to);
   Result<store::VersionInfo> Rollback(const RequestContext& ctx, std::string_view ns,
                                       store::Version to, std::string_view reason);
-  Result<std::vector<store::NamespaceInfo>> List(const RequestContext& ctx, std::string_view prefix);
+  Result<std::vector<store::NamespaceInfo>> List(const RequestContext& ctx,
+                                                 std::string_view prefix);
   Status Move(const RequestContext& ctx, std::string_view from, std::string_view to);
 
   // Evaluates the compliance rules over a stored version (decrypted inside the service; finding
@@ -160,18 +162,19 @@ class ConfigService {
 
   ~ConfigService();
 
-  struct Op;  // internal: one operation in flight (guarantees its single audit record)
+  struct Op;        // internal: one operation in flight (guarantees its single audit record)
   struct ReadPlan;  // internal: where the tokens of one stored content are (config_service.cc)
 
  private:
   explicit ConfigService(ServiceDeps deps);
   // The document identity its tokens are bound to ("bulwark-store/v1/<namespace id>"; cached: it
   // never changes while the name maps to it; a stale entry after a rename by another process shows
-  // up as a decryption failure and is reloaded once).
-  Result<std::string> DocumentIdOf(std::string_view ns, bool reload);
+  // up as a decryption failure and is reloaded once). Shared, not copied: a reveal takes a
+  // reference count instead of allocating a copy of the string.
+  Result<std::shared_ptr<const std::string>> DocumentIdOf(std::string_view ns, bool reload);
   ServiceDeps deps_;
   std::mutex ids_mu_;
-  std::map<std::string, std::string, std::less<>> ids_;
+  std::map<std::string, std::shared_ptr<const std::string>, std::less<>> ids_;
   // Random bytes for request ids, drawn 512 at a time (one RAND_bytes call per 64 requests instead
   // of one per request, which cost about 1.5 µs, 3% of a read).
   std::string NewRequestId();
