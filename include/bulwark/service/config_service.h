@@ -123,16 +123,14 @@ class ConfigService {
                                  const SetRequest& request);
   Result<store::VersionInfo> Unset(const RequestContext& ctx, std::string_view ns,
                                    const config::Path& path, const WriteRequest& request);
-  Result<ReadResult> Get(const RequestContext& ctx, std::string_view ns,
-                         const ReadRequest& request);
+  Result<ReadResult> Get(const RequestContext& ctx, std::string_view ns, const ReadRequest& request);
   Result<std::vector<store::VersionInfo>> History(const RequestContext& ctx, std::string_view ns);
   // Path-level diff; sensitive values are reported as changed/unchanged only.
   Result<std::vector<store::DiffEntry>> Diff(const RequestContext& ctx, std::string_view ns,
                                              store::Version from, store::Version to);
   Result<store::VersionInfo> Rollback(const RequestContext& ctx, std::string_view ns,
                                       store::Version to, std::string_view reason);
-  Result<std::vector<store::NamespaceInfo>> List(const RequestContext& ctx,
-                                                 std::string_view prefix);
+  Result<std::vector<store::NamespaceInfo>> List(const RequestContext& ctx, std::string_view prefix);
   Status Move(const RequestContext& ctx, std::string_view from, std::string_view to);
 
   // Evaluates the compliance rules over a stored version (decrypted inside the service; finding
@@ -162,7 +160,7 @@ class ConfigService {
 
   ~ConfigService();
 
-  struct Op;        // internal: one operation in flight (guarantees its single audit record)
+  struct Op;  // internal: one operation in flight (guarantees its single audit record)
   struct ReadPlan;  // internal: where the tokens of one stored content are (config_service.cc)
 
  private:
