@@ -144,15 +144,39 @@ Result<SecretBytes> AeadCipher::DecryptParts(std::span<const std::uint8_t> nonce
                                              std::span<const std::uint8_t> ciphertext,
                                              std::span<const std::uint8_t> tag,
                                              std::span<const std::uint8_t> associated_data) const {
+  SecretBytes plaintext(ciphertext.size());
+  BULWARK_RETURN_IF_ERROR(
+      DecryptPartsInto(nonce, ciphertext, tag, associated_data, plaintext.MutableReveal()));
+  return plaintext;
+}
+
+Status AeadCipher::DecryptPartsInto(std::span<const std::uint8_t> nonce,
+                                    std::span<const std::uint8_t> ciphertext,
+                                    std::span<const std::uint8_t> tag,
+                                    std::span<const std::uint8_t> associated_data,
+                                    std::span<std::uint8_t> plaintext) const {
+  if (plaintext.size() != ciphertext.size()) {
+    SecureZero(plaintext.data(), plaintext.size());
+    return InternalError(
+        fmt::format("{} decrypt: output buffer has the wrong size", AeadAlgorithmName(alg_)));
+  }
   if (nonce.size() != AeadNonceSize(alg_)) {
+    SecureZero(plaintext.data(), plaintext.size());
     return DataLossError(fmt::format("{} decrypt: nonce must be {} bytes, got {}",
                                      AeadAlgorithmName(alg_), AeadNonceSize(alg_), nonce.size()));
   }
-  SecretBytes plaintext(ciphertext.size());
-  std::lock_guard lock(impl_->dec_mu);
-  BULWARK_RETURN_IF_ERROR(
-      impl_->dec->Open(nonce, associated_data, ciphertext, tag, plaintext.MutableReveal()));
-  return plaintext;
+  Status s;
+  if (impl_->dec->OpenIsReadOnly(nonce.size())) {
+    // libsodium only reads the key's state: concurrent decryptions need not wait for each other.
+    s = impl_->dec->Open(nonce, associated_data, ciphertext, tag, plaintext);
+  } else {
+    std::lock_guard lock(impl_->dec_mu);  // the key's one OpenSSL context
+    s = impl_->dec->Open(nonce, associated_data, ciphertext, tag, plaintext);
+  }
+  // Open wipes on a failed tag check; other failures (an OpenSSL error after a partial update)
+  // may have left plaintext bytes behind.
+  if (!s) SecureZero(plaintext.data(), plaintext.size());
+  return s;
 }
 
 Result<SecretBytes> AeadCipher::Decrypt(std::span<const std::uint8_t> ciphertext,

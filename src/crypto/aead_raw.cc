@@ -66,6 +66,11 @@ RawAeadKey::~RawAeadKey() = default;
 
 bool RawAeadKey::uses_libsodium_aes() const { return impl_->sodium_aes != nullptr; }
 
+bool RawAeadKey::OpenIsReadOnly(std::size_t nonce_size) const {
+  if (impl_->alg == AeadAlgorithm::kXChaCha20Poly1305) return true;
+  return impl_->sodium_aes != nullptr && nonce_size == crypto_aead_aes256gcm_NPUBBYTES;
+}
+
 Result<std::unique_ptr<RawAeadKey>> RawAeadKey::Create(AeadAlgorithm alg,
                                                        std::span<const std::uint8_t> key,
                                                        AeadBackend backend) {

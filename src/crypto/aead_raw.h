@@ -37,6 +37,11 @@ class RawAeadKey {
                                                     AeadBackend backend = AeadBackend::kFastest);
   // True when 12-byte-nonce operations of this key run on libsodium.
   bool uses_libsodium_aes() const;
+  // True when Open with a nonce of `nonce_size` bytes only reads this key's state, so concurrent
+  // Opens need no lock: libsodium's XChaCha20-Poly1305 (the key bytes) and AES-256-GCM with
+  // 12-byte nonces (a precomputed state that libsodium takes as const). False for every OpenSSL
+  // path (one EVP context per key, modified by each call).
+  bool OpenIsReadOnly(std::size_t nonce_size) const;
   ~RawAeadKey();
 
   // Encrypts `plaintext` into `ciphertext` (same size) and writes a `tag` of 16 bytes.

@@ -4,6 +4,9 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "bulwark/crypto/hash.h"
 #include "bulwark/testing/fake_runtime.h"
 
@@ -102,6 +105,70 @@ TEST_P(AeadAlgorithmTest, FailingRandomSourceFailsClosed) {
   auto r = cipher->Encrypt(Bytes("x"), {});
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), ErrorCode::kUnavailable);
+}
+
+TEST_P(AeadAlgorithmTest, DecryptPartsIntoWritesTheSamePlaintextIntoTheCallersBuffer) {
+  auto cipher = NewCipher(GetParam());
+  auto parts = cipher->EncryptParts(Bytes("token plaintext"), Bytes("aad")).value();
+  std::vector<std::uint8_t> out(parts.ciphertext.size(), 0xAA);
+  auto s = cipher->DecryptPartsInto(parts.nonce, parts.ciphertext, parts.tag, Bytes("aad"), out);
+  ASSERT_TRUE(s.has_value()) << s.error();
+  EXPECT_EQ(std::string(out.begin(), out.end()), "token plaintext");
+  auto same = cipher->DecryptParts(parts.nonce, parts.ciphertext, parts.tag, Bytes("aad")).value();
+  EXPECT_EQ(same.RevealAsString(), "token plaintext");
+}
+
+TEST_P(AeadAlgorithmTest, DecryptPartsIntoWipesTheBufferOnEveryError) {
+  auto cipher = NewCipher(GetParam());
+  auto parts = cipher->EncryptParts(Bytes("token plaintext"), Bytes("aad")).value();
+  const std::vector<std::uint8_t> zero(parts.ciphertext.size(), 0);
+  std::vector<std::uint8_t> out(parts.ciphertext.size(), 0xAA);
+  // Wrong associated data: the tag check fails (the data was already decrypted by some backends).
+  auto s = cipher->DecryptPartsInto(parts.nonce, parts.ciphertext, parts.tag, Bytes("other"), out);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code(), ErrorCode::kDataLoss);
+  EXPECT_EQ(out, zero);
+  // Wrong nonce size: same error as DecryptParts.
+  out.assign(out.size(), 0xAA);
+  auto short_nonce = std::span<const std::uint8_t>(parts.nonce).first(parts.nonce.size() - 1);
+  s = cipher->DecryptPartsInto(short_nonce, parts.ciphertext, parts.tag, Bytes("aad"), out);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code(), ErrorCode::kDataLoss);
+  EXPECT_EQ(s.error().message(),
+            cipher->DecryptParts(short_nonce, parts.ciphertext, parts.tag, Bytes("aad"))
+                .error()
+                .message());
+  EXPECT_EQ(out, zero);
+  // Output of the wrong size: refused, wiped.
+  std::vector<std::uint8_t> bigger(parts.ciphertext.size() + 1, 0xAA);
+  s = cipher->DecryptPartsInto(parts.nonce, parts.ciphertext, parts.tag, Bytes("aad"), bigger);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code(), ErrorCode::kInternal);
+  EXPECT_EQ(bigger, std::vector<std::uint8_t>(bigger.size(), 0));
+}
+
+// Decryptions on the libsodium paths run without the key's mutex; the OpenSSL paths keep it.
+// Either way concurrent decryptions of one key must all return the right plaintext.
+TEST_P(AeadAlgorithmTest, ConcurrentDecryptionsWithOneKeyAllSucceed) {
+  auto cipher = NewCipher(GetParam());
+  std::vector<AeadParts> all;
+  for (int i = 0; i < 16; ++i) {
+    all.push_back(cipher->EncryptParts(Bytes("value " + std::to_string(i)), Bytes("aad")).value());
+  }
+  std::atomic<int> wrong = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 200; ++round) {
+        for (std::size_t i = 0; i < all.size(); ++i) {
+          auto pt = cipher->DecryptParts(all[i].nonce, all[i].ciphertext, all[i].tag, Bytes("aad"));
+          if (!pt || pt->RevealAsString() != "value " + std::to_string(i)) ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllAlgorithms, AeadAlgorithmTest, ::testing::ValuesIn(kAllAeadAlgorithms),

@@ -251,6 +251,10 @@ RC_GTEST_PROP(RawAeadBackends, LibsodiumAndOpenSslAesGcmAgreeByteForByte, ()) {
           .value();
   RC_ASSERT(!ossl->uses_libsodium_aes());
   RC_ASSERT(fast->uses_libsodium_aes() == (crypto_aead_aes256gcm_is_available() != 0));
+  // Only libsodium's 12-byte-nonce open is read-only (decrypted without the key's mutex).
+  RC_ASSERT(fast->OpenIsReadOnly(12) == fast->uses_libsodium_aes());
+  RC_ASSERT(!fast->OpenIsReadOnly(16));
+  RC_ASSERT(!ossl->OpenIsReadOnly(12));
   std::vector<std::uint8_t> ct1(msg.size()), tag1(16), ct2(msg.size()), tag2(16);
   RC_ASSERT(fast->Seal(nonce, aad, msg, ct1, tag1).has_value());
   RC_ASSERT(ossl->Seal(nonce, aad, msg, ct2, tag2).has_value());

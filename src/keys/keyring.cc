@@ -346,6 +346,23 @@ Result<SecretBytes> Keyring::BatchDecryptor::DecryptParts(
   return last_->cipher->DecryptParts(nonce, ciphertext, tag, associated_data);
 }
 
+Status Keyring::BatchDecryptor::DecryptPartsInto(KeyId key_id, std::span<const std::uint8_t> nonce,
+                                                 std::span<const std::uint8_t> ciphertext,
+                                                 std::span<const std::uint8_t> tag,
+                                                 std::span<const std::uint8_t> associated_data,
+                                                 std::span<std::uint8_t> plaintext) {
+  if (key_id != last_id_ || last_ == nullptr) {
+    auto found = ring_->FindForDecrypt(key_id, allow_compromised_);
+    if (!found) {
+      SecureZero(plaintext.data(), plaintext.size());
+      return std::unexpected(found.error());
+    }
+    last_ = *found;
+    last_id_ = key_id;
+  }
+  return last_->cipher->DecryptPartsInto(nonce, ciphertext, tag, associated_data, plaintext);
+}
+
 // ---- Persistence (docs/formats-keys.md, "keyring file") ----
 
 Result<std::string> Keyring::Serialize(const KeyProvider& provider) const {

@@ -493,12 +493,21 @@ RC_GTEST_PROP(KeyringProperty, BatchDecryptorMatchesPerTokenDecryption, ()) {
                                                   ct.parts.tag, AsBytes(aad))
               : ring->DecryptParts(ct.key_id, ct.parts.nonce, ct.parts.ciphertext, ct.parts.tag,
                                    AsBytes(aad));
+      // DecryptPartsInto: the same plaintext in the caller's buffer, or the same error with the
+      // buffer wiped.
+      std::vector<std::uint8_t> into(ct.parts.ciphertext.size(), 0xAA);
+      auto into_status = batch.DecryptPartsInto(ct.key_id, ct.parts.nonce, ct.parts.ciphertext,
+                                                ct.parts.tag, AsBytes(aad), into);
       RC_ASSERT(got.has_value() == want.has_value());
+      RC_ASSERT(into_status.has_value() == want.has_value());
       if (got.has_value()) {
         RC_ASSERT(got->RevealAsString() == want->RevealAsString());
+        RC_ASSERT(std::string(into.begin(), into.end()) == want->RevealAsString());
       } else {
         RC_ASSERT(got.error().code() == want.error().code());
         RC_ASSERT(got.error().message() == want.error().message());
+        RC_ASSERT(into_status.error().message() == want.error().message());
+        RC_ASSERT(into == std::vector<std::uint8_t>(into.size(), 0));
       }
     }
   }

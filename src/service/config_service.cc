@@ -864,11 +864,11 @@ Result<ReadResult> ConfigService::Get(const RequestContext& ctx, std::string_vie
     auto id = DocumentIdOf(ns, /*reload=*/false);
     if (!id) return op.Fail(id.error());
     std::vector<Value> plain;
-    auto s = DecryptFound(*deps_.cipher, *id, tokens, plain);
+    auto s = DecryptFound(*deps_.cipher, **id, tokens, plain);
     if (!s && s.error().code() == ErrorCode::kDataLoss) {  // maybe a stale cached identity
       id = DocumentIdOf(ns, /*reload=*/true);
       if (!id) return op.Fail(id.error());
-      s = DecryptFound(*deps_.cipher, *id, tokens, plain);
+      s = DecryptFound(*deps_.cipher, **id, tokens, plain);
     }
     if (!s) return op.Fail(s.error());
     for (std::size_t i = 0; i < tokens.leaves.size(); ++i) *tokens.leaves[i] = std::move(plain[i]);
@@ -1040,7 +1040,8 @@ std::string ConfigService::NewRequestId() {
   return id;
 }
 
-Result<std::string> ConfigService::DocumentIdOf(std::string_view ns, bool reload) {
+Result<std::shared_ptr<const std::string>> ConfigService::DocumentIdOf(std::string_view ns,
+                                                                       bool reload) {
   {
     std::lock_guard lock(ids_mu_);
     if (!reload) {
@@ -1049,7 +1050,7 @@ Result<std::string> ConfigService::DocumentIdOf(std::string_view ns, bool reload
   }
   BULWARK_ASSIGN_OR_RETURN(Meta meta, LoadMeta(*deps_.store, ns));
   if (meta.version == 0) return NotFoundError(fmt::format("namespace {} has no metadata", ns));
-  std::string doc_id = DocumentId(meta.id);
+  auto doc_id = std::make_shared<const std::string>(DocumentId(meta.id));
   std::lock_guard lock(ids_mu_);
   ids_.insert_or_assign(std::string(ns), doc_id);
   return doc_id;

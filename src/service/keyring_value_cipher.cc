@@ -139,6 +139,19 @@ class KeyringValueCipher final : public ValueCipher {
       return std::unexpected(s.error().WithContext(fmt::format("decrypt {}", dotted)));
     }
     secfile::ValueAssociatedDataInto(document_id, dotted, token.type, token.algorithm, aad);
+    if (batch != nullptr && token.type == ScalarType::kStr) {
+      // A string is handed out as it decrypts: straight into the value's own buffer (inline for
+      // short ones), no intermediate SecretBytes to allocate, copy and wipe. Wiped on error.
+      std::string text(token.data.size(), '\0');
+      auto out = std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(text.data()), text.size());
+      if (auto s =
+              batch->DecryptPartsInto(token.key_id, token.iv(), token.data, token.tag, aad, out);
+          !s) {
+        SecureZero(text);
+        return std::unexpected(s.error().WithContext(fmt::format("decrypt {}", dotted)));
+      }
+      return Value(std::move(text));
+    }
     auto plain = batch != nullptr
                      ? batch->DecryptParts(token.key_id, token.iv(), token.data, token.tag, aad)
                  : allow_compromised_

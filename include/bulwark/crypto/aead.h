@@ -139,6 +139,14 @@ class AeadCipher final : public Aead {
                                    std::span<const std::uint8_t> ciphertext,
                                    std::span<const std::uint8_t> tag,
                                    std::span<const std::uint8_t> associated_data) const;
+  // DecryptParts into the caller's `plaintext` (exactly ciphertext.size() bytes, kInternal
+  // otherwise) instead of a new SecretBytes, for callers that hand the plaintext out in a buffer
+  // of their own (a string value). Same checks and errors; on any error `plaintext` is wiped.
+  Status DecryptPartsInto(std::span<const std::uint8_t> nonce,
+                          std::span<const std::uint8_t> ciphertext,
+                          std::span<const std::uint8_t> tag,
+                          std::span<const std::uint8_t> associated_data,
+                          std::span<std::uint8_t> plaintext) const;
 
   AeadAlgorithm algorithm() const { return alg_; }
   // Encryptions made so far, including Options::initial_usage and refused attempts excluded.

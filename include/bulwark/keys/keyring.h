@@ -160,6 +160,13 @@ class Keyring final : public crypto::Aead {
                                      std::span<const std::uint8_t> ciphertext,
                                      std::span<const std::uint8_t> tag,
                                      std::span<const std::uint8_t> associated_data);
+    // The same into the caller's `plaintext` (ciphertext.size() bytes; see
+    // crypto::AeadCipher::DecryptPartsInto): same checks and errors, `plaintext` wiped on error.
+    Status DecryptPartsInto(KeyId key_id, std::span<const std::uint8_t> nonce,
+                            std::span<const std::uint8_t> ciphertext,
+                            std::span<const std::uint8_t> tag,
+                            std::span<const std::uint8_t> associated_data,
+                            std::span<std::uint8_t> plaintext);
     BatchDecryptor(BatchDecryptor&&) = default;
     BatchDecryptor& operator=(BatchDecryptor&&) = delete;
 

@@ -167,11 +167,12 @@ class ConfigService {
   explicit ConfigService(ServiceDeps deps);
   // The document identity its tokens are bound to ("bulwark-store/v1/<namespace id>"; cached: it
   // never changes while the name maps to it; a stale entry after a rename by another process shows
-  // up as a decryption failure and is reloaded once).
-  Result<std::string> DocumentIdOf(std::string_view ns, bool reload);
+  // up as a decryption failure and is reloaded once). Shared, not copied: a reveal takes a
+  // reference count instead of allocating a copy of the string.
+  Result<std::shared_ptr<const std::string>> DocumentIdOf(std::string_view ns, bool reload);
   ServiceDeps deps_;
   std::mutex ids_mu_;
-  std::map<std::string, std::string, std::less<>> ids_;
+  std::map<std::string, std::shared_ptr<const std::string>, std::less<>> ids_;
   // Random bytes for request ids, drawn 512 at a time (one RAND_bytes call per 64 requests instead
   // of one per request, which cost about 1.5 µs, 3% of a read).
   std::string NewRequestId();
