@@ -229,7 +229,6 @@ Result<DocumentMetadata> MetadataFromFields(const std::map<std::string, std::str
   return m;
 }
 
-// Separates the metadata from the rest. The metadata must be the last thing in the file.
 // Separates the metadata from the rest, given the spans of the whole encrypted text (one scan
 // serves both, and it also proves that the encrypted file as a whole is valid in its format).
 // `values` receives the spans that are not metadata. The metadata must be the last thing.
@@ -317,6 +316,19 @@ Result<Split> SplitMetadata(std::string_view text, FileFormat format, std::strin
   return s;
 }
 
+// Scans an encrypted file and splits its metadata off; `values` receives the body's value spans.
+// A file without the metadata marker is refused before it is scanned, so the error says that it
+// is not encrypted rather than whatever the scanner finds.
+Result<Split> ScanEncrypted(std::string_view text, FileFormat format, const std::string& source,
+                            std::vector<ValueSpan>& values) {
+  if (FindMarker(text, format) == std::string_view::npos) {
+    return MetaError(source, "not found (the file is not encrypted, or its metadata was removed)");
+  }
+  BULWARK_ASSIGN_OR_RETURN(std::vector<ValueSpan> all_spans,
+                           ScanValues(text, format, {.source_name = source}));
+  return SplitMetadata(text, format, source, std::move(all_spans), values);
+}
+
 Error WithPath(const Error& e, const ValueSpan& span, std::string_view source) {
   return e.WithContext(fmt::format("{}:{}: value {}", source, span.line, span.path.ToString()));
 }
@@ -329,14 +341,8 @@ bool IsTokenSpan(const ValueSpan& s) {
 Result<DecryptedFile> DecryptImpl(std::string_view text, FileFormat format,
                                   const keys::Keyring& keyring, const DecryptOptions& options) {
   const std::string& source = options.source_name;
-  if (FindMarker(text, format) == std::string_view::npos) {
-    return MetaError(source, "not found (the file is not encrypted, or its metadata was removed)");
-  }
-  BULWARK_ASSIGN_OR_RETURN(std::vector<ValueSpan> all_spans,
-                           ScanValues(text, format, {.source_name = source}));
   std::vector<ValueSpan> spans;
-  BULWARK_ASSIGN_OR_RETURN(Split split,
-                           SplitMetadata(text, format, source, std::move(all_spans), spans));
+  BULWARK_ASSIGN_OR_RETURN(Split split, ScanEncrypted(text, format, source, spans));
   // Value spans all lie in the body, so their offsets are the same in `doc`.
   std::string doc;
   doc.reserve(split.body.size() + split.tail.size());
@@ -607,14 +613,8 @@ std::map<keys::KeyId, std::size_t> FileTokens::ValuesPerKey() const {
 Result<FileTokens> ListTokens(std::string_view text, FileFormat format,
                               std::string_view source_name) {
   const std::string source(source_name);
-  if (FindMarker(text, format) == std::string_view::npos) {
-    return MetaError(source, "not found (the file is not encrypted, or its metadata was removed)");
-  }
-  BULWARK_ASSIGN_OR_RETURN(std::vector<ValueSpan> all_spans,
-                           ScanValues(text, format, {.source_name = source}));
   std::vector<ValueSpan> spans;
-  BULWARK_ASSIGN_OR_RETURN(Split split,
-                           SplitMetadata(text, format, source, std::move(all_spans), spans));
+  BULWARK_ASSIGN_OR_RETURN(Split split, ScanEncrypted(text, format, source, spans));
   FileTokens out;
   for (const ValueSpan& span : spans) {
     if (!IsTokenSpan(span)) continue;
