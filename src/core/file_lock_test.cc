@@ -3,15 +3,15 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/file.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "bulwark/core/runtime.h"
+#include "bulwark/testing/child_processes.h"
 #include "bulwark/testing/temp_dir.h"
 
 namespace bulwark {
@@ -57,6 +57,15 @@ TEST_F(FileLockTest, MovedLockStaysHeldUntilItsLastOwnerIsDestroyed) {
   EXPECT_TRUE(again) << again.error();
 }
 
+// The lock tests below rely on the child-process helper to report a failing child.
+TEST(ChildProcessesTest, ReportsEveryChildThatDidNotExitWithZero) {
+  const auto failures = testing::RunInChildProcesses(3, [](int i) { return i == 1 ? 3 : 0; });
+  EXPECT_EQ(failures, std::vector<std::string>{"child 1: exit 3"});
+  const auto killed = testing::RunInChildProcesses(1, [](int) -> int { std::abort(); });
+  ASSERT_EQ(killed.size(), 1u);
+  EXPECT_EQ(killed[0], "child 0: killed by signal 6");
+}
+
 // The race the lock exists for: processes that each read a file, change it and write it back
 // atomically. Under the lock every increment survives; the final count is exact.
 TEST_F(FileLockTest, ConcurrentReadModifyWriteUnderTheLockLosesNoUpdate) {
@@ -66,32 +75,22 @@ TEST_F(FileLockTest, ConcurrentReadModifyWriteUnderTheLockLosesNoUpdate) {
   const fs::path lock_file = dir_ / "counter.lock";
   ASSERT_TRUE(NewLocalFileSystem()->WriteFileAtomic(
       counter, "0", fs::perms::owner_read | fs::perms::owner_write));
-  std::vector<pid_t> children;
-  for (int p = 0; p < kProcesses; ++p) {
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      auto files = NewLocalFileSystem();
-      for (int r = 0; r < kRounds; ++r) {
-        auto lock = FileLock::Acquire(lock_file, "counter");
-        if (!lock) ::_exit(2);
-        auto text = files->ReadFile(counter);
-        if (!text) ::_exit(3);
-        const long n = std::stol(*text) + 1;
-        if (!files->WriteFileAtomic(counter, std::to_string(n),
-                                    fs::perms::owner_read | fs::perms::owner_write)) {
-          ::_exit(4);
-        }
+  const auto failures = testing::RunInChildProcesses(kProcesses, [&](int) {
+    auto files = NewLocalFileSystem();
+    for (int r = 0; r < kRounds; ++r) {
+      auto lock = FileLock::Acquire(lock_file, "counter");
+      if (!lock) return 2;
+      auto text = files->ReadFile(counter);
+      if (!text) return 3;
+      const long n = std::stol(*text) + 1;
+      if (!files->WriteFileAtomic(counter, std::to_string(n),
+                                  fs::perms::owner_read | fs::perms::owner_write)) {
+        return 4;
       }
-      ::_exit(0);
     }
-    children.push_back(child);
-  }
-  for (pid_t child : children) {
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
-  }
+    return 0;
+  });
+  EXPECT_TRUE(failures.empty()) << ::testing::PrintToString(failures);
   auto text = NewLocalFileSystem()->ReadFile(counter);
   ASSERT_TRUE(text) << text.error();
   EXPECT_EQ(*text, std::to_string(kProcesses * kRounds));

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bulwark/keyops/key_usage_index.h"
+#include "bulwark/testing/child_processes.h"
 #include "bulwark/testing/temp_dir.h"
 
 namespace bulwark::keyops {
@@ -91,32 +92,22 @@ TEST_F(KeyUsageLockTest, ConcurrentProcessesUpdatingTheIndexLoseNoEntry) {
   constexpr int kRounds = 40;
   const fs::path index_file = dir_ / "key-usage.json";
   const fs::path lock_file = KeyUsageLock::PathFor(index_file);
-  std::vector<pid_t> children;
-  for (int p = 0; p < kProcesses; ++p) {
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      auto files = NewLocalFileSystem();
-      for (int r = 0; r < kRounds; ++r) {
-        auto lock = KeyUsageLock::Acquire(lock_file);
-        if (!lock) ::_exit(2);
-        auto index = KeyUsageIndex::Load(*files, index_file);
-        if (!index) ::_exit(3);
-        IndexedFile entry;
-        entry.values_per_key[0x1000 + static_cast<keys::KeyId>(p)] = 1;
-        index->Record(dir_ / ("p" + std::to_string(p) + "-" + std::to_string(r) + ".yaml"),
-                      std::move(entry));
-        if (!index->Save(*files)) ::_exit(4);
-      }
-      ::_exit(0);
+  const auto failures = testing::RunInChildProcesses(kProcesses, [&](int p) {
+    auto files = NewLocalFileSystem();
+    for (int r = 0; r < kRounds; ++r) {
+      auto lock = KeyUsageLock::Acquire(lock_file);
+      if (!lock) return 2;
+      auto index = KeyUsageIndex::Load(*files, index_file);
+      if (!index) return 3;
+      IndexedFile entry;
+      entry.values_per_key[0x1000 + static_cast<keys::KeyId>(p)] = 1;
+      index->Record(dir_ / ("p" + std::to_string(p) + "-" + std::to_string(r) + ".yaml"),
+                    std::move(entry));
+      if (!index->Save(*files)) return 4;
     }
-    children.push_back(child);
-  }
-  for (pid_t child : children) {
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
-  }
+    return 0;
+  });
+  EXPECT_TRUE(failures.empty()) << ::testing::PrintToString(failures);
   auto index = KeyUsageIndex::Load(*NewLocalFileSystem(), index_file);
   ASSERT_TRUE(index) << index.error();
   EXPECT_EQ(index->files().size(), static_cast<std::size_t>(kProcesses * kRounds));

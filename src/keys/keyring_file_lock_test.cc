@@ -3,8 +3,6 @@
 // all while holding <home>/keyring.lock (bulwark/core/file_lock.h). Under the lock no update is
 // lost: usage counts add up exactly and every rotation survives.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <string>
@@ -14,6 +12,7 @@
 #include "bulwark/core/runtime.h"
 #include "bulwark/crypto/hash.h"
 #include "bulwark/keys/keyring.h"
+#include "bulwark/testing/child_processes.h"
 #include "bulwark/testing/fake_kms.h"
 #include "bulwark/testing/fake_runtime.h"
 #include "bulwark/testing/temp_dir.h"
@@ -62,26 +61,14 @@ TEST(KeyringFileLockTest, ConcurrentProcessesSavingTheKeyringLoseNoRotationAndNo
   }
   // Process 0 only encrypts (the `bulwark encrypt` usage-count save); process 1 encrypts and
   // rotates now and then (`bulwark keys rotate`).
-  std::vector<pid_t> children;
-  for (int p = 0; p < 2; ++p) {
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      for (int r = 0; r < kRounds; ++r) {
-        const bool rotate = p == 1 && r % kRotateEvery == kRotateEvery - 1;
-        if (int rc = UpdateKeyringFile(file, lock_file, *kms, p + 1, rotate); rc != 0) {
-          ::_exit(rc);
-        }
-      }
-      ::_exit(0);
+  const auto failures = testing::RunInChildProcesses(2, [&](int p) {
+    for (int r = 0; r < kRounds; ++r) {
+      const bool rotate = p == 1 && r % kRotateEvery == kRotateEvery - 1;
+      if (int rc = UpdateKeyringFile(file, lock_file, *kms, p + 1, rotate); rc != 0) return rc;
     }
-    children.push_back(child);
-  }
-  for (pid_t child : children) {
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
-  }
+    return 0;
+  });
+  EXPECT_TRUE(failures.empty()) << ::testing::PrintToString(failures);
   auto text = NewLocalFileSystem()->ReadFile(file);
   ASSERT_TRUE(text) << text.error();
   auto ring = Keyring::Load(*text, *kms, Runtime::System(), AlgorithmPolicy::Standard());
