@@ -16,16 +16,20 @@
 //                             timed with the thread's CPU clock; reports added_pct
 //   DecryptOneSecret_first    one KeyringValueCipher::Decrypt (parse, AAD, AES-GCM, typed value)
 //   DecryptOneSecret_cached   one CachingValueCipher::Decrypt hit
-//   AuditEventOfRead          what LogAuditSink does on the CPU per read before SQLite: impact
-//                             rule, CloudEvent, RFC 8785 canonical bytes (40 sensitive paths)
+//   OverheadEvent*_           the same with EventAuditSink: the reader-thread CPU of the
+//                             product's audit sink before the log append (event id, impact rule,
+//                             RFC 8785 CloudEvent bytes, index columns) counted in the pipeline
+//   AuditEventOfRead          the reference event writer (nlohmann document, then RFC 8785) for
+//                             a record with 40 sensitive paths
+//   AuditRecordLeafOfRead     the writer LogAuditSink uses (RecordLeaf: the same bytes, direct)
 //   *_log                     the product's durable sink: LogAuditSink over the SQLite Merkle
 //                             audit log (WAL, synchronous=FULL: one fsync per group commit),
 //                             1 and 8 threads, wall time per read and reads per second
 // clang-format on
 //
-// The pipeline benchmarks use a sink that drops records (DiscardAuditSink): they measure what the
-// service adds to the read, not what a sink costs; the sink's costs are the *_log and
-// AuditEventOfRead rows.
+// The Overhead*/Service* benchmarks use a sink that drops records (DiscardAuditSink): what the
+// service adds to the read. OverheadEvent* add what the durable sink computes in the reader's
+// thread; the *_log rows add the append itself (SQLite, Merkle tree, fsync).
 #include <benchmark/benchmark.h>
 #include <time.h>
 
@@ -59,6 +63,32 @@ class DiscardAuditSink final : public AuditSink {
   std::atomic<std::uint64_t> appended_{0};
 };
 
+// What LogAuditSink computes in the reader's thread before it hands the event to the log: 16
+// random bytes of event id, the impact rule, the RFC 8785 CloudEvent bytes (RecordLeaf) and the
+// index columns. The log append (SQLite, Merkle tree, fsync) is the *_log rows.
+class EventAuditSink final : public AuditSink {
+ public:
+  explicit EventAuditSink(Runtime rt) : rt_(std::move(rt)) {}
+  Status Append(const AuditRecord& record) override {
+    std::array<std::uint8_t, 16> id{};
+    BULWARK_RETURN_IF_ERROR(rt_.random->Fill(id));
+    const audit::Impact impact = classifier_.Classify(record);
+    BULWARK_ASSIGN_OR_RETURN(std::string leaf, audit::RecordLeaf(record, impact, HexEncode(id),
+                                                                 "bulwark://bench/config"));
+    std::vector<std::string> paths = record.paths;  // the index columns LogAuditSink copies
+    std::string type = "dev.bulwark." + record.operation;
+    benchmark::DoNotOptimize(leaf);
+    benchmark::DoNotOptimize(paths);
+    benchmark::DoNotOptimize(type);
+    return OkStatus();
+  }
+  Status HealthCheck() const override { return OkStatus(); }
+
+ private:
+  Runtime rt_;
+  audit::ImpactClassifier classifier_ = audit::ImpactClassifier::Default();
+};
+
 struct Fixture {
   bulwark::testing::TempDir tmp{"bulwark-svc-bench"};
   std::filesystem::path dir = tmp.path();
@@ -70,6 +100,8 @@ struct Fixture {
   std::unique_ptr<ConfigService> plain_svc;   // uncached cipher, discard sink
   std::unique_ptr<ConfigService> cached_svc;  // caching cipher, discard sink
   std::unique_ptr<ConfigService> log_svc;     // caching cipher, LogAuditSink
+  std::unique_ptr<ConfigService> event_svc;         // uncached cipher, EventAuditSink
+  std::unique_ptr<ConfigService> event_cached_svc;  // caching cipher, EventAuditSink
   RequestContext ctx;
   std::string one_token;
   std::string ns_id;
@@ -90,6 +122,12 @@ struct Fixture {
         ConfigService::Create(
             {rt, store, cached, NewLocalAuthorizer(), std::make_shared<DiscardAuditSink>(), {}})
             .value();
+    event_svc = ConfigService::Create({rt, store, cipher, NewLocalAuthorizer(),
+                                       std::make_shared<EventAuditSink>(rt), {}})
+                    .value();
+    event_cached_svc = ConfigService::Create({rt, store, cached, NewLocalAuthorizer(),
+                                              std::make_shared<EventAuditSink>(rt), {}})
+                           .value();
     auto keys = audit::LoadOrCreateLogKeys(rt, dir / "audit-log.key").value();
     audit::AuditLogOptions o;
     o.path = dir / "audit.db";
@@ -196,6 +234,17 @@ void BM_AuditEventOfRead(benchmark::State& state) {
   }
 }
 
+// The append path's writer (LogAuditSink): the same bytes without building the JSON document.
+void BM_AuditRecordLeafOfRead(benchmark::State& state) {
+  const auto classifier = audit::ImpactClassifier::Default();
+  for (auto _ : state) {
+    const audit::Impact impact = classifier.Classify(F().read_record);
+    auto leaf = audit::RecordLeaf(F().read_record, impact, "00112233445566778899aabbccddeeff",
+                                  "bulwark://bench/config");
+    benchmark::DoNotOptimize(leaf);
+  }
+}
+
 // Interleaved A/B: each iteration does one plain store read and one service read of the same
 // stored bytes, each timed with the thread's CPU clock, so load from other processes on this
 // shared machine affects both alike. Reports both means and the added time in percent.
@@ -243,6 +292,20 @@ void BM_Overhead4_reveal_nocache(benchmark::State& s) {
 void BM_Overhead4_reveal_cached(benchmark::State& s) {
   Overhead(s, *F().cached_svc, true, "production/bench4");
 }
+void BM_OverheadEvent_redacted(benchmark::State& s) { Overhead(s, *F().event_svc, false); }
+void BM_OverheadEvent_reveal_nocache(benchmark::State& s) { Overhead(s, *F().event_svc, true); }
+void BM_OverheadEvent_reveal_cached(benchmark::State& s) {
+  Overhead(s, *F().event_cached_svc, true);
+}
+void BM_OverheadEvent4_redacted(benchmark::State& s) {
+  Overhead(s, *F().event_svc, false, "production/bench4");
+}
+void BM_OverheadEvent4_reveal_nocache(benchmark::State& s) {
+  Overhead(s, *F().event_svc, true, "production/bench4");
+}
+void BM_OverheadEvent4_reveal_cached(benchmark::State& s) {
+  Overhead(s, *F().event_cached_svc, true, "production/bench4");
+}
 
 BENCHMARK(BM_Overhead_redacted)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Overhead_reveal_nocache)->Unit(benchmark::kMicrosecond);
@@ -250,6 +313,12 @@ BENCHMARK(BM_Overhead_reveal_cached)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Overhead4_redacted)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Overhead4_reveal_nocache)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Overhead4_reveal_cached)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_OverheadEvent_redacted)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_OverheadEvent_reveal_nocache)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_OverheadEvent_reveal_cached)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_OverheadEvent4_redacted)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_OverheadEvent4_reveal_nocache)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_OverheadEvent4_reveal_cached)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_PlainStoreGet)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ServiceGetRedacted)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ServiceGetReveal_nocache)->Unit(benchmark::kMicrosecond);
@@ -257,6 +326,7 @@ BENCHMARK(BM_ServiceGetReveal_cached)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DecryptOneSecret_first)->Unit(benchmark::kNanosecond);
 BENCHMARK(BM_DecryptOneSecret_cached)->Unit(benchmark::kNanosecond);
 BENCHMARK(BM_AuditEventOfRead)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_AuditRecordLeafOfRead)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ServiceGetRedacted_log)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime()
