@@ -37,7 +37,7 @@ std::string VersionRef::ToString() const {
     case Kind::kNumber:
       return fmt::format("version {}", number_);
     case Kind::kAt:
-      return fmt::format("at {}", FormatRfc3339(time_));
+      return fmt::format("version at {}", FormatRfc3339(time_));
   }
   return "unknown";
 }

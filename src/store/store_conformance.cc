@@ -143,6 +143,7 @@ TEST_P(StoreConformanceTest, GetAtTimestampReturnsTheVersionCurrentThen) {
   auto before = store_->Get("ns", VersionRef::At(t0 - std::chrono::seconds(1)));
   ASSERT_FALSE(before.has_value());
   EXPECT_EQ(before.error().code(), ErrorCode::kNotFound);
+  EXPECT_NE(before.error().message().find("no version at "), std::string::npos) << before.error();
 
   auto at0 = store_->Get("ns", VersionRef::At(t0));
   ASSERT_TRUE(at0.has_value()) << at0.error();

@@ -102,7 +102,7 @@ class VersionRef {
   Kind kind() const { return kind_; }
   Version number() const { return number_; }
   TimePoint time() const { return time_; }
-  // "latest", "version 3", "at 2026-11-22T05:21:07.000000Z" (for error messages).
+  // "latest", "version 3", "version at 2026-11-22T05:21:07.000000Z" (for error messages).
   std::string ToString() const;
 
  private:
