@@ -481,6 +481,59 @@ void ValueAssociatedDataInto(std::string_view document_id, std::string_view dott
   PutField(p, alg_name);
 }
 
+namespace {
+
+// ScalarTypeName and AeadAlgorithmName as table lookups (the hot path of
+// ValueAssociatedDataBuffer); checked against both functions by token_property_test.cc.
+constexpr std::array<std::string_view, 6> kScalarTypeNames = {"str",  "int",  "float",
+                                                              "bool", "null", "bytes"};
+std::string_view TypeName(ScalarType type) {
+  const auto i = static_cast<std::size_t>(type);
+  return i < kScalarTypeNames.size() ? kScalarTypeNames[i] : ScalarTypeName(type);
+}
+std::string_view AlgorithmName(crypto::AeadAlgorithm algorithm) {
+  switch (algorithm) {
+    case crypto::AeadAlgorithm::kAes256Gcm:
+      return "AES256_GCM";
+    case crypto::AeadAlgorithm::kAes128Gcm:
+      return "AES128_GCM";
+    case crypto::AeadAlgorithm::kChaCha20Poly1305:
+      return "CHACHA20_POLY1305";
+    case crypto::AeadAlgorithm::kXChaCha20Poly1305:
+      return "XCHACHA20_POLY1305";
+  }
+  return crypto::AeadAlgorithmName(algorithm);
+}
+
+}  // namespace
+
+ValueAssociatedDataBuffer::ValueAssociatedDataBuffer(std::string_view document_id) {
+  constexpr std::string_view kContext = "bulwark.value.v1";
+  buf_.reserve(5 * 4 + kContext.size() + document_id.size() + 128);
+  for (const std::string_view field : {kContext, document_id}) {  // as PutField writes them
+    const auto n = static_cast<std::uint32_t>(field.size());
+    const std::uint8_t length[4] = {
+        static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
+        static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)};
+    buf_.insert(buf_.end(), length, length + 4);
+    buf_.insert(buf_.end(), field.begin(), field.end());
+  }
+  prefix_ = buf_.size();
+}
+
+std::span<const std::uint8_t> ValueAssociatedDataBuffer::For(std::string_view dotted_path,
+                                                             ScalarType type,
+                                                             crypto::AeadAlgorithm algorithm) {
+  const std::string_view type_name = TypeName(type);
+  const std::string_view alg_name = AlgorithmName(algorithm);
+  buf_.resize(prefix_ + 3 * 4 + dotted_path.size() + type_name.size() + alg_name.size());
+  std::uint8_t* p = buf_.data() + prefix_;
+  p = PutField(p, dotted_path);
+  p = PutField(p, type_name);
+  PutField(p, alg_name);
+  return buf_;
+}
+
 std::vector<std::uint8_t> ValueAssociatedData(std::string_view document_id,
                                               const config::Path& path, ScalarType type,
                                               crypto::AeadAlgorithm algorithm) {

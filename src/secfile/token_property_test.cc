@@ -401,5 +401,25 @@ RC_GTEST_PROP(EncTokenProperty, DataFieldDecodesLikeBase64Decode, ()) {
   ExpectSameAsReference(text, reused);
 }
 
+// ValueAssociatedDataBuffer (the document-id part written once per batch) writes the same bytes
+// as ValueAssociatedDataInto for every type and algorithm, with paths that grow and shrink while
+// the buffer is reused.
+RC_GTEST_PROP(EncTokenProperty, AssociatedDataBufferEqualsAssociatedDataInto, ()) {
+  const std::string document_id = *rc::gen::arbitrary<std::string>();
+  ValueAssociatedDataBuffer buffer(document_id);
+  const auto n = *rc::gen::inRange(1, 8);
+  for (int i = 0; i < n; ++i) {
+    const std::string dotted = *rc::gen::arbitrary<std::string>();
+    const ScalarType type = *rc::gen::elementOf(
+        std::vector<ScalarType>{ScalarType::kStr, ScalarType::kInt, ScalarType::kFloat,
+                                ScalarType::kBool, ScalarType::kNull, ScalarType::kBytes});
+    const crypto::AeadAlgorithm alg = *rc::gen::elementOf(crypto::kAllAeadAlgorithms);
+    std::vector<std::uint8_t> want;
+    ValueAssociatedDataInto(document_id, dotted, type, alg, want);
+    const std::span<const std::uint8_t> got = buffer.For(dotted, type, alg);
+    RC_ASSERT(std::vector<std::uint8_t>(got.begin(), got.end()) == want);
+  }
+}
+
 }  // namespace
 }  // namespace bulwark::secfile

@@ -89,6 +89,22 @@ void ValueAssociatedDataInto(std::string_view document_id, std::string_view dott
                              ScalarType type, crypto::AeadAlgorithm algorithm,
                              std::vector<std::uint8_t>& out);
 
+// The associated data of many value tokens of one document, in one reused buffer: the context and
+// document-id fields are written once, and For() writes only the path, type and algorithm fields
+// after them. For(p, t, a) holds the same bytes as ValueAssociatedDataInto(document_id, p, t, a).
+class ValueAssociatedDataBuffer {
+ public:
+  explicit ValueAssociatedDataBuffer(std::string_view document_id);
+
+  // Valid until the next For() or the buffer's destruction.
+  std::span<const std::uint8_t> For(std::string_view dotted_path, ScalarType type,
+                                    crypto::AeadAlgorithm algorithm);
+
+ private:
+  std::vector<std::uint8_t> buf_;
+  std::size_t prefix_ = 0;  // context and document-id fields
+};
+
 bool operator==(const EncToken& a, const EncToken& b);
 
 }  // namespace bulwark::secfile
