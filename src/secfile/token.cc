@@ -266,7 +266,8 @@ bool ParseTokenFast(std::string_view text, EncTokenParts& t) {
     default:
       return false;
   }
-  const std::size_t nonce = crypto::AeadNonceSize(t.algorithm);  // 12 or 24: no base64 padding
+  // 12 or 24 bytes (crypto::AeadNonceSize): whole base64 groups, no padding.
+  const std::size_t nonce = t.algorithm == crypto::AeadAlgorithm::kXChaCha20Poly1305 ? 24 : 12;
   const std::size_t iv_chars = nonce / 3 * 4;
   // Everything up to the data and the tail after it must fit.
   const std::size_t data_begin = pos + 8 + 8 + 4 + iv_chars + 6;
@@ -303,30 +304,30 @@ bool ParseTokenFast(std::string_view text, EncTokenParts& t) {
   } else {
     return false;
   }
-  const std::string_view type = text.substr(n - 1 - type_len, type_len);
+  const std::size_t type_at = n - 1 - type_len;
   switch (type_len) {
     case 3:
-      if (type == "str") {
+      if (At(text, type_at, "str")) {
         t.type = ScalarType::kStr;
-      } else if (type == "int") {
+      } else if (At(text, type_at, "int")) {
         t.type = ScalarType::kInt;
       } else {
         return false;
       }
       break;
     case 4:
-      if (type == "bool") {
+      if (At(text, type_at, "bool")) {
         t.type = ScalarType::kBool;
-      } else if (type == "null") {
+      } else if (At(text, type_at, "null")) {
         t.type = ScalarType::kNull;
       } else {
         return false;
       }
       break;
     default:
-      if (type == "float") {
+      if (At(text, type_at, "float")) {
         t.type = ScalarType::kFloat;
-      } else if (type == "bytes") {
+      } else if (At(text, type_at, "bytes")) {
         t.type = ScalarType::kBytes;
       } else {
         return false;
@@ -509,16 +510,22 @@ std::string_view AlgorithmName(crypto::AeadAlgorithm algorithm) {
 
 ValueAssociatedDataBuffer::ValueAssociatedDataBuffer(std::string_view document_id) {
   constexpr std::string_view kContext = "bulwark.value.v1";
-  buf_.reserve(5 * 4 + kContext.size() + document_id.size() + 128);
-  for (const std::string_view field : {kContext, document_id}) {  // as PutField writes them
-    const auto n = static_cast<std::uint32_t>(field.size());
-    const std::uint8_t length[4] = {
-        static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
-        static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)};
-    buf_.insert(buf_.end(), length, length + 4);
-    buf_.insert(buf_.end(), field.begin(), field.end());
+  const std::size_t size = 2 * 4 + kContext.size() + document_id.size();
+  std::uint8_t* p = Reserve(size);  // nothing to keep yet: prefix_ is 0
+  p = PutField(p, kContext);
+  PutField(p, document_id);
+  prefix_ = size;
+}
+
+std::uint8_t* ValueAssociatedDataBuffer::Reserve(std::size_t size) {
+  if (size > capacity_) {  // move to (a larger) heap buffer, keeping the prefix
+    std::vector<std::uint8_t> bigger(std::max(size, 2 * capacity_));
+    if (prefix_ != 0) std::memcpy(bigger.data(), data_, prefix_);
+    heap_ = std::move(bigger);
+    data_ = heap_.data();
+    capacity_ = heap_.size();
   }
-  prefix_ = buf_.size();
+  return data_;
 }
 
 std::span<const std::uint8_t> ValueAssociatedDataBuffer::For(std::string_view dotted_path,
@@ -526,12 +533,13 @@ std::span<const std::uint8_t> ValueAssociatedDataBuffer::For(std::string_view do
                                                              crypto::AeadAlgorithm algorithm) {
   const std::string_view type_name = TypeName(type);
   const std::string_view alg_name = AlgorithmName(algorithm);
-  buf_.resize(prefix_ + 3 * 4 + dotted_path.size() + type_name.size() + alg_name.size());
-  std::uint8_t* p = buf_.data() + prefix_;
+  const std::size_t size =
+      prefix_ + 3 * 4 + dotted_path.size() + type_name.size() + alg_name.size();
+  std::uint8_t* p = Reserve(size) + prefix_;
   p = PutField(p, dotted_path);
   p = PutField(p, type_name);
   PutField(p, alg_name);
-  return buf_;
+  return {data_, size};
 }
 
 std::vector<std::uint8_t> ValueAssociatedData(std::string_view document_id,

@@ -421,5 +421,24 @@ RC_GTEST_PROP(EncTokenProperty, AssociatedDataBufferEqualsAssociatedDataInto, ()
   }
 }
 
+// The same when the fields outgrow the buffer's inline storage, at the first call (a long document
+// id) or later (paths growing past it, then short again).
+TEST(EncTokenProperty, AssociatedDataBufferOutgrowsItsInlineStorage) {
+  for (std::size_t id_size : {0, 10, 200, 300, 400, 1000}) {
+    const std::string document_id(id_size, 'd');
+    ValueAssociatedDataBuffer buffer(document_id);
+    for (std::size_t path_size : {0, 5, 100, 250, 290, 300, 600, 3, 2000, 40}) {
+      const std::string dotted = fmt::format("{}{}", std::string(path_size, 'p'), path_size);
+      std::vector<std::uint8_t> want;
+      ValueAssociatedDataInto(document_id, dotted, ScalarType::kBytes,
+                              crypto::AeadAlgorithm::kXChaCha20Poly1305, want);
+      const std::span<const std::uint8_t> got =
+          buffer.For(dotted, ScalarType::kBytes, crypto::AeadAlgorithm::kXChaCha20Poly1305);
+      ASSERT_EQ(std::vector<std::uint8_t>(got.begin(), got.end()), want)
+          << id_size << " " << path_size;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace bulwark::secfile

@@ -95,13 +95,22 @@ void ValueAssociatedDataInto(std::string_view document_id, std::string_view dott
 class ValueAssociatedDataBuffer {
  public:
   explicit ValueAssociatedDataBuffer(std::string_view document_id);
+  ValueAssociatedDataBuffer(const ValueAssociatedDataBuffer&) = delete;
+  ValueAssociatedDataBuffer& operator=(const ValueAssociatedDataBuffer&) = delete;
 
   // Valid until the next For() or the buffer's destruction.
   std::span<const std::uint8_t> For(std::string_view dotted_path, ScalarType type,
                                     crypto::AeadAlgorithm algorithm);
 
  private:
-  std::vector<std::uint8_t> buf_;
+  // The bytes live in `inline_` (no allocation) until a set of fields does not fit, then in
+  // `heap_`; `data_` points at whichever holds them.
+  std::uint8_t* Reserve(std::size_t size);
+
+  std::array<std::uint8_t, 320> inline_;
+  std::vector<std::uint8_t> heap_;
+  std::uint8_t* data_ = inline_.data();
+  std::size_t capacity_ = inline_.size();
   std::size_t prefix_ = 0;  // context and document-id fields
 };
 
