@@ -383,12 +383,10 @@ std::string FormatToken(const EncToken& token) {
   return out;
 }
 
-Status ParseTokenInto(std::string_view text, EncTokenParts& t) {
-  if (text.size() > kMaxTokenSize) {
-    return InvalidArgumentError(fmt::format("ENC token: {} bytes is longer than the limit of {}",
-                                            text.size(), kMaxTokenSize));
-  }
-  if (ParseTokenFast(text, t)) return OkStatus();
+namespace {
+
+// The general parser: every token, and the error for those it refuses.
+Status ParseTokenGeneral(std::string_view text, EncTokenParts& t) {
   if (!text.starts_with(kTokenPrefix)) {
     return InvalidArgumentError("ENC token: must start with 'ENC['");
   }
@@ -450,6 +448,21 @@ Status ParseTokenInto(std::string_view text, EncTokenParts& t) {
   return OkStatus();
 }
 
+}  // namespace
+
+Status ParseTokenInto(std::string_view text, EncTokenParts& t) {
+  if (text.size() > kMaxTokenSize) {
+    return InvalidArgumentError(fmt::format("ENC token: {} bytes is longer than the limit of {}",
+                                            text.size(), kMaxTokenSize));
+  }
+  if (ParseTokenFast(text, t)) return OkStatus();
+  Status s = ParseTokenGeneral(text, t);
+  // The data buffer is sized without zeroing: after a refused token, leave no bytes in it that
+  // the parser did not write.
+  if (!s) t.data.clear();
+  return s;
+}
+
 Result<EncToken> ParseToken(std::string_view text) {
   EncTokenParts parts;
   BULWARK_RETURN_IF_ERROR(ParseTokenInto(text, parts));
@@ -459,7 +472,7 @@ Result<EncToken> ParseToken(std::string_view text) {
   t.key_id = parts.key_id;
   const std::span<const std::uint8_t> iv = parts.iv();
   t.iv.assign(iv.begin(), iv.end());
-  t.data = std::move(parts.data);
+  t.data.assign(parts.data.begin(), parts.data.end());
   t.tag = parts.tag;
   t.type = parts.type;
   return t;

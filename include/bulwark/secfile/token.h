@@ -19,9 +19,13 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "bulwark/config/path.h"
@@ -52,19 +56,42 @@ std::string FormatToken(const EncToken& token);
 
 Result<EncToken> ParseToken(std::string_view text);
 
+// std::allocator, except that a value-less construct (what resize() does for new elements) leaves
+// the bytes uninitialized instead of zeroing them: for buffers that are written right after they
+// are sized, such as EncTokenParts::data.
+template <typename T>
+struct UninitializedAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = UninitializedAllocator<U>;
+  };
+  UninitializedAllocator() = default;
+  template <typename U>
+  UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
+  template <typename U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
 // The largest nonce of any token algorithm (XChaCha20-Poly1305: 24 bytes).
 inline constexpr std::size_t kMaxTokenNonceSize = 24;
 
 // A parsed token held for reuse: the iv and tag in fixed arrays, the data in a vector whose
 // capacity is kept, so parsing many tokens into one EncTokenParts allocates only when a token's
-// data is longer than any before (ciphertext only: nothing here is secret).
+// data is longer than any before, and resizing it does not zero the bytes the parser then
+// writes (ciphertext only: nothing here is secret).
 struct EncTokenParts {
   crypto::AeadAlgorithm algorithm = crypto::kDefaultAeadAlgorithm;
   std::uint32_t version = kTokenVersion;
   keys::KeyId key_id = 0;
   std::array<std::uint8_t, kMaxTokenNonceSize> iv_bytes{};
   std::size_t iv_size = 0;
-  std::vector<std::uint8_t> data;
+  std::vector<std::uint8_t, UninitializedAllocator<std::uint8_t>> data;
   std::array<std::uint8_t, crypto::kAeadTagSize> tag{};
   ScalarType type = ScalarType::kStr;
 
