@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -111,6 +112,9 @@ class KeyringValueCipher final : public ValueCipher {
     out.clear();
     out.reserve(tokens.size());
     secfile::EncTokenParts parts;
+    std::size_t longest = 0;  // the data buffer sized once for the batch, not grown token by token
+    for (const TokenAt& t : tokens) longest = std::max(longest, t.token.size());
+    parts.data.reserve(longest / 4 * 3);
     secfile::ValueAssociatedDataBuffer aad(document_id);
     std::string dotted;
     auto decryptor = keyring_->NewBatchDecryptor(allow_compromised_);
