@@ -497,26 +497,41 @@ void ValueAssociatedDataInto(std::string_view document_id, std::string_view dott
 
 namespace {
 
-// ScalarTypeName and AeadAlgorithmName as table lookups (the hot path of
-// ValueAssociatedDataBuffer); checked against both functions by token_property_test.cc.
+// The last two associated-data fields (type name, algorithm name, each length-prefixed) of every
+// type and algorithm, precomputed: ValueAssociatedDataBuffer::For copies one 32-byte block instead
+// of writing two fields. The names are ScalarTypeName's and AeadAlgorithmName's (the property
+// test compares For with ValueAssociatedDataInto, which calls them, for every type and algorithm).
+struct FieldPair {
+  std::array<std::uint8_t, 32> bytes{};
+  std::size_t size = 0;
+};
 constexpr std::array<std::string_view, 6> kScalarTypeNames = {"str",  "int",  "float",
                                                               "bool", "null", "bytes"};
-std::string_view TypeName(ScalarType type) {
-  const auto i = static_cast<std::size_t>(type);
-  return i < kScalarTypeNames.size() ? kScalarTypeNames[i] : ScalarTypeName(type);
-}
-std::string_view AlgorithmName(crypto::AeadAlgorithm algorithm) {
-  switch (algorithm) {
-    case crypto::AeadAlgorithm::kAes256Gcm:
-      return "AES256_GCM";
-    case crypto::AeadAlgorithm::kAes128Gcm:
-      return "AES128_GCM";
-    case crypto::AeadAlgorithm::kChaCha20Poly1305:
-      return "CHACHA20_POLY1305";
-    case crypto::AeadAlgorithm::kXChaCha20Poly1305:
-      return "XCHACHA20_POLY1305";
+constexpr std::array<std::string_view, 4> kAlgorithmNames = {  // AeadAlgorithm 1..4
+    "AES256_GCM", "AES128_GCM", "CHACHA20_POLY1305", "XCHACHA20_POLY1305"};
+constexpr auto kTypeAndAlgorithmFields = [] {
+  std::array<std::array<FieldPair, 4>, 6> t{};
+  for (std::size_t i = 0; i < kScalarTypeNames.size(); ++i) {
+    for (std::size_t j = 0; j < kAlgorithmNames.size(); ++j) {
+      FieldPair& f = t[i][j];
+      for (const std::string_view name : {kScalarTypeNames[i], kAlgorithmNames[j]}) {
+        f.bytes[f.size++] = 0;
+        f.bytes[f.size++] = 0;
+        f.bytes[f.size++] = 0;
+        f.bytes[f.size++] = static_cast<std::uint8_t>(name.size());
+        for (char c : name) f.bytes[f.size++] = static_cast<std::uint8_t>(c);
+      }
+    }
   }
-  return crypto::AeadAlgorithmName(algorithm);
+  return t;
+}();
+
+// The precomputed fields of `type` and `algorithm`, or nullptr for a value outside the enums.
+const FieldPair* TypeAndAlgorithmFields(ScalarType type, crypto::AeadAlgorithm algorithm) {
+  const auto i = static_cast<std::size_t>(type);
+  const auto j = static_cast<std::size_t>(algorithm) - 1;
+  if (i >= kScalarTypeNames.size() || j >= kAlgorithmNames.size()) return nullptr;
+  return &kTypeAndAlgorithmFields[i][j];
 }
 
 }  // namespace
@@ -544,15 +559,24 @@ std::uint8_t* ValueAssociatedDataBuffer::Reserve(std::size_t size) {
 std::span<const std::uint8_t> ValueAssociatedDataBuffer::For(std::string_view dotted_path,
                                                              ScalarType type,
                                                              crypto::AeadAlgorithm algorithm) {
-  const std::string_view type_name = TypeName(type);
-  const std::string_view alg_name = AlgorithmName(algorithm);
-  const std::size_t size =
-      prefix_ + 3 * 4 + dotted_path.size() + type_name.size() + alg_name.size();
-  std::uint8_t* p = Reserve(size) + prefix_;
-  p = PutField(p, dotted_path);
-  p = PutField(p, type_name);
-  PutField(p, alg_name);
-  return {data_, size};
+  const FieldPair* fields = TypeAndAlgorithmFields(type, algorithm);
+  if (fields == nullptr) {  // not a known type or algorithm: the fields as the names say
+    const std::string_view type_name = ScalarTypeName(type);
+    const std::string_view alg_name = crypto::AeadAlgorithmName(algorithm);
+    const std::size_t size =
+        prefix_ + 3 * 4 + dotted_path.size() + type_name.size() + alg_name.size();
+    std::uint8_t* p = Reserve(size) + prefix_;
+    p = PutField(p, dotted_path);
+    p = PutField(p, type_name);
+    PutField(p, alg_name);
+    return {data_, size};
+  }
+  const std::size_t path_end = prefix_ + 4 + dotted_path.size();
+  // Room for the whole 32-byte block (copied at once), of which fields->size bytes count.
+  std::uint8_t* p = Reserve(path_end + fields->bytes.size());
+  PutField(p + prefix_, dotted_path);
+  std::memcpy(p + path_end, fields->bytes.data(), fields->bytes.size());
+  return {data_, path_end + fields->size};
 }
 
 std::vector<std::uint8_t> ValueAssociatedData(std::string_view document_id,

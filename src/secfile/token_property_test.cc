@@ -468,5 +468,21 @@ TEST(EncTokenProperty, ARefusedTokenLeavesTheDataBufferEmpty) {
   }
 }
 
+// Every type and algorithm (the buffer copies their two fields from a precomputed table), and
+// values outside both enums (written from the names ScalarTypeName and AeadAlgorithmName give).
+TEST(EncTokenProperty, AssociatedDataBufferCoversEveryTypeAndAlgorithm) {
+  ValueAssociatedDataBuffer buffer("bulwark-store/v1/0123456789abcdef");
+  for (int type = 0; type <= 7; ++type) {
+    for (int alg = 0; alg <= 6; ++alg) {
+      const auto t = static_cast<ScalarType>(type);
+      const auto a = static_cast<crypto::AeadAlgorithm>(alg);
+      std::vector<std::uint8_t> want;
+      ValueAssociatedDataInto("bulwark-store/v1/0123456789abcdef", "db.password", t, a, want);
+      const std::span<const std::uint8_t> got = buffer.For("db.password", t, a);
+      ASSERT_EQ(std::vector<std::uint8_t>(got.begin(), got.end()), want) << type << " " << alg;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace bulwark::secfile
