@@ -22,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const auto iv = reused.iv();
   if (reused.algorithm != token->algorithm || reused.key_id != token->key_id ||
-      reused.type != token->type || reused.tag != token->tag || reused.data != token->data ||
+      reused.type != token->type || reused.tag != token->tag ||
+      !std::equal(reused.data.begin(), reused.data.end(), token->data.begin(), token->data.end()) ||
       !std::equal(iv.begin(), iv.end(), token->iv.begin(), token->iv.end())) {
     std::abort();
   }

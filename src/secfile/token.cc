@@ -137,6 +137,225 @@ std::optional<std::size_t> DecodeB64Into(std::string_view text, std::span<std::u
   return size;
 }
 
+// ---- Fast path for well-formed tokens ----
+//
+// ParseTokenFast accepts exactly the tokens the general parser below accepts *and* that have
+// nothing unusual about them (which is every token FormatToken writes), with straight-line code:
+// the fixed literals are compared at their known offsets, the iv and tag have the algorithm's
+// fixed lengths, and base64 goes through pre-shifted tables. Anything it does not accept goes to
+// the general parser, which then either accepts it too (for the same fields) or reports the
+// error: the fast path never produces an error of its own, so the messages are the general
+// parser's. Comparing the two is `token_property_test.cc`'s job (every field, random edits).
+
+// Base64 tables pre-shifted for each position of a 4-character group: kB64Shifted[k][c] is the
+// 6-bit value of `c` shifted to its place in the 24-bit group, or kB64Bad (a bit above the 24)
+// for a character outside the standard alphabet (including '=').
+constexpr std::uint32_t kB64Bad = 0x80000000u;
+constexpr std::array<std::array<std::uint32_t, 256>, 4> kB64Shifted = [] {
+  std::array<std::array<std::uint32_t, 256>, 4> t{};
+  for (int k = 0; k < 4; ++k) {
+    for (int c = 0; c < 256; ++c) {
+      const int v = kB64[static_cast<std::size_t>(c)];
+      t[static_cast<std::size_t>(k)][static_cast<std::size_t>(c)] =
+          v < 0 ? kB64Bad : static_cast<std::uint32_t>(v) << (6 * (3 - k));
+    }
+  }
+  return t;
+}();
+
+// The 24 bits of the 4 characters at `in` (a bit at or above 24 when one is not base64).
+inline std::uint32_t B64Group(const unsigned char* in) {
+  return kB64Shifted[0][in[0]] | kB64Shifted[1][in[1]] | kB64Shifted[2][in[2]] |
+         kB64Shifted[3][in[3]];
+}
+
+// The decoded size of `text` if it is canonical padded standard base64, else nullopt; the check of
+// the characters themselves is DecodeB64Exact's.
+std::optional<std::size_t> B64DecodedSize(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  if (text.empty()) return 0;
+  const std::size_t padding = text.back() != '=' ? 0 : text[text.size() - 2] == '=' ? 2 : 1;
+  return text.size() / 4 * 3 - padding;
+}
+
+// Decodes `groups` whole 4-character groups (no padding) at `in` into 3 * groups bytes at `out`;
+// false when a character is outside the alphabet ('=' included; then `out` holds unspecified
+// bytes).
+bool DecodeB64Groups(const char* text, std::size_t groups, std::uint8_t* out) {
+  const auto* in = reinterpret_cast<const unsigned char*>(text);
+  std::uint32_t bad = 0;
+  for (std::size_t g = 0; g < groups; ++g, in += 4, out += 3) {
+    const std::uint32_t v = B64Group(in);
+    bad |= v;
+    out[0] = static_cast<std::uint8_t>(v >> 16);
+    out[1] = static_cast<std::uint8_t>(v >> 8);
+    out[2] = static_cast<std::uint8_t>(v);
+  }
+  return (bad >> 24) == 0;
+}
+
+// Decodes `text` (size a multiple of 4) into `out`, which holds exactly B64DecodedSize(text)
+// bytes; false when `text` is not canonical padded standard base64 (then `out` holds unspecified
+// bytes). Accepts exactly what DecodeB64Into accepts, with the same bytes.
+bool DecodeB64Exact(std::string_view text, std::uint8_t* out) {
+  if (text.empty()) return true;
+  const std::size_t padding = text.back() != '=' ? 0 : text[text.size() - 2] == '=' ? 2 : 1;
+  const std::size_t full = text.size() / 4 - (padding != 0 ? 1 : 0);
+  if (!DecodeB64Groups(text.data(), full, out)) return false;
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data()) + full * 4;
+  out += full * 3;
+  if (padding == 1) {  // "xyz=": 2 bytes; the low 2 bits of z (a third byte) must be 0
+    const std::uint32_t v = kB64Shifted[0][in[0]] | kB64Shifted[1][in[1]] | kB64Shifted[2][in[2]];
+    if ((v >> 24) != 0 || (v & 0xFF) != 0) return false;
+    out[0] = static_cast<std::uint8_t>(v >> 16);
+    out[1] = static_cast<std::uint8_t>(v >> 8);
+  } else if (padding == 2) {  // "xy==": 1 byte; the low 4 bits of y must be 0
+    const std::uint32_t v = kB64Shifted[0][in[0]] | kB64Shifted[1][in[1]];
+    if ((v >> 24) != 0 || (v & 0xFFFF) != 0) return false;
+    out[0] = static_cast<std::uint8_t>(v >> 16);
+  }
+  return true;
+}
+
+// Lowercase hex digit values, -1 for anything else (the kid field takes lowercase only).
+constexpr std::array<std::int8_t, 256> kLowerHex = [] {
+  std::array<std::int8_t, 256> t{};
+  t.fill(-1);
+  for (int c = '0'; c <= '9'; ++c)
+    t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) {
+    t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - 'a' + 10);
+  }
+  return t;
+}();
+
+// Whether `literal` is at `pos`; the caller has checked that pos + literal.size() <= text.size().
+template <std::size_t N>
+bool At(std::string_view text, std::size_t pos, const char (&literal)[N]) {
+  return std::memcmp(text.data() + pos, literal, N - 1) == 0;
+}
+
+bool ParseTokenFast(std::string_view text, EncTokenParts& t) {
+  // "ENC[" alg "," then "v:1,kid:" 8 hex ",iv:" iv ",data:" data ",tag:" 24 chars ",type:" name "]"
+  constexpr std::size_t kTagChars = (crypto::kAeadTagSize + 2) / 3 * 4;  // 24
+  const std::size_t n = text.size();
+  if (n < 4 + 11 + 8 + 8 + 4 + 16 + 6 + 5 + kTagChars + 6 + 3 + 1) return false;  // shortest
+  if (!At(text, 0, "ENC[")) return false;
+  std::size_t pos;
+  switch (text[4]) {
+    case 'A':
+      if (At(text, 4, "AES256_GCM,")) {
+        t.algorithm = crypto::AeadAlgorithm::kAes256Gcm;
+      } else if (At(text, 4, "AES128_GCM,")) {
+        t.algorithm = crypto::AeadAlgorithm::kAes128Gcm;
+      } else {
+        return false;
+      }
+      pos = 4 + 11;
+      break;
+    case 'C':
+      if (!At(text, 4, "CHACHA20_POLY1305,")) return false;
+      t.algorithm = crypto::AeadAlgorithm::kChaCha20Poly1305;
+      pos = 4 + 18;
+      break;
+    case 'X':
+      if (!At(text, 4, "XCHACHA20_POLY1305,")) return false;
+      t.algorithm = crypto::AeadAlgorithm::kXChaCha20Poly1305;
+      pos = 4 + 19;
+      break;
+    default:
+      return false;
+  }
+  // 12 or 24 bytes (crypto::AeadNonceSize): whole base64 groups, no padding.
+  const std::size_t nonce = t.algorithm == crypto::AeadAlgorithm::kXChaCha20Poly1305 ? 24 : 12;
+  const std::size_t iv_chars = nonce / 3 * 4;
+  // Everything up to the data and the tail after it must fit.
+  const std::size_t data_begin = pos + 8 + 8 + 4 + iv_chars + 6;
+  const std::size_t tail_min = 5 + kTagChars + 6 + 3 + 1;
+  if (n < data_begin + tail_min) return false;
+  if (!At(text, pos, "v:1,kid:")) return false;
+  pos += 8;
+  const auto* kid = reinterpret_cast<const unsigned char*>(text.data() + pos);
+  int bad_hex = 0;
+  keys::KeyId key_id = 0;
+  for (int i = 0; i < 8; ++i) {
+    const int v = kLowerHex[kid[i]];
+    bad_hex |= v;
+    key_id = key_id << 4 | static_cast<keys::KeyId>(v & 0xF);
+  }
+  if (bad_hex < 0) return false;
+  t.key_id = key_id;
+  pos += 8;
+  if (!At(text, pos, ",iv:")) return false;
+  pos += 4;
+  if (!DecodeB64Groups(text.data() + pos, iv_chars / 4, t.iv_bytes.data())) return false;
+  t.iv_size = nonce;
+  pos += iv_chars;
+  if (!At(text, pos, ",data:")) return false;
+  // The tail, from the end: "]" after a 3 to 5 letter type name after ",type:".
+  if (text[n - 1] != ']') return false;
+  std::size_t type_len;
+  if (At(text, n - 10, ",type:")) {
+    type_len = 3;
+  } else if (At(text, n - 11, ",type:")) {
+    type_len = 4;
+  } else if (At(text, n - 12, ",type:")) {
+    type_len = 5;
+  } else {
+    return false;
+  }
+  const std::size_t type_at = n - 1 - type_len;
+  switch (type_len) {
+    case 3:
+      if (At(text, type_at, "str")) {
+        t.type = ScalarType::kStr;
+      } else if (At(text, type_at, "int")) {
+        t.type = ScalarType::kInt;
+      } else {
+        return false;
+      }
+      break;
+    case 4:
+      if (At(text, type_at, "bool")) {
+        t.type = ScalarType::kBool;
+      } else if (At(text, type_at, "null")) {
+        t.type = ScalarType::kNull;
+      } else {
+        return false;
+      }
+      break;
+    default:
+      if (At(text, type_at, "float")) {
+        t.type = ScalarType::kFloat;
+      } else if (At(text, type_at, "bytes")) {
+        t.type = ScalarType::kBytes;
+      } else {
+        return false;
+      }
+      break;
+  }
+  const std::size_t tag_end = n - 1 - type_len - 6;
+  const std::size_t tag_begin = tag_end - kTagChars;
+  if (tag_begin < data_begin + 5 || !At(text, tag_begin - 5, ",tag:")) return false;
+  {
+    // 16 bytes are 5 whole groups and a last "xy==" whose y has its low 4 bits 0.
+    constexpr std::size_t kWhole = crypto::kAeadTagSize / 3;
+    static_assert(kWhole * 3 + 1 == crypto::kAeadTagSize && kWhole * 4 + 4 == kTagChars);
+    if (!DecodeB64Groups(text.data() + tag_begin, kWhole, t.tag.data())) return false;
+    const auto* last = reinterpret_cast<const unsigned char*>(text.data() + tag_begin) + kWhole * 4;
+    const std::uint32_t v = kB64Shifted[0][last[0]] | kB64Shifted[1][last[1]];
+    if ((v >> 24) != 0 || (v & 0xFFFF) != 0 || last[2] != '=' || last[3] != '=') return false;
+    t.tag[kWhole * 3] = static_cast<std::uint8_t>(v >> 16);
+  }
+  const std::string_view data = text.substr(data_begin, tag_begin - 5 - data_begin);
+  const std::optional<std::size_t> data_size = B64DecodedSize(data);
+  if (!data_size) return false;
+  t.data.resize(*data_size);  // capacity kept across calls
+  if (!DecodeB64Exact(data, t.data.data())) return false;
+  t.version = 1;
+  return true;
+}
+
 std::unexpected<Error> NotBase64(std::string_view field) {
   return FieldError(field, "not canonical padded standard base64");
 }
@@ -164,11 +383,10 @@ std::string FormatToken(const EncToken& token) {
   return out;
 }
 
-Status ParseTokenInto(std::string_view text, EncTokenParts& t) {
-  if (text.size() > kMaxTokenSize) {
-    return InvalidArgumentError(fmt::format("ENC token: {} bytes is longer than the limit of {}",
-                                            text.size(), kMaxTokenSize));
-  }
+namespace {
+
+// The general parser: every token, and the error for those it refuses.
+Status ParseTokenGeneral(std::string_view text, EncTokenParts& t) {
   if (!text.starts_with(kTokenPrefix)) {
     return InvalidArgumentError("ENC token: must start with 'ENC['");
   }
@@ -230,6 +448,21 @@ Status ParseTokenInto(std::string_view text, EncTokenParts& t) {
   return OkStatus();
 }
 
+}  // namespace
+
+Status ParseTokenInto(std::string_view text, EncTokenParts& t) {
+  if (text.size() > kMaxTokenSize) {
+    return InvalidArgumentError(fmt::format("ENC token: {} bytes is longer than the limit of {}",
+                                            text.size(), kMaxTokenSize));
+  }
+  if (ParseTokenFast(text, t)) return OkStatus();
+  Status s = ParseTokenGeneral(text, t);
+  // The data buffer is sized without zeroing: after a refused token, leave no bytes in it that
+  // the parser did not write.
+  if (!s) t.data.clear();
+  return s;
+}
+
 Result<EncToken> ParseToken(std::string_view text) {
   EncTokenParts parts;
   BULWARK_RETURN_IF_ERROR(ParseTokenInto(text, parts));
@@ -239,7 +472,7 @@ Result<EncToken> ParseToken(std::string_view text) {
   t.key_id = parts.key_id;
   const std::span<const std::uint8_t> iv = parts.iv();
   t.iv.assign(iv.begin(), iv.end());
-  t.data = std::move(parts.data);
+  t.data.assign(parts.data.begin(), parts.data.end());
   t.tag = parts.tag;
   t.type = parts.type;
   return t;
@@ -260,6 +493,90 @@ void ValueAssociatedDataInto(std::string_view document_id, std::string_view dott
   p = PutField(p, dotted_path);
   p = PutField(p, type_name);
   PutField(p, alg_name);
+}
+
+namespace {
+
+// The last two associated-data fields (type name, algorithm name, each length-prefixed) of every
+// type and algorithm, precomputed: ValueAssociatedDataBuffer::For copies one 32-byte block instead
+// of writing two fields. The names are ScalarTypeName's and AeadAlgorithmName's (the property
+// test compares For with ValueAssociatedDataInto, which calls them, for every type and algorithm).
+struct FieldPair {
+  std::array<std::uint8_t, 32> bytes{};
+  std::size_t size = 0;
+};
+constexpr std::array<std::string_view, 6> kScalarTypeNames = {"str",  "int",  "float",
+                                                              "bool", "null", "bytes"};
+constexpr std::array<std::string_view, 4> kAlgorithmNames = {  // AeadAlgorithm 1..4
+    "AES256_GCM", "AES128_GCM", "CHACHA20_POLY1305", "XCHACHA20_POLY1305"};
+constexpr auto kTypeAndAlgorithmFields = [] {
+  std::array<std::array<FieldPair, 4>, 6> t{};
+  for (std::size_t i = 0; i < kScalarTypeNames.size(); ++i) {
+    for (std::size_t j = 0; j < kAlgorithmNames.size(); ++j) {
+      FieldPair& f = t[i][j];
+      for (const std::string_view name : {kScalarTypeNames[i], kAlgorithmNames[j]}) {
+        f.bytes[f.size++] = 0;
+        f.bytes[f.size++] = 0;
+        f.bytes[f.size++] = 0;
+        f.bytes[f.size++] = static_cast<std::uint8_t>(name.size());
+        for (char c : name) f.bytes[f.size++] = static_cast<std::uint8_t>(c);
+      }
+    }
+  }
+  return t;
+}();
+
+// The precomputed fields of `type` and `algorithm`, or nullptr for a value outside the enums.
+const FieldPair* TypeAndAlgorithmFields(ScalarType type, crypto::AeadAlgorithm algorithm) {
+  const auto i = static_cast<std::size_t>(type);
+  const auto j = static_cast<std::size_t>(algorithm) - 1;
+  if (i >= kScalarTypeNames.size() || j >= kAlgorithmNames.size()) return nullptr;
+  return &kTypeAndAlgorithmFields[i][j];
+}
+
+}  // namespace
+
+ValueAssociatedDataBuffer::ValueAssociatedDataBuffer(std::string_view document_id) {
+  constexpr std::string_view kContext = "bulwark.value.v1";
+  const std::size_t size = 2 * 4 + kContext.size() + document_id.size();
+  std::uint8_t* p = Reserve(size);  // nothing to keep yet: prefix_ is 0
+  p = PutField(p, kContext);
+  PutField(p, document_id);
+  prefix_ = size;
+}
+
+std::uint8_t* ValueAssociatedDataBuffer::Reserve(std::size_t size) {
+  if (size > capacity_) {  // move to (a larger) heap buffer, keeping the prefix
+    std::vector<std::uint8_t> bigger(std::max(size, 2 * capacity_));
+    if (prefix_ != 0) std::memcpy(bigger.data(), data_, prefix_);
+    heap_ = std::move(bigger);
+    data_ = heap_.data();
+    capacity_ = heap_.size();
+  }
+  return data_;
+}
+
+std::span<const std::uint8_t> ValueAssociatedDataBuffer::For(std::string_view dotted_path,
+                                                             ScalarType type,
+                                                             crypto::AeadAlgorithm algorithm) {
+  const FieldPair* fields = TypeAndAlgorithmFields(type, algorithm);
+  if (fields == nullptr) {  // not a known type or algorithm: the fields as the names say
+    const std::string_view type_name = ScalarTypeName(type);
+    const std::string_view alg_name = crypto::AeadAlgorithmName(algorithm);
+    const std::size_t size =
+        prefix_ + 3 * 4 + dotted_path.size() + type_name.size() + alg_name.size();
+    std::uint8_t* p = Reserve(size) + prefix_;
+    p = PutField(p, dotted_path);
+    p = PutField(p, type_name);
+    PutField(p, alg_name);
+    return {data_, size};
+  }
+  const std::size_t path_end = prefix_ + 4 + dotted_path.size();
+  // Room for the whole 32-byte block (copied at once), of which fields->size bytes count.
+  std::uint8_t* p = Reserve(path_end + fields->bytes.size());
+  PutField(p + prefix_, dotted_path);
+  std::memcpy(p + path_end, fields->bytes.data(), fields->bytes.size());
+  return {data_, path_end + fields->size};
 }
 
 std::vector<std::uint8_t> ValueAssociatedData(std::string_view document_id,

@@ -109,6 +109,12 @@ Result<EncToken> ReferenceParseToken(std::string_view text) {
   return t;
 }
 
+// EncTokenParts::data as a plain byte vector, to compare with the reference's.
+template <typename Buffer>
+std::vector<std::uint8_t> Bytes(const Buffer& b) {
+  return std::vector<std::uint8_t>(b.begin(), b.end());
+}
+
 // ---- Generators ----
 
 rc::Gen<EncToken> GenToken() {
@@ -164,7 +170,7 @@ void ExpectSameAsReference(std::string_view text, EncTokenParts& reused) {
   RC_ASSERT(reused.algorithm == ref->algorithm);
   RC_ASSERT(reused.key_id == ref->key_id);
   RC_ASSERT(std::vector<std::uint8_t>(reused.iv().begin(), reused.iv().end()) == ref->iv);
-  RC_ASSERT(reused.data == ref->data);
+  RC_ASSERT(Bytes(reused.data) == ref->data);
   RC_ASSERT(reused.tag == ref->tag);
   RC_ASSERT(reused.type == ref->type);
 }
@@ -226,7 +232,7 @@ TEST(EncTokenProperty, Base64EdgeCasesMatchTheReferenceParser) {
       if (!ref) {
         EXPECT_EQ(into.error().message(), ref.error().message()) << t;
       } else {
-        EXPECT_EQ(reused.data, ref->data) << t;
+        EXPECT_EQ(Bytes(reused.data), ref->data) << t;
       }
     }
   }
@@ -258,6 +264,223 @@ TEST(EncTokenProperty, AssociatedDataHasTheDocumentedLayout) {
     std::vector<std::uint8_t> got(7, 0xee);  // replaced, whatever it held
     ValueAssociatedDataInto(doc, dotted, ScalarType::kInt, crypto::AeadAlgorithm::kAes128Gcm, got);
     EXPECT_EQ(std::string(got.begin(), got.end()), want) << doc.size();
+  }
+}
+
+// The straight-line parser for well-formed tokens (ParseTokenFast in token.cc) against the
+// reference, exhaustively for single edits: every position of a canonical token of every
+// algorithm and type, each character of kEditChars replaced, inserted or the character deleted.
+TEST(EncTokenProperty, EverySingleEditOfEveryAlgorithmAndTypeMatchesTheReferenceParser) {
+  EncTokenParts reused;
+  std::size_t accepted = 0, refused = 0;
+  for (crypto::AeadAlgorithm alg : crypto::kAllAeadAlgorithms) {
+    for (ScalarType type : {ScalarType::kStr, ScalarType::kInt, ScalarType::kFloat,
+                            ScalarType::kBool, ScalarType::kNull, ScalarType::kBytes}) {
+      for (std::size_t data_size : {0, 1, 2, 3, 7}) {
+        EncToken token;
+        token.algorithm = alg;
+        token.key_id = 0x0a1b2c3d + static_cast<keys::KeyId>(data_size);
+        token.iv.resize(crypto::AeadNonceSize(alg));
+        for (std::size_t i = 0; i < token.iv.size(); ++i)
+          token.iv[i] = static_cast<std::uint8_t>(i * 37 + 5);
+        for (std::size_t i = 0; i < data_size; ++i)
+          token.data.push_back(static_cast<std::uint8_t>(i * 91 + 200));
+        for (std::size_t i = 0; i < token.tag.size(); ++i)
+          token.tag[i] = static_cast<std::uint8_t>(255 - i * 13);
+        token.type = type;
+        const std::string canonical = FormatToken(token);
+        auto check = [&](const std::string& text) {
+          const Result<EncToken> ref = ReferenceParseToken(text);
+          const Status into = ParseTokenInto(text, reused);
+          ASSERT_EQ(ref.has_value(), into.has_value()) << text;
+          if (!ref) {
+            ++refused;
+            ASSERT_EQ(into.error().message(), ref.error().message()) << text;
+            return;
+          }
+          ++accepted;
+          ASSERT_EQ(reused.algorithm, ref->algorithm) << text;
+          ASSERT_EQ(reused.version, ref->version) << text;
+          ASSERT_EQ(reused.key_id, ref->key_id) << text;
+          ASSERT_EQ(std::vector<std::uint8_t>(reused.iv().begin(), reused.iv().end()), ref->iv)
+              << text;
+          ASSERT_EQ(Bytes(reused.data), ref->data) << text;
+          ASSERT_EQ(reused.tag, ref->tag) << text;
+          ASSERT_EQ(reused.type, ref->type) << text;
+        };
+        check(canonical);
+        for (std::size_t at = 0; at <= canonical.size(); ++at) {
+          if (at < canonical.size()) {
+            std::string erased = canonical;
+            erased.erase(at, 1);
+            check(erased);
+          }
+          for (char c : kEditChars) {
+            std::string inserted = canonical;
+            inserted.insert(inserted.begin() + static_cast<std::ptrdiff_t>(at), c);
+            check(inserted);
+            if (at < canonical.size()) {
+              std::string replaced = canonical;
+              replaced[at] = c;
+              check(replaced);
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(accepted, 0u);
+  EXPECT_GT(refused, 0u);
+}
+
+// Every last group of the tag ("xy==" with each x and y, and "xyz=" forms) and of the data
+// ("xyzw", "xyz=", "xy==" with each character of the alphabet in the last significant place),
+// against the reference (Base64Decode): only the canonical trailing bits are accepted.
+TEST(EncTokenProperty, EveryTrailingBitsCaseOfTagAndDataMatchesTheReferenceParser) {
+  const std::string alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_,. ";
+  const std::string tag_head = "CQkJCQkJCQkJCQkJCQkJ";  // 5 whole groups
+  EncTokenParts reused;
+  auto check = [&](const std::string& text) {
+    const Result<EncToken> ref = ReferenceParseToken(text);
+    const Status into = ParseTokenInto(text, reused);
+    ASSERT_EQ(ref.has_value(), into.has_value()) << text;
+    if (!ref) {
+      ASSERT_EQ(into.error().message(), ref.error().message()) << text;
+    } else {
+      ASSERT_EQ(Bytes(reused.data), ref->data) << text;
+      ASSERT_EQ(reused.tag, ref->tag) << text;
+    }
+  };
+  for (char x : alphabet) {
+    for (char y : alphabet) {
+      for (const std::string& last : {std::string{x, y, '=', '='}, std::string{'Q', x, y, '='},
+                                      std::string{x, y, 'A', 'A'}}) {
+        check(
+            fmt::format("ENC[AES256_GCM,v:1,kid:01020304,iv:BwcHBwcHBwcHBwcH,data:AQID,"
+                        "tag:{}{},type:str]",
+                        tag_head, last));
+        check(
+            fmt::format("ENC[AES256_GCM,v:1,kid:01020304,iv:BwcHBwcHBwcHBwcH,data:AQIDBAUG{},"
+                        "tag:CQkJCQkJCQkJCQkJCQkJCQ==,type:str]",
+                        last));
+        check(fmt::format(
+            "ENC[XCHACHA20_POLY1305,v:1,kid:01020304,iv:BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcH,"
+            "data:{},tag:CQkJCQkJCQkJCQkJCQkJCQ==,type:bytes]",
+            last));
+      }
+    }
+  }
+}
+
+// The data field decodes like core Base64Decode for random strings over the alphabet, '=' and a
+// few other characters, and for the encodings of random bytes with one character changed.
+RC_GTEST_PROP(EncTokenProperty, DataFieldDecodesLikeBase64Decode, ()) {
+  const std::string chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/==-,";
+  std::string data;
+  if (*rc::gen::arbitrary<bool>()) {
+    const auto length = *rc::gen::inRange<std::size_t>(0, 41);
+    for (std::size_t i = 0; i < length; ++i) {
+      data.push_back(chars[*rc::gen::inRange<std::size_t>(0, chars.size())]);
+    }
+  } else {
+    data = Base64Encode(*rc::gen::arbitrary<std::vector<std::uint8_t>>());
+    if (!data.empty()) {
+      data[*rc::gen::inRange<std::size_t>(0, data.size())] =
+          chars[*rc::gen::inRange<std::size_t>(0, chars.size())];
+    }
+  }
+  const std::string text = fmt::format(
+      "ENC[CHACHA20_POLY1305,v:1,kid:deadbeef,iv:BwcHBwcHBwcHBwcH,data:{},"
+      "tag:CQkJCQkJCQkJCQkJCQkJCQ==,type:float]",
+      data);
+  EncTokenParts parts;
+  const Status st = ParseTokenInto(text, parts);
+  const auto want = Base64Decode(data, Base64Alphabet::kStandard);
+  if (data.find(',') != std::string::npos) {
+    RC_ASSERT(!st.has_value());  // a comma ends the field
+    return;
+  }
+  RC_ASSERT(st.has_value() == want.has_value());
+  if (want) RC_ASSERT(Bytes(parts.data) == *want);
+  EncTokenParts reused;
+  ExpectSameAsReference(text, reused);
+}
+
+// ValueAssociatedDataBuffer (the document-id part written once per batch) writes the same bytes
+// as ValueAssociatedDataInto for every type and algorithm, with paths that grow and shrink while
+// the buffer is reused.
+RC_GTEST_PROP(EncTokenProperty, AssociatedDataBufferEqualsAssociatedDataInto, ()) {
+  const std::string document_id = *rc::gen::arbitrary<std::string>();
+  ValueAssociatedDataBuffer buffer(document_id);
+  const auto n = *rc::gen::inRange(1, 8);
+  for (int i = 0; i < n; ++i) {
+    const std::string dotted = *rc::gen::arbitrary<std::string>();
+    const ScalarType type = *rc::gen::elementOf(
+        std::vector<ScalarType>{ScalarType::kStr, ScalarType::kInt, ScalarType::kFloat,
+                                ScalarType::kBool, ScalarType::kNull, ScalarType::kBytes});
+    const crypto::AeadAlgorithm alg = *rc::gen::elementOf(crypto::kAllAeadAlgorithms);
+    std::vector<std::uint8_t> want;
+    ValueAssociatedDataInto(document_id, dotted, type, alg, want);
+    const std::span<const std::uint8_t> got = buffer.For(dotted, type, alg);
+    RC_ASSERT(std::vector<std::uint8_t>(got.begin(), got.end()) == want);
+  }
+}
+
+// The same when the fields outgrow the buffer's inline storage, at the first call (a long document
+// id) or later (paths growing past it, then short again).
+TEST(EncTokenProperty, AssociatedDataBufferOutgrowsItsInlineStorage) {
+  for (std::size_t id_size : {0, 10, 200, 300, 400, 1000}) {
+    const std::string document_id(id_size, 'd');
+    ValueAssociatedDataBuffer buffer(document_id);
+    for (std::size_t path_size : {0, 5, 100, 250, 290, 300, 600, 3, 2000, 40}) {
+      const std::string dotted = fmt::format("{}{}", std::string(path_size, 'p'), path_size);
+      std::vector<std::uint8_t> want;
+      ValueAssociatedDataInto(document_id, dotted, ScalarType::kBytes,
+                              crypto::AeadAlgorithm::kXChaCha20Poly1305, want);
+      const std::span<const std::uint8_t> got =
+          buffer.For(dotted, ScalarType::kBytes, crypto::AeadAlgorithm::kXChaCha20Poly1305);
+      ASSERT_EQ(std::vector<std::uint8_t>(got.begin(), got.end()), want)
+          << id_size << " " << path_size;
+    }
+  }
+}
+
+// The data buffer is sized without zeroing; a refused token (after the fast path sized it, or
+// after the general parser did) leaves it empty rather than holding bytes nobody wrote.
+TEST(EncTokenProperty, ARefusedTokenLeavesTheDataBufferEmpty) {
+  EncTokenParts reused;
+  const std::string good =
+      "ENC[AES256_GCM,v:1,kid:01020304,iv:BwcHBwcHBwcHBwcH,data:AQIDBAUGBwgJ,"
+      "tag:CQkJCQkJCQkJCQkJCQkJCQ==,type:str]";
+  ASSERT_TRUE(ParseTokenInto(good, reused).has_value());
+  ASSERT_EQ(reused.data.size(), 9u);
+  for (const std::string bad :
+       {"ENC[AES256_GCM,v:1,kid:01020304,iv:BwcHBwcHBwcHBwcH,data:AQIDBAUGBwgJAQIDBAUGBwgJ,"
+        "tag:CQkJCQkJCQkJCQkJCQkJCR==,type:str]",  // the tag's trailing bits, after the data
+        "ENC[AES256_GCM,v:1,kid:01020304,iv:BwcHBwcHBwcHBwcH,data:AQIDBAUGBwgJAQIDBAUGBw=J,"
+        "tag:CQkJCQkJCQkJCQkJCQkJCQ==,type:str]",  // '=' inside the data
+        "ENC[AES256_GCM,v:1,kid:01020304,iv:BwcHBwcHBwcHBwcH,data:AQIDBAUGBwgJAQIDBAUGBwgJ,"
+        "tag:CQkJCQkJCQkJCQkJCQkJCQ==,type:text]"}) {
+    ASSERT_TRUE(ParseTokenInto(good, reused).has_value());
+    EXPECT_FALSE(ParseTokenInto(bad, reused).has_value()) << bad;
+    EXPECT_TRUE(reused.data.empty()) << bad;
+  }
+}
+
+// Every type and algorithm (the buffer copies their two fields from a precomputed table), and
+// values outside both enums (written from the names ScalarTypeName and AeadAlgorithmName give).
+TEST(EncTokenProperty, AssociatedDataBufferCoversEveryTypeAndAlgorithm) {
+  ValueAssociatedDataBuffer buffer("bulwark-store/v1/0123456789abcdef");
+  for (int type = 0; type <= 7; ++type) {
+    for (int alg = 0; alg <= 6; ++alg) {
+      const auto t = static_cast<ScalarType>(type);
+      const auto a = static_cast<crypto::AeadAlgorithm>(alg);
+      std::vector<std::uint8_t> want;
+      ValueAssociatedDataInto("bulwark-store/v1/0123456789abcdef", "db.password", t, a, want);
+      const std::span<const std::uint8_t> got = buffer.For("db.password", t, a);
+      ASSERT_EQ(std::vector<std::uint8_t>(got.begin(), got.end()), want) << type << " " << alg;
+    }
   }
 }
 

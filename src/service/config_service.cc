@@ -240,12 +240,14 @@ struct ConfigService::Op {
 
   Op(ConfigService& s, const RequestContext& ctx, std::string operation, Action action,
      std::string_view ns)
-      : svc(s) {
-    rec.time = s.deps_.runtime.clock->Now();
-    rec.operation = std::move(operation);
-    rec.action = action;
-    rec.namespace_name = std::string(ns);
-    rec.context = ctx;
+      : svc(s),
+        // Constructed in place (the context copy-constructed, not default-constructed and then
+        // assigned: that built and dropped an empty attribute map and assigned every string).
+        rec{.time = s.deps_.runtime.clock->Now(),
+            .operation = std::move(operation),
+            .action = action,
+            .namespace_name = std::string(ns),
+            .context = ctx} {
     if (rec.context.request_id.empty()) {
       rec.context.request_id = s.NewRequestId();
     }
@@ -835,11 +837,11 @@ Result<ReadResult> ConfigService::Get(const RequestContext& ctx, std::string_vie
   auto snap = deps_.store->Get(ns, request.version);
   if (!snap) return op.Fail(snap.error());
   op.rec.version_after = snap->info.version;
-  const Path root = request.path.value_or(Path());
+  const Path whole;
+  const Path& root = request.path ? *request.path : whole;
   auto sub = config::Get(snap->content, root);
   if (!sub) return op.Fail(sub.error());
-  ReadResult out;
-  out.info = std::move(snap->info);
+  ReadResult out{.info = std::move(snap->info)};
   if (root.empty()) {
     out.value = std::move(snap->content);  // the whole document: no copy
   } else {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -99,62 +100,78 @@ class KeyringValueCipher final : public ValueCipher {
 
   Result<Value> Decrypt(std::string_view text, std::string_view document_id,
                         const config::Path& path) const override {
-    secfile::EncTokenParts parts;
-    std::vector<std::uint8_t> aad;
-    return DecryptOne(text, document_id, path.ToString(), parts, aad, nullptr);
+    return DecryptOne(text, document_id, path.ToString());
   }
 
-  // One parse buffer and one associated-data buffer for the whole batch, and the dotted paths the
-  // caller already has: per token, only the plaintext and the value allocate. One keyring reader
-  // lock and one key lookup per key for the batch (Keyring::BatchDecryptor).
+  // One parse buffer and one associated-data buffer (its document-id part written once) for the
+  // whole batch, and the dotted paths the caller already has: per token, only the value
+  // allocates. One keyring reader lock and one key lookup per key for the batch
+  // (Keyring::BatchDecryptor). Values are constructed in place in `out`.
   Status DecryptMany(std::span<const TokenAt> tokens, std::string_view document_id,
                      std::vector<Value>& out) const override {
     out.clear();
     out.reserve(tokens.size());
     secfile::EncTokenParts parts;
-    std::vector<std::uint8_t> aad;
+    std::size_t longest = 0;  // the data buffer sized once for the batch, not grown token by token
+    for (const TokenAt& t : tokens) longest = std::max(longest, t.token.size());
+    parts.data.reserve(longest / 4 * 3);
+    secfile::ValueAssociatedDataBuffer aad(document_id);
     std::string dotted;
     auto decryptor = keyring_->NewBatchDecryptor(allow_compromised_);
     for (const TokenAt& t : tokens) {
       std::string_view d = t.dotted;
       if (d.empty() && !t.path->empty()) d = dotted = t.path->ToString();
-      auto v = DecryptOne(t.token, document_id, d, parts, aad, &decryptor);
-      if (!v) {
+      if (auto s = DecryptInto(t.token, d, parts, aad, decryptor, out); !s) {
         out.clear();
-        return std::unexpected(v.error());
+        return s;
       }
-      out.push_back(std::move(*v));
     }
     return OkStatus();
   }
 
  private:
-  // `dotted` is the path's canonical dotted form (Path::ToString). With `batch`, decrypts through
-  // it (same results as the keyring's own calls); without, through the keyring.
-  Result<Value> DecryptOne(std::string_view text, std::string_view document_id,
-                           std::string_view dotted, secfile::EncTokenParts& token,
-                           std::vector<std::uint8_t>& aad,
-                           keys::Keyring::BatchDecryptor* batch) const {
+  // One token of a batch: parsed into `token`, its value appended to `out`. A string is handed
+  // out as it decrypts: straight into the value's own buffer (inline for short ones), no
+  // intermediate SecretBytes to allocate, copy and wipe; the buffer is wiped on error.
+  static Status DecryptInto(std::string_view text, std::string_view dotted,
+                            secfile::EncTokenParts& token, secfile::ValueAssociatedDataBuffer& aad,
+                            keys::Keyring::BatchDecryptor& batch, std::vector<Value>& out) {
     if (auto s = secfile::ParseTokenInto(text, token); !s) {
       return std::unexpected(s.error().WithContext(fmt::format("decrypt {}", dotted)));
     }
-    secfile::ValueAssociatedDataInto(document_id, dotted, token.type, token.algorithm, aad);
-    if (batch != nullptr && token.type == ScalarType::kStr) {
-      // A string is handed out as it decrypts: straight into the value's own buffer (inline for
-      // short ones), no intermediate SecretBytes to allocate, copy and wipe. Wiped on error.
-      std::string text(token.data.size(), '\0');
-      auto out = std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(text.data()), text.size());
-      if (auto s =
-              batch->DecryptPartsInto(token.key_id, token.iv(), token.data, token.tag, aad, out);
-          !s) {
-        SecureZero(text);
-        return std::unexpected(s.error().WithContext(fmt::format("decrypt {}", dotted)));
+    const std::span<const std::uint8_t> ad = aad.For(dotted, token.type, token.algorithm);
+    if (token.type == ScalarType::kStr) {
+      std::string plain(token.data.size(), '\0');
+      if (auto st = batch.DecryptPartsInto(
+              token.key_id, token.iv(), token.data, token.tag, ad,
+              std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(plain.data()), plain.size()));
+          !st) {
+        SecureZero(plain);
+        return std::unexpected(st.error().WithContext(fmt::format("decrypt {}", dotted)));
       }
-      return Value(std::move(text));
+      out.emplace_back(std::move(plain));
+      return OkStatus();
     }
-    auto plain = batch != nullptr
-                     ? batch->DecryptParts(token.key_id, token.iv(), token.data, token.tag, aad)
-                 : allow_compromised_
+    auto plain = batch.DecryptParts(token.key_id, token.iv(), token.data, token.tag, ad);
+    if (!plain) {
+      return std::unexpected(plain.error().WithContext(fmt::format("decrypt {}", dotted)));
+    }
+    auto v = Decode(*plain, token.type);
+    if (!v) return std::unexpected(std::move(v).error());
+    out.push_back(std::move(*v));
+    return OkStatus();
+  }
+
+  // `dotted` is the path's canonical dotted form (Path::ToString). Decrypts through the keyring.
+  Result<Value> DecryptOne(std::string_view text, std::string_view document_id,
+                           std::string_view dotted) const {
+    secfile::EncTokenParts token;
+    if (auto s = secfile::ParseTokenInto(text, token); !s) {
+      return std::unexpected(s.error().WithContext(fmt::format("decrypt {}", dotted)));
+    }
+    std::vector<std::uint8_t> aad;
+    secfile::ValueAssociatedDataInto(document_id, dotted, token.type, token.algorithm, aad);
+    auto plain = allow_compromised_
                      ? keyring_->DecryptPartsForReencryption(token.key_id, token.iv(), token.data,
                                                              token.tag, aad)
                      : keyring_->DecryptParts(token.key_id, token.iv(), token.data, token.tag, aad);

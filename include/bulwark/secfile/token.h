@@ -19,9 +19,13 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "bulwark/config/path.h"
@@ -52,19 +56,42 @@ std::string FormatToken(const EncToken& token);
 
 Result<EncToken> ParseToken(std::string_view text);
 
+// std::allocator, except that a value-less construct (what resize() does for new elements) leaves
+// the bytes uninitialized instead of zeroing them: for buffers that are written right after they
+// are sized, such as EncTokenParts::data.
+template <typename T>
+struct UninitializedAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = UninitializedAllocator<U>;
+  };
+  UninitializedAllocator() = default;
+  template <typename U>
+  UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
+  template <typename U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
 // The largest nonce of any token algorithm (XChaCha20-Poly1305: 24 bytes).
 inline constexpr std::size_t kMaxTokenNonceSize = 24;
 
 // A parsed token held for reuse: the iv and tag in fixed arrays, the data in a vector whose
 // capacity is kept, so parsing many tokens into one EncTokenParts allocates only when a token's
-// data is longer than any before (ciphertext only: nothing here is secret).
+// data is longer than any before, and resizing it does not zero the bytes the parser then
+// writes (ciphertext only: nothing here is secret).
 struct EncTokenParts {
   crypto::AeadAlgorithm algorithm = crypto::kDefaultAeadAlgorithm;
   std::uint32_t version = kTokenVersion;
   keys::KeyId key_id = 0;
   std::array<std::uint8_t, kMaxTokenNonceSize> iv_bytes{};
   std::size_t iv_size = 0;
-  std::vector<std::uint8_t> data;
+  std::vector<std::uint8_t, UninitializedAllocator<std::uint8_t>> data;
   std::array<std::uint8_t, crypto::kAeadTagSize> tag{};
   ScalarType type = ScalarType::kStr;
 
@@ -88,6 +115,31 @@ std::vector<std::uint8_t> ValueAssociatedData(std::string_view document_id,
 void ValueAssociatedDataInto(std::string_view document_id, std::string_view dotted_path,
                              ScalarType type, crypto::AeadAlgorithm algorithm,
                              std::vector<std::uint8_t>& out);
+
+// The associated data of many value tokens of one document, in one reused buffer: the context and
+// document-id fields are written once, and For() writes only the path, type and algorithm fields
+// after them. For(p, t, a) holds the same bytes as ValueAssociatedDataInto(document_id, p, t, a).
+class ValueAssociatedDataBuffer {
+ public:
+  explicit ValueAssociatedDataBuffer(std::string_view document_id);
+  ValueAssociatedDataBuffer(const ValueAssociatedDataBuffer&) = delete;
+  ValueAssociatedDataBuffer& operator=(const ValueAssociatedDataBuffer&) = delete;
+
+  // Valid until the next For() or the buffer's destruction.
+  std::span<const std::uint8_t> For(std::string_view dotted_path, ScalarType type,
+                                    crypto::AeadAlgorithm algorithm);
+
+ private:
+  // The bytes live in `inline_` (no allocation) until a set of fields does not fit, then in
+  // `heap_`; `data_` points at whichever holds them.
+  std::uint8_t* Reserve(std::size_t size);
+
+  std::array<std::uint8_t, 320> inline_;
+  std::vector<std::uint8_t> heap_;
+  std::uint8_t* data_ = inline_.data();
+  std::size_t capacity_ = inline_.size();
+  std::size_t prefix_ = 0;  // context and document-id fields
+};
 
 bool operator==(const EncToken& a, const EncToken& b);
 
