@@ -46,6 +46,7 @@ class ClearProvider final : public keys::KeyProvider {
     return SecretBytes(wrapped.subspan(1));
   }
   Status RotateKek() override { return OkStatus(); }
+  Result<std::size_t> RetireOldKeks() override { return std::size_t{0}; }  // one "KEK": none old
   std::string Describe() const override { return "clear"; }
   Status HealthCheck() const override { return OkStatus(); }
 };

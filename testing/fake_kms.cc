@@ -35,6 +35,14 @@ Status FakeKms::RotateKek() {
   return OkStatus();
 }
 
+Result<std::size_t> FakeKms::RetireOldKeks() {
+  BULWARK_RETURN_IF_ERROR(Gate("retire"));
+  std::lock_guard lock(mu_);
+  const std::size_t removed = versions_.size() - 1;
+  std::erase_if(versions_, [&](const auto& kv) { return kv.first != current_; });
+  return removed;
+}
+
 std::uint32_t FakeKms::current_version() const {
   std::lock_guard lock(mu_);
   return current_;

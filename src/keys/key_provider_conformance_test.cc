@@ -123,6 +123,30 @@ TEST_P(KeyProviderConformance, RotationKeepsOldBlobsReadable) {
   EXPECT_TRUE(*p->UnwrapKey(new_blob, {}) == Dek());
 }
 
+TEST_P(KeyProviderConformance, RetiringOldKeksLeavesOnlyTheCurrentOneUsable) {
+  auto p = Make();
+  auto first = p->WrapKey(Dek(), AsBytes("ctx")).value();
+  ASSERT_TRUE(p->RotateKek().has_value());
+  auto second = p->WrapKey(Dek(), AsBytes("ctx")).value();
+  ASSERT_TRUE(p->RotateKek().has_value());
+  auto current = p->WrapKey(Dek(), AsBytes("ctx")).value();
+  auto retired = p->RetireOldKeks();
+  ASSERT_TRUE(retired.has_value()) << retired.error();
+  EXPECT_EQ(*retired, 2u);
+  for (const auto& old : {first, second}) {
+    auto r = p->UnwrapKey(old, AsBytes("ctx"));
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code(), ErrorCode::kNotFound) << r.error();
+  }
+  auto kept = p->UnwrapKey(current, AsBytes("ctx"));
+  ASSERT_TRUE(kept.has_value()) << kept.error();
+  EXPECT_TRUE(*kept == Dek());
+  // Wrapping goes on under the current KEK; nothing old is left to retire.
+  EXPECT_TRUE(*p->UnwrapKey(p->WrapKey(Dek(), {}).value(), {}) == Dek());
+  EXPECT_EQ(p->RetireOldKeks().value(), 0u);
+  EXPECT_TRUE(p->HealthCheck().has_value());
+}
+
 TEST_P(KeyProviderConformance, HealthCheckPassesAndDescribeSaysWhatItIs) {
   auto p = Make();
   EXPECT_TRUE(p->HealthCheck().has_value());

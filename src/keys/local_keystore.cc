@@ -211,7 +211,7 @@ Result<LocalKeystoreProvider::Opened> LocalKeystoreProvider::Open(const fs::path
   return opened;
 }
 
-Status LocalKeystoreProvider::Write() {
+Status LocalKeystoreProvider::Write(PrevMode mode) {
   // Plaintext contents (kept in a SecretBytes-backed buffer only as long as needed).
   ByteWriter contents;
   // Reserve up front so that no reallocation leaves a stray copy of KEK bytes in freed memory.
@@ -246,7 +246,9 @@ Status LocalKeystoreProvider::Write() {
   BULWARK_ASSIGN_OR_RETURN(auto digest, crypto::Sha256(w.data()));
   w.Bytes(digest);
 
-  if (!last_good_.empty()) {
+  if (mode == PrevMode::kSameGeneration) {
+    BULWARK_RETURN_IF_ERROR(runtime_.fs->WriteFileAtomic(PrevPath(path_), w.data(), kMode));
+  } else if (!last_good_.empty()) {
     BULWARK_RETURN_IF_ERROR(runtime_.fs->WriteFileAtomic(PrevPath(path_), last_good_, kMode));
   }
   BULWARK_RETURN_IF_ERROR(runtime_.fs->WriteFileAtomic(path_, w.data(), kMode));
@@ -302,6 +304,25 @@ Status LocalKeystoreProvider::RemoveKek(KeyId id) {
   auto written = Write();
   if (!written.has_value()) keks_[id] = std::move(removed);
   return written;
+}
+
+Result<std::size_t> LocalKeystoreProvider::RetireOldKeks() {
+  std::map<KeyId, Kek> retired;
+  for (auto it = keks_.begin(); it != keks_.end();) {
+    if (it->first == current_) {
+      ++it;
+      continue;
+    }
+    auto node = keks_.extract(it++);
+    retired.insert(std::move(node));
+  }
+  auto written = Write(PrevMode::kSameGeneration);
+  if (!written.has_value()) {
+    keks_.merge(retired);
+    return std::unexpected(
+        written.error().WithContext(fmt::format("retire old KEKs of keystore {}", path_.string())));
+  }
+  return retired.size();  // their material is wiped as `retired` goes out of scope
 }
 
 std::vector<KeyId> LocalKeystoreProvider::kek_ids() const {

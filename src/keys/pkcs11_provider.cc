@@ -52,6 +52,10 @@ std::string_view RvName(CK_RV rv) {
       return "CKR_GENERAL_ERROR";
     case CKR_CRYPTOKI_NOT_INITIALIZED:
       return "CKR_CRYPTOKI_NOT_INITIALIZED";
+    case CKR_ACTION_PROHIBITED:
+      return "CKR_ACTION_PROHIBITED";
+    case CKR_OBJECT_HANDLE_INVALID:
+      return "CKR_OBJECT_HANDLE_INVALID";
     default:
       return "CKR_?";
   }
@@ -258,6 +262,38 @@ std::uint32_t Pkcs11Provider::current_kek() const {
 Status Pkcs11Provider::RotateKek() {
   std::lock_guard lock(impl_->mu);
   return impl_->GenerateKek(impl_->current + 1);
+}
+
+Result<std::size_t> Pkcs11Provider::RetireOldKeks() {
+  std::lock_guard lock(impl_->mu);
+  std::size_t removed = 0;
+  for (auto it = impl_->keks.begin(); it != impl_->keks.end();) {
+    if (it->first == impl_->current) {
+      ++it;
+      continue;
+    }
+    const CK_RV rv = impl_->f->C_DestroyObject(impl_->session, it->second);
+    if (rv == CKR_ACTION_PROHIBITED || rv == CKR_ATTRIBUTE_READ_ONLY) {
+      return FailedPreconditionError(fmt::format(
+          "PKCS#11 token '{}' refuses to destroy KEK #{} of key '{}' ({} (0x{:x})): destroy it "
+          "with the token's tools; until then data keys wrapped under it in older keyring copies "
+          "stay recoverable",
+          impl_->options.token_label, it->first, impl_->options.key_label, RvName(rv), rv));
+    }
+    if (rv != CKR_OK) {
+      return std::unexpected(RvError(rv, fmt::format("destroy KEK #{}", it->first)));
+    }
+    it = impl_->keks.erase(it);
+    ++removed;
+  }
+  return removed;
+}
+
+std::vector<std::uint32_t> Pkcs11Provider::kek_numbers() const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<std::uint32_t> out;
+  for (const auto& [number, handle] : impl_->keks) out.push_back(number);
+  return out;
 }
 
 Result<std::vector<std::uint8_t>> Pkcs11Provider::WrapKey(

@@ -10,7 +10,8 @@
 //  - WrapKey encrypts `dek` under the provider's current KEK, binding `context` (authenticated,
 //    not stored): unwrapping with another context fails. The returned blob names the KEK it used,
 //    so after RotateKek old blobs still unwrap (until the old KEK is removed) and Keyring::Rewrap
-//    moves them to the new KEK without touching any ciphertext made with the DEKs.
+//    moves them to the new KEK without touching any ciphertext made with the DEKs; RetireOldKeks
+//    then removes the old KEKs (crypto-shredding every earlier copy of the wrapped DEKs).
 //  - UnwrapKey returns the DEK, or kDataLoss if the blob or context was altered, kNotFound if the
 //    blob names a KEK the provider does not hold.
 //  - Fail closed: when the backing store (token, KMS, file) cannot be reached, every operation
@@ -21,7 +22,7 @@
 //  - Error messages never contain key material.
 //
 // Thread safety: WrapKey, UnwrapKey, Describe and HealthCheck are safe to call concurrently;
-// RotateKek must not run concurrently with other calls.
+// RotateKek and RetireOldKeks must not run concurrently with other calls.
 #ifndef BULWARK_KEYS_KEY_PROVIDER_H_
 #define BULWARK_KEYS_KEY_PROVIDER_H_
 
@@ -46,6 +47,16 @@ class KeyProvider {
 
   // Makes a new KEK current. Old KEKs stay available for UnwrapKey.
   virtual Status RotateKek() = 0;
+
+  // Crypto-shredding (docs/formats-keys.md, section 9): removes every KEK but the current one for
+  // good, including any copy the provider keeps (the local keystore's .prev generation), and
+  // returns how many it removed (0 when only the current KEK exists). Afterwards UnwrapKey of a
+  // blob naming a removed KEK fails with kNotFound. Call it only once everything that must stay
+  // readable was re-wrapped under the current KEK and saved durably (keys::ShredKeks does that).
+  // kFailedPrecondition when the backing store refuses to delete a KEK (a PKCS#11 object that is
+  // not destroyable), naming it; the KEKs removed before that stay removed. The KEKs of one
+  // provider belong to one keyring: retiring strands any other keyring wrapped under them.
+  virtual Result<std::size_t> RetireOldKeks() = 0;
 
   virtual std::string Describe() const = 0;
   virtual Status HealthCheck() const = 0;

@@ -6,7 +6,8 @@
 // docs/formats-keys.md ("keystore file").
 //
 // Durability: every write goes through FileSystem::WriteFileAtomic with mode 0600, after the
-// previous generation has been copied to "<path>.prev" (also atomically). Each file ends with a
+// previous generation has been copied to "<path>.prev" (also atomically); RetireOldKeks instead
+// writes its new generation to both (docs/formats-keys.md, section 9). Each file ends with a
 // SHA-256 checksum of all its other bytes, so a corrupted, truncated or half-written file is told
 // apart from a wrong passphrase:
 //  - current file fails its checksum (or is missing) but <path>.prev is intact: Open succeeds from
@@ -68,6 +69,12 @@ class LocalKeystoreProvider final : public KeyProvider {
                                 std::span<const std::uint8_t> context) const override;
   // Adds a new current KEK and writes the keystore (new generation).
   Status RotateKek() override;
+  // Drops every KEK but the current one and writes the resulting generation to <path>.prev first
+  // and then to <path> (the same bytes, both atomically), so neither file keeps a retired KEK and
+  // either alone opens the keystore. Always writes, also when nothing is dropped (so a .prev left
+  // by an earlier RotateKek/RemoveKek with old KEKs is replaced too). On a write error the KEKs
+  // stay in memory and on disk in the file that was not rewritten; running it again completes.
+  Result<std::size_t> RetireOldKeks() override;
   std::string Describe() const override;
   // Re-reads the file and checks its checksum: kUnavailable if unreadable, kDataLoss if corrupt.
   Status HealthCheck() const override;
@@ -93,8 +100,13 @@ class LocalKeystoreProvider final : public KeyProvider {
   LocalKeystoreProvider(std::filesystem::path path, Runtime runtime,
                         crypto::AlgorithmPolicy policy);
   Status AddKek(KeyId id, TimePoint created, SecretBytes material);
-  // Serializes and writes a new generation (copying the last good one to .prev first).
-  Status Write();
+  // How Write treats <path>.prev.
+  enum class PrevMode {
+    kPreviousGeneration,  // copy the generation on disk to .prev, then write <path>
+    kSameGeneration,      // write the new generation to .prev, then to <path> (RetireOldKeks)
+  };
+  // Serializes and writes a new generation.
+  Status Write(PrevMode mode = PrevMode::kPreviousGeneration);
 
   std::filesystem::path path_;
   Runtime runtime_;

@@ -25,6 +25,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bulwark/core/runtime.h"
 #include "bulwark/keys/key_provider.h"
@@ -50,6 +51,13 @@ class Pkcs11Provider final : public KeyProvider {
                                 std::span<const std::uint8_t> context) const override;
   // Generates the next KEK number inside the token and makes it current.
   Status RotateKek() override;
+  // Destroys (C_DestroyObject) every token object of the key label but the current number,
+  // lowest number first. kFailedPrecondition naming the KEK number when the token refuses
+  // (CKR_ACTION_PROHIBITED: CKA_DESTROYABLE is false, or the token's policy forbids it); the KEKs
+  // destroyed before it stay destroyed; the others are still usable.
+  Result<std::size_t> RetireOldKeks() override;
+  // The KEK numbers found on the token (ascending).
+  std::vector<std::uint32_t> kek_numbers() const;
   std::string Describe() const override;
   // A real wrap/unwrap round trip through the token.
   Status HealthCheck() const override;

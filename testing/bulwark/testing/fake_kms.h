@@ -38,6 +38,8 @@ class FakeKms final : public keys::KeyProvider {
   Result<SecretBytes> UnwrapKey(std::span<const std::uint8_t> wrapped,
                                 std::span<const std::uint8_t> context) const override;
   Status RotateKek() override;
+  // Deletes every version but the current one (through the same failure gate as other calls).
+  Result<std::size_t> RetireOldKeks() override;
   std::string Describe() const override;
   Status HealthCheck() const override;
 
