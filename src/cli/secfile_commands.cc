@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <istream>
+#include <optional>
 #include <ostream>
 #include <set>
 
@@ -22,6 +23,7 @@
 #include "bulwark/config/sensitivity.h"
 #include "bulwark/keyops/compromise.h"
 #include "bulwark/keyops/key_usage.h"
+#include "bulwark/keys/kek_shred.h"
 #include "bulwark/keys/keyring.h"
 #include "bulwark/keys/local_keystore.h"
 #include "bulwark/keys/pkcs11_provider.h"
@@ -610,9 +612,63 @@ Result<std::optional<Session>> OpenKeysSession(CommandContext& ctx, const KeysAr
   return std::optional<Session>(std::move(s));
 }
 
+// Test hook for crash safety: BULWARK_TEST_CRASH_SHRED=after-rotate or after-keyring ends the
+// process abruptly (as a kill would) after that step of the crypto-shredding.
+std::optional<keys::ShredStep> ShredCrashPointFromEnv() {
+  const char* spec = std::getenv("BULWARK_TEST_CRASH_SHRED");
+  if (spec == nullptr) return std::nullopt;
+  const std::string_view s(spec);
+  if (s == "after-rotate") return keys::ShredStep::kKekRotated;
+  if (s == "after-keyring") return keys::ShredStep::kKeyringWritten;
+  return std::nullopt;
+}
+
+// Crypto-shreds after a key was destroyed in `k`'s keyring (in memory, not yet saved): rotates
+// the KEK, writes the keyring re-wrapped under it (the commit point of the destroy), removes the
+// old KEKs (keys/kek_shred.h, docs/formats-keys.md section 9). Prints the outcome; `committed`
+// tells the caller whether the keyring was written.
+Status ShredAfterDestroy(CommandContext& ctx, Keys& k, const std::string& kid, bool again,
+                         bool& committed) {
+  keys::ShredOptions options;
+  const std::optional<keys::ShredStep> crash = ShredCrashPointFromEnv();
+  options.hook = [&](keys::ShredStep step) -> Status {
+    if (step == keys::ShredStep::kKeyringWritten) committed = true;
+    if (crash == step) std::_Exit(86);
+    return OkStatus();
+  };
+  auto report = keys::ShredKeks(*k.keyring, *k.provider, *k.runtime.fs, k.keyring_path, options);
+  if (!report.has_value()) {
+    if (!committed) {
+      return std::unexpected(report.error().WithContext(
+          fmt::format("key {} was not destroyed (nothing changed that matters; run the command "
+                      "again)",
+                      kid)));
+    }
+    ctx.io.out << fmt::format(
+        "key {} destroyed: its material is wiped from the keyring and the key-encryption key was "
+        "rotated ({})\n",
+        kid, k.provider->Describe());
+    return std::unexpected(report.error().WithContext(fmt::format(
+        "key {} is destroyed, but the old key-encryption key(s) are still held, so keyring "
+        "copies made before this command still contain it; run 'bulwark keys destroy {}' again "
+        "to finish",
+        kid, kid)));
+  }
+  ctx.io.out << fmt::format(
+      "key {} {}: its material is wiped from the keyring; its id stays so that values under it "
+      "report 'key {} was destroyed'\n"
+      "key-encryption key rotated ({}); {} old key-encryption key(s) removed: keyring copies made "
+      "before this command can no longer be unwrapped\n",
+      kid, again ? "was already destroyed and is now shredded" : "destroyed", kid,
+      k.provider->Describe(), report->retired_keks);
+  return OkStatus();
+}
+
 // Refuses to destroy a key that still protects data (files from the key-usage index and --check,
 // namespaces of the store) unless --force; then wipes its material and keeps its id, so tokens
-// under it fail with "key X was destroyed".
+// under it fail with "key X was destroyed", and crypto-shreds: the KEK that wrapped it in every
+// earlier copy of the keyring is removed (ShredAfterDestroy). A key already destroyed is shredded
+// again (completing an interrupted run, or a destroy by an older version that kept the KEK).
 int RunKeysDestroy(CommandContext& ctx, const KeysArgs& a) {
   auto run = [&]() -> Status {
     BULWARK_ASSIGN_OR_RETURN(keys::KeyId id, keys::ParseKeyId(a.kid));
@@ -620,8 +676,8 @@ int RunKeysDestroy(CommandContext& ctx, const KeysArgs& a) {
     auto k = std::make_shared<Keys>(std::move(opened));
     BULWARK_ASSIGN_OR_RETURN(keys::KeyInfo info, k->keyring->Get(id));
     if (info.state == keys::KeyState::kDestroyed) {
-      ctx.io.out << fmt::format("key {} was already destroyed\n", a.kid);
-      return {};
+      bool committed = false;
+      return ShredAfterDestroy(ctx, *k, a.kid, /*again=*/true, committed);
     }
     if (info.state == keys::KeyState::kPrimary) {
       return FailedPreconditionError(fmt::format(
@@ -654,7 +710,9 @@ int RunKeysDestroy(CommandContext& ctx, const KeysArgs& a) {
           a.kid, usage.Describe()));
     }
     BULWARK_RETURN_IF_ERROR(k->keyring->Destroy(id));
-    BULWARK_RETURN_IF_ERROR(k->Save());
+    bool committed = false;
+    Status shredded = ShredAfterDestroy(ctx, *k, a.kid, /*again=*/false, committed);
+    if (!committed) return shredded;
     if (session) BULWARK_RETURN_IF_ERROR(session->Close());
     if (!usage.unused()) {
       ctx.io.err << fmt::format(
@@ -663,11 +721,7 @@ int RunKeysDestroy(CommandContext& ctx, const KeysArgs& a) {
     } else if (!usage.history.empty() || !usage.problems.empty()) {
       ctx.io.err << "bulwark: warning:\n" << usage.Describe();
     }
-    ctx.io.out << fmt::format(
-        "key {} destroyed: its material is wiped from the keyring; its id stays so that values "
-        "under it report 'key {} was destroyed'\n",
-        a.kid, a.kid);
-    return {};
+    return shredded;
   };
   auto r = run();
   return r ? exit_code::kOk : ctx.Fail(r.error());
@@ -860,7 +914,9 @@ void RegisterSecfileCommands(CLI::App& app, CommandContext& ctx) {
   auto destroy_args = std::make_shared<KeysArgs>();
   CLI::App* destroy = keys_cmd->add_subcommand(
       "destroy",
-      "Wipe a key's material (irreversible); refused while files or namespaces still use it");
+      "Wipe a key's material and retire the key-encryption key that wrapped it (irreversible; "
+      "keyring copies made before can no longer be unwrapped); refused while files or namespaces "
+      "still use it");
   AddKeyOptions(destroy, destroy_args->keys);
   destroy->add_option("kid", destroy_args->kid, "The key id")->required();
   destroy->add_flag("--force", destroy_args->force,

@@ -133,7 +133,8 @@ TEST_F(KeysCliTest, DestroyIsRefusedWhileFilesOrNamespacesUseTheKeyAndNamesThem)
   ASSERT_EQ(set.exit_code, 0) << set.err;
   auto destroyed = Run("keys destroy " + old_kid);
   ASSERT_EQ(destroyed.exit_code, 0) << destroyed.err;
-  EXPECT_THAT(destroyed.out, HasSubstr("destroyed"));
+  EXPECT_THAT(destroyed.out, HasSubstr("key " + old_kid + " destroyed"));
+  EXPECT_THAT(destroyed.out, HasSubstr("key-encryption key rotated"));
   EXPECT_THAT(destroyed.err,
               HasSubstr("older versions of namespace prod/api also use it (version 1)"));
   EXPECT_THAT(Slurp(home_ + "/key-usage.json"), Not(HasSubstr("b.json.enc")));
@@ -143,6 +144,93 @@ TEST_F(KeysCliTest, DestroyIsRefusedWhileFilesOrNamespacesUseTheKeyAndNamesThem)
   EXPECT_THAT(old.err, HasSubstr("key " + old_kid + " was destroyed"));
   EXPECT_THAT(Run("keys list").out, HasSubstr("destroyed"));
   EXPECT_THAT(Run("keys destroy " + Primary()).err, HasSubstr("is the primary key; rotate first"));
+}
+
+// Crypto-shredding: a copy of the keyring made before `keys destroy` (a backup put back, a
+// snapshot) can no longer be opened with the home's keystore -- nor with keystore.prev -- and the
+// passphrase, while the current keyring still decrypts everything under the remaining keys.
+TEST_F(KeysCliTest, DestroyShredsSoAKeyringCopyFromBeforeCannotBeOpenedAnyMore) {
+  const std::string a = Write("a.yaml", "password: p1\n");
+  ASSERT_EQ(Run("encrypt -i " + a).exit_code, 0);
+  const std::string k1 = FirstKid(Slurp(a));
+  ASSERT_EQ(Run("keys rotate").exit_code, 0);
+  ASSERT_EQ(Run("keys reencrypt " + a).exit_code, 0);
+  const std::string b = Write("b.yaml", "token: t2\n");
+  ASSERT_EQ(Run("encrypt -i " + b).exit_code, 0);
+  const std::string keyring = home_ + "/keyring", keystore = home_ + "/keystore";
+  const std::string before = Slurp(keyring);
+  // Before the destroy, the copy opens like the keyring itself (it is the same keyring).
+  EXPECT_EQ(Run("keys list").exit_code, 0);
+
+  auto destroyed = Run("keys destroy " + k1);
+  ASSERT_EQ(destroyed.exit_code, 0) << destroyed.err;
+  EXPECT_THAT(destroyed.out, HasSubstr("key " + k1 + " destroyed"));
+  EXPECT_THAT(destroyed.out, HasSubstr("key-encryption key rotated (local keystore " + keystore));
+  EXPECT_THAT(destroyed.out, HasSubstr("1 old key-encryption key(s) removed"));
+  EXPECT_THAT(destroyed.out + destroyed.err, Not(HasSubstr("correct-horse")));
+  const std::string after = Slurp(keyring);
+
+  // The old copy put back: it does not open (its MAC key and DEKs name the retired KEK).
+  std::ofstream(keyring, std::ios::binary | std::ios::trunc) << before;
+  auto old = Run("keys list");
+  EXPECT_NE(old.exit_code, 0);
+  EXPECT_THAT(old.err, HasSubstr("is not in the keystore"));
+  EXPECT_NE(Run("decrypt " + a).exit_code, 0);
+  // Nor with keystore.prev in place of the keystore.
+  const std::string keystore_now = Slurp(keystore);
+  std::ofstream(keystore, std::ios::binary | std::ios::trunc) << Slurp(keystore + ".prev");
+  auto old_prev = Run("keys list");
+  EXPECT_NE(old_prev.exit_code, 0);
+  EXPECT_THAT(old_prev.err, HasSubstr("is not in the keystore"));
+  // The current keyring opens with either file and decrypts every remaining value.
+  std::ofstream(keyring, std::ios::binary | std::ios::trunc) << after;
+  EXPECT_EQ(Run("decrypt " + a).out, "password: p1\n");
+  std::ofstream(keystore, std::ios::binary | std::ios::trunc) << keystore_now;
+  EXPECT_EQ(Run("decrypt " + a).out, "password: p1\n");
+  EXPECT_EQ(Run("decrypt " + b).out, "token: t2\n");
+  EXPECT_THAT(Run("keys list").out, HasSubstr("destroyed"));
+}
+
+// `keys destroy` killed between its steps (BULWARK_TEST_CRASH_SHRED): after the KEK rotation the
+// key is not destroyed yet; after the keyring write it is destroyed but the old KEK lingers (an old
+// keyring copy still opens). Either way the home works, and running the destroy again shreds.
+TEST_F(KeysCliTest, AnInterruptedDestroyLeavesAWorkingHomeAndRunningItAgainShreds) {
+  const std::string a = Write("a.yaml", "password: p1\n");
+  ASSERT_EQ(Run("encrypt -i " + a).exit_code, 0);
+  const std::string keyring = home_ + "/keyring";
+  auto copy_opens = [&](const std::string& copy) {
+    const std::string now = Slurp(keyring);
+    std::ofstream(keyring, std::ios::binary | std::ios::trunc) << copy;
+    const bool opens = Run("keys list").exit_code == 0;
+    std::ofstream(keyring, std::ios::binary | std::ios::trunc) << now;
+    return opens;
+  };
+  for (const std::string crash : {"after-rotate", "after-keyring"}) {
+    SCOPED_TRACE(crash);
+    const std::string old_primary = Primary();
+    ASSERT_EQ(Run("keys rotate").exit_code, 0);
+    ASSERT_EQ(Run("keys reencrypt " + a).exit_code, 0);
+    const std::string before = Slurp(keyring);
+
+    auto killed = Run("keys destroy " + old_primary, "BULWARK_TEST_CRASH_SHRED=" + crash);
+    EXPECT_EQ(killed.exit_code, 86) << killed.err;
+    const bool committed = crash == "after-keyring";
+    const std::string list = Run("keys list").out;
+    EXPECT_EQ(list.find(old_primary) != std::string::npos &&
+                  std::regex_search(list, std::regex(old_primary + " .*destroyed")),
+              committed)
+        << list;
+    EXPECT_EQ(Run("decrypt " + a).out, "password: p1\n");
+    EXPECT_TRUE(copy_opens(before));  // not shredded yet
+
+    auto again = Run("keys destroy " + old_primary);
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_THAT(again.out, HasSubstr(committed ? "was already destroyed and is now shredded"
+                                               : "key " + old_primary + " destroyed"));
+    EXPECT_THAT(again.out, HasSubstr("key-encryption key rotated"));
+    EXPECT_FALSE(copy_opens(before));
+    EXPECT_EQ(Run("decrypt " + a).out, "password: p1\n");
+  }
 }
 
 // Concurrent `bulwark encrypt -i` processes on one home: each records its files in the
@@ -390,6 +478,31 @@ TEST_F(Pkcs11CliTest, InitKeepsTheKekInTheTokenAndLaterCommandsUseIt) {
   EXPECT_THAT(rewrap.out, HasSubstr("PKCS#11"));
   EXPECT_EQ(Run("decrypt " + a).out, "password: p1\nhost: h\n");
   EXPECT_THAT(Run("keys list").out, HasSubstr("decrypt-only"));
+}
+
+// On a PKCS#11 home, destroy destroys the old KEK objects on the token: a keyring copy from before
+// no longer opens, the current one does.
+TEST_F(Pkcs11CliTest, DestroyRemovesTheOldKekFromTheTokenSoOldKeyringCopiesDoNotOpen) {
+  ASSERT_EQ(Run(Init()).exit_code, 0);
+  const std::string a = Write("a.yaml", "password: p1\n");
+  ASSERT_EQ(Run("encrypt -i " + a).exit_code, 0);
+  const std::string k1 = FirstKid(Slurp(a));
+  ASSERT_EQ(Run("keys rotate").exit_code, 0);
+  ASSERT_EQ(Run("keys reencrypt " + a).exit_code, 0);
+  const std::string keyring = home_ + "/keyring";
+  const std::string before = Slurp(keyring);
+  auto destroyed = Run("keys destroy " + k1);
+  ASSERT_EQ(destroyed.exit_code, 0) << destroyed.err;
+  EXPECT_THAT(destroyed.out, HasSubstr("key-encryption key rotated (PKCS#11 token"));
+  EXPECT_THAT(destroyed.out, HasSubstr("1 old key-encryption key(s) removed"));
+  EXPECT_THAT(destroyed.out + destroyed.err, Not(HasSubstr("1234")));
+  const std::string after = Slurp(keyring);
+  std::ofstream(keyring, std::ios::binary | std::ios::trunc) << before;
+  auto old = Run("keys list");
+  EXPECT_NE(old.exit_code, 0);
+  EXPECT_THAT(old.err, HasSubstr("is not in token"));
+  std::ofstream(keyring, std::ios::binary | std::ios::trunc) << after;
+  EXPECT_EQ(Run("decrypt " + a).out, "password: p1\n");
 }
 
 TEST_F(Pkcs11CliTest, WrongPinMissingPinOrModuleFailClosed) {
