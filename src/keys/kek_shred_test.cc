@@ -11,6 +11,7 @@
 #include "bulwark/crypto/hash.h"
 #include "bulwark/keys/local_keystore.h"
 #include "bulwark/keys/pkcs11_provider.h"
+#include "bulwark/testing/fake_kms.h"
 #include "bulwark/testing/fake_runtime.h"
 #include "keys/softhsm_token_for_test.h"
 
@@ -261,6 +262,46 @@ TEST_F(KekShredTest, AFailureAtAnyStepLeavesAConsistentHomeAndARerunCompletesThe
     EXPECT_EQ(from_prev->keystore->kek_ids().size(), 1u);
     ExpectOldCopyUseless(*from_prev, pristine_keyring);
   }
+}
+
+// A provider that fails to retire (a KMS unreachable at step 3): the error says the keyring was
+// written and the old KEKs are still held; an old copy still opens until a rerun shreds.
+TEST(KekShredKmsTest, AFailedRetirementIsReportedAndARerunCompletesIt) {
+  testing::FakeRuntime rt;
+  auto kms = testing::FakeKms::Create("projects/p/keys/k", rt.random).value();
+  const fs::path keyring_path = "/h/keyring";
+  auto ring = Keyring::Create(rt.runtime(), AlgorithmPolicy::Standard()).value();
+  const KeyId k1 = ring->primary_id();
+  ring->Rotate().value();
+  const auto ct = ring->Encrypt(AsBytes("two"), AsBytes("ad")).value();
+  const std::string before = ring->Serialize(*kms).value();
+  ASSERT_TRUE(ring->Destroy(k1).has_value());
+  ShredOptions options;
+  options.hook = [&](ShredStep step) -> Status {
+    if (step == ShredStep::kKeyringWritten) kms->FailNextCalls(1);  // the retire call
+    return OkStatus();
+  };
+  auto failed = ShredKeks(*ring, *kms, *rt.fs, keyring_path, options);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().code(), ErrorCode::kUnavailable) << failed.error();
+  EXPECT_NE(failed.error().message().find("the old KEKs are still held"), std::string::npos)
+      << failed.error();
+  const std::string written = rt.fs->ReadFile(keyring_path).value();
+  auto now = Keyring::Load(written, *kms, rt.runtime(), AlgorithmPolicy::Standard());
+  ASSERT_TRUE(now.has_value()) << now.error();
+  EXPECT_EQ((*now)->Decrypt(ct, AsBytes("ad")).value().RevealAsString(), "two");
+  EXPECT_EQ((*now)->Get(k1)->state, KeyState::kDestroyed);
+  EXPECT_TRUE(Keyring::Load(before, *kms, rt.runtime(), AlgorithmPolicy::Standard()).has_value());
+
+  auto rerun = ShredKeks(**now, *kms, *rt.fs, keyring_path);
+  ASSERT_TRUE(rerun.has_value()) << rerun.error();
+  EXPECT_EQ(rerun->retired_keks, 2u);  // the original KEK and the first run's
+  EXPECT_EQ(Keyring::Load(before, *kms, rt.runtime(), AlgorithmPolicy::Standard()).error().code(),
+            ErrorCode::kNotFound);
+  auto last = Keyring::Load(rt.fs->ReadFile(keyring_path).value(), *kms, rt.runtime(),
+                            AlgorithmPolicy::Standard());
+  ASSERT_TRUE(last.has_value()) << last.error();
+  EXPECT_EQ((*last)->Decrypt(ct, AsBytes("ad")).value().RevealAsString(), "two");
 }
 
 // The same guarantee with the KEKs in a SoftHSM2 token: the old KEK objects are destroyed.

@@ -1,8 +1,10 @@
 // Tests against a real SoftHSM2 token created by scripts/softhsm-test-token.sh in a temp dir.
 #include "bulwark/keys/pkcs11_provider.h"
 
+#include <dlfcn.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <p11-kit/pkcs11.h>
 
 #include "bulwark/crypto/hash.h"
 #include "bulwark/keys/keyring.h"
@@ -101,6 +103,81 @@ TEST_F(Pkcs11ProviderTest, KeyringEnvelopeOverTheToken) {
     ASSERT_TRUE(loaded.has_value()) << loaded.error();
     EXPECT_EQ((*loaded)->Decrypt(ct, AsBytes("a")).value().RevealAsString(), "secret");
   }
+}
+
+// Adds KEK number `number` with `label` to the test token, created with CKA_DESTROYABLE false
+// (as an administrator's policy might), through raw PKCS#11 calls on the already initialized
+// module.
+void AddUndestroyableKek(const std::string& label, std::uint32_t number) {
+  void* lib = dlopen("/usr/lib/softhsm/libsofthsm2.so", RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(lib, nullptr);
+  auto get_list = reinterpret_cast<CK_C_GetFunctionList>(dlsym(lib, "C_GetFunctionList"));
+  CK_FUNCTION_LIST_PTR f = nullptr;
+  ASSERT_EQ(get_list(&f), CKR_OK);
+  CK_ULONG count = 16;
+  CK_SLOT_ID slots[16];
+  ASSERT_EQ(f->C_GetSlotList(CK_TRUE, slots, &count), CKR_OK);
+  CK_SESSION_HANDLE session = CK_INVALID_HANDLE;
+  for (CK_ULONG i = 0; i < count && session == CK_INVALID_HANDLE; ++i) {
+    CK_TOKEN_INFO info;
+    if (f->C_GetTokenInfo(slots[i], &info) != CKR_OK) continue;
+    std::string token(reinterpret_cast<const char*>(info.label), sizeof info.label);
+    if (token.rfind(kToken, 0) != 0) continue;
+    ASSERT_EQ(
+        f->C_OpenSession(slots[i], CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &session),
+        CKR_OK);
+  }
+  ASSERT_NE(session, CK_INVALID_HANDLE);
+  std::string pin = kPin;
+  const CK_RV login =
+      f->C_Login(session, CKU_USER, reinterpret_cast<unsigned char*>(pin.data()), pin.size());
+  ASSERT_TRUE(login == CKR_OK || login == CKR_USER_ALREADY_LOGGED_IN) << login;
+  CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+  CK_KEY_TYPE type = CKK_AES;
+  CK_ULONG len = 32;
+  CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+  unsigned char id[4] = {
+      static_cast<unsigned char>(number >> 24), static_cast<unsigned char>(number >> 16),
+      static_cast<unsigned char>(number >> 8), static_cast<unsigned char>(number)};
+  std::string key_label = label;
+  CK_ATTRIBUTE tmpl[] = {
+      {CKA_CLASS, &cls, sizeof cls},
+      {CKA_KEY_TYPE, &type, sizeof type},
+      {CKA_VALUE_LEN, &len, sizeof len},
+      {CKA_TOKEN, &yes, sizeof yes},
+      {CKA_PRIVATE, &yes, sizeof yes},
+      {CKA_SENSITIVE, &yes, sizeof yes},
+      {CKA_EXTRACTABLE, &no, sizeof no},
+      {CKA_ENCRYPT, &yes, sizeof yes},
+      {CKA_DECRYPT, &yes, sizeof yes},
+      {CKA_DESTROYABLE, &no, sizeof no},
+      {CKA_LABEL, key_label.data(), key_label.size()},
+      {CKA_ID, id, sizeof id},
+  };
+  CK_MECHANISM mech = {CKM_AES_KEY_GEN, nullptr, 0};
+  CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+  EXPECT_EQ(f->C_GenerateKey(session, &mech, tmpl, sizeof tmpl / sizeof tmpl[0], &h), CKR_OK);
+  f->C_CloseSession(session);
+  dlclose(lib);
+}
+
+TEST_F(Pkcs11ProviderTest, RetiringAKekTheTokenRefusesToDestroyIsFailedPreconditionNamingIt) {
+  const std::string label = "undestroyable-kek";
+  auto first = OpenProvider(label);  // KEK #1; keeps the module initialized for the raw calls
+  AddUndestroyableKek(label, 2);
+  auto hsm = OpenProvider(label);  // finds #1 and #2
+  ASSERT_EQ(hsm->kek_numbers(), (std::vector<std::uint32_t>{1, 2}));
+  ASSERT_TRUE(hsm->RotateKek().has_value());  // #3
+  auto blob = hsm->WrapKey(SecretBytes::FromString("dek"), {}).value();
+  auto retired = hsm->RetireOldKeks();
+  ASSERT_FALSE(retired.has_value());
+  EXPECT_EQ(retired.error().code(), ErrorCode::kFailedPrecondition) << retired.error();
+  EXPECT_NE(retired.error().message().find("refuses to destroy KEK #2"), std::string::npos)
+      << retired.error();
+  EXPECT_NE(retired.error().message().find("CKR_ACTION_PROHIBITED"), std::string::npos);
+  // #1 went, #2 stays (and still works), the current one is untouched.
+  EXPECT_EQ(hsm->kek_numbers(), (std::vector<std::uint32_t>{2, 3}));
+  EXPECT_EQ(hsm->UnwrapKey(blob, {}).value().RevealAsString(), "dek");
 }
 
 TEST_F(Pkcs11ProviderTest, WrongPinIsUnauthenticated) {
