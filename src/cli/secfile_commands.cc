@@ -640,8 +640,9 @@ Status ShredAfterDestroy(CommandContext& ctx, Keys& k, const std::string& kid, b
   if (!report.has_value()) {
     if (!committed) {
       return std::unexpected(report.error().WithContext(
-          fmt::format("key {} was not destroyed (nothing changed that matters; run the command "
-                      "again)",
+          fmt::format("key {} was not destroyed (the keyring is unchanged; a new key-encryption "
+                      "key may be left unused until the next destroy removes it); run the "
+                      "command again",
                       kid)));
     }
     ctx.io.out << fmt::format(
