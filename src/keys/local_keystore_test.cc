@@ -219,6 +219,36 @@ TEST_F(LocalKeystoreTest, RemovingOldKekRefusesTheCurrentOne) {
   EXPECT_EQ(OpenStore().value().provider->kek_ids().size(), 1u);
 }
 
+TEST_F(LocalKeystoreTest, RetiringOldKeksRewritesBothFilesWithOnlyTheCurrentKek) {
+  auto ks = CreateStore();
+  ASSERT_TRUE(ks->RotateKek().has_value());
+  ASSERT_TRUE(ks->RotateKek().has_value());
+  const KeyId current = ks->current_kek_id();
+  auto blob = ks->WrapKey(SecretBytes::FromString("dek"), {}).value();
+  // The second write (the keystore itself) fails: .prev already has the new generation, the
+  // keystore still the old one; both open, and the provider keeps its KEKs in memory.
+  rt_.fs->FailWritesAfter(1);
+  auto failed = ks->RetireOldKeks();
+  rt_.fs->FailWritesAfter(-1);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_NE(failed.error().message().find("retire old KEKs"), std::string::npos);
+  EXPECT_EQ(ks->kek_ids().size(), 3u);
+  EXPECT_EQ(OpenStore().value().provider->kek_ids().size(), 3u);
+  // Done again: both files hold the same generation with the current KEK only.
+  auto retired = ks->RetireOldKeks();
+  ASSERT_TRUE(retired.has_value()) << retired.error();
+  EXPECT_EQ(*retired, 2u);
+  EXPECT_EQ(Read(prev_), Read(path_));
+  auto opened = OpenStore().value();
+  EXPECT_EQ(opened.provider->kek_ids(), std::vector<KeyId>{current});
+  EXPECT_EQ(opened.provider->UnwrapKey(blob, {}).value().RevealAsString(), "dek");
+  // Recovery from .prev (keystore damaged) gives the same single KEK.
+  rt_.fs->Corrupt(path_, "damaged");
+  auto recovered = OpenStore();
+  ASSERT_TRUE(recovered.has_value()) << recovered.error();
+  EXPECT_EQ(recovered->provider->kek_ids(), std::vector<KeyId>{current});
+}
+
 TEST_F(LocalKeystoreTest, HealthCheckReportsUnreadableAndCorruptFiles) {
   auto ks = CreateStore();
   EXPECT_TRUE(ks->HealthCheck().has_value());
