@@ -280,11 +280,11 @@ Result<std::size_t> Pkcs11Provider::RetireOldKeks() {
           "stay recoverable",
           impl_->options.token_label, it->first, impl_->options.key_label, RvName(rv), rv));
     }
-    if (rv != CKR_OK) {
+    if (rv != CKR_OK && rv != CKR_OBJECT_HANDLE_INVALID) {  // invalid: already gone
       return std::unexpected(RvError(rv, fmt::format("destroy KEK #{}", it->first)));
     }
     it = impl_->keks.erase(it);
-    ++removed;
+    if (rv == CKR_OK) ++removed;
   }
   return removed;
 }
