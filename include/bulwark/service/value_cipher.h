@@ -45,6 +45,17 @@ class ValueCipher {
   // uses TokenAt::dotted when given); a cipher with a cache looks them all up at once.
   virtual Status DecryptMany(std::span<const TokenAt> tokens, std::string_view document_id,
                              std::vector<config::Value>& out) const;
+  // DecryptMany for a batch that is every token of one stored content, in the order a read of the
+  // whole document finds them; `content_hash` is that content's VersionInfo::content_hash (the
+  // SHA-256 of the stored bytes). The hash only names the batch (a cache may keep one entry per
+  // content); the result must be exactly DecryptMany's for the same tokens, whatever the hash.
+  // The default calls DecryptMany.
+  virtual Status DecryptContent(std::span<const TokenAt> tokens, std::string_view document_id,
+                                std::string_view content_hash,
+                                std::vector<config::Value>& out) const {
+    (void)content_hash;
+    return DecryptMany(tokens, document_id, out);
+  }
 };
 
 // Whether a stored value is an encrypted token.
