@@ -193,8 +193,7 @@ namespace {
 
 // Replaces every sensitive plaintext (4 bytes or longer) that appears in a finding message, so a
 // rule template such as "{{ item.password }}" cannot leak a secret through a report or an error.
-void ScrubSecrets(compliance::Report& report, const Value& plaintext,
-                  const std::vector<Path>& sensitive) {
+void ScrubSecrets(compliance::Report& report, const Value& plaintext, const std::vector<Path>& sensitive) {
   std::vector<std::string> secrets;
   for (const Path& s : sensitive) {
     if (const Value* node = config::Find(plaintext, s)) {
@@ -220,20 +219,18 @@ compliance::Report Evaluate(const compliance::Engine& engine, std::string_view n
                             const std::vector<Path>& sensitive) {
   config::Document doc;
   doc.root = plaintext;
-  compliance::Report r =
-      engine.Evaluate(doc, compliance::EvalContext{.target = fmt::format("{}@{}", ns, version),
-                                                   .environment = EnvironmentOf(ns),
-                                                   .ns = std::string(ns),
-                                                   .version = version});
+  compliance::Report r = engine.Evaluate(
+      doc, compliance::EvalContext{.target = fmt::format("{}@{}", ns, version),
+                                   .environment = EnvironmentOf(ns),
+                                   .ns = std::string(ns),
+                                   .version = version});
   ScrubSecrets(r, plaintext, sensitive);
   return r;
 }
 
 }  // namespace
 
-std::string MetaNamespace(std::string_view ns) {
-  return fmt::format("{}/meta/{}", kReservedPrefix, ns);
-}
+std::string MetaNamespace(std::string_view ns) { return fmt::format("{}/meta/{}", kReservedPrefix, ns); }
 
 // One operation in flight: guarantees exactly one audit record.
 struct ConfigService::Op {
@@ -300,15 +297,15 @@ struct ConfigService::Op {
     rec.outcome = Outcome::kSuccess;
     finished = true;
     if (auto s = svc.deps_.audit->Append(rec); !s) {
-      return std::unexpected(
-          s.error().WithContext(fmt::format("{}: succeeded but could not be audited", What())));
+      return std::unexpected(s.error().WithContext(
+          fmt::format("{}: succeeded but could not be audited", What())));
     }
     return OkStatus();
   }
 
   void Notify(std::int64_t version) {
-    ChangeEvent ev{rec.operation, rec.namespace_name,  version,
-                   rec.paths,     rec.sensitive_paths, rec.context.principal.id};
+    ChangeEvent ev{rec.operation, rec.namespace_name, version, rec.paths, rec.sensitive_paths,
+                   rec.context.principal.id};
     for (const auto& n : svc.deps_.notifiers) n->Notify(ev);
   }
 };
@@ -347,8 +344,7 @@ ConfigService::~ConfigService() = default;
 Result<std::unique_ptr<ConfigService>> ConfigService::Create(ServiceDeps deps) {
   if (!deps.store || !deps.cipher || !deps.authorizer || !deps.audit || !deps.runtime.clock ||
       !deps.runtime.random || !deps.runtime.fs) {
-    return InvalidArgumentError(
-        "config service: store, cipher, authorizer, audit and runtime are required");
+    return InvalidArgumentError("config service: store, cipher, authorizer, audit and runtime are required");
   }
   return std::unique_ptr<ConfigService>(new ConfigService(std::move(deps)));
 }
@@ -453,8 +449,7 @@ static Status ComplianceGate(const ServiceDeps& deps, std::string_view ns, const
     current = Evaluate(*deps.compliance, ns, base.snapshot->info.version, base.plaintext,
                        TokenPaths(base.snapshot->content));
   }
-  compliance::GateDecision d =
-      compliance::Gate(*proposed, current ? &*current : nullptr, *deps.gate);
+  compliance::GateDecision d = compliance::Gate(*proposed, current ? &*current : nullptr, *deps.gate);
   if (d.allowed) return OkStatus();
   return FailedPreconditionError(fmt::format(
       "compliance gate: the change would introduce {} finding{} at or above {}{}:\n{}",
@@ -466,13 +461,12 @@ static Status ComplianceGate(const ServiceDeps& deps, std::string_view ns, const
 static void RecordHistory(const ServiceDeps& deps, std::string_view ns, std::int64_t version,
                           const std::optional<compliance::Report>& report) {
   if (!deps.history || !report) return;
-  const auto now =
-      std::chrono::duration_cast<std::chrono::seconds>(deps.runtime.clock->Now().time_since_epoch())
-          .count();
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       deps.runtime.clock->Now().time_since_epoch())
+                       .count();
   // The write has happened; a history failure must not undo it (the status can be recomputed
   // with `bulwark check NS --version N`).
-  (void)deps.history->Record(
-      compliance::SummarizeForHistory(std::string(ns), version, *report, now));
+  (void)deps.history->Record(compliance::SummarizeForHistory(std::string(ns), version, *report, now));
 }
 
 Result<store::VersionInfo> ConfigService::Put(const RequestContext& ctx, std::string_view ns,
@@ -480,8 +474,7 @@ Result<store::VersionInfo> ConfigService::Put(const RequestContext& ctx, std::st
   Op op(*this, ctx, "config.put", Action::kWrite, ns);
   if (auto s = CheckWritableNamespace(ns); !s) return op.Fail(s.error());
   if (auto s = RejectTokensInInput(document); !s) return op.Fail(s.error());
-  if (!document.is_map())
-    return op.Fail(Error(ErrorCode::kInvalidArgument, "the document must be a map"));
+  if (!document.is_map()) return op.Fail(Error(ErrorCode::kInvalidArgument, "the document must be a map"));
   BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {}, false}));
 
   WriteBase base;
@@ -536,8 +529,7 @@ Result<store::VersionInfo> ConfigService::Put(const RequestContext& ctx, std::st
   // Once sensitive, always sensitive: paths stored as tokens before stay encrypted.
   if (base.snapshot) {
     for (const Path& p : TokenPaths(base.snapshot->content)) {
-      if (!config::IsUnder(p, sensitive) && config::Find(document, p) != nullptr)
-        sensitive.push_back(p);
+      if (!config::IsUnder(p, sensitive) && config::Find(document, p) != nullptr) sensitive.push_back(p);
     }
   }
   auto encrypted = EncryptSensitive(*deps_.cipher, base.meta, document, sensitive, base, Path(),
@@ -561,8 +553,7 @@ Result<store::VersionInfo> ConfigService::Put(const RequestContext& ctx, std::st
       for (const auto& d : *diff) op.rec.paths.push_back(d.path);
     }
   } else {
-    config::WalkLeaves(document,
-                       [&](const Path& p, const Value&) { op.rec.paths.push_back(p.ToString()); });
+    config::WalkLeaves(document, [&](const Path& p, const Value&) { op.rec.paths.push_back(p.ToString()); });
   }
   RecordHistory(deps_, ns, info->version, proposed);
   BULWARK_RETURN_IF_ERROR(op.Succeed());
@@ -592,8 +583,7 @@ static Result<store::VersionInfo> ApplyPathChange(ConfigService::Op& op, const S
     if (base.meta.version > 0) {
       auto snap = deps.store->Get(ns, store::VersionRef::Latest());
       if (snap) {
-        BULWARK_ASSIGN_OR_RETURN(base.plaintext,
-                                 DecryptAll(*deps.cipher, base.meta.id, snap->content));
+        BULWARK_ASSIGN_OR_RETURN(base.plaintext, DecryptAll(*deps.cipher, base.meta.id, snap->content));
         base.snapshot = std::move(*snap);
       } else if (snap.error().code() != ErrorCode::kNotFound) {
         return std::unexpected(snap.error());
@@ -613,18 +603,15 @@ static Result<store::VersionInfo> ApplyPathChange(ConfigService::Op& op, const S
     }
     std::unique_ptr<config::Schema> schema;
     if (base.meta.schema) {
-      BULWARK_ASSIGN_OR_RETURN(
-          schema, config::Schema::Create(*base.meta.schema, fmt::format("schema of {}", ns)));
+      BULWARK_ASSIGN_OR_RETURN(schema, config::Schema::Create(*base.meta.schema, fmt::format("schema of {}", ns)));
       auto errors = schema->Validate(next);
       if (!errors.empty()) {
         return InvalidArgumentError(fmt::format("{} schema violation{}:{}", errors.size(),
-                                                errors.size() == 1 ? "" : "s",
-                                                JoinProblems(errors)));
+                                                errors.size() == 1 ? "" : "s", JoinProblems(errors)));
       }
     }
     if (deps.compliance) {
-      BULWARK_ASSIGN_OR_RETURN(auto gate_classifier,
-                               config::SensitivityClassifier::Create(schema.get(), {}));
+      BULWARK_ASSIGN_OR_RETURN(auto gate_classifier, config::SensitivityClassifier::Create(schema.get(), {}));
       std::vector<Path> full_sensitive = gate_classifier.Classify(next);
       if (base.snapshot) {
         for (const Path& p : TokenPaths(base.snapshot->content)) full_sensitive.push_back(p);
@@ -655,30 +642,23 @@ static Result<store::VersionInfo> ApplyPathChange(ConfigService::Op& op, const S
     op.rec.paths = {path.ToString()};
     Result<store::VersionInfo> info;
     if (change.value != nullptr) {
-      BULWARK_ASSIGN_OR_RETURN(auto classifier,
-                               config::SensitivityClassifier::Create(schema.get(), {}));
+      BULWARK_ASSIGN_OR_RETURN(auto classifier, config::SensitivityClassifier::Create(schema.get(), {}));
       std::vector<Path> sensitive;
       for (const Path& p : classifier.Classify(next)) {
-        if (p.StartsWith(path))
-          sensitive.push_back(
-              Path(std::vector(p.segments().begin() + path.size(), p.segments().end())));
-        else if (path.StartsWith(p))
-          sensitive.push_back(Path());  // the whole new subtree
+        if (p.StartsWith(path)) sensitive.push_back(Path(std::vector(p.segments().begin() + path.size(), p.segments().end())));
+        else if (path.StartsWith(p)) sensitive.push_back(Path());  // the whole new subtree
       }
       if (change.secret) sensitive.push_back(Path());
       if (base.snapshot) {  // once sensitive, always sensitive
         for (const Path& p : TokenPaths(base.snapshot->content)) {
-          if (p.StartsWith(path))
-            sensitive.push_back(
-                Path(std::vector(p.segments().begin() + path.size(), p.segments().end())));
-          else if (path.StartsWith(p))
-            sensitive.push_back(Path());
+          if (p.StartsWith(path)) sensitive.push_back(Path(std::vector(p.segments().begin() + path.size(), p.segments().end())));
+          else if (path.StartsWith(p)) sensitive.push_back(Path());
         }
       }
       op.rec.sensitive_paths.clear();
-      BULWARK_ASSIGN_OR_RETURN(
-          Value encrypted, EncryptSensitive(*deps.cipher, base.meta, *change.value, sensitive, base,
-                                            path, op.rec.sensitive_paths));
+      BULWARK_ASSIGN_OR_RETURN(Value encrypted, EncryptSensitive(*deps.cipher, base.meta, *change.value,
+                                                                 sensitive, base, path,
+                                                                 op.rec.sensitive_paths));
       info = deps.store->Set(ns, path.ToString(), encrypted, wo);
     } else {
       info = deps.store->Unset(ns, path.ToString(), wo);
@@ -696,14 +676,11 @@ Result<store::VersionInfo> ConfigService::Set(const RequestContext& ctx, std::st
                                               const SetRequest& request) {
   Op op(*this, ctx, "config.set", Action::kWrite, ns);
   if (auto s = CheckWritableNamespace(ns); !s) return op.Fail(s.error());
-  if (path.empty())
-    return op.Fail(
-        Error(ErrorCode::kInvalidArgument, "set needs a path; use put for the whole document"));
+  if (path.empty()) return op.Fail(Error(ErrorCode::kInvalidArgument, "set needs a path; use put for the whole document"));
   if (auto s = RejectTokensInInput(value); !s) return op.Fail(s.error());
   BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {path.ToString()}, request.secret}));
   std::optional<compliance::Report> proposed;
-  auto info =
-      ApplyPathChange(op, deps_, ns, path, PathChange{&value, request.secret}, request, proposed);
+  auto info = ApplyPathChange(op, deps_, ns, path, PathChange{&value, request.secret}, request, proposed);
   if (!info) return op.Fail(info.error());
   op.rec.version_after = info->version;
   RecordHistory(deps_, ns, info->version, proposed);
@@ -970,9 +947,8 @@ Result<store::VersionInfo> ConfigService::Rollback(const RequestContext& ctx, st
     auto meta = LoadMeta(*deps_.store, ns);
     if (restored && meta) {
       if (auto plain = DecryptAll(*deps_.cipher, meta->id, restored->content)) {
-        RecordHistory(
-            deps_, ns, info->version,
-            Evaluate(*deps_.compliance, ns, info->version, *plain, TokenPaths(restored->content)));
+        RecordHistory(deps_, ns, info->version,
+                      Evaluate(*deps_.compliance, ns, info->version, *plain, TokenPaths(restored->content)));
       }
     }
   }
@@ -1085,8 +1061,7 @@ Result<std::shared_ptr<const std::string>> ConfigService::DocumentIdOf(std::stri
   return doc_id;
 }
 
-Result<std::optional<Value>> ConfigService::SchemaOf(const RequestContext& ctx,
-                                                     std::string_view ns) {
+Result<std::optional<Value>> ConfigService::SchemaOf(const RequestContext& ctx, std::string_view ns) {
   Op op(*this, ctx, "config.schema", Action::kRead, ns);
   BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {}, false}, false));
   auto meta = LoadMeta(*deps_.store, ns);
@@ -1149,12 +1124,12 @@ Result<ReencryptResult> ConfigService::Reencrypt(
     BULWARK_RETURN_IF_ERROR(op.Succeed());
     return out;
   }
-  auto info =
-      deps_.store->Put(ns, next,
-                       {.author = ctx.principal.id,
-                        .message = request.message,
-                        .tags = request.tags,
-                        .expected_version = request.expected_version.value_or(snap->info.version)});
+  auto info = deps_.store->Put(ns, next,
+                               {.author = ctx.principal.id,
+                                .message = request.message,
+                                .tags = request.tags,
+                                .expected_version = request.expected_version.value_or(
+                                    snap->info.version)});
   if (!info) return op.Fail(info.error());
   op.rec.version_after = info->version;
   if (deps_.compliance && deps_.history) {
