@@ -191,15 +191,27 @@ struct DocEntry {
     return true;
   }
 
-  // Appends a fresh Value per item to `out`.
+  // Writes the values into `out`: in place when it holds one value per item (a string value's
+  // buffer is reused when it is large enough: no allocation), else appended.
   void RestoreAll(std::vector<Value>& out) const {
     const auto bytes = plain.Reveal();
+    const bool in_place = out.size() == items.size();
+    if (!in_place) out.reserve(out.size() + items.size());
     std::uint32_t pb = 0;
-    for (const Item& it : items) {
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const Item& it = items[i];
       const std::size_t n = it.plain_end - pb;
       if (it.type == ValueType::kString) {
-        // Built in place: the string's one allocation (none up to 15 bytes), no Value move.
-        out.emplace_back(std::string_view(reinterpret_cast<const char*>(bytes.data()) + pb, n));
+        const std::string_view text(reinterpret_cast<const char*>(bytes.data()) + pb, n);
+        if (!in_place) {
+          out.emplace_back(text);  // built in place: the string's one allocation (none to 15 bytes)
+        } else if (std::string* s = out[i].IfString()) {
+          s->assign(text);  // the caller's string (a moved-in token): its buffer is large enough
+        } else {
+          out[i] = Value(text);
+        }
+      } else if (in_place) {
+        out[i] = Restore(it.type, bytes.subspan(pb, n));
       } else {
         out.push_back(Restore(it.type, bytes.subspan(pb, n)));
       }
@@ -477,6 +489,15 @@ Status CachingValueCipher::DecryptMany(std::span<const TokenAt> tokens,
   return OkStatus();
 }
 
+// Moves `plain` into `out` (DecryptContent's contract: in place when the sizes match).
+static void MoveInto(std::vector<Value>& plain, std::vector<Value>& out) {
+  if (out.size() != plain.size()) {
+    out = std::move(plain);
+    return;
+  }
+  for (std::size_t i = 0; i < plain.size(); ++i) out[i] = std::move(plain[i]);
+}
+
 Status CachingValueCipher::DecryptContent(std::span<const TokenAt> tokens,
                                           std::string_view document_id,
                                           std::string_view content_hash,
@@ -484,9 +505,14 @@ Status CachingValueCipher::DecryptContent(std::span<const TokenAt> tokens,
   if (options_.max_entries == 0) {
     return inner_->DecryptContent(tokens, document_id, content_hash, out);
   }
+  // `out` may hold the strings `tokens` view: every token is read (matched, decrypted, kept)
+  // before any value is written to `out`, and failures leave it unchanged.
+  std::vector<Value> plain;
   // No name, nothing to share, or more values than the cache may hold: per-token entries only.
   if (content_hash.empty() || tokens.empty() || tokens.size() > options_.max_entries) {
-    return DecryptMany(tokens, document_id, out);
+    BULWARK_RETURN_IF_ERROR(DecryptMany(tokens, document_id, plain));
+    MoveInto(plain, out);
+    return OkStatus();
   }
   Table& t = *table_;
   const std::uint64_t generation = keyring_->state_generation();
@@ -495,8 +521,7 @@ Status CachingValueCipher::DecryptContent(std::span<const TokenAt> tokens,
     std::lock_guard lock(t.mu);
     t.SyncLocked(generation);
     if (const DocEntry* d = t.LookupDocLocked(content_hash, tokens, document_id, scratch)) {
-      out.clear();
-      out.reserve(tokens.size());
+      if (out.size() != tokens.size()) out.clear();
       d->RestoreAll(out);
       t.stats.hits += tokens.size();
       ++t.stats.document_hits;
@@ -504,16 +529,18 @@ Status CachingValueCipher::DecryptContent(std::span<const TokenAt> tokens,
     }
   }
   std::vector<std::size_t> fresh;
-  BULWARK_RETURN_IF_ERROR(LookUpAndDecrypt(tokens, document_id, generation, out, fresh));
-  std::optional<DocEntry> entry = MakeDocEntry(content_hash, document_id, tokens, out);
+  BULWARK_RETURN_IF_ERROR(LookUpAndDecrypt(tokens, document_id, generation, plain, fresh));
+  std::optional<DocEntry> entry = MakeDocEntry(content_hash, document_id, tokens, plain);
   if (!entry) {
-    KeepPerToken(tokens, document_id, generation, out, fresh);
-    return OkStatus();
+    KeepPerToken(tokens, document_id, generation, plain, fresh);
+  } else {
+    std::lock_guard lock(t.mu);
+    // As in KeepPerToken: values decrypted under an older key state are returned, not kept.
+    if (keyring_->state_generation() == generation && t.generation == generation) {
+      t.InsertDocLocked(std::move(*entry), options_.max_entries);
+    }
   }
-  std::lock_guard lock(t.mu);
-  // As in KeepPerToken: values decrypted under an older key state are returned, not kept.
-  if (keyring_->state_generation() != generation || t.generation != generation) return OkStatus();
-  t.InsertDocLocked(std::move(*entry), options_.max_entries);
+  MoveInto(plain, out);
   return OkStatus();
 }
 
