@@ -149,6 +149,29 @@ TEST_F(ServiceReadTest, WarmWholeDocumentRevealsUseOneDocumentEntryAndSubtreesPe
   EXPECT_EQ(cache_->stats().document_hits, 2u);
 }
 
+TEST_F(ServiceReadTest, AWholeDocumentRevealRetriesWithTheTokensAfterAStaleIdentity) {
+  ASSERT_TRUE(svc_->Put(ctx_, "app", J(kDoc), {}));
+  ASSERT_TRUE(Read("app", std::nullopt, true));  // svc_ now remembers app's identity
+  // Another process moves app away and another namespace (another identity) into its place.
+  auto other =
+      ConfigService::Create(
+          ServiceDeps{
+              rt_, store_, NewKeyringValueCipher(keyring_), NewLocalAuthorizer(), audit_, {}})
+          .value();
+  ASSERT_TRUE(other->Put(ctx_, "next", J(R"({"db": {"password": "pw-next-1234567890"}})"), {}));
+  ASSERT_TRUE(other->Move(ctx_, "app", "gone"));
+  ASSERT_TRUE(other->Move(ctx_, "next", "app"));
+  // The first attempt (stale identity) fails and gives the tokens back; the retry decrypts them.
+  for (int i = 0; i < 2; ++i) {
+    auto r = Read("app", std::nullopt, true);
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(config::Find(r->value, P("db.password"))->AsString(), "pw-next-1234567890");
+  }
+  auto redacted = Read("app", std::nullopt, false);
+  ASSERT_TRUE(redacted) << redacted.error();
+  EXPECT_EQ(config::Find(redacted->value, P("db.password"))->AsString(), "[redacted]");
+}
+
 TEST_F(ServiceReadTest, ATokenCopiedToAnotherPathFailsEvenWhenItsValueIsCached) {
   ASSERT_TRUE(svc_->Put(ctx_, "app", J(kDoc), {}));
   ASSERT_TRUE(Read("app", std::nullopt, true));  // fills the cache
