@@ -49,7 +49,7 @@ struct ValueCacheOptions {
 struct ValueCacheStats {
   std::uint64_t hits = 0;
   std::uint64_t misses = 0;
-  std::uint64_t evictions = 0;      // entries dropped because the cache was full
+  std::uint64_t evictions = 0;      // values dropped because the cache was full
   std::uint64_t invalidations = 0;  // times the whole cache was dropped on a key state change
   std::size_t entries = 0;          // values held, in per-token and per-document entries
   std::uint64_t document_hits = 0;  // DecryptContent calls answered by one document entry
@@ -72,8 +72,9 @@ class CachingValueCipher final : public ValueCipher {
   // One lock for all the lookups; the misses are decrypted by the inner cipher outside it.
   Status DecryptMany(std::span<const TokenAt> tokens, std::string_view document_id,
                      std::vector<config::Value>& out) const override;
-  // One lookup and one check for the whole batch when its document entry matches; otherwise
-  // DecryptMany, and the values are kept as the content's document entry.
+  // One lookup and one check for the whole batch when its document entry matches (the values are
+  // then written into `out`'s strings in place when it holds one per token: no allocation);
+  // otherwise DecryptMany, and the values are kept as the content's document entry.
   Status DecryptContent(std::span<const TokenAt> tokens, std::string_view document_id,
                         std::string_view content_hash,
                         std::vector<config::Value>& out) const override;
