@@ -815,16 +815,35 @@ ReadTokens FromWalk(std::vector<FoundToken> found, std::shared_ptr<ConfigService
 
 }  // namespace
 
-// Decrypts the tokens found in a read into `plain` (same order); the document is left unchanged,
-// so a retry with a reloaded identity sees the tokens again.
+// Decrypts the tokens found in a read into `plain` (same order); on failure the document is left
+// unchanged, so a retry with a reloaded identity sees the tokens again. `content_hash`: the stored
+// content's hash when the tokens are all of that content's (a whole-document read), else empty;
+// it names the batch for a cache (ValueCipher::DecryptContent), and then the tokens' strings are
+// moved (not copied) into `plain` for the cipher to reuse their buffers for the plaintexts, and
+// moved back on failure.
 static Status DecryptFound(const ValueCipher& cipher, std::string_view doc_id,
-                           const ReadTokens& tokens, std::vector<Value>& plain) {
+                           std::string_view content_hash, const ReadTokens& tokens,
+                           std::vector<Value>& plain) {
+  const std::size_t n = tokens.leaves.size();
   std::vector<TokenAt> batch;
-  batch.reserve(tokens.leaves.size());
-  for (std::size_t i = 0; i < tokens.leaves.size(); ++i) {
-    batch.push_back({tokens.leaves[i]->AsString(), &tokens.paths[i], tokens.dotted[i]});
+  batch.reserve(n);
+  if (content_hash.empty()) {
+    for (std::size_t i = 0; i < n; ++i) {
+      batch.push_back({tokens.leaves[i]->AsString(), &tokens.paths[i], tokens.dotted[i]});
+    }
+    return cipher.DecryptMany(batch, doc_id, plain);
   }
-  return cipher.DecryptMany(batch, doc_id, plain);
+  plain.clear();
+  plain.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) plain.push_back(std::move(*tokens.leaves[i]));
+  for (std::size_t i = 0; i < n; ++i) {
+    batch.push_back({plain[i].AsString(), &tokens.paths[i], tokens.dotted[i]});
+  }
+  auto s = cipher.DecryptContent(batch, doc_id, content_hash, plain);
+  if (!s) {
+    for (std::size_t i = 0; i < n; ++i) *tokens.leaves[i] = std::move(plain[i]);
+  }
+  return s;
 }
 
 Result<ReadResult> ConfigService::Get(const RequestContext& ctx, std::string_view ns,
@@ -866,11 +885,12 @@ Result<ReadResult> ConfigService::Get(const RequestContext& ctx, std::string_vie
     auto id = DocumentIdOf(ns, /*reload=*/false);
     if (!id) return op.Fail(id.error());
     std::vector<Value> plain;
-    auto s = DecryptFound(*deps_.cipher, **id, tokens, plain);
+    const std::string_view content = plannable ? std::string_view(out.info.content_hash) : "";
+    auto s = DecryptFound(*deps_.cipher, **id, content, tokens, plain);
     if (!s && s.error().code() == ErrorCode::kDataLoss) {  // maybe a stale cached identity
       id = DocumentIdOf(ns, /*reload=*/true);
       if (!id) return op.Fail(id.error());
-      s = DecryptFound(*deps_.cipher, **id, tokens, plain);
+      s = DecryptFound(*deps_.cipher, **id, content, tokens, plain);
     }
     if (!s) return op.Fail(s.error());
     for (std::size_t i = 0; i < tokens.leaves.size(); ++i) *tokens.leaves[i] = std::move(plain[i]);

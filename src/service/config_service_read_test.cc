@@ -114,6 +114,64 @@ TEST_F(ServiceReadTest, RepeatedRevealsAreServedFromTheCacheUntilAKeyIsDisabled)
   EXPECT_TRUE(Read("app", std::nullopt, false));
 }
 
+TEST_F(ServiceReadTest, WarmWholeDocumentRevealsUseOneDocumentEntryAndSubtreesPerTokenEntries) {
+  ASSERT_TRUE(svc_->Put(ctx_, "app", J(kDoc), {}));
+  auto first = Read("app", std::nullopt, true);
+  ASSERT_TRUE(first) << first.error();
+  EXPECT_EQ(cache_->stats().documents, 1u);
+  EXPECT_EQ(cache_->stats().entries, 5u);
+  auto second = Read("app", std::nullopt, true);
+  ASSERT_TRUE(second) << second.error();
+  EXPECT_EQ(cache_->stats().document_hits, 1u);
+  EXPECT_EQ(second->value, first->value);
+  // A subtree names no whole content: its tokens go through per-token entries.
+  auto sub = Read("app", P("services"), true);
+  ASSERT_TRUE(sub) << sub.error();
+  EXPECT_EQ(config::Find(sub->value, P("[1].db.password"))->AsString(), "pw-bbbbbbbb");
+  EXPECT_EQ(cache_->stats().document_hits, 1u);
+  EXPECT_EQ(cache_->stats().misses, 5u + 3u);
+  ASSERT_TRUE(Read("app", P("services"), true));
+  EXPECT_EQ(cache_->stats().hits, 5u + 3u);
+  // A new version is a new content: its own entry; the old version keeps answering from its own.
+  SetRequest secret;
+  secret.secret = true;
+  ASSERT_TRUE(svc_->Set(ctx_, "app", P("services[0].db.password"), Value("pw-changed"), secret));
+  auto changed = Read("app", std::nullopt, true);
+  ASSERT_TRUE(changed) << changed.error();
+  EXPECT_EQ(config::Find(changed->value, P("services[0].db.password"))->AsString(), "pw-changed");
+  EXPECT_EQ(cache_->stats().documents, 2u);
+  ReadRequest v1;
+  v1.version = store::VersionRef::Number(1);
+  v1.reveal = true;
+  auto old = svc_->Get(ctx_, "app", v1);
+  ASSERT_TRUE(old) << old.error();
+  EXPECT_EQ(config::Find(old->value, P("services[0].db.password"))->AsString(), "pw-aaaaaaaa");
+  EXPECT_EQ(cache_->stats().document_hits, 2u);
+}
+
+TEST_F(ServiceReadTest, AWholeDocumentRevealRetriesWithTheTokensAfterAStaleIdentity) {
+  ASSERT_TRUE(svc_->Put(ctx_, "app", J(kDoc), {}));
+  ASSERT_TRUE(Read("app", std::nullopt, true));  // svc_ now remembers app's identity
+  // Another process moves app away and another namespace (another identity) into its place.
+  auto other =
+      ConfigService::Create(
+          ServiceDeps{
+              rt_, store_, NewKeyringValueCipher(keyring_), NewLocalAuthorizer(), audit_, {}})
+          .value();
+  ASSERT_TRUE(other->Put(ctx_, "next", J(R"({"db": {"password": "pw-next-1234567890"}})"), {}));
+  ASSERT_TRUE(other->Move(ctx_, "app", "gone"));
+  ASSERT_TRUE(other->Move(ctx_, "next", "app"));
+  // The first attempt (stale identity) fails and gives the tokens back; the retry decrypts them.
+  for (int i = 0; i < 2; ++i) {
+    auto r = Read("app", std::nullopt, true);
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(config::Find(r->value, P("db.password"))->AsString(), "pw-next-1234567890");
+  }
+  auto redacted = Read("app", std::nullopt, false);
+  ASSERT_TRUE(redacted) << redacted.error();
+  EXPECT_EQ(config::Find(redacted->value, P("db.password"))->AsString(), "[redacted]");
+}
+
 TEST_F(ServiceReadTest, ATokenCopiedToAnotherPathFailsEvenWhenItsValueIsCached) {
   ASSERT_TRUE(svc_->Put(ctx_, "app", J(kDoc), {}));
   ASSERT_TRUE(Read("app", std::nullopt, true));  // fills the cache

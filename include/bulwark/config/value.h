@@ -140,6 +140,7 @@ class Value {
   ValueMap& AsMap() { return std::get<ValueMap>(v_); }
 
   const std::string* IfString() const { return std::get_if<std::string>(&v_); }
+  std::string* IfString() { return std::get_if<std::string>(&v_); }
   const ValueList* IfList() const { return std::get_if<ValueList>(&v_); }
   ValueList* IfList() { return std::get_if<ValueList>(&v_); }
   const ValueMap* IfMap() const { return std::get_if<ValueMap>(&v_); }

@@ -15,6 +15,13 @@
 // Clear() drops everything (call it when a session ends); destruction does too. The least recently
 // used entry is evicted when the cache is full.
 //
+// Whole documents: DecryptContent keeps one entry per stored content (keyed by its content hash)
+// holding all its values, so a warm reveal of a document costs one lookup. A hit needs the same
+// document identity, token count, and every token text and dotted path equal to the entry's (the
+// hash only finds the candidate), so it answers exactly what the per-token entries would. A
+// document entry counts as many entries as it holds values; both kinds share `max_entries`, one
+// LRU order and the invalidation above (docs/service.md, "Per-document entries").
+//
 // Plaintext is held in SecretBytes, zeroized on eviction, invalidation, Clear and destruction. The
 // trade-off (docs/service.md, "Decrypted-value cache"): plaintext of recently read secrets stays in
 // the process's memory between reads, bounded by `max_entries`; max_entries = 0 disables the cache
@@ -42,9 +49,11 @@ struct ValueCacheOptions {
 struct ValueCacheStats {
   std::uint64_t hits = 0;
   std::uint64_t misses = 0;
-  std::uint64_t evictions = 0;      // entries dropped because the cache was full
+  std::uint64_t evictions = 0;      // values dropped because the cache was full
   std::uint64_t invalidations = 0;  // times the whole cache was dropped on a key state change
-  std::size_t entries = 0;
+  std::size_t entries = 0;          // values held, in per-token and per-document entries
+  std::uint64_t document_hits = 0;  // DecryptContent calls answered by one document entry
+  std::size_t documents = 0;        // per-document entries held
 };
 
 class CachingValueCipher final : public ValueCipher {
@@ -63,6 +72,12 @@ class CachingValueCipher final : public ValueCipher {
   // One lock for all the lookups; the misses are decrypted by the inner cipher outside it.
   Status DecryptMany(std::span<const TokenAt> tokens, std::string_view document_id,
                      std::vector<config::Value>& out) const override;
+  // One lookup and one check for the whole batch when its document entry matches (the values are
+  // then written into `out`'s strings in place when it holds one per token: no allocation);
+  // otherwise DecryptMany, and the values are kept as the content's document entry.
+  Status DecryptContent(std::span<const TokenAt> tokens, std::string_view document_id,
+                        std::string_view content_hash,
+                        std::vector<config::Value>& out) const override;
 
   // Drops (and zeroizes) every cached value.
   void Clear() const;
@@ -70,6 +85,15 @@ class CachingValueCipher final : public ValueCipher {
 
  private:
   struct Table;
+  // Looks every token up in the per-token entries and decrypts the misses through the inner
+  // cipher as one batch; `fresh` receives the positions of the values decrypted now.
+  Status LookUpAndDecrypt(std::span<const TokenAt> tokens, std::string_view document_id,
+                          std::uint64_t generation, std::vector<config::Value>& out,
+                          std::vector<std::size_t>& fresh) const;
+  // Keeps the values at `fresh` as per-token entries (unless the keyring state moved on).
+  void KeepPerToken(std::span<const TokenAt> tokens, std::string_view document_id,
+                    std::uint64_t generation, const std::vector<config::Value>& out,
+                    const std::vector<std::size_t>& fresh) const;
   CachingValueCipher(std::shared_ptr<const ValueCipher> inner,
                      std::shared_ptr<const keys::Keyring> keyring, ValueCacheOptions options);
   std::shared_ptr<const ValueCipher> inner_;

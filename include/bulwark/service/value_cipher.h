@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "bulwark/config/path.h"
@@ -45,6 +46,28 @@ class ValueCipher {
   // uses TokenAt::dotted when given); a cipher with a cache looks them all up at once.
   virtual Status DecryptMany(std::span<const TokenAt> tokens, std::string_view document_id,
                              std::vector<config::Value>& out) const;
+  // DecryptMany for a batch that is every token of one stored content, in the order a read of the
+  // whole document finds them; `content_hash` is that content's VersionInfo::content_hash (the
+  // SHA-256 of the stored bytes). The hash only names the batch (a cache may keep one entry per
+  // content); the plaintexts must be exactly DecryptMany's for the same tokens, whatever the hash.
+  // On success `out` holds the plaintexts in order. If it held tokens.size() values on entry, each
+  // is replaced in place, and an implementation may reuse a string value's buffer for its
+  // plaintext: the caller may move each token's string into out[i] and let tokens[i].token view
+  // it (an implementation reads every token before it writes any value). On failure `out` is left
+  // as it was (so such a caller gets its tokens back). The default calls DecryptMany.
+  virtual Status DecryptContent(std::span<const TokenAt> tokens, std::string_view document_id,
+                                std::string_view content_hash,
+                                std::vector<config::Value>& out) const {
+    (void)content_hash;
+    std::vector<config::Value> plain;
+    if (auto s = DecryptMany(tokens, document_id, plain); !s) return s;
+    if (out.size() != plain.size()) {
+      out = std::move(plain);
+      return OkStatus();
+    }
+    for (std::size_t i = 0; i < plain.size(); ++i) out[i] = std::move(plain[i]);
+    return OkStatus();
+  }
 };
 
 // Whether a stored value is an encrypted token.
