@@ -202,7 +202,6 @@ Result<LocalKeystoreProvider::Opened> LocalKeystoreProvider::Open(const fs::path
   if (!ks->keks_.contains(ks->current_) || r.remaining() != 0) {
     return DataLossError(fmt::format("open keystore {}: inconsistent contents", path.string()));
   }
-  ks->last_good_ = used_bytes;
   if (recovered) {
     // Put the recovered generation back in place so the next open does not warn again.
     BULWARK_RETURN_IF_ERROR(ks->runtime_.fs->WriteFileAtomic(path, used_bytes, kMode));
@@ -211,7 +210,7 @@ Result<LocalKeystoreProvider::Opened> LocalKeystoreProvider::Open(const fs::path
   return opened;
 }
 
-Status LocalKeystoreProvider::Write(PrevMode mode) {
+Status LocalKeystoreProvider::Write() {
   // Plaintext contents (kept in a SecretBytes-backed buffer only as long as needed).
   ByteWriter contents;
   // Reserve up front so that no reallocation leaves a stray copy of KEK bytes in freed memory.
@@ -246,13 +245,10 @@ Status LocalKeystoreProvider::Write(PrevMode mode) {
   BULWARK_ASSIGN_OR_RETURN(auto digest, crypto::Sha256(w.data()));
   w.Bytes(digest);
 
-  if (mode == PrevMode::kSameGeneration) {
-    BULWARK_RETURN_IF_ERROR(runtime_.fs->WriteFileAtomic(PrevPath(path_), w.data(), kMode));
-  } else if (!last_good_.empty()) {
-    BULWARK_RETURN_IF_ERROR(runtime_.fs->WriteFileAtomic(PrevPath(path_), last_good_, kMode));
-  }
+  // The mirror first: a crash in between leaves <path> at the generation before, which the keyring
+  // on disk still matches (callers write the keyring only after this returns).
+  BULWARK_RETURN_IF_ERROR(runtime_.fs->WriteFileAtomic(PrevPath(path_), w.data(), kMode));
   BULWARK_RETURN_IF_ERROR(runtime_.fs->WriteFileAtomic(path_, w.data(), kMode));
-  last_good_ = w.data();
   generation_ = generation;
   return OkStatus();
 }
@@ -316,7 +312,7 @@ Result<std::size_t> LocalKeystoreProvider::RetireOldKeks() {
     auto node = keks_.extract(it++);
     retired.insert(std::move(node));
   }
-  auto written = Write(PrevMode::kSameGeneration);
+  auto written = Write();
   if (!written.has_value()) {
     keks_.merge(retired);
     return std::unexpected(

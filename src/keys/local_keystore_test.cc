@@ -95,18 +95,47 @@ TEST_F(LocalKeystoreTest, MissingKeystoreIsNotFound) {
   EXPECT_EQ(opened.error().code(), ErrorCode::kNotFound);
 }
 
-TEST_F(LocalKeystoreTest, RotationKeepsThePreviousGenerationAndOldKeks) {
+TEST_F(LocalKeystoreTest, RotationKeepsOldKeksAndMirrorsTheNewGenerationToPrev) {
   auto ks = CreateStore();
   const KeyId first = ks->current_kek_id();
   auto old_blob = ks->WrapKey(SecretBytes::FromString("dek-1"), {}).value();
-  const std::string gen1 = Read(path_);
   ASSERT_TRUE(ks->RotateKek().has_value());
   EXPECT_NE(ks->current_kek_id(), first);
   EXPECT_EQ(ks->generation(), 2u);
-  EXPECT_EQ(Read(prev_), gen1);
+  EXPECT_EQ(Read(prev_), Read(path_));  // the mirror holds the new KEK too
   auto opened = OpenStore().value();
   EXPECT_EQ(opened.provider->kek_ids().size(), 2u);
   EXPECT_EQ(opened.provider->UnwrapKey(old_blob, {}).value().RevealAsString(), "dek-1");
+}
+
+// The bug the mirror fixes: after a rotation (and a keyring rewrapped under the new KEK, as
+// `keys rewrap` does), a damaged keystore recovered from .prev used to lack the new KEK, so every
+// DEK wrapped under it was lost.
+TEST_F(LocalKeystoreTest, RecoveryFromPrevAfterARotationKeepsTheNewKek) {
+  auto ks = CreateStore();
+  ASSERT_TRUE(ks->RotateKek().has_value());
+  auto blob = ks->WrapKey(SecretBytes::FromString("dek-under-new-kek"), {}).value();
+  rt_.fs->Corrupt(path_, "damaged");
+  auto opened = OpenStore();
+  ASSERT_TRUE(opened.has_value()) << opened.error();
+  EXPECT_EQ(opened->provider->current_kek_id(), ks->current_kek_id());
+  EXPECT_EQ(opened->provider->UnwrapKey(blob, {}).value().RevealAsString(), "dek-under-new-kek");
+}
+
+// A crash between the two writes of a rotation leaves the keystore at the generation before and
+// the mirror at the new one; the keystore opens (without the unused new KEK).
+TEST_F(LocalKeystoreTest, CrashBetweenMirrorAndKeystoreWriteOpensTheGenerationBefore) {
+  auto ks = CreateStore();
+  const KeyId before = ks->current_kek_id();
+  auto blob = ks->WrapKey(SecretBytes::FromString("dek"), {}).value();
+  rt_.fs->FailWritesAfter(1);  // the mirror is written, the keystore write fails
+  ASSERT_FALSE(ks->RotateKek().has_value());
+  rt_.fs->FailWritesAfter(-1);
+  auto opened = OpenStore();
+  ASSERT_TRUE(opened.has_value()) << opened.error();
+  EXPECT_TRUE(opened->warnings.empty());
+  EXPECT_EQ(opened->provider->current_kek_id(), before);
+  EXPECT_EQ(opened->provider->UnwrapKey(blob, {}).value().RevealAsString(), "dek");
 }
 
 // Corrupt the current generation: flip one byte, or truncate it (a half-written file).
@@ -116,7 +145,7 @@ class CorruptionTest : public LocalKeystoreTest,
 TEST_P(CorruptionTest, CorruptedCurrentGenerationIsRecoveredFromPreviousWithWarning) {
   auto ks = CreateStore();
   auto blob = ks->WrapKey(SecretBytes::FromString("dek"), {}).value();
-  ASSERT_TRUE(ks->RotateKek().has_value());  // generation 2; .prev holds generation 1
+  ASSERT_TRUE(ks->RotateKek().has_value());  // generation 2, in both files
   std::string bytes = Read(path_);
   if (GetParam() == "flip") {
     bytes[bytes.size() / 2] ^= 0x10;
@@ -129,10 +158,10 @@ TEST_P(CorruptionTest, CorruptedCurrentGenerationIsRecoveredFromPreviousWithWarn
   auto opened = OpenStore();
   ASSERT_TRUE(opened.has_value()) << opened.error();
   ASSERT_EQ(opened->warnings.size(), 1u);
-  EXPECT_NE(opened->warnings[0].find("recovered generation 1"), std::string::npos)
+  EXPECT_NE(opened->warnings[0].find("recovered generation 2"), std::string::npos)
       << opened->warnings[0];
   EXPECT_NE(opened->warnings[0].find("keystore.prev"), std::string::npos);
-  // Generation 1's KEK still unwraps what it wrapped.
+  // The first KEK, kept across the rotation, still unwraps what it wrapped.
   EXPECT_EQ(opened->provider->UnwrapKey(blob, {}).value().RevealAsString(), "dek");
   // The current file was restored: the next open is clean.
   auto again = OpenStore();
@@ -167,8 +196,9 @@ TEST_F(LocalKeystoreTest, BothGenerationsCorruptedIsDataLossNamingTheFiles) {
   EXPECT_NE(opened.error().message().find(prev_.string()), std::string::npos);
 }
 
-TEST_F(LocalKeystoreTest, CorruptedCurrentWithoutPreviousGenerationIsDataLoss) {
-  CreateStore();  // generation 1 only: no .prev yet
+TEST_F(LocalKeystoreTest, CorruptedCurrentWithoutPrevIsDataLoss) {
+  CreateStore();
+  ASSERT_TRUE(rt_.fs->Remove(prev_).has_value());
   std::string cur = Read(path_);
   cur.back() ^= 1;
   rt_.fs->Corrupt(path_, cur);
@@ -181,7 +211,7 @@ TEST_F(LocalKeystoreTest, CorruptedCurrentWithoutPreviousGenerationIsDataLoss) {
 TEST_F(LocalKeystoreTest, FailedWriteDuringRotationLeavesTheOldKeystoreUsable) {
   auto ks = CreateStore();
   const KeyId before = ks->current_kek_id();
-  rt_.fs->FailWritesAfter(1);  // the .prev copy succeeds, the new generation fails
+  rt_.fs->FailWritesAfter(0);  // the first write (the mirror) fails
   auto rotated = ks->RotateKek();
   ASSERT_FALSE(rotated.has_value());
   EXPECT_EQ(ks->current_kek_id(), before);
@@ -208,6 +238,21 @@ TEST_F(LocalKeystoreTest, ChangePassphraseReencryptsTheKeystore) {
   ASSERT_TRUE(ks->ChangePassphrase(Pass("new passphrase")).has_value());
   EXPECT_EQ(OpenStore().error().code(), ErrorCode::kUnauthenticated);
   EXPECT_TRUE(OpenStore("new passphrase").has_value());
+  // The mirror too: the old passphrase opens no copy of the keystore any more.
+  rt_.fs->Corrupt(path_, Read(prev_));
+  EXPECT_EQ(OpenStore().error().code(), ErrorCode::kUnauthenticated);
+  EXPECT_TRUE(OpenStore("new passphrase").has_value());
+}
+
+TEST_F(LocalKeystoreTest, RemovedKekIsGoneFromThePrevMirrorToo) {
+  auto ks = CreateStore();
+  const KeyId first = ks->current_kek_id();
+  ASSERT_TRUE(ks->RotateKek().has_value());
+  ASSERT_TRUE(ks->RemoveKek(first).has_value());
+  rt_.fs->Corrupt(path_, "damaged");
+  auto opened = OpenStore();
+  ASSERT_TRUE(opened.has_value()) << opened.error();
+  EXPECT_EQ(opened->provider->kek_ids(), std::vector<KeyId>{ks->current_kek_id()});
 }
 
 TEST_F(LocalKeystoreTest, RemovingOldKekRefusesTheCurrentOne) {

@@ -5,18 +5,19 @@
 // policy); the KDF parameters and salt are stored in the file. The byte layout is in
 // docs/formats-keys.md ("keystore file").
 //
-// Durability: every write goes through FileSystem::WriteFileAtomic with mode 0600, after the
-// previous generation has been copied to "<path>.prev" (also atomically); RetireOldKeks instead
-// writes its new generation to both (docs/formats-keys.md, section 9). Each file ends with a
-// SHA-256 checksum of all its other bytes, so a corrupted, truncated or half-written file is told
-// apart from a wrong passphrase:
+// Durability: every write of a new generation goes to "<path>.prev" first and then to <path>, the
+// same bytes, each through FileSystem::WriteFileAtomic with mode 0600: <path>.prev is a mirror of
+// the newest generation, never an older one, so recovering from it loses no KEK rotation, keeps no
+// removed or retired KEK, and does not open with a passphrase that was changed
+// (docs/formats-keys.md, section 3). A crash between the two writes leaves <path> at the
+// generation before, which is what the keyring on disk still matches (callers write the keyring
+// only after a rotation returns). Each file ends with a SHA-256 checksum of all its other bytes,
+// so a corrupted, truncated or half-written file is told apart from a wrong passphrase:
 //  - current file fails its checksum (or is missing) but <path>.prev is intact: Open succeeds from
-//    the previous generation, restores <path> from it, and reports a warning in Opened::warnings;
+//    <path>.prev, restores <path> from it, and reports a warning in Opened::warnings;
 //  - both fail: kDataLoss naming both files;
 //  - checksum intact but decryption fails: kUnauthenticated ("wrong passphrase, or the keystore was
-//    altered"); the previous generation is not tried (it has the same passphrase).
-// A KEK rotation made after the previous generation was written is lost when recovering from it;
-// the warning says so, and DEKs wrapped under the lost KEK then fail to unwrap with kNotFound.
+//    altered"); <path>.prev is not tried.
 //
 // Wrapped-DEK blob (what WrapKey returns), byte by byte:
 //   0x01 | KEK id (4, big-endian) | nonce (12) | AES-256-GCM ciphertext of the DEK | tag (16)
@@ -69,11 +70,11 @@ class LocalKeystoreProvider final : public KeyProvider {
                                 std::span<const std::uint8_t> context) const override;
   // Adds a new current KEK and writes the keystore (new generation).
   Status RotateKek() override;
-  // Drops every KEK but the current one and writes the resulting generation to <path>.prev first
-  // and then to <path> (the same bytes, both atomically), so neither file keeps a retired KEK and
-  // either alone opens the keystore. Always writes, also when nothing is dropped (so a .prev left
-  // by an earlier RotateKek/RemoveKek with old KEKs is replaced too). On a write error the KEKs
-  // stay in memory and on disk in the file that was not rewritten; running it again completes.
+  // Drops every KEK but the current one and writes the resulting generation (to <path>.prev, then
+  // <path>), so neither file keeps a retired KEK and either alone opens the keystore. Always
+  // writes, also when nothing is dropped (so a .prev written by an older version, which kept the
+  // generation before, is replaced too). On a write error the KEKs stay in memory and on disk in
+  // the file that was not rewritten; running it again completes.
   Result<std::size_t> RetireOldKeks() override;
   std::string Describe() const override;
   // Re-reads the file and checks its checksum: kUnavailable if unreadable, kDataLoss if corrupt.
@@ -100,13 +101,8 @@ class LocalKeystoreProvider final : public KeyProvider {
   LocalKeystoreProvider(std::filesystem::path path, Runtime runtime,
                         crypto::AlgorithmPolicy policy);
   Status AddKek(KeyId id, TimePoint created, SecretBytes material);
-  // How Write treats <path>.prev.
-  enum class PrevMode {
-    kPreviousGeneration,  // copy the generation on disk to .prev, then write <path>
-    kSameGeneration,      // write the new generation to .prev, then to <path> (RetireOldKeks)
-  };
-  // Serializes and writes a new generation.
-  Status Write(PrevMode mode = PrevMode::kPreviousGeneration);
+  // Serializes a new generation and writes it to <path>.prev, then to <path>.
+  Status Write();
 
   std::filesystem::path path_;
   Runtime runtime_;
@@ -116,7 +112,6 @@ class LocalKeystoreProvider final : public KeyProvider {
   std::map<KeyId, Kek> keks_;
   KeyId current_ = 0;
   std::uint64_t generation_ = 0;
-  std::string last_good_;  // bytes of the generation on disk
 };
 
 }  // namespace bulwark::keys
