@@ -29,6 +29,8 @@
 #include "bulwark/audit/proof.h"
 #include "bulwark/audit/tree_builder.h"
 #include "bulwark/core/encoding.h"
+#include "bulwark/testing/child_processes.h"
+#include "bulwark/testing/fake_runtime.h"
 
 namespace bulwark::audit::logtest {
 namespace {
@@ -279,6 +281,90 @@ TEST(EventTest, RecordLeafOfATypicalRecordIsTheCanonicalEvent) {
   ASSERT_TRUE(fast.has_value());
   EXPECT_EQ(*fast, *EventLeaf(BuildEvent(r, impact, "abc", "bulwark://test")));
   EXPECT_NE(fast->find("\"version_after\":5"), std::string::npos);
+}
+
+std::string EventId(const PreparedEvent& ev) {
+  return nlohmann::json::parse(ev.first)["id"].get<std::string>();
+}
+
+TEST(EventBuilderTest, BuildsTheCanonicalEventAndItsColumns) {
+  bulwark::testing::FakeRuntime rt;
+  EventBuilder builder(ImpactClassifier::Default(), "bulwark://test", rt.runtime());
+  auto r = Record("config.set", service::Action::kWrite, "production/app", {"db.host"});
+  r.version_after = 2;
+  const auto ev = builder.Build(r);
+  ASSERT_TRUE(ev.has_value()) << ev.error().message();
+  const std::string id = EventId(*ev);
+  ASSERT_EQ(id.size(), 32u);
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos);
+  const Impact impact = ImpactClassifier::Default().Classify(r);
+  EXPECT_EQ(ev->first, *EventLeaf(BuildEvent(r, impact, id, "bulwark://test")));
+  const EventColumns& c = ev->second;
+  EXPECT_EQ(c.time_us, std::int64_t{1'790'000'000} * 1'000'000);
+  EXPECT_EQ(c.type, "dev.bulwark.config.set");
+  EXPECT_EQ(c.actor, "local:alice");
+  EXPECT_EQ(c.namespace_name, "production/app");
+  EXPECT_EQ(c.action, "write");
+  EXPECT_EQ(c.outcome, "success");
+  EXPECT_EQ(c.impact, ImpactLevel::kHigh);
+  EXPECT_EQ(c.paths, std::vector<std::string>{"db.host"});
+  // Rejected records are reported, not written.
+  r.reason = "\xff";
+  EXPECT_FALSE(builder.Build(r).has_value());
+}
+
+TEST(EventBuilderTest, IdsAreDistinctBytesOfTheRandomSource) {
+  bulwark::testing::FakeRuntime rt;
+  EventBuilder builder(ImpactClassifier::Default(), "bulwark://test", rt.runtime());
+  const auto r = Record("config.get", service::Action::kRead, "dev/app", {});
+  std::set<std::string> ids;
+  for (int i = 0; i < 100; ++i) ids.insert(EventId(*builder.Build(r)));  // past several refills
+  const auto batch = builder.BuildAll(std::vector<service::AuditRecord>(20, r));
+  ASSERT_TRUE(batch.has_value());
+  for (const auto& ev : *batch) ids.insert(EventId(ev));
+  EXPECT_EQ(ids.size(), 120u);
+  // Every id is 16 bytes the source produced (the same stream from a second source).
+  bulwark::testing::DeterministicRandom reference;
+  std::vector<std::uint8_t> stream(120 * 32);
+  ASSERT_TRUE(reference.Fill(stream).has_value());
+  const std::string hex = HexEncode(stream);
+  for (const auto& id : ids) EXPECT_NE(hex.find(id), std::string::npos) << id;
+}
+
+TEST(EventBuilderTest, AFailingRandomSourceFailsTheEventUntilItRecovers) {
+  bulwark::testing::FakeRuntime rt;
+  EventBuilder builder(ImpactClassifier::Default(), "bulwark://test", rt.runtime());
+  const auto r = Record("config.get", service::Action::kRead, "dev/app", {});
+  rt.random->set_fail(true);
+  const auto failed = builder.Build(r);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().code(), ErrorCode::kUnavailable);
+  EXPECT_FALSE(builder.BuildAll(std::vector<service::AuditRecord>(2, r)).has_value());
+  rt.random->set_fail(false);
+  EXPECT_TRUE(builder.Build(r).has_value());
+}
+
+// A forked child must not hand out the ids left in its parent's pool: both would publish them.
+TEST(EventBuilderTest, AForkedChildDrawsIdsOfItsOwn) {
+  EventBuilder builder(ImpactClassifier::Default(), "bulwark://test", Runtime::System());
+  const auto r = Record("config.get", service::Action::kRead, "dev/app", {});
+  ASSERT_TRUE(builder.Build(r).has_value());  // the pool now holds the next ids
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const auto failures = bulwark::testing::RunInChildProcesses(1, [&](int) {
+    auto ev = builder.Build(r);
+    if (!ev) return 1;
+    const std::string id = EventId(*ev);
+    return ::write(fds[1], id.data(), id.size()) == static_cast<ssize_t>(id.size()) ? 0 : 2;
+  });
+  EXPECT_TRUE(failures.empty()) << failures.front();
+  char child_id[32];
+  ASSERT_EQ(::read(fds[0], child_id, sizeof child_id), 32);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  const auto parent = builder.Build(r);
+  ASSERT_TRUE(parent.has_value());
+  EXPECT_NE(EventId(*parent), std::string(child_id, 32));
 }
 
 TEST(EventTest, ValueHashIsKeyedAndBoundToNamespaceAndPath) {
