@@ -360,6 +360,7 @@ class LeafWriter {
   bool Body(std::string_view s) {
     const char* q = s.data();
     const char* const end = q + s.size();
+    bool escaped = false;  // output and input offsets differ from here on
     for (;;) {
       if constexpr (std::endian::native == std::endian::little) {
         for (; end - q >= 8; q += 8, p_ += 8) {
@@ -372,6 +373,23 @@ class LeafWriter {
             p_ += k;
             break;
           }
+        }
+        // The last 1-7 bytes of a string of 8 or more, as the word ending with it: its first
+        // 8 - n bytes were copied unchanged (nothing escaped yet), so rewriting them is harmless,
+        // and they cannot flag a later byte (a borrow starts only at '"', '\\' or a control
+        // character, which would have been escaped).
+        if (const auto n = end - q; n > 0 && n < 8 && !escaped && end - s.data() >= 8) {
+          std::uint64_t w;
+          std::memcpy(&w, end - 8, 8);
+          std::memcpy(p_ - (8 - n), &w, 8);
+          const std::uint64_t m = SpecialBytes(w) & (~std::uint64_t{0} << (8 * (8 - n)));
+          if (m == 0) {
+            p_ += n;
+            return true;
+          }
+          const auto k = std::countr_zero(m) / 8 - (8 - n);
+          q += k;
+          p_ += k;
         }
       }
       while (q != end && !IsSpecial(static_cast<unsigned char>(*q))) *p_++ = *q++;
@@ -387,6 +405,7 @@ class LeafWriter {
         continue;
       }
       Ensure(static_cast<std::size_t>(end - q) + 6);  // up to 6 bytes out for this one in
+      escaped = true;
       *p_++ = '\\';
       switch (c) {
         case '"':
@@ -449,9 +468,10 @@ bool ExactInteger(std::optional<std::int64_t> v) {
 std::optional<std::string> WriteLeaf(const service::AuditRecord& r, const Impact& impact,
                                      std::string_view id, std::string_view source) {
   const auto& ctx = r.context;
-  // The fixed text is 330 bytes; strings without escapes add their size and quotes.
+  // The fixed text (keys, names, time, versions, the quotes of the strings) is at most ~520 bytes;
+  // strings without escapes add their size (a typical event needs no second allocation).
   LeafWriter w(
-      400 + ctx.principal.id.size() + ctx.principal.kind.size() + TotalSize(ctx.principal.roles) +
+      576 + ctx.principal.id.size() + ctx.principal.kind.size() + TotalSize(ctx.principal.roles) +
       TotalSize(impact.reasons) + 2 * r.namespace_name.size() + 2 * r.operation.size() +
       TotalSize(r.paths) + r.reason.size() + ctx.client.size() + ctx.request_id.size() +
       ctx.source_address.size() + TotalSize(r.sensitive_paths) + id.size() + source.size());

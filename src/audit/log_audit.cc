@@ -126,9 +126,10 @@ Result<PreparedEvent> MakeEvent(const service::AuditRecord& record,
     hex[2 * i + 1] = kHex[id[i] & 0xF];
   }
   const Impact impact = classifier.Classify(record);
-  BULWARK_ASSIGN_OR_RETURN(std::string leaf,
+  Result<PreparedEvent> ev(std::in_place);  // built in place: no moves of the columns
+  BULWARK_ASSIGN_OR_RETURN(ev->first,
                            RecordLeaf(record, impact, std::string_view(hex, sizeof(hex)), source));
-  EventColumns cols;
+  EventColumns& cols = ev->second;
   cols.time_us =
       std::chrono::duration_cast<std::chrono::microseconds>(record.time.time_since_epoch()).count();
   cols.type.reserve(12 + record.operation.size());
@@ -139,7 +140,7 @@ Result<PreparedEvent> MakeEvent(const service::AuditRecord& record,
   cols.outcome = service::OutcomeName(record.outcome);
   cols.impact = impact.level;
   cols.paths = record.paths;
-  return PreparedEvent{std::move(leaf), std::move(cols)};
+  return ev;
 }
 
 }  // namespace
