@@ -90,7 +90,8 @@ nlohmann::json BuildEvent(const service::AuditRecord& record, const Impact& impa
 Result<std::string> EventLeaf(const nlohmann::json& event);
 
 // The same bytes as EventLeaf(BuildEvent(record, impact, id, source)), written directly without
-// building the JSON document (the append path: about 5x less CPU). Same errors (invalid UTF-8).
+// building the JSON document (the append path: about 20x less CPU; strings are validated and
+// escaped in one pass). Same errors (invalid UTF-8, an integer beyond 2^53).
 Result<std::string> RecordLeaf(const service::AuditRecord& record, const Impact& impact,
                                std::string_view id, std::string_view source);
 
