@@ -3,6 +3,7 @@
 // SQLite-specific: file permissions, schema migration and version refusal, a property test over
 // single-byte changes in the file, and a SIGKILL crash test.
 #include <fmt/format.h>
+#include <fnmatch.h>
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -11,9 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <set>
 #include <thread>
 
@@ -26,6 +29,8 @@
 #include "bulwark/audit/proof.h"
 #include "bulwark/audit/tree_builder.h"
 #include "bulwark/core/encoding.h"
+#include "bulwark/testing/child_processes.h"
+#include "bulwark/testing/fake_runtime.h"
 
 namespace bulwark::audit::logtest {
 namespace {
@@ -73,6 +78,82 @@ TEST(ImpactClassifierTest, RulesAreDataAndBadRulesAreRejected) {
                    .has_value());
 }
 
+// The classifier against the definition it had before it compiled its rules: fnmatch(3) for every
+// glob, the names of actions and outcomes compared as strings. Globs and texts are drawn from a
+// small alphabet (so that they match often) with '?', '[', '\\' and NUL now and then.
+RC_GTEST_PROP(ImpactClassifierTest, ClassifiesAsFnmatchAndNameComparisonDo, ()) {
+  const auto glob_char = rc::gen::weightedOneOf<char>(
+      {{8, rc::gen::element<char>('a', 'b', '.', '/', '*')},
+       {1, rc::gen::element<char>('?', '[', ']', '\\', '\0', '!', '-')}});
+  const auto text_char =
+      rc::gen::weightedOneOf<char>({{8, rc::gen::element<char>('a', 'b', '.', '/')},
+                                    {1, rc::gen::element<char>('*', '?', '[', '\\', '\0')}});
+  const auto glob = [&] { return *rc::gen::container<std::string>(glob_char); };
+  const auto text = [&] {
+    return *rc::gen::resize(12, rc::gen::container<std::string>(text_char));
+  };
+  const auto names = [](std::vector<std::string> all) {
+    all.push_back("unknown");
+    all.push_back("READ");
+    return *rc::gen::container<std::vector<std::string>>(rc::gen::elementOf(all));
+  };
+  nlohmann::json when = nlohmann::json::object();
+  std::vector<std::string> ops, nss, pats, actions, outcomes;
+  if (*rc::gen::arbitrary<bool>()) {
+    for (int n = *rc::gen::inRange(1, 3); n > 0; --n) ops.push_back(glob());
+    when["operations"] = ops;
+  }
+  if (*rc::gen::arbitrary<bool>()) {
+    for (int n = *rc::gen::inRange(1, 3); n > 0; --n) nss.push_back(glob());
+    when["namespaces"] = nss;
+  }
+  if (*rc::gen::arbitrary<bool>()) {
+    for (int n = *rc::gen::inRange(1, 3); n > 0; --n) pats.push_back(glob());
+    when["paths"] = pats;
+  }
+  if (*rc::gen::arbitrary<bool>()) {
+    actions = names({"read", "reveal", "write", "delete", "list", "rotate", "approve", "admin"});
+    when["actions"] = actions;
+  }
+  if (*rc::gen::arbitrary<bool>()) {
+    outcomes = names({"success", "denied", "failure"});
+    when["outcomes"] = outcomes;
+  }
+  const nlohmann::json rules = {
+      {"rules", {{{"name", "n"}, {"level", "high"}, {"reason", "r"}, {"when", when}}}}};
+  const auto classifier = ImpactClassifier::FromJson(rules.dump());
+  RC_ASSERT(classifier.has_value());
+
+  service::AuditRecord rec;
+  rec.operation = text();
+  rec.namespace_name = text();
+  for (int n = *rc::gen::inRange(0, 3); n > 0; --n) rec.paths.push_back(text());
+  rec.action = static_cast<service::Action>(*rc::gen::inRange(0, 8));
+  rec.outcome = static_cast<service::Outcome>(*rc::gen::inRange(0, 3));
+  auto any_glob = [](const std::vector<std::string>& globs, const std::string& t) {
+    for (const auto& g : globs) {
+      if (::fnmatch(g.c_str(), t.c_str(), 0) == 0) return true;
+    }
+    return false;
+  };
+  auto contains = [](const std::vector<std::string>& v, std::string_view x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  bool expect = true;
+  // An empty list is no condition.
+  if (!actions.empty()) expect &= contains(actions, service::ActionName(rec.action));
+  if (!outcomes.empty()) expect &= contains(outcomes, service::OutcomeName(rec.outcome));
+  if (when.contains("operations")) expect &= any_glob(ops, rec.operation);
+  if (when.contains("namespaces")) expect &= any_glob(nss, rec.namespace_name);
+  if (when.contains("paths")) {
+    bool any = false;
+    for (const auto& p : rec.paths) any = any || any_glob(pats, p);
+    expect &= any;
+  }
+  RC_TAG(expect ? "matches" : "does not match");
+  RC_ASSERT(classifier->Classify(rec).level == (expect ? ImpactLevel::kHigh : ImpactLevel::kLow));
+}
+
 TEST(EventTest, EventIsCloudEventsWithCanonicalLeaf) {
   auto r = Record("config.put", service::Action::kWrite, "dev/app", {"db.password"});
   r.sensitive_paths = {"db.password"};
@@ -92,27 +173,82 @@ TEST(EventTest, EventIsCloudEventsWithCanonicalLeaf) {
   EXPECT_EQ(*CanonicalizeJsonText(*leaf), *leaf);
 }
 
+// A valid UTF-8 string of code points mostly near the escaping boundaries (control characters,
+// quotes, backslashes, DEL, two- to four-byte sequences), long enough to cross 8-byte words.
+std::string ValidUtf8WithEscapes() {
+  const auto cps =
+      *rc::gen::container<std::vector<std::uint32_t>>(rc::gen::weightedOneOf<std::uint32_t>(
+          {{6, rc::gen::inRange<std::uint32_t>('a', 'z' + 1)},
+           {2, rc::gen::element<std::uint32_t>(0, 0x1f, '"', '\\', 0x7f, ' ', '\n', '\t', 0x20,
+                                               0x21, 0x5b, 0x5d, 0x80, 0xe9)},
+           {1, rc::gen::inRange<std::uint32_t>(0, 0x80)},
+           {1, rc::gen::inRange<std::uint32_t>(0x80, 0xD800)},
+           {1, rc::gen::inRange<std::uint32_t>(0xE000, 0x110000)}}));
+  std::string s;
+  for (std::uint32_t cp : cps) AppendUtf8(s, static_cast<char32_t>(cp));
+  return s;
+}
+
 RC_GTEST_PROP(EventTest, RecordLeafEqualsCanonicalizedBuildEvent, ()) {
-  // Strings with quotes, backslashes, control characters, non-ASCII and (sometimes) invalid UTF-8.
-  const auto str = [] {
+  // Strings with quotes, backslashes, control characters, non-ASCII and invalid UTF-8: in half the
+  // records every string is valid UTF-8 and every integer exact (the leaf is written), in the other
+  // half strings are arbitrary bytes too, or a valid string with one invalid sequence spliced in
+  // anywhere, and integers anything (mostly rejected, with the reference's error).
+  const bool valid = *rc::gen::arbitrary<bool>();
+  const auto str = [valid] {
+    const auto fixed = rc::gen::element<std::string>(
+        "", "a\"b\\c", "\x01\x1f\x7f\n\t", "\xc3\xa9t\xc3\xa9", "\xf0\x9f\x94\x91", "db.password",
+        "services[12].database.password");
+    if (valid) {
+      return *rc::gen::weightedOneOf<std::string>(
+          {{3, rc::gen::exec(ValidUtf8WithEscapes)}, {1, fixed}});
+    }
+    return *rc::gen::weightedOneOf<std::string>(
+        {{8, rc::gen::exec(ValidUtf8WithEscapes)},
+         {2, fixed},
+         {1, rc::gen::arbitrary<std::string>()},
+         {1, rc::gen::exec([] {
+            std::string s = ValidUtf8WithEscapes();
+            const auto bad = *rc::gen::element<std::string>("\xff", "\xc3", "\xed\xa0\x80",
+                                                            "\xc0\xaf", "\xf4\x90\x80\x80");
+            s.insert(*rc::gen::inRange<std::size_t>(0, s.size() + 1), bad);
+            return s;
+          })}});
+  };
+  // Integers: small, at 2^53 (the exact-integer limit) and, when not `valid`, beyond it or
+  // anything.
+  const auto integer = [valid] {
+    constexpr std::int64_t k53 = std::int64_t{1} << 53;
+    if (valid) {
+      return *rc::gen::oneOf(rc::gen::inRange<std::int64_t>(0, 1000),
+                             rc::gen::inRange<std::int64_t>(-k53, k53 + 1),
+                             rc::gen::element(k53, -k53, k53 - 1));
+    }
     return *rc::gen::oneOf(
-        rc::gen::arbitrary<std::string>(),
-        rc::gen::element<std::string>("", "a\"b\\c", "\x01\x1f\x7f\n\t", "\xc3\xa9t\xc3\xa9",
-                                      "\xf0\x9f\x94\x91", "\xff", "db.password"));
+        rc::gen::inRange<std::int64_t>(0, 1000), rc::gen::inRange<std::int64_t>(k53 - 2, k53 + 3),
+        rc::gen::inRange<std::int64_t>(-k53 - 2, -k53 + 3), rc::gen::arbitrary<std::int64_t>());
   };
   service::AuditRecord r;
-  r.time = std::chrono::system_clock::time_point(
-      std::chrono::microseconds(*rc::gen::inRange<std::int64_t>(0, 4'000'000'000'000'000)));
+  // Any time the clock holds (1677-2262 in nanoseconds), with any sub-second part.
+  r.time = TimePoint(TimePoint::duration(*rc::gen::oneOf(
+      rc::gen::inRange<TimePoint::rep>(std::numeric_limits<TimePoint::rep>::min() / 2,
+                                       std::numeric_limits<TimePoint::rep>::max()),
+      rc::gen::inRange<TimePoint::rep>(0,
+                                       TimePoint::rep{4'000'000'000} * TimePoint::period::den))));
   r.operation = str();
   r.action = static_cast<service::Action>(*rc::gen::inRange(0, 8));
   r.namespace_name = str();
   for (int n = *rc::gen::inRange(0, 4); n > 0; --n) r.paths.push_back(str());
-  if (*rc::gen::arbitrary<bool>()) r.sensitive_paths = {str()};
+  if (*rc::gen::arbitrary<bool>()) {
+    std::vector<std::string> sensitive;
+    for (int n = *rc::gen::inRange(1, 6); n > 0; --n) sensitive.push_back(str());
+    r.sensitive_paths = std::move(sensitive);
+  }
   r.revealed = *rc::gen::arbitrary<bool>();
   r.outcome = static_cast<service::Outcome>(*rc::gen::inRange(0, 3));
   r.reason = str();
-  if (*rc::gen::arbitrary<bool>()) r.version_before = *rc::gen::arbitrary<std::int64_t>();
-  if (*rc::gen::arbitrary<bool>()) r.version_after = *rc::gen::inRange<std::int64_t>(0, 1000);
+  if (*rc::gen::arbitrary<bool>()) r.version_before = integer();
+  if (*rc::gen::arbitrary<bool>()) r.version_after = integer();
   r.context.principal.id = str();
   r.context.principal.kind = str();
   if (*rc::gen::arbitrary<bool>()) r.context.principal.roles = {str(), str()};
@@ -126,7 +262,13 @@ RC_GTEST_PROP(EventTest, RecordLeafEqualsCanonicalizedBuildEvent, ()) {
   const auto slow = EventLeaf(BuildEvent(r, impact, id, source));
   const auto fast = RecordLeaf(r, impact, id, source);
   RC_ASSERT(slow.has_value() == fast.has_value());
-  if (slow) RC_ASSERT(*slow == *fast);
+  if (slow) {
+    RC_ASSERT(*slow == *fast);
+  } else {
+    RC_ASSERT(slow.error().message() == fast.error().message());
+  }
+  RC_TAG(slow.has_value() ? "written" : "rejected");
+  if (valid) RC_ASSERT(fast.has_value());
 }
 
 TEST(EventTest, RecordLeafOfATypicalRecordIsTheCanonicalEvent) {
@@ -139,6 +281,90 @@ TEST(EventTest, RecordLeafOfATypicalRecordIsTheCanonicalEvent) {
   ASSERT_TRUE(fast.has_value());
   EXPECT_EQ(*fast, *EventLeaf(BuildEvent(r, impact, "abc", "bulwark://test")));
   EXPECT_NE(fast->find("\"version_after\":5"), std::string::npos);
+}
+
+std::string EventId(const PreparedEvent& ev) {
+  return nlohmann::json::parse(ev.first)["id"].get<std::string>();
+}
+
+TEST(EventBuilderTest, BuildsTheCanonicalEventAndItsColumns) {
+  bulwark::testing::FakeRuntime rt;
+  EventBuilder builder(ImpactClassifier::Default(), "bulwark://test", rt.runtime());
+  auto r = Record("config.set", service::Action::kWrite, "production/app", {"db.host"});
+  r.version_after = 2;
+  const auto ev = builder.Build(r);
+  ASSERT_TRUE(ev.has_value()) << ev.error().message();
+  const std::string id = EventId(*ev);
+  ASSERT_EQ(id.size(), 32u);
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos);
+  const Impact impact = ImpactClassifier::Default().Classify(r);
+  EXPECT_EQ(ev->first, *EventLeaf(BuildEvent(r, impact, id, "bulwark://test")));
+  const EventColumns& c = ev->second;
+  EXPECT_EQ(c.time_us, std::int64_t{1'790'000'000} * 1'000'000);
+  EXPECT_EQ(c.type, "dev.bulwark.config.set");
+  EXPECT_EQ(c.actor, "local:alice");
+  EXPECT_EQ(c.namespace_name, "production/app");
+  EXPECT_EQ(c.action, "write");
+  EXPECT_EQ(c.outcome, "success");
+  EXPECT_EQ(c.impact, ImpactLevel::kHigh);
+  EXPECT_EQ(c.paths, std::vector<std::string>{"db.host"});
+  // Rejected records are reported, not written.
+  r.reason = "\xff";
+  EXPECT_FALSE(builder.Build(r).has_value());
+}
+
+TEST(EventBuilderTest, IdsAreDistinctBytesOfTheRandomSource) {
+  bulwark::testing::FakeRuntime rt;
+  EventBuilder builder(ImpactClassifier::Default(), "bulwark://test", rt.runtime());
+  const auto r = Record("config.get", service::Action::kRead, "dev/app", {});
+  std::set<std::string> ids;
+  for (int i = 0; i < 100; ++i) ids.insert(EventId(*builder.Build(r)));  // past several refills
+  const auto batch = builder.BuildAll(std::vector<service::AuditRecord>(20, r));
+  ASSERT_TRUE(batch.has_value());
+  for (const auto& ev : *batch) ids.insert(EventId(ev));
+  EXPECT_EQ(ids.size(), 120u);
+  // Every id is 16 bytes the source produced (the same stream from a second source).
+  bulwark::testing::DeterministicRandom reference;
+  std::vector<std::uint8_t> stream(120 * 32);
+  ASSERT_TRUE(reference.Fill(stream).has_value());
+  const std::string hex = HexEncode(stream);
+  for (const auto& id : ids) EXPECT_NE(hex.find(id), std::string::npos) << id;
+}
+
+TEST(EventBuilderTest, AFailingRandomSourceFailsTheEventUntilItRecovers) {
+  bulwark::testing::FakeRuntime rt;
+  EventBuilder builder(ImpactClassifier::Default(), "bulwark://test", rt.runtime());
+  const auto r = Record("config.get", service::Action::kRead, "dev/app", {});
+  rt.random->set_fail(true);
+  const auto failed = builder.Build(r);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().code(), ErrorCode::kUnavailable);
+  EXPECT_FALSE(builder.BuildAll(std::vector<service::AuditRecord>(2, r)).has_value());
+  rt.random->set_fail(false);
+  EXPECT_TRUE(builder.Build(r).has_value());
+}
+
+// A forked child must not hand out the ids left in its parent's pool: both would publish them.
+TEST(EventBuilderTest, AForkedChildDrawsIdsOfItsOwn) {
+  EventBuilder builder(ImpactClassifier::Default(), "bulwark://test", Runtime::System());
+  const auto r = Record("config.get", service::Action::kRead, "dev/app", {});
+  ASSERT_TRUE(builder.Build(r).has_value());  // the pool now holds the next ids
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const auto failures = bulwark::testing::RunInChildProcesses(1, [&](int) {
+    auto ev = builder.Build(r);
+    if (!ev) return 1;
+    const std::string id = EventId(*ev);
+    return ::write(fds[1], id.data(), id.size()) == static_cast<ssize_t>(id.size()) ? 0 : 2;
+  });
+  EXPECT_TRUE(failures.empty()) << failures.front();
+  char child_id[32];
+  ASSERT_EQ(::read(fds[0], child_id, sizeof child_id), 32);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  const auto parent = builder.Build(r);
+  ASSERT_TRUE(parent.has_value());
+  EXPECT_NE(EventId(*parent), std::string(child_id, 32));
 }
 
 TEST(EventTest, ValueHashIsKeyedAndBoundToNamespaceAndPath) {

@@ -4,6 +4,13 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
+#include <bitset>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
 
 #include "bulwark/audit/jcs.h"
 #include "bulwark/core/encoding.h"
@@ -52,11 +59,37 @@ constexpr std::string_view kDefaultRules = R"json({
   ]
 })json";
 
-bool Glob(const std::string& pattern, const std::string& text) {
-  return ::fnmatch(pattern.c_str(), text.c_str(), 0) == 0;
+// A glob of '*' and literal characters only, matched as fnmatch(3) without flags matches it in a
+// single-byte locale (the C locale unless the program calls setlocale): '*' matches any bytes.
+// Both sides end at their first NUL, as the C strings fnmatch reads do.
+bool StarMatch(std::string_view pattern, std::string_view text) {
+  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
 }
 
-bool AnyGlob(const std::vector<std::string>& patterns, const std::string& text) {
+bool Glob(const ImpactClassifier::Pattern& pattern, const std::string& text) {
+  if (pattern.star_only && MB_CUR_MAX == 1) {
+    return StarMatch(pattern.text, std::string_view(text.c_str()));
+  }
+  return ::fnmatch(pattern.text.c_str(), text.c_str(), 0) == 0;
+}
+
+bool AnyGlob(const std::vector<ImpactClassifier::Pattern>& patterns, const std::string& text) {
   for (const auto& p : patterns) {
     if (Glob(p, text)) return true;
   }
@@ -68,6 +101,16 @@ bool Contains(const std::vector<std::string>& list, std::string_view v) {
     if (s == v) return true;
   }
   return false;
+}
+
+// The enum values (all 256 of the underlying byte) whose name is in `names`.
+template <typename Enum>
+std::bitset<256> NameSet(const std::vector<std::string>& names, std::string_view (*name_of)(Enum)) {
+  std::bitset<256> set;
+  for (int v = 0; v < 256; ++v) {
+    if (Contains(names, name_of(static_cast<Enum>(v)))) set.set(static_cast<std::size_t>(v));
+  }
+  return set;
 }
 
 }  // namespace
@@ -150,6 +193,19 @@ Result<ImpactClassifier> ImpactClassifier::FromJson(std::string_view text) {
         }
       }
     }
+    rule.action_set = NameSet(rule.actions, service::ActionName);
+    rule.outcome_set = NameSet(rule.outcomes, service::OutcomeName);
+    for (const auto* list : {&rule.operations, &rule.namespaces, &rule.paths}) {
+      auto& compiled = list == &rule.operations   ? rule.operation_globs
+                       : list == &rule.namespaces ? rule.namespace_globs
+                                                  : rule.path_globs;
+      for (const std::string& g : *list) {
+        Pattern p;
+        p.text = std::string(g.c_str());  // fnmatch reads up to the first NUL
+        p.star_only = p.text.find_first_of("?[\\") == std::string::npos;
+        compiled.push_back(std::move(p));
+      }
+    }
     c.rules_.push_back(std::move(rule));
     ++i;
   }
@@ -163,17 +219,17 @@ ImpactClassifier ImpactClassifier::Default() {
 
 Impact ImpactClassifier::Classify(const service::AuditRecord& rec) const {
   Impact impact;
-  const std::string action(service::ActionName(rec.action));
-  const std::string outcome(service::OutcomeName(rec.outcome));
+  const auto action = static_cast<std::size_t>(rec.action);
+  const auto outcome = static_cast<std::size_t>(rec.outcome);
   for (const Rule& r : rules_) {
-    if (!r.actions.empty() && !Contains(r.actions, action)) continue;
-    if (!r.outcomes.empty() && !Contains(r.outcomes, outcome)) continue;
-    if (!r.operations.empty() && !AnyGlob(r.operations, rec.operation)) continue;
-    if (!r.namespaces.empty() && !AnyGlob(r.namespaces, rec.namespace_name)) continue;
+    if (!r.actions.empty() && !r.action_set.test(action)) continue;
+    if (!r.outcomes.empty() && !r.outcome_set.test(outcome)) continue;
+    if (!r.operations.empty() && !AnyGlob(r.operation_globs, rec.operation)) continue;
+    if (!r.namespaces.empty() && !AnyGlob(r.namespace_globs, rec.namespace_name)) continue;
     if (!r.paths.empty()) {
       bool any = false;
-      for (const auto& p : rec.paths) any = any || AnyGlob(r.paths, p);
-      for (const auto& p : rec.sensitive_paths) any = any || AnyGlob(r.paths, p);
+      for (const auto& p : rec.paths) any = any || AnyGlob(r.path_globs, p);
+      for (const auto& p : rec.sensitive_paths) any = any || AnyGlob(r.path_globs, p);
       if (!any) continue;
     }
     if (r.sensitive && *r.sensitive != !rec.sensitive_paths.empty()) continue;
@@ -221,29 +277,186 @@ Result<std::string> EventLeaf(const nlohmann::json& event) { return Canonicalize
 
 namespace {
 
-// RFC 8785 string: only '"', '\\' and control characters are escaped (ECMAScript JSON.stringify).
-void PutString(std::string& out, std::string_view s) { AppendJcsString(out, s); }
+constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
 
-void PutStrings(std::string& out, const std::vector<std::string>& v) {
-  out += '[';
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    if (i) out += ',';
-    PutString(out, v[i]);
-  }
-  out += ']';
+// The high bit of every byte of `w` that RecordLeaf cannot copy as it is: '"', '\\', a control
+// character (escaped) or a non-ASCII byte (validated). Only the lowest flagged byte is certain
+// (a borrow may flag bytes above it); none is flagged when no byte is special.
+constexpr std::uint64_t SpecialBytes(std::uint64_t w) {
+  auto zero = [](std::uint64_t x) { return (x - kOnes) & ~x & kHighBits; };
+  return ((w - kOnes * 0x20) & ~w & kHighBits) | zero(w ^ (kOnes * '"')) |
+         zero(w ^ (kOnes * '\\')) | (w & kHighBits);
 }
 
-bool AllValidUtf8(const service::AuditRecord& r, const Impact& impact, std::string_view id,
-                  std::string_view source) {
-  auto all = [](const std::vector<std::string>& v) {
-    return std::all_of(v.begin(), v.end(), [](const std::string& s) { return IsValidUtf8(s); });
-  };
-  return IsValidUtf8(r.context.principal.id) && IsValidUtf8(r.context.principal.kind) &&
-         all(r.context.principal.roles) && IsValidUtf8(r.operation) &&
-         IsValidUtf8(r.namespace_name) && all(r.paths) && all(r.sensitive_paths) &&
-         IsValidUtf8(r.reason) && IsValidUtf8(r.context.source_address) &&
-         IsValidUtf8(r.context.client) && IsValidUtf8(r.context.request_id) &&
-         all(impact.reasons) && IsValidUtf8(id) && IsValidUtf8(source);
+constexpr bool IsSpecial(unsigned char c) { return c == '"' || c == '\\' || c < 0x20 || c >= 0x80; }
+
+// The canonical bytes written through a raw cursor into a string sized ahead (one allocation for a
+// typical event; std::string::append per token was a third of RecordLeaf). Strings are RFC 8785
+// strings (AppendJcsString's rules) and are validated as UTF-8 while they are copied.
+class LeafWriter {
+ public:
+  explicit LeafWriter(std::size_t estimate) {
+    buf_.resize(estimate);
+    p_ = buf_.data();
+    end_ = p_ + buf_.size();
+  }
+
+  template <std::size_t N>
+  [[gnu::always_inline]] void Lit(const char (&text)[N]) {
+    Ensure(N - 1);
+    std::memcpy(p_, text, N - 1);  // a constant size: a few moves
+    p_ += N - 1;
+  }
+  void Raw(std::string_view text) {
+    Ensure(text.size());
+    std::memcpy(p_, text.data(), text.size());
+    p_ += text.size();
+  }
+  void Int(std::int64_t v) {
+    Ensure(20);
+    p_ = std::to_chars(p_, end_, v).ptr;
+  }
+  // `s` as an RFC 8785 string; false when it is not valid UTF-8.
+  bool Str(std::string_view s) {
+    Ensure(s.size() + 2);
+    *p_++ = '"';
+    if (!Body(s)) return false;
+    *p_++ = '"';
+    return true;
+  }
+  // "dev.bulwark." + s as one RFC 8785 string (the prefix needs no escape).
+  bool TypeStr(std::string_view s) {
+    Ensure(s.size() + 14);
+    std::memcpy(p_, "\"dev.bulwark.", 13);
+    p_ += 13;
+    if (!Body(s)) return false;
+    *p_++ = '"';
+    return true;
+  }
+  template <typename List>
+  bool Strs(const List& list) {
+    Ensure(2);
+    *p_++ = '[';
+    bool first = true;
+    for (const std::string& s : list) {
+      if (!first) Lit(",");
+      first = false;
+      if (!Str(s)) return false;
+    }
+    Lit("]");
+    return true;
+  }
+
+  std::string Finish() && {
+    buf_.resize(static_cast<std::size_t>(p_ - buf_.data()));
+    return std::move(buf_);
+  }
+
+ private:
+  // Copies `s` escaped. Requires room for s.size() + 1 bytes; keeps room for what is left of `s`
+  // and one byte more (the closing quote). Words without a special byte are copied as they are
+  // read (the store may run past a special byte: what follows overwrites it).
+  bool Body(std::string_view s) {
+    const char* q = s.data();
+    const char* const end = q + s.size();
+    bool escaped = false;  // output and input offsets differ from here on
+    for (;;) {
+      if constexpr (std::endian::native == std::endian::little) {
+        for (; end - q >= 8; q += 8, p_ += 8) {
+          std::uint64_t w;
+          std::memcpy(&w, q, 8);
+          std::memcpy(p_, &w, 8);  // room: what is left of `s` plus one, at least 9
+          if (const std::uint64_t m = SpecialBytes(w); m != 0) {
+            const int k = std::countr_zero(m) / 8;
+            q += k;
+            p_ += k;
+            break;
+          }
+        }
+        // The last 1-7 bytes of a string of 8 or more, as the word ending with it: its first
+        // 8 - n bytes were copied unchanged (nothing escaped yet), so rewriting them is harmless,
+        // and they cannot flag a later byte (a borrow starts only at '"', '\\' or a control
+        // character, which would have been escaped).
+        if (const auto n = end - q; n > 0 && n < 8 && !escaped && end - s.data() >= 8) {
+          std::uint64_t w;
+          std::memcpy(&w, end - 8, 8);
+          std::memcpy(p_ - (8 - n), &w, 8);
+          const std::uint64_t m = SpecialBytes(w) & (~std::uint64_t{0} << (8 * (8 - n)));
+          if (m == 0) {
+            p_ += n;
+            return true;
+          }
+          const auto k = std::countr_zero(m) / 8 - (8 - n);
+          q += k;
+          p_ += k;
+        }
+      }
+      while (q != end && !IsSpecial(static_cast<unsigned char>(*q))) *p_++ = *q++;
+      if (q == end) return true;
+      const auto c = static_cast<unsigned char>(*q);
+      if (c >= 0x80) {  // as many bytes out as in: the room is kept
+        const std::size_t len = Utf8SequenceLength(reinterpret_cast<const unsigned char*>(q),
+                                                   reinterpret_cast<const unsigned char*>(end));
+        if (len == 0) return false;
+        std::memcpy(p_, q, len);
+        p_ += len;
+        q += len;
+        continue;
+      }
+      Ensure(static_cast<std::size_t>(end - q) + 6);  // up to 6 bytes out for this one in
+      escaped = true;
+      *p_++ = '\\';
+      switch (c) {
+        case '"':
+        case '\\':
+          *p_++ = static_cast<char>(c);
+          break;
+        case '\b':
+          *p_++ = 'b';
+          break;
+        case '\f':
+          *p_++ = 'f';
+          break;
+        case '\n':
+          *p_++ = 'n';
+          break;
+        case '\r':
+          *p_++ = 'r';
+          break;
+        case '\t':
+          *p_++ = 't';
+          break;
+        default:
+          std::memcpy(p_, "u00", 3);
+          p_[3] = "0123456789abcdef"[c >> 4];
+          p_[4] = "0123456789abcdef"[c & 0xF];
+          p_ += 5;
+      }
+      ++q;
+    }
+  }
+
+  void Ensure(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - p_) < n) Grow(n);
+  }
+  [[gnu::noinline]] void Grow(std::size_t n) {
+    const auto used = static_cast<std::size_t>(p_ - buf_.data());
+    buf_.resize(std::max(buf_.size() * 2, used + n));
+    p_ = buf_.data() + used;
+    end_ = buf_.data() + buf_.size();
+  }
+
+  std::string buf_;
+  char* p_;
+  char* end_;
+};
+
+template <typename List>
+std::size_t TotalSize(const List& list) {
+  std::size_t n = 0;
+  for (const std::string& s : list) n += s.size() + 3;
+  return n;
 }
 
 bool ExactInteger(std::optional<std::int64_t> v) {
@@ -251,68 +464,91 @@ bool ExactInteger(std::optional<std::int64_t> v) {
   return !v || (*v <= kMax && *v >= -kMax);
 }
 
+// RecordLeaf's bytes, or nullopt when a string is not valid UTF-8.
+std::optional<std::string> WriteLeaf(const service::AuditRecord& r, const Impact& impact,
+                                     std::string_view id, std::string_view source) {
+  const auto& ctx = r.context;
+  // The fixed text (keys, names, time, versions, the quotes of the strings) is at most ~520 bytes;
+  // strings without escapes add their size (a typical event needs no second allocation).
+  LeafWriter w(
+      576 + ctx.principal.id.size() + ctx.principal.kind.size() + TotalSize(ctx.principal.roles) +
+      TotalSize(impact.reasons) + 2 * r.namespace_name.size() + 2 * r.operation.size() +
+      TotalSize(r.paths) + r.reason.size() + ctx.client.size() + ctx.request_id.size() +
+      ctx.source_address.size() + TotalSize(r.sensitive_paths) + id.size() + source.size());
+  // Keys in RFC 8785 order (all ASCII, so byte order).
+  w.Lit("{\"data\":{\"action\":");
+  if (!w.Str(service::ActionName(r.action))) return std::nullopt;
+  w.Lit(",\"actor\":{\"id\":");
+  if (!w.Str(ctx.principal.id)) return std::nullopt;
+  w.Lit(",\"kind\":");
+  if (!w.Str(ctx.principal.kind)) return std::nullopt;
+  w.Lit(",\"roles\":");
+  if (!w.Strs(ctx.principal.roles)) return std::nullopt;
+  w.Lit("},\"impact\":{\"level\":");
+  if (!w.Str(ImpactLevelName(impact.level))) return std::nullopt;
+  w.Lit(",\"reasons\":");
+  if (!w.Strs(impact.reasons)) return std::nullopt;
+  w.Lit("},\"namespace\":");
+  if (!w.Str(r.namespace_name)) return std::nullopt;
+  w.Lit(",\"operation\":");
+  if (!w.Str(r.operation)) return std::nullopt;
+  w.Lit(",\"outcome\":");
+  if (!w.Str(service::OutcomeName(r.outcome))) return std::nullopt;
+  w.Lit(",\"paths\":");
+  if (!w.Strs(r.paths)) return std::nullopt;
+  if (!r.reason.empty()) {
+    w.Lit(",\"reason\":");
+    if (!w.Str(r.reason)) return std::nullopt;
+  }
+  w.Lit(",\"request\":{\"client\":");
+  if (!w.Str(ctx.client)) return std::nullopt;
+  w.Lit(",\"request_id\":");
+  if (!w.Str(ctx.request_id)) return std::nullopt;
+  w.Lit(",\"source_address\":");
+  if (!w.Str(ctx.source_address)) return std::nullopt;
+  w.Lit("},\"revealed\":");
+  if (r.revealed) {
+    w.Lit("true");
+  } else {
+    w.Lit("false");
+  }
+  w.Lit(",\"sensitive_paths\":");
+  if (!w.Strs(r.sensitive_paths)) return std::nullopt;
+  // Integers within 2^53 (checked by the caller): ECMAScript writes them as plain digits.
+  if (r.version_after) {
+    w.Lit(",\"version_after\":");
+    w.Int(*r.version_after);
+  }
+  if (r.version_before) {
+    w.Lit(",\"version_before\":");
+    w.Int(*r.version_before);
+  }
+  w.Lit("},\"datacontenttype\":\"application/json\",\"id\":");
+  if (!w.Str(id)) return std::nullopt;
+  w.Lit(",\"source\":");
+  if (!w.Str(source)) return std::nullopt;
+  w.Lit(",\"specversion\":\"1.0\"");
+  if (!r.namespace_name.empty()) {
+    w.Lit(",\"subject\":");
+    w.Str(r.namespace_name);  // validated above
+  }
+  w.Lit(",\"time\":\"");
+  std::array<char, kRfc3339MaxSize> time;
+  w.Raw(std::string_view(time.data(), FormatRfc3339To(r.time, time)));  // digits and separators
+  w.Lit("\",\"type\":");
+  w.TypeStr(r.operation);  // validated above
+  w.Lit("}");
+  return std::move(w).Finish();
+}
+
 }  // namespace
 
 Result<std::string> RecordLeaf(const service::AuditRecord& r, const Impact& impact,
                                std::string_view id, std::string_view source) {
-  if (!AllValidUtf8(r, impact, id, source) || !ExactInteger(r.version_before) ||
-      !ExactInteger(r.version_after)) {
-    return EventLeaf(BuildEvent(r, impact, id, source));  // the reference path reports it
+  if (ExactInteger(r.version_before) && ExactInteger(r.version_after)) {
+    if (auto leaf = WriteLeaf(r, impact, id, source)) return std::move(*leaf);
   }
-  // Keys in RFC 8785 order (all ASCII, so byte order).
-  std::string out;
-  out.reserve(768);
-  out += "{\"data\":{\"action\":";
-  PutString(out, service::ActionName(r.action));
-  out += ",\"actor\":{\"id\":";
-  PutString(out, r.context.principal.id);
-  out += ",\"kind\":";
-  PutString(out, r.context.principal.kind);
-  out += ",\"roles\":";
-  PutStrings(out, r.context.principal.roles);
-  out += "},\"impact\":{\"level\":";
-  PutString(out, ImpactLevelName(impact.level));
-  out += ",\"reasons\":";
-  PutStrings(out, impact.reasons);
-  out += "},\"namespace\":";
-  PutString(out, r.namespace_name);
-  out += ",\"operation\":";
-  PutString(out, r.operation);
-  out += ",\"outcome\":";
-  PutString(out, service::OutcomeName(r.outcome));
-  out += ",\"paths\":";
-  PutStrings(out, r.paths);
-  if (!r.reason.empty()) {
-    out += ",\"reason\":";
-    PutString(out, r.reason);
-  }
-  out += ",\"request\":{\"client\":";
-  PutString(out, r.context.client);
-  out += ",\"request_id\":";
-  PutString(out, r.context.request_id);
-  out += ",\"source_address\":";
-  PutString(out, r.context.source_address);
-  out += "},\"revealed\":";
-  out += r.revealed ? "true" : "false";
-  out += ",\"sensitive_paths\":";
-  PutStrings(out, r.sensitive_paths);
-  if (r.version_after) out += fmt::format(",\"version_after\":{}", *r.version_after);
-  if (r.version_before) out += fmt::format(",\"version_before\":{}", *r.version_before);
-  out += "},\"datacontenttype\":\"application/json\",\"id\":";
-  PutString(out, id);
-  out += ",\"source\":";
-  PutString(out, source);
-  out += ",\"specversion\":\"1.0\"";
-  if (!r.namespace_name.empty()) {
-    out += ",\"subject\":";
-    PutString(out, r.namespace_name);
-  }
-  out += ",\"time\":";
-  PutString(out, FormatRfc3339(r.time));
-  out += ",\"type\":";
-  PutString(out, "dev.bulwark." + r.operation);
-  out += '}';
-  return out;
+  return EventLeaf(BuildEvent(r, impact, id, source));  // the reference path reports the error
 }
 
 Result<std::string> AuditValueHash(const SecretBytes& key, std::string_view ns,

@@ -57,5 +57,78 @@ RC_GTEST_PROP(QuotedStringTest, OutputIsJsonThatParsesBackToTheInput, ()) {
   }
 }
 
+// The byte-at-a-time escaper AppendQuotedString had before it scanned eight bytes at a time.
+std::string ReferenceQuoted(std::string_view s, QuoteStyle style) {
+  const char* digits = style.uppercase_hex ? "0123456789ABCDEF" : "0123456789abcdef";
+  std::string out = "\"";
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || (style.escape_del && c == 0x7F)) {
+          out += "\\u00";
+          out += digits[c >> 4];
+          out += digits[c & 0xF];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+// Any bytes, in every style: the same output as the byte-at-a-time reference. The bytes are mostly
+// ones near the escape boundaries (around 0x20, '"', '\\', DEL, 0x80) so that 8-byte words mix
+// them.
+RC_GTEST_PROP(QuotedStringTest, EscapesEveryByteStringAsTheReferenceDoes, ()) {
+  const auto bytes = *rc::gen::container<std::string>(rc::gen::weightedOneOf<char>(
+      {{3, rc::gen::inRange<char>('a', 'z' + 1)},
+       {2, rc::gen::element<char>('"', '\\', '\x1f', ' ', '!', '#', '[', ']', '\x7e', '\x7f', '\0',
+                                  '\n', '\x21', '\x5b', '\x5d')},
+       {1, rc::gen::arbitrary<char>()}}));
+  const std::string prefix = *rc::gen::element<std::string>("", "k=", std::string(13, 'x'));
+  for (const QuoteStyle style :
+       {QuoteStyle{}, QuoteStyle{true, false}, QuoteStyle{false, true}, QuoteStyle{true, true}}) {
+    std::string out = prefix;
+    AppendQuotedString(out, bytes, style);
+    RC_ASSERT(out == prefix + ReferenceQuoted(bytes, style));
+  }
+}
+
+TEST(QuotedStringTest, FindsEscapesAtEveryPositionOfALongString) {
+  for (const char special : {'"', '\\', '\x01', '\x1f', '\x7f'}) {
+    for (std::size_t pos = 0; pos < 40; ++pos) {
+      std::string s(40, 'a');
+      s[pos] = special;
+      s[(pos * 7 + 3) % 40] = '\xc3';  // non-ASCII bytes are copied, never escaped
+      for (const QuoteStyle style : {QuoteStyle{}, QuoteStyle{true, true}}) {
+        EXPECT_EQ(Quoted(s, style), ReferenceQuoted(s, style)) << pos;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace bulwark

@@ -1,9 +1,13 @@
 #include "bulwark/core/runtime.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <ctime>
+#include <limits>
 
 #include "bulwark/testing/fake_runtime.h"
 #include "bulwark/testing/temp_dir.h"
@@ -82,6 +86,74 @@ TEST(Rfc3339Test, RoundTripsAndHonoursOffsets) {
   EXPECT_FALSE(ParseRfc3339("2026-02-30T00:00:00Z"));
   EXPECT_FALSE(ParseRfc3339("yesterday"));
   EXPECT_FALSE(ParseRfc3339("2026-11-22T05:21:07"));
+}
+
+// The implementation FormatRfc3339 had before it wrote fixed-width digits (fmt and gmtime_r).
+std::string ReferenceFormatRfc3339(TimePoint t) {
+  const auto secs = std::chrono::floor<std::chrono::seconds>(t);
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t - secs).count();
+  const std::time_t tt = std::chrono::system_clock::to_time_t(secs);
+  std::tm tm{};
+  ::gmtime_r(&tt, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, micros);
+}
+
+TEST(Rfc3339Test, FormatsEdgeTimesAsTheReferenceDoes) {
+  using Rep = TimePoint::duration::rep;
+  const std::int64_t day = 86'400;
+  // Epoch, the day before, leap days, centuries (2000 is a leap year, 1900 and 2100 are not),
+  // the last second of a year, and the ends of the clock's range (floor to seconds must not
+  // overflow, hence one second inside the minimum).
+  std::vector<Rep> ticks = {0, -1, 1, std::numeric_limits<Rep>::max(),
+                            std::numeric_limits<Rep>::min() + TimePoint::period::den};
+  const std::int64_t seconds[] = {0,
+                                  -day,
+                                  951'782'400,     // 2000-02-29
+                                  -2'203'891'200,  // 1900-03-01
+                                  4'107'542'400,   // 2100-03-01
+                                  1'798'761'599,   // 2026-12-31T23:59:59
+                                  4'102'444'800};  // 2100-01-01
+  for (std::int64_t s : seconds) {
+    for (std::int64_t delta : {-day, std::int64_t{-1}, std::int64_t{0}, std::int64_t{1}}) {
+      const auto d =
+          std::chrono::duration_cast<TimePoint::duration>(std::chrono::seconds(s + delta));
+      for (Rep frac : {Rep{0}, Rep{1}, Rep{999}, Rep{1000}, TimePoint::period::den / 2,
+                       TimePoint::period::den - 1}) {
+        ticks.push_back(d.count() + frac);
+      }
+    }
+  }
+  for (Rep tick : ticks) {
+    const TimePoint t{TimePoint::duration(tick)};
+    EXPECT_EQ(FormatRfc3339(t), ReferenceFormatRfc3339(t)) << tick;
+  }
+  EXPECT_EQ(FormatRfc3339(TimePoint{}), "1970-01-01T00:00:00.000000Z");
+  EXPECT_EQ(FormatRfc3339(TimePoint{} - std::chrono::microseconds(1)),
+            "1969-12-31T23:59:59.999999Z");
+}
+
+RC_GTEST_PROP(Rfc3339Test, FormatsEveryTimeAsTheReferenceDoes, ()) {
+  using Rep = TimePoint::duration::rep;
+  // The whole range of the clock (one second inside its minimum: flooring must not overflow),
+  // and times within a few centuries of now with every sub-second value.
+  const Rep tick = *rc::gen::oneOf(
+      rc::gen::inRange<Rep>(std::numeric_limits<Rep>::min() + TimePoint::period::den,
+                            std::numeric_limits<Rep>::max()),
+      rc::gen::map(
+          rc::gen::inRange<std::int64_t>(-8'000'000'000, 8'000'000'000),
+          [](std::int64_t s) {
+            return std::chrono::duration_cast<TimePoint::duration>(std::chrono::seconds(s)).count();
+          }),
+      rc::gen::arbitrary<Rep>());
+  const auto sub = *rc::gen::inRange<Rep>(0, TimePoint::period::den);
+  const Rep t = tick > std::numeric_limits<Rep>::max() - sub ? tick : tick + sub;
+  if (t < std::numeric_limits<Rep>::min() + TimePoint::period::den) return;
+  RC_ASSERT(FormatRfc3339(TimePoint(TimePoint::duration(t))) ==
+            ReferenceFormatRfc3339(TimePoint(TimePoint::duration(t))));
+  std::array<char, kRfc3339MaxSize> buf;
+  const std::size_t n = FormatRfc3339To(TimePoint(TimePoint::duration(t)), buf);
+  RC_ASSERT(std::string(buf.data(), n) == FormatRfc3339(TimePoint(TimePoint::duration(t))));
 }
 
 }  // namespace

