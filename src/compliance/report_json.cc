@@ -1,4 +1,5 @@
-// JSON and SARIF renderers (nlohmann::json builds the documents; dump() escapes every string).
+// JSON and SARIF renderers. JSON is streamed by internal::JsonWriter; SARIF is still built as an
+// nlohmann::ordered_json document and dumped (dump() escapes every string).
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -23,83 +24,134 @@ ordered_json FixJson(const ResolvedFix& fix) {
   return j;
 }
 
-ordered_json SummaryJson(const Report& r, Severity fail_on) {
-  ordered_json sev = ordered_json::object();
+// The streaming counterparts of FrameworksJson, FixJson and the former summary object (same keys,
+// same order).
+void WriteFrameworks(internal::JsonWriter& w, const std::vector<FrameworkRef>& refs) {
+  w.BeginObject();
+  internal::ForEachKeyLastWins(
+      refs.size(), [&](std::size_t i) -> std::string_view { return refs[i].framework; },
+      [&](std::size_t last) { w.Key(refs[last].framework).Strings(refs[last].controls); });
+  w.EndObject();
+}
+
+void WriteFix(internal::JsonWriter& w, const ResolvedFix& fix) {
+  w.BeginObject();
+  w.Key("op").String(FixOpName(fix.op));
+  w.Key("path").String(fix.path.ToString());
+  if (fix.value) w.Key("value").Value(*fix.value);
+  w.EndObject();
+}
+
+void WriteSummary(internal::JsonWriter& w, const Report& r, Severity fail_on) {
+  w.BeginObject();
+  w.Key("compliant").Bool(r.CompliantAt(fail_on));
+  w.Key("findings").Uint(r.findings.size());
+  w.Key("by_severity").BeginObject();
   for (int s = 4; s >= 0; --s) {
-    sev[std::string(SeverityName(static_cast<Severity>(s)))] = r.by_severity[s];
+    w.Key(SeverityName(static_cast<Severity>(s))).Uint(r.by_severity[s]);
   }
+  w.EndObject();
   std::size_t counts[5] = {};
   for (const RuleResult& rr : r.rules) ++counts[static_cast<int>(rr.status)];
-  ordered_json rules = ordered_json::object();
-  for (int s = 0; s < 5; ++s)
-    rules[std::string(RuleStatusName(static_cast<RuleStatus>(s)))] = counts[s];
-  return {{"compliant", r.CompliantAt(fail_on)},
-          {"findings", r.findings.size()},
-          {"by_severity", sev},
-          {"rules", rules},
-          {"checks", {{"applicable", r.checks_applicable()}, {"passed", r.checks_passed()}}}};
+  w.Key("rules").BeginObject();
+  for (int s = 0; s < 5; ++s) w.Key(RuleStatusName(static_cast<RuleStatus>(s))).Uint(counts[s]);
+  w.EndObject();
+  w.Key("checks").BeginObject();
+  w.Key("applicable").Uint(r.checks_applicable());
+  w.Key("passed").Uint(r.checks_passed());
+  w.EndObject();
+  w.EndObject();
 }
 
 }  // namespace
 
 std::string RenderJson(std::span<const Report> reports, const RenderOptions& options) {
-  ordered_json targets = ordered_json::array();
+  // Streamed into one string; the output is byte-identical to the former ordered_json document
+  // dumped with dump(2, ' ', false, error_handler_t::replace) (report_json_reference_test.cc).
+  std::string out;
+  std::size_t estimate = 256;
+  for (const Report& r : reports) estimate += 512 * r.findings.size() + 256 * r.rules.size();
+  out.reserve(estimate);
   bool compliant = true;
+  for (const Report& r : reports) compliant = compliant && r.CompliantAt(options.fail_on);
+
+  internal::JsonWriter w(out);
+  w.BeginObject();
+  w.Key("version").Int(1);
+  w.Key("tool").BeginObject();
+  w.Key("name").String("bulwark");
+  w.Key("version").String(options.tool_version);
+  w.EndObject();
+  w.Key("compliant").Bool(compliant);
+  w.Key("fail_on").String(SeverityName(options.fail_on));
+  w.Key("targets").BeginArray();
   for (const Report& r : reports) {
-    compliant = compliant && r.CompliantAt(options.fail_on);
-    ordered_json frameworks = ordered_json::array();
+    w.BeginObject();
+    w.Key("target").String(r.target);
+    w.Key("environment").String(r.environment);
+    w.Key("partial").Bool(r.partial);
+    w.Key("summary");
+    WriteSummary(w, r, options.fail_on);
+    w.Key("frameworks").BeginArray();
     for (const FrameworkScore& f : r.frameworks) {
-      frameworks.push_back({{"framework", f.framework},
-                            {"score", f.score()},
-                            {"applicable", f.applicable},
-                            {"passed", f.passed},
-                            {"failing_controls", f.failing_controls}});
+      w.BeginObject();
+      w.Key("framework").String(f.framework);
+      w.Key("score").Double(f.score());
+      w.Key("applicable").Uint(f.applicable);
+      w.Key("passed").Uint(f.passed);
+      w.Key("failing_controls").Strings(f.failing_controls);
+      w.EndObject();
     }
-    ordered_json rules = ordered_json::array();
+    w.EndArray();
+    w.Key("rules").BeginArray();
     for (const RuleResult& rr : r.rules) {
-      ordered_json j = {{"id", rr.id},
-                        {"title", rr.title},
-                        {"pack", rr.pack},
-                        {"severity", SeverityName(rr.severity)},
-                        {"status", RuleStatusName(rr.status)},
-                        {"frameworks", FrameworksJson(rr.frameworks)},
-                        {"applicable", rr.applicable},
-                        {"passed", rr.passed},
-                        {"failed", rr.failed}};
-      if (!rr.errors.empty()) j["errors"] = rr.errors;
-      rules.push_back(std::move(j));
+      w.BeginObject();
+      w.Key("id").String(rr.id);
+      w.Key("title").String(rr.title);
+      w.Key("pack").String(rr.pack);
+      w.Key("severity").String(SeverityName(rr.severity));
+      w.Key("status").String(RuleStatusName(rr.status));
+      w.Key("frameworks");
+      WriteFrameworks(w, rr.frameworks);
+      w.Key("applicable").Uint(rr.applicable);
+      w.Key("passed").Uint(rr.passed);
+      w.Key("failed").Uint(rr.failed);
+      if (!rr.errors.empty()) w.Key("errors").Strings(rr.errors);
+      w.EndObject();
     }
-    ordered_json findings = ordered_json::array();
+    w.EndArray();
+    w.Key("findings").BeginArray();
     for (const Finding& f : r.findings) {
       const RuleResult& rr = r.RuleOf(f);
-      ordered_json j = {{"rule", rr.id},
-                        {"title", rr.title},
-                        {"severity", SeverityName(f.severity)},
-                        {"frameworks", FrameworksJson(rr.frameworks)},
-                        {"path", f.path}};
+      w.BeginObject();
+      w.Key("rule").String(rr.id);
+      w.Key("title").String(rr.title);
+      w.Key("severity").String(SeverityName(f.severity));
+      w.Key("frameworks");
+      WriteFrameworks(w, rr.frameworks);
+      w.Key("path").String(f.path);
       if (f.location.line != 0) {
-        j["location"] = {
-            {"file", f.location.source}, {"line", f.location.line}, {"column", f.location.column}};
+        w.Key("location").BeginObject();
+        w.Key("file").String(f.location.source);
+        w.Key("line").Uint(f.location.line);
+        w.Key("column").Uint(f.location.column);
+        w.EndObject();
       }
-      j["message"] = f.message;
-      j["remediation"] = rr.remediation;
-      if (f.fix) j["fix"] = FixJson(*f.fix);
-      findings.push_back(std::move(j));
+      w.Key("message").String(f.message);
+      w.Key("remediation").String(rr.remediation);
+      if (f.fix) {
+        w.Key("fix");
+        WriteFix(w, *f.fix);
+      }
+      w.EndObject();
     }
-    targets.push_back({{"target", r.target},
-                       {"environment", r.environment},
-                       {"partial", r.partial},
-                       {"summary", SummaryJson(r, options.fail_on)},
-                       {"frameworks", std::move(frameworks)},
-                       {"rules", std::move(rules)},
-                       {"findings", std::move(findings)}});
+    w.EndArray();
+    w.EndObject();
   }
-  ordered_json doc = {{"version", 1},
-                      {"tool", {{"name", "bulwark"}, {"version", options.tool_version}}},
-                      {"compliant", compliant},
-                      {"fail_on", SeverityName(options.fail_on)},
-                      {"targets", std::move(targets)}};
-  return doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
+  w.EndArray();
+  w.EndObject();
+  out += '\n';
+  return out;
 }
 
 std::string RenderSarif(std::span<const Report> reports, const RenderOptions& options) {
