@@ -74,36 +74,6 @@ void AppendUnsigned(std::string& out, std::uint64_t v) {
 
 }  // namespace
 
-nlohmann::ordered_json ValueToJson(const config::Value& v) {
-  switch (v.type()) {
-    case config::ValueType::kNull:
-      return nullptr;
-    case config::ValueType::kBool:
-      return v.AsBool();
-    case config::ValueType::kInt:
-      return v.AsInt();
-    case config::ValueType::kDouble:
-      return v.AsDouble();
-    case config::ValueType::kString:
-      return v.AsString();
-    case config::ValueType::kBytes: {
-      const config::Bytes& b = v.AsBytes();
-      return std::string(b.begin(), b.end());
-    }
-    case config::ValueType::kList: {
-      nlohmann::ordered_json a = nlohmann::ordered_json::array();
-      for (const config::Value& e : v.AsList()) a.push_back(ValueToJson(e));
-      return a;
-    }
-    case config::ValueType::kMap: {
-      nlohmann::ordered_json o = nlohmann::ordered_json::object();
-      for (const config::MapEntry& e : v.AsMap()) o[e.key] = ValueToJson(e.value);
-      return o;
-    }
-  }
-  return nullptr;
-}
-
 void AppendJsonString(std::string& out, std::string_view s) {
   if (FindInvalidUtf8(s) == std::string_view::npos) {
     AppendQuotedString(out, s);

@@ -4,7 +4,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -14,9 +13,6 @@
 #include "bulwark/config/value.h"
 
 namespace bulwark::compliance::internal {
-
-// The value as an ordered_json (SARIF renderer; the JSON renderer streams with JsonWriter::Value).
-nlohmann::ordered_json ValueToJson(const config::Value& v);
 
 // Appends `s` as a JSON string exactly as nlohmann::json::dump(..., ensure_ascii = false,
 // error_handler_t::replace) writes it: escapes per bulwark/core/quoted_string.h (default style),
@@ -43,7 +39,8 @@ class JsonWriter {
   JsonWriter& Uint(std::uint64_t v);
   JsonWriter& Int(std::int64_t v);
   JsonWriter& Double(double v);
-  // A config value as ValueToJson converts it (bytes as a string, maps in entry order).
+  // A config value: null, bool, integer, double, string; bytes as a string; lists; maps in entry
+  // order.
   JsonWriter& Value(const config::Value& v);
   // An array of strings.
   JsonWriter& Strings(const std::vector<std::string>& list);

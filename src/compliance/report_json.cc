@@ -1,8 +1,11 @@
-// JSON and SARIF renderers. JSON is streamed by internal::JsonWriter; SARIF is still built as an
-// nlohmann::ordered_json document and dumped (dump() escapes every string).
-#include <fmt/format.h>
-
-#include <nlohmann/json.hpp>
+// JSON and SARIF renderers, streamed by internal::JsonWriter into one string. The output is
+// byte-identical to the nlohmann::ordered_json documents they replaced, dumped with
+// dump(2, ' ', false, error_handler_t::replace); report_json_reference_test.cc keeps those as the
+// reference.
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "bulwark/compliance/report_format.h"
 #include "compliance/render_util.h"
@@ -10,22 +13,7 @@
 namespace bulwark::compliance {
 namespace {
 
-using nlohmann::ordered_json;
-
-ordered_json FrameworksJson(const std::vector<FrameworkRef>& refs) {
-  ordered_json out = ordered_json::object();
-  for (const FrameworkRef& f : refs) out[f.framework] = f.controls;
-  return out;
-}
-
-ordered_json FixJson(const ResolvedFix& fix) {
-  ordered_json j = {{"op", FixOpName(fix.op)}, {"path", fix.path.ToString()}};
-  if (fix.value) j["value"] = internal::ValueToJson(*fix.value);
-  return j;
-}
-
-// The streaming counterparts of FrameworksJson, FixJson and the former summary object (same keys,
-// same order).
+// The streaming counterparts of the former ordered_json helpers (same keys, same order).
 void WriteFrameworks(internal::JsonWriter& w, const std::vector<FrameworkRef>& refs) {
   w.BeginObject();
   internal::ForEachKeyLastWins(
@@ -155,91 +143,144 @@ std::string RenderJson(std::span<const Report> reports, const RenderOptions& opt
 }
 
 std::string RenderSarif(std::span<const Report> reports, const RenderOptions& options) {
-  // The rule table is the union of the rules of every report (same packs, so usually identical).
-  ordered_json rules = ordered_json::array();
-  std::map<std::string, std::size_t> rule_index;
-  for (const Report& r : reports) {
-    for (const RuleResult& rr : r.rules) {
-      if (rule_index.contains(rr.id)) continue;
-      rule_index[rr.id] = rules.size();
-      ordered_json tags = ordered_json::array();
-      tags.push_back("security");
-      tags.push_back("compliance");
-      for (const FrameworkRef& f : rr.frameworks) {
-        for (const std::string& c : f.controls) tags.push_back(f.framework + ":" + c);
-      }
-      rules.push_back({{"id", rr.id},
-                       {"name", internal::SarifRuleName(rr.id)},
-                       {"shortDescription", {{"text", rr.title}}},
-                       {"help", {{"text", rr.remediation.empty() ? rr.title : rr.remediation}}},
-                       {"defaultConfiguration", {{"level", internal::SarifLevel(rr.severity)}}},
-                       {"properties",
-                        {{"tags", tags},
-                         {"security-severity", internal::SecuritySeverityScore(rr.severity)},
-                         {"pack", rr.pack},
-                         {"frameworks", FrameworksJson(rr.frameworks)}}}});
-    }
-  }
-  ordered_json results = ordered_json::array();
-  ordered_json notifications = ordered_json::array();
-  ordered_json artifacts = ordered_json::array();
+  // Streamed like RenderJson; byte-identical to the former ordered_json document (see
+  // report_json_reference_test.cc). The rule table is the union of the rules of every report
+  // (same packs, so usually identical), in first-seen order.
+  std::unordered_map<std::string_view, std::size_t> rule_index;
+  std::vector<const RuleResult*> rule_table;
   bool partial = false;
+  bool any_errors = false;
+  std::size_t estimate = 1024;
   for (const Report& r : reports) {
     partial = partial || r.partial;
-    const std::string target_uri = internal::FileUri(r.target);
-    artifacts.push_back({{"location", {{"uri", target_uri}}}});
-    for (const Finding& f : r.findings) {
-      const RuleResult& rr = r.RuleOf(f);
-      ordered_json loc = ordered_json::object();
-      ordered_json physical = {
-          {"artifactLocation",
-           {{"uri", f.location.line != 0 ? internal::FileUri(f.location.source) : target_uri}}}};
-      if (f.location.line != 0) {
-        ordered_json region = {{"startLine", f.location.line}};
-        if (f.location.column != 0) region["startColumn"] = f.location.column;
-        physical["region"] = region;
-      }
-      loc["physicalLocation"] = physical;
-      if (!f.path.empty()) {
-        loc["logicalLocations"] =
-            ordered_json::array({{{"fullyQualifiedName", f.path}, {"kind", "member"}}});
-      }
-      ordered_json result = {{"ruleId", rr.id},
-                             {"ruleIndex", rule_index[rr.id]},
-                             {"level", internal::SarifLevel(f.severity)},
-                             {"message", {{"text", f.message}}},
-                             {"locations", ordered_json::array({loc})}};
-      ordered_json props = {{"severity", SeverityName(f.severity)},
-                            {"frameworks", FrameworksJson(rr.frameworks)},
-                            {"remediation", rr.remediation}};
-      if (f.fix) props["fix"] = FixJson(*f.fix);
-      result["properties"] = props;
-      results.push_back(std::move(result));
-    }
+    estimate += 768 * r.findings.size();
     for (const RuleResult& rr : r.rules) {
-      for (const std::string& e : rr.errors) {
-        notifications.push_back(
-            {{"level", "error"},
-             {"message", {{"text", e}}},
-             {"associatedRule", {{"id", rr.id}, {"index", rule_index[rr.id]}}}});
-      }
+      any_errors = any_errors || !rr.errors.empty();
+      if (rule_index.emplace(rr.id, rule_table.size()).second) rule_table.push_back(&rr);
     }
   }
-  ordered_json invocation = {{"executionSuccessful", !partial}};
-  if (!notifications.empty()) invocation["toolExecutionNotifications"] = notifications;
-  ordered_json run = {{"tool",
-                       {{"driver",
-                         {{"name", "bulwark"},
-                          {"semanticVersion", options.tool_version},
-                          {"informationUri", "https://github.com/bulwark-config/bulwark"},
-                          {"rules", rules}}}}},
-                      {"invocations", ordered_json::array({invocation})},
-                      {"artifacts", artifacts},
-                      {"results", results}};
-  ordered_json doc = {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
-                      {"version", "2.1.0"},
-                      {"runs", ordered_json::array({run})}};
-  return doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
+  std::string out;
+  out.reserve(estimate + 512 * rule_table.size());
+  internal::JsonWriter w(out);
+  w.BeginObject();
+  w.Key("$schema").String("https://json.schemastore.org/sarif-2.1.0.json");
+  w.Key("version").String("2.1.0");
+  w.Key("runs").BeginArray().BeginObject();
+
+  w.Key("tool").BeginObject().Key("driver").BeginObject();
+  w.Key("name").String("bulwark");
+  w.Key("semanticVersion").String(options.tool_version);
+  w.Key("informationUri").String("https://github.com/bulwark-config/bulwark");
+  w.Key("rules").BeginArray();
+  for (const RuleResult* rr : rule_table) {
+    w.BeginObject();
+    w.Key("id").String(rr->id);
+    w.Key("name").String(internal::SarifRuleName(rr->id));
+    w.Key("shortDescription").BeginObject().Key("text").String(rr->title).EndObject();
+    w.Key("help").BeginObject();
+    w.Key("text").String(rr->remediation.empty() ? rr->title : rr->remediation);
+    w.EndObject();
+    w.Key("defaultConfiguration").BeginObject();
+    w.Key("level").String(internal::SarifLevel(rr->severity));
+    w.EndObject();
+    w.Key("properties").BeginObject();
+    w.Key("tags").BeginArray().String("security").String("compliance");
+    std::string tag;
+    for (const FrameworkRef& f : rr->frameworks) {
+      for (const std::string& c : f.controls) {
+        tag.assign(f.framework).append(":").append(c);
+        w.String(tag);
+      }
+    }
+    w.EndArray();
+    w.Key("security-severity").String(internal::SecuritySeverityScore(rr->severity));
+    w.Key("pack").String(rr->pack);
+    w.Key("frameworks");
+    WriteFrameworks(w, rr->frameworks);
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject().EndObject();  // driver, tool
+
+  w.Key("invocations").BeginArray().BeginObject();
+  w.Key("executionSuccessful").Bool(!partial);
+  if (any_errors) {
+    w.Key("toolExecutionNotifications").BeginArray();
+    for (const Report& r : reports) {
+      for (const RuleResult& rr : r.rules) {
+        for (const std::string& e : rr.errors) {
+          w.BeginObject();
+          w.Key("level").String("error");
+          w.Key("message").BeginObject().Key("text").String(e).EndObject();
+          w.Key("associatedRule").BeginObject();
+          w.Key("id").String(rr.id);
+          w.Key("index").Uint(rule_index.at(rr.id));
+          w.EndObject();
+          w.EndObject();
+        }
+      }
+    }
+    w.EndArray();
+  }
+  w.EndObject().EndArray();
+
+  w.Key("artifacts").BeginArray();
+  for (const Report& r : reports) {
+    w.BeginObject().Key("location").BeginObject();
+    w.Key("uri").String(internal::FileUri(r.target));
+    w.EndObject().EndObject();
+  }
+  w.EndArray();
+
+  w.Key("results").BeginArray();
+  for (const Report& r : reports) {
+    const std::string target_uri = internal::FileUri(r.target);
+    for (const Finding& f : r.findings) {
+      const RuleResult& rr = r.RuleOf(f);
+      w.BeginObject();
+      w.Key("ruleId").String(rr.id);
+      w.Key("ruleIndex").Uint(rule_index.at(rr.id));
+      w.Key("level").String(internal::SarifLevel(f.severity));
+      w.Key("message").BeginObject().Key("text").String(f.message).EndObject();
+      w.Key("locations").BeginArray().BeginObject();
+      w.Key("physicalLocation").BeginObject();
+      w.Key("artifactLocation").BeginObject();
+      w.Key("uri").String(f.location.line != 0 ? internal::FileUri(f.location.source) : target_uri);
+      w.EndObject();
+      if (f.location.line != 0) {
+        w.Key("region").BeginObject();
+        w.Key("startLine").Uint(f.location.line);
+        if (f.location.column != 0) w.Key("startColumn").Uint(f.location.column);
+        w.EndObject();
+      }
+      w.EndObject();  // physicalLocation
+      if (!f.path.empty()) {
+        w.Key("logicalLocations").BeginArray().BeginObject();
+        w.Key("fullyQualifiedName").String(f.path);
+        w.Key("kind").String("member");
+        w.EndObject().EndArray();
+      }
+      w.EndObject().EndArray();  // locations
+      w.Key("properties").BeginObject();
+      w.Key("severity").String(SeverityName(f.severity));
+      w.Key("frameworks");
+      WriteFrameworks(w, rr.frameworks);
+      w.Key("remediation").String(rr.remediation);
+      if (f.fix) {
+        w.Key("fix");
+        WriteFix(w, *f.fix);
+      }
+      w.EndObject();
+      w.EndObject();
+    }
+  }
+  w.EndArray();
+
+  w.EndObject().EndArray();  // run, runs
+  w.EndObject();
+  out += '\n';
+  return out;
 }
 
 }  // namespace bulwark::compliance

@@ -1,11 +1,12 @@
-// The streaming JSON renderer (report_json.cc) against the ordered_json renderer it replaced, kept
-// here as the reference: the output must be byte-identical for any report.
+// The streaming JSON and SARIF renderers (report_json.cc) against the ordered_json renderers they
+// replaced, kept here as the reference: the output must be byte-identical for any report.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
 #include <cmath>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -18,7 +19,37 @@ namespace {
 
 using nlohmann::ordered_json;
 
-// ---- The former renderer, unchanged ------------------------------------------------------------
+// ---- The former renderers, unchanged (ValueToJson was internal::ValueToJson) -------------------
+
+ordered_json ValueToJson(const config::Value& v) {
+  switch (v.type()) {
+    case config::ValueType::kNull:
+      return nullptr;
+    case config::ValueType::kBool:
+      return v.AsBool();
+    case config::ValueType::kInt:
+      return v.AsInt();
+    case config::ValueType::kDouble:
+      return v.AsDouble();
+    case config::ValueType::kString:
+      return v.AsString();
+    case config::ValueType::kBytes: {
+      const config::Bytes& b = v.AsBytes();
+      return std::string(b.begin(), b.end());
+    }
+    case config::ValueType::kList: {
+      ordered_json a = ordered_json::array();
+      for (const config::Value& e : v.AsList()) a.push_back(ValueToJson(e));
+      return a;
+    }
+    case config::ValueType::kMap: {
+      ordered_json o = ordered_json::object();
+      for (const config::MapEntry& e : v.AsMap()) o[e.key] = ValueToJson(e.value);
+      return o;
+    }
+  }
+  return nullptr;
+}
 
 ordered_json FrameworksJson(const std::vector<FrameworkRef>& refs) {
   ordered_json out = ordered_json::object();
@@ -28,7 +59,7 @@ ordered_json FrameworksJson(const std::vector<FrameworkRef>& refs) {
 
 ordered_json FixJson(const ResolvedFix& fix) {
   ordered_json j = {{"op", FixOpName(fix.op)}, {"path", fix.path.ToString()}};
-  if (fix.value) j["value"] = internal::ValueToJson(*fix.value);
+  if (fix.value) j["value"] = ValueToJson(*fix.value);
   return j;
 }
 
@@ -106,6 +137,94 @@ std::string ReferenceRenderJson(std::span<const Report> reports, const RenderOpt
                       {"compliant", compliant},
                       {"fail_on", SeverityName(options.fail_on)},
                       {"targets", std::move(targets)}};
+  return doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
+}
+
+std::string ReferenceRenderSarif(std::span<const Report> reports, const RenderOptions& options) {
+  // The rule table is the union of the rules of every report (same packs, so usually identical).
+  ordered_json rules = ordered_json::array();
+  std::map<std::string, std::size_t> rule_index;
+  for (const Report& r : reports) {
+    for (const RuleResult& rr : r.rules) {
+      if (rule_index.contains(rr.id)) continue;
+      rule_index[rr.id] = rules.size();
+      ordered_json tags = ordered_json::array();
+      tags.push_back("security");
+      tags.push_back("compliance");
+      for (const FrameworkRef& f : rr.frameworks) {
+        for (const std::string& c : f.controls) tags.push_back(f.framework + ":" + c);
+      }
+      rules.push_back({{"id", rr.id},
+                       {"name", internal::SarifRuleName(rr.id)},
+                       {"shortDescription", {{"text", rr.title}}},
+                       {"help", {{"text", rr.remediation.empty() ? rr.title : rr.remediation}}},
+                       {"defaultConfiguration", {{"level", internal::SarifLevel(rr.severity)}}},
+                       {"properties",
+                        {{"tags", tags},
+                         {"security-severity", internal::SecuritySeverityScore(rr.severity)},
+                         {"pack", rr.pack},
+                         {"frameworks", FrameworksJson(rr.frameworks)}}}});
+    }
+  }
+  ordered_json results = ordered_json::array();
+  ordered_json notifications = ordered_json::array();
+  ordered_json artifacts = ordered_json::array();
+  bool partial = false;
+  for (const Report& r : reports) {
+    partial = partial || r.partial;
+    const std::string target_uri = internal::FileUri(r.target);
+    artifacts.push_back({{"location", {{"uri", target_uri}}}});
+    for (const Finding& f : r.findings) {
+      const RuleResult& rr = r.RuleOf(f);
+      ordered_json loc = ordered_json::object();
+      ordered_json physical = {
+          {"artifactLocation",
+           {{"uri", f.location.line != 0 ? internal::FileUri(f.location.source) : target_uri}}}};
+      if (f.location.line != 0) {
+        ordered_json region = {{"startLine", f.location.line}};
+        if (f.location.column != 0) region["startColumn"] = f.location.column;
+        physical["region"] = region;
+      }
+      loc["physicalLocation"] = physical;
+      if (!f.path.empty()) {
+        loc["logicalLocations"] =
+            ordered_json::array({{{"fullyQualifiedName", f.path}, {"kind", "member"}}});
+      }
+      ordered_json result = {{"ruleId", rr.id},
+                             {"ruleIndex", rule_index[rr.id]},
+                             {"level", internal::SarifLevel(f.severity)},
+                             {"message", {{"text", f.message}}},
+                             {"locations", ordered_json::array({loc})}};
+      ordered_json props = {{"severity", SeverityName(f.severity)},
+                            {"frameworks", FrameworksJson(rr.frameworks)},
+                            {"remediation", rr.remediation}};
+      if (f.fix) props["fix"] = FixJson(*f.fix);
+      result["properties"] = props;
+      results.push_back(std::move(result));
+    }
+    for (const RuleResult& rr : r.rules) {
+      for (const std::string& e : rr.errors) {
+        notifications.push_back(
+            {{"level", "error"},
+             {"message", {{"text", e}}},
+             {"associatedRule", {{"id", rr.id}, {"index", rule_index[rr.id]}}}});
+      }
+    }
+  }
+  ordered_json invocation = {{"executionSuccessful", !partial}};
+  if (!notifications.empty()) invocation["toolExecutionNotifications"] = notifications;
+  ordered_json run = {{"tool",
+                       {{"driver",
+                         {{"name", "bulwark"},
+                          {"semanticVersion", options.tool_version},
+                          {"informationUri", "https://github.com/bulwark-config/bulwark"},
+                          {"rules", rules}}}}},
+                      {"invocations", ordered_json::array({invocation})},
+                      {"artifacts", artifacts},
+                      {"results", results}};
+  ordered_json doc = {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+                      {"version", "2.1.0"},
+                      {"runs", ordered_json::array({run})}};
   return doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
 }
 
@@ -268,7 +387,8 @@ Report GenReport() {
   const int rules = *rc::gen::inRange(0, 5);
   for (int i = 0; i < rules; ++i) {
     RuleResult rr;
-    rr.id = *GenText();
+    // Ids from a small set too, so that SARIF's rule table sees repeated ids.
+    rr.id = *rc::gen::oneOf(rc::gen::elementOf(std::vector<std::string>{"R1", "R2"}), GenText());
     rr.title = *GenText();
     rr.pack = *GenText();
     rr.severity = static_cast<Severity>(*rc::gen::inRange(0, 5));
@@ -324,6 +444,20 @@ RC_GTEST_PROP(ReportJsonReferenceTest, StreamingRendererMatchesOrderedJsonByteFo
   options.fail_on = static_cast<Severity>(*rc::gen::inRange(0, 5));
   options.tool_version = *GenText();
   RC_ASSERT(RenderJson(reports, options) == ReferenceRenderJson(reports, options));
+}
+
+RC_GTEST_PROP(ReportJsonReferenceTest, StreamingSarifMatchesOrderedJsonByteForByte, ()) {
+  std::vector<Report> reports;
+  const int n = *rc::gen::inRange(0, 3);
+  for (int i = 0; i < n; ++i) reports.push_back(GenReport());
+  if (!reports.empty() && *rc::gen::arbitrary<bool>()) {
+    Report again = reports.front();  // same rules, another target: one shared rule table
+    again.target = *GenText();
+    reports.push_back(std::move(again));
+  }
+  RenderOptions options;
+  options.tool_version = *GenText();
+  RC_ASSERT(RenderSarif(reports, options) == ReferenceRenderSarif(reports, options));
 }
 
 // ---- Examples (each names a rule the property also covers, so a failure is easy to read) -------
