@@ -13,6 +13,7 @@
 #include "bulwark/keys/pkcs11_provider.h"
 #include "bulwark/testing/fake_kms.h"
 #include "bulwark/testing/fake_runtime.h"
+#include "keys/fast_kdf_for_test.h"
 #include "keys/softhsm_token_for_test.h"
 
 namespace bulwark::keys {
@@ -22,9 +23,7 @@ namespace fs = std::filesystem;
 using crypto::AlgorithmPolicy;
 using crypto::AsBytes;
 
-crypto::PasswordKdfParams FastKdf() {
-  return {crypto::PasswordKdf::kArgon2id, 1, 64, std::vector<std::uint8_t>(16, 7)};
-}
+using test_support::FastKdf;
 SecretBytes Pass() { return SecretBytes::FromString("correct horse"); }
 
 std::uint32_t U32At(const std::string& s, std::size_t at) {

@@ -11,6 +11,7 @@
 #include "bulwark/keys/pkcs11_provider.h"
 #include "bulwark/testing/fake_kms.h"
 #include "bulwark/testing/fake_runtime.h"
+#include "keys/fast_kdf_for_test.h"
 #include "keys/softhsm_token_for_test.h"
 
 namespace bulwark::keys {
@@ -28,11 +29,10 @@ std::vector<ProviderCase> Cases() {
       {"LocalKeystore",
        [](bulwark::testing::FakeRuntime& rt, int n) -> Result<std::unique_ptr<KeyProvider>> {
          BULWARK_ASSIGN_OR_RETURN(
-             auto ks, LocalKeystoreProvider::Create(
-                          fmt::format("/conformance/{}/keystore", n), SecretBytes::FromString("pw"),
-                          rt.runtime(), crypto::AlgorithmPolicy::Standard(),
-                          crypto::PasswordKdfParams{crypto::PasswordKdf::kArgon2id, 1, 64,
-                                                    std::vector<std::uint8_t>(16, 1)}));
+             auto ks, LocalKeystoreProvider::Create(fmt::format("/conformance/{}/keystore", n),
+                                                    SecretBytes::FromString("pw"), rt.runtime(),
+                                                    crypto::AlgorithmPolicy::Standard(),
+                                                    test_support::FastKdf()));
          return std::unique_ptr<KeyProvider>(std::move(ks));
        }},
       {"FakeKms",

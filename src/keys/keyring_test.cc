@@ -12,6 +12,7 @@
 #include "bulwark/keys/local_keystore.h"
 #include "bulwark/testing/fake_kms.h"
 #include "bulwark/testing/fake_runtime.h"
+#include "keys/fast_kdf_for_test.h"
 
 namespace bulwark::keys {
 namespace {
@@ -301,10 +302,8 @@ TEST_F(KeyringTest, KekRotationRewrapsDeksOnlyAndOldKekCanThenBeDestroyed) {
 }
 
 TEST_F(KeyringTest, KeyringWorksOverLocalKeystoreProvider) {
-  auto ks = LocalKeystoreProvider::Create(
-                "/ks", SecretBytes::FromString("pw"), rt_.runtime(), AlgorithmPolicy::Standard(),
-                crypto::PasswordKdfParams{crypto::PasswordKdf::kArgon2id, 1, 64,
-                                          std::vector<std::uint8_t>(16, 1)})
+  auto ks = LocalKeystoreProvider::Create("/ks", SecretBytes::FromString("pw"), rt_.runtime(),
+                                          AlgorithmPolicy::Standard(), test_support::FastKdf())
                 .value();
   auto ring = NewRing();
   auto c = ring->Encrypt(AsBytes("s"), {}).value();

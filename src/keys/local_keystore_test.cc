@@ -7,6 +7,7 @@
 #include "bulwark/crypto/hash.h"
 #include "bulwark/testing/fake_runtime.h"
 #include "bulwark/testing/temp_dir.h"
+#include "keys/fast_kdf_for_test.h"
 
 namespace bulwark::keys {
 namespace {
@@ -15,10 +16,7 @@ namespace fs = std::filesystem;
 using crypto::AlgorithmPolicy;
 using crypto::AsBytes;
 
-// Cheap Argon2id parameters so tests run fast; the defaults are tested in kdf_test.cc.
-crypto::PasswordKdfParams FastKdf() {
-  return {crypto::PasswordKdf::kArgon2id, 1, 64, std::vector<std::uint8_t>(16, 7)};
-}
+using test_support::FastKdf;
 SecretBytes Pass(std::string_view s = "correct horse") { return SecretBytes::FromString(s); }
 
 class LocalKeystoreTest : public ::testing::Test {
