@@ -10,7 +10,7 @@ PACKAGES=(
   libssl-dev libsodium-dev libargon2-dev
   libsqlite3-dev sqlite3 libpq-dev libpqxx-dev postgresql
   libyaml-cpp-dev nlohmann-json3-dev libtomlplusplus-dev libvalijson-dev
-  libre2-dev libcli11-dev libspdlog-dev libfmt-dev libboost-dev
+  libre2-dev libhyperscan-dev libcli11-dev libspdlog-dev libfmt-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   softhsm2 opensc libp11-kit-dev
   rsyslog rsyslog-openssl rsyslog-relp openssl

@@ -30,6 +30,7 @@ int RunCli(const std::vector<std::string>& args, CliIo io) {
   RegisterStoreCommands(app, ctx);
   RegisterCheckCommands(app, ctx);
   RegisterAuditCommands(app, ctx);
+  RegisterScanCommands(app, ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {

@@ -31,6 +31,7 @@ void RegisterSecfileCommands(CLI::App& app, CommandContext& ctx);
 void RegisterStoreCommands(CLI::App& app, CommandContext& ctx);
 void RegisterCheckCommands(CLI::App& app, CommandContext& ctx);
 void RegisterAuditCommands(CLI::App& app, CommandContext& ctx);
+void RegisterScanCommands(CLI::App& app, CommandContext& ctx);
 
 }  // namespace bulwark::cli
 
