@@ -249,11 +249,12 @@ std::string EscapeLiteral(std::string_view s) {
 }
 
 // The pattern given to Hyperscan for a rule: the rule's regex with every counted repetition
-// whose upper bound exceeds 8 widened to at least min(lower, 8) repetitions and no upper bound.
+// whose upper bound exceeds 8 widened to at least min(lower, 32) repetitions and no upper bound.
 // That is a superset of the regex (fine for a prefilter: RE2 confirms every hit) and compiles
 // several times faster (Hyperscan unrolls large bounded repeats).
 std::string PrefilterPattern(std::string_view p) {
   constexpr int kCap = 8;
+  constexpr int kLowerCap = 32;
   std::string out;
   bool in_class = false;
   for (std::size_t i = 0; i < p.size();) {
@@ -301,7 +302,7 @@ std::string PrefilterPattern(std::string_view p) {
         if (!comma) hi = lo;
         ++j;
         if (hi < 0 || hi > kCap) {
-          const int keep = std::min(lo, kCap);
+          const int keep = std::min(lo, kLowerCap);
           out += keep == 0 ? "*" : "{" + std::to_string(keep) + ",}";
           if (j < p.size() && p[j] == '?') ++j;  // laziness means nothing to a prefilter
         } else {
