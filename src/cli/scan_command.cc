@@ -1,7 +1,9 @@
-// bulwark scan [TARGET...] [--env] [--rules FILE]... [--no-builtin-rules] [--format F] [-o FILE]
-//              [--fail-on S] [--threads N] [--no-gitignore]
+// bulwark scan [TARGET...] [--env-vars] [--env ENV] [--rules FILE]... [--no-builtin-rules]
+//              [--pack NAME|FILE]... [--no-settings] [--format F] [-o FILE] [--fail-on S]
+//              [--threads N] [--no-gitignore] [--baseline FILE] [--write-baseline FILE]
 //
-// Finds plaintext secrets in files, directory trees and environment variables (docs/scan.md).
+// Finds plaintext secrets and insecure settings in files, directory trees and environment
+// variables (docs/scan.md).
 // Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 bad usage or an
 // unreadable rule file or target, 5 an internal failure.
 #include <fmt/format.h>
@@ -18,8 +20,12 @@
 #include "bulwark/scan/rule.h"
 #include "bulwark/scan/run.h"
 #include "bulwark/scan/secret_scanner.h"
+#include "bulwark/scan/settings_scanner.h"
 #include "bulwark/scan/tree.h"
 #include "cli/command.h"
+#include "cli/home.h"
+#include "cli/scan_fix.h"
+#include "cli/store_commands.h"
 
 extern char** environ;
 
@@ -28,7 +34,10 @@ namespace {
 
 struct ScanArgs {
   std::vector<std::string> targets;
-  bool env = false;
+  bool env_vars = false;
+  std::string env;  // the deployment environment the settings rules see
+  std::vector<std::string> packs;
+  bool no_settings = false;
   std::vector<std::string> rules;
   bool no_builtin = false;
   std::string format = "text";
@@ -39,6 +48,9 @@ struct ScanArgs {
   std::string baseline;
   std::string write_baseline;
   bool no_cache = false;
+  bool fix = false;
+  bool dry_run = false;
+  KeyArgs keys;
 };
 
 // $XDG_CACHE_HOME/bulwark, else ~/.cache/bulwark; empty when neither is set.
@@ -79,8 +91,8 @@ int RunScan(CommandContext& ctx, const ScanArgs& a) {
   if (!format) return BadInput(ctx, format.error());
   auto fail_on = compliance::ParseSeverity(a.fail_on);
   if (!fail_on) return BadInput(ctx, fail_on.error());
-  if (a.targets.empty() && !a.env) {
-    return BadInput(ctx, Error(ErrorCode::kInvalidArgument, "scan: name a file or directory, or --env"));
+  if (a.targets.empty() && !a.env_vars) {
+    return BadInput(ctx, Error(ErrorCode::kInvalidArgument, "scan: name a file or directory, or --env-vars"));
   }
   auto rules = LoadRules(*fs, a);
   if (!rules) return BadInput(ctx, rules.error());
@@ -101,7 +113,7 @@ int RunScan(CommandContext& ctx, const ScanArgs& a) {
       targets.push_back(std::move(target));
     }
   }
-  if (a.env) {
+  if (a.env_vars) {
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
       const std::string_view entry(*e);
       const std::size_t eq = entry.find('=');
@@ -129,7 +141,30 @@ int RunScan(CommandContext& ctx, const ScanArgs& a) {
     };
   }
   std::vector<const scan::Scanner*> scanners{secrets->get()};
+  std::unique_ptr<scan::SettingsScanner> settings;
+  if (!a.no_settings) {
+    std::vector<std::shared_ptr<const compliance::RulePack>> packs;
+    for (const std::string& spec : a.packs.empty() ? std::vector<std::string>{"security"} : a.packs) {
+      auto pack = LoadRulePack(*fs, spec);
+      if (!pack) return BadInput(ctx, pack.error());
+      packs.push_back(std::move(*pack));
+    }
+    auto created = scan::SettingsScanner::Create(std::move(packs), a.env);
+    if (!created) return BadInput(ctx, created.error());
+    settings = std::move(*created);
+    scanners.push_back(settings.get());
+  }
   scan::RunResult result = scan::RunScan(scanners, targets, ropts);
+  if (a.fix) {
+    auto fixed = FixSecretsInFiles(ctx, a.keys, result.findings, a.dry_run);
+    if (!fixed) return ctx.Fail(fixed.error().WithContext("scan --fix"));
+    ctx.io.err << fmt::format("{} {} value(s) in {} file(s)\n",
+                              a.dry_run ? "would encrypt" : "encrypted", fixed->values, fixed->files);
+    if (!a.dry_run && fixed->files > 0) {
+      ropts.progress = nullptr;
+      result = scan::RunScan(scanners, targets, ropts);  // report what is left
+    }
+  }
   if (!a.write_baseline.empty()) {
     auto st = fs->WriteFileAtomic(a.write_baseline, scan::RenderBaseline(result.findings),
                                   std::filesystem::perms::owner_read |
@@ -174,7 +209,12 @@ void RegisterScanCommands(CLI::App& app, CommandContext& ctx) {
   CLI::App* cmd = app.add_subcommand(
       "scan", "Find plaintext secrets in files, directory trees and environment variables");
   cmd->add_option("targets", args->targets, "Files or directories to scan");
-  cmd->add_flag("--env", args->env, "Scan this process's environment variables");
+  cmd->add_flag("--env-vars", args->env_vars, "Scan this process's environment variables");
+  cmd->add_option("--env", args->env,
+                  "Deployment environment for the settings rules (production enables more)");
+  cmd->add_option("--pack", args->packs,
+                  "Settings rule pack, built-in name or file (default: security; repeatable)");
+  cmd->add_flag("--no-settings", args->no_settings, "Look for secrets only, not insecure settings");
   cmd->add_option("--rules", args->rules,
                   "Extra rule file: Bulwark YAML/JSON (docs/scan.md) or gitleaks TOML (repeatable)");
   cmd->add_flag("--no-builtin-rules", args->no_builtin, "Use only the rules given with --rules");
@@ -187,6 +227,10 @@ void RegisterScanCommands(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--threads", args->threads, "Worker threads (default: one per core)");
   cmd->add_flag("--no-gitignore", args->no_gitignore,
                 "Scan files that .gitignore excludes (.bulwarkignore still applies)");
+  cmd->add_flag("--fix", args->fix,
+                 "Encrypt the plaintext secrets found in files in place (as 'bulwark encrypt')");
+  cmd->add_flag("--dry-run", args->dry_run, "With --fix: say what would be encrypted, write nothing");
+  AddKeyOptions(cmd, args->keys);
   cmd->add_flag("--no-cache", args->no_cache,
                  "Do not keep the compiled rules in $XDG_CACHE_HOME/bulwark (~/.cache/bulwark)");
   cmd->add_option("--baseline", args->baseline,

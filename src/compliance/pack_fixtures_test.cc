@@ -90,7 +90,7 @@ TEST_P(PackFixtureTest, BasePassesEveryRuleAndEachCaseFailsItsRule) {
 
 INSTANTIATE_TEST_SUITE_P(BuiltinPacks, PackFixtureTest,
                          ::testing::Values("baseline", "gdpr", "soc2", "pci-dss", "hipaa",
-                                           "best-practice"),
+                                           "best-practice", "security"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n) {

@@ -124,7 +124,7 @@ TEST(RulePackTest, SingleChainPathIsDeducedFromTheCheck) {
 TEST(RulePackTest, EveryBuiltinPackParsesWithoutExpressionErrors) {
   std::vector<std::string> names = BuiltinPackNames();
   EXPECT_EQ(names, (std::vector<std::string>{"baseline", "best-practice", "gdpr", "hipaa",
-                                             "pci-dss", "soc2"}));
+                                             "pci-dss", "security", "soc2"}));
   for (const std::string& name : names) {
     auto pack = LoadBuiltinPack(name, {.reject_invalid_expressions = true});
     ASSERT_TRUE(pack) << name << ": " << pack.error();

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <iterator>
 
 #include "cli_harness.h"
 #include "scan/scan_test_util.h"
@@ -102,7 +103,7 @@ TEST_F(CliScanTest, BadUsageAndMissingTargetsAreExit2) {
 
 TEST_F(CliScanTest, TheEnvironmentIsScannedByVariableName) {
   const std::string tok = Tok("xoxb-1234567890-1234567890123-", kAlnum, 24, 8);
-  CliResult r = RunBulwarkBinary("scan --env --format json", "SLACK_BOT=" + tok);
+  CliResult r = RunBulwarkBinary("scan --env-vars --format json", "SLACK_BOT=" + tok);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.out.find("\"target\": \"env:SLACK_BOT\""), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find(tok), std::string::npos);
@@ -115,6 +116,81 @@ TEST_F(CliScanTest, BinaryFilesAreSkipped) {
   CliResult r = RunBulwark({"scan", (dir_ / "t").string()});
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("1 binary files skipped"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace bulwark::testing
+
+namespace bulwark::testing {
+namespace {
+
+TEST_F(CliScanTest, InsecureSettingsAreFoundInAnyShapeWithTheirPath) {
+  const std::string file = Write("svc.yaml",
+                                 "server:\n  listen: 8443\n  tls:\n    enabled: false\n"
+                                 "    min_version: TLSv1.0\n  cors:\n    allowed_origins: ['*']\n"
+                                 "auth:\n  jwt:\n    algorithm: none\nclient:\n  insecure_skip_verify: true\n"
+                                 "db:\n  password: postgres\n"
+                                 "public_url: http://api.example.com\n");
+  CliResult r = RunBulwark({"scan", file, "--format", "json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  for (const char* rule : {"SECSET_TLS_DISABLED", "SECSET_TLS_OLD_VERSION", "SECSET_CORS_WILDCARD",
+                           "SECSET_JWT_ALG_NONE", "SECSET_CERT_VERIFY_OFF",
+                           "SECSET_DEFAULT_CREDENTIALS"}) {
+    EXPECT_NE(r.out.find(std::string("\"rule\": \"") + rule + "\""), std::string::npos) << rule << r.out;
+  }
+  EXPECT_NE(r.out.find("\"path\": \"server.tls.enabled\""), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("SECSET_PLAIN_HTTP_IN_PRODUCTION"), std::string::npos);
+  r = RunBulwark({"scan", file, "--env", "production", "--format", "json"});
+  EXPECT_NE(r.out.find("SECSET_PLAIN_HTTP_IN_PRODUCTION"), std::string::npos) << r.out;
+  r = RunBulwark({"scan", file, "--no-settings"});
+  EXPECT_EQ(r.out.find("SECSET_"), std::string::npos) << r.out;
+}
+
+TEST_F(CliScanTest, ASecureDocumentHasNoSettingsFindings) {
+  const std::string file = Write("ok.yaml",
+                                 "server:\n  tls:\n    enabled: true\n    min_version: TLSv1.2\n"
+                                 "  cors:\n    allowed_origins: ['https://app.example.com']\n"
+                                 "auth:\n  jwt:\n    algorithm: ES256\n"
+                                 "db:\n  password: ${DB_PASSWORD}\n  sslmode: verify-full\n");
+  CliResult r = RunBulwark({"scan", file, "--env", "production"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+}
+
+}  // namespace
+}  // namespace bulwark::testing
+
+namespace bulwark::testing {
+namespace {
+
+std::string Slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST_F(CliScanTest, FixEncryptsTheFoundSecretsInPlaceAndLeavesEveryOtherByte) {
+  const std::string env = "BULWARK_HOME=" + (dir_ / "home").string() + " BULWARK_PASSPHRASE=correct-horse";
+  ASSERT_EQ(RunBulwarkBinary("init", env).exit_code, 0);
+  const std::string tok = Tok("ghp_", kAlnum, 36, 11);
+  const std::string original =
+      "# deploy settings\nservice:\n  name: api   # keep this comment\n  github_token: " + tok +
+      "\n  db:\n    password: \"" + Tok("", kAlnum, 14, 12) + "!\"\n  port: 8080\n";
+  const std::string file = Write("deploy.yaml", original);
+  CliResult dry = RunBulwarkBinary("scan " + file + " --fix --dry-run --no-settings", env);
+  EXPECT_EQ(dry.exit_code, 1) << dry.err;
+  EXPECT_NE(dry.err.find("would encrypt service.github_token (line 4)"), std::string::npos) << dry.err;
+  EXPECT_EQ(Slurp(file), original);  // a dry run writes nothing
+  EXPECT_EQ(dry.err.find(tok), std::string::npos);
+
+  CliResult fixed = RunBulwarkBinary("scan " + file + " --fix --no-settings", env);
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.out << fixed.err;
+  EXPECT_NE(fixed.err.find("encrypted 2 value(s) in 1 file(s)"), std::string::npos) << fixed.err;
+  const std::string now = Slurp(file);
+  EXPECT_EQ(now.find(tok), std::string::npos);
+  EXPECT_NE(now.find("name: api   # keep this comment\n"), std::string::npos) << now;
+  // Decrypting gives back the original bytes exactly.
+  CliResult dec = RunBulwarkBinary("decrypt " + file, env);
+  ASSERT_EQ(dec.exit_code, 0) << dec.err;
+  EXPECT_EQ(dec.out, original);
 }
 
 }  // namespace
