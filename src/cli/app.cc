@@ -31,6 +31,7 @@ int RunCli(const std::vector<std::string>& args, CliIo io) {
   RegisterCheckCommands(app, ctx);
   RegisterAuditCommands(app, ctx);
   RegisterScanCommands(app, ctx);
+  RegisterTokenCommands(app, ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {

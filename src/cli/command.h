@@ -32,6 +32,7 @@ void RegisterStoreCommands(CLI::App& app, CommandContext& ctx);
 void RegisterCheckCommands(CLI::App& app, CommandContext& ctx);
 void RegisterAuditCommands(CLI::App& app, CommandContext& ctx);
 void RegisterScanCommands(CLI::App& app, CommandContext& ctx);
+void RegisterTokenCommands(CLI::App& app, CommandContext& ctx);
 
 }  // namespace bulwark::cli
 
