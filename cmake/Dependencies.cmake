@@ -11,6 +11,9 @@ pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 find_package(SQLite3 REQUIRED)
 pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
+# identity: JWKS over HTTPS (libcurl) and LDAP (OpenLDAP's client library).
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+pkg_check_modules(LDAP REQUIRED IMPORTED_TARGET ldap)
 
 # valijson is header-only and ships no CMake config in Debian.
 find_path(VALIJSON_INCLUDE_DIR valijson/validator.hpp REQUIRED)

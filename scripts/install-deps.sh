@@ -14,6 +14,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   softhsm2 opensc libp11-kit-dev
   rsyslog rsyslog-openssl rsyslog-relp openssl
+  libcurl4-openssl-dev libldap-dev slapd ldap-utils
 )
 
 missing=()
