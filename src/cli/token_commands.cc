@@ -73,7 +73,9 @@ nlohmann::json ToJson(const identity::TokenRecord& r, TimePoint now) {
                       {"expires_at", nullptr},
                       {"revoked_at", nullptr},
                       {"last_used_at", nullptr},
-                      {"status", r.revoked() ? "revoked" : r.expired(now) ? "expired" : "active"}};
+                      {"status", r.revoked()      ? "revoked"
+                                 : r.expired(now) ? "expired"
+                                                  : "active"}};
   if (r.expires_at) j["expires_at"] = FormatRfc3339(*r.expires_at);
   if (r.revoked_at) j["revoked_at"] = FormatRfc3339(*r.revoked_at);
   if (r.last_used_at) j["last_used_at"] = FormatRfc3339(*r.last_used_at);
@@ -186,7 +188,8 @@ void RegisterTokenCommands(CLI::App& app, CommandContext& ctx) {
   create->callback([&ctx, args] { ctx.action = [&ctx, args] { return RunCreate(ctx, *args); }; });
 
   auto* list = token->add_subcommand("list", "List tokens (never their secrets)");
-  list->add_option("--format", args->format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  list->add_option("--format", args->format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
   add_common(list);
   list->callback([&ctx, args] { ctx.action = [&ctx, args] { return RunList(ctx, *args); }; });
 

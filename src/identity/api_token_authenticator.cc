@@ -3,18 +3,9 @@
 #include <openssl/crypto.h>
 
 #include "bulwark/identity/api_token.h"
+#include "identity/internal/principal.h"
 
 namespace bulwark::identity {
-namespace {
-
-config::Value StringList(const std::vector<std::string>& items) {
-  config::ValueList list;
-  for (const auto& s : items) list.emplace_back(s);
-  return config::Value(std::move(list));
-}
-
-}  // namespace
-
 bool ApiTokenAuthenticator::Accepts(const Credential& credential) const {
   return credential.kind == CredentialKind::kBearerToken &&
          LooksLikeApiToken(credential.secret.RevealAsString());
@@ -25,8 +16,7 @@ std::string ApiTokenAuthenticator::ClaimedId(const Credential& credential) const
   return id ? "token:" + *id : "";
 }
 
-Result<service::Principal> ApiTokenAuthenticator::Authenticate(
-    const Credential& credential) const {
+Result<service::Principal> ApiTokenAuthenticator::Authenticate(const Credential& credential) const {
   if (credential.kind != CredentialKind::kBearerToken) {
     return UnauthenticatedError("invalid API token");
   }
@@ -51,16 +41,14 @@ Result<service::Principal> ApiTokenAuthenticator::Authenticate(
   // Last-used is advisory: a busy database does not refuse a valid token.
   (void)store_->MarkUsed(*record, now);
 
-  service::Principal p;
-  p.id = "token:" + record->name;
-  p.kind = "token";
-  p.roles = record->roles;
+  service::Principal p =
+      internal::NewPrincipal("token", "token:" + record->name, record->roles, "token", false);
   auto& attrs = p.attributes.AsMap();
-  attrs.Set("method", config::Value("token"));
-  attrs.Set("mfa", config::Value(false));
   attrs.Set("token_id", config::Value(record->id));
-  if (!record->namespaces.empty()) attrs.Set("namespaces", StringList(record->namespaces));
-  if (record->expires_at) attrs.Set("expires_at", config::Value(FormatRfc3339(*record->expires_at)));
+  if (!record->namespaces.empty())
+    attrs.Set("namespaces", internal::StringListValue(record->namespaces));
+  if (record->expires_at)
+    attrs.Set("expires_at", config::Value(FormatRfc3339(*record->expires_at)));
   return p;
 }
 

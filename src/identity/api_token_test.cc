@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
-
 #include <re2/re2.h>
 
 #include <set>
@@ -49,8 +48,8 @@ TEST(ApiTokenTest, MalformedTokensAreRejectedWithoutEchoingThem) {
   const std::string good = "bwk_abcdefghijklmnop_" + std::string(52, 'a');
   ASSERT_TRUE(ApiTokenId(good).has_value());
   for (const std::string& bad :
-       {std::string("bwk_"), good.substr(0, good.size() - 1), good + "a",
-        "bwx_" + good.substr(4), "bwk_abcdefghijklmnoP_" + std::string(52, 'a'),
+       {std::string("bwk_"), good.substr(0, good.size() - 1), good + "a", "bwx_" + good.substr(4),
+        "bwk_abcdefghijklmnoP_" + std::string(52, 'a'),
         "bwk_abcdefghijklmnop-" + std::string(52, 'a'),
         "bwk_abcdefghijklmnop_" + std::string(51, 'a') + "1"}) {
     auto id = ApiTokenId(bad);

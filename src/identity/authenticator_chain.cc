@@ -39,9 +39,8 @@ Result<service::Principal> AuthenticatorChain::Authenticate(const Credential& cr
   }
   return std::unexpected(AuditFailure(
       credential, "none", "",
-      Error(ErrorCode::kUnauthenticated,
-            fmt::format("no authentication method accepts a {}",
-                        CredentialKindName(credential.kind)))));
+      Error(ErrorCode::kUnauthenticated, fmt::format("no authentication method accepts a {}",
+                                                     CredentialKindName(credential.kind)))));
 }
 
 Error AuthenticatorChain::AuditFailure(const Credential& credential, std::string_view method,
@@ -61,9 +60,8 @@ Error AuthenticatorChain::AuditFailure(const Credential& credential, std::string
   record.context.source_address = credential.source_address;
   record.context.client = "bulwark-identity";
   if (auto s = audit_->Append(record); !s) {
-    return Error(error.code(),
-                 fmt::format("{} (and the failure could not be audited: {})", error.message(),
-                             s.error().ToString()));
+    return Error(error.code(), fmt::format("{} (and the failure could not be audited: {})",
+                                           error.message(), s.error().ToString()));
   }
   return error;
 }

@@ -33,7 +33,8 @@ class ScriptedAuthenticator final : public Authenticator {
 };
 
 struct Chain {
-  std::shared_ptr<testing::RecordingAuditSink> audit = std::make_shared<testing::RecordingAuditSink>();
+  std::shared_ptr<testing::RecordingAuditSink> audit =
+      std::make_shared<testing::RecordingAuditSink>();
   std::shared_ptr<testing::FakeClock> clock = std::make_shared<testing::FakeClock>();
   ScriptedAuthenticator* a = nullptr;
   ScriptedAuthenticator* b = nullptr;
@@ -43,7 +44,8 @@ struct Chain {
     std::vector<std::unique_ptr<Authenticator>> methods;
     auto ma = std::make_unique<ScriptedAuthenticator>("token", "bwk_", "bwk_good",
                                                       ErrorCode::kUnauthenticated);
-    auto mb = std::make_unique<ScriptedAuthenticator>("jwt", "", "ey.good", ErrorCode::kUnavailable);
+    auto mb =
+        std::make_unique<ScriptedAuthenticator>("jwt", "", "ey.good", ErrorCode::kUnavailable);
     a = ma.get();
     b = mb.get();
     methods.push_back(std::move(ma));
@@ -111,8 +113,10 @@ TEST(AuthenticatorChainTest, CreateRefusesEmptyAndDuplicateMethods) {
   auto clock = std::make_shared<testing::FakeClock>();
   EXPECT_FALSE(AuthenticatorChain::Create({}, nullptr, clock).has_value());
   std::vector<std::unique_ptr<Authenticator>> twice;
-  twice.push_back(std::make_unique<ScriptedAuthenticator>("jwt", "", "", ErrorCode::kUnauthenticated));
-  twice.push_back(std::make_unique<ScriptedAuthenticator>("jwt", "", "", ErrorCode::kUnauthenticated));
+  twice.push_back(
+      std::make_unique<ScriptedAuthenticator>("jwt", "", "", ErrorCode::kUnauthenticated));
+  twice.push_back(
+      std::make_unique<ScriptedAuthenticator>("jwt", "", "", ErrorCode::kUnauthenticated));
   auto c = AuthenticatorChain::Create(std::move(twice), nullptr, clock);
   ASSERT_FALSE(c.has_value());
   EXPECT_EQ(c.error().code(), ErrorCode::kInvalidArgument);

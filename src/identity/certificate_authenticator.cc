@@ -10,6 +10,7 @@
 #include <set>
 
 #include "identity/internal/config_reader.h"
+#include "identity/internal/principal.h"
 
 namespace bulwark::identity {
 namespace {
@@ -90,29 +91,27 @@ std::vector<San> Sans(X509* x) {
 
 int NidOf(std::string_view short_name) {
   static const std::map<std::string, int, std::less<>> kFields = {
-      {"cn", NID_commonName},          {"o", NID_organizationName},
-      {"ou", NID_organizationalUnitName}, {"l", NID_localityName},
-      {"st", NID_stateOrProvinceName}, {"c", NID_countryName},
+      {"cn", NID_commonName},
+      {"o", NID_organizationName},
+      {"ou", NID_organizationalUnitName},
+      {"l", NID_localityName},
+      {"st", NID_stateOrProvinceName},
+      {"c", NID_countryName},
       {"serialNumber", NID_serialNumber}};
   auto it = kFields.find(short_name);
   return it == kFields.end() ? NID_undef : it->second;
-}
-
-config::Value ListValue(const std::vector<std::string>& items) {
-  config::ValueList list;
-  for (const auto& s : items) list.emplace_back(s);
-  return config::Value(std::move(list));
 }
 
 }  // namespace
 
 Result<std::unique_ptr<CertificateAuthenticator>> CertificateAuthenticator::Create(
     CertificateMapping mapping, std::shared_ptr<Clock> clock) {
-  static const std::set<std::string, std::less<>> kReserved = {"method", "mfa", "subject",
+  static const std::set<std::string, std::less<>> kReserved = {"method", "mfa",    "subject",
                                                                "issuer", "serial", "sans"};
   for (const auto& [attr, field] : mapping.attributes) {
     if (kReserved.contains(attr)) {
-      return InvalidArgumentError(fmt::format("mtls.attributes.{}: set by the method itself", attr));
+      return InvalidArgumentError(
+          fmt::format("mtls.attributes.{}: set by the method itself", attr));
     }
     if (NidOf(field) == NID_undef) {
       return InvalidArgumentError(fmt::format(
@@ -127,7 +126,8 @@ Result<std::unique_ptr<CertificateAuthenticator>> CertificateAuthenticator::Crea
 Result<std::unique_ptr<CertificateAuthenticator>> CertificateAuthenticator::FromConfig(
     const config::Value& section, std::string_view where, std::shared_ptr<Clock> clock) {
   BULWARK_ASSIGN_OR_RETURN(auto r, internal::ConfigReader::Create(section, std::string(where)));
-  BULWARK_RETURN_IF_ERROR(r.OnlyKeys({"id_from", "id_prefix", "roles_from", "roles", "attributes"}));
+  BULWARK_RETURN_IF_ERROR(
+      r.OnlyKeys({"id_from", "id_prefix", "roles_from", "roles", "attributes"}));
   CertificateMapping m;
   BULWARK_ASSIGN_OR_RETURN(std::string id_from, r.String("id_from", "san_uri"));
   if (id_from == "san_uri") {
@@ -139,8 +139,8 @@ Result<std::unique_ptr<CertificateAuthenticator>> CertificateAuthenticator::From
   } else if (id_from == "cn") {
     m.id_from = CertificateMapping::IdSource::kCommonName;
   } else {
-    return InvalidArgumentError(fmt::format(
-        "{}: '{}' (expected san_uri, san_dns, san_email or cn)", r.Where("id_from"), id_from));
+    return InvalidArgumentError(fmt::format("{}: '{}' (expected san_uri, san_dns, san_email or cn)",
+                                            r.Where("id_from"), id_from));
   }
   BULWARK_ASSIGN_OR_RETURN(m.id_prefix, r.String("id_prefix"));
   BULWARK_ASSIGN_OR_RETURN(std::string roles_from, r.String("roles_from", "ou"));
@@ -151,12 +151,7 @@ Result<std::unique_ptr<CertificateAuthenticator>> CertificateAuthenticator::From
   if (const config::Value* roles = r.Find("roles"); roles != nullptr) {
     BULWARK_ASSIGN_OR_RETURN(m.roles, RoleMapping::FromValue(*roles, r.Where("roles")));
   }
-  if (const config::Value* attrs = r.Find("attributes"); attrs != nullptr) {
-    BULWARK_ASSIGN_OR_RETURN(auto ar, internal::ConfigReader::Create(*attrs, r.Where("attributes")));
-    for (const auto& e : attrs->AsMap()) {
-      BULWARK_ASSIGN_OR_RETURN(m.attributes[e.key], ar.RequiredString(e.key));
-    }
-  }
+  BULWARK_ASSIGN_OR_RETURN(m.attributes, r.StringMap("attributes", {}));
   auto a = Create(std::move(m), std::move(clock));
   if (!a) return std::unexpected(a.error().WithContext(where));
   return a;
@@ -209,13 +204,9 @@ Result<service::Principal> CertificateAuthenticator::Authenticate(
   std::vector<std::string> groups;
   if (mapping_.roles_from_ou) groups = Entries(subject, NID_organizationalUnitName);
 
-  service::Principal p;
-  p.id = "mtls:" + name;
-  p.kind = "mtls";
-  p.roles = mapping_.roles.Map(groups);
+  service::Principal p =
+      internal::NewPrincipal("mtls", "mtls:" + name, mapping_.roles.Map(groups), "mtls", false);
   auto& a = p.attributes.AsMap();
-  a.Set("method", config::Value("mtls"));
-  a.Set("mfa", config::Value(false));
   a.Set("subject", config::Value(NameRfc2253(subject)));
   a.Set("issuer", config::Value(NameRfc2253(X509_get_issuer_name(x.get()))));
   if (BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x.get()), nullptr); bn != nullptr) {
@@ -226,9 +217,12 @@ Result<service::Principal> CertificateAuthenticator::Authenticate(
   }
   std::vector<std::string> san_text;
   for (const auto& s : sans) {
-    san_text.push_back((s.type == GEN_URI ? "URI:" : s.type == GEN_DNS ? "DNS:" : "email:") + s.value);
+    san_text.push_back((s.type == GEN_URI   ? "URI:"
+                        : s.type == GEN_DNS ? "DNS:"
+                                            : "email:") +
+                       s.value);
   }
-  a.Set("sans", ListValue(san_text));
+  a.Set("sans", internal::StringListValue(san_text));
   for (const auto& [attr, field] : mapping_.attributes) {
     auto values = Entries(subject, NidOf(field));
     if (!values.empty()) a.Set(attr, config::Value(values[0]));

@@ -17,9 +17,10 @@ namespace {
 std::vector<std::uint8_t> MakeCert(const bulwark::testing::TempDir& dir, const std::string& name,
                                    const std::string& subject, const std::string& san) {
   const std::string d = dir.path().string();
-  std::string cmd = "cd '" + d + "' && openssl req -x509 -newkey ec -pkeyopt "
-                    "ec_paramgen_curve:P-256 -nodes -keyout " + name + ".key -out " + name +
-                    ".pem -days 2 -subj '" + subject + "'";
+  std::string cmd = "cd '" + d +
+                    "' && openssl req -x509 -newkey ec -pkeyopt "
+                    "ec_paramgen_curve:P-256 -nodes -keyout " +
+                    name + ".key -out " + name + ".pem -days 2 -subj '" + subject + "'";
   if (!san.empty()) cmd += " -addext 'subjectAltName=" + san + "'";
   cmd += " >>gen.log 2>&1";
   if (std::system(cmd.c_str()) != 0) return {};
@@ -49,7 +50,8 @@ class CertificateAuthenticatorTest : public ::testing::Test {
   Result<service::Principal> Map(const std::string& yaml, const std::vector<std::uint8_t>& der) {
     auto doc = config::ParseDocument(yaml, config::Format::kYaml, {.source_name = "s.yaml"});
     if (!doc) return std::unexpected(doc.error());
-    BULWARK_ASSIGN_OR_RETURN(auto a, CertificateAuthenticator::FromConfig(doc->root, "mtls", clock_));
+    BULWARK_ASSIGN_OR_RETURN(auto a,
+                             CertificateAuthenticator::FromConfig(doc->root, "mtls", clock_));
     return a->Authenticate(Credential::ClientCertificate(der, "203.0.113.5:443"));
   }
 

@@ -8,8 +8,8 @@ namespace bulwark::identity::internal {
 
 Result<ConfigReader> ConfigReader::Create(const config::Value& value, std::string where) {
   if (!value.is_map()) {
-    return InvalidArgumentError(fmt::format("{}: expected a map, found {}", where,
-                                            config::ValueTypeName(value.type())));
+    return InvalidArgumentError(
+        fmt::format("{}: expected a map, found {}", where, config::ValueTypeName(value.type())));
   }
   return ConfigReader(&value.AsMap(), std::move(where));
 }
@@ -67,6 +67,24 @@ Result<std::vector<std::string>> ConfigReader::Strings(std::string_view key) con
   return out;
 }
 
+Result<std::map<std::string, std::string>> ConfigReader::StringMap(
+    std::string_view key, std::initializer_list<std::string_view> reserved) const {
+  std::map<std::string, std::string> out;
+  const config::Value* v = Find(key);
+  if (v == nullptr || v->is_null()) return out;
+  BULWARK_ASSIGN_OR_RETURN(auto r, Create(*v, Where(key)));
+  for (const auto& e : v->AsMap()) {
+    for (auto name : reserved) {
+      if (e.key == name) {
+        return InvalidArgumentError(
+            fmt::format("{}.{}: '{}' is set by the method itself", Where(key), e.key, e.key));
+      }
+    }
+    BULWARK_ASSIGN_OR_RETURN(out[e.key], r.RequiredString(e.key));
+  }
+  return out;
+}
+
 Result<bool> ConfigReader::Bool(std::string_view key, bool fallback) const {
   const config::Value* v = Find(key);
   if (v == nullptr || v->is_null()) return fallback;
@@ -97,8 +115,8 @@ Result<std::chrono::seconds> ConfigReader::Duration(std::string_view key,
     return std::chrono::seconds(v->AsInt());
   }
   if (!v->is_string()) {
-    return InvalidArgumentError(fmt::format("{}: expected a duration such as 30s, 5m, 90d",
-                                            Where(key)));
+    return InvalidArgumentError(
+        fmt::format("{}: expected a duration such as 30s, 5m, 90d", Where(key)));
   }
   return ParseDuration(v->AsString(), Where(key));
 }
@@ -119,12 +137,23 @@ Result<std::chrono::seconds> ParseDuration(std::string_view text, std::string_vi
   if (ec != std::errc() || end != text.data() + text.size() - 1 || n < 0) return bad();
   std::int64_t unit = 0;
   switch (text.back()) {
-    case 's': unit = 1; break;
-    case 'm': unit = 60; break;
-    case 'h': unit = 3600; break;
-    case 'd': unit = 86400; break;
-    case 'w': unit = 7 * 86400; break;
-    default: return bad();
+    case 's':
+      unit = 1;
+      break;
+    case 'm':
+      unit = 60;
+      break;
+    case 'h':
+      unit = 3600;
+      break;
+    case 'd':
+      unit = 86400;
+      break;
+    case 'w':
+      unit = 7 * 86400;
+      break;
+    default:
+      return bad();
   }
   if (n > (std::int64_t{1} << 40) / unit) return bad();
   return std::chrono::seconds(n * unit);

@@ -4,9 +4,12 @@ namespace bulwark::identity {
 
 std::string_view CredentialKindName(CredentialKind kind) {
   switch (kind) {
-    case CredentialKind::kBearerToken: return "bearer token";
-    case CredentialKind::kPassword: return "password";
-    case CredentialKind::kClientCertificate: return "client certificate";
+    case CredentialKind::kBearerToken:
+      return "bearer token";
+    case CredentialKind::kPassword:
+      return "password";
+    case CredentialKind::kClientCertificate:
+      return "client certificate";
   }
   return "credential";
 }

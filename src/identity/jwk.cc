@@ -25,7 +25,6 @@ struct BnFree {
 };
 using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
 
-
 Result<std::vector<std::uint8_t>> Field(const config::Value& key, std::string_view name,
                                         const std::string& where) {
   const config::Value* v = key.Get(name);
@@ -34,8 +33,8 @@ Result<std::vector<std::uint8_t>> Field(const config::Value& key, std::string_vi
   }
   auto bytes = Base64Decode(v->AsString(), Base64Alphabet::kUrlSafe);
   if (!bytes) {
-    return InvalidArgumentError(fmt::format("{}.{}: not base64url: {}", where, name,
-                                            bytes.error().message()));
+    return InvalidArgumentError(
+        fmt::format("{}.{}: not base64url: {}", where, name, bytes.error().message()));
   }
   return bytes;
 }
@@ -70,9 +69,8 @@ Result<EVP_PKEY*> RsaKey(const config::Value& key, const std::string& where) {
   BnPtr bn_e(BN_bin2bn(e.data(), static_cast<int>(e.size()), nullptr));
   if (!bn_n || !bn_e) return InternalError("jwk: BN_bin2bn failed");
   if (BN_num_bits(bn_n.get()) < 2048) {
-    return InvalidArgumentError(
-        fmt::format("{}.n: RSA modulus of {} bits (2048 or more required)", where,
-                    BN_num_bits(bn_n.get())));
+    return InvalidArgumentError(fmt::format("{}.n: RSA modulus of {} bits (2048 or more required)",
+                                            where, BN_num_bits(bn_n.get())));
   }
   if (!BN_is_odd(bn_e.get()) || BN_is_one(bn_e.get())) {
     return InvalidArgumentError(fmt::format("{}.e: not a valid RSA exponent", where));
@@ -126,8 +124,7 @@ const config::Value* StringMember(const config::Value& key, std::string_view nam
 }
 
 // One member of "keys": the key, nullopt when it is of a kind we skip, or an error.
-Result<std::optional<Jwk>> ParseKey(const config::Value& key, const std::string& where,
-                                    auto make) {
+Result<std::optional<Jwk>> ParseKey(const config::Value& key, const std::string& where, auto make) {
   if (!key.is_map()) return InvalidArgumentError(fmt::format("{}: expected a JSON object", where));
   for (std::string_view priv : {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}) {
     if (key.Get(priv) != nullptr) {
@@ -172,9 +169,12 @@ Result<std::optional<Jwk>> ParseKey(const config::Value& key, const std::string&
 
 std::string_view JwsAlgorithmName(JwsAlgorithm alg) {
   switch (alg) {
-    case JwsAlgorithm::kRs256: return "RS256";
-    case JwsAlgorithm::kEs256: return "ES256";
-    case JwsAlgorithm::kEdDsa: return "EdDSA";
+    case JwsAlgorithm::kRs256:
+      return "RS256";
+    case JwsAlgorithm::kEs256:
+      return "ES256";
+    case JwsAlgorithm::kEdDsa:
+      return "EdDSA";
   }
   return "?";
 }

@@ -73,8 +73,8 @@ class UrlSource final : public JwksSource {
           fmt::format("JWKS {}: the document is larger than {} bytes", o_.url, o_.max_size));
     }
     if (rc != CURLE_OK) {
-      return UnavailableError(fmt::format("JWKS {}: {}", o_.url,
-                                          error[0] != '\0' ? error : curl_easy_strerror(rc)));
+      return UnavailableError(
+          fmt::format("JWKS {}: {}", o_.url, error[0] != '\0' ? error : curl_easy_strerror(rc)));
     }
     if (status != 200) {
       return UnavailableError(fmt::format("JWKS {}: HTTP status {}", o_.url, status));
@@ -95,13 +95,14 @@ std::unique_ptr<JwksSource> NewFileJwksSource(std::shared_ptr<FileSystem> fs,
 
 Result<std::unique_ptr<JwksSource>> NewUrlJwksSource(JwksUrlOptions options) {
   if (!options.url.starts_with("https://")) {
-    return InvalidArgumentError(fmt::format("JWKS URL '{}': only https:// is allowed",
-                                            options.url.substr(0, 200)));
+    return InvalidArgumentError(
+        fmt::format("JWKS URL '{}': only https:// is allowed", options.url.substr(0, 200)));
   }
   const std::string_view rest = std::string_view(options.url).substr(8);
   const std::string_view authority = rest.substr(0, rest.find('/'));
   if (authority.empty() || authority.find('@') != std::string_view::npos) {
-    return InvalidArgumentError("JWKS URL: expected https://host[:port]/path without user information");
+    return InvalidArgumentError(
+        "JWKS URL: expected https://host[:port]/path without user information");
   }
   return std::unique_ptr<JwksSource>(std::make_unique<UrlSource>(std::move(options)));
 }

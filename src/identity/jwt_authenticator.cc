@@ -7,6 +7,7 @@
 #include <set>
 
 #include "identity/internal/config_reader.h"
+#include "identity/internal/principal.h"
 
 namespace bulwark::identity {
 namespace {
@@ -25,28 +26,22 @@ std::vector<std::string> StringsOf(const config::Value* v) {
   return out;
 }
 
-config::Value ListValue(const std::vector<std::string>& items) {
-  config::ValueList list;
-  for (const auto& s : items) list.emplace_back(s);
-  return config::Value(std::move(list));
-}
-
 std::string Truncated(std::string_view s) { return std::string(s.substr(0, 200)); }
 
 Result<JwtIssuerConfig> IssuerFromConfig(const config::Value& v, const std::string& where,
                                          const Runtime& runtime,
                                          const std::filesystem::path& base_dir) {
   BULWARK_ASSIGN_OR_RETURN(auto r, internal::ConfigReader::Create(v, where));
-  BULWARK_RETURN_IF_ERROR(r.OnlyKeys({"issuer", "audiences", "jwks_file", "jwks_url",
-                                      "jwks_ca_file", "algorithms", "leeway", "require_exp",
-                                      "jwks_min_refresh", "jwks_max_age", "claims", "attributes",
-                                      "mfa_amr", "roles"}));
+  BULWARK_RETURN_IF_ERROR(
+      r.OnlyKeys({"issuer", "audiences", "jwks_file", "jwks_url", "jwks_ca_file", "algorithms",
+                  "leeway", "require_exp", "jwks_min_refresh", "jwks_max_age", "claims",
+                  "attributes", "mfa_amr", "roles"}));
   JwtIssuerConfig c;
   BULWARK_ASSIGN_OR_RETURN(c.validation.issuer, r.RequiredString("issuer"));
   BULWARK_ASSIGN_OR_RETURN(c.validation.audiences, r.Strings("audiences"));
   if (c.validation.audiences.empty()) {
-    return InvalidArgumentError(fmt::format("{}: at least one audience is required",
-                                            r.Where("audiences")));
+    return InvalidArgumentError(
+        fmt::format("{}: at least one audience is required", r.Where("audiences")));
   }
   if (r.Find("algorithms") != nullptr) {
     BULWARK_ASSIGN_OR_RETURN(auto names, r.Strings("algorithms"));
@@ -54,8 +49,8 @@ Result<JwtIssuerConfig> IssuerFromConfig(const config::Value& v, const std::stri
     for (const auto& n : names) {
       auto alg = ParseJwsAlgorithm(n);
       if (!alg) {
-        return InvalidArgumentError(fmt::format(
-            "{}: '{}' is not supported (RS256, ES256, EdDSA)", r.Where("algorithms"), n));
+        return InvalidArgumentError(fmt::format("{}: '{}' is not supported (RS256, ES256, EdDSA)",
+                                                r.Where("algorithms"), n));
       }
       c.validation.algorithms.push_back(*alg);
     }
@@ -76,7 +71,8 @@ Result<JwtIssuerConfig> IssuerFromConfig(const config::Value& v, const std::stri
   BULWARK_ASSIGN_OR_RETURN(std::string url, r.String("jwks_url"));
   BULWARK_ASSIGN_OR_RETURN(std::string ca, r.String("jwks_ca_file"));
   if (file.empty() == url.empty()) {
-    return InvalidArgumentError(fmt::format("{}: give exactly one of jwks_file and jwks_url", where));
+    return InvalidArgumentError(
+        fmt::format("{}: give exactly one of jwks_file and jwks_url", where));
   }
   std::unique_ptr<JwksSource> source;
   if (!file.empty()) {
@@ -102,19 +98,9 @@ Result<JwtIssuerConfig> IssuerFromConfig(const config::Value& v, const std::stri
     BULWARK_ASSIGN_OR_RETURN(c.groups_claim, cr.String("groups", "groups"));
     BULWARK_ASSIGN_OR_RETURN(c.amr_claim, cr.String("amr", "amr"));
   }
-  if (const config::Value* attrs = r.Find("attributes"); attrs != nullptr) {
-    BULWARK_ASSIGN_OR_RETURN(auto ar,
-                             internal::ConfigReader::Create(*attrs, r.Where("attributes")));
-    static const std::set<std::string, std::less<>> kReserved = {
-        "method", "mfa", "issuer", "subject", "groups", "amr", "expires_at"};
-    for (const auto& e : attrs->AsMap()) {
-      if (kReserved.contains(e.key)) {
-        return InvalidArgumentError(fmt::format("{}.{}: '{}' is set by the method itself",
-                                                r.Where("attributes"), e.key, e.key));
-      }
-      BULWARK_ASSIGN_OR_RETURN(c.attribute_claims[e.key], ar.RequiredString(e.key));
-    }
-  }
+  BULWARK_ASSIGN_OR_RETURN(
+      c.attribute_claims, r.StringMap("attributes", {"method", "mfa", "issuer", "subject", "groups",
+                                                     "amr", "expires_at"}));
   if (r.Find("mfa_amr") != nullptr) {
     BULWARK_ASSIGN_OR_RETURN(c.mfa_amr, r.Strings("mfa_amr"));
   }
@@ -148,7 +134,8 @@ Result<std::unique_ptr<JwtAuthenticator>> JwtAuthenticator::Create(
           fmt::format("jwt: issuer '{}' has no subject claim", i.validation.issuer));
     }
   }
-  return std::unique_ptr<JwtAuthenticator>(new JwtAuthenticator(std::move(issuers), std::move(clock)));
+  return std::unique_ptr<JwtAuthenticator>(
+      new JwtAuthenticator(std::move(issuers), std::move(clock)));
 }
 
 Result<std::unique_ptr<JwtAuthenticator>> JwtAuthenticator::FromConfig(
@@ -158,13 +145,14 @@ Result<std::unique_ptr<JwtAuthenticator>> JwtAuthenticator::FromConfig(
   BULWARK_RETURN_IF_ERROR(r.OnlyKeys({"issuers"}));
   const config::Value* list = r.Find("issuers");
   if (list == nullptr || !list->is_list() || list->AsList().empty()) {
-    return InvalidArgumentError(fmt::format("{}: a non-empty list is required", r.Where("issuers")));
+    return InvalidArgumentError(
+        fmt::format("{}: a non-empty list is required", r.Where("issuers")));
   }
   std::vector<JwtIssuerConfig> issuers;
   for (std::size_t i = 0; i < list->AsList().size(); ++i) {
-    BULWARK_ASSIGN_OR_RETURN(auto c, IssuerFromConfig(list->AsList()[i],
-                                                      fmt::format("{}[{}]", r.Where("issuers"), i),
-                                                      runtime, base_dir));
+    BULWARK_ASSIGN_OR_RETURN(
+        auto c, IssuerFromConfig(list->AsList()[i], fmt::format("{}[{}]", r.Where("issuers"), i),
+                                 runtime, base_dir));
     issuers.push_back(std::move(c));
   }
   auto a = Create(std::move(issuers), runtime.clock);
@@ -221,20 +209,17 @@ Result<service::Principal> JwtAuthenticator::Authenticate(const Credential& cred
   const std::vector<std::string> amr = StringsOf(claims->Get(issuer->amr_claim));
   bool mfa = false;
   for (const auto& m : amr) {
-    mfa = mfa || std::find(issuer->mfa_amr.begin(), issuer->mfa_amr.end(), m) !=
-                     issuer->mfa_amr.end();
+    mfa = mfa ||
+          std::find(issuer->mfa_amr.begin(), issuer->mfa_amr.end(), m) != issuer->mfa_amr.end();
   }
-  service::Principal p;
-  p.id = fmt::format("oidc:{}|{}", issuer->validation.issuer, sub->AsString());
-  p.kind = "oidc";
-  p.roles = issuer->roles.Map(groups);
+  service::Principal p = internal::NewPrincipal(
+      "oidc", fmt::format("oidc:{}|{}", issuer->validation.issuer, sub->AsString()),
+      issuer->roles.Map(groups), "jwt", mfa);
   auto& attrs = p.attributes.AsMap();
-  attrs.Set("method", config::Value("jwt"));
-  attrs.Set("mfa", config::Value(mfa));
   attrs.Set("issuer", config::Value(issuer->validation.issuer));
   attrs.Set("subject", config::Value(sub->AsString()));
-  attrs.Set("groups", ListValue(groups));
-  attrs.Set("amr", ListValue(amr));
+  attrs.Set("groups", internal::StringListValue(groups));
+  attrs.Set("amr", internal::StringListValue(amr));
   if (const config::Value* exp = claims->Get("exp"); exp != nullptr && exp->is_number()) {
     const auto secs = static_cast<std::int64_t>(std::floor(exp->AsNumber()));
     if (secs > 0 && secs < 253402300800) {  // before year 10000

@@ -71,7 +71,8 @@ issuers:
     const std::int64_t now =
         std::chrono::duration_cast<std::chrono::seconds>(clock_->Now().time_since_epoch()).count();
     return key.Token(
-        "{\"alg\":\"" + std::string(JwsAlgorithmName(key.alg())) + "\",\"kid\":\"" + key.kid() + "\"}",
+        "{\"alg\":\"" + std::string(JwsAlgorithmName(key.alg())) + "\",\"kid\":\"" + key.kid() +
+            "\"}",
         "{\"iss\":\"https://idp.example.com\",\"aud\":[\"bulwark\"],\"sub\":\"alice\",\"exp\":" +
             std::to_string(now + 600) + extra_claims + "}");
   }
@@ -117,14 +118,17 @@ TEST_F(JwtAuthenticatorTest, TokensWithoutASubjectOrFromAnotherIssuerAreRefused)
   const std::int64_t now =
       std::chrono::duration_cast<std::chrono::seconds>(clock_->Now().time_since_epoch()).count();
   const std::string header = "{\"alg\":\"ES256\",\"kid\":\"2026-01\"}";
-  for (const std::string& sub : {std::string(""), std::string(",\"sub\":\"\""), std::string(",\"sub\":42")}) {
-    auto p = Auth(key1_.Token(header, "{\"iss\":\"https://idp.example.com\",\"aud\":\"bulwark\",\"exp\":" +
-                                          std::to_string(now + 60) + sub + "}"));
+  for (const std::string& sub :
+       {std::string(""), std::string(",\"sub\":\"\""), std::string(",\"sub\":42")}) {
+    auto p = Auth(
+        key1_.Token(header, "{\"iss\":\"https://idp.example.com\",\"aud\":\"bulwark\",\"exp\":" +
+                                std::to_string(now + 60) + sub + "}"));
     ASSERT_FALSE(p.has_value()) << sub;
     EXPECT_NE(p.error().message().find("no subject claim"), std::string::npos);
   }
-  auto other = Auth(key1_.Token(header, "{\"iss\":\"https://other\",\"aud\":\"bulwark\",\"sub\":\"a\",\"exp\":" +
-                                             std::to_string(now + 60) + "}"));
+  auto other = Auth(
+      key1_.Token(header, "{\"iss\":\"https://other\",\"aud\":\"bulwark\",\"sub\":\"a\",\"exp\":" +
+                              std::to_string(now + 60) + "}"));
   ASSERT_FALSE(other.has_value());
   EXPECT_EQ(other.error().message(), "token issuer is not accepted");
 }
@@ -173,8 +177,10 @@ TEST_F(JwtAuthenticatorTest, ConfigurationErrorsNameTheField) {
       {"issuers: [{issuer: x, audiences: [a], jwks_file: f, leeway: 1h}]", "at most 10m"},
       {"issuers: [{issuer: x, audiences: [a], jwks_file: f, attributes: {mfa: amr}}]",
        "set by the method itself"},
-      {"issuers: [{issuer: x, audiences: [a], jwks_file: f, audince: b}]", "unknown field 'audince'"},
-      {"issuers: [{issuer: x, audiences: [a], jwks_file: f}, {issuer: x, audiences: [a], jwks_file: f}]",
+      {"issuers: [{issuer: x, audiences: [a], jwks_file: f, audince: b}]",
+       "unknown field 'audince'"},
+      {"issuers: [{issuer: x, audiences: [a], jwks_file: f}, {issuer: x, audiences: [a], "
+       "jwks_file: f}]",
        "configured twice"},
   };
   for (const auto& [yaml, want] : cases) {
@@ -208,7 +214,8 @@ TEST(JwksUrlTest, FetchesOverVerifiedTlsAndRefusesAnUntrustedServer) {
   bulwark::testing::TempDir dir("jwks-url");
   const std::string d = dir.path().string();
   const std::string gen =
-      "cd '" + d + "' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+      "cd '" + d +
+      "' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
       "-keyout key.pem -out cert.pem -days 1 -subj /CN=127.0.0.1 "
       "-addext subjectAltName=IP:127.0.0.1 >gen.log 2>&1 && "
       "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
@@ -219,10 +226,10 @@ TEST(JwksUrlTest, FetchesOverVerifiedTlsAndRefusesAnUntrustedServer) {
   const std::uint16_t port = identity::testing::FreeLoopbackPort();
   ASSERT_NE(port, 0);
   identity::testing::Daemon server;
-  ASSERT_TRUE(server.Start({"/usr/bin/openssl", "s_server", "-quiet", "-WWW", "-accept",
-                            "127.0.0.1:" + std::to_string(port), "-cert", "cert.pem", "-key",
-                            "key.pem"},
-                           port, dir / "s_server.log", dir.path()))
+  ASSERT_TRUE(
+      server.Start({"/usr/bin/openssl", "s_server", "-quiet", "-WWW", "-accept",
+                    "127.0.0.1:" + std::to_string(port), "-cert", "cert.pem", "-key", "key.pem"},
+                   port, dir / "s_server.log", dir.path()))
       << "openssl s_server did not start";
   const std::string url = "https://127.0.0.1:" + std::to_string(port) + "/jwks.json";
 
@@ -241,16 +248,17 @@ TEST(JwksUrlTest, FetchesOverVerifiedTlsAndRefusesAnUntrustedServer) {
   EXPECT_EQ(fetched.error().code(), ErrorCode::kUnavailable);
   EXPECT_NE(fetched.error().message().find(url), std::string::npos) << fetched.error();
 
-  auto missing = NewUrlJwksSource(
-      {.url = "https://127.0.0.1:" + std::to_string(port) + "/nothing.json",
-       .ca_file = (dir / "cert.pem").string()});
+  auto missing =
+      NewUrlJwksSource({.url = "https://127.0.0.1:" + std::to_string(port) + "/nothing.json",
+                        .ca_file = (dir / "cert.pem").string()});
   ASSERT_TRUE(missing.has_value());
   // s_server answers a missing file with an error text (not a JWKS): nothing is loaded.
   JwksCache nothing(std::move(*missing), clock, {});
   EXPECT_FALSE(nothing.Get().has_value());
   server.Stop();
-  JwksCache down(std::move(*NewUrlJwksSource({.url = url, .ca_file = (dir / "cert.pem").string(),
-                                               .timeout = std::chrono::milliseconds(2000)})),
+  JwksCache down(std::move(*NewUrlJwksSource({.url = url,
+                                              .ca_file = (dir / "cert.pem").string(),
+                                              .timeout = std::chrono::milliseconds(2000)})),
                  clock, {});
   auto none = down.Get();
   ASSERT_FALSE(none.has_value());

@@ -52,7 +52,7 @@ TEST(JwtRfcVectorsTest, Rfc7515A2Rs256VerifiesAndOnlyTheMissingAudienceIsRefused
   EXPECT_EQ(claims.error().message(), "token audience is not accepted");
   ASSERT_EQ(keys.Candidates("rfc7515-a2", JwsAlgorithm::kRs256).size(), 1u);
   EXPECT_TRUE(keys.Candidates("rfc7515-a2", JwsAlgorithm::kRs256)[0]->Verify(jwt->signing_input,
-                                                                            jwt->signature));
+                                                                             jwt->signature));
 }
 
 TEST(JwtRfcVectorsTest, Rfc7515A3Es256Verifies) {
@@ -119,8 +119,9 @@ TEST(JwkSetTest, RefusesPrivateKeysAndSkipsKeysItCannotUse) {
 
 TEST(JwkSetTest, RefusesWeakMalformedAndOffCurveKeys) {
   TestKey ec(JwsAlgorithm::kEs256, "ec");
-  const std::string off_curve = R"({"kty":"EC","crv":"P-256","x":")" + B64(std::vector<std::uint8_t>(32, 1)) +
-                                R"(","y":")" + B64(std::vector<std::uint8_t>(32, 2)) + R"("})";
+  const std::string off_curve = R"({"kty":"EC","crv":"P-256","x":")" +
+                                B64(std::vector<std::uint8_t>(32, 1)) + R"(","y":")" +
+                                B64(std::vector<std::uint8_t>(32, 2)) + R"("})";
   const std::vector<std::pair<std::string, std::string>> cases = {
       {R"({"kty":"RSA","n":")" + B64(std::vector<std::uint8_t>(128, 0xC5)) + R"(","e":"AQAB"})",
        "2048 or more required"},
@@ -151,7 +152,8 @@ class HostileTokenTest : public ::testing::Test {
         ec_(JwsAlgorithm::kEs256, "ec-1"),
         ed_(JwsAlgorithm::kEdDsa, "ed-1"),
         attacker_(JwsAlgorithm::kRs256, "rsa-1") {
-    jwks_json_ = "{\"keys\":[" + rsa_.PublicJwk() + "," + ec_.PublicJwk() + "," + ed_.PublicJwk() + "]}";
+    jwks_json_ =
+        "{\"keys\":[" + rsa_.PublicJwk() + "," + ec_.PublicJwk() + "," + ed_.PublicJwk() + "]}";
     keys_ = std::make_unique<JwkSet>(MustParse(jwks_json_));
     validation_.issuer = "https://idp.example.com";
     validation_.audiences = {"bulwark", "bulwark-api"};
@@ -162,12 +164,14 @@ class HostileTokenTest : public ::testing::Test {
   TimePoint now() const { return TimePoint(std::chrono::seconds(now_s())); }
 
   std::string Claims(std::string_view extra = "") const {
-    std::string c = "\"iss\":\"https://idp.example.com\",\"aud\":\"bulwark\",\"sub\":\"alice\",\"exp\":" +
-                    std::to_string(now_s() + 300) + ",\"iat\":" + std::to_string(now_s() - 10);
+    std::string c =
+        "\"iss\":\"https://idp.example.com\",\"aud\":\"bulwark\",\"sub\":\"alice\",\"exp\":" +
+        std::to_string(now_s() + 300) + ",\"iat\":" + std::to_string(now_s() - 10);
     return "{" + c + (extra.empty() ? "" : ",") + std::string(extra) + "}";
   }
   static std::string Header(const TestKey& k) {
-    return "{\"alg\":\"" + std::string(JwsAlgorithmName(k.alg())) + "\",\"kid\":\"" + k.kid() + "\"}";
+    return "{\"alg\":\"" + std::string(JwsAlgorithmName(k.alg())) + "\",\"kid\":\"" + k.kid() +
+           "\"}";
   }
 
   Result<config::Value> Check(std::string_view token) const {
@@ -200,8 +204,8 @@ TEST_F(HostileTokenTest, WellFormedTokensOfEachAlgorithmAreAccepted) {
     ASSERT_TRUE(r.has_value()) << JwsAlgorithmName(k->alg()) << ": " << r.error();
     EXPECT_EQ(r->Get("sub")->AsString(), "alice");
     // Without a kid every key of the algorithm is tried.
-    auto no_kid = Check(
-        k->Token("{\"alg\":\"" + std::string(JwsAlgorithmName(k->alg())) + "\"}", Claims()));
+    auto no_kid =
+        Check(k->Token("{\"alg\":\"" + std::string(JwsAlgorithmName(k->alg())) + "\"}", Claims()));
     EXPECT_TRUE(no_kid.has_value()) << JwsAlgorithmName(k->alg());
   }
 }
@@ -240,11 +244,13 @@ TEST_F(HostileTokenTest, ForgedAndTamperedSignaturesAreRejected) {
   // Signed by an attacker's key under a trusted kid, or carrying the attacker's key in the header.
   ExpectRejected(attacker_.Token(Header(attacker_), Claims()), "signature is invalid",
                  "attacker key, trusted kid");
-  const std::string embedded = "{\"alg\":\"RS256\",\"kid\":\"evil\",\"jwk\":" + attacker_.PublicJwk() +
-                               ",\"jku\":\"https://evil.example/jwks\"}";
+  const std::string embedded =
+      "{\"alg\":\"RS256\",\"kid\":\"evil\",\"jwk\":" + attacker_.PublicJwk() +
+      ",\"jku\":\"https://evil.example/jwks\"}";
   ExpectRejected(attacker_.Token(embedded, Claims()), "unknown signing key", "embedded jwk / jku");
-  ExpectRejected(attacker_.Token("{\"alg\":\"RS256\",\"x5u\":\"https://evil.example/c\"}", Claims()),
-                 "signature is invalid", "x5u, no kid");
+  ExpectRejected(
+      attacker_.Token("{\"alg\":\"RS256\",\"x5u\":\"https://evil.example/c\"}", Claims()),
+      "signature is invalid", "x5u, no kid");
 
   for (const TestKey* k : {&rsa_, &ec_, &ed_}) {
     const std::string good = k->Token(Header(*k), Claims());
@@ -280,13 +286,14 @@ TEST_F(HostileTokenTest, TimeClaimsAreEnforcedWithTheConfiguredSkew) {
   ExpectRejected(at("{" + base + ",\"exp\":" + t(-61) + "}"), "token expired", "expired");
   EXPECT_TRUE(Check(at("{" + base + ",\"exp\":" + t(-59) + "}"))) << "within the skew";
   ExpectRejected(at("{" + base + ",\"exp\":" + t(-60) + "}"), "token expired", "at exp + skew");
-  ExpectRejected(at("{" + base + ",\"exp\":" + t(600) + ",\"nbf\":" + t(61) + "}"),
-                 "not yet valid", "nbf");
+  ExpectRejected(at("{" + base + ",\"exp\":" + t(600) + ",\"nbf\":" + t(61) + "}"), "not yet valid",
+                 "nbf");
   EXPECT_TRUE(Check(at("{" + base + ",\"exp\":" + t(600) + ",\"nbf\":" + t(59) + "}")));
   ExpectRejected(at("{" + base + ",\"exp\":" + t(600) + ",\"iat\":" + t(3600) + "}"),
                  "issued in the future", "iat");
   ExpectRejected(at("{" + base + "}"), "no expiry", "no exp");
-  ExpectRejected(at("{" + base + ",\"exp\":\"" + t(600) + "\"}"), "not a NumericDate", "exp string");
+  ExpectRejected(at("{" + base + ",\"exp\":\"" + t(600) + "\"}"), "not a NumericDate",
+                 "exp string");
   ExpectRejected(at("{" + base + ",\"exp\":" + t(600) + ",\"nbf\":null}"), "not a NumericDate",
                  "nbf null");
   validation_.leeway = std::chrono::seconds(0);

@@ -32,9 +32,15 @@ class TestKey {
  public:
   TestKey(JwsAlgorithm alg, std::string kid) : alg_(alg), kid_(std::move(kid)) {
     switch (alg) {
-      case JwsAlgorithm::kRs256: pkey_ = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048}); break;
-      case JwsAlgorithm::kEs256: pkey_ = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"); break;
-      case JwsAlgorithm::kEdDsa: pkey_ = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
+      case JwsAlgorithm::kRs256:
+        pkey_ = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048});
+        break;
+      case JwsAlgorithm::kEs256:
+        pkey_ = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+        break;
+      case JwsAlgorithm::kEdDsa:
+        pkey_ = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+        break;
     }
     if (pkey_ == nullptr) std::abort();
   }

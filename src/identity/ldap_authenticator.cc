@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <ldap.h>
-
 #include <openssl/crypto.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include <optional>
 
 #include "identity/internal/config_reader.h"
+#include "identity/internal/principal.h"
 
 namespace bulwark::identity {
 namespace {
@@ -65,7 +65,8 @@ class Connection {
     if (c.start_tls) {
       const int rc = ldap_start_tls_s(ld_, nullptr, nullptr);
       if (rc != LDAP_SUCCESS) {
-        return UnavailableError(fmt::format("ldap {}: StartTLS failed: {}", c.url, ldap_err2string(rc)));
+        return UnavailableError(
+            fmt::format("ldap {}: StartTLS failed: {}", c.url, ldap_err2string(rc)));
       }
     }
     url_ = c.url;
@@ -133,12 +134,6 @@ class Connection {
   timeval timeout_{};
 };
 
-config::Value ListValue(const std::vector<std::string>& items) {
-  config::ValueList list;
-  for (const auto& s : items) list.emplace_back(s);
-  return config::Value(std::move(list));
-}
-
 }  // namespace
 
 std::string EscapeLdapFilterValue(std::string_view value) {
@@ -146,12 +141,23 @@ std::string EscapeLdapFilterValue(std::string_view value) {
   out.reserve(value.size());
   for (char c : value) {
     switch (c) {
-      case '*': out += "\\2a"; break;
-      case '(': out += "\\28"; break;
-      case ')': out += "\\29"; break;
-      case '\\': out += "\\5c"; break;
-      case '\0': out += "\\00"; break;
-      default: out.push_back(c);
+      case '*':
+        out += "\\2a";
+        break;
+      case '(':
+        out += "\\28";
+        break;
+      case ')':
+        out += "\\29";
+        break;
+      case '\\':
+        out += "\\5c";
+        break;
+      case '\0':
+        out += "\\00";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -187,8 +193,9 @@ Result<std::unique_ptr<LdapAuthenticator>> LdapAuthenticator::Create(LdapConfig 
         "tests only) allow_plaintext: true");
   }
   if (c.user_dn.empty() == c.user_base.empty()) {
-    return InvalidArgumentError("ldap: give exactly one of user_dn (direct bind) and user_base "
-                                "(search-then-bind)");
+    return InvalidArgumentError(
+        "ldap: give exactly one of user_dn (direct bind) and user_base "
+        "(search-then-bind)");
   }
   if (!c.user_dn.empty() && c.user_dn.find("{user}") == std::string::npos) {
     return InvalidArgumentError("ldap.user_dn: must contain {user}");
@@ -213,10 +220,10 @@ Result<std::unique_ptr<LdapAuthenticator>> LdapAuthenticator::FromConfig(
     const config::Value& section, std::string_view where, const Runtime& runtime,
     const std::filesystem::path& base_dir) {
   BULWARK_ASSIGN_OR_RETURN(auto r, internal::ConfigReader::Create(section, std::string(where)));
-  BULWARK_RETURN_IF_ERROR(r.OnlyKeys({"url", "start_tls", "ca_file", "allow_plaintext", "timeout",
-                                      "user_dn", "bind_dn", "bind_password_file", "user_base",
-                                      "user_filter", "group_base", "group_filter",
-                                      "group_attribute", "id_attribute", "attributes", "roles"}));
+  BULWARK_RETURN_IF_ERROR(
+      r.OnlyKeys({"url", "start_tls", "ca_file", "allow_plaintext", "timeout", "user_dn", "bind_dn",
+                  "bind_password_file", "user_base", "user_filter", "group_base", "group_filter",
+                  "group_attribute", "id_attribute", "attributes", "roles"}));
   LdapConfig c;
   auto rel = [&](const std::string& p) {
     return p.empty() || std::filesystem::path(p).is_absolute() ? p : (base_dir / p).string();
@@ -248,16 +255,8 @@ Result<std::unique_ptr<LdapAuthenticator>> LdapAuthenticator::FromConfig(
   BULWARK_ASSIGN_OR_RETURN(c.group_filter, r.String("group_filter", "(member={dn})"));
   BULWARK_ASSIGN_OR_RETURN(c.group_attribute, r.String("group_attribute", "cn"));
   BULWARK_ASSIGN_OR_RETURN(c.id_attribute, r.String("id_attribute", "uid"));
-  if (const config::Value* attrs = r.Find("attributes"); attrs != nullptr) {
-    BULWARK_ASSIGN_OR_RETURN(auto ar, internal::ConfigReader::Create(*attrs, r.Where("attributes")));
-    for (const auto& e : attrs->AsMap()) {
-      if (e.key == "method" || e.key == "mfa" || e.key == "dn" || e.key == "groups") {
-        return InvalidArgumentError(
-            fmt::format("{}.{}: set by the method itself", r.Where("attributes"), e.key));
-      }
-      BULWARK_ASSIGN_OR_RETURN(c.attributes[e.key], ar.RequiredString(e.key));
-    }
-  }
+  BULWARK_ASSIGN_OR_RETURN(c.attributes,
+                           r.StringMap("attributes", {"method", "mfa", "dn", "groups"}));
   if (const config::Value* roles = r.Find("roles"); roles != nullptr) {
     BULWARK_ASSIGN_OR_RETURN(c.roles, RoleMapping::FromValue(*roles, r.Where("roles")));
   }
@@ -292,11 +291,12 @@ Result<service::Principal> LdapAuthenticator::Authenticate(const Credential& cre
     dn = Replace(config_.user_dn, "{user}", EscapeLdapDnValue(user));
   } else {
     const int rc = conn.Bind(config_.bind_dn, *config_.bind_password);
-    if (rc != LDAP_SUCCESS) return std::unexpected(conn.Unavailable("service account bind", rc).error());
+    if (rc != LDAP_SUCCESS)
+      return std::unexpected(conn.Unavailable("service account bind", rc).error());
     BULWARK_ASSIGN_OR_RETURN(
-        auto found, conn.Search(config_.user_base, LDAP_SCOPE_SUBTREE,
-                                Replace(config_.user_filter, "{user}", EscapeLdapFilterValue(user)),
-                                attrs, 2));
+        auto found,
+        conn.Search(config_.user_base, LDAP_SCOPE_SUBTREE,
+                    Replace(config_.user_filter, "{user}", EscapeLdapFilterValue(user)), attrs, 2));
     if (found.size() == 1) {
       dn = found[0].dn;
       entry = std::move(found[0]);
@@ -315,7 +315,8 @@ Result<service::Principal> LdapAuthenticator::Authenticate(const Credential& cre
   if (rc != LDAP_SUCCESS) return std::unexpected(conn.Unavailable("bind", rc).error());
 
   if (!entry) {
-    BULWARK_ASSIGN_OR_RETURN(auto self, conn.Search(dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1));
+    BULWARK_ASSIGN_OR_RETURN(auto self,
+                             conn.Search(dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1));
     if (!self.empty()) entry = std::move(self[0]);
   }
   std::string id;
@@ -347,19 +348,16 @@ Result<service::Principal> LdapAuthenticator::Authenticate(const Credential& cre
     groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
   }
 
-  service::Principal p;
-  p.id = "ldap:" + id;
-  p.kind = "ldap";
-  p.roles = config_.roles.Map(groups);
+  service::Principal p =
+      internal::NewPrincipal("ldap", "ldap:" + id, config_.roles.Map(groups), "ldap", false);
   auto& a = p.attributes.AsMap();
-  a.Set("method", config::Value("ldap"));
-  a.Set("mfa", config::Value(false));
   a.Set("dn", config::Value(dn));
-  a.Set("groups", ListValue(groups));
+  a.Set("groups", internal::StringListValue(groups));
   if (entry) {
     for (const auto& [attribute, ldap_attr] : config_.attributes) {
       auto it = entry->values.find(ldap_attr);
-      if (it != entry->values.end() && !it->second.empty()) a.Set(attribute, config::Value(it->second[0]));
+      if (it != entry->values.end() && !it->second.empty())
+        a.Set(attribute, config::Value(it->second[0]));
     }
   }
   return p;

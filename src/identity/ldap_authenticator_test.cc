@@ -43,7 +43,8 @@ struct Slapd {
     tls_port = identity::testing::FreeLoopbackPort();
     if (port == 0 || tls_port == 0 || port == tls_port) return Fail("no free port");
     const std::string gen =
-        "cd '" + d + "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem "
+        "cd '" + d +
+        "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem "
         "-days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >gen.log 2>&1 && "
         "openssl req -x509 -newkey rsa:2048 -nodes -keyout other-key.pem -out other.pem -days 1 "
         "-subj /CN=other >>gen.log 2>&1";
@@ -131,7 +132,8 @@ member: uid=bob,ou=people,dc=example,dc=org
     const std::string add = "/usr/sbin/slapadd -f '" + d + "/slapd.conf' -l '" + d +
                             "/data.ldif' >'" + d + "/slapadd.log' 2>&1";
     if (std::system(add.c_str()) != 0) return Fail("slapadd failed, see slapadd.log");
-    const std::string urls = fmt::format("ldap://127.0.0.1:{}/ ldaps://127.0.0.1:{}/", port, tls_port);
+    const std::string urls =
+        fmt::format("ldap://127.0.0.1:{}/ ldaps://127.0.0.1:{}/", port, tls_port);
     if (!daemon.Start({"/usr/sbin/slapd", "-d", "0", "-f", d + "/slapd.conf", "-h", urls}, port,
                       dir / "slapd.log", dir.path())) {
       return Fail("slapd did not start, see slapd.log");
@@ -243,10 +245,10 @@ TEST_F(LdapTest, WrongPasswordUnknownUserAndEmptyPasswordAreRefusedAlike) {
 
 TEST_F(LdapTest, InjectionInTheUserNameFindsNobody) {
   for (const std::string& user :
-       {std::string("*"), std::string("al*"), std::string("*)(uid=*"), std::string("alice)(|(uid=*"),
-        std::string("alice)(objectClass=*"), std::string("alice,ou=people"),
-        std::string("alice,ou=people,dc=example,dc=org"), std::string("alice\\"),
-        std::string("uid=alice"), std::string("#alice")}) {
+       {std::string("*"), std::string("al*"), std::string("*)(uid=*"),
+        std::string("alice)(|(uid=*"), std::string("alice)(objectClass=*"),
+        std::string("alice,ou=people"), std::string("alice,ou=people,dc=example,dc=org"),
+        std::string("alice\\"), std::string("uid=alice"), std::string("#alice")}) {
     ExpectInvalid(Login(Search(), user, "alice-pw-1"), "search: " + user);
     ExpectInvalid(Login(Direct(), user, "alice-pw-1"), "direct: " + user);
   }
@@ -257,7 +259,8 @@ TEST_F(LdapTest, InjectionInTheUserNameFindsNobody) {
 TEST_F(LdapTest, TheIdIsTheDirectorysSpellingNotTheNameAsTyped) {
   // The directory matches uid case- and space-insensitively; a policy on ldap:alice must see the
   // same principal whichever spelling logged in.
-  for (const std::string& typed : {std::string("ALICE"), std::string(" alice"), std::string("Alice ")}) {
+  for (const std::string& typed :
+       {std::string("ALICE"), std::string(" alice"), std::string("Alice ")}) {
     for (const LdapConfig& c : {Direct(), Search()}) {
       auto p = Login(c, typed, "alice-pw-1");
       ASSERT_TRUE(p.has_value()) << "'" << typed << "': " << p.error();

@@ -38,13 +38,13 @@ Result<RoleMapping> RoleMapping::FromValue(const config::Value& value, std::stri
     }
   }
   for (const auto& role : m.default_roles) {
-    if (role.empty()) return InvalidArgumentError(fmt::format("{}.default: empty role name", where));
+    if (role.empty())
+      return InvalidArgumentError(fmt::format("{}.default: empty role name", where));
   }
   for (const auto& [group, roles] : m.groups) {
     for (const auto& role : roles) {
       if (role.empty()) {
-        return InvalidArgumentError(
-            fmt::format("{}.groups.{}: empty role name", where, group));
+        return InvalidArgumentError(fmt::format("{}.groups.{}: empty role name", where, group));
       }
     }
   }

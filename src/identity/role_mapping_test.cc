@@ -8,7 +8,8 @@ namespace bulwark::identity {
 namespace {
 
 Result<RoleMapping> FromYaml(std::string_view yaml) {
-  BULWARK_ASSIGN_OR_RETURN(auto doc, config::ParseDocument(yaml, config::Format::kYaml, {.source_name = "test.yaml"}));
+  BULWARK_ASSIGN_OR_RETURN(
+      auto doc, config::ParseDocument(yaml, config::Format::kYaml, {.source_name = "test.yaml"}));
   return RoleMapping::FromValue(doc.root, "test.yaml: roles");
 }
 
@@ -23,8 +24,7 @@ groups:
   EXPECT_EQ(m->Map({"team-payments", "unmapped"}),
             (std::vector<std::string>{"operator-payments", "viewer"}));
   EXPECT_EQ(m->Map({}), std::vector<std::string>{"viewer"});
-  EXPECT_EQ(m->Map({"platform-admins"}),
-            (std::vector<std::string>{"global-admin", "viewer"}));
+  EXPECT_EQ(m->Map({"platform-admins"}), (std::vector<std::string>{"global-admin", "viewer"}));
 }
 
 TEST(RoleMappingTest, UnmappedGroupsGrantNothingUnlessPassThroughIsSet) {

@@ -2,11 +2,11 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <sqlite3.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <nlohmann/json.hpp>
 
 #include "bulwark/identity/api_token.h"
 
@@ -79,7 +79,8 @@ Result<TokenRecord> Row(sqlite3_stmt* s) {
   std::memcpy(r.hash.data(), sqlite3_column_blob(s, 2), r.hash.size());
   BULWARK_ASSIGN_OR_RETURN(r.roles, FromJson(sqlite3_column_text(s, 3), "roles"));
   BULWARK_ASSIGN_OR_RETURN(r.namespaces, FromJson(sqlite3_column_text(s, 4), "namespaces"));
-  if (const unsigned char* t = sqlite3_column_text(s, 5)) r.created_by = reinterpret_cast<const char*>(t);
+  if (const unsigned char* t = sqlite3_column_text(s, 5))
+    r.created_by = reinterpret_cast<const char*>(t);
   r.created_at = FromMicros(sqlite3_column_int64(s, 6));
   r.expires_at = OptionalTime(s, 7);
   r.revoked_at = OptionalTime(s, 8);
@@ -127,8 +128,8 @@ Result<std::unique_ptr<TokenStore>> TokenStore::Open(const std::filesystem::path
       " created_us INTEGER NOT NULL, expires_us INTEGER, revoked_us INTEGER,"
       " last_used_us INTEGER);";
   if (sqlite3_exec(db, schema, nullptr, nullptr, &err) != SQLITE_OK) {
-    auto e = UnavailableError(
-        fmt::format("token store {}: schema: {}", path.string(), err ? err : "?"));
+    auto e =
+        UnavailableError(fmt::format("token store {}: schema: {}", path.string(), err ? err : "?"));
     sqlite3_free(err);
     return e;
   }

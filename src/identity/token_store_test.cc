@@ -30,8 +30,10 @@ class TokenStoreTest : public ::testing::Test {
 
   CreatedToken MustCreate(std::string name, std::vector<std::string> roles,
                           std::optional<TimePoint> expires = std::nullopt) {
-    auto t = store_->Create({.name = std::move(name), .roles = std::move(roles),
-                             .namespaces = {"payments"}, .created_by = "local:test",
+    auto t = store_->Create({.name = std::move(name),
+                             .roles = std::move(roles),
+                             .namespaces = {"payments"},
+                             .created_by = "local:test",
                              .expires_at = expires});
     EXPECT_TRUE(t.has_value()) << t.error();
     if (!t) std::abort();
@@ -174,8 +176,8 @@ TEST_F(TokenStoreTest, TwoConnectionsShareTheDatabase) {
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&, i] {
       for (int j = 0; j < 20; ++j) {
-        auto r = (*other)->Create({.name = "t" + std::to_string(i) + "-" + std::to_string(j),
-                                   .roles = {"viewer"}});
+        auto r = (*other)->Create(
+            {.name = "t" + std::to_string(i) + "-" + std::to_string(j), .roles = {"viewer"}});
         if (r) ++ok;
       }
     });

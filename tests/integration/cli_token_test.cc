@@ -38,7 +38,8 @@ class TokenCliTest : public CliTest {
 };
 
 TEST_F(TokenCliTest, CreatePrintsTheTokenOnceAndItAuthenticates) {
-  auto created = Run("token create ci-deploy --role operator-payments --namespace payments --ttl 30d");
+  auto created =
+      Run("token create ci-deploy --role operator-payments --namespace payments --ttl 30d");
   ASSERT_EQ(created.exit_code, 0) << created.err;
   std::string token = created.out;
   while (!token.empty() && token.back() == '\n') token.pop_back();

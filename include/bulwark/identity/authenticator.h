@@ -3,10 +3,11 @@
 // server builds one RequestContext per request from it.
 //
 // Implementations (one per method, each in its own header):
-//   ApiTokenAuthenticator     "token"  bwk_ API tokens from the home's tokens.db (api_token_authenticator.h)
-//   JwtAuthenticator          "jwt"    OIDC/JWT bearer tokens checked against a JWKS (jwt_authenticator.h)
-//   LdapAuthenticator         "ldap"   user name + password bound against a directory (ldap_authenticator.h)
-//   CertificateAuthenticator  "mtls"   a verified client certificate's subject and SANs (certificate_authenticator.h)
+//   ApiTokenAuthenticator     "token"  bwk_ API tokens from the home's tokens.db
+//   (api_token_authenticator.h) JwtAuthenticator          "jwt"    OIDC/JWT bearer tokens checked
+//   against a JWKS (jwt_authenticator.h) LdapAuthenticator         "ldap"   user name + password
+//   bound against a directory (ldap_authenticator.h) CertificateAuthenticator  "mtls"   a verified
+//   client certificate's subject and SANs (certificate_authenticator.h)
 // AuthenticatorChain (authenticator_chain.h) composes the configured ones and audits failures.
 //
 // Contract of Authenticate:

@@ -47,8 +47,8 @@ class AuthenticatorChain {
   AuthenticatorChain(std::vector<std::unique_ptr<Authenticator>> methods,
                      std::shared_ptr<service::AuditSink> audit, std::shared_ptr<Clock> clock)
       : methods_(std::move(methods)), audit_(std::move(audit)), clock_(std::move(clock)) {}
-  Error AuditFailure(const Credential& credential, std::string_view method,
-                     std::string claimed_id, Error error) const;
+  Error AuditFailure(const Credential& credential, std::string_view method, std::string claimed_id,
+                     Error error) const;
 
   std::vector<std::unique_ptr<Authenticator>> methods_;
   std::shared_ptr<service::AuditSink> audit_;

@@ -14,10 +14,10 @@
 //     provider rotated early): it fetches again unless a fetch was attempted less than
 //     `min_refresh_interval` ago, so a flood of tokens with made-up kids costs at most one fetch
 //     per interval (rate limit), and answers with the set it then has.
-// A source that fails and no set loaded yet: kUnavailable (the JWT method fails closed), tried again
-// only after min_refresh_interval (a down provider is not hammered by every request). A document
-// that does not parse: kInvalidArgument naming the source and key (kept as the last error; an
-// old good set stays in use).
+// A source that fails and no set loaded yet: kUnavailable (the JWT method fails closed), tried
+// again only after min_refresh_interval (a down provider is not hammered by every request). A
+// document that does not parse: kInvalidArgument naming the source and key (kept as the last error;
+// an old good set stays in use).
 //
 // Thread safety: JwksCache may be used from many threads (a mutex; fetches are serialized).
 #ifndef BULWARK_IDENTITY_JWKS_SOURCE_H_

@@ -8,7 +8,8 @@
 // object"); no part of the token is echoed.
 //
 // VerifyJwt then decides, in this order (the first failure is returned, kUnauthenticated):
-//   1. the header `alg` is one of the allowed algorithms: `none`, HS256/384/512, PS*, RS384, ... are
+//   1. the header `alg` is one of the allowed algorithms: `none`, HS256/384/512, PS*, RS384, ...
+//   are
 //      refused before any key is looked at ("token algorithm 'HS256' is not accepted");
 //   2. a key of the set has the token's kid (when it has one) and that key's algorithm is the
 //      header's: an RSA key never verifies an ES256 or HS256 token (no algorithm confusion);
@@ -54,7 +55,7 @@ struct JwtValidation {
   std::vector<std::string> audiences;  // required, at least one
   std::vector<JwsAlgorithm> algorithms = {JwsAlgorithm::kRs256, JwsAlgorithm::kEs256,
                                           JwsAlgorithm::kEdDsa};
-  std::chrono::seconds leeway{60};     // clock skew tolerated on exp, nbf and iat
+  std::chrono::seconds leeway{60};  // clock skew tolerated on exp, nbf and iat
   bool require_exp = true;
 };
 

@@ -55,7 +55,7 @@ struct JwtIssuerConfig {
   std::string groups_claim = "groups";
   std::string amr_claim = "amr";
   std::map<std::string, std::string> attribute_claims;  // attribute name -> claim name
-  std::vector<std::string> mfa_amr = {"mfa", "mca", "otp", "hwk", "sc",   "sms",
+  std::vector<std::string> mfa_amr = {"mfa", "mca", "otp",  "hwk",  "sc",     "sms",
                                       "tel", "fpt", "face", "iris", "retina", "vbm"};
   RoleMapping roles;
 };
@@ -67,10 +67,9 @@ class JwtAuthenticator final : public Authenticator {
                                                           std::shared_ptr<Clock> clock);
   // From the `jwt` section above; `where` names it in errors ("server.yaml: authentication.jwt").
   // Relative jwks_file paths are relative to `base_dir`. The JWKS is not fetched here (first use).
-  static Result<std::unique_ptr<JwtAuthenticator>> FromConfig(const config::Value& section,
-                                                              std::string_view where,
-                                                              const Runtime& runtime,
-                                                              const std::filesystem::path& base_dir);
+  static Result<std::unique_ptr<JwtAuthenticator>> FromConfig(
+      const config::Value& section, std::string_view where, const Runtime& runtime,
+      const std::filesystem::path& base_dir);
 
   std::string_view method() const override { return "jwt"; }
   bool Accepts(const Credential& credential) const override;

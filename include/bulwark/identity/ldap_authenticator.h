@@ -8,9 +8,10 @@
 //     `user_base` with `user_filter` ({user} replaced by the RFC 4515-escaped name); exactly one
 //     entry must match.
 // Then the user's own bind with the given password decides. Groups: `group_base` searched with
-// `group_filter` ({dn} and {user} filter-escaped), the `group_attribute` values are the group names,
-// mapped by `roles` (role_mapping.h). Transport: ldaps://, or ldap:// with StartTLS, verified
-// against `ca_file` (or the system CAs); plain ldap:// only with `allow_plaintext` (loopback tests).
+// `group_filter` ({dn} and {user} filter-escaped), the `group_attribute` values are the group
+// names, mapped by `roles` (role_mapping.h). Transport: ldaps://, or ldap:// with StartTLS,
+// verified against `ca_file` (or the system CAs); plain ldap:// only with `allow_plaintext`
+// (loopback tests).
 //
 // Errors (the Authenticator contract): kUnauthenticated "invalid credentials" for a wrong
 // password, an unknown user, an ambiguous search, an empty password (an empty simple bind would be
@@ -70,10 +71,9 @@ class LdapAuthenticator final : public Authenticator {
   // start_tls or allow_plaintext, a search without a service account, templates without {user}.
   static Result<std::unique_ptr<LdapAuthenticator>> Create(LdapConfig config);
   // From the `ldap` section (docs/identity.md); relative files are relative to `base_dir`.
-  static Result<std::unique_ptr<LdapAuthenticator>> FromConfig(const config::Value& section,
-                                                               std::string_view where,
-                                                               const Runtime& runtime,
-                                                               const std::filesystem::path& base_dir);
+  static Result<std::unique_ptr<LdapAuthenticator>> FromConfig(
+      const config::Value& section, std::string_view where, const Runtime& runtime,
+      const std::filesystem::path& base_dir);
 
   std::string_view method() const override { return "ldap"; }
   bool Accepts(const Credential& credential) const override;

@@ -33,8 +33,9 @@ struct RoleMapping {
   // The roles of a principal in `member_of`.
   std::vector<std::string> Map(const std::vector<std::string>& member_of) const;
 
-  // Reads the `roles` map above; `where` names it in errors ("server.yaml: authentication.jwt.roles").
-  // kInvalidArgument naming the field for a wrong type, an unknown key or an empty role name.
+  // Reads the `roles` map above; `where` names it in errors ("server.yaml:
+  // authentication.jwt.roles"). kInvalidArgument naming the field for a wrong type, an unknown key
+  // or an empty role name.
   static Result<RoleMapping> FromValue(const config::Value& value, std::string_view where);
 };
 

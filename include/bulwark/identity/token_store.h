@@ -46,7 +46,7 @@ struct TokenRecord {
 };
 
 struct NewTokenRequest {
-  std::string name;  // [A-Za-z0-9._-]{1,64}, unique
+  std::string name;                     // [A-Za-z0-9._-]{1,64}, unique
   std::vector<std::string> roles;       // at least one
   std::vector<std::string> namespaces;  // optional scope
   std::string created_by;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +35,10 @@ class ConfigReader {
   Result<bool> Bool(std::string_view key, bool fallback) const;
   Result<std::int64_t> Int(std::string_view key, std::int64_t fallback, std::int64_t min,
                            std::int64_t max) const;
+  // A map of names to strings (`attributes: {tenant: o}`); kInvalidArgument naming a key that is in
+  // `reserved` (set by the method itself) or a value that is not a non-empty string.
+  Result<std::map<std::string, std::string>> StringMap(
+      std::string_view key, std::initializer_list<std::string_view> reserved) const;
   // "90s", "5m", "12h", "30d" or a number of seconds.
   Result<std::chrono::seconds> Duration(std::string_view key, std::chrono::seconds fallback) const;
 
