@@ -90,6 +90,17 @@ TEST_F(TokenCliTest, RevokeRefusesTheTokenAndIsAudited) {
   EXPECT_EQ(Run("audit verify").exit_code, 0);
 }
 
+TEST_F(TokenCliTest, BulwarksOwnScannerFindsALeakedToken) {
+  auto created = Run("token create leaky --role viewer");
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const std::string token = created.out.substr(0, created.out.find('\n'));
+  const std::string file = Write("ci.env", "DEPLOY_TOKEN=" + token + "\n");
+  auto scan = Run("scan " + file + " --format json");
+  EXPECT_EQ(scan.exit_code, 1) << scan.err;
+  EXPECT_THAT(scan.out, HasSubstr("bulwark-api-token"));
+  EXPECT_THAT(scan.out, Not(HasSubstr(token))) << "reports never hold the secret";
+}
+
 TEST_F(TokenCliTest, BadInputHasTheDocumentedExitCodes) {
   ASSERT_EQ(Run("token create dup --role viewer").exit_code, 0);
   auto dup = Run("token create dup --role viewer");
