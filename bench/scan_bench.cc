@@ -1,5 +1,6 @@
 // The secret scanner's bench tool (bench/results/scan.md, bench/scan/run.sh):
-//   scan_bench corpus DIR SEED FILES LINES   write a labelled corpus (DIR/labels.json and files)
+//   scan_bench corpus DIR SEED FILES LINES RATE   write a labelled corpus (DIR/labels.json and
+//                                            files); RATE: fraction of lines holding a secret
 //   scan_bench quality SEED FILES            per-format recall/precision of the built-in rules
 //   scan_bench bigfile PATH MIB LINE_MIB     one file of MIB MiB (one line of LINE_MIB MiB in it)
 #include <fmt/format.h>
@@ -17,8 +18,9 @@ namespace {
 
 using bulwark::scan::corpus::Generate;
 
-int Corpus(const std::string& dir, std::uint64_t seed, std::size_t files, std::size_t lines) {
-  auto corpus = Generate({.seed = seed, .files = files, .lines_per_file = lines});
+int Corpus(const std::string& dir, std::uint64_t seed, std::size_t files, std::size_t lines,
+           double rate) {
+  auto corpus = Generate({.seed = seed, .files = files, .secret_rate = rate, .lines_per_file = lines});
   nlohmann::json labels = nlohmann::json::array();
   std::uint64_t bytes = 0;
   for (const auto& f : corpus) {
@@ -83,9 +85,11 @@ int BigFile(const std::string& path, std::size_t mib, std::size_t line_mib) {
 
 int main(int argc, char** argv) {
   const std::vector<std::string> a(argv + 1, argv + argc);
-  if (a.size() == 5 && a[0] == "corpus") return Corpus(a[1], std::stoull(a[2]), std::stoul(a[3]), std::stoul(a[4]));
+  if (a.size() == 6 && a[0] == "corpus") {
+    return Corpus(a[1], std::stoull(a[2]), std::stoul(a[3]), std::stoul(a[4]), std::stod(a[5]));
+  }
   if (a.size() == 3 && a[0] == "quality") return Quality(std::stoull(a[1]), std::stoul(a[2]));
   if (a.size() == 4 && a[0] == "bigfile") return BigFile(a[1], std::stoul(a[2]), std::stoul(a[3]));
-  std::cerr << "usage: scan_bench corpus DIR SEED FILES LINES | quality SEED FILES | bigfile PATH MIB LINE_MIB\n";
+  std::cerr << "usage: scan_bench corpus DIR SEED FILES LINES RATE | quality SEED FILES | bigfile PATH MIB LINE_MIB\n";
   return 2;
 }

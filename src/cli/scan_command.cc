@@ -48,6 +48,7 @@ struct ScanArgs {
   std::string baseline;
   std::string write_baseline;
   bool no_cache = false;
+  bool decode_all = false;
   bool fix = false;
   bool dry_run = false;
   KeyArgs keys;
@@ -98,6 +99,7 @@ int RunScan(CommandContext& ctx, const ScanArgs& a) {
   if (!rules) return BadInput(ctx, rules.error());
   scan::SecretScanOptions sopts;
   if (!a.no_cache) sopts.cache_dir = CacheDir();
+  sopts.decode_everywhere = a.decode_all;
   auto secrets = scan::SecretScanner::Create(*rules, sopts);
   if (!secrets) return ctx.Fail(secrets.error());
 
@@ -207,7 +209,8 @@ int RunScan(CommandContext& ctx, const ScanArgs& a) {
 void RegisterScanCommands(CLI::App& app, CommandContext& ctx) {
   auto args = std::make_shared<ScanArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "scan", "Find plaintext secrets in files, directory trees and environment variables");
+      "scan",
+      "Find plaintext secrets and insecure settings in files, trees and environment variables");
   cmd->add_option("targets", args->targets, "Files or directories to scan");
   cmd->add_flag("--env-vars", args->env_vars, "Scan this process's environment variables");
   cmd->add_option("--env", args->env,
@@ -227,6 +230,9 @@ void RegisterScanCommands(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--threads", args->threads, "Worker threads (default: one per core)");
   cmd->add_flag("--no-gitignore", args->no_gitignore,
                 "Scan files that .gitignore excludes (.bulwarkignore still applies)");
+  cmd->add_flag("--decode-all", args->decode_all,
+                 "Decode every base64/hex/percent-looking run, not only values of secret-like keys "
+                 "(slower)");
   cmd->add_flag("--fix", args->fix,
                  "Encrypt the plaintext secrets found in files in place (as 'bulwark encrypt')");
   cmd->add_flag("--dry-run", args->dry_run, "With --fix: say what would be encrypted, write nothing");

@@ -146,6 +146,9 @@ bool IsUnlikelyGenericSecret(std::string_view value) {
   return false;
 }
 
+// Like config's IsSensitiveKeyName split (separators, lower/digit-to-upper), plus acronym
+// boundaries ("HTTPServerToken" -> http, server, token), which key names in the wild use and the
+// key-word rules of generic detection need.
 std::vector<std::string> KeyWords(std::string_view key) {
   std::vector<std::string> words;
   std::string cur;
@@ -172,6 +175,11 @@ std::vector<std::string> KeyWords(std::string_view key) {
 }
 
 bool KeyHasPhrase(const std::vector<std::string>& words, std::string_view phrase) {
+  if (phrase.starts_with('*')) {  // a word ending with the rest: "*password" matches pgpassword
+    const std::string_view suffix = phrase.substr(1);
+    return std::any_of(words.begin(), words.end(),
+                       [&](const std::string& w) { return w.ends_with(suffix); });
+  }
   std::vector<std::string_view> parts;
   std::size_t start = 0;
   while (start <= phrase.size()) {

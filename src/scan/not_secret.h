@@ -16,12 +16,13 @@ bool IsPlaceholderOrReference(std::string_view value);
 // numbers, booleans, all-lowercase words.
 bool IsUnlikelyGenericSecret(std::string_view value);
 
-// Splits a key into lowercase words at non-alphanumerics and camelCase boundaries:
-// "dbPassword" -> {"db", "password"}, "AWS_SECRET_ACCESS_KEY" -> {"aws","secret","access","key"}.
+// Splits a key into lowercase words at non-alphanumerics and camelCase and acronym boundaries:
+// "dbPassword" -> {"db", "password"}, "HTTPServerToken" -> {"http", "server", "token"}.
 std::vector<std::string> KeyWords(std::string_view key);
 
 // True when the words of `key` contain `phrase` ("api key" = the words api, key in a row; a
-// one-word phrase may also be the concatenation of two adjacent words: "apikey" = api, key).
+// one-word phrase may also be the concatenation of two adjacent words: "apikey" = api, key;
+// "*password" = any word ending in password, such as pgpassword).
 bool KeyHasPhrase(const std::vector<std::string>& words, std::string_view phrase);
 
 }  // namespace bulwark::scan::internal

@@ -50,6 +50,8 @@ TEST(NotSecretTest, KeyPhrasesMatchWholeWordsOnly) {
   EXPECT_FALSE(KeyHasPhrase(KeyWords("bypass"), "pass"));
   EXPECT_FALSE(KeyHasPhrase(KeyWords("tokenizer"), "token"));
   EXPECT_TRUE(KeyHasPhrase(KeyWords("GITHUB_TOKEN"), "token"));
+  EXPECT_TRUE(KeyHasPhrase(KeyWords("PGPASSWORD"), "*password"));
+  EXPECT_FALSE(KeyHasPhrase(KeyWords("password_policy"), "*passwords"));
 }
 
 }  // namespace

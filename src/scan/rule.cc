@@ -144,6 +144,8 @@ Result<Rule> ReadRule(const Reader& reader, const Value& node, const Path& path,
       BULWARK_ASSIGN_OR_RETURN(rule.regex, str());
     } else if (k == "path") {
       BULWARK_ASSIGN_OR_RETURN(path_regex, str());
+    } else if (!gitleaks && k == "prefilter") {
+      BULWARK_ASSIGN_OR_RETURN(rule.prefilter, str());
     } else if (k == (gitleaks ? "secretGroup" : "secret_group")) {
       BULWARK_ASSIGN_OR_RETURN(rule.secret_group, integer());
       has_secret_group = true;

@@ -211,6 +211,10 @@ class SecretScanner::Impl {
                std::size_t accept_begin, std::size_t accept_end, std::string_view target,
                hs_scratch_t* scratch, int depth, std::vector<Candidate>& out) const;
 
+  // Decodes the value of a generic candidate and scans it; true when that found something (the
+  // findings are appended to `out`).
+  bool DecodeValue(std::string_view text, const Candidate& c, std::string_view target,
+                   hs_scratch_t* scratch, int depth, std::vector<Candidate>& out) const;
   bool KeepCandidate(const Rule& rule, std::string_view text, Candidate& c,
                      std::string_view match) const;
   std::string KeyBefore(std::string_view text, std::size_t pos) const;
@@ -332,7 +336,7 @@ void SecretScanner::Impl::BuildExpressions(const std::vector<bool>& use_regex,
   id_to_slot.clear();
   for (std::size_t i = 0; i < rs.size(); ++i) {
     if (use_regex[i]) {
-      exprs.push_back(PrefilterPattern(rs[i].regex));
+      exprs.push_back(rs[i].prefilter.empty() ? PrefilterPattern(rs[i].regex) : rs[i].prefilter);
       flags.push_back(HS_FLAG_PREFILTER | HS_FLAG_MULTILINE);
       expr_rule.push_back(static_cast<int>(i));
     } else if (use_keywords[i]) {
@@ -343,7 +347,7 @@ void SecretScanner::Impl::BuildExpressions(const std::vector<bool>& use_regex,
       }
     }
   }
-  if (opts.decode) {
+  if (opts.decode && opts.decode_everywhere) {
     for (std::uint32_t k = 0; k < kDecodeKinds; ++k) {
       exprs.push_back(PrefilterPattern(kDecodePatterns[k]));
       flags.push_back(HS_FLAG_PREFILTER | HS_FLAG_MULTILINE);
@@ -601,9 +605,52 @@ void SecretScanner::Impl::Confirm(std::string_view text, std::uint32_t slot, std
     } else {
       c.key = KeyBefore(text, c.match_start);
     }
+    // A value assigned to a secret-like key may be encoded: what it decodes to is scanned, and a
+    // finding there replaces the generic one.
+    if (rule.generic && opts.decode && depth < kMaxDecodeDepth &&
+        DecodeValue(text, c, target, scratch, depth, out)) {
+      continue;
+    }
     if (!KeepCandidate(rule, text, c, std::string_view(groups[0].data(), groups[0].size()))) continue;
     out.push_back(std::move(c));
   }
+}
+
+bool SecretScanner::Impl::DecodeValue(std::string_view text, const Candidate& c,
+                                      std::string_view target, hs_scratch_t* scratch, int depth,
+                                      std::vector<Candidate>& out) const {
+  const std::string_view v = c.secret;
+  auto all_of = [&](std::string_view set, std::size_t skip_tail) {
+    const std::string_view body = v.substr(0, v.size() - std::min(skip_tail, v.size()));
+    return std::all_of(body.begin(), body.end(),
+                       [&](char ch) { return set.find(ch) != std::string_view::npos; });
+  };
+  std::optional<std::string> decoded;
+  DecodeKind kind = kBase64;
+  if (v.size() >= 32 && all_of("0123456789abcdefABCDEF", 0)) {
+    kind = kHex;
+  } else if (v.size() >= 16 &&
+             all_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=", 0)) {
+    kind = kBase64;
+  } else if (v.find('%') != std::string_view::npos) {
+    kind = kPercent;
+  } else {
+    return false;
+  }
+  decoded = Decode(kind, v);
+  if (!decoded || !IsPrintableText(*decoded)) return false;
+  std::vector<Candidate> inner;
+  ScanChunk(*decoded, 0, decoded->size(), target, scratch, depth + 1, inner);
+  if (inner.empty()) return false;
+  for (Candidate& i : inner) {
+    i.match_start = i.secret_start = c.secret_start;
+    i.match_end = i.secret_end = c.secret_end;
+    i.decoded = kDecodeNames[kind];
+    if (i.key.empty()) i.key = c.key;
+    out.push_back(std::move(i));
+  }
+  (void)text;
+  return true;
 }
 
 void SecretScanner::Impl::ScanChunk(std::string_view text, std::size_t accept_begin,

@@ -172,7 +172,7 @@ TEST(SecretScannerTest, Base64HexAndPercentEncodedSecretsAreDecoded) {
     static const char* h = "0123456789abcdef";
     hex += {h[c >> 4], h[c & 15]};
   }
-  const std::string text = "data:\n  creds: " + b64("token=" + tok) + "\n  other: " + hex +
+  const std::string text = "data:\n  creds: " + b64("token=" + tok) + "\n  api_token: " + hex +
                            "\n";
   auto fs = Builtin().ScanBytes(text, "secret.yaml");
   ASSERT_EQ(fs.size(), 2u) << ::testing::PrintToString(Rules(fs));

@@ -42,6 +42,9 @@ struct Rule {
   std::string description;
   std::string regex;  // RE2 syntax; empty for a path-only rule (gitleaks `path`)
   std::shared_ptr<const re2::RE2> re;  // compiled, Latin-1; null for a path-only rule
+  // Optional Hyperscan pattern used instead of the regex to find candidate lines; it must match
+  // (within the line) wherever the regex does. Empty: derived from the regex.
+  std::string prefilter;
   int secret_group = 0;
   int key_group = -1;                     // -1: none
   std::vector<std::string> key_words;          // lowercase; the key must contain one as words

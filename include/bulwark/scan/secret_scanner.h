@@ -27,7 +27,10 @@ namespace bulwark::scan {
 struct SecretScanOptions {
   std::size_t chunk_size = std::size_t{8} << 20;
   std::size_t overlap = std::size_t{64} << 10;  // must be < chunk_size / 2
-  bool decode = true;                           // base64 / hex / percent decoding
+  bool decode = true;  // base64 / hex / percent decoding of values assigned to secret-like keys
+  // Also decode every base64/hex/percent-looking run anywhere (slower: Hyperscan then tracks
+  // patterns without literals; see docs/scan.md section 1.1).
+  bool decode_everywhere = false;
   bool inline_ignores = true;                   // bulwark:allow, gitleaks:allow
   // Where compiled Hyperscan databases are kept between runs (keyed by a hash of the Hyperscan
   // version and every pattern); empty: no cache. A missing or unreadable cache is rebuilt.
