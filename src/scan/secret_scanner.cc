@@ -528,6 +528,7 @@ bool SecretScanner::Impl::KeepCandidate(const Rule& rule, std::string_view text,
   if (h < rule.entropy) return false;
   if (secret.size() >= 16 && h < 2.0 && !rule.multiline) return false;  // aaaa1111aaaa...
   if (rule.generic) {
+    if (secret.size() > 1024 || c.key.size() > 200) return false;  // not a value and its name
     const std::vector<std::string> words = internal::KeyWords(c.key);
     if (!rule.key_words.empty() &&
         std::none_of(rule.key_words.begin(), rule.key_words.end(),
