@@ -60,14 +60,22 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkillAndNoVersionIsTorn) {
       WriterChild(url, fds[1]);
     }
     close(fds[1]);
+    // The kill point is counted in acknowledged writes (0-6), then a random delay of up to 8 ms
+    // lands it anywhere inside the next write: on a loaded machine a delay measured from the
+    // start alone would often kill the writer before it wrote anything.
+    std::int64_t acked = 0;
+    std::int64_t round_max = 0;
+    const int wait_for = std::uniform_int_distribution<int>(0, 6)(rng);
+    for (int i = 0; i < wait_for; ++i) {
+      if (read(fds[0], &acked, sizeof acked) != sizeof acked) break;
+      round_max = acked;
+    }
     std::this_thread::sleep_for(
-        std::chrono::microseconds(std::uniform_int_distribution<int>(2'000, 60'000)(rng)));
+        std::chrono::microseconds(std::uniform_int_distribution<int>(0, 8'000)(rng)));
     kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
     ASSERT_TRUE(WIFSIGNALED(status)) << "writer exited early with status " << status;
-    std::int64_t acked = 0;
-    std::int64_t round_max = 0;
     while (read(fds[0], &acked, sizeof acked) == sizeof acked) round_max = acked;
     close(fds[0]);
     if (round_max > 0) ++rounds_with_writes;
