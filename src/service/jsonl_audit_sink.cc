@@ -10,15 +10,6 @@
 
 namespace bulwark::service {
 
-std::string_view OutcomeName(Outcome outcome) {
-  switch (outcome) {
-    case Outcome::kSuccess: return "success";
-    case Outcome::kDenied: return "denied";
-    case Outcome::kFailure: return "failure";
-  }
-  return "unknown";
-}
-
 std::string AuditRecordToJson(const AuditRecord& r) {
   nlohmann::ordered_json j;
   j["time"] = FormatRfc3339(r.time);
@@ -36,6 +27,10 @@ std::string AuditRecordToJson(const AuditRecord& r) {
   j["source_address"] = r.context.source_address;
   j["client"] = r.context.client;
   j["request_id"] = r.context.request_id;
+  if (r.resource_kind != request::ResourceKind::kNamespace) {
+    j["resource"] = {{"kind", std::string(request::ResourceKindName(r.resource_kind))},
+                     {"name", r.resource_name}};
+  }
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 

@@ -6,13 +6,13 @@
 #include <mutex>
 #include <vector>
 
-#include "bulwark/service/audit_sink.h"
+#include "bulwark/request/audit_record.h"
 
 namespace bulwark::testing {
 
-class RecordingAuditSink final : public service::AuditSink {
+class RecordingAuditSink final : public request::AuditSink {
  public:
-  Status Append(const service::AuditRecord& record) override {
+  Status Append(const request::AuditRecord& record) override {
     std::lock_guard lock(mu_);
     if (unavailable_) return UnavailableError("audit: injected outage");
     records_.push_back(record);
@@ -27,14 +27,14 @@ class RecordingAuditSink final : public service::AuditSink {
     std::lock_guard lock(mu_);
     unavailable_ = u;
   }
-  std::vector<service::AuditRecord> records() const {
+  std::vector<request::AuditRecord> records() const {
     std::lock_guard lock(mu_);
     return records_;
   }
 
  private:
   mutable std::mutex mu_;
-  std::vector<service::AuditRecord> records_;
+  std::vector<request::AuditRecord> records_;
   bool unavailable_ = false;
 };
 

@@ -1,11 +1,11 @@
-#include "bulwark/service/shared_list.h"
+#include "bulwark/request/shared_list.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace bulwark::service {
+namespace bulwark::request {
 namespace {
 
 TEST(SharedList, CopiesShareTheElementsUntilOneIsWritten) {
@@ -50,4 +50,4 @@ TEST(SharedList, ReadsLikeAVector) {
 }
 
 }  // namespace
-}  // namespace bulwark::service
+}  // namespace bulwark::request
