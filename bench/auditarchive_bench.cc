@@ -14,10 +14,10 @@
 #include <thread>
 #include <vector>
 
-#include "bulwark/audit/archive.h"
+#include "bulwark/auditlog/archive.h"
 #include "bulwark/audit/checkpoint_verifier.h"
-#include "bulwark/audit/event_store.h"
-#include "bulwark/audit/log_audit.h"
+#include "bulwark/auditlog/event_store.h"
+#include "bulwark/auditlog/log_audit.h"
 
 using namespace bulwark;
 using namespace bulwark::audit;
@@ -29,14 +29,14 @@ double Seconds(Steady::time_point a, Steady::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-service::AuditRecord Record(std::uint64_t i) {
-  service::AuditRecord r;
+request::AuditRecord Record(std::uint64_t i) {
+  request::AuditRecord r;
   r.time = std::chrono::system_clock::now();
   r.operation = i % 5 == 0 ? "config.set" : "config.get";
-  r.action = i % 5 == 0 ? service::Action::kWrite : service::Action::kRead;
+  r.action = i % 5 == 0 ? request::Action::kWrite : request::Action::kRead;
   r.namespace_name = fmt::format("team{}/service{}", i % 7, i % 50);
   r.paths = {fmt::format("db.key{}", i % 200)};
-  if (i % 97 == 0) r.outcome = service::Outcome::kDenied;
+  if (i % 97 == 0) r.outcome = request::Outcome::kDenied;
   r.context.principal.id = fmt::format("svc:worker{}", i % 16);
   r.context.principal.kind = "service";
   r.context.source_address = "10.0.0.7";
@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
   LogAuditSink sink(log, ImpactClassifier::Default(), "bulwark://bench/config", Runtime::System());
   auto t0 = Steady::now();
   for (std::uint64_t i = 0; i < events; i += 1000) {
-    std::vector<service::AuditRecord> batch;
+    std::vector<request::AuditRecord> batch;
     for (std::uint64_t k = i; k < std::min(events, i + 1000); ++k) batch.push_back(Record(k));
     if (!sink.AppendRecords(batch)) return 1;
   }

@@ -2,7 +2,7 @@
 // group commit and checkpoints on (SQLite WAL synchronous=FULL, or PostgreSQL), full verification
 // of the stored log, inclusion/consistency proof latency, and indexed query latency.
 //
-// Workload: every event goes the product path of LogAuditSink: service::AuditRecord -> impact
+// Workload: every event goes the product path of LogAuditSink: request::AuditRecord -> impact
 // classifier -> CloudEvents JSON (BuildEvent) -> RFC 8785 canonical bytes (counted: producers do
 // it in the product) -> leaf hash -> group commit (events, tree nodes, postings, checkpoint signed
 // every 1000 events with Ed25519). Events are about 750 bytes canonical.
@@ -28,8 +28,8 @@
 #include <vector>
 
 #include "bulwark/audit/checkpoint_verifier.h"
-#include "bulwark/audit/event_store.h"
-#include "bulwark/audit/log_audit.h"
+#include "bulwark/auditlog/event_store.h"
+#include "bulwark/auditlog/log_audit.h"
 #include "bulwark/audit/proof.h"
 
 using namespace bulwark;
@@ -75,11 +75,11 @@ double Seconds(Steady::time_point a, Steady::time_point b) {
 
 // A realistic record: a service principal with roles, two paths, versions on writes, a client
 // string and a UUID-like request id (about 750 bytes of canonical event).
-service::AuditRecord Record(int thread, std::uint64_t i) {
-  service::AuditRecord r;
+request::AuditRecord Record(int thread, std::uint64_t i) {
+  request::AuditRecord r;
   r.time = std::chrono::system_clock::now();
   r.operation = i % 5 == 0 ? "config.set" : "config.get";
-  r.action = i % 5 == 0 ? service::Action::kWrite : service::Action::kRead;
+  r.action = i % 5 == 0 ? request::Action::kWrite : request::Action::kRead;
   r.namespace_name = fmt::format("team{}/service{}", thread % 16, i % 50);
   r.paths = {fmt::format("db.key{}", i % 200), fmt::format("cache.ttl{}", i % 7)};
   if (i % 5 == 0) {
@@ -87,7 +87,7 @@ service::AuditRecord Record(int thread, std::uint64_t i) {
     r.version_after = static_cast<std::int64_t>(i / 5 + 1);
   }
   if (i % 97 == 0) {
-    r.outcome = service::Outcome::kDenied;
+    r.outcome = request::Outcome::kDenied;
     r.reason = "policy: team namespaces are writable by their owners only";
   }
   r.context.principal.id = fmt::format("local:user{}", i % 1000);
@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
       bt.emplace_back([&, t] {
         std::uint64_t local = 0;
         for (std::uint64_t i = t; i < n; i += 2) {
-          const service::AuditRecord r = Record(t, i);
+          const request::AuditRecord r = Record(t, i);
           const Impact impact = classifier.Classify(r);
           auto leaf =
               RecordLeaf(r, impact, "0123456789abcdef0123456789abcdef", "bulwark://bench/config");
@@ -220,7 +220,7 @@ int main(int argc, char** argv) {
       bt.emplace_back([&, t] {
         LogAuditSink sink(log, ImpactClassifier::Default(), "bulwark://bench/config",
                           Runtime::System());
-        std::vector<service::AuditRecord> recs;
+        std::vector<request::AuditRecord> recs;
         while (true) {
           const std::uint64_t i = taken.fetch_add(256);
           if (i >= batch_events) break;

@@ -41,8 +41,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "bulwark/audit/event.h"
-#include "bulwark/audit/log_audit.h"
+#include "bulwark/auditlog/event.h"
+#include "bulwark/auditlog/log_audit.h"
 #include "bulwark/config/format.h"
 #include "bulwark/service/caching_value_cipher.h"
 #include "bulwark/service/config_service.h"

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "bulwark/audit/archive.h"
+#include "bulwark/auditlog/archive.h"
 #include "bulwark/audit/checkpoint_verifier.h"
 #include "bulwark/audit/note.h"
 #include "bulwark/core/encoding.h"

@@ -6,15 +6,15 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "bulwark/audit/event.h"
+#include "bulwark/auditlog/event.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   auto rules = bulwark::audit::ImpactClassifier::FromJson(text);
   if (!rules) return 0;
-  bulwark::service::AuditRecord r;
+  bulwark::request::AuditRecord r;
   r.operation = "config.set";
-  r.action = bulwark::service::Action::kWrite;
+  r.action = bulwark::request::Action::kWrite;
   r.namespace_name = "production/app";
   r.paths = {"db.ssl_mode", "tls.verify"};
   r.sensitive_paths = {"db.password"};

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "bulwark/audit/event_store.h"
+#include "bulwark/auditlog/event_store.h"
 #include "bulwark/testing/temp_dir.h"
 
 namespace bulwark::auditship::testing {

@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "bulwark/audit/event_store.h"
+#include "bulwark/auditlog/event_store.h"
 #include "bulwark/core/error.h"
 
 namespace bulwark::auditship {

@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "bulwark/audit/event_store.h"
+#include "bulwark/auditlog/event_store.h"
 #include "bulwark/auditship/sink.h"
 #include "bulwark/auditship/sink_config.h"
 #include "bulwark/auditship/sink_state.h"

@@ -24,7 +24,7 @@
 #include <span>
 #include <string>
 
-#include "bulwark/audit/event_store.h"
+#include "bulwark/auditlog/event_store.h"
 #include "bulwark/auditship/format.h"
 #include "bulwark/auditship/sink_config.h"
 #include "bulwark/core/error.h"

@@ -7,7 +7,7 @@
 #include <set>
 #include <thread>
 
-#include "audit/auditlog_fixture.h"
+#include "auditlog/auditlog_fixture.h"
 #include "bulwark/audit/checkpoint.h"
 #include "bulwark/audit/proof.h"
 #include "bulwark/audit/tree_builder.h"
@@ -62,7 +62,7 @@ TEST_P(AuditLogConformance, ConcurrentAppendersShareCommitsAndGetDistinctIndices
     ts.emplace_back([&, t] {
       LogAuditSink sink(log, ImpactClassifier::Default(), "bulwark://t", Runtime::System());
       for (int i = 0; i < kPer; ++i) {
-        auto idx = sink.AppendRecord(Record("config.get", service::Action::kRead, "ns", {"a"}));
+        auto idx = sink.AppendRecord(Record("config.get", request::Action::kRead, "ns", {"a"}));
         ASSERT_TRUE(idx.has_value());
         got[t].push_back(*idx);
       }
@@ -333,13 +333,13 @@ TEST_P(AuditLogConformance, QueriesMatchAScanAcrossCompactedIndexSegments) {
   auto log = std::shared_ptr<AuditLog>(std::move(*AuditLog::Open(o)));
   LogAuditSink sink(log, ImpactClassifier::Default(), "bulwark://seg", Runtime::System());
   for (int b = 0; b < 13; ++b) {
-    std::vector<service::AuditRecord> recs;
+    std::vector<request::AuditRecord> recs;
     for (int i = 0; i < 7; ++i) {
       const int n = b * 7 + i;
       auto r = Record(n % 3 ? "config.get" : "config.set",
-                      n % 3 ? service::Action::kRead : service::Action::kWrite,
+                      n % 3 ? request::Action::kRead : request::Action::kWrite,
                       fmt::format("ns{}", n % 5), {fmt::format("p{}.x", n % 4), "shared"});
-      if (n % 6 == 0) r.outcome = service::Outcome::kDenied;
+      if (n % 6 == 0) r.outcome = request::Outcome::kDenied;
       recs.push_back(r);
     }
     ASSERT_TRUE(sink.AppendRecords(recs).has_value());
@@ -409,7 +409,7 @@ TEST_P(AuditLogConformance, TwoLogObjectsOnOneStoreAppendToOneTree) {
   std::thread ta([&] {
     LogAuditSink sink(a, ImpactClassifier::Default(), "bulwark://a", Runtime::System());
     for (int i = 0; i < 60; ++i) {
-      auto idx = sink.AppendRecord(Record("config.get", service::Action::kRead, "ns", {"x"}));
+      auto idx = sink.AppendRecord(Record("config.get", request::Action::kRead, "ns", {"x"}));
       ASSERT_TRUE(idx.has_value()) << idx.error().message();
       got_a.push_back(*idx);
     }
@@ -417,7 +417,7 @@ TEST_P(AuditLogConformance, TwoLogObjectsOnOneStoreAppendToOneTree) {
   std::thread tb([&] {
     LogAuditSink sink(b, ImpactClassifier::Default(), "bulwark://b", Runtime::System());
     for (int i = 0; i < 60; ++i) {
-      auto idx = sink.AppendRecord(Record("config.set", service::Action::kWrite, "ns", {"y"}));
+      auto idx = sink.AppendRecord(Record("config.set", request::Action::kWrite, "ns", {"y"}));
       ASSERT_TRUE(idx.has_value()) << idx.error().message();
       got_b.push_back(*idx);
     }

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <deque>
 
-#include "audit/internal/log_storage.h"
+#include "auditlog/internal/log_storage.h"
 #include "pgutil/pg_result.h"
 
 namespace bulwark::audit::internal {

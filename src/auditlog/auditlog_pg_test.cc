@@ -3,7 +3,7 @@
 // server of scripts/pg-test-server.sh (ctest starts it as a fixture; the tests fail without it).
 #include <gtest/gtest.h>
 
-#include "audit/auditlog_fixture.h"
+#include "auditlog/auditlog_fixture.h"
 
 namespace bulwark::audit::logtest {
 namespace {

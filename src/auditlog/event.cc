@@ -1,4 +1,4 @@
-#include "bulwark/audit/event.h"
+#include "bulwark/auditlog/event.h"
 
 #include <fmt/format.h>
 #include <fnmatch.h>
@@ -36,6 +36,19 @@ constexpr std::string_view kDefaultRules = R"json({
     {"name": "access-policy-operation", "level": "high",
      "reason": "access policy changed",
      "when": {"operations": ["policy.*", "*.policy.*", "acl.*"], "outcomes": ["success"]}},
+    {"name": "key-destroyed", "level": "critical",
+     "reason": "data key destroyed",
+     "when": {"operations": ["key.destroy"], "outcomes": ["success"]}},
+    {"name": "key-compromised", "level": "critical",
+     "reason": "data key marked compromised",
+     "when": {"operations": ["key.compromised"], "outcomes": ["success"]}},
+    {"name": "key-disabled", "level": "high",
+     "reason": "data key disabled",
+     "when": {"operations": ["key.disable"], "outcomes": ["success"]}},
+    {"name": "key-lifecycle", "level": "medium",
+     "reason": "keys changed",
+     "when": {"operations": ["key.init", "key.rotate", "key.rewrap", "key.enable"],
+              "outcomes": ["success"]}},
     {"name": "sensitive-value-changed", "level": "high",
      "reason": "a sensitive value changed",
      "when": {"actions": ["write", "delete", "rotate"], "outcomes": ["success"], "sensitive": true}},
@@ -193,8 +206,8 @@ Result<ImpactClassifier> ImpactClassifier::FromJson(std::string_view text) {
         }
       }
     }
-    rule.action_set = NameSet(rule.actions, service::ActionName);
-    rule.outcome_set = NameSet(rule.outcomes, service::OutcomeName);
+    rule.action_set = NameSet(rule.actions, request::ActionName);
+    rule.outcome_set = NameSet(rule.outcomes, request::OutcomeName);
     for (const auto* list : {&rule.operations, &rule.namespaces, &rule.paths}) {
       auto& compiled = list == &rule.operations   ? rule.operation_globs
                        : list == &rule.namespaces ? rule.namespace_globs
@@ -217,7 +230,7 @@ ImpactClassifier ImpactClassifier::Default() {
   return std::move(*c);  // the embedded rules are tested to parse
 }
 
-Impact ImpactClassifier::Classify(const service::AuditRecord& rec) const {
+Impact ImpactClassifier::Classify(const request::AuditRecord& rec) const {
   Impact impact;
   const auto action = static_cast<std::size_t>(rec.action);
   const auto outcome = static_cast<std::size_t>(rec.outcome);
@@ -240,25 +253,29 @@ Impact ImpactClassifier::Classify(const service::AuditRecord& rec) const {
   return impact;
 }
 
-nlohmann::json BuildEvent(const service::AuditRecord& r, const Impact& impact, std::string_view id,
+nlohmann::json BuildEvent(const request::AuditRecord& r, const Impact& impact, std::string_view id,
                           std::string_view source) {
   nlohmann::json data;
   data["actor"] = {{"id", r.context.principal.id},
                    {"kind", r.context.principal.kind},
                    {"roles", r.context.principal.roles}};
   data["operation"] = r.operation;
-  data["action"] = std::string(service::ActionName(r.action));
+  data["action"] = std::string(request::ActionName(r.action));
   data["namespace"] = r.namespace_name;
   data["paths"] = r.paths;
   data["sensitive_paths"] = r.sensitive_paths;
   data["revealed"] = r.revealed;
-  data["outcome"] = std::string(service::OutcomeName(r.outcome));
+  data["outcome"] = std::string(request::OutcomeName(r.outcome));
   if (!r.reason.empty()) data["reason"] = r.reason;
   if (r.version_before) data["version_before"] = *r.version_before;
   if (r.version_after) data["version_after"] = *r.version_after;
   data["request"] = {{"source_address", r.context.source_address},
                      {"client", r.context.client},
                      {"request_id", r.context.request_id}};
+  if (r.resource_kind != request::ResourceKind::kNamespace) {
+    data["resource"] = {{"kind", std::string(request::ResourceKindName(r.resource_kind))},
+                        {"name", r.resource_name}};
+  }
   data["impact"] = {{"level", std::string(ImpactLevelName(impact.level))},
                     {"reasons", impact.reasons}};
   nlohmann::json ev;
@@ -267,7 +284,11 @@ nlohmann::json BuildEvent(const service::AuditRecord& r, const Impact& impact, s
   ev["source"] = std::string(source);
   ev["type"] = "dev.bulwark." + r.operation;
   ev["time"] = FormatRfc3339(r.time);
-  if (!r.namespace_name.empty()) ev["subject"] = r.namespace_name;
+  if (!r.namespace_name.empty()) {
+    ev["subject"] = r.namespace_name;
+  } else if (r.resource_kind != request::ResourceKind::kNamespace && !r.resource_name.empty()) {
+    ev["subject"] = r.resource_name;
+  }
   ev["datacontenttype"] = "application/json";
   ev["data"] = std::move(data);
   return ev;
@@ -465,7 +486,7 @@ bool ExactInteger(std::optional<std::int64_t> v) {
 }
 
 // RecordLeaf's bytes, or nullopt when a string is not valid UTF-8.
-std::optional<std::string> WriteLeaf(const service::AuditRecord& r, const Impact& impact,
+std::optional<std::string> WriteLeaf(const request::AuditRecord& r, const Impact& impact,
                                      std::string_view id, std::string_view source) {
   const auto& ctx = r.context;
   // The fixed text (keys, names, time, versions, the quotes of the strings) is at most ~520 bytes;
@@ -474,10 +495,11 @@ std::optional<std::string> WriteLeaf(const service::AuditRecord& r, const Impact
       576 + ctx.principal.id.size() + ctx.principal.kind.size() + TotalSize(ctx.principal.roles) +
       TotalSize(impact.reasons) + 2 * r.namespace_name.size() + 2 * r.operation.size() +
       TotalSize(r.paths) + r.reason.size() + ctx.client.size() + ctx.request_id.size() +
-      ctx.source_address.size() + TotalSize(r.sensitive_paths) + id.size() + source.size());
+      ctx.source_address.size() + TotalSize(r.sensitive_paths) + id.size() + source.size() +
+      2 * r.resource_name.size());
   // Keys in RFC 8785 order (all ASCII, so byte order).
   w.Lit("{\"data\":{\"action\":");
-  if (!w.Str(service::ActionName(r.action))) return std::nullopt;
+  if (!w.Str(request::ActionName(r.action))) return std::nullopt;
   w.Lit(",\"actor\":{\"id\":");
   if (!w.Str(ctx.principal.id)) return std::nullopt;
   w.Lit(",\"kind\":");
@@ -493,7 +515,7 @@ std::optional<std::string> WriteLeaf(const service::AuditRecord& r, const Impact
   w.Lit(",\"operation\":");
   if (!w.Str(r.operation)) return std::nullopt;
   w.Lit(",\"outcome\":");
-  if (!w.Str(service::OutcomeName(r.outcome))) return std::nullopt;
+  if (!w.Str(request::OutcomeName(r.outcome))) return std::nullopt;
   w.Lit(",\"paths\":");
   if (!w.Strs(r.paths)) return std::nullopt;
   if (!r.reason.empty()) {
@@ -506,7 +528,16 @@ std::optional<std::string> WriteLeaf(const service::AuditRecord& r, const Impact
   if (!w.Str(ctx.request_id)) return std::nullopt;
   w.Lit(",\"source_address\":");
   if (!w.Str(ctx.source_address)) return std::nullopt;
-  w.Lit("},\"revealed\":");
+  w.Lit("}");
+  const bool resource = r.resource_kind != request::ResourceKind::kNamespace;
+  if (resource) {
+    w.Lit(",\"resource\":{\"kind\":");
+    if (!w.Str(request::ResourceKindName(r.resource_kind))) return std::nullopt;
+    w.Lit(",\"name\":");
+    if (!w.Str(r.resource_name)) return std::nullopt;
+    w.Lit("}");
+  }
+  w.Lit(",\"revealed\":");
   if (r.revealed) {
     w.Lit("true");
   } else {
@@ -531,6 +562,9 @@ std::optional<std::string> WriteLeaf(const service::AuditRecord& r, const Impact
   if (!r.namespace_name.empty()) {
     w.Lit(",\"subject\":");
     w.Str(r.namespace_name);  // validated above
+  } else if (resource && !r.resource_name.empty()) {
+    w.Lit(",\"subject\":");
+    w.Str(r.resource_name);  // validated above
   }
   w.Lit(",\"time\":\"");
   std::array<char, kRfc3339MaxSize> time;
@@ -543,7 +577,7 @@ std::optional<std::string> WriteLeaf(const service::AuditRecord& r, const Impact
 
 }  // namespace
 
-Result<std::string> RecordLeaf(const service::AuditRecord& r, const Impact& impact,
+Result<std::string> RecordLeaf(const request::AuditRecord& r, const Impact& impact,
                                std::string_view id, std::string_view source) {
   if (ExactInteger(r.version_before) && ExactInteger(r.version_after)) {
     if (auto leaf = WriteLeaf(r, impact, id, source)) return std::move(*leaf);

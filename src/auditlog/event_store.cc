@@ -1,4 +1,4 @@
-#include "bulwark/audit/event_store.h"
+#include "bulwark/auditlog/event_store.h"
 
 #include <fmt/format.h>
 
@@ -8,7 +8,7 @@
 #include <shared_mutex>
 #include <unordered_map>
 
-#include "audit/internal/log_storage.h"
+#include "auditlog/internal/log_storage.h"
 #include "bulwark/audit/checkpoint.h"
 #include "bulwark/audit/tree_builder.h"
 

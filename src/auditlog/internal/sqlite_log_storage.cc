@@ -13,7 +13,7 @@
 #include <mutex>
 #include <thread>
 
-#include "audit/internal/log_storage.h"
+#include "auditlog/internal/log_storage.h"
 
 namespace bulwark::audit::internal {
 namespace {

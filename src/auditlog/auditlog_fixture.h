@@ -17,18 +17,18 @@
 #include <string>
 
 #include "bulwark/audit/checkpoint_verifier.h"
-#include "bulwark/audit/event.h"
-#include "bulwark/audit/event_store.h"
-#include "bulwark/audit/log_audit.h"
+#include "bulwark/auditlog/event.h"
+#include "bulwark/auditlog/event_store.h"
+#include "bulwark/auditlog/log_audit.h"
 #include "store/test_database.h"
 
 namespace bulwark::audit::logtest {
 
 namespace fs = std::filesystem;
 
-inline service::AuditRecord Record(std::string op, service::Action action, std::string ns,
+inline request::AuditRecord Record(std::string op, request::Action action, std::string ns,
                                    std::vector<std::string> paths) {
-  service::AuditRecord r;
+  request::AuditRecord r;
   r.time = std::chrono::system_clock::time_point(std::chrono::seconds(1'790'000'000));
   r.operation = std::move(op);
   r.action = action;
@@ -105,9 +105,9 @@ class AuditLogFixture : public ::testing::Test {
   void Fill(const std::shared_ptr<AuditLog>& log, int n) {
     LogAuditSink sink(log, ImpactClassifier::Default(), "bulwark://test/config", Runtime::System());
     for (int i = 0; i < n; ++i) {
-      auto r = Record("config.set", i % 3 == 0 ? service::Action::kRead : service::Action::kWrite,
+      auto r = Record("config.set", i % 3 == 0 ? request::Action::kRead : request::Action::kWrite,
                       i % 2 ? "production/app" : "dev/app", {fmt::format("key{}", i)});
-      if (i % 4 == 0) r.outcome = service::Outcome::kDenied;
+      if (i % 4 == 0) r.outcome = request::Outcome::kDenied;
       ASSERT_TRUE(sink.Append(r).has_value());
     }
   }

@@ -1,4 +1,4 @@
-#include "bulwark/audit/log_audit.h"
+#include "bulwark/auditlog/log_audit.h"
 
 #include <fmt/format.h>
 #include <sys/mman.h>
@@ -11,7 +11,7 @@
 #include <mutex>
 #include <sstream>
 
-#include "bulwark/audit/archive.h"
+#include "bulwark/auditlog/archive.h"
 #include "bulwark/audit/checkpoint.h"
 #include "bulwark/audit/jcs.h"
 #include "bulwark/audit/tree_builder.h"
@@ -116,7 +116,7 @@ namespace {
 constexpr std::size_t kEventIdSize = 16;
 
 // `id`: the event's kEventIdSize random bytes.
-Result<PreparedEvent> MakeEvent(const service::AuditRecord& record,
+Result<PreparedEvent> MakeEvent(const request::AuditRecord& record,
                                 const ImpactClassifier& classifier, const std::string& source,
                                 std::span<const std::uint8_t, kEventIdSize> id) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -136,8 +136,8 @@ Result<PreparedEvent> MakeEvent(const service::AuditRecord& record,
   cols.type.append("dev.bulwark.").append(record.operation);
   cols.actor = record.context.principal.id;
   cols.namespace_name = record.namespace_name;
-  cols.action = service::ActionName(record.action);
-  cols.outcome = service::OutcomeName(record.outcome);
+  cols.action = request::ActionName(record.action);
+  cols.outcome = request::OutcomeName(record.outcome);
   cols.impact = impact.level;
   cols.paths = record.paths;
   return ev;
@@ -202,14 +202,14 @@ EventBuilder::EventBuilder(ImpactClassifier classifier, std::string source, Runt
 
 EventBuilder::~EventBuilder() = default;
 
-Result<PreparedEvent> EventBuilder::Build(const service::AuditRecord& record) {
+Result<PreparedEvent> EventBuilder::Build(const request::AuditRecord& record) {
   std::array<std::uint8_t, kEventIdSize> id;
   BULWARK_RETURN_IF_ERROR(ids_->Take(*runtime_.random, id));
   return MakeEvent(record, classifier_, source_, id);
 }
 
 Result<std::vector<PreparedEvent>> EventBuilder::BuildAll(
-    std::span<const service::AuditRecord> records) {
+    std::span<const request::AuditRecord> records) {
   // One generator call for all the ids of a batch.
   std::vector<std::uint8_t> ids(records.size() * kEventIdSize);
   BULWARK_RETURN_IF_ERROR(runtime_.random->Fill(ids));
@@ -226,17 +226,17 @@ Result<std::vector<PreparedEvent>> EventBuilder::BuildAll(
   return events;
 }
 
-Result<std::uint64_t> LogAuditSink::AppendRecord(const service::AuditRecord& record) {
+Result<std::uint64_t> LogAuditSink::AppendRecord(const request::AuditRecord& record) {
   BULWARK_ASSIGN_OR_RETURN(PreparedEvent ev, events_.Build(record));
   return log_->Append(std::move(ev.first), std::move(ev.second));
 }
 
-Result<std::uint64_t> LogAuditSink::AppendRecords(std::span<const service::AuditRecord> records) {
+Result<std::uint64_t> LogAuditSink::AppendRecords(std::span<const request::AuditRecord> records) {
   BULWARK_ASSIGN_OR_RETURN(std::vector<PreparedEvent> events, events_.BuildAll(records));
   return log_->AppendBatch(std::move(events));
 }
 
-Status LogAuditSink::Append(const service::AuditRecord& record) {
+Status LogAuditSink::Append(const request::AuditRecord& record) {
   BULWARK_ASSIGN_OR_RETURN(std::uint64_t index, AppendRecord(record));
   (void)index;
   return OkStatus();

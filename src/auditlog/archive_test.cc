@@ -8,7 +8,7 @@
 // edits only archive files, the database-side tamper tests it has a PostgreSQL form for and the
 // prune-guard test below; the property tests (a fresh schema per case) and the SQLite-specific
 // tamper tests run on SQLite only.
-#include "bulwark/audit/archive.h"
+#include "bulwark/auditlog/archive.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -27,9 +27,9 @@
 #include <thread>
 
 #include "bulwark/audit/checkpoint.h"
-#include "bulwark/audit/event_store.h"
+#include "bulwark/auditlog/event_store.h"
 #include "bulwark/audit/in_memory_tree.h"
-#include "bulwark/audit/log_audit.h"
+#include "bulwark/auditlog/log_audit.h"
 #include "bulwark/audit/proof.h"
 #include "bulwark/core/encoding.h"
 

@@ -29,7 +29,7 @@
 #include <string_view>
 #include <vector>
 
-#include "bulwark/audit/event_store.h"
+#include "bulwark/auditlog/event_store.h"
 
 namespace bulwark::audit::internal {
 

@@ -1,4 +1,4 @@
-#include "bulwark/audit/archive.h"
+#include "bulwark/auditlog/archive.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>

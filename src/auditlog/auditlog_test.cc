@@ -20,12 +20,12 @@
 #include <set>
 #include <thread>
 
-#include "audit/auditlog_fixture.h"
+#include "auditlog/auditlog_fixture.h"
 #include "bulwark/audit/checkpoint.h"
-#include "bulwark/audit/event.h"
-#include "bulwark/audit/event_store.h"
+#include "bulwark/auditlog/event.h"
+#include "bulwark/auditlog/event_store.h"
 #include "bulwark/audit/jcs.h"
-#include "bulwark/audit/log_audit.h"
+#include "bulwark/auditlog/log_audit.h"
 #include "bulwark/audit/proof.h"
 #include "bulwark/audit/tree_builder.h"
 #include "bulwark/core/encoding.h"
@@ -40,23 +40,23 @@ namespace fs = std::filesystem;
 TEST(ImpactClassifierTest, DefaultRulesParseAndClassify) {
   ASSERT_TRUE(ImpactClassifier::FromJson(DefaultImpactRules()).has_value());
   const ImpactClassifier c = ImpactClassifier::Default();
-  auto level = [&](const service::AuditRecord& r) { return c.Classify(r).level; };
+  auto level = [&](const request::AuditRecord& r) { return c.Classify(r).level; };
 
-  EXPECT_EQ(level(Record("config.get", service::Action::kRead, "dev/app", {"db.host"})),
+  EXPECT_EQ(level(Record("config.get", request::Action::kRead, "dev/app", {"db.host"})),
             ImpactLevel::kLow);
-  EXPECT_EQ(level(Record("config.set", service::Action::kWrite, "dev/app", {"db.ssl_mode"})),
+  EXPECT_EQ(level(Record("config.set", request::Action::kWrite, "dev/app", {"db.ssl_mode"})),
             ImpactLevel::kCritical);
-  EXPECT_EQ(level(Record("config.set", service::Action::kWrite, "dev/app", {"api.tls.verify"})),
+  EXPECT_EQ(level(Record("config.set", request::Action::kWrite, "dev/app", {"api.tls.verify"})),
             ImpactLevel::kCritical);
-  EXPECT_EQ(level(Record("config.set", service::Action::kWrite, "production/app", {"db.host"})),
+  EXPECT_EQ(level(Record("config.set", request::Action::kWrite, "production/app", {"db.host"})),
             ImpactLevel::kHigh);
-  auto sensitive = Record("config.set", service::Action::kWrite, "dev/app", {"db.password"});
+  auto sensitive = Record("config.set", request::Action::kWrite, "dev/app", {"db.password"});
   sensitive.sensitive_paths = {"db.password"};
   const Impact si = c.Classify(sensitive);
   EXPECT_EQ(si.level, ImpactLevel::kHigh);
   EXPECT_EQ(si.reasons, std::vector<std::string>{"a sensitive value changed"});
-  auto denied = Record("config.set", service::Action::kWrite, "dev/app", {"db.ssl_mode"});
-  denied.outcome = service::Outcome::kDenied;
+  auto denied = Record("config.set", request::Action::kWrite, "dev/app", {"db.ssl_mode"});
+  denied.outcome = request::Outcome::kDenied;
   EXPECT_EQ(level(denied), ImpactLevel::kMedium);  // nothing was weakened: the write was refused
 }
 
@@ -65,9 +65,9 @@ TEST(ImpactClassifierTest, RulesAreDataAndBadRulesAreRejected) {
       R"({"rules": [{"name": "n", "level": "critical", "reason": "r",
                      "when": {"namespaces": ["payments/*"]}}]})");
   ASSERT_TRUE(c.has_value());
-  EXPECT_EQ(c->Classify(Record("config.get", service::Action::kRead, "payments/x", {})).level,
+  EXPECT_EQ(c->Classify(Record("config.get", request::Action::kRead, "payments/x", {})).level,
             ImpactLevel::kCritical);
-  EXPECT_EQ(c->Classify(Record("config.get", service::Action::kRead, "other", {})).level,
+  EXPECT_EQ(c->Classify(Record("config.get", request::Action::kRead, "other", {})).level,
             ImpactLevel::kLow);
   auto bad =
       ImpactClassifier::FromJson(R"({"rules": [{"name": "n", "level": "huge", "reason": "r"}]})");
@@ -124,12 +124,12 @@ RC_GTEST_PROP(ImpactClassifierTest, ClassifiesAsFnmatchAndNameComparisonDo, ()) 
   const auto classifier = ImpactClassifier::FromJson(rules.dump());
   RC_ASSERT(classifier.has_value());
 
-  service::AuditRecord rec;
+  request::AuditRecord rec;
   rec.operation = text();
   rec.namespace_name = text();
   for (int n = *rc::gen::inRange(0, 3); n > 0; --n) rec.paths.push_back(text());
-  rec.action = static_cast<service::Action>(*rc::gen::inRange(0, 8));
-  rec.outcome = static_cast<service::Outcome>(*rc::gen::inRange(0, 3));
+  rec.action = static_cast<request::Action>(*rc::gen::inRange(0, request::kActionCount));
+  rec.outcome = static_cast<request::Outcome>(*rc::gen::inRange(0, 3));
   auto any_glob = [](const std::vector<std::string>& globs, const std::string& t) {
     for (const auto& g : globs) {
       if (::fnmatch(g.c_str(), t.c_str(), 0) == 0) return true;
@@ -141,8 +141,8 @@ RC_GTEST_PROP(ImpactClassifierTest, ClassifiesAsFnmatchAndNameComparisonDo, ()) 
   };
   bool expect = true;
   // An empty list is no condition.
-  if (!actions.empty()) expect &= contains(actions, service::ActionName(rec.action));
-  if (!outcomes.empty()) expect &= contains(outcomes, service::OutcomeName(rec.outcome));
+  if (!actions.empty()) expect &= contains(actions, request::ActionName(rec.action));
+  if (!outcomes.empty()) expect &= contains(outcomes, request::OutcomeName(rec.outcome));
   if (when.contains("operations")) expect &= any_glob(ops, rec.operation);
   if (when.contains("namespaces")) expect &= any_glob(nss, rec.namespace_name);
   if (when.contains("paths")) {
@@ -155,7 +155,7 @@ RC_GTEST_PROP(ImpactClassifierTest, ClassifiesAsFnmatchAndNameComparisonDo, ()) 
 }
 
 TEST(EventTest, EventIsCloudEventsWithCanonicalLeaf) {
-  auto r = Record("config.put", service::Action::kWrite, "dev/app", {"db.password"});
+  auto r = Record("config.put", request::Action::kWrite, "dev/app", {"db.password"});
   r.sensitive_paths = {"db.password"};
   r.version_after = 3;
   const auto ev = BuildEvent(r, ImpactClassifier::Default().Classify(r), "abc", "bulwark://h/c");
@@ -171,6 +171,50 @@ TEST(EventTest, EventIsCloudEventsWithCanonicalLeaf) {
   EXPECT_EQ(leaf->find(' '),
             leaf->find("bulwark://") == std::string::npos ? std::string::npos : leaf->find(' '));
   EXPECT_EQ(*CanonicalizeJsonText(*leaf), *leaf);
+}
+
+TEST(EventTest, AFileEventNamesTheFileAsSubjectAndResource) {
+  auto r = Record("file.decrypt", request::Action::kReveal, "", {"db.password"});
+  r.sensitive_paths = {"db.password"};
+  r.revealed = true;
+  r.resource_kind = request::ResourceKind::kFile;
+  r.resource_name = "/srv/app/secrets.yaml";
+  const Impact impact = ImpactClassifier::Default().Classify(r);
+  EXPECT_EQ(impact.level, ImpactLevel::kMedium);
+  const auto ev = BuildEvent(r, impact, "abc", "bulwark://h/c");
+  EXPECT_EQ(ev["subject"], "/srv/app/secrets.yaml");
+  EXPECT_EQ(ev["data"]["resource"]["kind"], "file");
+  EXPECT_EQ(ev["data"]["resource"]["name"], "/srv/app/secrets.yaml");
+  EXPECT_EQ(ev["data"]["namespace"], "");
+  auto leaf = RecordLeaf(r, impact, "abc", "bulwark://h/c");
+  ASSERT_TRUE(leaf.has_value());
+  EXPECT_EQ(*leaf, *EventLeaf(ev));
+}
+
+TEST(EventTest, ANamespaceEventHasNoResourceMember) {
+  const auto r = Record("config.get", request::Action::kRead, "dev/app", {"db.host"});
+  const auto ev = BuildEvent(r, {}, "abc", "bulwark://h/c");
+  EXPECT_FALSE(ev["data"].contains("resource"));
+}
+
+TEST(EventTest, DestroyingOrCompromisingAKeyIsCriticalAndOtherKeyChangesAreNot) {
+  const auto c = ImpactClassifier::Default();
+  auto key = [](const char* op, request::Action a, request::Outcome o = request::Outcome::kSuccess) {
+    auto r = Record(op, a, "", {});
+    r.resource_kind = request::ResourceKind::kKey;
+    r.resource_name = "1a2b3c4d";
+    r.outcome = o;
+    return r;
+  };
+  EXPECT_EQ(c.Classify(key("key.destroy", request::Action::kDelete)).level, ImpactLevel::kCritical);
+  EXPECT_EQ(c.Classify(key("key.compromised", request::Action::kAdmin)).level,
+            ImpactLevel::kCritical);
+  EXPECT_EQ(c.Classify(key("key.disable", request::Action::kAdmin)).level, ImpactLevel::kHigh);
+  EXPECT_EQ(c.Classify(key("key.rotate", request::Action::kRotate)).level, ImpactLevel::kMedium);
+  EXPECT_EQ(c.Classify(key("key.list", request::Action::kRead)).level, ImpactLevel::kLow);
+  // A refused destroy is a denial, not a destruction.
+  EXPECT_EQ(c.Classify(key("key.destroy", request::Action::kDelete, request::Outcome::kDenied)).level,
+            ImpactLevel::kMedium);
 }
 
 // A valid UTF-8 string of code points mostly near the escaping boundaries (control characters,
@@ -228,7 +272,7 @@ RC_GTEST_PROP(EventTest, RecordLeafEqualsCanonicalizedBuildEvent, ()) {
         rc::gen::inRange<std::int64_t>(0, 1000), rc::gen::inRange<std::int64_t>(k53 - 2, k53 + 3),
         rc::gen::inRange<std::int64_t>(-k53 - 2, -k53 + 3), rc::gen::arbitrary<std::int64_t>());
   };
-  service::AuditRecord r;
+  request::AuditRecord r;
   // Any time the clock holds (1677-2262 in nanoseconds), with any sub-second part.
   r.time = TimePoint(TimePoint::duration(*rc::gen::oneOf(
       rc::gen::inRange<TimePoint::rep>(std::numeric_limits<TimePoint::rep>::min() / 2,
@@ -236,8 +280,10 @@ RC_GTEST_PROP(EventTest, RecordLeafEqualsCanonicalizedBuildEvent, ()) {
       rc::gen::inRange<TimePoint::rep>(0,
                                        TimePoint::rep{4'000'000'000} * TimePoint::period::den))));
   r.operation = str();
-  r.action = static_cast<service::Action>(*rc::gen::inRange(0, 8));
-  r.namespace_name = str();
+  r.action = static_cast<request::Action>(*rc::gen::inRange(0, request::kActionCount));
+  r.namespace_name = *rc::gen::arbitrary<bool>() ? str() : std::string();
+  r.resource_kind = static_cast<request::ResourceKind>(*rc::gen::inRange(0, 7));
+  if (r.resource_kind != request::ResourceKind::kNamespace) r.resource_name = str();
   for (int n = *rc::gen::inRange(0, 4); n > 0; --n) r.paths.push_back(str());
   if (*rc::gen::arbitrary<bool>()) {
     std::vector<std::string> sensitive;
@@ -245,7 +291,7 @@ RC_GTEST_PROP(EventTest, RecordLeafEqualsCanonicalizedBuildEvent, ()) {
     r.sensitive_paths = std::move(sensitive);
   }
   r.revealed = *rc::gen::arbitrary<bool>();
-  r.outcome = static_cast<service::Outcome>(*rc::gen::inRange(0, 3));
+  r.outcome = static_cast<request::Outcome>(*rc::gen::inRange(0, 3));
   r.reason = str();
   if (*rc::gen::arbitrary<bool>()) r.version_before = integer();
   if (*rc::gen::arbitrary<bool>()) r.version_after = integer();
@@ -272,7 +318,7 @@ RC_GTEST_PROP(EventTest, RecordLeafEqualsCanonicalizedBuildEvent, ()) {
 }
 
 TEST(EventTest, RecordLeafOfATypicalRecordIsTheCanonicalEvent) {
-  auto r = Record("config.set", service::Action::kWrite, "production/app", {"db.host", "db.port"});
+  auto r = Record("config.set", request::Action::kWrite, "production/app", {"db.host", "db.port"});
   r.version_before = 4;
   r.version_after = 5;
   r.reason = "line1\n\"quoted\"";
@@ -290,7 +336,7 @@ std::string EventId(const PreparedEvent& ev) {
 TEST(EventBuilderTest, BuildsTheCanonicalEventAndItsColumns) {
   bulwark::testing::FakeRuntime rt;
   EventBuilder builder(ImpactClassifier::Default(), "bulwark://test", rt.runtime());
-  auto r = Record("config.set", service::Action::kWrite, "production/app", {"db.host"});
+  auto r = Record("config.set", request::Action::kWrite, "production/app", {"db.host"});
   r.version_after = 2;
   const auto ev = builder.Build(r);
   ASSERT_TRUE(ev.has_value()) << ev.error().message();
@@ -316,10 +362,10 @@ TEST(EventBuilderTest, BuildsTheCanonicalEventAndItsColumns) {
 TEST(EventBuilderTest, IdsAreDistinctBytesOfTheRandomSource) {
   bulwark::testing::FakeRuntime rt;
   EventBuilder builder(ImpactClassifier::Default(), "bulwark://test", rt.runtime());
-  const auto r = Record("config.get", service::Action::kRead, "dev/app", {});
+  const auto r = Record("config.get", request::Action::kRead, "dev/app", {});
   std::set<std::string> ids;
   for (int i = 0; i < 100; ++i) ids.insert(EventId(*builder.Build(r)));  // past several refills
-  const auto batch = builder.BuildAll(std::vector<service::AuditRecord>(20, r));
+  const auto batch = builder.BuildAll(std::vector<request::AuditRecord>(20, r));
   ASSERT_TRUE(batch.has_value());
   for (const auto& ev : *batch) ids.insert(EventId(ev));
   EXPECT_EQ(ids.size(), 120u);
@@ -334,12 +380,12 @@ TEST(EventBuilderTest, IdsAreDistinctBytesOfTheRandomSource) {
 TEST(EventBuilderTest, AFailingRandomSourceFailsTheEventUntilItRecovers) {
   bulwark::testing::FakeRuntime rt;
   EventBuilder builder(ImpactClassifier::Default(), "bulwark://test", rt.runtime());
-  const auto r = Record("config.get", service::Action::kRead, "dev/app", {});
+  const auto r = Record("config.get", request::Action::kRead, "dev/app", {});
   rt.random->set_fail(true);
   const auto failed = builder.Build(r);
   ASSERT_FALSE(failed.has_value());
   EXPECT_EQ(failed.error().code(), ErrorCode::kUnavailable);
-  EXPECT_FALSE(builder.BuildAll(std::vector<service::AuditRecord>(2, r)).has_value());
+  EXPECT_FALSE(builder.BuildAll(std::vector<request::AuditRecord>(2, r)).has_value());
   rt.random->set_fail(false);
   EXPECT_TRUE(builder.Build(r).has_value());
 }
@@ -347,7 +393,7 @@ TEST(EventBuilderTest, AFailingRandomSourceFailsTheEventUntilItRecovers) {
 // A forked child must not hand out the ids left in its parent's pool: both would publish them.
 TEST(EventBuilderTest, AForkedChildDrawsIdsOfItsOwn) {
   EventBuilder builder(ImpactClassifier::Default(), "bulwark://test", Runtime::System());
-  const auto r = Record("config.get", service::Action::kRead, "dev/app", {});
+  const auto r = Record("config.get", request::Action::kRead, "dev/app", {});
   ASSERT_TRUE(builder.Build(r).has_value());  // the pool now holds the next ids
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
@@ -526,10 +572,10 @@ TEST_F(AuditLogTest, WalIsCheckpointedInTheBackgroundAndRestarts) {
   // Without checkpoints, the WAL would hold every page written; the loop ends as soon as the
   // database file holds the events and the WAL is much smaller than what was appended.
   for (int batch = 0; batch < 3000 && !restarted; ++batch) {
-    std::vector<service::AuditRecord> records;
+    std::vector<request::AuditRecord> records;
     for (int i = 0; i < 20; ++i) {
       records.push_back(
-          Record("config.set", service::Action::kWrite, "ns", {fmt::format("key{}.{}", batch, i)}));
+          Record("config.set", request::Action::kWrite, "ns", {fmt::format("key{}.{}", batch, i)}));
     }
     auto first = sink.AppendRecords(records);
     ASSERT_TRUE(first.has_value()) << first.error().message();
@@ -571,7 +617,7 @@ TEST_F(AuditLogTest, AcknowledgedEventsSurviveSigkill) {
                           Runtime::System());
         for (int i = 0;; ++i) {
           auto idx = sink.AppendRecord(
-              Record("config.set", service::Action::kWrite, "ns", {fmt::format("t{}.{}", t, i)}));
+              Record("config.set", request::Action::kWrite, "ns", {fmt::format("t{}.{}", t, i)}));
           if (!idx) ::_exit(3);
           std::uint64_t v = *idx;
           if (::write(fds[1], &v, sizeof v) != sizeof v) ::_exit(4);
