@@ -7,7 +7,6 @@
 #include "bulwark/keyops/key_usage.h"
 #include "bulwark/secfile/encfile.h"
 #include "bulwark/secfile/token.h"
-#include "bulwark/service/keyring_value_cipher.h"
 
 namespace bulwark::keyops {
 namespace fs = std::filesystem;
@@ -162,7 +161,6 @@ class Recovery {
     }
     report.resumed = resumed;
     BULWARK_RETURN_IF_ERROR(SaveJournal());
-    mover_ = service::NewKeyringValueCipherForReencryption(keyring_);
     const std::size_t total = journal_.items.size();
     for (std::size_t i = 0; i < total; ++i) {
       Item& it = journal_.items[i];
@@ -192,7 +190,7 @@ class Recovery {
   Status Plan() {
     journal_.key = id_;
     journal_.started = FormatRfc3339(rt_.clock->Now());
-    UsageSources sources{opt_.index, opt_.files, opt_.service, opt_.context, false};
+    UsageSources sources{opt_.index, opt_.files, opt_.store, false};
     BULWARK_ASSIGN_OR_RETURN(KeyUsage usage, FindKeyUsage(id_, sources, *rt_.fs, *rt_.clock));
     if (opt_.index != nullptr) BULWARK_RETURN_IF_ERROR(opt_.index->Save(*rt_.fs));
     for (const FileUsage& f : usage.files) {
@@ -286,6 +284,7 @@ class Recovery {
       return NotFoundError(fmt::format("{} vanished while it was re-encrypted", it.target));
     Diff(it, after->values);
     it.state = "done";
+    if (opt_.file_moved) opt_.file_moved(it.target, it.moved);
     return SaveIndex();
   }
 
@@ -298,7 +297,7 @@ class Recovery {
 
   Result<std::optional<std::vector<std::pair<config::Path, keys::KeyId>>>> NamespaceTokens(
       const Item& it) {
-    auto tokens = opt_.service->Tokens(*opt_.context, it.target, store::VersionRef::Latest());
+    auto tokens = opt_.store->Tokens(it.target, std::nullopt);
     if (!tokens) {
       if (tokens.error().code() == ErrorCode::kNotFound) {
         return std::optional<std::vector<std::pair<config::Path, keys::KeyId>>>();
@@ -306,7 +305,7 @@ class Recovery {
       return std::unexpected(tokens.error());
     }
     std::vector<std::pair<config::Path, keys::KeyId>> out;
-    for (const service::StoredToken& t : *tokens) {
+    for (const StoredValueToken& t : *tokens) {
       auto token = secfile::ParseToken(t.token);
       if (token) out.emplace_back(t.path, token->key_id);
     }
@@ -321,7 +320,7 @@ class Recovery {
   }
 
   Status MoveNamespace(Item& it, std::size_t position) {
-    if (opt_.service == nullptr) {
+    if (opt_.store == nullptr) {
       return FailedPreconditionError(fmt::format(
           "the journal names namespace {} but no store is open to re-encrypt it", it.target));
     }
@@ -346,13 +345,7 @@ class Recovery {
     }
     it.state = "started";
     BULWARK_RETURN_IF_ERROR(SaveJournal());
-    const keys::KeyId id = id_;
-    auto select = [id](std::string_view text) {
-      auto token = secfile::ParseToken(text);
-      return token && token->key_id == id;
-    };
-    BULWARK_RETURN_IF_ERROR(opt_.service->Reencrypt(*opt_.context, it.target, select, *mover_,
-                                                    {.message = opt_.namespace_message}));
+    BULWARK_RETURN_IF_ERROR(opt_.store->MoveOffKey(it.target, id_, opt_.namespace_message));
     if (opt_.hook) BULWARK_RETURN_IF_ERROR(opt_.hook(StepPoint::kAfterWrite, position));
     BULWARK_ASSIGN_OR_RETURN(auto after, NamespaceTokens(it));
     if (!after)
@@ -369,7 +362,6 @@ class Recovery {
   const CompromiseOptions& opt_;
   Journal journal_;
   std::vector<std::string> plan_problems_;  // files that could not be checked while planning
-  std::unique_ptr<service::ValueCipher> mover_;
 };
 
 }  // namespace

@@ -38,8 +38,7 @@ class CompromiseTest : public test_support::KeyopsTest {
     o.journal = CompromiseJournalPath(dir_, old_key_);
     o.files = {files_[2]};
     o.index = &index_;
-    o.service = svc_.get();
-    o.context = &ctx_;
+    o.store = Stored();
     o.progress = [this](std::size_t i, std::size_t n, const std::string& t, std::size_t v) {
       progress_.push_back(fmt::format("[{}/{}] {}: {}", i, n, t, v));
     };

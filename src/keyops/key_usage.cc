@@ -23,10 +23,10 @@ std::string JoinPaths(const std::vector<config::Path>& paths) {
 
 // The paths of `tokens` whose key is `id` (tokens that do not parse are skipped: they cannot be
 // decrypted by any key).
-std::vector<config::Path> PathsUnder(const std::vector<service::StoredToken>& tokens,
+std::vector<config::Path> PathsUnder(const std::vector<StoredValueToken>& tokens,
                                      keys::KeyId id) {
   std::vector<config::Path> out;
-  for (const service::StoredToken& t : tokens) {
+  for (const StoredValueToken& t : tokens) {
     auto token = secfile::ParseToken(t.token);
     if (token && token->key_id == id) out.push_back(t.path);
   }
@@ -142,19 +142,16 @@ Result<KeyUsage> FindKeyUsage(keys::KeyId id, const UsageSources& sources, const
     if (fu.mac || !fu.values.empty()) usage.files.push_back(std::move(fu));
   }
 
-  if (sources.service == nullptr) return usage;
-  const service::RequestContext& ctx = *sources.context;
-  BULWARK_ASSIGN_OR_RETURN(std::vector<store::NamespaceInfo> namespaces,
-                           sources.service->List(ctx, ""));
-  for (const store::NamespaceInfo& ns : namespaces) {
-    BULWARK_ASSIGN_OR_RETURN(auto latest,
-                             sources.service->Tokens(ctx, ns.name, store::VersionRef::Latest()));
+  if (sources.store == nullptr) return usage;
+  BULWARK_ASSIGN_OR_RETURN(std::vector<StoredNamespace> namespaces, sources.store->List());
+  for (const StoredNamespace& ns : namespaces) {
+    BULWARK_ASSIGN_OR_RETURN(auto latest, sources.store->Tokens(ns.name, std::nullopt));
     std::vector<config::Path> paths = PathsUnder(latest, id);
     if (!paths.empty()) usage.namespaces.push_back({ns.name, ns.latest_version, std::move(paths)});
     if (!sources.scan_history) continue;
     HistoryUsage h{ns.name, {}};
     for (std::int64_t v = 1; v < ns.latest_version; ++v) {
-      auto tokens = sources.service->Tokens(ctx, ns.name, store::VersionRef::Number(v));
+      auto tokens = sources.store->Tokens(ns.name, v);
       if (!tokens) {
         if (tokens.error().code() == ErrorCode::kNotFound) continue;  // pruned versions
         return std::unexpected(tokens.error());

@@ -67,7 +67,7 @@ TEST_F(KeyUsageTest, FindsFilesAndNamespacesAndCorrectsAStaleIndex) {
                         config::Value("p2"), {}));
   Put("prod/db", R"({"password": "x"})");
 
-  UsageSources sources{&index, {b}, svc_.get(), &ctx_, true};
+  UsageSources sources{&index, {b}, Stored(), true};
   auto usage = FindKeyUsage(old_key, sources, *rt_.fs, *rt_.clock);
   ASSERT_TRUE(usage) << usage.error();
   ASSERT_EQ(usage->files.size(), 1u);
@@ -108,7 +108,7 @@ TEST_F(KeyUsageTest, DecryptedFilesLeaveTheIndexAndUnreadableOnesAreReported) {
   std::string text = rt_.fs->ReadFile(broken).value();
   text.replace(text.find("kid:") + 4, 8, "zzzzzzzz");
   ASSERT_TRUE(rt_.fs->WriteFileAtomic(broken, text, std::filesystem::perms::owner_all));
-  UsageSources sources{&index, {}, nullptr, nullptr, false};
+  UsageSources sources{&index, {}, nullptr, false};
   auto usage = FindKeyUsage(key, sources, *rt_.fs, *rt_.clock).value();
   EXPECT_TRUE(usage.unused());
   ASSERT_EQ(usage.problems.size(), 1u);

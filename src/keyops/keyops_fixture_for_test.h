@@ -11,6 +11,7 @@
 #include <string>
 
 #include "bulwark/secfile/encfile.h"
+#include "bulwark/service/key_service.h"
 #include "config/internal/json_bridge.h"
 #include "service/service_fixture_for_test.h"
 
@@ -27,10 +28,16 @@ class KeyopsTest : public service::test_support::ServiceFixture {
     EXPECT_TRUE(rt_.fs->WriteFileAtomic(path, enc->text, std::filesystem::perms::owner_all));
     return path;
   }
+  // The store as key lifecycle operations see it (through svc_, as ctx_).
+  StoredNamespaces* Stored() {
+    if (!stored_) stored_ = service::NewStoredNamespaces(*svc_, ctx_, keyring_);
+    return stored_.get();
+  }
   void Put(const std::string& ns, const char* json) {
     auto v = svc_->Put(ctx_, ns, config::internal::FromJson(nlohmann::json::parse(json)), {});
     ASSERT_TRUE(v) << v.error();
   }
+  std::unique_ptr<StoredNamespaces> stored_;
 };
 
 }  // namespace bulwark::keyops::test_support

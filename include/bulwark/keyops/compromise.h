@@ -3,8 +3,8 @@
 //
 // The caller marks the key compromised first (keys::Keyring::MarkCompromised, saved), so that it
 // no longer encrypts or decrypts for anyone; its values are then readable only through the
-// re-encryption paths used here (secfile::ReencryptFile, ConfigService::Reencrypt with
-// service::NewKeyringValueCipherForReencryption).
+// re-encryption paths used here (secfile::ReencryptFile for files, StoredNamespaces::MoveOffKey
+// for namespaces, which the key service implements over ConfigService::Reencrypt).
 //
 // Journal (docs/formats-keys.md, "compromise journal"): <home>/compromise-<kid>.journal, a JSON
 // document rewritten with FileSystem::WriteFileAtomic (fsync'ed) before and after each step:
@@ -38,7 +38,7 @@
 #include "bulwark/core/runtime.h"
 #include "bulwark/keyops/key_usage_index.h"
 #include "bulwark/keys/keyring.h"
-#include "bulwark/service/config_service.h"
+#include "bulwark/keyops/stored_namespaces.h"
 
 namespace bulwark::keyops {
 
@@ -70,11 +70,12 @@ struct CompromiseOptions {
   std::filesystem::path journal;              // <home>/compromise-<kid>.journal
   std::vector<std::string> files;             // files to include besides the index's
   KeyUsageIndex* index = nullptr;             // read for the plan, updated (and saved) per file
-  service::ConfigService* service = nullptr;  // null: no namespaces
-  const service::RequestContext* context = nullptr;
+  StoredNamespaces* store = nullptr;           // null: no namespaces
   std::string namespace_message = "key compromised: re-encrypted";
   // Progress, once per item: (1-based position, total, target, values moved).
   std::function<void(std::size_t, std::size_t, const std::string&, std::size_t)> progress;
+  // Called after each file was rewritten (to record it, e.g. in the audit log).
+  std::function<void(const std::string& file, const std::vector<MovedValue>& moved)> file_moved;
   // Fault injection for tests (and a cancellation point): called at each StepPoint with the
   // 1-based item position; an error stops the run there as a crash would.
   std::function<Status(StepPoint, std::size_t)> hook;

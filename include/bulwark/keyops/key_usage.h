@@ -6,11 +6,11 @@
 // one that exists is re-read (tokens only, nothing is decrypted: secfile::ListTokens), so the
 // answer is true at the time of the call, and the index is corrected as a side effect (entries of
 // missing files or files no longer using the key are dropped, counts refreshed). Namespaces are
-// scanned through the service (ConfigService::List and ::Tokens, audited reads of ciphertext
-// only): the latest version of each namespace, and optionally every older version (history keeps
-// old tokens; a rollback to such a version would need the key).
+// scanned through StoredNamespaces (the key service: audited reads of ciphertext only): the latest
+// version of each namespace, and optionally every older version (history keeps old tokens; a
+// rollback to such a version would need the key).
 //
-// Errors: service errors pass through (kUnavailable, kPermissionDenied). Files that exist but
+// Errors: the store's errors pass through (kUnavailable, kPermissionDenied). Files that exist but
 // cannot be read or parsed do not fail the scan: they are listed in `problems`.
 #ifndef BULWARK_KEYOPS_KEY_USAGE_H_
 #define BULWARK_KEYOPS_KEY_USAGE_H_
@@ -23,7 +23,7 @@
 #include "bulwark/core/runtime.h"
 #include "bulwark/keyops/key_usage_index.h"
 #include "bulwark/keys/key_id.h"
-#include "bulwark/service/config_service.h"
+#include "bulwark/keyops/stored_namespaces.h"
 
 namespace bulwark::keyops {
 
@@ -63,8 +63,7 @@ struct KeyUsage {
 struct UsageSources {
   KeyUsageIndex* index = nullptr;             // re-checked and corrected (call Save afterwards)
   std::vector<std::string> extra_files;       // also checked (and indexed when they use any key)
-  service::ConfigService* service = nullptr;  // null: no namespaces are scanned
-  const service::RequestContext* context = nullptr;
+  StoredNamespaces* store = nullptr;           // null: no namespaces are scanned
   bool scan_history = true;
 };
 
