@@ -34,3 +34,18 @@ Result<std::unique_ptr<RulePack>> LoadBuiltinPack(std::string_view name,
 }
 
 }  // namespace bulwark::compliance
+
+namespace bulwark::compliance {
+
+Result<std::shared_ptr<const RulePack>> LoadPackSpec(FileSystem& fs, const std::string& spec) {
+  if (!spec.ends_with(".yaml") && !spec.ends_with(".yml") && !spec.ends_with(".json")) {
+    auto builtin = LoadBuiltinPack(spec);
+    if (builtin) return std::shared_ptr<const RulePack>(std::move(*builtin));
+    auto exists = fs.Exists(spec);
+    if (!exists || !*exists) return std::unexpected(builtin.error());
+  }
+  BULWARK_ASSIGN_OR_RETURN(auto pack, RulePack::LoadFile(fs, spec));
+  return std::shared_ptr<const RulePack>(std::move(pack));
+}
+
+}  // namespace bulwark::compliance

@@ -507,22 +507,18 @@ Result<store::VersionInfo> ConfigService::Put(const RequestContext& ctx, std::st
       return op.Fail(snap.error());
     }
   }
-  // New namespace (or a schema change): write the metadata first, with compare-and-set.
-  if (base.meta.version == 0 || request.schema) {
-    Meta next = base.meta;
-    if (next.id.empty()) {
+  // New namespace (or a schema change): the metadata this write needs is prepared here (a new
+  // namespace's identity binds its tokens) and written only after the compliance gate and the
+  // compare-and-set allowed the write, so that a refused put changes nothing.
+  const Meta previous_meta = base.meta;
+  const bool write_meta = base.meta.version == 0 || request.schema.has_value();
+  if (write_meta) {
+    if (base.meta.id.empty()) {
       auto id = deps_.runtime.random->Bytes(16);
       if (!id) return op.Fail(id.error());
-      next.id = HexEncode(*id);
+      base.meta.id = HexEncode(*id);
     }
-    if (request.schema) next.schema = request.schema;
-    auto mv = deps_.store->Put(MetaNamespace(ns), MetaDocument(next),
-                               {.author = ctx.principal.id,
-                                .message = request.schema ? "schema" : "namespace created",
-                                .expected_version = base.meta.version});
-    if (!mv) return op.Fail(mv.error());
-    next.version = mv->version;
-    base.meta = std::move(next);
+    if (request.schema) base.meta.schema = request.schema;
   }
 
   auto classifier = config::SensitivityClassifier::Create(schema.get(), {});
@@ -543,12 +539,38 @@ Result<store::VersionInfo> ConfigService::Put(const RequestContext& ctx, std::st
     return op.Fail(g.error());
   }
   if (base.snapshot) op.rec.version_before = base.snapshot->info.version;
+  const store::Version current = base.snapshot ? base.snapshot->info.version : 0;
+  if (request.expected_version && *request.expected_version != current) {
+    return op.Fail(Error(ErrorCode::kConflict,
+                         fmt::format("expected version {} but the latest is {}",
+                                     *request.expected_version, current)));
+  }
+  if (write_meta) {
+    auto mv = deps_.store->Put(MetaNamespace(ns), MetaDocument(base.meta),
+                               {.author = ctx.principal.id,
+                                .message = request.schema ? "schema" : "namespace created",
+                                .expected_version = previous_meta.version});
+    if (!mv) return op.Fail(mv.error());
+    base.meta.version = mv->version;
+  }
   auto info = deps_.store->Put(ns, *encrypted,
                                {.author = ctx.principal.id,
                                 .message = request.message,
                                 .tags = request.tags,
                                 .expected_version = request.expected_version});
-  if (!info) return op.Fail(info.error());
+  if (!info) {
+    // Another writer got in between the metadata and the document (compare-and-set): put the
+    // metadata back as it was (a namespace that did not exist keeps only its identity, no
+    // schema), so that the refused put leaves no schema behind.
+    if (write_meta) {
+      Meta restored = previous_meta.version > 0 ? previous_meta : Meta{base.meta.id, std::nullopt, 0};
+      (void)deps_.store->Put(MetaNamespace(ns), MetaDocument(restored),
+                             {.author = ctx.principal.id,
+                              .message = "put refused: metadata restored",
+                              .expected_version = base.meta.version});
+    }
+    return op.Fail(info.error());
+  }
   op.rec.version_after = info->version;
   if (base.snapshot) {
     if (auto diff = deps_.store->Diff(ns, base.snapshot->info.version, info->version)) {

@@ -187,6 +187,35 @@ TEST_F(ConfigServiceTest, NonLocalPrincipalsAreDeniedAndTheDenialIsAudited) {
 namespace bulwark::service {
 namespace {
 
+// A put the compare-and-set refuses changes nothing: its schema is not attached (it used to be
+// written before the check, after which `set` on the unchanged content failed validation).
+TEST_F(ConfigServiceTest, APutRefusedByCompareAndSetAttachesNoSchema) {
+  ASSERT_TRUE(svc_->Put(ctx_, "dev/app", J(R"({"port": 1})"), {}));
+  PutRequest stale;
+  stale.expected_version = 7;
+  stale.schema = J(R"({"type": "object", "required": ["name"]})");
+  auto refused = svc_->Put(ctx_, "dev/app", J(R"({"port": 2, "name": "x"})"), stale);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kConflict);
+  EXPECT_FALSE(svc_->SchemaOf(ctx_, "dev/app").value().has_value());
+  EXPECT_EQ(store_->Get(MetaNamespace("dev/app"), store::VersionRef::Latest()).value().info.version,
+            1);
+  auto set = svc_->Set(ctx_, "dev/app", P("port"), Value(std::int64_t{3}), {});
+  EXPECT_TRUE(set) << set.error();
+}
+
+TEST_F(ConfigServiceTest, ANewNamespaceRefusedByCompareAndSetIsNotCreated) {
+  PutRequest stale;
+  stale.expected_version = 4;
+  stale.schema = J(R"({"type": "object"})");
+  auto refused = svc_->Put(ctx_, "dev/new", J(R"({"port": 2})"), stale);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kConflict);
+  EXPECT_EQ(store_->Get(MetaNamespace("dev/new"), store::VersionRef::Latest()).error().code(),
+            ErrorCode::kNotFound);
+  EXPECT_TRUE(svc_->List(ctx_, "").value().empty());
+}
+
 class ComplianceServiceTest : public ConfigServiceTest {
  protected:
   void SetUp() override {
@@ -223,6 +252,21 @@ TEST_F(ComplianceServiceTest, GateRefusesWritesThatIntroduceHighFindings) {
   auto bad_set = gated_->Set(ctx_, "production/api", P("services[0].database.ssl_mode"), Value("disable"), {});
   ASSERT_FALSE(bad_set);
   EXPECT_EQ(gated_->History(ctx_, "production/api").value().size(), 1u);
+}
+
+TEST_F(ComplianceServiceTest, APutTheGateRefusesAttachesNoSchema) {
+  ASSERT_TRUE(gated_->Put(ctx_, "production/api", Service("verify-full", "long-enough-password"), {}));
+  PutRequest with_schema;
+  with_schema.schema = J(R"({"type": "object", "required": ["owner"]})");
+  Value bad = Service("disable", "long-enough-password");
+  bad.Set("owner", Value("team-a"));
+  auto refused = gated_->Put(ctx_, "production/api", bad, with_schema);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_FALSE(gated_->SchemaOf(ctx_, "production/api").value().has_value());
+  // The unchanged content can still be changed (it would violate the refused schema).
+  auto set = gated_->Set(ctx_, "production/api", P("services[0].logging.level"), Value("warn"), {});
+  EXPECT_TRUE(set) << set.error();
 }
 
 TEST_F(ComplianceServiceTest, FindingMessagesNeverCarrySecrets) {

@@ -10,6 +10,7 @@
 
 #include "bulwark/compliance/rule_pack.h"
 #include "bulwark/core/error.h"
+#include "bulwark/core/runtime.h"
 
 namespace bulwark::compliance {
 
@@ -21,6 +22,11 @@ Result<std::string_view> BuiltinPackText(std::string_view name);
 // Parses a built-in pack (source name "builtin:<name>").
 Result<std::unique_ptr<RulePack>> LoadBuiltinPack(std::string_view name,
                                                   const RulePackOptions& options = {});
+
+// A pack named on a command line or in <home>/config.yaml: a built-in name ("baseline"), else a
+// pack file (a name ending in .yaml, .yml or .json is always a file). The built-in lookup's
+// kNotFound when it is neither; the file's load errors otherwise.
+Result<std::shared_ptr<const RulePack>> LoadPackSpec(FileSystem& fs, const std::string& spec);
 
 }  // namespace bulwark::compliance
 

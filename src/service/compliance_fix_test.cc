@@ -1,12 +1,16 @@
-#include "bulwark/compliance/fix.h"
+#include "bulwark/service/compliance_fix.h"
 
 #include <gtest/gtest.h>
 
 #include "bulwark/compliance/engine.h"
 #include "bulwark/config/format.h"
 
-namespace bulwark::compliance {
+namespace bulwark::service {
 namespace {
+
+using compliance::Engine;
+using compliance::Report;
+using compliance::RulePack;
 
 constexpr std::string_view kPack = R"yaml(apiVersion: bulwark/v1
 kind: RulePack
@@ -96,4 +100,4 @@ TEST(FixTest, NothingToFixReturnsTheTextUnchanged) {
 }
 
 }  // namespace
-}  // namespace bulwark::compliance
+}  // namespace bulwark::service

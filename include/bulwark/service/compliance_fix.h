@@ -8,8 +8,12 @@
 // conflicting fixes of the same path are reported as skipped with the reason, never guessed.
 // After editing, the text is scanned again and every fixed path must read back as the new value;
 // otherwise the whole operation fails and nothing is returned.
-#ifndef BULWARK_COMPLIANCE_FIX_H_
-#define BULWARK_COMPLIANCE_FIX_H_
+//
+// It lives in the service layer, not in compliance: compliance reads values and never touches file
+// bytes (or links the encrypted-file module); FileService::Fix applies it to a file, authorized and
+// audited (file.fix).
+#ifndef BULWARK_SERVICE_COMPLIANCE_FIX_H_
+#define BULWARK_SERVICE_COMPLIANCE_FIX_H_
 
 #include <string>
 #include <string_view>
@@ -19,7 +23,7 @@
 #include "bulwark/core/error.h"
 #include "bulwark/secfile/spans.h"
 
-namespace bulwark::compliance {
+namespace bulwark::service {
 
 struct AppliedFix {
   std::string rule_id;
@@ -41,8 +45,9 @@ struct FixResult {
 // Applies the fixes of `report`'s findings to `text` (the file the report was made from).
 // kInvalidArgument when the text cannot be scanned or an edit does not read back.
 Result<FixResult> ApplyFixes(std::string_view text, secfile::FileFormat format,
-                             const Report& report, std::string source_name = "<input>");
+                             const compliance::Report& report,
+                             std::string source_name = "<input>");
 
-}  // namespace bulwark::compliance
+}  // namespace bulwark::service
 
-#endif  // BULWARK_COMPLIANCE_FIX_H_
+#endif  // BULWARK_SERVICE_COMPLIANCE_FIX_H_

@@ -1,4 +1,4 @@
-#include "bulwark/compliance/fix.h"
+#include "bulwark/service/compliance_fix.h"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,11 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-namespace bulwark::compliance {
+namespace bulwark::service {
+using compliance::Finding;
+using compliance::FixOp;
+using compliance::Report;
+using compliance::ResolvedFix;
 namespace {
 
 using secfile::FileFormat;
@@ -174,4 +178,4 @@ Result<FixResult> ApplyFixes(std::string_view text, secfile::FileFormat format,
   return result;
 }
 
-}  // namespace bulwark::compliance
+}  // namespace bulwark::service

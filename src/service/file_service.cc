@@ -1,0 +1,314 @@
+#include "bulwark/service/file_service.h"
+
+#include <fmt/format.h>
+
+#include <tuple>
+
+#include "bulwark/config/loader.h"
+#include "bulwark/config/sensitivity.h"
+#include "bulwark/keyops/key_usage.h"
+#include "bulwark/keyops/key_usage_index.h"
+#include "bulwark/keyops/key_usage_lock.h"
+#include "bulwark/secfile/encfile.h"
+#include "service/audited_operation.h"
+#include "service/usage_index_lock.h"
+
+namespace bulwark::service {
+namespace fs = std::filesystem;
+using internal::AuditedOperation;
+using internal::PathStrings;
+using request::Action;
+using request::ResourceKind;
+
+namespace {
+
+constexpr auto kPrivateFile = fs::perms::owner_read | fs::perms::owner_write;
+
+Result<secfile::FileFormat> FormatOf(const fs::path& file,
+                                     const std::optional<secfile::FileFormat>& format) {
+  if (format) return *format;
+  return secfile::FileFormatFromPath(file.string());
+}
+
+// The classifier of an encryption: the schema's x-sensitive marks, the patterns, and the
+// key-name heuristic (config/sensitivity.h).
+struct Classification {
+  std::unique_ptr<config::Schema> schema;
+  std::optional<config::SensitivityClassifier> classifier;
+};
+
+Result<Classification> Classify(FileSystem& files, const std::optional<fs::path>& schema,
+                                const std::vector<std::string>& patterns) {
+  Classification c;
+  if (schema) {
+    BULWARK_ASSIGN_OR_RETURN(c.schema, config::LoadSchemaFile(files, *schema));
+  }
+  BULWARK_ASSIGN_OR_RETURN(auto classifier,
+                           config::SensitivityClassifier::Create(c.schema.get(), patterns));
+  c.classifier.emplace(std::move(classifier));
+  return c;
+}
+
+}  // namespace
+
+std::string FileResourceName(const fs::path& file) {
+  return keyops::KeyUsageIndex::Key(file);
+}
+
+Result<std::unique_ptr<FileService>> FileService::Create(FileServiceDeps deps) {
+  if (!deps.keys || !deps.authorizer || !deps.audit) {
+    return InvalidArgumentError("file service: keys, authorizer and audit sink are required");
+  }
+  return std::unique_ptr<FileService>(new FileService(std::move(deps)));
+}
+
+void FileService::IndexFile(const fs::path& file, secfile::FileFormat format, bool encrypted) {
+  auto update = [&]() -> Status {
+    BULWARK_ASSIGN_OR_RETURN(keyops::KeyUsageLock lock,
+                             internal::LockUsageIndex(deps_.usage_index, deps_.notice));
+    FileSystem& files = *deps_.runtime.fs;
+    BULWARK_ASSIGN_OR_RETURN(keyops::KeyUsageIndex index,
+                             keyops::KeyUsageIndex::Load(files, deps_.usage_index));
+    if (encrypted) {
+      BULWARK_ASSIGN_OR_RETURN(keyops::IndexedFile entry,
+                               keyops::InspectFile(files, file, format, *deps_.runtime.clock));
+      index.Record(file, std::move(entry));
+    } else {
+      index.Forget(file);
+    }
+    return index.Save(files);
+  };
+  if (auto s = update(); !s && deps_.notice) {
+    deps_.notice(fmt::format("warning: key-usage index not updated for {}: {}", file.string(),
+                             s.error().message()));
+  }
+}
+
+Result<EncryptFileResult> FileService::Encrypt(const request::RequestContext& ctx,
+                                               const EncryptFileRequest& req) {
+  AuditedOperation op(deps_.runtime, *deps_.audit, *deps_.authorizer, ctx, "file.encrypt",
+                      Action::kWrite, ResourceKind::kFile, FileResourceName(req.file));
+  FileSystem& files = *deps_.runtime.fs;
+  auto prepare = [&]() -> Result<std::pair<secfile::FileFormat, std::string>> {
+    BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format, FormatOf(req.file, req.format));
+    BULWARK_ASSIGN_OR_RETURN(std::string text, files.ReadFile(req.file));
+    return std::pair{format, std::move(text)};
+  };
+  auto prepared = prepare();
+  if (!prepared) return op.Fail(prepared.error());
+  const secfile::FileFormat format = prepared->first;
+  const std::string& text = prepared->second;
+  auto classification = Classify(files, req.schema, req.path_patterns);
+  if (!classification) return op.Fail(classification.error());
+  const config::SensitivityClassifier* classifier = &*classification->classifier;
+  auto paths = secfile::SensitivePaths(text, format, classifier, req.file.string());
+  if (!paths) return op.Fail(paths.error());
+  BULWARK_RETURN_IF_ERROR(op.Begin(PathStrings(*paths), true));
+  auto run = [&]() -> Result<EncryptFileResult> {
+    BULWARK_ASSIGN_OR_RETURN(auto keys, deps_.keys(keys::KeyringAccess::kUpdate));
+    secfile::EncryptOptions options;
+    options.source_name = req.file.string();
+    options.classifier = classifier;
+    BULWARK_ASSIGN_OR_RETURN(auto enc, secfile::EncryptFile(text, format, *keys->keyring,
+                                                             deps_.runtime, options));
+    BULWARK_RETURN_IF_ERROR(keys->Save());  // usage counts
+    EncryptFileResult out;
+    out.encrypted = std::move(enc.encrypted);
+    if (req.output) {
+      BULWARK_RETURN_IF_ERROR(files.WriteFileAtomic(*req.output, enc.text, kPrivateFile));
+      IndexFile(*req.output, format, /*encrypted=*/true);
+    } else {
+      out.text = std::move(enc.text);
+    }
+    return out;
+  };
+  auto r = run();
+  if (r) {
+    op.record().paths = PathStrings(r->encrypted);
+    op.record().sensitive_paths = op.record().paths;
+  }
+  return op.Finish(std::move(r));
+}
+
+Result<DecryptFileResult> FileService::Decrypt(const request::RequestContext& ctx,
+                                               const DecryptFileRequest& req) {
+  AuditedOperation op(deps_.runtime, *deps_.audit, *deps_.authorizer, ctx,
+                      req.purpose == DecryptPurpose::kExec ? "file.exec" : "file.decrypt",
+                      Action::kReveal, ResourceKind::kFile, FileResourceName(req.file));
+  FileSystem& files = *deps_.runtime.fs;
+  auto prepare = [&]() -> Result<std::tuple<secfile::FileFormat, std::string, secfile::FileTokens>> {
+    BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format, FormatOf(req.file, req.format));
+    BULWARK_ASSIGN_OR_RETURN(std::string text, files.ReadFile(req.file));
+    BULWARK_ASSIGN_OR_RETURN(secfile::FileTokens tokens,
+                             secfile::ListTokens(text, format, req.file.string()));
+    return std::tuple{format, std::move(text), std::move(tokens)};
+  };
+  auto prepared = prepare();
+  if (!prepared) return op.Fail(prepared.error());
+  const secfile::FileFormat format = std::get<0>(*prepared);
+  const std::string& text = std::get<1>(*prepared);
+  const secfile::FileTokens& tokens = std::get<2>(*prepared);
+  std::vector<std::string> paths;
+  for (const secfile::TokenRef& t : tokens.values) paths.push_back(t.path.ToString());
+  BULWARK_RETURN_IF_ERROR(op.Begin(paths, true));
+  op.record().paths = paths;
+  op.record().sensitive_paths = paths;
+  auto run = [&]() -> Result<DecryptFileResult> {
+    BULWARK_ASSIGN_OR_RETURN(auto keys, deps_.keys(keys::KeyringAccess::kRead));
+    BULWARK_ASSIGN_OR_RETURN(auto dec, secfile::DecryptFile(text, format, *keys->keyring,
+                                                             {.source_name = req.file.string()}));
+    DecryptFileResult out;
+    out.format = format;
+    out.revealed = std::move(dec.encrypted);
+    if (req.output) {
+      BULWARK_RETURN_IF_ERROR(files.WriteFileAtomic(*req.output, dec.text, kPrivateFile));
+      if (FileResourceName(*req.output) == FileResourceName(req.file)) {
+        IndexFile(req.file, format, /*encrypted=*/false);
+      }
+    } else {
+      out.text = std::move(dec.text);
+    }
+    return out;
+  };
+  auto r = run();
+  if (r) op.record().revealed = !r->revealed.empty();
+  return op.Finish(std::move(r));
+}
+
+Result<EditFileResult> FileService::Edit(const request::RequestContext& ctx,
+                                         const EditFileRequest& req) {
+  AuditedOperation op(deps_.runtime, *deps_.audit, *deps_.authorizer, ctx, "file.edit",
+                      Action::kWrite, ResourceKind::kFile, FileResourceName(req.file));
+  FileSystem& files = *deps_.runtime.fs;
+  auto prepare = [&]() -> Result<std::tuple<secfile::FileFormat, std::string, std::vector<std::string>>> {
+    if (!req.editor) return InvalidArgumentError("no editor");
+    BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format, FormatOf(req.file, req.format));
+    BULWARK_ASSIGN_OR_RETURN(std::string text, files.ReadFile(req.file));
+    std::vector<std::string> paths;
+    if (secfile::IsEncryptedFile(text, format)) {
+      BULWARK_ASSIGN_OR_RETURN(secfile::FileTokens tokens,
+                               secfile::ListTokens(text, format, req.file.string()));
+      for (const secfile::TokenRef& t : tokens.values) paths.push_back(t.path.ToString());
+    }
+    return std::tuple{format, std::move(text), std::move(paths)};
+  };
+  auto prepared = prepare();
+  if (!prepared) return op.Fail(prepared.error());
+  const secfile::FileFormat format = std::get<0>(*prepared);
+  const std::string& text = std::get<1>(*prepared);
+  const std::vector<std::string>& before = std::get<2>(*prepared);
+  BULWARK_RETURN_IF_ERROR(op.Begin(before, true));
+  auto run = [&]() -> Result<EditFileResult> {
+    BULWARK_ASSIGN_OR_RETURN(auto keys, deps_.keys(keys::KeyringAccess::kUpdate));
+    const bool encrypted = secfile::IsEncryptedFile(text, format);
+    secfile::DecryptedFile plain;
+    if (encrypted) {
+      BULWARK_ASSIGN_OR_RETURN(plain, secfile::DecryptFile(text, format, *keys->keyring,
+                                                            {.source_name = req.file.string()}));
+      op.record().revealed = !plain.encrypted.empty();
+    } else {
+      plain.text = text;
+    }
+    BULWARK_ASSIGN_OR_RETURN(std::string edited, req.editor(plain.text));
+    EditFileResult out;
+    if (encrypted && edited == plain.text) return out;
+    BULWARK_ASSIGN_OR_RETURN(Classification c, Classify(files, req.schema, req.path_patterns));
+    // Values encrypted before stay encrypted; new sensitive values are added.
+    BULWARK_ASSIGN_OR_RETURN(std::vector<config::Path> paths,
+                             secfile::SensitivePaths(edited, format, &*c.classifier,
+                                                     req.file.string()));
+    for (const config::Path& p : plain.encrypted) {
+      if (!config::IsUnder(p, paths)) paths.push_back(p);
+    }
+    secfile::EncryptOptions options;
+    options.source_name = req.file.string();
+    options.paths = std::move(paths);
+    options.document_id = plain.metadata.id;
+    BULWARK_ASSIGN_OR_RETURN(auto enc, secfile::EncryptFile(edited, format, *keys->keyring,
+                                                             deps_.runtime, options));
+    BULWARK_RETURN_IF_ERROR(keys->Save());
+    BULWARK_RETURN_IF_ERROR(files.WriteFileAtomic(req.file, enc.text, kPrivateFile));
+    IndexFile(req.file, format, /*encrypted=*/true);
+    out.changed = true;
+    out.encrypted = std::move(enc.encrypted);
+    return out;
+  };
+  auto r = run();
+  if (r) {
+    op.record().paths = r->changed ? PathStrings(r->encrypted) : before;
+    op.record().sensitive_paths = op.record().paths;
+  }
+  return op.Finish(std::move(r));
+}
+
+Result<ReencryptFileResult> FileService::Reencrypt(const request::RequestContext& ctx,
+                                                   const fs::path& file,
+                                                   std::optional<secfile::FileFormat> format_opt) {
+  AuditedOperation op(deps_.runtime, *deps_.audit, *deps_.authorizer, ctx, "file.reencrypt",
+                      Action::kRotate, ResourceKind::kFile, FileResourceName(file));
+  FileSystem& files = *deps_.runtime.fs;
+  auto prepare = [&]() -> Result<std::tuple<secfile::FileFormat, std::string, std::vector<std::string>>> {
+    BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format, FormatOf(file, format_opt));
+    BULWARK_ASSIGN_OR_RETURN(std::string text, files.ReadFile(file));
+    BULWARK_ASSIGN_OR_RETURN(secfile::FileTokens tokens,
+                             secfile::ListTokens(text, format, file.string()));
+    std::vector<std::string> paths;
+    for (const secfile::TokenRef& t : tokens.values) paths.push_back(t.path.ToString());
+    return std::tuple{format, std::move(text), std::move(paths)};
+  };
+  auto prepared = prepare();
+  if (!prepared) return op.Fail(prepared.error());
+  const secfile::FileFormat format = std::get<0>(*prepared);
+  const std::string& text = std::get<1>(*prepared);
+  const std::vector<std::string>& paths = std::get<2>(*prepared);
+  BULWARK_RETURN_IF_ERROR(op.Begin(paths, true));
+  op.record().paths = paths;
+  op.record().sensitive_paths = paths;
+  auto run = [&]() -> Result<ReencryptFileResult> {
+    BULWARK_ASSIGN_OR_RETURN(auto keys, deps_.keys(keys::KeyringAccess::kUpdate));
+    BULWARK_ASSIGN_OR_RETURN(auto re, secfile::ReencryptFile(text, format, *keys->keyring,
+                                                              deps_.runtime, file.string()));
+    BULWARK_RETURN_IF_ERROR(files.WriteFileAtomic(file, re.file.text, kPrivateFile));
+    IndexFile(file, format, /*encrypted=*/true);
+    BULWARK_RETURN_IF_ERROR(keys->Save());
+    ReencryptFileResult out;
+    out.primary = keys->keyring->primary_id();
+    out.previous_keys = std::move(re.previous_keys);
+    out.paths = std::move(re.file.encrypted);
+    return out;
+  };
+  return op.Finish(run());
+}
+
+Result<FixResult> FileService::Fix(const request::RequestContext& ctx, const FixFileRequest& req) {
+  AuditedOperation op(deps_.runtime, *deps_.audit, *deps_.authorizer, ctx, "file.fix",
+                      Action::kWrite, ResourceKind::kFile, FileResourceName(req.file));
+  FileSystem& files = *deps_.runtime.fs;
+  auto prepare = [&]() -> Result<std::pair<secfile::FileFormat, std::string>> {
+    if (req.report == nullptr) return InvalidArgumentError("no compliance report to fix from");
+    BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format, FormatOf(req.file, req.format));
+    BULWARK_ASSIGN_OR_RETURN(std::string text, files.ReadFile(req.file));
+    return std::pair{format, std::move(text)};
+  };
+  auto prepared = prepare();
+  if (!prepared) return op.Fail(prepared.error());
+  const secfile::FileFormat format = prepared->first;
+  const std::string& text = prepared->second;
+  auto fixed = ApplyFixes(text, format, *req.report, req.file.string());
+  if (!fixed) return op.Fail(fixed.error());
+  std::vector<std::string> paths;
+  for (const AppliedFix& a : fixed->applied) paths.push_back(a.path);
+  BULWARK_RETURN_IF_ERROR(op.Begin(paths, false));
+  op.record().paths = paths;
+  auto run = [&]() -> Status {
+    if (fixed->applied.empty()) return OkStatus();
+    std::error_code ec;
+    auto perms = fs::status(req.file, ec).permissions();
+    if (ec) perms = kPrivateFile;
+    return files.WriteFileAtomic(req.file, fixed->text, perms);
+  };
+  BULWARK_RETURN_IF_ERROR(op.Finish(run()));
+  return std::move(*fixed);
+}
+
+}  // namespace bulwark::service
