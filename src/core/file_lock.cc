@@ -45,6 +45,19 @@ Result<FileLock> FileLock::Acquire(const fs::path& lock_file, std::string_view w
   return lock;
 }
 
+Result<std::optional<FileLock>> FileLock::TryAcquire(const fs::path& lock_file,
+                                                    std::string_view what) {
+  int fd;
+  do {
+    fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return std::unexpected(LockError(what, lock_file, "open", errno));
+  FileLock lock(fd);
+  if (Flock(fd, LOCK_EX | LOCK_NB) == 0) return std::optional<FileLock>(std::move(lock));
+  if (errno != EWOULDBLOCK) return std::unexpected(LockError(what, lock_file, "lock", errno));
+  return std::optional<FileLock>();
+}
+
 FileLock::FileLock(FileLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
 
 FileLock& FileLock::operator=(FileLock&& other) noexcept {

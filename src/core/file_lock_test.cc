@@ -57,6 +57,22 @@ TEST_F(FileLockTest, MovedLockStaysHeldUntilItsLastOwnerIsDestroyed) {
   EXPECT_TRUE(again) << again.error();
 }
 
+TEST_F(FileLockTest, TryAcquireTakesAFreeLockAndReportsAHeldOneWithoutWaiting) {
+  const fs::path lock_file = dir_ / "ship.lock";
+  auto first = FileLock::TryAcquire(lock_file, "ship");
+  ASSERT_TRUE(first) << first.error();
+  ASSERT_TRUE(first->has_value());
+  EXPECT_FALSE(FreeForOthers(lock_file));
+  auto second = FileLock::TryAcquire(lock_file, "ship");  // another open file description
+  ASSERT_TRUE(second) << second.error();
+  EXPECT_FALSE(second->has_value());
+  first->reset();
+  EXPECT_TRUE(FreeForOthers(lock_file));
+  auto missing = FileLock::TryAcquire(dir_ / "no-dir" / "x.lock", "ship");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kUnavailable);
+}
+
 // The lock tests below rely on the child-process helper to report a failing child.
 TEST(ChildProcessesTest, ReportsEveryChildThatDidNotExitWithZero) {
   const auto failures = testing::RunInChildProcesses(3, [](int i) { return i == 1 ? 3 : 0; });

@@ -25,6 +25,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string_view>
 
 #include "bulwark/core/error.h"
@@ -38,6 +39,10 @@ class FileLock {
   // for. kUnavailable naming `what` and the file when it cannot be created, opened or locked.
   static Result<FileLock> Acquire(const std::filesystem::path& lock_file, std::string_view what,
                                   const std::function<void()>& on_wait = nullptr);
+  // Takes the lock only if no one holds it: nullopt when another holder has it (for work that
+  // must not run twice at once, such as one audit shipper per home); errors as Acquire.
+  static Result<std::optional<FileLock>> TryAcquire(const std::filesystem::path& lock_file,
+                                                    std::string_view what);
 
   FileLock(FileLock&& other) noexcept;
   FileLock& operator=(FileLock&& other) noexcept;
