@@ -1,0 +1,402 @@
+#include "bulwark/node/node.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+
+#include "bulwark/auditlog/log_audit.h"
+#include "bulwark/compliance/builtin_packs.h"
+#include "bulwark/compliance/history.h"
+#include "bulwark/keys/local_keystore.h"
+#include "bulwark/keys/pkcs11_provider.h"
+#include "bulwark/service/keyring_value_cipher.h"
+#include "bulwark/store/open.h"
+
+namespace bulwark::node {
+namespace fs = std::filesystem;
+
+// The node's audit sink: opens the home's log on first use (so that a command that records
+// nothing creates no log), and keeps it for the AuditTrail.
+class Node::LazySink final : public request::AuditSink {
+ public:
+  LazySink(Home home, Runtime rt, Environment env)
+      : home_(std::move(home)), rt_(std::move(rt)), env_(std::move(env)) {}
+
+  Status Append(const request::AuditRecord& record) override {
+    BULWARK_ASSIGN_OR_RETURN(request::AuditSink * sink, Sink());
+    return sink->Append(record);
+  }
+  Status HealthCheck() const override {
+    BULWARK_ASSIGN_OR_RETURN(request::AuditSink * sink, Sink());
+    return sink->HealthCheck();
+  }
+  Result<HomeAuditLog> Log() const {
+    BULWARK_RETURN_IF_ERROR(Sink());
+    std::lock_guard lock(mu_);
+    return log_;
+  }
+
+ private:
+  Result<request::AuditSink*> Sink() const {
+    std::lock_guard lock(mu_);
+    if (!sink_) {
+      BULWARK_ASSIGN_OR_RETURN(log_, OpenHomeAuditLog(rt_, home_, env_));
+      sink_ = std::make_unique<audit::LogAuditSink>(log_.log, audit::ImpactClassifier::Default(),
+                                                    EventSource(), rt_);
+    }
+    return sink_.get();
+  }
+  Home home_;
+  Runtime rt_;
+  Environment env_;
+  mutable std::mutex mu_;
+  mutable HomeAuditLog log_;
+  mutable std::unique_ptr<audit::LogAuditSink> sink_;
+};
+
+// The configuration service's cipher: opens the home's keys (for update: a later encryption saves
+// the usage counts at Close) on the first encryption or decryption, so that reading configuration
+// without secrets never asks for a passphrase.
+class Node::LazyCipher final : public service::ValueCipher {
+ public:
+  explicit LazyCipher(Node* node) : node_(node) {}
+
+  Result<std::string> Encrypt(const config::Value& v, std::string_view doc,
+                              const config::Path& p) const override {
+    BULWARK_ASSIGN_OR_RETURN(const service::ValueCipher* c, Get());
+    auto token = c->Encrypt(v, doc, p);
+    dirty_ = true;
+    return token;
+  }
+  Result<config::Value> Decrypt(std::string_view t, std::string_view doc,
+                                const config::Path& p) const override {
+    BULWARK_ASSIGN_OR_RETURN(const service::ValueCipher* c, Get());
+    return c->Decrypt(t, doc, p);
+  }
+  Status DecryptMany(std::span<const service::TokenAt> tokens, std::string_view doc,
+                     std::vector<config::Value>& out) const override {
+    BULWARK_ASSIGN_OR_RETURN(const service::ValueCipher* c, Get());
+    return c->DecryptMany(tokens, doc, out);
+  }
+  Status DecryptContent(std::span<const service::TokenAt> tokens, std::string_view doc,
+                        std::string_view content_hash,
+                        std::vector<config::Value>& out) const override {
+    BULWARK_ASSIGN_OR_RETURN(const service::ValueCipher* c, Get());
+    return c->DecryptContent(tokens, doc, content_hash, out);
+  }
+  bool dirty() const { return dirty_; }
+
+ private:
+  Result<const service::ValueCipher*> Get() const {
+    std::lock_guard lock(mu_);
+    if (!cipher_) {
+      BULWARK_ASSIGN_OR_RETURN(auto keys, node_->UnlockKeys(keys::KeyringAccess::kUpdate));
+      cipher_ = service::NewKeyringValueCipher(keys->keyring);
+    }
+    return cipher_.get();
+  }
+  Node* node_;
+  mutable std::mutex mu_;
+  mutable std::unique_ptr<service::ValueCipher> cipher_;
+  mutable std::atomic<bool> dirty_ = false;
+};
+
+Node::Node(NodeOptions options) : options_(std::move(options)) {}
+
+Result<std::unique_ptr<Node>> Node::Open(NodeOptions options) {
+  if (!options.environment) options.environment = ProcessEnvironment();
+  if (options.client.empty()) options.client = fmt::format("bulwark/{}", Version());
+  BULWARK_ASSIGN_OR_RETURN(Home home, ResolveHome(options.home, options.environment));
+  std::unique_ptr<Node> node(new Node(std::move(options)));
+  node->home_ = std::move(home);
+  const NodeOptions& o = node->options_;
+  node->store_url_ = ResolveStoreUrl(o.store_url, o.environment, node->home_);
+  BULWARK_ASSIGN_OR_RETURN(HomeSettings settings, ReadHomeSettings(*o.runtime.fs, node->home_));
+  if (settings.fips) {
+    auto policy = crypto::AlgorithmPolicy::CreateFipsPolicy();
+    if (!policy) {
+      return std::unexpected(policy.error().WithContext(fmt::format(
+          "{} is a FIPS home ({}), but this platform cannot run in FIPS mode",
+          node->home_.dir.string(), node->home_.settings_file().string())));
+    }
+    node->policy_ = std::move(*policy);
+  }
+  node->authorizer_ = o.authorizer ? o.authorizer
+                                   : std::shared_ptr<const request::Authorizer>(
+                                         request::NewLocalAuthorizer());
+  node->sink_ = std::make_shared<LazySink>(node->home_, o.runtime, o.environment);
+  node->cipher_ = std::make_shared<LazyCipher>(node.get());
+  return node;
+}
+
+Node::~Node() {
+  if (auto s = Close(); !s) Notice(fmt::format("warning: {}", s.error().message()));
+}
+
+std::shared_ptr<request::AuditSink> Node::audit_sink() const { return sink_; }
+
+void Node::Notice(std::string_view line) const {
+  if (options_.notice) options_.notice(line);
+}
+
+request::RequestContext Node::LocalContext() const {
+  return request::LocalUserContext(options_.client);
+}
+
+Result<SecretBytes> Node::Passphrase() const {
+  if (options_.passphrase) return options_.passphrase();
+  if (auto p = options_.environment("BULWARK_PASSPHRASE")) {
+    SecretBytes secret = SecretBytes::FromString(*p);
+    SecureZero(*p);
+    if (secret.empty()) return InvalidArgumentError("the passphrase is empty");
+    return secret;
+  }
+  return InvalidArgumentError("no passphrase: set BULWARK_PASSPHRASE");
+}
+
+Result<SecretBytes> Node::Pin() const {
+  if (options_.pin) return options_.pin();
+  if (auto p = options_.environment("BULWARK_PKCS11_PIN")) {
+    SecretBytes secret = SecretBytes::FromString(*p);
+    SecureZero(*p);
+    if (secret.empty()) return InvalidArgumentError("the PKCS#11 PIN is empty");
+    return secret;
+  }
+  return InvalidArgumentError("no PKCS#11 PIN: set BULWARK_PKCS11_PIN");
+}
+
+Result<std::shared_ptr<keys::UnlockedKeys>> Node::UnlockKeys(keys::KeyringAccess access) {
+  std::lock_guard lock(mu_);
+  if (closed_) return FailedPreconditionError("the node is closed");
+  if (keys_ && (access == keys::KeyringAccess::kRead || keys_->writable())) return keys_;
+  BULWARK_ASSIGN_OR_RETURN(keys_, OpenKeysLocked(access));
+  return keys_;
+}
+
+Result<std::shared_ptr<keys::UnlockedKeys>> Node::OpenKeysLocked(keys::KeyringAccess access) {
+  auto k = std::make_shared<keys::UnlockedKeys>();
+  k->runtime = options_.runtime;
+  k->policy = policy_;
+  k->keyring_path = home_.keyring();
+  FileSystem& files = *k->runtime.fs;
+  BULWARK_ASSIGN_OR_RETURN(bool exists, files.Exists(k->keyring_path));
+  if (!exists) {
+    return NotFoundError(
+        fmt::format("no keyring at {}: run 'bulwark init' first", k->keyring_path.string()));
+  }
+  BULWARK_ASSIGN_OR_RETURN(ProviderConfig config, ReadProviderConfig(files, home_));
+  // Taken after the passphrase/PIN is read (no lock held while a user types) and before the
+  // provider (keystore or token KEK) and the keyring are read, so that what this node saves is
+  // based on the latest of both.
+  auto take_lock = [&]() -> Status {
+    if (access != keys::KeyringAccess::kUpdate) return OkStatus();
+    const fs::path file = home_.keyring_lock();
+    BULWARK_ASSIGN_OR_RETURN(FileLock held, FileLock::Acquire(file, "keyring", [&] {
+                               Notice(fmt::format("waiting for {} (another bulwark process is "
+                                                  "updating the keyring)",
+                                                  file.string()));
+                             }));
+    k->lock.emplace(std::move(held));
+    return OkStatus();
+  };
+  if (config.kind == "pkcs11") {
+    BULWARK_ASSIGN_OR_RETURN(SecretBytes pin, Pin());
+    BULWARK_RETURN_IF_ERROR(take_lock());
+    keys::Pkcs11Provider::Options po;
+    po.module_path = config.module;
+    po.token_label = config.token_label;
+    po.key_label = config.key_label;
+    po.pin = std::move(pin);
+    BULWARK_ASSIGN_OR_RETURN(k->provider, keys::Pkcs11Provider::Open(std::move(po), k->runtime.random));
+  } else {
+    BULWARK_ASSIGN_OR_RETURN(SecretBytes pass, Passphrase());
+    BULWARK_RETURN_IF_ERROR(take_lock());
+    BULWARK_ASSIGN_OR_RETURN(
+        auto opened, keys::LocalKeystoreProvider::Open(home_.keystore(), pass, k->runtime, policy_));
+    for (const std::string& w : opened.warnings) Notice(fmt::format("warning: {}", w));
+    k->provider = std::move(opened.provider);
+  }
+  BULWARK_ASSIGN_OR_RETURN(std::string data, files.ReadFile(k->keyring_path));
+  BULWARK_ASSIGN_OR_RETURN(k->keyring,
+                           keys::Keyring::Load(data, *k->provider, k->runtime, policy_));
+  return k;
+}
+
+Result<std::shared_ptr<const compliance::Engine>> Node::ComplianceEngine() {
+  std::lock_guard lock(mu_);
+  if (engine_) return engine_;
+  if (options_.compliance) {
+    engine_ = options_.compliance;
+    return engine_;
+  }
+  BULWARK_ASSIGN_OR_RETURN(ComplianceSettings settings,
+                           ReadComplianceSettings(*options_.runtime.fs, home_));
+  std::vector<std::shared_ptr<const compliance::RulePack>> packs;
+  for (const std::string& spec : settings.packs) {
+    BULWARK_ASSIGN_OR_RETURN(auto pack, compliance::LoadPackSpec(*options_.runtime.fs, spec));
+    packs.push_back(std::move(pack));
+  }
+  BULWARK_ASSIGN_OR_RETURN(auto engine, compliance::Engine::Create(std::move(packs)));
+  engine_ = std::move(engine);
+  return engine_;
+}
+
+Result<service::ConfigService*> Node::Config() {
+  {
+    std::lock_guard lock(mu_);
+    if (config_) return config_.get();
+  }
+  const Runtime& rt = options_.runtime;
+  BULWARK_RETURN_IF_ERROR(rt.fs->CreateDirectories(home_.dir, kPrivateDir));
+  BULWARK_ASSIGN_OR_RETURN(std::unique_ptr<store::ConfigStore> st,
+                           store::OpenStore(store_url_, rt));
+  BULWARK_RETURN_IF_ERROR(sink_->HealthCheck());  // opens the audit log: fail early, and closed
+  service::ServiceDeps deps{rt, std::move(st), cipher_, authorizer_, sink_, {}};
+  BULWARK_ASSIGN_OR_RETURN(deps.compliance, ComplianceEngine());
+  if (!options_.compliance) {
+    BULWARK_ASSIGN_OR_RETURN(ComplianceSettings settings, ReadComplianceSettings(*rt.fs, home_));
+    if (settings.gate) deps.gate = compliance::GateOptions{.threshold = *settings.gate};
+  }
+  BULWARK_ASSIGN_OR_RETURN(deps.history,
+                           compliance::OpenSqliteComplianceHistory(home_.compliance_db()));
+  BULWARK_ASSIGN_OR_RETURN(auto svc, service::ConfigService::Create(std::move(deps)));
+  std::lock_guard lock(mu_);
+  if (!config_) config_ = std::move(svc);
+  return config_.get();
+}
+
+Result<service::ConfigService*> Node::ConfigIfStoreExists() {
+  if (store_url_ == home_.default_store_url()) {
+    BULWARK_ASSIGN_OR_RETURN(bool exists, options_.runtime.fs->Exists(home_.store_db()));
+    if (!exists) return static_cast<service::ConfigService*>(nullptr);
+  }
+  return Config();
+}
+
+Result<service::FileService*> Node::Files() {
+  std::lock_guard lock(mu_);
+  if (!files_) {
+    service::FileServiceDeps deps;
+    deps.runtime = options_.runtime;
+    deps.keys = [this](keys::KeyringAccess a) { return UnlockKeys(a); };
+    deps.authorizer = authorizer_;
+    deps.audit = sink_;
+    deps.usage_index = home_.key_usage_index();
+    deps.notice = [this](std::string_view line) { Notice(line); };
+    BULWARK_ASSIGN_OR_RETURN(files_, service::FileService::Create(std::move(deps)));
+  }
+  return files_.get();
+}
+
+Result<service::KeyService*> Node::Keys() {
+  std::lock_guard lock(mu_);
+  if (!keys_service_) {
+    service::KeyServiceDeps deps;
+    deps.runtime = options_.runtime;
+    deps.keys = [this](keys::KeyringAccess a) { return UnlockKeys(a); };
+    deps.authorizer = authorizer_;
+    deps.audit = sink_;
+    deps.store = [this]() { return ConfigIfStoreExists(); };
+    deps.home = home_.dir;
+    deps.usage_index = home_.key_usage_index();
+    deps.notice = [this](std::string_view line) { Notice(line); };
+    deps.initialize = [this](const service::InitRequest& r) { return InitializeHome(r); };
+    deps.crash_point = options_.crash_point;
+    BULWARK_ASSIGN_OR_RETURN(keys_service_, service::KeyService::Create(std::move(deps)));
+  }
+  return keys_service_.get();
+}
+
+Result<service::InitResult> Node::InitializeHome(const service::InitRequest& req) {
+  const Runtime& rt = options_.runtime;
+  crypto::AlgorithmPolicy policy = crypto::AlgorithmPolicy::Standard();
+  if (req.fips) {
+    auto fips = crypto::AlgorithmPolicy::CreateFipsPolicy();
+    if (!fips) {
+      return std::unexpected(fips.error().WithContext(
+          "init --fips: this platform cannot run in FIPS mode (OpenSSL's FIPS provider is not "
+          "available); no keyring was created"));
+    }
+    policy = std::move(*fips);
+  }
+  BULWARK_RETURN_IF_ERROR(policy.CheckAead(req.algorithm));
+  // Two concurrent inits of one home must not both create a keystore and a keyring (the later
+  // would replace the earlier's keystore under its keyring): the keyring lock is held from the
+  // existence check to the keyring write. It needs the directory; a failed init leaves at most
+  // the home with its lock file and audit log, which a new init accepts.
+  BULWARK_RETURN_IF_ERROR(rt.fs->CreateDirectories(home_.dir, kPrivateDir));
+  const fs::path lock_file = home_.keyring_lock();
+  BULWARK_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(lock_file, "keyring", [&] {
+                             Notice(fmt::format("waiting for {} (another bulwark process is "
+                                                "updating the keyring)",
+                                                lock_file.string()));
+                           }));
+  BULWARK_ASSIGN_OR_RETURN(bool exists, rt.fs->Exists(home_.keyring()));
+  if (exists) return AlreadyExistsError(fmt::format("{} already has a keyring", home_.dir.string()));
+  ProviderConfig config;
+  std::unique_ptr<keys::KeyProvider> provider;
+  if (req.provider == "local") {
+    BULWARK_ASSIGN_OR_RETURN(SecretBytes pass, Passphrase());
+    BULWARK_ASSIGN_OR_RETURN(provider,
+                             keys::LocalKeystoreProvider::Create(home_.keystore(), pass, rt, policy));
+  } else if (req.provider == "pkcs11") {
+    if (req.token_label.empty()) {
+      return InvalidArgumentError("--provider pkcs11 needs --token-label (the token's label)");
+    }
+    config.kind = "pkcs11";
+    config.module = fs::absolute(req.pkcs11_module).lexically_normal().string();
+    config.token_label = req.token_label;
+    config.key_label = req.key_label;
+    BULWARK_ASSIGN_OR_RETURN(SecretBytes pin, Pin());
+    keys::Pkcs11Provider::Options po;
+    po.module_path = config.module;
+    po.token_label = config.token_label;
+    po.key_label = config.key_label;
+    po.pin = std::move(pin);
+    po.create_if_missing = true;
+    BULWARK_ASSIGN_OR_RETURN(auto p11, keys::Pkcs11Provider::Open(std::move(po), rt.random));
+    BULWARK_RETURN_IF_ERROR(p11->CheckKekIsNonExtractable());
+    BULWARK_RETURN_IF_ERROR(p11->HealthCheck());
+    provider = std::move(p11);
+  } else {
+    return InvalidArgumentError(
+        fmt::format("unknown provider '{}' (valid: local, pkcs11)", req.provider));
+  }
+  BULWARK_ASSIGN_OR_RETURN(auto keyring, keys::Keyring::Create(rt, policy, {.algorithm = req.algorithm}));
+  BULWARK_ASSIGN_OR_RETURN(std::string data, keyring->Serialize(*provider));
+  // Settings and provider file first: a keyring without them would be read as a standard, local
+  // one.
+  BULWARK_RETURN_IF_ERROR(WriteHomeSettings(*rt.fs, home_, HomeSettings{.fips = req.fips}));
+  BULWARK_RETURN_IF_ERROR(WriteProviderConfig(*rt.fs, home_, config));
+  BULWARK_RETURN_IF_ERROR(rt.fs->WriteFileAtomic(home_.keyring(), data, kPrivateFile));
+  policy_ = policy;
+  return service::InitResult{keyring->primary_id(), provider->Describe()};
+}
+
+Result<AuditTrail*> Node::Audit() {
+  {
+    std::lock_guard lock(mu_);
+    if (audit_) return audit_.get();
+  }
+  BULWARK_ASSIGN_OR_RETURN(HomeAuditLog log, sink_->Log());
+  auto trail = std::make_unique<AuditTrail>(home_, options_.runtime, std::move(log), authorizer_,
+                                            sink_);
+  std::lock_guard lock(mu_);
+  if (!audit_) audit_ = std::move(trail);
+  return audit_.get();
+}
+
+Status Node::Close() {
+  std::lock_guard lock(mu_);
+  if (closed_) return OkStatus();
+  closed_ = true;
+  Status saved = OkStatus();
+  if (keys_ && cipher_->dirty()) saved = keys_->Save();  // usage counts
+  keys_service_.reset();
+  files_.reset();
+  config_.reset();
+  keys_.reset();  // releases the keyring lock
+  return saved;
+}
+
+}  // namespace bulwark::node
