@@ -1,13 +1,13 @@
 #include "store/internal/codec.h"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "bulwark/config/format.h"
 #include "bulwark/core/encoding.h"
+#include "bulwark/crypto/hash.h"
 #include "bulwark/store/config_store.h"
 
 namespace bulwark::store::internal {
@@ -62,11 +62,9 @@ Result<config::Value> DecodeContent(std::string_view bytes) {
   return std::move(doc->root);
 }
 
-std::string Sha256Hex(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
-  return HexEncode(std::span<const std::uint8_t>(md, len));
+Result<std::string> Sha256Hex(std::string_view bytes) {
+  BULWARK_ASSIGN_OR_RETURN(crypto::Sha256Digest d, crypto::Sha256(bytes));
+  return HexEncode(d);
 }
 
 std::string EncodeTags(const std::vector<std::string>& tags) {

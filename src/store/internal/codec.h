@@ -21,8 +21,9 @@ Result<std::string> EncodeContent(const config::Value& content);
 // Parses what EncodeContent wrote (config::ParseDocument); kDataLoss when it does not parse.
 Result<config::Value> DecodeContent(std::string_view bytes);
 
-// Lowercase hex SHA-256.
-std::string Sha256Hex(std::string_view bytes);
+// Lowercase hex SHA-256 (crypto::Sha256: the FIPS provider's when loaded); kInternal only when
+// OpenSSL cannot compute it.
+Result<std::string> Sha256Hex(std::string_view bytes);
 
 // Tags as a JSON array of strings and back.
 std::string EncodeTags(const std::vector<std::string>& tags);

@@ -6,7 +6,7 @@ namespace bulwark::store::internal {
 namespace {
 
 TEST(CodecTest, Sha256MatchesTheKnownVector) {
-  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex("abc").value(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(CodecTest, EncodingIsCompactAndKeepsKeyOrder) {

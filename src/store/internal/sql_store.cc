@@ -30,7 +30,8 @@ Status CheckMetadata(const WriteOptions& o) {
 }
 
 Status CheckHash(const StoredVersion& v) {
-  if (Sha256Hex(v.content) != v.info.content_hash) {
+  BULWARK_ASSIGN_OR_RETURN(std::string hash, Sha256Hex(v.content));
+  if (hash != v.info.content_hash) {
     return DataLossError(fmt::format("{} version {}: content does not match its SHA-256 hash",
                                      v.info.namespace_name, v.info.version));
   }
@@ -70,7 +71,7 @@ Result<VersionInfo> SqlStore::Write(std::string_view what, std::string_view ns,
     info.tags = options.tags;
     info.operation = draft.operation;
     info.rollback_of = draft.rollback_of;
-    info.content_hash = Sha256Hex(draft.content);
+    BULWARK_ASSIGN_OR_RETURN(info.content_hash, Sha256Hex(draft.content));
     info.content_size = draft.content.size();
     BULWARK_RETURN_IF_ERROR(txn.Insert(info, draft.content));
     result = std::move(info);
