@@ -14,7 +14,7 @@ int CommandContext::Fail(const Error& e) const {
   return ExitCodeFor(e.code());
 }
 
-int RunCli(const std::vector<std::string>& args, CliIo io) {
+int RunCli(const std::vector<std::string>& args, CliIo io, const CliOptions& options) {
   CLI::App app{"Bulwark: secure configuration and secrets management", "bulwark"};
   app.set_version_flag("--version", std::string("bulwark ") + BULWARK_VERSION);
   app.require_subcommand(1);
@@ -23,10 +23,11 @@ int RunCli(const std::vector<std::string>& args, CliIo io) {
       "Exit codes: 0 ok, 1 problems found, 2 bad usage or input, 3 access denied, 4 not found,\n"
       "5 unavailable or internal error. Run 'bulwark COMMAND --help' for a command's options.");
 
-  CommandContext ctx{io, {}};
+  CommandContext ctx{io, {}, options};
   RegisterConfigCommands(app, ctx);
   RegisterExprCommands(app, ctx);
-  RegisterSecfileCommands(app, ctx);
+  RegisterKeyCommands(app, ctx);
+  RegisterFileCommands(app, ctx);
   RegisterStoreCommands(app, ctx);
   RegisterCheckCommands(app, ctx);
   RegisterAuditCommands(app, ctx);

@@ -11,29 +11,15 @@
 
 #include "bulwark/compliance/builtin_packs.h"
 #include "bulwark/compliance/engine.h"
-#include "bulwark/compliance/fix.h"
 #include "bulwark/compliance/report_format.h"
 #include "bulwark/config/format.h"
-#include "bulwark/secfile/spans.h"
+#include "bulwark/service/file_service.h"
 #include "bulwark/compliance/history.h"
 #include "cli/command.h"
 #include "cli/store_commands.h"
 #include "bulwark/store/config_store.h"
 
 namespace bulwark::cli {
-// A built-in name, or else a pack file.
-Result<std::shared_ptr<const compliance::RulePack>> LoadRulePack(FileSystem& fs,
-                                                                 const std::string& spec) {
-  if (!spec.ends_with(".yaml") && !spec.ends_with(".yml") && !spec.ends_with(".json")) {
-    auto builtin = compliance::LoadBuiltinPack(spec);
-    if (builtin) return std::shared_ptr<const compliance::RulePack>(std::move(*builtin));
-    auto exists = fs.Exists(spec);
-    if (!exists || !*exists) return std::unexpected(builtin.error());
-  }
-  BULWARK_ASSIGN_OR_RETURN(auto pack, compliance::RulePack::LoadFile(fs, spec));
-  return std::shared_ptr<const compliance::RulePack>(std::move(pack));
-}
-
 namespace {
 
 struct CheckArgs {
@@ -53,25 +39,24 @@ int BadInput(CommandContext& ctx, const Error& e) {
   return exit_code::kBadInput;
 }
 
-// Applies the fixes of `report` to the file `target`; returns false after printing an error.
-Result<bool> FixFile(CommandContext& ctx, FileSystem& fs, const std::string& target,
+// Applies the fixes of `report` to the file `target` through the node's file service (audited as
+// file.fix); false when nothing was changed.
+Result<bool> FixFile(CommandContext& ctx, const CheckArgs& a, const std::string& target,
                      const compliance::Report& report) {
-  BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format, secfile::FileFormatFromPath(target));
-  BULWARK_ASSIGN_OR_RETURN(std::string text, fs.ReadFile(target));
-  BULWARK_ASSIGN_OR_RETURN(compliance::FixResult fixed,
-                           compliance::ApplyFixes(text, format, report, target));
-  for (const auto& a : fixed.applied) {
-    ctx.io.err << fmt::format("fixed {} {} in {}\n", a.rule_id, a.path, target);
+  BULWARK_ASSIGN_OR_RETURN(auto n, OpenNode(ctx, a.store.keys));
+  BULWARK_ASSIGN_OR_RETURN(service::FileService * files, n->Files());
+  service::FixFileRequest req;
+  req.file = target;
+  req.report = &report;
+  BULWARK_ASSIGN_OR_RETURN(service::FixResult fixed, files->Fix(n->LocalContext(), req));
+  for (const auto& f : fixed.applied) {
+    ctx.io.err << fmt::format("fixed {} {} in {}\n", f.rule_id, f.path, target);
   }
   for (const auto& s : fixed.skipped) {
     ctx.io.err << fmt::format("not fixed {} {}: {}\n", s.rule_id, s.path, s.reason);
   }
-  if (fixed.applied.empty()) return false;
-  std::error_code ec;
-  auto perms = std::filesystem::status(target, ec).permissions();
-  if (ec) perms = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
-  BULWARK_RETURN_IF_ERROR(fs.WriteFileAtomic(target, fixed.text, perms));
-  return true;
+  BULWARK_RETURN_IF_ERROR(n->Close());
+  return !fixed.applied.empty();
 }
 
 int RunCheck(CommandContext& ctx, const CheckArgs& a) {
@@ -84,7 +69,7 @@ int RunCheck(CommandContext& ctx, const CheckArgs& a) {
   std::vector<std::shared_ptr<const compliance::RulePack>> packs;
   std::vector<std::string> specs = a.packs.empty() ? std::vector<std::string>{"baseline"} : a.packs;
   for (const std::string& spec : specs) {
-    auto pack = LoadRulePack(*fs, spec);
+    auto pack = compliance::LoadPackSpec(*fs, spec);
     if (!pack) return BadInput(ctx, pack.error());
     packs.push_back(std::move(*pack));
   }
@@ -122,7 +107,7 @@ int RunCheck(CommandContext& ctx, const CheckArgs& a) {
     compliance::EvalContext ectx{.target = target, .environment = a.env};
     compliance::Report report = shared_engine->Evaluate(*doc, ectx);
     if (a.fix) {
-      auto changed = FixFile(ctx, *fs, target, report);
+      auto changed = FixFile(ctx, a, target, report);
       if (!changed) return BadInput(ctx, changed.error().WithContext("fix " + target));
       if (*changed) {  // report what is left
         auto again = config::LoadFile(*fs, target);

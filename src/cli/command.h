@@ -19,6 +19,7 @@ namespace bulwark::cli {
 struct CommandContext {
   CliIo io;
   std::function<int()> action;
+  CliOptions options;
 
   // Prints "bulwark: <error>" to stderr and returns its exit code.
   int Fail(const Error& e) const;
@@ -27,7 +28,8 @@ struct CommandContext {
 // Registration functions, one per command group (see app.cc for the list).
 void RegisterConfigCommands(CLI::App& app, CommandContext& ctx);
 void RegisterExprCommands(CLI::App& app, CommandContext& ctx);
-void RegisterSecfileCommands(CLI::App& app, CommandContext& ctx);
+void RegisterFileCommands(CLI::App& app, CommandContext& ctx);
+void RegisterKeyCommands(CLI::App& app, CommandContext& ctx);
 void RegisterStoreCommands(CLI::App& app, CommandContext& ctx);
 void RegisterCheckCommands(CLI::App& app, CommandContext& ctx);
 void RegisterAuditCommands(CLI::App& app, CommandContext& ctx);

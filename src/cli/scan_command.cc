@@ -23,7 +23,7 @@
 #include "bulwark/scan/settings_scanner.h"
 #include "bulwark/scan/tree.h"
 #include "cli/command.h"
-#include "cli/home.h"
+#include "cli/cli_node.h"
 #include "cli/scan_fix.h"
 #include "cli/store_commands.h"
 

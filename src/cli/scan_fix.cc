@@ -8,6 +8,7 @@
 
 #include "bulwark/secfile/encfile.h"
 #include "bulwark/secfile/spans.h"
+#include "bulwark/service/file_service.h"
 
 namespace bulwark::cli {
 
@@ -24,8 +25,9 @@ Result<ScanFixResult> FixSecretsInFiles(CommandContext& ctx, const KeyArgs& key_
   }
   ScanFixResult result;
   if (by_file.empty()) return result;
-  BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx, key_args, dry_run ? KeyringAccess::kRead
-                                                                   : KeyringAccess::kUpdate));
+  BULWARK_ASSIGN_OR_RETURN(auto node, OpenNode(ctx, key_args));
+  BULWARK_ASSIGN_OR_RETURN(service::FileService * files, node->Files());
+  auto local = NewLocalFileSystem();
   for (const auto& [file, fs] : by_file) {
     auto skip = [&](const std::string& why) {
       ctx.io.err << fmt::format("not fixed: {}: {}\n", file, why);
@@ -35,7 +37,7 @@ Result<ScanFixResult> FixSecretsInFiles(CommandContext& ctx, const KeyArgs& key_
       skip("no in-place encryption for this file type (YAML, JSON, TOML, dotenv, INI)");
       continue;
     }
-    BULWARK_ASSIGN_OR_RETURN(std::string text, k.runtime.fs->ReadFile(file));
+    BULWARK_ASSIGN_OR_RETURN(std::string text, local->ReadFile(file));
     if (secfile::IsEncryptedFile(text, *format)) {
       skip("already an encrypted file; add values with 'bulwark edit'");
       continue;
@@ -65,27 +67,32 @@ Result<ScanFixResult> FixSecretsInFiles(CommandContext& ctx, const KeyArgs& key_
       }
     }
     if (paths.empty()) continue;
-    secfile::EncryptOptions options;
-    options.source_name = file;
-    options.paths = paths;
-    auto enc = secfile::EncryptFile(text, *format, *k.keyring, k.runtime, options);
+    if (dry_run) {
+      ++result.files;
+      result.values += paths.size();
+      continue;
+    }
+    service::EncryptFileRequest req;
+    req.file = file;
+    req.format = *format;
+    req.output = file;
+    req.paths = paths;
+    auto enc = files->Encrypt(node->LocalContext(), req);
     if (!enc) {
+      // This file cannot be encrypted (it does not parse, a value looks like a token, the
+      // scanners misjudged its layout): say so and go on. Keys, passphrase, audit or
+      // authorization failing stops the fix.
+      const ErrorCode code = enc.error().code();
+      if (code != ErrorCode::kInvalidArgument && code != ErrorCode::kInternal) {
+        return std::unexpected(enc.error());
+      }
       skip(enc.error().message());
       continue;
     }
     ++result.files;
     result.values += enc->encrypted.size();
-    if (dry_run) continue;
-    std::error_code ec;
-    auto perms = std::filesystem::status(file, ec).permissions();
-    if (ec) perms = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
-    BULWARK_RETURN_IF_ERROR(k.runtime.fs->WriteFileAtomic(file, enc->text, perms));
-    if (auto s = UpdateKeyUsageIndex(ctx, k, file, *format, /*encrypted=*/true); !s) {
-      ctx.io.err << fmt::format("bulwark: warning: key-usage index not updated for {}: {}\n", file,
-                                s.error().message());
-    }
   }
-  if (!dry_run && result.files > 0) BULWARK_RETURN_IF_ERROR(k.Save());  // usage counts
+  BULWARK_RETURN_IF_ERROR(node->Close());
   return result;
 }
 

@@ -9,7 +9,7 @@
 
 #include "bulwark/scan/finding.h"
 #include "cli/command.h"
-#include "cli/home.h"
+#include "cli/cli_node.h"
 
 namespace bulwark::cli {
 
@@ -21,7 +21,9 @@ struct ScanFixResult {
 // Encrypts, in each file named by a secret finding, the scalar values that hold them. Prints one
 // line per value (path and line, never the value) and one per finding it cannot fix (inside a
 // comment, a format without in-place encryption, an already encrypted file) on stderr. With
-// `dry_run` nothing is written. Errors: those of OpenKeys, EncryptFile and the writes.
+// `dry_run` nothing is written (and no key is opened). Each file is encrypted through the node's
+// FileService (audited as file.encrypt, recorded in the key-usage index). Errors: those of the
+// node and the file service.
 Result<ScanFixResult> FixSecretsInFiles(CommandContext& ctx, const KeyArgs& keys,
                                         const std::vector<scan::Finding>& findings, bool dry_run);
 

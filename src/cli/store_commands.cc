@@ -1,6 +1,6 @@
 // bulwark put | get | set | unset | history | diff | rollback | ls | mv | export
-// Every command runs through service::ConfigService (the one pipeline); this file only parses
-// arguments, opens the home, and prints.
+// Every command runs through service::ConfigService (the one pipeline) of the home's node
+// (bulwark/node/node.h); this file only parses arguments and prints.
 #include <fmt/format.h>
 
 #include <iostream>
@@ -12,156 +12,18 @@
 #include "bulwark/config/format.h"
 #include "bulwark/config/sensitivity.h"
 #include "bulwark/service/config_service.h"
-#include "bulwark/service/keyring_value_cipher.h"
-#include "bulwark/store/open.h"
-#include "cli/audit_home.h"
-#include "cli/home.h"
 #include "cli/store_commands.h"
 
 namespace bulwark::cli {
 namespace fs = std::filesystem;
 
-// Opens the keyring only when a value must actually be encrypted or decrypted, so that reading
-// non-secret configuration never asks for the passphrase.
-class LazyCipher final : public service::ValueCipher {
- public:
-  LazyCipher(CommandContext& ctx, KeyArgs args) : ctx_(ctx), args_(std::move(args)) {}
-  // Over keys the caller opened already.
-  LazyCipher(CommandContext& ctx, std::shared_ptr<Keys> keys)
-      : ctx_(ctx), keys_(std::move(keys)) {
-    cipher_ = service::NewKeyringValueCipher(keys_->keyring);
-  }
-
-  Result<std::string> Encrypt(const config::Value& v, std::string_view doc,
-                              const config::Path& p) const override {
-    BULWARK_ASSIGN_OR_RETURN(const service::ValueCipher* c, Get());
-    auto token = c->Encrypt(v, doc, p);
-    dirty_ = true;
-    return token;
-  }
-  Result<config::Value> Decrypt(std::string_view t, std::string_view doc,
-                                const config::Path& p) const override {
-    BULWARK_ASSIGN_OR_RETURN(const service::ValueCipher* c, Get());
-    return c->Decrypt(t, doc, p);
-  }
-  // Persists key usage counters if anything was encrypted.
-  Status Close() {
-    if (keys_ && dirty_) return keys_->Save();
-    return OkStatus();
-  }
-
- private:
-  Result<const service::ValueCipher*> Get() const {
-    std::lock_guard lock(mu_);
-    if (!cipher_) {
-      // kUpdate: the first use may be a decryption, but a later Encrypt saves the usage counts
-      // (Close), so the keyring lock is held from this load on (cli/home.h).
-      BULWARK_ASSIGN_OR_RETURN(Keys k, OpenKeys(ctx_, args_, KeyringAccess::kUpdate));
-      keys_ = std::make_shared<Keys>(std::move(k));
-      cipher_ = service::NewKeyringValueCipher(keys_->keyring);
-    }
-    return cipher_.get();
-  }
-  CommandContext& ctx_;
-  KeyArgs args_;
-  mutable std::mutex mu_;
-  mutable std::shared_ptr<Keys> keys_;
-  mutable std::unique_ptr<service::ValueCipher> cipher_;
-  mutable bool dirty_ = false;
-};
-
-namespace {
-
-// The compliance settings of a home (<home>/config.yaml, optional).
-struct ComplianceSettings {
-  std::vector<std::string> packs = {"baseline"};
-  std::optional<compliance::Severity> gate;
-};
-
-Result<ComplianceSettings> ReadComplianceSettings(FileSystem& fs, const fs::path& home) {
-  ComplianceSettings out;
-  const fs::path file = home / "config.yaml";
-  BULWARK_ASSIGN_OR_RETURN(bool exists, fs.Exists(file));
-  if (!exists) return out;
-  BULWARK_ASSIGN_OR_RETURN(config::Document doc, config::LoadFile(fs, file, config::Format::kYaml));
-  const config::Value* c = doc.root.Get("compliance");
-  if (c == nullptr) return out;
-  if (const config::Value* packs = c->Get("packs")) {
-    if (!packs->is_list()) return InvalidArgumentError(fmt::format("{}: compliance.packs must be a list", file.string()));
-    out.packs.clear();
-    for (const auto& p : packs->AsList()) {
-      if (!p.is_string()) return InvalidArgumentError(fmt::format("{}: compliance.packs: names or files", file.string()));
-      out.packs.push_back(p.AsString());
-    }
-  }
-  if (const config::Value* gate = c->Get("gate")) {
-    if (!gate->is_string()) return InvalidArgumentError(fmt::format("{}: compliance.gate: a severity or off", file.string()));
-    if (gate->AsString() != "off") {
-      BULWARK_ASSIGN_OR_RETURN(compliance::Severity sev, compliance::ParseSeverity(gate->AsString()));
-      out.gate = sev;
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
-static Result<Session> OpenSessionImpl(CommandContext& ctx, const StoreArgs& a,
-                                       std::shared_ptr<const compliance::Engine> engine,
-                                       std::shared_ptr<Keys> keys);
-
-Status Session::Close() { return cipher->Close(); }
-
-Result<std::string> StoreUrl(const StoreArgs& a) {
-  std::string url = a.store;
-  if (url.empty()) {
-    if (const char* s = std::getenv("BULWARK_STORE"); s != nullptr && *s != '\0') url = s;
-  }
-  if (url.empty()) {
-    BULWARK_ASSIGN_OR_RETURN(fs::path home, ResolveHome(a.keys.home));
-    url = "sqlite:" + (home / "store.db").string();
-  }
-  return url;
-}
-
 Result<Session> OpenSession(CommandContext& ctx, const StoreArgs& a,
                             std::shared_ptr<const compliance::Engine> engine) {
-  return OpenSessionImpl(ctx, a, std::move(engine), nullptr);
-}
-
-Result<Session> OpenSessionWithKeys(CommandContext& ctx, const StoreArgs& a,
-                                    std::shared_ptr<Keys> keys) {
-  return OpenSessionImpl(ctx, a, nullptr, std::move(keys));
-}
-
-static Result<Session> OpenSessionImpl(CommandContext& ctx, const StoreArgs& a,
-                                       std::shared_ptr<const compliance::Engine> engine,
-                                       std::shared_ptr<Keys> keys) {
-  Runtime rt = Runtime::System();
-  BULWARK_ASSIGN_OR_RETURN(fs::path home, ResolveHome(a.keys.home));
-  BULWARK_RETURN_IF_ERROR(rt.fs->CreateDirectories(home, kPrivateDir));
-  BULWARK_ASSIGN_OR_RETURN(std::string url, StoreUrl(a));
-  BULWARK_ASSIGN_OR_RETURN(std::unique_ptr<store::ConfigStore> st, store::OpenStore(url, rt));
-  BULWARK_ASSIGN_OR_RETURN(auto audit, OpenHomeAuditSink(rt, home));
   Session s;
-  s.request = service::LocalCliContext(BULWARK_VERSION);
-  s.cipher = keys ? std::make_shared<LazyCipher>(ctx, std::move(keys))
-                  : std::make_shared<LazyCipher>(ctx, a.keys);
-  service::ServiceDeps deps{rt, std::move(st), s.cipher, service::NewLocalAuthorizer(),
-                            std::move(audit), {}};
-  BULWARK_ASSIGN_OR_RETURN(ComplianceSettings settings, ReadComplianceSettings(*rt.fs, home));
-  if (engine == nullptr) {
-    std::vector<std::shared_ptr<const compliance::RulePack>> packs;
-    for (const std::string& spec : settings.packs) {
-      BULWARK_ASSIGN_OR_RETURN(auto pack, LoadRulePack(*rt.fs, spec));
-      packs.push_back(std::move(pack));
-    }
-    BULWARK_ASSIGN_OR_RETURN(engine, compliance::Engine::Create(std::move(packs)));
-    if (settings.gate) deps.gate = compliance::GateOptions{.threshold = *settings.gate};
-  }
-  deps.compliance = std::move(engine);
-  BULWARK_ASSIGN_OR_RETURN(deps.history, compliance::OpenSqliteComplianceHistory(home / "compliance.db"));
-  BULWARK_ASSIGN_OR_RETURN(s.service, service::ConfigService::Create(std::move(deps)));
+  BULWARK_ASSIGN_OR_RETURN(s.node,
+                           OpenNode(ctx, a.keys, {.store = a.store, .compliance = std::move(engine)}));
+  BULWARK_ASSIGN_OR_RETURN(s.service, s.node->Config());
+  s.request = s.node->LocalContext();
   return s;
 }
 
@@ -173,7 +35,7 @@ int WithSession(CommandContext& ctx, const StoreArgs& a,
   auto session = OpenSession(ctx, a);
   if (!session) return ctx.Fail(session.error());
   Status s = body(*session);
-  if (auto c = session->cipher->Close(); s && !c) s = std::unexpected(c.error());
+  if (auto c = session->Close(); s && !c) s = std::unexpected(c.error());
   if (!s) return ctx.Fail(s.error());
   return exit_code::kOk;
 }

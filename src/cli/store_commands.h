@@ -9,7 +9,7 @@
 #include "bulwark/compliance/rule_pack.h"
 #include "bulwark/config/value.h"
 #include "bulwark/service/config_service.h"
-#include "cli/home.h"
+#include "cli/cli_node.h"
 
 namespace bulwark::cli {
 
@@ -38,35 +38,19 @@ struct StoreArgs {
 
 void AddStoreOptions(CLI::App* cmd, StoreArgs& a);
 
-class LazyCipher;
-
-// A rule pack by built-in name (baseline, gdpr, ...) or file path.
-Result<std::shared_ptr<const compliance::RulePack>> LoadRulePack(FileSystem& fs,
-                                                                 const std::string& spec);
-
-// An open home: store, audit log, lazily unlocked keys, and the service over them.
+// An open node for a store command, and its configuration service.
 struct Session {
-  // Persists key usage counters if anything was encrypted.
-  Status Close();
-  std::shared_ptr<LazyCipher> cipher;
-  std::unique_ptr<service::ConfigService> service;
+  // Saves key usage counts if anything was encrypted, releases the keyring lock.
+  Status Close() { return node->Close(); }
+  std::unique_ptr<node::Node> node;
+  service::ConfigService* service = nullptr;
   service::RequestContext request;
 };
 
-// Opens the home's store and service. Compliance comes from <home>/config.yaml (see
-// docs/compliance.md: `compliance: {packs: [...], gate: high|off}`; default: the baseline pack,
-// gate off, history kept in <home>/compliance.db); `engine` overrides the packs (bulwark check).
+// Opens the home's node and its configuration service (bulwark/node/node.h: store URL, audit log,
+// compliance from <home>/config.yaml); `engine` overrides the packs (bulwark check --pack).
 Result<Session> OpenSession(CommandContext& ctx, const StoreArgs& a,
                             std::shared_ptr<const compliance::Engine> engine = nullptr);
-
-// The same over keys the caller opened already (key management commands: one keyring in memory,
-// one passphrase prompt). The session's cipher saves `keys` on Close if it encrypted anything.
-Result<Session> OpenSessionWithKeys(CommandContext& ctx, const StoreArgs& a,
-                                    std::shared_ptr<Keys> keys);
-
-// The URL of the store a session would open: --store, $BULWARK_STORE, else the home's SQLite file
-// (sqlite:<home>/store.db).
-Result<std::string> StoreUrl(const StoreArgs& a);
 
 // The decrypted (when `reveal`) document of a namespace, through the service (audited).
 Result<config::Value> ExportNamespace(CommandContext& ctx, const StoreArgs& a, const std::string& ns,

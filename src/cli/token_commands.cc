@@ -14,9 +14,8 @@
 #include "bulwark/identity/duration.h"
 #include "bulwark/identity/token_store.h"
 #include "bulwark/service/request_context.h"
-#include "cli/audit_home.h"
+#include "cli/cli_node.h"
 #include "cli/command.h"
-#include "cli/home.h"
 
 namespace bulwark::cli {
 namespace {
@@ -31,17 +30,20 @@ struct TokenArgs {
   std::string format = "text";
 };
 
+// The home's node (its audit log records token changes) and token store.
 struct OpenedTokens {
+  std::unique_ptr<node::Node> node;
   Runtime runtime;
   std::filesystem::path home;
   std::unique_ptr<identity::TokenStore> store;
 };
 
-Result<OpenedTokens> OpenTokens(const TokenArgs& a) {
+Result<OpenedTokens> OpenTokens(CommandContext& ctx, const TokenArgs& a) {
   OpenedTokens o;
-  o.runtime = Runtime::System();
-  BULWARK_ASSIGN_OR_RETURN(o.home, ResolveHome(a.home));
-  BULWARK_RETURN_IF_ERROR(o.runtime.fs->CreateDirectories(o.home, kPrivateDir));
+  BULWARK_ASSIGN_OR_RETURN(o.node, OpenNode(ctx, KeyArgs{a.home, "", ""}));
+  o.runtime = o.node->runtime();
+  o.home = o.node->home().dir;
+  BULWARK_RETURN_IF_ERROR(o.runtime.fs->CreateDirectories(o.home, node::kPrivateDir));
   BULWARK_ASSIGN_OR_RETURN(o.store, identity::TokenStore::Open(o.home / "tokens.db", o.runtime));
   return o;
 }
@@ -55,7 +57,7 @@ Status AuditTokenChange(const OpenedTokens& o, service::AuditSink& sink, std::st
   rec.action = service::Action::kAdmin;
   rec.paths = {"token:" + r.id};
   rec.reason = fmt::format("token '{}' roles [{}]", r.name, fmt::join(r.roles, ","));
-  rec.context = service::LocalCliContext(BULWARK_VERSION);
+  rec.context = o.node->LocalContext();
   return sink.Append(rec);
 }
 
@@ -95,15 +97,14 @@ int RunCreate(CommandContext& ctx, const TokenArgs& a) {
     if (d->count() == 0) return ctx.Fail(InvalidArgumentError("--ttl: must be positive").error());
     ttl = *d;
   }
-  auto o = OpenTokens(a);
+  auto o = OpenTokens(ctx, a);
   if (!o) return ctx.Fail(o.error());
   if (ttl) req.expires_at = o->runtime.clock->Now() + *ttl;
-  auto sink = OpenHomeAuditSink(o->runtime, o->home);
-  if (!sink) return ctx.Fail(sink.error());
-  if (auto h = (*sink)->HealthCheck(); !h) return ctx.Fail(h.error());
+  auto sink = o->node->audit_sink();
+  if (auto h = sink->HealthCheck(); !h) return ctx.Fail(h.error());
   auto created = o->store->Create(req);
   if (!created) return ctx.Fail(created.error());
-  if (auto s = AuditTokenChange(*o, **sink, "token.create", created->record); !s) {
+  if (auto s = AuditTokenChange(*o, *sink, "token.create", created->record); !s) {
     return ctx.Fail(s.error().WithContext("token created but not audited"));
   }
   if (a.format == "json") {
@@ -122,7 +123,7 @@ int RunCreate(CommandContext& ctx, const TokenArgs& a) {
 }
 
 int RunList(CommandContext& ctx, const TokenArgs& a) {
-  auto o = OpenTokens(a);
+  auto o = OpenTokens(ctx, a);
   if (!o) return ctx.Fail(o.error());
   auto all = o->store->List();
   if (!all) return ctx.Fail(all.error());
@@ -146,17 +147,16 @@ int RunList(CommandContext& ctx, const TokenArgs& a) {
 }
 
 int RunRevoke(CommandContext& ctx, const TokenArgs& a) {
-  auto o = OpenTokens(a);
+  auto o = OpenTokens(ctx, a);
   if (!o) return ctx.Fail(o.error());
   auto before = o->store->Find(a.name);
   if (!before) return ctx.Fail(before.error());
-  auto sink = OpenHomeAuditSink(o->runtime, o->home);
-  if (!sink) return ctx.Fail(sink.error());
-  if (auto h = (*sink)->HealthCheck(); !h) return ctx.Fail(h.error());
+  auto sink = o->node->audit_sink();
+  if (auto h = sink->HealthCheck(); !h) return ctx.Fail(h.error());
   auto r = o->store->Revoke(a.name);
   if (!r) return ctx.Fail(r.error());
   if (!before->revoked()) {
-    if (auto s = AuditTokenChange(*o, **sink, "token.revoke", *r); !s) {
+    if (auto s = AuditTokenChange(*o, *sink, "token.revoke", *r); !s) {
       return ctx.Fail(s.error().WithContext("token revoked but not audited"));
     }
   }

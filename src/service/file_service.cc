@@ -101,7 +101,8 @@ Result<EncryptFileResult> FileService::Encrypt(const request::RequestContext& ct
   auto classification = Classify(files, req.schema, req.path_patterns);
   if (!classification) return op.Fail(classification.error());
   const config::SensitivityClassifier* classifier = &*classification->classifier;
-  auto paths = secfile::SensitivePaths(text, format, classifier, req.file.string());
+  auto paths = req.paths ? Result<std::vector<config::Path>>(*req.paths)
+                         : secfile::SensitivePaths(text, format, classifier, req.file.string());
   if (!paths) return op.Fail(paths.error());
   BULWARK_RETURN_IF_ERROR(op.Begin(PathStrings(*paths), true));
   auto run = [&]() -> Result<EncryptFileResult> {
@@ -109,6 +110,7 @@ Result<EncryptFileResult> FileService::Encrypt(const request::RequestContext& ct
     secfile::EncryptOptions options;
     options.source_name = req.file.string();
     options.classifier = classifier;
+    options.paths = req.paths;
     BULWARK_ASSIGN_OR_RETURN(auto enc, secfile::EncryptFile(text, format, *keys->keyring,
                                                              deps_.runtime, options));
     BULWARK_RETURN_IF_ERROR(keys->Save());  // usage counts

@@ -6,8 +6,10 @@
 #ifndef BULWARK_CLI_APP_H_
 #define BULWARK_CLI_APP_H_
 
+#include <functional>
 #include <iosfwd>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bulwark::cli {
@@ -20,8 +22,15 @@ struct CliIo {
   bool interactive = false;
 };
 
+// How the CLI runs, besides its arguments. The shipped binary passes nothing.
+struct CliOptions {
+  // Test builds only (node::NodeOptions::crash_point): the crash-test binary ends the process at
+  // a named point of a multi-step key operation (docs/node.md section 6).
+  std::function<void(std::string_view point)> crash_point;
+};
+
 // `args` excludes the program name.
-int RunCli(const std::vector<std::string>& args, CliIo io);
+int RunCli(const std::vector<std::string>& args, CliIo io, const CliOptions& options = {});
 
 }  // namespace bulwark::cli
 

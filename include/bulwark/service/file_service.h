@@ -77,6 +77,9 @@ struct FileRequest {
 struct EncryptFileRequest : FileRequest {
   std::optional<std::filesystem::path> schema;  // a JSON Schema whose x-sensitive marks values
   std::vector<std::string> path_patterns;       // RE2 over dotted paths: also encrypted
+  // Exactly these values (and everything under them), instead of the schema, the patterns and
+  // the key-name heuristic (scan --fix: the values that hold a found secret).
+  std::optional<std::vector<config::Path>> paths;
 };
 
 struct EncryptFileResult {
