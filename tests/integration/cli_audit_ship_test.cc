@@ -133,16 +133,17 @@ TEST_F(AuditShipCliTest, ShipOnceWritesTheFileSinkAndStatusShowsItCaughtUp) {
   ASSERT_EQ(Run("set dev/app b 2").exit_code, 0);
   auto r = Run("audit ship --once");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("archive: shipped 2 events"));
+  // The home's key.init event and the two sets.
+  EXPECT_THAT(r.out, HasSubstr("archive: shipped 3 events"));
   const auto lines = LinesOf(Slurp(home_ / "shipped.jsonl"));
-  ASSERT_EQ(lines.size(), 2u);
+  ASSERT_EQ(lines.size(), 3u);
   // The same bytes as the verifiable export.
   EXPECT_EQ(Slurp(home_ / "shipped.jsonl"), Run("audit export --format jsonl").out);
   auto st = Status();
   ASSERT_EQ(st["sinks"].size(), 1u);
   EXPECT_EQ(st["sinks"][0]["name"], "archive");
   EXPECT_EQ(st["sinks"][0]["lag"], 0);
-  EXPECT_EQ(st["sinks"][0]["shipped"], 2);
+  EXPECT_EQ(st["sinks"][0]["shipped"], 3);
   EXPECT_EQ(Run("audit ship --once").out, "archive: shipped 0 events\n");  // nothing twice
 }
 
@@ -161,15 +162,15 @@ TEST_F(AuditShipCliTest, ADeadSinkBlocksNothingShowsItsLagAndCatchesUpInOrder) {
   EXPECT_THAT(dead.err, HasSubstr("audit sink 'siem' (syslog): connect 127.0.0.1:"));
   ASSERT_EQ(Run("set dev/app k3 v").exit_code, 0);  // still fine while the sink is down
   auto st = Status();
-  EXPECT_EQ(st["events"], 4);
-  EXPECT_EQ(st["sinks"][0]["lag"], 4);
+  EXPECT_EQ(st["events"], 5);  // key.init and the four sets
+  EXPECT_EQ(st["sinks"][0]["lag"], 5);
   EXPECT_EQ(st["sinks"][0]["cursor"], 0);
   EXPECT_EQ(st["sinks"][0]["consecutive_failures"], 1);
   EXPECT_THAT(st["sinks"][0]["last_error"].get<std::string>(), HasSubstr("connect"));
   EXPECT_NE(st["sinks"][0]["oldest_unshipped_time"], "");
   auto prom = Run("audit status --prometheus");
   EXPECT_THAT(prom.out,
-              HasSubstr("bulwark_audit_sink_lag_events{sink=\"siem\",type=\"syslog\"} 4"));
+              HasSubstr("bulwark_audit_sink_lag_events{sink=\"siem\",type=\"syslog\"} 5"));
   EXPECT_THAT(prom.out,
               HasSubstr("bulwark_audit_sink_failures_total{sink=\"siem\",type=\"syslog\"} 1"));
 
@@ -179,12 +180,13 @@ TEST_F(AuditShipCliTest, ADeadSinkBlocksNothingShowsItsLagAndCatchesUpInOrder) {
          std::to_string(port) + ", batch_size: 3}\n");
   auto ok = Run("audit ship --once");
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
-  EXPECT_THAT(ok.out, HasSubstr("siem: shipped 4 events"));
+  EXPECT_THAT(ok.out, HasSubstr("siem: shipped 5 events"));
   const auto frames = Frames(receiver.bytes());
-  ASSERT_EQ(frames.size(), 4u);
+  ASSERT_EQ(frames.size(), 5u);
+  EXPECT_THAT(frames[0], HasSubstr("key.init"));
   for (int i = 0; i < 4; ++i) {
-    EXPECT_THAT(frames[i], HasSubstr("[bulwark@32473 index=\"" + std::to_string(i) + "\""));
-    EXPECT_THAT(frames[i], HasSubstr("\"paths\":[\"k" + std::to_string(i) + "\"]"));
+    EXPECT_THAT(frames[i + 1], HasSubstr("[bulwark@32473 index=\"" + std::to_string(i + 1) + "\""));
+    EXPECT_THAT(frames[i + 1], HasSubstr("\"paths\":[\"k" + std::to_string(i) + "\"]"));
   }
   EXPECT_EQ(Status()["sinks"][0]["lag"], 0);
 }
@@ -226,7 +228,7 @@ TEST_F(AuditShipCliTest, TheShipDaemonShipsNewEventsUntilSigterm) {
   ASSERT_EQ(Run("set dev/app b 2").exit_code, 0);
   ASSERT_EQ(Run("set dev/app c 3").exit_code, 0);
   std::vector<std::string> lines;
-  for (int i = 0; i < 2000 && lines.size() < 3; ++i) {  // up to 20 s
+  for (int i = 0; i < 2000 && lines.size() < 4; ++i) {  // up to 20 s
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     lines = LinesOf(Slurp(home_ / "shipped.jsonl"));
   }
@@ -238,9 +240,10 @@ TEST_F(AuditShipCliTest, TheShipDaemonShipsNewEventsUntilSigterm) {
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << Slurp(dir_ / "daemon.err");
-  ASSERT_EQ(lines.size(), 3u);
+  ASSERT_EQ(lines.size(), 4u);  // key.init, then the three sets
   for (int i = 0; i < 3; ++i) {
-    EXPECT_THAT(lines[i], HasSubstr("\"paths\":[\"" + std::string(1, static_cast<char>('a' + i))));
+    EXPECT_THAT(lines[i + 1],
+                HasSubstr("\"paths\":[\"" + std::string(1, static_cast<char>('a' + i))));
   }
   EXPECT_EQ(Status()["sinks"][0]["lag"], 0);
 }

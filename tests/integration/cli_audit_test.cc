@@ -60,10 +60,11 @@ TEST_F(AuditCliTest, VerifyPassesThenDetectsAModifiedEvent) {
   EXPECT_THAT(crit.out, HasSubstr("TLS or encryption setting changed"));
   EXPECT_EQ(Run("audit log --ns production/app").out.find("Pw-123456!"), std::string::npos);
 
-  Sql("UPDATE events SET leaf = replace(leaf, 'critical', 'low') WHERE idx = 2");
+  // Event 0 is the home's key.init; the set is event 3.
+  Sql("UPDATE events SET leaf = replace(leaf, 'critical', 'low') WHERE idx = 3");
   auto bad = Run("audit verify");
   EXPECT_EQ(bad.exit_code, 1) << bad.out << bad.err;
-  EXPECT_THAT(bad.out, HasSubstr("first bad index 2"));
+  EXPECT_THAT(bad.out, HasSubstr("first bad index 3"));
 }
 
 TEST_F(AuditCliTest, VerifyDetectsDeletionAndRollbackBehindTheKeptCheckpoint) {
@@ -71,13 +72,13 @@ TEST_F(AuditCliTest, VerifyDetectsDeletionAndRollbackBehindTheKeptCheckpoint) {
     ASSERT_EQ(Run("set dev/app k" + std::to_string(i) + " " + std::to_string(i)).exit_code, 0);
   }
   ASSERT_EQ(Run("audit checkpoint").exit_code, 0);
-  ASSERT_EQ(Run("audit verify").exit_code, 0);  // keeps the checkpoint of size 4
+  ASSERT_EQ(Run("audit verify").exit_code, 0);  // keeps the checkpoint of size 5 (key.init + 4)
   // Remove the last event and every trace of it (the attacker restores an older copy).
-  Sql("DELETE FROM events WHERE idx = 3; DROP TRIGGER checkpoints_append_only_d;"
+  Sql("DELETE FROM events WHERE idx = 4; DROP TRIGGER checkpoints_append_only_d;"
       "DELETE FROM checkpoints;");
   auto bad = Run("audit verify");
   EXPECT_EQ(bad.exit_code, 1) << bad.out;
-  EXPECT_THAT(bad.out, HasSubstr("first bad index 3"));
+  EXPECT_THAT(bad.out, HasSubstr("first bad index 4"));
   EXPECT_THAT(bad.out, HasSubstr("rollback"));
 }
 

@@ -32,11 +32,11 @@ std::string ReadAll(const std::filesystem::path& p) {
 }  // namespace
 
 CliResult RunBulwarkBinary(const std::string& args, const std::string& env,
-                           const std::string& stdin_text) {
+                           const std::string& stdin_text, const std::string& binary) {
   const TempDir tmp("bulwark-cli");
   const std::filesystem::path& dir = tmp.path();
   std::ofstream(dir / "stdin") << stdin_text;
-  const std::string cmd = env + " " + BULWARK_BINARY_DIR + "/bulwark " + args + " <" +
+  const std::string cmd = env + " " + BULWARK_BINARY_DIR + "/" + binary + " " + args + " <" +
                           (dir / "stdin").string() + " >" + (dir / "out").string() + " 2>" +
                           (dir / "err").string();
   const int status = std::system(cmd.c_str());

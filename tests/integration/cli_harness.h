@@ -22,10 +22,11 @@ struct CliResult {
 // Runs `bulwark ARGS...` through the CLI library with `stdin_text` as standard input.
 CliResult RunBulwark(const std::vector<std::string>& args, const std::string& stdin_text = "");
 
-// Runs the built binary (build/bulwark) through /bin/sh with `env` prepended (e.g. "APP_X=1"),
-// capturing stdout and stderr separately.
+// Runs the built binary (build/bulwark, or `binary` such as the test-only bulwark-crashtest)
+// through /bin/sh with `env` prepended (e.g. "APP_X=1"), capturing stdout and stderr separately.
 CliResult RunBulwarkBinary(const std::string& args, const std::string& env = "",
-                           const std::string& stdin_text = "");
+                           const std::string& stdin_text = "",
+                           const std::string& binary = "bulwark");
 
 std::filesystem::path RepoPath(const std::string& relative);
 

@@ -51,8 +51,11 @@ class KeysCliTest : public CliTest {
     auto r = Run("init");
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
+  // Crash points (BULWARK_TEST_CRASH_*) exist only in the test-only bulwark-crashtest binary.
   CliResult Run(const std::string& args, const std::string& extra_env = "") {
-    return RunBulwarkBinary(args, env_ + " " + extra_env);
+    const bool crash = extra_env.find("BULWARK_TEST_CRASH_") != std::string::npos;
+    return RunBulwarkBinary(args, env_ + " " + extra_env, "",
+                            crash ? "bulwark-crashtest" : "bulwark");
   }
   // The key id of the primary, from `keys list`.
   std::string Primary() {
