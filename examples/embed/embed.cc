@@ -12,8 +12,10 @@ namespace bw = bulwark;
 bw::Status Print(bw::node::Node& node, const char* ns, const char* path, bool reveal) {
   BULWARK_ASSIGN_OR_RETURN(bw::service::ConfigService * config, node.Config());
   BULWARK_ASSIGN_OR_RETURN(bw::config::Path p, bw::config::Path::Parse(path));
-  BULWARK_ASSIGN_OR_RETURN(auto read, config->Get(node.LocalContext(), ns, {.path = p, .reveal = reveal}));
-  BULWARK_ASSIGN_OR_RETURN(std::string text, bw::config::EmitDocument(read.value, bw::config::Format::kJson, {.indent = 0}));
+  BULWARK_ASSIGN_OR_RETURN(auto read,
+                           config->Get(node.LocalContext(), ns, {.path = p, .reveal = reveal}));
+  BULWARK_ASSIGN_OR_RETURN(
+      std::string text, bw::config::EmitDocument(read.value, bw::config::Format::kJson, {.indent = 0}));
   std::cout << path << " = " << text << "\n";
   return bw::OkStatus();
 }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "bulwark/secfile/encfile.h"
 #include "bulwark/service/key_service.h"
@@ -28,16 +29,17 @@ class KeyopsTest : public service::test_support::ServiceFixture {
     EXPECT_TRUE(rt_.fs->WriteFileAtomic(path, enc->text, std::filesystem::perms::owner_all));
     return path;
   }
-  // The store as key lifecycle operations see it (through svc_, as ctx_).
+  // The store as key lifecycle operations see it (through the current svc_, as ctx_; a test that
+  // runs SetUp again gets a new one, the earlier ones stay valid until the test ends).
   StoredNamespaces* Stored() {
-    if (!stored_) stored_ = service::NewStoredNamespaces(*svc_, ctx_, keyring_);
-    return stored_.get();
+    stored_.push_back(service::NewStoredNamespaces(*svc_, ctx_, keyring_));
+    return stored_.back().get();
   }
   void Put(const std::string& ns, const char* json) {
     auto v = svc_->Put(ctx_, ns, config::internal::FromJson(nlohmann::json::parse(json)), {});
     ASSERT_TRUE(v) << v.error();
   }
-  std::unique_ptr<StoredNamespaces> stored_;
+  std::vector<std::unique_ptr<StoredNamespaces>> stored_;
 };
 
 }  // namespace bulwark::keyops::test_support

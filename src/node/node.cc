@@ -143,26 +143,29 @@ request::RequestContext Node::LocalContext() const {
   return request::LocalUserContext(options_.client);
 }
 
-Result<SecretBytes> Node::Passphrase() const {
-  if (options_.passphrase) return options_.passphrase();
-  if (auto p = options_.environment("BULWARK_PASSPHRASE")) {
+namespace {
+
+// A secret from the options' callback, else from the environment variable `var`.
+Result<SecretBytes> SecretOf(const SecretSource& source, const Environment& env,
+                             std::string_view var, std::string_view what) {
+  if (source) return source();
+  if (auto p = env(var)) {
     SecretBytes secret = SecretBytes::FromString(*p);
     SecureZero(*p);
-    if (secret.empty()) return InvalidArgumentError("the passphrase is empty");
+    if (secret.empty()) return InvalidArgumentError(fmt::format("the {} is empty", what));
     return secret;
   }
-  return InvalidArgumentError("no passphrase: set BULWARK_PASSPHRASE");
+  return InvalidArgumentError(fmt::format("no {}: set {}", what, var));
+}
+
+}  // namespace
+
+Result<SecretBytes> Node::Passphrase() const {
+  return SecretOf(options_.passphrase, options_.environment, "BULWARK_PASSPHRASE", "passphrase");
 }
 
 Result<SecretBytes> Node::Pin() const {
-  if (options_.pin) return options_.pin();
-  if (auto p = options_.environment("BULWARK_PKCS11_PIN")) {
-    SecretBytes secret = SecretBytes::FromString(*p);
-    SecureZero(*p);
-    if (secret.empty()) return InvalidArgumentError("the PKCS#11 PIN is empty");
-    return secret;
-  }
-  return InvalidArgumentError("no PKCS#11 PIN: set BULWARK_PKCS11_PIN");
+  return SecretOf(options_.pin, options_.environment, "BULWARK_PKCS11_PIN", "PKCS#11 PIN");
 }
 
 Result<std::shared_ptr<keys::UnlockedKeys>> Node::UnlockKeys(keys::KeyringAccess access) {

@@ -100,7 +100,7 @@ TEST_F(NodeTest, PlainConfigurationIsReadAndWrittenWithoutAskingForThePassphrase
   ASSERT_TRUE(config) << config.error();
   const auto ctx = (*node)->LocalContext();
   config::Value doc = config::Value::EmptyMap();
-  doc.Set("port", config::Value(std::int64_t{8080}));
+  doc.AsMap().Set("port", config::Value(std::int64_t{8080}));
   auto put = (*config)->Put(ctx, "dev/app", doc, {});
   ASSERT_TRUE(put) << put.error();
   auto got = (*config)->Get(ctx, "dev/app", {});

@@ -13,6 +13,15 @@ constexpr std::array<std::string_view, kActionCount> kActionNames = {
 constexpr std::array<std::string_view, 7> kResourceKindNames = {
     "namespace", "file", "key", "keyring", "audit", "policy", "change_request"};
 
+// The enum value whose name is `name` in `names` (indexed by value).
+template <typename Enum, std::size_t N>
+std::optional<Enum> ParseName(const std::array<std::string_view, N>& names, std::string_view name) {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (names[i] == name) return static_cast<Enum>(i);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string_view ActionName(Action action) {
@@ -21,10 +30,7 @@ std::string_view ActionName(Action action) {
 }
 
 std::optional<Action> ParseAction(std::string_view name) {
-  for (std::size_t i = 0; i < kActionNames.size(); ++i) {
-    if (kActionNames[i] == name) return static_cast<Action>(i);
-  }
-  return std::nullopt;
+  return ParseName<Action>(kActionNames, name);
 }
 
 std::string_view ResourceKindName(ResourceKind kind) {
@@ -33,10 +39,7 @@ std::string_view ResourceKindName(ResourceKind kind) {
 }
 
 std::optional<ResourceKind> ParseResourceKind(std::string_view name) {
-  for (std::size_t i = 0; i < kResourceKindNames.size(); ++i) {
-    if (kResourceKindNames[i] == name) return static_cast<ResourceKind>(i);
-  }
-  return std::nullopt;
+  return ParseName<ResourceKind>(kResourceKindNames, name);
 }
 
 std::string_view OutcomeName(Outcome outcome) {

@@ -259,7 +259,7 @@ TEST_F(ComplianceServiceTest, APutTheGateRefusesAttachesNoSchema) {
   PutRequest with_schema;
   with_schema.schema = J(R"({"type": "object", "required": ["owner"]})");
   Value bad = Service("disable", "long-enough-password");
-  bad.Set("owner", Value("team-a"));
+  bad.AsMap().Set("owner", Value("team-a"));
   auto refused = gated_->Put(ctx_, "production/api", bad, with_schema);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code(), ErrorCode::kFailedPrecondition);

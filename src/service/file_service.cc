@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <tuple>
-
 #include "bulwark/config/loader.h"
 #include "bulwark/config/sensitivity.h"
 #include "bulwark/keyops/key_usage.h"
@@ -49,6 +47,31 @@ Result<Classification> Classify(FileSystem& files, const std::optional<fs::path>
   return c;
 }
 
+// A file as an operation reads it before authorization: its format, its bytes, and (when it is
+// encrypted) the paths of its tokens, found without decrypting anything.
+struct LoadedFile {
+  secfile::FileFormat format = secfile::FileFormat::kYaml;
+  std::string text;
+  bool encrypted = false;
+  std::vector<std::string> token_paths;
+};
+
+// `must_be_encrypted`: a plaintext file fails with secfile::ListTokens's error (it names why).
+Result<LoadedFile> LoadFile(FileSystem& files, const fs::path& file,
+                            const std::optional<secfile::FileFormat>& format,
+                            bool must_be_encrypted) {
+  LoadedFile f;
+  BULWARK_ASSIGN_OR_RETURN(f.format, FormatOf(file, format));
+  BULWARK_ASSIGN_OR_RETURN(f.text, files.ReadFile(file));
+  f.encrypted = secfile::IsEncryptedFile(f.text, f.format);
+  if (f.encrypted || must_be_encrypted) {
+    BULWARK_ASSIGN_OR_RETURN(secfile::FileTokens tokens,
+                             secfile::ListTokens(f.text, f.format, file.string()));
+    for (const secfile::TokenRef& t : tokens.values) f.token_paths.push_back(t.path.ToString());
+  }
+  return f;
+}
+
 }  // namespace
 
 std::string FileResourceName(const fs::path& file) {
@@ -89,15 +112,10 @@ Result<EncryptFileResult> FileService::Encrypt(const request::RequestContext& ct
   AuditedOperation op(deps_.runtime, *deps_.audit, *deps_.authorizer, ctx, "file.encrypt",
                       Action::kWrite, ResourceKind::kFile, FileResourceName(req.file));
   FileSystem& files = *deps_.runtime.fs;
-  auto prepare = [&]() -> Result<std::pair<secfile::FileFormat, std::string>> {
-    BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format, FormatOf(req.file, req.format));
-    BULWARK_ASSIGN_OR_RETURN(std::string text, files.ReadFile(req.file));
-    return std::pair{format, std::move(text)};
-  };
-  auto prepared = prepare();
+  auto prepared = LoadFile(files, req.file, req.format, false);
   if (!prepared) return op.Fail(prepared.error());
-  const secfile::FileFormat format = prepared->first;
-  const std::string& text = prepared->second;
+  const secfile::FileFormat format = prepared->format;
+  const std::string& text = prepared->text;
   auto classification = Classify(files, req.schema, req.path_patterns);
   if (!classification) return op.Fail(classification.error());
   const config::SensitivityClassifier* classifier = &*classification->classifier;
@@ -138,20 +156,11 @@ Result<DecryptFileResult> FileService::Decrypt(const request::RequestContext& ct
                       req.purpose == DecryptPurpose::kExec ? "file.exec" : "file.decrypt",
                       Action::kReveal, ResourceKind::kFile, FileResourceName(req.file));
   FileSystem& files = *deps_.runtime.fs;
-  auto prepare = [&]() -> Result<std::tuple<secfile::FileFormat, std::string, secfile::FileTokens>> {
-    BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format, FormatOf(req.file, req.format));
-    BULWARK_ASSIGN_OR_RETURN(std::string text, files.ReadFile(req.file));
-    BULWARK_ASSIGN_OR_RETURN(secfile::FileTokens tokens,
-                             secfile::ListTokens(text, format, req.file.string()));
-    return std::tuple{format, std::move(text), std::move(tokens)};
-  };
-  auto prepared = prepare();
+  auto prepared = LoadFile(files, req.file, req.format, true);
   if (!prepared) return op.Fail(prepared.error());
-  const secfile::FileFormat format = std::get<0>(*prepared);
-  const std::string& text = std::get<1>(*prepared);
-  const secfile::FileTokens& tokens = std::get<2>(*prepared);
-  std::vector<std::string> paths;
-  for (const secfile::TokenRef& t : tokens.values) paths.push_back(t.path.ToString());
+  const secfile::FileFormat format = prepared->format;
+  const std::string& text = prepared->text;
+  const std::vector<std::string>& paths = prepared->token_paths;
   BULWARK_RETURN_IF_ERROR(op.Begin(paths, true));
   op.record().paths = paths;
   op.record().sensitive_paths = paths;
@@ -182,27 +191,16 @@ Result<EditFileResult> FileService::Edit(const request::RequestContext& ctx,
   AuditedOperation op(deps_.runtime, *deps_.audit, *deps_.authorizer, ctx, "file.edit",
                       Action::kWrite, ResourceKind::kFile, FileResourceName(req.file));
   FileSystem& files = *deps_.runtime.fs;
-  auto prepare = [&]() -> Result<std::tuple<secfile::FileFormat, std::string, std::vector<std::string>>> {
-    if (!req.editor) return InvalidArgumentError("no editor");
-    BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format, FormatOf(req.file, req.format));
-    BULWARK_ASSIGN_OR_RETURN(std::string text, files.ReadFile(req.file));
-    std::vector<std::string> paths;
-    if (secfile::IsEncryptedFile(text, format)) {
-      BULWARK_ASSIGN_OR_RETURN(secfile::FileTokens tokens,
-                               secfile::ListTokens(text, format, req.file.string()));
-      for (const secfile::TokenRef& t : tokens.values) paths.push_back(t.path.ToString());
-    }
-    return std::tuple{format, std::move(text), std::move(paths)};
-  };
-  auto prepared = prepare();
+  if (!req.editor) return op.Fail(Error(ErrorCode::kInvalidArgument, "no editor"));
+  auto prepared = LoadFile(files, req.file, req.format, false);
   if (!prepared) return op.Fail(prepared.error());
-  const secfile::FileFormat format = std::get<0>(*prepared);
-  const std::string& text = std::get<1>(*prepared);
-  const std::vector<std::string>& before = std::get<2>(*prepared);
+  const secfile::FileFormat format = prepared->format;
+  const std::string& text = prepared->text;
+  const std::vector<std::string>& before = prepared->token_paths;
   BULWARK_RETURN_IF_ERROR(op.Begin(before, true));
   auto run = [&]() -> Result<EditFileResult> {
     BULWARK_ASSIGN_OR_RETURN(auto keys, deps_.keys(keys::KeyringAccess::kUpdate));
-    const bool encrypted = secfile::IsEncryptedFile(text, format);
+    const bool encrypted = prepared->encrypted;
     secfile::DecryptedFile plain;
     if (encrypted) {
       BULWARK_ASSIGN_OR_RETURN(plain, secfile::DecryptFile(text, format, *keys->keyring,
@@ -249,20 +247,11 @@ Result<ReencryptFileResult> FileService::Reencrypt(const request::RequestContext
   AuditedOperation op(deps_.runtime, *deps_.audit, *deps_.authorizer, ctx, "file.reencrypt",
                       Action::kRotate, ResourceKind::kFile, FileResourceName(file));
   FileSystem& files = *deps_.runtime.fs;
-  auto prepare = [&]() -> Result<std::tuple<secfile::FileFormat, std::string, std::vector<std::string>>> {
-    BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format, FormatOf(file, format_opt));
-    BULWARK_ASSIGN_OR_RETURN(std::string text, files.ReadFile(file));
-    BULWARK_ASSIGN_OR_RETURN(secfile::FileTokens tokens,
-                             secfile::ListTokens(text, format, file.string()));
-    std::vector<std::string> paths;
-    for (const secfile::TokenRef& t : tokens.values) paths.push_back(t.path.ToString());
-    return std::tuple{format, std::move(text), std::move(paths)};
-  };
-  auto prepared = prepare();
+  auto prepared = LoadFile(files, file, format_opt, true);
   if (!prepared) return op.Fail(prepared.error());
-  const secfile::FileFormat format = std::get<0>(*prepared);
-  const std::string& text = std::get<1>(*prepared);
-  const std::vector<std::string>& paths = std::get<2>(*prepared);
+  const secfile::FileFormat format = prepared->format;
+  const std::string& text = prepared->text;
+  const std::vector<std::string>& paths = prepared->token_paths;
   BULWARK_RETURN_IF_ERROR(op.Begin(paths, true));
   op.record().paths = paths;
   op.record().sensitive_paths = paths;
@@ -286,16 +275,13 @@ Result<FixResult> FileService::Fix(const request::RequestContext& ctx, const Fix
   AuditedOperation op(deps_.runtime, *deps_.audit, *deps_.authorizer, ctx, "file.fix",
                       Action::kWrite, ResourceKind::kFile, FileResourceName(req.file));
   FileSystem& files = *deps_.runtime.fs;
-  auto prepare = [&]() -> Result<std::pair<secfile::FileFormat, std::string>> {
-    if (req.report == nullptr) return InvalidArgumentError("no compliance report to fix from");
-    BULWARK_ASSIGN_OR_RETURN(secfile::FileFormat format, FormatOf(req.file, req.format));
-    BULWARK_ASSIGN_OR_RETURN(std::string text, files.ReadFile(req.file));
-    return std::pair{format, std::move(text)};
-  };
-  auto prepared = prepare();
+  if (req.report == nullptr) {
+    return op.Fail(Error(ErrorCode::kInvalidArgument, "no compliance report to fix from"));
+  }
+  auto prepared = LoadFile(files, req.file, req.format, false);
   if (!prepared) return op.Fail(prepared.error());
-  const secfile::FileFormat format = prepared->first;
-  const std::string& text = prepared->second;
+  const secfile::FileFormat format = prepared->format;
+  const std::string& text = prepared->text;
   auto fixed = ApplyFixes(text, format, *req.report, req.file.string());
   if (!fixed) return op.Fail(fixed.error());
   std::vector<std::string> paths;

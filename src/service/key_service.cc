@@ -133,24 +133,21 @@ Result<std::string> KeyService::Rewrap(const request::RequestContext& ctx) {
 }
 
 Status KeyService::Disable(const request::RequestContext& ctx, keys::KeyId key) {
-  AuditedOperation op(deps_.runtime, *deps_.audit, *deps_.authorizer, ctx, "key.disable",
-                      Action::kAdmin, ResourceKind::kKey, KidName(key));
-  BULWARK_RETURN_IF_ERROR(op.Begin());
-  auto run = [&]() -> Status {
-    BULWARK_ASSIGN_OR_RETURN(auto k, deps_.keys(keys::KeyringAccess::kUpdate));
-    BULWARK_RETURN_IF_ERROR(k->keyring->Disable(key));
-    return k->Save();
-  };
-  return op.Finish(run());
+  return SetEnabled(ctx, key, false);
 }
 
 Status KeyService::Enable(const request::RequestContext& ctx, keys::KeyId key) {
-  AuditedOperation op(deps_.runtime, *deps_.audit, *deps_.authorizer, ctx, "key.enable",
-                      Action::kAdmin, ResourceKind::kKey, KidName(key));
+  return SetEnabled(ctx, key, true);
+}
+
+Status KeyService::SetEnabled(const request::RequestContext& ctx, keys::KeyId key, bool enable) {
+  AuditedOperation op(deps_.runtime, *deps_.audit, *deps_.authorizer, ctx,
+                      enable ? "key.enable" : "key.disable", Action::kAdmin, ResourceKind::kKey,
+                      KidName(key));
   BULWARK_RETURN_IF_ERROR(op.Begin());
   auto run = [&]() -> Status {
     BULWARK_ASSIGN_OR_RETURN(auto k, deps_.keys(keys::KeyringAccess::kUpdate));
-    BULWARK_RETURN_IF_ERROR(k->keyring->Enable(key));
+    BULWARK_RETURN_IF_ERROR(enable ? k->keyring->Enable(key) : k->keyring->Disable(key));
     return k->Save();
   };
   return op.Finish(run());

@@ -125,7 +125,7 @@ TEST_F(AuditCliTest, ExportedJsonlVerifiesIndependentlyAgainstTheSignedCheckpoin
     EXPECT_EQ(nlohmann::json::parse(leaf->begin(), leaf->end()), j["event"]);
     leaves.push_back(audit::HashLeaf(*leaf));
   }
-  ASSERT_EQ(leaves.size(), 5u);
+  ASSERT_EQ(leaves.size(), 6u);  // the home's key.init event and the five sets
   std::string vk = vkey.out.substr(0, vkey.out.find('\n'));
   auto verifier = audit::NoteVerifier::FromVerifierKey(vk);
   ASSERT_TRUE(verifier.has_value());
@@ -138,12 +138,16 @@ TEST_F(AuditCliTest, ExportedJsonlVerifiesIndependentlyAgainstTheSignedCheckpoin
   std::getline(body, size);
   std::getline(body, root);
   EXPECT_EQ(origin, verifier->name());
-  EXPECT_EQ(size, "5");
+  EXPECT_EQ(size, "6");
   const audit::Hash mth = Mth(leaves, 0, leaves.size());
   EXPECT_EQ(root, Base64Encode(mth));
 }
 
 TEST_F(AuditCliTest, OperationsFailClosedWhenTheLogCannotBeOpened) {
+  // `init` created the log (its key.init event); replace the database with a directory.
+  for (const char* f : {"audit.db", "audit.db-wal", "audit.db-shm"}) {
+    std::filesystem::remove(dir_ / "home" / f);
+  }
   std::filesystem::create_directories(dir_ / "home" / "audit.db");  // not a database
   auto set = Run("set dev/app a 1");
   EXPECT_EQ(set.exit_code, 5) << set.out << set.err;

@@ -115,7 +115,8 @@ TEST_F(KeysCliTest, DestroyIsRefusedWhileFilesOrNamespacesUseTheKeyAndNamesThem)
 
   auto refused = Run("keys destroy " + old_kid + " --check " + c);
   EXPECT_EQ(refused.exit_code, 2) << refused.err;
-  EXPECT_THAT(refused.err, HasSubstr("failed precondition: refused: key " + old_kid +
+  EXPECT_THAT(refused.err, HasSubstr("failed precondition: key.destroy " + old_kid +
+                                     ": refused: key " + old_kid +
                                      " still protects 4 value(s)"));
   EXPECT_THAT(refused.err, HasSubstr("file " + a + ": 1 value(s): db.password"));
   EXPECT_THAT(refused.err, HasSubstr("file " + b + ".enc: 1 value(s): token"));

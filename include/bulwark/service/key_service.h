@@ -132,6 +132,7 @@ class KeyService {
 
  private:
   explicit KeyService(KeyServiceDeps deps) : deps_(std::move(deps)) {}
+  Status SetEnabled(const request::RequestContext& ctx, keys::KeyId key, bool enable);
   Result<std::size_t> Shred(keys::UnlockedKeys& k, bool& committed);
   KeyServiceDeps deps_;
 };
