@@ -1,5 +1,5 @@
-// The keyring file's read-modify-write between processes, as the CLI does it (cli/home.h): load
-// the keyring, change it (usage counts, a rotation), serialize it and write it back atomically,
+// The keyring file's read-modify-write between processes, as a node does it (Node::UnlockKeys):
+// load the keyring, change it (usage counts, a rotation), serialize it and write it back atomically,
 // all while holding <home>/keyring.lock (bulwark/core/file_lock.h). Under the lock no update is
 // lost: usage counts add up exactly and every rotation survives.
 #include <gtest/gtest.h>

@@ -14,7 +14,7 @@
 // exit) on <home>/key-usage.lock (PathFor). Within one process, acquiring it a second time while
 // the first is held blocks forever: hold one lock per process and pass the index around.
 // Lock order (docs/ARCHITECTURE.md): a command that also updates the keyring takes the keyring
-// lock (<home>/keyring.lock, cli/home.h) first, then this one; never the other way round.
+// lock (<home>/keyring.lock, node/node.h) first, then this one; never the other way round.
 //
 // Thread safety: a KeyUsageLock is a move-only handle; Acquire is safe to call from any thread.
 #ifndef BULWARK_KEYOPS_KEY_USAGE_LOCK_H_
