@@ -14,6 +14,7 @@
 #include <iostream>
 #include <mutex>
 
+#include "bulwark/compliance/builtin_packs.h"
 #include "bulwark/core/runtime.h"
 #include "bulwark/scan/baseline.h"
 #include "bulwark/scan/report.h"
@@ -147,7 +148,7 @@ int RunScan(CommandContext& ctx, const ScanArgs& a) {
   if (!a.no_settings) {
     std::vector<std::shared_ptr<const compliance::RulePack>> packs;
     for (const std::string& spec : a.packs.empty() ? std::vector<std::string>{"security"} : a.packs) {
-      auto pack = LoadRulePack(*fs, spec);
+      auto pack = compliance::LoadPackSpec(*fs, spec);
       if (!pack) return BadInput(ctx, pack.error());
       packs.push_back(std::move(*pack));
     }
