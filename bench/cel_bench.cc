@@ -1,5 +1,5 @@
 // CEL evaluation benchmark: the `when`/`check` expressions of the ten baseline rules
-// (../shared/bench/baseline-services.yaml) over the 1,000 services of services-1000.json, each rule
+// (bench/workloads/baseline-services.yaml) over the 1,000 services of services-1000.json, each rule
 // evaluated once per service with the service bound to `item` (10,000 evaluations). A finding is a
 // service where `when` is true (or absent) and `check` is false; the set has exactly 455.
 //
@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   // Service-major order (every rule for one service, then the next service) is the default and
   // what the cel-js reference does; "rule-major" runs one rule over all services at a time.
   bool rule_major = argc > 2 && std::string(argv[2]) == "rule-major";
-  std::string dir = std::string(BULWARK_SHARED_DIR) + "/bench";
+  std::string dir = BULWARK_WORKLOADS_DIR;
   auto rules_doc =
       bulwark::config::ParseDocument(ReadAll(dir + "/baseline-services.yaml"), Format::kYaml);
   auto services_doc =

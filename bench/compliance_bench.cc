@@ -1,4 +1,4 @@
-// Compliance engine benchmark: the ten baseline rules (../shared/bench/baseline-services.yaml)
+// Compliance engine benchmark: the ten baseline rules (bench/workloads/baseline-services.yaml)
 // over services-1000.json and services-10000.json (expected 455 and 4,680 findings).
 //
 // Measured: Engine::Evaluate on an already loaded document (the pack is compiled once, before
@@ -92,8 +92,8 @@ int main(int argc, char** argv) {
     if (arg == "--iterations") iterations = std::atoi(argv[i + 1]);
     if (arg == "--only") only = argv[i + 1];
   }
-  const std::string shared = BULWARK_SHARED_DIR;
-  const std::string pack_path = shared + "/bench/baseline-services.yaml";
+  const std::string workloads = BULWARK_WORKLOADS_DIR;
+  const std::string pack_path = workloads + "/baseline-services.yaml";
   auto fs = bulwark::NewLocalFileSystem();
   auto pack =
       bulwark::compliance::RulePack::LoadFile(*fs, pack_path, {.reject_invalid_expressions = true});
@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
   int failures = 0;
   for (const Workload& w : {Workload{"services-1000.json", 455}, {"services-10000.json", 4680}}) {
     if (!only.empty() && only != w.file) continue;
-    const std::string data_path = shared + "/bench/" + w.file;
+    const std::string data_path = workloads + "/" + w.file;
     auto doc = bulwark::config::LoadFile(*fs, data_path);
     if (!doc) {
       fmt::print(stderr, "{}\n", doc.error().ToString());

@@ -1,10 +1,10 @@
 // Loading and validating a large configuration (issue: foundation).
 //
-// Workload: ../shared/bench/services-10000.json (4.07 MB, 10,000 services, 130,000 leaves) as JSON,
+// Workload: bench/workloads/services-10000.json (4.07 MB, 10,000 services, 130,000 leaves) as JSON,
 // and the same data converted to YAML once at start-up. Measured:
 //   Parse/<fmt>            text -> Document with provenance for every node
 //   ParseNoLocations/<fmt> text -> Value only
-//   Validate               JSON Schema validation of the parsed tree (bench/workloads/services.schema.json)
+//   Validate               JSON Schema validation of the tree (workloads/services.schema.json)
 //   LoadAndValidate/<fmt>  the whole `bulwark config validate` path: read file, parse, merge,
 //                          defaults, validate, classify sensitive values
 // Results: bench/RESULTS.md.
@@ -20,9 +20,8 @@
 namespace bulwark::config {
 namespace {
 
-const std::string kShared = BULWARK_SHARED_DIR;
-const std::string kJsonPath = kShared + "/bench/services-10000.json";
-const std::string kSchemaPath = std::string(BULWARK_SOURCE_DIR) + "/bench/workloads/services.schema.json";
+const std::string kJsonPath = std::string(BULWARK_WORKLOADS_DIR) + "/services-10000.json";
+const std::string kSchemaPath = std::string(BULWARK_WORKLOADS_DIR) + "/services.schema.json";
 
 std::string ReadAll(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

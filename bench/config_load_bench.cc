@@ -1,7 +1,7 @@
-// Configuration loading throughput over the shared workload services-10000.json (4 MB, 130,000
-// leaves) and its YAML and TOML conversions (written by our emitters), with and without source
-// locations. References in the same run: nlohmann-json's parse and yaml-cpp's YAML::Load, which
-// build their own trees without per-value positions.
+// Configuration loading throughput over the workload bench/workloads/services-10000.json (4 MB,
+// 130,000 leaves) and its YAML and TOML conversions (written by our emitters), with and without
+// source locations. References in the same run: nlohmann-json's parse and yaml-cpp's YAML::Load,
+// which build their own trees without per-value positions.
 #include <benchmark/benchmark.h>
 #include <yaml-cpp/yaml.h>
 
@@ -19,9 +19,10 @@ using bulwark::config::Format;
 const std::string& JsonText() {
   static const std::string text = [] {
     std::string s;
-    std::FILE* f = std::fopen((std::string(BULWARK_SHARED_DIR) + "/bench/services-10000.json").c_str(), "rb");
+    const std::string path = std::string(BULWARK_WORKLOADS_DIR) + "/services-10000.json";
+    std::FILE* f = std::fopen(path.c_str(), "rb");
     if (f == nullptr) {
-      std::fprintf(stderr, "missing %s/bench/services-10000.json\n", BULWARK_SHARED_DIR);
+      std::fprintf(stderr, "missing %s\n", path.c_str());
       std::abort();
     }
     char buf[1 << 16];

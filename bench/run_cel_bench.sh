@@ -10,7 +10,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 build=${1:-$root/build}
-shared=${BULWARK_SHARED_DIR:-$root/../shared}
+workloads=$root/bench/workloads
 celjs=${CELJS_DIR:-/tmp/celjs}
 
 if [ ! -d "$celjs/node_modules/@marcbachmann/cel-js" ]; then
@@ -20,7 +20,7 @@ fi
 cp "$here/reference/cel_js_bench.mjs" "$celjs/cel_js_bench.mjs"
 
 ours=$("$build/bench/cel_bench" 3000)
-theirs=$(cd "$celjs" && node cel_js_bench.mjs "$shared" 500)
+theirs=$(cd "$celjs" && node cel_js_bench.mjs "$workloads" 500)
 echo "$ours" | grep -v '^BULWARK_'
 echo "$theirs" | grep -v '^CELJS_'
 

@@ -1,6 +1,6 @@
 // Read overhead of the service pipeline (issue #4, "Numbers": read overhead).
 //
-// Workload: the first 20 services of ../shared/bench/services-1000.json as one namespace (260
+// Workload: the first 20 services of bench/workloads/services-1000.json as one namespace (260
 // leaves, 40 of them secrets: database.password and auth.jwt_secret_key per service), stored in
 // SQLite through the service, so the stored document holds 40 ENC[...] tokens. Overhead4_*: the
 // same services with the secrets of only the first two (224 leaves, 4 tokens).
@@ -142,7 +142,7 @@ struct Fixture {
                    {}})
                   .value();
 
-    std::ifstream f(std::string(BULWARK_SHARED_DIR) + "/bench/services-1000.json");
+    std::ifstream f(std::string(BULWARK_WORKLOADS_DIR) + "/services-1000.json");
     std::stringstream ss;
     ss << f.rdbuf();
     auto all = config::ParseDocument(ss.str(), config::Format::kJson).value().root;

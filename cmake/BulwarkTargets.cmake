@@ -41,9 +41,9 @@ function(bulwark_library name)
   endif()
 endfunction()
 
-# Tests and benchmarks name the source tree, ../shared and the build tree through these macros,
-# resolved at run time (testing/bulwark/testing/test_paths.h) so that object files do not embed
-# the checkout path and ccache can share them between clones.
+# Tests and benchmarks name the source tree (with its testdata/ and bench/workloads/) and the build
+# tree through these macros, resolved at run time (testing/bulwark/testing/test_paths.h) so that
+# object files do not embed the checkout path and ccache can share them between clones.
 function(bulwark_test_paths target)
   target_compile_options(${target} PRIVATE
     -include ${PROJECT_SOURCE_DIR}/testing/bulwark/testing/test_paths.h)

@@ -14,7 +14,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Paths {
-  std::string source, shared, binary;
+  std::string source, testdata, workloads, binary;
   Paths() {
     if (const char* b = std::getenv("BULWARK_BINARY_DIR")) binary = b;
     if (const char* s = std::getenv("BULWARK_SOURCE_DIR")) source = s;
@@ -37,7 +37,8 @@ struct Paths {
                            "BULWARK_BINARY_DIR\n");
       std::abort();
     }
-    shared = (fs::path(source) / ".." / "shared").lexically_normal().string();
+    testdata = (fs::path(source) / "testdata").string();
+    workloads = (fs::path(source) / "bench" / "workloads").string();
   }
 };
 
@@ -49,7 +50,8 @@ const Paths& P() {
 }  // namespace
 
 const char* TestSourceDir() { return P().source.c_str(); }
-const char* TestSharedDir() { return P().shared.c_str(); }
+const char* TestDataDir() { return P().testdata.c_str(); }
+const char* TestWorkloadsDir() { return P().workloads.c_str(); }
 const char* TestBinaryDir() { return P().binary.c_str(); }
 
 }  // namespace bulwark::testing

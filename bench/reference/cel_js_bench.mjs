@@ -4,18 +4,18 @@
 // `item`; expressions are parsed (compiled) once. Prints median and best ms per set.
 //
 // Run from a folder where `npm install @marcbachmann/cel-js` was done (kept out of the repo):
-//   node cel_js_bench.mjs <shared-dir> [passes]
+//   node cel_js_bench.mjs <bench/workloads dir> [passes]
 import {parse} from '@marcbachmann/cel-js'
 import {readFileSync} from 'node:fs'
 
-const shared = process.argv[2] ?? '../shared'
+const workloads = process.argv[2] ?? 'bench/workloads'
 const passes = Number(process.argv[3] ?? 300)
-const services = JSON.parse(readFileSync(`${shared}/bench/services-1000.json`, 'utf8')).services
+const services = JSON.parse(readFileSync(`${workloads}/services-1000.json`, 'utf8')).services
 
 // The rule file is a simple YAML document; its `when:`/`check:` lines are read directly (no YAML
 // package, so the reference needs nothing but cel-js).
 const rules = []
-for (const line of readFileSync(`${shared}/bench/baseline-services.yaml`, 'utf8').split('\n')) {
+for (const line of readFileSync(`${workloads}/baseline-services.yaml`, 'utf8').split('\n')) {
   const m = line.match(/^\s*(- id|when|check):\s*(.*)$/)
   if (!m) continue
   let v = m[2].trim()

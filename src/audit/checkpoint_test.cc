@@ -9,16 +9,22 @@
 #include "bulwark/audit/in_memory_tree.h"
 #include "bulwark/audit/proof.h"
 #include "bulwark/core/encoding.h"
+#include "bulwark/testing/assert_ok.h"
+#include "bulwark/testing/test_data.h"
 
 namespace bulwark::audit {
 namespace {
 
 using nlohmann::json;
 
-json Derived() {
-  std::ifstream in(std::filesystem::path(BULWARK_SHARED_DIR) / "vectors" / "merkle" /
-                   "checkpoint_signed_note.derived.json");
-  return json::parse(in);
+// testdata/merkle/checkpoint_signed_note.derived.json
+Result<json> Derived() {
+  const std::string path =
+      bulwark::testing::TestDataPath("merkle/checkpoint_signed_note.derived.json");
+  BULWARK_ASSIGN_OR_RETURN(std::string text, bulwark::testing::ReadDataFile(path));
+  json v = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (v.is_discarded()) return InvalidArgumentError("test data file " + path + " is not JSON");
+  return v;
 }
 
 TEST(CheckpointTest, FormatAndParseRoundTrip) {
@@ -62,7 +68,7 @@ TEST(CheckpointTest, StrictParsingNamesTheBadLine) {
 class DerivedCheckpointTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    v_ = Derived();
+    ASSERT_OK_AND_ASSIGN(v_, Derived());
     auto verifier = NoteVerifier::FromVerifierKey(v_["log_key"]["vkey"].get<std::string>());
     ASSERT_TRUE(verifier.has_value()) << verifier.error();
     verifiers_.push_back(*verifier);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "bulwark/core/encoding.h"
+#include "bulwark/testing/assert_ok.h"
 
 namespace bulwark::audit {
 namespace {
@@ -13,14 +14,12 @@ SecretBytes Seed(std::uint8_t first) {
   return s;
 }
 
-std::unique_ptr<NoteSigner> MakeSigner(std::string_view name, std::uint8_t first) {
-  auto s = NoteSigner::Create(name, Seed(first));
-  EXPECT_TRUE(s.has_value()) << s.error();
-  return std::move(*s);
+Result<std::unique_ptr<NoteSigner>> MakeSigner(std::string_view name, std::uint8_t first) {
+  return NoteSigner::Create(name, Seed(first));
 }
 
 TEST(NoteKeysTest, VerifierKeyOfTestSeedMatchesDerivedVector) {
-  auto signer = MakeSigner("example.com/audit-test", 0);
+  ASSERT_OK_AND_ASSIGN(auto signer, MakeSigner("example.com/audit-test", 0));
   EXPECT_EQ(signer->key_id(), 0x9fd3e6d7u);
   EXPECT_EQ(signer->Verifier().VerifierKey(),
             "example.com/audit-test+9fd3e6d7+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4");
@@ -51,7 +50,7 @@ TEST(NoteKeysTest, VerifierKeyRoundTripsAndRejectsMalformedKeys) {
 }
 
 TEST(NoteKeysTest, SignerKeyRoundTrips) {
-  auto signer = MakeSigner("log.example/a", 7);
+  ASSERT_OK_AND_ASSIGN(auto signer, MakeSigner("log.example/a", 7));
   const SecretBytes skey = signer->SignerKey();
   EXPECT_TRUE(skey.RevealAsString().starts_with("PRIVATE+KEY+log.example/a+"));
   auto again = NoteSigner::FromSignerKey(skey);
@@ -62,7 +61,7 @@ TEST(NoteKeysTest, SignerKeyRoundTrips) {
 }
 
 TEST(NoteTest, SignAndOpenWithOneSigner) {
-  auto signer = MakeSigner("log.example/a", 1);
+  ASSERT_OK_AND_ASSIGN(auto signer, MakeSigner("log.example/a", 1));
   const NoteSigner* signers[] = {signer.get()};
   auto note = SignNote("hello\nworld\n", signers);
   ASSERT_TRUE(note.has_value());
@@ -75,8 +74,8 @@ TEST(NoteTest, SignAndOpenWithOneSigner) {
 }
 
 TEST(NoteTest, RotationAcceptsEitherKeyAndIgnoresUnknownSignatures) {
-  auto old_key = MakeSigner("log.example/a", 1);
-  auto new_key = MakeSigner("log.example/a", 100);
+  ASSERT_OK_AND_ASSIGN(auto old_key, MakeSigner("log.example/a", 1));
+  ASSERT_OK_AND_ASSIGN(auto new_key, MakeSigner("log.example/a", 100));
   const NoteSigner* both[] = {old_key.get(), new_key.get()};
   auto note = SignNote("tree\n", both);
   ASSERT_TRUE(note.has_value());
@@ -87,7 +86,7 @@ TEST(NoteTest, RotationAcceptsEitherKeyAndIgnoresUnknownSignatures) {
   EXPECT_EQ(a->verified.size(), 1u);
   EXPECT_EQ(a->unknown.size(), 1u);
   EXPECT_TRUE(OpenNote(*note, only_new).has_value());
-  auto stranger = MakeSigner("log.example/b", 50);
+  ASSERT_OK_AND_ASSIGN(auto stranger, MakeSigner("log.example/b", 50));
   const NoteVerifier unknown_only[] = {stranger->Verifier()};
   auto none = OpenNote(*note, unknown_only);
   ASSERT_FALSE(none.has_value());
@@ -95,7 +94,7 @@ TEST(NoteTest, RotationAcceptsEitherKeyAndIgnoresUnknownSignatures) {
 }
 
 TEST(NoteTest, AlteredTextOrSignatureFailsVerification) {
-  auto signer = MakeSigner("log.example/a", 1);
+  ASSERT_OK_AND_ASSIGN(auto signer, MakeSigner("log.example/a", 1));
   const NoteSigner* signers[] = {signer.get()};
   const std::string note = *SignNote("size 7\n", signers);
   const NoteVerifier verifiers[] = {signer->Verifier()};
@@ -140,7 +139,7 @@ TEST(NoteTest, ParseErrorsNameTheLine) {
 }
 
 TEST(NoteTest, DuplicateSignatureByOneKeyIsRejected) {
-  auto signer = MakeSigner("log.example/a", 1);
+  ASSERT_OK_AND_ASSIGN(auto signer, MakeSigner("log.example/a", 1));
   const NoteSigner* twice[] = {signer.get(), signer.get()};
   auto note = SignNote("x\n", twice);
   ASSERT_TRUE(note.has_value());

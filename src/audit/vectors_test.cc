@@ -1,4 +1,4 @@
-// Conformance with ../shared/vectors/merkle/ (transparency-dev/merkle probes and derived files).
+// Conformance with testdata/merkle/ (transparency-dev/merkle probes and derived files).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,6 +9,8 @@
 #include "bulwark/audit/proof.h"
 #include "bulwark/audit/subtree_proof.h"
 #include "bulwark/core/encoding.h"
+#include "bulwark/testing/assert_ok.h"
+#include "bulwark/testing/test_data.h"
 
 namespace bulwark::audit {
 namespace {
@@ -16,11 +18,14 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-fs::path VectorDir() { return fs::path(BULWARK_SHARED_DIR) / "vectors" / "merkle"; }
+fs::path VectorDir() { return bulwark::testing::TestDataPath("merkle"); }
 
-json ReadJson(const fs::path& p) {
-  std::ifstream in(p);
-  return json::parse(in);
+Result<json> ReadJson(const fs::path& p) {
+  BULWARK_ASSIGN_OR_RETURN(std::string text, bulwark::testing::ReadDataFile(p.string()));
+  json v = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (v.is_discarded())
+    return InvalidArgumentError("test data file " + p.string() + " is not JSON");
+  return v;
 }
 
 std::vector<std::uint8_t> B64(const json& j) {
@@ -37,9 +42,13 @@ std::vector<std::vector<std::uint8_t>> B64List(const json& j) {
   return out;
 }
 
-std::vector<fs::path> JsonFiles(const fs::path& dir) {
+// The .json files under dir, sorted; an error naming dir when it cannot be listed.
+Result<std::vector<fs::path>> JsonFiles(const fs::path& dir) {
   std::vector<fs::path> out;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+  std::error_code ec;
+  fs::recursive_directory_iterator it(dir, ec);
+  if (ec) return NotFoundError("test data folder " + dir.string() + ": " + ec.message());
+  for (const auto& e : it) {
     if (e.is_regular_file() && e.path().extension() == ".json") out.push_back(e.path());
   }
   std::sort(out.begin(), out.end());
@@ -61,8 +70,9 @@ Status RunConsistencyProbe(const json& v) {
 TEST(MerkleVectorsTest, All196InclusionAndConsistencyProbesGiveTheExpectedResult) {
   int files = 0, passing = 0;
   for (const char* kind : {"inclusion", "consistency"}) {
-    for (const auto& path : JsonFiles(VectorDir() / kind)) {
-      const json v = ReadJson(path);
+    ASSERT_OK_AND_ASSIGN(const std::vector<fs::path> paths, JsonFiles(VectorDir() / kind));
+    for (const auto& path : paths) {
+      ASSERT_OK_AND_ASSIGN(const json v, ReadJson(path));
       const Status s =
           std::string(kind) == "inclusion" ? RunInclusionProbe(v) : RunConsistencyProbe(v);
       const bool want_err = v["wantErr"].get<bool>();
@@ -92,15 +102,19 @@ Status RunSubtreeConsistencyProbe(const json& v) {
 
 TEST(MerkleVectorsTest, All322SubtreeProbesGiveTheExpectedResult) {
   int inclusion = 0, consistency = 0;
-  for (const auto& path : JsonFiles(VectorDir() / "subtreeinclusion")) {
-    const json v = ReadJson(path);
+  ASSERT_OK_AND_ASSIGN(const std::vector<fs::path> inclusion_paths,
+                       JsonFiles(VectorDir() / "subtreeinclusion"));
+  for (const auto& path : inclusion_paths) {
+    ASSERT_OK_AND_ASSIGN(const json v, ReadJson(path));
     const Status s = RunSubtreeInclusionProbe(v);
     EXPECT_EQ(!s.has_value(), v["wantErr"].get<bool>())
         << path << " (" << v["desc"] << "): " << (s ? "ok" : s.error().ToString());
     ++inclusion;
   }
-  for (const auto& path : JsonFiles(VectorDir() / "subtreeconsistency")) {
-    const json v = ReadJson(path);
+  ASSERT_OK_AND_ASSIGN(const std::vector<fs::path> consistency_paths,
+                       JsonFiles(VectorDir() / "subtreeconsistency"));
+  for (const auto& path : consistency_paths) {
+    ASSERT_OK_AND_ASSIGN(const json v, ReadJson(path));
     const Status s = RunSubtreeConsistencyProbe(v);
     EXPECT_EQ(!s.has_value(), v["wantErr"].get<bool>())
         << path << " (" << v["desc"] << "): " << (s ? "ok" : s.error().ToString());
@@ -113,7 +127,7 @@ TEST(MerkleVectorsTest, All322SubtreeProbesGiveTheExpectedResult) {
 class DerivedTreeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    v_ = ReadJson(VectorDir() / "rfc6962_8leaf_all_proofs.derived.json");
+    ASSERT_OK_AND_ASSIGN(v_, ReadJson(VectorDir() / "rfc6962_8leaf_all_proofs.derived.json"));
     for (const auto& leaf : v_["leaves_hex"]) tree_.AppendLeaf(*HexDecode(leaf.get<std::string>()));
   }
   static std::vector<Hash> Hashes(const json& list) {

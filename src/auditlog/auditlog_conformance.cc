@@ -17,7 +17,7 @@ namespace bulwark::audit::logtest {
 namespace {
 
 TEST_P(AuditLogConformance, AppendsAreIndexedCheckpointedAndVerifyClean) {
-  auto log = OpenLog();
+  ASSERT_OK_AND_ASSIGN(auto log, OpenLog());
   Fill(log, 23);
   auto st = log->State();
   ASSERT_TRUE(st.has_value());
@@ -26,14 +26,14 @@ TEST_P(AuditLogConformance, AppendsAreIndexedCheckpointedAndVerifyClean) {
   ASSERT_EQ(cps.size(), 4u);  // every 5 events: 5, 10, 15, 20
   EXPECT_EQ(cps.back().size, 20u);
   log.reset();
-  const auto v = VerifyNow();
+  ASSERT_OK_AND_ASSIGN(const auto v, VerifyNow());
   EXPECT_TRUE(v.clean()) << v.Summary();
   EXPECT_EQ(v.report.log_size, 23u);
   EXPECT_EQ(v.report.unverified_entries, 3u);
 }
 
 TEST_P(AuditLogConformance, ProofsFromTheStoreVerifyAgainstSignedCheckpoints) {
-  auto log = OpenLog();
+  ASSERT_OK_AND_ASSIGN(auto log, OpenLog());
   Fill(log, 37);
   auto note = log->PublishCheckpoint();
   ASSERT_TRUE(note.has_value());
@@ -54,7 +54,7 @@ TEST_P(AuditLogConformance, ProofsFromTheStoreVerifyAgainstSignedCheckpoints) {
 }
 
 TEST_P(AuditLogConformance, ConcurrentAppendersShareCommitsAndGetDistinctIndices) {
-  auto log = OpenLog();
+  ASSERT_OK_AND_ASSIGN(auto log, OpenLog());
   constexpr int kThreads = 4, kPer = 200;
   std::vector<std::vector<std::uint64_t>> got(kThreads);
   std::vector<std::thread> ts;
@@ -74,11 +74,11 @@ TEST_P(AuditLogConformance, ConcurrentAppendersShareCommitsAndGetDistinctIndices
   EXPECT_EQ(all.size(), std::size_t{kThreads * kPer});
   EXPECT_EQ(*all.rbegin(), std::uint64_t{kThreads * kPer - 1});
   log.reset();
-  EXPECT_TRUE(VerifyNow().clean());
+  EXPECT_TRUE(IsClean(VerifyNow()));
 }
 
 TEST_P(AuditLogConformance, QueryFiltersByIndexedColumns) {
-  auto log = OpenLog();
+  ASSERT_OK_AND_ASSIGN(auto log, OpenLog());
   Fill(log, 20);
   auto count = [&](EventFilter f) {
     int n = 0;
@@ -107,7 +107,7 @@ TEST_P(AuditLogConformance, QueryFiltersByIndexedColumns) {
 }
 
 TEST_P(AuditLogConformance, TriggersRefuseUpdatesAndDeletes) {
-  auto log = OpenLog();
+  ASSERT_OK_AND_ASSIGN(auto log, OpenLog());
   Fill(log, 20);  // 20 events: a level-4 node exists
   EXPECT_FALSE(RawExec("UPDATE events SET time_us = 0"));
   EXPECT_FALSE(RawExec("DELETE FROM events"));
@@ -116,20 +116,20 @@ TEST_P(AuditLogConformance, TriggersRefuseUpdatesAndDeletes) {
 }
 
 TEST_P(AuditLogConformance, DetectsModifiedEventAndNamesIt) {
-  Fill(OpenLog(), 20);
+  ASSERT_NO_FATAL_FAILURE(FillNewLog(20));
   Tamper("UPDATE events SET leaf = replace(leaf, 'key7', 'key8') WHERE idx = 7",
          "UPDATE bulwark_audit_events SET leaf = convert_to(replace(convert_from(leaf, 'UTF8'), "
          "'key7', 'key8'), 'UTF8') WHERE idx = 7");
-  const auto v = VerifyNow();
+  ASSERT_OK_AND_ASSIGN(const auto v, VerifyNow());
   ASSERT_FALSE(v.clean());
   EXPECT_EQ(v.first_bad_index, 7u);
   EXPECT_NE(v.Summary().find("event 7"), std::string::npos) << v.Summary();
 }
 
 TEST_P(AuditLogConformance, DetectsModifiedEventWithRecomputedLeafHash) {
-  Fill(OpenLog(), 20);
+  ASSERT_NO_FATAL_FAILURE(FillNewLog(20));
   // The attacker also fixes the leaf hash column: the signed roots still catch it.
-  auto log = OpenLog();
+  ASSERT_OK_AND_ASSIGN(auto log, OpenLog());
   std::string leaf;
   ASSERT_TRUE(log->Scan(7, 8,
                         [&](const StoredEvent& e) {
@@ -144,7 +144,7 @@ TEST_P(AuditLogConformance, DetectsModifiedEventWithRecomputedLeafHash) {
   Tamper(
       fmt::format("UPDATE events SET leaf = CAST(x'{}' AS BLOB), leaf_hash = x'{}' WHERE idx = 7",
                   HexEncode(changed), HashToHex(h)));
-  const auto v = VerifyNow();
+  ASSERT_OK_AND_ASSIGN(const auto v, VerifyNow());
   ASSERT_FALSE(v.clean());
   ASSERT_TRUE(v.first_bad_index.has_value());
   EXPECT_GE(7u, *v.first_bad_index);
@@ -152,33 +152,33 @@ TEST_P(AuditLogConformance, DetectsModifiedEventWithRecomputedLeafHash) {
 }
 
 TEST_P(AuditLogConformance, DetectsDeletedEvent) {
-  Fill(OpenLog(), 20);
+  ASSERT_NO_FATAL_FAILURE(FillNewLog(20));
   Tamper("DELETE FROM events WHERE idx = 12");
-  const auto v = VerifyNow();
+  ASSERT_OK_AND_ASSIGN(const auto v, VerifyNow());
   ASSERT_FALSE(v.clean());
   EXPECT_EQ(v.first_bad_index, 12u);
   EXPECT_NE(v.Summary().find("event 12 is missing"), std::string::npos) << v.Summary();
 }
 
 TEST_P(AuditLogConformance, DetectsInsertedEvent) {
-  Fill(OpenLog(), 20);
+  ASSERT_NO_FATAL_FAILURE(FillNewLog(20));
   // Shift events 10.. up by one and insert a forged event at 10.
   Tamper(
       "UPDATE events SET idx = -idx - 1 WHERE idx >= 10;"
       "UPDATE events SET idx = -idx WHERE idx < 0;"
       "INSERT INTO events SELECT 10, time_us, leaf_hash, leaf FROM events WHERE idx = 3;"
       "UPDATE tree_state SET size = 21");
-  const auto v = VerifyNow();
+  ASSERT_OK_AND_ASSIGN(const auto v, VerifyNow());
   ASSERT_FALSE(v.clean());
   EXPECT_EQ(v.first_bad_index, 10u) << v.Summary();
 }
 
 TEST_P(AuditLogConformance, DetectsReorderedEvents) {
-  Fill(OpenLog(), 20);
+  ASSERT_NO_FATAL_FAILURE(FillNewLog(20));
   Tamper(
       "UPDATE events SET idx = -1 WHERE idx = 11; UPDATE events SET idx = 11 WHERE idx = 12;"
       "UPDATE events SET idx = 12 WHERE idx = -1");
-  const auto v = VerifyNow();
+  ASSERT_OK_AND_ASSIGN(const auto v, VerifyNow());
   ASSERT_FALSE(v.clean());
   ASSERT_TRUE(v.first_bad_index.has_value());
   EXPECT_EQ(*v.first_bad_index, 10u);  // within [10, 15): the checkpoint at 10 still matched
@@ -186,31 +186,31 @@ TEST_P(AuditLogConformance, DetectsReorderedEvents) {
 }
 
 TEST_P(AuditLogConformance, DetectsTruncation) {
-  Fill(OpenLog(), 20);
+  ASSERT_NO_FATAL_FAILURE(FillNewLog(20));
   Tamper("DELETE FROM events WHERE idx >= 17");
-  const auto v = VerifyNow();
+  ASSERT_OK_AND_ASSIGN(const auto v, VerifyNow());
   ASSERT_FALSE(v.clean());
   EXPECT_EQ(v.first_bad_index, 17u) << v.Summary();
 }
 
 TEST_P(AuditLogConformance, DetectsTruncationThatAlsoRewroteTheTreeState) {
-  Fill(OpenLog(), 20);
+  ASSERT_NO_FATAL_FAILURE(FillNewLog(20));
   Tamper(
       "DELETE FROM events WHERE idx >= 13; DELETE FROM nodes; DELETE FROM checkpoints "
       "WHERE size > 13; UPDATE tree_state SET size = 13");
   // The stale frontier in the tree state gives it away even without a kept checkpoint.
-  const auto v = VerifyNow();
+  ASSERT_OK_AND_ASSIGN(const auto v, VerifyNow());
   ASSERT_FALSE(v.clean());
 }
 
 TEST_P(AuditLogConformance, DetectsRollbackBehindTheTrustedCheckpoint) {
-  Fill(OpenLog(), 20);
-  const auto first = VerifyNow();
+  ASSERT_NO_FATAL_FAILURE(FillNewLog(20));
+  ASSERT_OK_AND_ASSIGN(const auto first, VerifyNow());
   ASSERT_TRUE(first.clean());
   ASSERT_TRUE(first.newest_checkpoint.has_value());
   // The attacker restores an older state: events 12.. and their checkpoints are gone, and the
   // tree state and node cache are made consistent with the shorter log.
-  auto log = OpenLog();
+  ASSERT_OK_AND_ASSIGN(auto log, OpenLog());
   std::string frontier_hex;
   {
     std::vector<Hash> leaves;
@@ -226,28 +226,28 @@ TEST_P(AuditLogConformance, DetectsRollbackBehindTheTrustedCheckpoint) {
                   "AND idx >= 0 AND (idx + 1) * 16 > 12;"
                   "UPDATE tree_state SET size = 12, frontier = x'{}', last_checkpoint_size = 10",
                   frontier_hex));
-  EXPECT_TRUE(VerifyNow().clean()) << "without history the shorter log is self-consistent";
-  const auto v = VerifyNow(first.newest_checkpoint);
+  EXPECT_TRUE(IsClean(VerifyNow())) << "without history the shorter log is self-consistent";
+  ASSERT_OK_AND_ASSIGN(const auto v, VerifyNow(first.newest_checkpoint));
   ASSERT_FALSE(v.clean());
   EXPECT_EQ(v.first_bad_index, 12u) << v.Summary();
   EXPECT_NE(v.Summary().find("rollback"), std::string::npos) << v.Summary();
 }
 
 TEST_P(AuditLogConformance, DetectsForgedCheckpoint) {
-  Fill(OpenLog(), 20);
+  ASSERT_NO_FATAL_FAILURE(FillNewLog(20));
   // Change the root line of the size-10 checkpoint, keeping the signature.
   Tamper(
       "UPDATE checkpoints SET note = replace(note, substr(note, instr(note, char(10)) + 4, 8), "
       "'AAAAAAAA') WHERE size = 10",
       "UPDATE bulwark_audit_checkpoints SET note = replace(note, substr(note, strpos(note, "
       "chr(10)) + 4, 8), 'AAAAAAAA') WHERE size = 10");
-  const auto v = VerifyNow();
+  ASSERT_OK_AND_ASSIGN(const auto v, VerifyNow());
   ASSERT_FALSE(v.clean());
   EXPECT_NE(v.Summary().find("bad checkpoint"), std::string::npos) << v.Summary();
 }
 
 TEST_P(AuditLogConformance, DetectsCheckpointReplacedByAnotherKey) {
-  Fill(OpenLog(), 20);
+  ASSERT_NO_FATAL_FAILURE(FillNewLog(20));
   auto other = TestSigner(9);
   std::vector<const NoteSigner*> s{other.get()};
   auto forged = SignCheckpoint(Checkpoint{"test/log", 10, EmptyRoot(), {}}, s);
@@ -255,13 +255,13 @@ TEST_P(AuditLogConformance, DetectsCheckpointReplacedByAnotherKey) {
   std::string q;
   for (char c : *forged) q += c == '\'' ? std::string("''") : std::string(1, c);
   Tamper(fmt::format("UPDATE checkpoints SET note = '{}' WHERE size = 10", q));
-  const auto v = VerifyNow();
+  ASSERT_OK_AND_ASSIGN(const auto v, VerifyNow());
   ASSERT_FALSE(v.clean());
   EXPECT_NE(v.Summary().find("bad checkpoint"), std::string::npos) << v.Summary();
 }
 
 TEST_P(AuditLogConformance, KeyRotationKeepsOldCheckpointsVerifiable) {
-  Fill(OpenLog(), 10);
+  ASSERT_NO_FATAL_FAILURE(FillNewLog(10));
   auto next = TestSigner(11, "test/log-2");
   {
     auto o = Options();
@@ -269,7 +269,7 @@ TEST_P(AuditLogConformance, KeyRotationKeepsOldCheckpointsVerifiable) {
     auto log = std::shared_ptr<AuditLog>(std::move(*AuditLog::Open(o)));
     Fill(log, 10);
   }
-  auto log = OpenLog();
+  ASSERT_OK_AND_ASSIGN(auto log, OpenLog());
   auto v = VerifyAuditLog(
       *log, *CheckpointVerifier::Create("test/log", {next->Verifier(), signer_->Verifier()}),
       std::nullopt, {});
@@ -278,7 +278,7 @@ TEST_P(AuditLogConformance, KeyRotationKeepsOldCheckpointsVerifiable) {
 }
 
 TEST_P(AuditLogConformance, CheckpointOfAnEmptyLogIsSignedAndAppendsContinue) {
-  auto log = OpenLog();
+  ASSERT_OK_AND_ASSIGN(auto log, OpenLog());
   auto note = log->PublishCheckpoint();
   ASSERT_TRUE(note.has_value()) << note.error().message();
   auto cp = Verifier().Open(*note);
@@ -287,11 +287,11 @@ TEST_P(AuditLogConformance, CheckpointOfAnEmptyLogIsSignedAndAppendsContinue) {
   EXPECT_EQ(cp->root, EmptyRoot());
   Fill(log, 3);
   log.reset();
-  EXPECT_TRUE(VerifyNow().clean());
+  EXPECT_TRUE(IsClean(VerifyNow()));
 }
 
 TEST_P(AuditLogConformance, QueryCombinesFiltersAndBounds) {
-  auto log = OpenLog();
+  ASSERT_OK_AND_ASSIGN(auto log, OpenLog());
   Fill(log, 40);
   auto indices = [&](EventFilter f) {
     std::vector<std::uint64_t> out;
@@ -397,14 +397,14 @@ TEST_P(AuditLogConformance, QueriesMatchAScanAcrossCompactedIndexSegments) {
   alice.actor = "local:alice";
   EXPECT_EQ(query(alice).size(), 121u);
   log.reset();
-  EXPECT_TRUE(VerifyNow().clean());
+  EXPECT_TRUE(IsClean(VerifyNow()));
 }
 
 TEST_P(AuditLogConformance, TwoLogObjectsOnOneStoreAppendToOneTree) {
   // Two servers (two AuditLog objects, two connections) appending to the same log: the state row
   // lock serializes their transactions, indices are distinct and the tree verifies.
-  auto a = OpenLog();
-  auto b = OpenLog();
+  ASSERT_OK_AND_ASSIGN(auto a, OpenLog());
+  ASSERT_OK_AND_ASSIGN(auto b, OpenLog());
   std::vector<std::uint64_t> got_a, got_b;
   std::thread ta([&] {
     LogAuditSink sink(a, ImpactClassifier::Default(), "bulwark://a", Runtime::System());
@@ -430,10 +430,10 @@ TEST_P(AuditLogConformance, TwoLogObjectsOnOneStoreAppendToOneTree) {
   EXPECT_EQ(*all.rbegin(), 119u);
   a.reset();
   b.reset();
-  const auto v = VerifyNow();
+  ASSERT_OK_AND_ASSIGN(const auto v, VerifyNow());
   EXPECT_TRUE(v.clean()) << v.Summary();
   // Both objects wrote the same terms: each term has one id, the queries see both writers.
-  auto log = OpenLog();
+  ASSERT_OK_AND_ASSIGN(auto log, OpenLog());
   int n = 0;
   EventFilter f;
   f.path = "y";

@@ -16,10 +16,12 @@
 #include <regex>
 #include <string>
 
+#include "audit/verification_for_test.h"
 #include "bulwark/audit/checkpoint_verifier.h"
 #include "bulwark/auditlog/event.h"
 #include "bulwark/auditlog/event_store.h"
 #include "bulwark/auditlog/log_audit.h"
+#include "bulwark/testing/assert_ok.h"
 #include "store/test_database.h"
 
 namespace bulwark::audit::logtest {
@@ -92,10 +94,9 @@ class AuditLogFixture : public ::testing::Test {
     o.checkpoint_interval = std::chrono::hours(24);
     return o;
   }
-  std::shared_ptr<AuditLog> OpenLog() {
-    auto l = AuditLog::Open(Options());
-    EXPECT_TRUE(l.has_value()) << l.error().message();
-    return std::shared_ptr<AuditLog>(std::move(*l));
+  Result<std::shared_ptr<AuditLog>> OpenLog() {
+    BULWARK_ASSIGN_OR_RETURN(auto l, AuditLog::Open(Options()));
+    return std::shared_ptr<AuditLog>(std::move(l));
   }
   CheckpointVerifier Verifier() {
     return *CheckpointVerifier::Create("test/log", {signer_->Verifier()});
@@ -111,11 +112,14 @@ class AuditLogFixture : public ::testing::Test {
       ASSERT_TRUE(sink.Append(r).has_value());
     }
   }
-  AuditVerification VerifyNow(const std::optional<std::string>& trusted = std::nullopt) {
-    auto log = OpenLog();
-    auto v = VerifyAuditLog(*log, Verifier(), trusted, {});
-    EXPECT_TRUE(v.has_value()) << v.error().message();
-    return *v;
+  // Opens the log and fills it with n events through the sink (the log is closed again).
+  void FillNewLog(int n) {
+    ASSERT_OK_AND_ASSIGN(auto log, OpenLog());
+    Fill(log, n);
+  }
+  Result<AuditVerification> VerifyNow(const std::optional<std::string>& trusted = std::nullopt) {
+    BULWARK_ASSIGN_OR_RETURN(auto log, OpenLog());
+    return VerifyAuditLog(*log, Verifier(), trusted, {});
   }
 
   // Runs SQL (SQLite dialect, translated for PostgreSQL unless `pg_sql` is given) on the

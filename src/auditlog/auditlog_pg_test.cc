@@ -16,7 +16,7 @@ class AuditLogPostgresTest : public AuditLogFixture {
 };
 
 TEST_F(AuditLogPostgresTest, RefusesANewerSchemaVersion) {
-  Fill(OpenLog(), 3);
+  ASSERT_NO_FATAL_FAILURE(FillNewLog(3));
   ASSERT_TRUE(RawExec("UPDATE bulwark_audit_schema SET version = 99",
                       "UPDATE bulwark_audit_schema SET version = 99"));
   auto log = AuditLog::Open(Options());

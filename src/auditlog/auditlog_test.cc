@@ -425,7 +425,7 @@ TEST(EventTest, ValueHashIsKeyedAndBoundToNamespaceAndPath) {
   EXPECT_EQ(h.find("hunter2"), std::string::npos);
 }
 TEST_F(AuditLogTest, HealthCheckFailsWhenTheLogCannotBeWritten) {
-  auto log = OpenLog();
+  ASSERT_OK_AND_ASSIGN(auto log, OpenLog());
   ASSERT_TRUE(log->HealthCheck().has_value());
   fs::permissions(dir_ / "audit.db", fs::perms::owner_read);
   if (::geteuid() != 0) {
@@ -441,11 +441,11 @@ TEST_F(AuditLogTest, HealthCheckFailsWhenTheLogCannotBeWritten) {
 
 TEST_F(AuditLogTest, MigratesAVersion1DatabaseAndKeepsItVerifiable) {
   // A log written by the version 1 schema (six indexed columns, event_paths, no user_version).
-  Fill(OpenLog(), 12);
+  ASSERT_NO_FATAL_FAILURE(FillNewLog(12));
   std::vector<StoredEvent> events;
   std::vector<StoredCheckpoint> cps;
   {
-    auto log = OpenLog();
+    ASSERT_OK_AND_ASSIGN(auto log, OpenLog());
     ASSERT_TRUE(log->Scan(0, 100,
                           [&](const StoredEvent& e) {
                             events.push_back(e);
@@ -475,7 +475,7 @@ TEST_F(AuditLogTest, MigratesAVersion1DatabaseAndKeepsItVerifiable) {
     }
   }
   ASSERT_TRUE(RawExec(sql)) << last_error_;
-  auto log = OpenLog();  // migrates
+  ASSERT_OK_AND_ASSIGN(auto log, OpenLog());  // migrates
   ASSERT_NE(log, nullptr);
   auto v = VerifyAuditLog(*log, Verifier(), std::nullopt, {});
   ASSERT_TRUE(v.has_value());
@@ -507,7 +507,7 @@ TEST_F(AuditLogTest, MigratesAVersion1DatabaseAndKeepsItVerifiable) {
 }
 
 TEST_F(AuditLogTest, RefusesANewerSchemaVersion) {
-  Fill(OpenLog(), 2);
+  ASSERT_NO_FATAL_FAILURE(FillNewLog(2));
   ASSERT_TRUE(RawExec("PRAGMA user_version = 3"));
   auto log = AuditLog::Open(Options());
   ASSERT_FALSE(log.has_value());
@@ -590,7 +590,7 @@ TEST_F(AuditLogTest, WalIsCheckpointedInTheBackgroundAndRestarts) {
   const std::uint64_t size = *log->LeafCount();
   log.reset();
   // Reopened (the WAL was checkpointed and removed by the last close): the same log.
-  auto again = OpenLog();
+  ASSERT_OK_AND_ASSIGN(auto again, OpenLog());
   EXPECT_EQ(*again->LeafCount(), size);
   EXPECT_TRUE(VerifyAuditLog(*again, Verifier(), std::nullopt, {})->clean());
 }
@@ -638,7 +638,7 @@ TEST_F(AuditLogTest, AcknowledgedEventsSurviveSigkill) {
   ::waitpid(child, &status, 0);
   ASSERT_TRUE(WIFSIGNALED(status));
   ASSERT_GE(acked.size(), 300u);
-  auto log = OpenLog();
+  ASSERT_OK_AND_ASSIGN(auto log, OpenLog());
   auto st = log->State();
   ASSERT_TRUE(st.has_value());
   EXPECT_GT(st->size, *acked.rbegin());

@@ -134,7 +134,7 @@ ruleset(name="audit") {{
   // host name kProbeHost and go to probe.log, never to raw.log.
   void AwaitReady() {
     fs::create_directories(dir_ / "probe");
-    auto probe_log = testing::OpenLog(dir_ / "probe");
+    ASSERT_OK_AND_ASSIGN(auto probe_log, testing::OpenLog(dir_ / "probe"));
     ASSERT_NO_FATAL_FAILURE(testing::AppendEvents(*probe_log, 1));
     std::vector<audit::StoredEvent> event;
     ASSERT_TRUE(probe_log
@@ -246,7 +246,7 @@ ruleset(name="audit") {{
 class RsyslogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    log_ = testing::OpenLog(dir_.path());
+    ASSERT_OK_AND_ASSIGN(log_, testing::OpenLog(dir_.path()));
     auto s = SinkStateStore::Open(dir_.path() / "audit-sinks.db");
     ASSERT_TRUE(s.has_value());
     states_ = std::move(*s);
@@ -285,11 +285,9 @@ class RsyslogTest : public ::testing::Test {
     }
   }
 
-  std::unique_ptr<Shipper> Make(std::vector<SinkConfig> sinks) {
-    auto s = Shipper::Create(log_, states_, std::move(sinks),
-                             [env = env_](const SinkConfig& c) { return CreateSink(c, env); });
-    EXPECT_TRUE(s.has_value());
-    return std::move(*s);
+  Result<std::unique_ptr<Shipper>> Make(std::vector<SinkConfig> sinks) {
+    return Shipper::Create(log_, states_, std::move(sinks),
+                           [env = env_](const SinkConfig& c) { return CreateSink(c, env); });
   }
   std::vector<std::string> Expected(const std::string& input, SyslogPayload payload,
                                     std::uint64_t begin, std::uint64_t end) {
@@ -342,7 +340,7 @@ TEST_F(RsyslogTest, MessagesArriveByteExactOverTcpTlsMutualTlsAndRelp) {
   relptls.port = rs.relptls_port;
   relptls.transport = SyslogTransport::kRelp;
   relptls.payload = SyslogPayload::kCef;
-  auto shipper = Make({tcp, tls, mtls, relp, relptls});
+  ASSERT_OK_AND_ASSIGN(auto shipper, Make({tcp, tls, mtls, relp, relptls}));
   for (const char* name : {"tcp", "tls", "mtls", "relp", "relptls"}) {
     auto n = DrainWithRetries(*shipper, name);
     ASSERT_TRUE(n.has_value()) << name << ": " << n.error().message();
@@ -374,7 +372,7 @@ TEST_F(RsyslogTest, TlsRefusesAnUntrustedOrMisnamedServerAndTheCursorStays) {
   SinkConfig noclient = Syslog("noclient", rs.relptls_port);
   noclient.transport = SyslogTransport::kRelp;
   noclient.tls = TlsConfig{(dir_.path() / "ca.pem").string(), "", "", ""};
-  auto shipper = Make({untrusted, misnamed, noclient});
+  ASSERT_OK_AND_ASSIGN(auto shipper, Make({untrusted, misnamed, noclient}));
   for (const char* name : {"untrusted", "misnamed"}) {
     auto r = shipper->Drain(name);
     ASSERT_FALSE(r.has_value()) << name;
@@ -397,7 +395,7 @@ TEST_F(RsyslogTest, ADeadSinkLosesNothingAndCatchesUpExactlyOnceInOrder) {
   SinkConfig tcp = Syslog("tcp", rs.tcp_port);
   SinkConfig relp = Syslog("relp", rs.relp_port);
   relp.transport = SyslogTransport::kRelp;
-  auto shipper = Make({tcp, relp});
+  ASSERT_OK_AND_ASSIGN(auto shipper, Make({tcp, relp}));
   testing::AppendEvents(*log_, 6);
   for (int i = 0; i < 2; ++i) {
     auto r = shipper->ShipBatch("tcp");

@@ -70,28 +70,25 @@ SinkConfig Config(const std::string& name, std::size_t batch = 500) {
 class ShipperTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    log_ = testing::OpenLog(dir_.path());
-    states_ = OpenStates();
+    ASSERT_OK_AND_ASSIGN(log_, testing::OpenLog(dir_.path()));
+    ASSERT_OK_AND_ASSIGN(states_, OpenStates());
   }
-  std::shared_ptr<SinkStateStore> OpenStates() {
-    auto s = SinkStateStore::Open(dir_.path() / "audit-sinks.db");
-    EXPECT_TRUE(s.has_value());
-    return std::shared_ptr<SinkStateStore>(std::move(*s));
+  Result<std::shared_ptr<SinkStateStore>> OpenStates() {
+    BULWARK_ASSIGN_OR_RETURN(auto s, SinkStateStore::Open(dir_.path() / "audit-sinks.db"));
+    return std::shared_ptr<SinkStateStore>(std::move(s));
   }
-  std::unique_ptr<Shipper> Make(std::vector<SinkConfig> sinks,
-                                std::map<std::string, std::shared_ptr<FakeSinkState>> fakes,
-                                std::chrono::milliseconds poll = std::chrono::milliseconds(5)) {
+  Result<std::unique_ptr<Shipper>> Make(
+      std::vector<SinkConfig> sinks, std::map<std::string, std::shared_ptr<FakeSinkState>> fakes,
+      std::chrono::milliseconds poll = std::chrono::milliseconds(5)) {
     ShipperOptions o;
     o.runtime = fake_.runtime();
     o.poll = poll;
-    auto s = Shipper::Create(
+    return Shipper::Create(
         log_, states_, std::move(sinks),
         [fakes](const SinkConfig& c) -> Result<std::unique_ptr<Sink>> {
           return std::unique_ptr<Sink>(std::make_unique<FakeSink>(fakes.at(c.name)));
         },
         o);
-    EXPECT_TRUE(s.has_value());
-    return std::move(*s);
   }
 
   testing::TempDir dir_;
@@ -103,7 +100,7 @@ class ShipperTest : public ::testing::Test {
 TEST_F(ShipperTest, DrainShipsEveryEventOnceInIndexOrderInBatches) {
   testing::AppendEvents(*log_, 7);
   auto fake = std::make_shared<FakeSinkState>();
-  auto shipper = Make({Config("a", 3)}, {{"a", fake}});
+  ASSERT_OK_AND_ASSIGN(auto shipper, Make({Config("a", 3)}, {{"a", fake}}));
   auto n = shipper->Drain("a");
   ASSERT_TRUE(n.has_value()) << n.error().message();
   EXPECT_EQ(*n, 7u);
@@ -121,7 +118,7 @@ TEST_F(ShipperTest, AFailedBatchIsRecordedAndRetriedWithoutLossOrDuplicates) {
   testing::AppendEvents(*log_, 4);
   auto fake = std::make_shared<FakeSinkState>();
   fake->fail = 2;
-  auto shipper = Make({Config("a", 2)}, {{"a", fake}});
+  ASSERT_OK_AND_ASSIGN(auto shipper, Make({Config("a", 2)}, {{"a", fake}}));
   for (int i = 0; i < 2; ++i) {
     auto r = shipper->ShipBatch("a");
     ASSERT_FALSE(r.has_value());
@@ -151,7 +148,7 @@ TEST_F(ShipperTest, BackoffGrowsExponentiallyWithJitterUpToTheMaximum) {
   testing::AppendEvents(*log_, 1);
   auto fake = std::make_shared<FakeSinkState>();
   fake->fail = 100;
-  auto shipper = Make({Config("a")}, {{"a", fake}});
+  ASSERT_OK_AND_ASSIGN(auto shipper, Make({Config("a")}, {{"a", fake}}));
   std::int64_t max_seen = 0;
   for (int k = 1; k <= 8; ++k) {
     ASSERT_FALSE(shipper->ShipBatch("a").has_value());
@@ -168,11 +165,15 @@ TEST_F(ShipperTest, BackoffGrowsExponentiallyWithJitterUpToTheMaximum) {
 TEST_F(ShipperTest, TheCursorSurvivesARestart) {
   testing::AppendEvents(*log_, 3);
   auto fake = std::make_shared<FakeSinkState>();
-  ASSERT_TRUE(Make({Config("a")}, {{"a", fake}})->Drain("a").has_value());
-  states_ = OpenStates();  // a new process
+  {
+    ASSERT_OK_AND_ASSIGN(auto first, Make({Config("a")}, {{"a", fake}}));
+    ASSERT_TRUE(first->Drain("a").has_value());
+  }
+  ASSERT_OK_AND_ASSIGN(states_, OpenStates());  // a new process
   testing::AppendEvents(*log_, 2);
   auto fake2 = std::make_shared<FakeSinkState>();
-  ASSERT_TRUE(Make({Config("a")}, {{"a", fake2}})->Drain("a").has_value());
+  ASSERT_OK_AND_ASSIGN(auto second, Make({Config("a")}, {{"a", fake2}}));
+  ASSERT_TRUE(second->Drain("a").has_value());
   EXPECT_THAT(fake->All(), ElementsAre(0, 1, 2));
   EXPECT_THAT(fake2->All(), ElementsAre(3, 4));
 }
@@ -182,7 +183,8 @@ TEST_F(ShipperTest, ABlockedSinkBlocksNeitherWritersNorOtherSinks) {
   auto slow = std::make_shared<FakeSinkState>();
   auto fast = std::make_shared<FakeSinkState>();
   slow->block = true;
-  auto shipper = Make({Config("slow"), Config("fast")}, {{"slow", slow}, {"fast", fast}});
+  ASSERT_OK_AND_ASSIGN(auto shipper,
+                       Make({Config("slow"), Config("fast")}, {{"slow", slow}, {"fast", fast}}));
   std::jthread runner([&](std::stop_token st) { shipper->Run(st); });
   {
     std::unique_lock l(slow->mu);
@@ -248,7 +250,7 @@ TEST_F(ShipperTest, FileSinkAppendsFormattedLines) {
 
 TEST_F(ShipperTest, AnUnknownSinkOrACursorPastTheLogIsAnError) {
   auto fake = std::make_shared<FakeSinkState>();
-  auto shipper = Make({Config("a")}, {{"a", fake}});
+  ASSERT_OK_AND_ASSIGN(auto shipper, Make({Config("a")}, {{"a", fake}}));
   EXPECT_EQ(shipper->ShipBatch("nope").error().code(), ErrorCode::kNotFound);
   SinkState st;
   st.name = "a";

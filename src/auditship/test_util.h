@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "bulwark/auditlog/event_store.h"
+#include "bulwark/testing/assert_ok.h"
 #include "bulwark/testing/temp_dir.h"
 
 namespace bulwark::auditship::testing {
@@ -40,13 +41,12 @@ inline std::string EventLeaf(std::uint64_t i, const std::string& level = "low") 
   return j.dump();
 }
 
-inline std::shared_ptr<audit::AuditLog> OpenLog(const std::filesystem::path& dir) {
+inline Result<std::shared_ptr<audit::AuditLog>> OpenLog(const std::filesystem::path& dir) {
   audit::AuditLogOptions o;
   o.path = dir / "audit.db";
   o.origin = "bulwark.test/audit";
-  auto log = audit::AuditLog::Open(std::move(o));
-  EXPECT_TRUE(log.has_value()) << log.error().message();
-  return std::shared_ptr<audit::AuditLog>(std::move(*log));
+  BULWARK_ASSIGN_OR_RETURN(auto log, audit::AuditLog::Open(std::move(o)));
+  return std::shared_ptr<audit::AuditLog>(std::move(log));
 }
 
 inline void AppendEvents(audit::AuditLog& log, std::uint64_t n) {

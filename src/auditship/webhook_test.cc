@@ -121,7 +121,7 @@ class TestHttpServer {
 class WebhookTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    log_ = testing::OpenLog(dir_.path());
+    ASSERT_OK_AND_ASSIGN(log_, testing::OpenLog(dir_.path()));
     auto s = SinkStateStore::Open(dir_.path() / "audit-sinks.db");
     ASSERT_TRUE(s.has_value());
     states_ = std::move(*s);
@@ -135,11 +135,9 @@ class WebhookTest : public ::testing::Test {
     c.timeout = std::chrono::milliseconds(5000);
     return c;
   }
-  std::unique_ptr<Shipper> Make(const SinkConfig& c) {
-    auto s = Shipper::Create(log_, states_, {c},
-                             [](const SinkConfig& x) { return CreateSink(x, SinkEnvironment{}); });
-    EXPECT_TRUE(s.has_value());
-    return std::move(*s);
+  Result<std::unique_ptr<Shipper>> Make(const SinkConfig& c) {
+    return Shipper::Create(log_, states_, {c},
+                           [](const SinkConfig& x) { return CreateSink(x, SinkEnvironment{}); });
   }
   std::string Leaves() {
     std::string out = "[";
@@ -162,7 +160,7 @@ TEST_F(WebhookTest, PostsACloudEventsBatchWithTheBearerTokenFromAFile) {
   SinkConfig c = Hook(server.port());
   c.token_file = (dir_.path() / "token").string();
   { std::ofstream(c.token_file) << "s3cret-token-value\n"; }
-  auto shipper = Make(c);
+  ASSERT_OK_AND_ASSIGN(auto shipper, Make(c));
   auto n = shipper->Drain("hook");
   ASSERT_TRUE(n.has_value()) << n.error().message();
   EXPECT_EQ(*n, 3u);
@@ -184,7 +182,7 @@ TEST_F(WebhookTest, A500IsRetriedAndTheBatchIsDeliveredAfterwards) {
   SinkConfig c = Hook(server.port());
   ::setenv("BULWARK_TEST_HOOK_TOKEN", "env-token-123", 1);
   c.token_env = "BULWARK_TEST_HOOK_TOKEN";
-  auto shipper = Make(c);
+  ASSERT_OK_AND_ASSIGN(auto shipper, Make(c));
   auto first = shipper->Drain("hook");
   ASSERT_FALSE(first.has_value());
   EXPECT_THAT(first.error().message(), HasSubstr("answered HTTP 500"));
@@ -209,7 +207,7 @@ TEST_F(WebhookTest, ASlowReceiverTimesOutAndTheCursorStays) {
   });
   SinkConfig c = Hook(server.port());
   c.timeout = std::chrono::milliseconds(150);
-  auto shipper = Make(c);
+  ASSERT_OK_AND_ASSIGN(auto shipper, Make(c));
   auto r = shipper->Drain("hook");
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), ErrorCode::kUnavailable);
@@ -224,13 +222,15 @@ TEST_F(WebhookTest, HttpsVerifiesTheServerAndDelivers) {
   SinkConfig c = Hook(server.port());
   c.url = fmt::format("https://localhost:{}/in", server.port());
   c.tls = TlsConfig{(dir_.path() / "other-ca.pem").string(), "", "", ""};
-  auto untrusted = Make(c)->Drain("hook");
+  ASSERT_OK_AND_ASSIGN(auto untrusting, Make(c));
+  auto untrusted = untrusting->Drain("hook");
   ASSERT_FALSE(untrusted.has_value());
   EXPECT_THAT(untrusted.error().message(), HasSubstr("tls handshake"));
   EXPECT_TRUE(server.requests().empty());
 
   c.tls = TlsConfig{(dir_.path() / "ca.pem").string(), "", "", ""};
-  auto ok = Make(c)->Drain("hook");
+  ASSERT_OK_AND_ASSIGN(auto trusting, Make(c));
+  auto ok = trusting->Drain("hook");
   ASSERT_TRUE(ok.has_value()) << ok.error().message();
   EXPECT_EQ(*ok, 3u);
   auto reqs = server.requests();

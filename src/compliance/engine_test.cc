@@ -4,27 +4,35 @@
 
 #include "bulwark/compliance/builtin_packs.h"
 #include "bulwark/config/format.h"
+#include "bulwark/testing/assert_ok.h"
+#include "bulwark/testing/test_data.h"
 
 namespace bulwark::compliance {
 namespace {
 
-std::shared_ptr<const RulePack> Pack(std::string_view text) {
-  auto pack = RulePack::Parse(text, "pack.yaml");
-  EXPECT_TRUE(pack) << pack.error();
-  return std::shared_ptr<const RulePack>(std::move(*pack));
+Result<std::shared_ptr<const RulePack>> Pack(std::string_view text) {
+  BULWARK_ASSIGN_OR_RETURN(auto pack, RulePack::Parse(text, "pack.yaml"));
+  return std::shared_ptr<const RulePack>(std::move(pack));
 }
 
-config::Document Yaml(std::string_view text, std::string name = "app.yaml") {
-  auto doc = config::ParseDocument(text, config::Format::kYaml, {.source_name = name});
-  EXPECT_TRUE(doc) << doc.error();
-  return std::move(*doc);
+Result<Report> Check(std::vector<std::shared_ptr<const RulePack>> packs,
+                     const config::Document& doc, EvalContext ctx = {}) {
+  BULWARK_ASSIGN_OR_RETURN(auto engine, Engine::Create(std::move(packs)));
+  return engine->Evaluate(doc, ctx);
 }
 
-Report Check(std::vector<std::shared_ptr<const RulePack>> packs, const config::Document& doc,
-             EvalContext ctx = {}) {
-  auto engine = Engine::Create(std::move(packs));
-  EXPECT_TRUE(engine) << engine.error();
-  return (*engine)->Evaluate(doc, ctx);
+// Parses the pack texts and the YAML document (named app.yaml) and checks one against the other.
+Result<Report> CheckYaml(std::vector<std::string_view> pack_texts, std::string_view yaml,
+                         EvalContext ctx = {}) {
+  std::vector<std::shared_ptr<const RulePack>> packs;
+  for (std::string_view text : pack_texts) {
+    BULWARK_ASSIGN_OR_RETURN(auto pack, Pack(text));
+    packs.push_back(std::move(pack));
+  }
+  BULWARK_ASSIGN_OR_RETURN(
+      config::Document doc,
+      config::ParseDocument(yaml, config::Format::kYaml, {.source_name = "app.yaml"}));
+  return Check(std::move(packs), doc, ctx);
 }
 
 constexpr std::string_view kTls = R"yaml(apiVersion: bulwark/v1
@@ -66,7 +74,7 @@ constexpr std::string_view kServices = R"yaml(services:
 )yaml";
 
 TEST(EngineTest, ForeachFindingsCarryIndexPathLocationMessageAndFix) {
-  Report r = Check({Pack(kTls)}, Yaml(kServices), {.environment = "production"});
+  ASSERT_OK_AND_ASSIGN(Report r, CheckYaml({kTls}, kServices, {.environment = "production"}));
   ASSERT_EQ(r.findings.size(), 1u);
   const Finding& f = r.findings[0];
   EXPECT_EQ(r.RuleOf(f).id, "TLS_001");
@@ -86,8 +94,8 @@ TEST(EngineTest, ForeachFindingsCarryIndexPathLocationMessageAndFix) {
 }
 
 TEST(EngineTest, EnvAndMetaAreInScope) {
-  Report r =
-      Check({Pack(kTls)}, Yaml(kServices), {.environment = "qa", .ns = "prod/api", .version = 7});
+  ASSERT_OK_AND_ASSIGN(Report r, CheckYaml({kTls}, kServices,
+                                           {.environment = "qa", .ns = "prod/api", .version = 7}));
   ASSERT_EQ(r.findings.size(), 2u);
   const Finding& f = r.findings[1];  // low after critical
   EXPECT_EQ(r.RuleOf(f).id, "ENV_001");
@@ -96,7 +104,7 @@ TEST(EngineTest, EnvAndMetaAreInScope) {
 }
 
 TEST(EngineTest, FrameworkScoresArePassedOverApplicable) {
-  Report r = Check({Pack(kTls)}, Yaml(kServices), {.environment = "production"});
+  ASSERT_OK_AND_ASSIGN(Report r, CheckYaml({kTls}, kServices, {.environment = "production"}));
   ASSERT_EQ(r.frameworks.size(), 2u);
   EXPECT_EQ(r.frameworks[0].framework, "pci-dss");
   EXPECT_EQ(r.frameworks[0].applicable, 2u);
@@ -140,9 +148,10 @@ rules:
 TEST(EngineTest, RulesThatFailToEvaluateBecomeErrorsAndTheOthersRun) {
   RulePackOptions opts;
   opts.limits.cost_budget = 500;
-  auto pack = RulePack::Parse(kBroken, "broken.yaml", opts);
-  ASSERT_TRUE(pack) << pack.error();
-  Report r = Check({std::shared_ptr<const RulePack>(std::move(*pack))}, Yaml(kServices));
+  ASSERT_OK_AND_ASSIGN(auto pack, RulePack::Parse(kBroken, "broken.yaml", opts));
+  ASSERT_OK_AND_ASSIGN(config::Document doc,
+                       config::ParseDocument(kServices, config::Format::kYaml));
+  ASSERT_OK_AND_ASSIGN(Report r, Check({std::shared_ptr<const RulePack>(std::move(pack))}, doc));
   ASSERT_EQ(r.rules.size(), 5u);
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(r.rules[i].status, RuleStatus::kError) << r.rules[i].id;
@@ -168,15 +177,19 @@ rules:
     check: "false"
     overrides: { development: { enabled: false } }
 )yaml";
-  Report dev = Check({Pack(kPackText)}, Yaml("x: 1\n"), {.environment = "development"});
+  ASSERT_OK_AND_ASSIGN(Report dev,
+                       CheckYaml({kPackText}, "x: 1\n", {.environment = "development"}));
+  ASSERT_EQ(dev.rules.size(), 1u);
   EXPECT_EQ(dev.rules[0].status, RuleStatus::kDisabled);
   EXPECT_TRUE(dev.findings.empty());
-  Report prod = Check({Pack(kPackText)}, Yaml("x: 1\n"), {.environment = "production"});
+  ASSERT_OK_AND_ASSIGN(Report prod,
+                       CheckYaml({kPackText}, "x: 1\n", {.environment = "production"}));
   EXPECT_EQ(prod.findings.size(), 1u);
 }
 
 TEST(EngineTest, DuplicateRuleIdsAcrossPacksAreRejected) {
-  auto engine = Engine::Create({Pack(kTls), Pack(kTls)});
+  ASSERT_OK_AND_ASSIGN(auto tls, Pack(kTls));
+  auto engine = Engine::Create({tls, tls});
   ASSERT_FALSE(engine);
   EXPECT_NE(engine.error().message().find("TLS_001"), std::string::npos);
 }
@@ -192,29 +205,31 @@ rules:
     foreach: config.listeners
     check: item.port >= 1024
 )yaml";
-  Report r =
-      Check({Pack(kPackText)}, Yaml("listeners:\n  web: {port: 80}\n  admin: {port: 8443}\n"));
+  ASSERT_OK_AND_ASSIGN(
+      Report r, CheckYaml({kPackText}, "listeners:\n  web: {port: 80}\n  admin: {port: 8443}\n"));
   ASSERT_EQ(r.findings.size(), 1u);
   EXPECT_EQ(r.findings[0].path, "listeners.web.port");
   EXPECT_EQ(r.findings[0].location.ToString(), "app.yaml:2:15");
 }
 
-std::string SharedPath(const std::string& rel) { return std::string(BULWARK_SHARED_DIR) + rel; }
+// The benchmark workload (bench/workloads/): the document and the pack written for it.
+Result<config::Document> LoadWorkload(std::string_view name) {
+  BULWARK_ASSIGN_OR_RETURN(std::string text, testing::ReadDataFile(testing::WorkloadPath(name)));
+  return config::ParseDocument(text, config::Format::kJson, {.source_name = std::string(name)});
+}
 
-config::Document LoadJson(const std::string& path) {
-  auto fs = NewLocalFileSystem();
-  auto doc = config::LoadFile(*fs, path);
-  EXPECT_TRUE(doc) << doc.error();
-  return std::move(*doc);
+Result<std::shared_ptr<const RulePack>> WorkloadPack() {
+  const std::string path = testing::WorkloadPath("baseline-services.yaml");
+  BULWARK_ASSIGN_OR_RETURN(std::string text, testing::ReadDataFile(path));
+  BULWARK_ASSIGN_OR_RETURN(auto pack,
+                           RulePack::Parse(text, path, {.reject_invalid_expressions = true}));
+  return std::shared_ptr<const RulePack>(std::move(pack));
 }
 
 TEST(EngineTest, BenchPackFinds455ProblemsIn1000Services) {
-  auto fs = NewLocalFileSystem();
-  auto pack = RulePack::LoadFile(*fs, SharedPath("/bench/baseline-services.yaml"),
-                                 {.reject_invalid_expressions = true});
-  ASSERT_TRUE(pack) << pack.error();
-  config::Document doc = LoadJson(SharedPath("/bench/services-1000.json"));
-  Report r = Check({std::shared_ptr<const RulePack>(std::move(*pack))}, doc);
+  ASSERT_OK_AND_ASSIGN(auto pack, WorkloadPack());
+  ASSERT_OK_AND_ASSIGN(config::Document doc, LoadWorkload("services-1000.json"));
+  ASSERT_OK_AND_ASSIGN(Report r, Check({pack}, doc));
   EXPECT_EQ(r.findings.size(), 455u);
   EXPECT_FALSE(r.partial);
 }
@@ -222,12 +237,9 @@ TEST(EngineTest, BenchPackFinds455ProblemsIn1000Services) {
 // Locations are read from the nodes during evaluation; they must be what a lookup of the finding's
 // path in the document gives (the node, or its nearest located ancestor when the target is absent).
 TEST(EngineTest, FindingLocationsAreThoseOfTheirPathsInTheDocument) {
-  auto fs = NewLocalFileSystem();
-  auto pack = RulePack::LoadFile(*fs, SharedPath("/bench/baseline-services.yaml"),
-                                 {.reject_invalid_expressions = true});
-  ASSERT_TRUE(pack) << pack.error();
-  config::Document doc = LoadJson(SharedPath("/bench/services-1000.json"));
-  Report r = Check({std::shared_ptr<const RulePack>(std::move(*pack))}, doc);
+  ASSERT_OK_AND_ASSIGN(auto pack, WorkloadPack());
+  ASSERT_OK_AND_ASSIGN(config::Document doc, LoadWorkload("services-1000.json"));
+  ASSERT_OK_AND_ASSIGN(Report r, Check({pack}, doc));
   ASSERT_EQ(r.findings.size(), 455u);
   for (const Finding& f : r.findings) {
     auto path = config::Path::Parse(f.path);
@@ -249,9 +261,10 @@ rules:
     foreach: config.listeners
     check: has(item.tls)
 )yaml";
-  Report r =
-      Check({Pack(kPackText)},
-            Yaml("listeners:\n  - {port: 80}\n  - {port: 443, tls: true}\n  - {port: 8080}\n"));
+  ASSERT_OK_AND_ASSIGN(
+      Report r,
+      CheckYaml({kPackText},
+                "listeners:\n  - {port: 80}\n  - {port: 443, tls: true}\n  - {port: 8080}\n"));
   ASSERT_EQ(r.findings.size(), 2u);
   EXPECT_EQ(r.findings[0].path, "listeners[0].tls");
   EXPECT_EQ(r.findings[0].location.ToString(), "app.yaml:2:5");
@@ -260,11 +273,10 @@ rules:
 }
 
 TEST(EngineTest, BuiltinBaselineAgreesWithTheValidatorOn1000Services) {
-  auto pack = LoadBuiltinPack("baseline");
-  ASSERT_TRUE(pack) << pack.error();
-  config::Document doc = LoadJson(SharedPath("/bench/services-1000.json"));
-  Report r = Check({std::shared_ptr<const RulePack>(std::move(*pack))}, doc);
-  EXPECT_EQ(r.findings.size(), 455u);
+  ASSERT_OK_AND_ASSIGN(auto pack, LoadBuiltinPack("baseline"));
+  ASSERT_OK_AND_ASSIGN(config::Document doc, LoadWorkload("services-1000.json"));
+  ASSERT_OK_AND_ASSIGN(Report r, Check({std::shared_ptr<const RulePack>(std::move(pack))}, doc));
+  ASSERT_EQ(r.findings.size(), 455u);
   EXPECT_FALSE(r.partial);
   EXPECT_NE(r.findings.front().location.line, 0u);
 }

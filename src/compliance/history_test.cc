@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "bulwark/testing/assert_ok.h"
+
 namespace bulwark::compliance {
 namespace {
 
@@ -22,16 +24,14 @@ const StoredFinding kDebug{"OPS_001", "services[0].logging.level", Severity::kMe
 // One conformance suite, run against every implementation.
 class HistoryConformanceTest : public ::testing::TestWithParam<std::string> {
  protected:
-  std::unique_ptr<ComplianceHistory> Make() {
+  Result<std::unique_ptr<ComplianceHistory>> Make() {
     if (GetParam() == "memory") return NewInMemoryComplianceHistory();
-    auto h = OpenSqliteComplianceHistory(":memory:");
-    EXPECT_TRUE(h) << h.error();
-    return std::move(*h);
+    return OpenSqliteComplianceHistory(":memory:");
   }
 };
 
 TEST_P(HistoryConformanceTest, RecordsAndListsVersionsInOrder) {
-  auto h = Make();
+  ASSERT_OK_AND_ASSIGN(auto h, Make());
   ASSERT_TRUE(h->Record(Version(2, {kTls, kDebug})));
   ASSERT_TRUE(h->Record(Version(1, {kDebug})));
   ASSERT_TRUE(h->Record(Version(3, {})));
@@ -48,7 +48,7 @@ TEST_P(HistoryConformanceTest, RecordsAndListsVersionsInOrder) {
 }
 
 TEST_P(HistoryConformanceTest, RecordingAVersionAgainReplacesIt) {
-  auto h = Make();
+  ASSERT_OK_AND_ASSIGN(auto h, Make());
   ASSERT_TRUE(h->Record(Version(1, {kTls, kDebug})));
   ASSERT_TRUE(h->Record(Version(1, {kDebug})));
   auto list = h->List("prod/api");

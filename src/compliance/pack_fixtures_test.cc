@@ -6,26 +6,28 @@
 #include "bulwark/compliance/builtin_packs.h"
 #include "bulwark/compliance/engine.h"
 #include "bulwark/config/format.h"
+#include "bulwark/testing/assert_ok.h"
 
 namespace bulwark::compliance {
 namespace {
 
-config::Value LoadFixture(const std::string& pack) {
+Result<config::Value> LoadFixture(const std::string& pack) {
   auto fs = NewLocalFileSystem();
-  auto doc = config::LoadFile(
-      *fs, std::string(BULWARK_SOURCE_DIR) + "/tests/fixtures/compliance/" + pack + ".yaml");
-  EXPECT_TRUE(doc) << doc.error();
-  return doc ? doc->root : config::Value();
+  BULWARK_ASSIGN_OR_RETURN(
+      config::Document doc,
+      config::LoadFile(
+          *fs, std::string(BULWARK_SOURCE_DIR) + "/tests/fixtures/compliance/" + pack + ".yaml"));
+  return std::move(doc.root);
 }
 
-config::Document Patched(const config::Value& base, const config::Value* patch) {
+// The base document with the patch's dotted paths set to its values.
+Result<config::Document> Patched(const config::Value& base, const config::Value* patch) {
   config::Document doc;
   doc.root = base;
   if (patch != nullptr) {
     for (const config::MapEntry& e : patch->AsMap()) {
-      auto path = config::Path::Parse(e.key);
-      EXPECT_TRUE(path) << e.key;
-      EXPECT_TRUE(config::Set(doc.root, *path, e.value)) << e.key;
+      BULWARK_ASSIGN_OR_RETURN(config::Path path, config::Path::Parse(e.key));
+      BULWARK_RETURN_IF_ERROR(config::Set(doc.root, path, e.value));
     }
   }
   return doc;
@@ -48,12 +50,13 @@ TEST_P(PackFixtureTest, BasePassesEveryRuleAndEachCaseFailsItsRule) {
   for (const Rule& r : (*pack)->rules()) ids.push_back(r.id);
   auto engine = Engine::Create({std::shared_ptr<const RulePack>(std::move(*pack))});
   ASSERT_TRUE(engine);
-  config::Value fixture = LoadFixture(name);
+  ASSERT_OK_AND_ASSIGN(config::Value fixture, LoadFixture(name));
   ASSERT_TRUE(fixture.is_map());
   const std::string env = fixture.Get("env")->AsString();
   const config::Value& base = *fixture.Get("base");
 
-  Report clean = (*engine)->Evaluate(Patched(base, nullptr), {.environment = env});
+  ASSERT_OK_AND_ASSIGN(config::Document base_doc, Patched(base, nullptr));
+  Report clean = (*engine)->Evaluate(base_doc, {.environment = env});
   for (const RuleResult& rr : clean.rules) {
     EXPECT_EQ(rr.status, RuleStatus::kPass) << name << " " << rr.id << " on the base document "
                                             << (rr.errors.empty() ? "" : rr.errors[0]);
@@ -64,7 +67,8 @@ TEST_P(PackFixtureTest, BasePassesEveryRuleAndEachCaseFailsItsRule) {
   for (const config::Value& c : fixture.Get("cases")->AsList()) {
     const std::string id = c.Get("rule")->AsString();
     covered.insert(id);
-    Report failing = (*engine)->Evaluate(Patched(base, c.Get("fail")), {.environment = env});
+    ASSERT_OK_AND_ASSIGN(config::Document failing_doc, Patched(base, c.Get("fail")));
+    Report failing = (*engine)->Evaluate(failing_doc, {.environment = env});
     const RuleResult* rr = Find(failing, id);
     ASSERT_NE(rr, nullptr) << id;
     EXPECT_EQ(rr->status, RuleStatus::kFail)
@@ -80,9 +84,11 @@ TEST_P(PackFixtureTest, BasePassesEveryRuleAndEachCaseFailsItsRule) {
     }
     EXPECT_TRUE(has_finding) << id;
     if (const config::Value* pass = c.Get("pass")) {
-      Report passing = (*engine)->Evaluate(Patched(base, pass), {.environment = env});
-      EXPECT_EQ(Find(passing, id)->status, RuleStatus::kPass)
-          << name << " " << id << " pass fixture";
+      ASSERT_OK_AND_ASSIGN(config::Document passing_doc, Patched(base, pass));
+      Report passing = (*engine)->Evaluate(passing_doc, {.environment = env});
+      const RuleResult* passed = Find(passing, id);
+      ASSERT_NE(passed, nullptr) << id;
+      EXPECT_EQ(passed->status, RuleStatus::kPass) << name << " " << id << " pass fixture";
     }
   }
   for (const std::string& id : ids) EXPECT_TRUE(covered.contains(id)) << "no fixture for " << id;

@@ -5,6 +5,8 @@
 #include "bulwark/compliance/engine.h"
 #include "bulwark/config/format.h"
 #include "bulwark/config/schema.h"
+#include "bulwark/testing/assert_ok.h"
+#include "bulwark/testing/test_data.h"
 
 namespace bulwark::compliance {
 namespace {
@@ -42,38 +44,38 @@ services:
     tls: true
 )yaml";
 
-Report MakeReport() {
-  auto pack = RulePack::Parse(kPack, "demo.yaml");
-  EXPECT_TRUE(pack) << pack.error();
-  auto engine = Engine::Create({std::shared_ptr<const RulePack>(std::move(*pack))});
-  auto doc = config::ParseDocument(kDoc, config::Format::kYaml, {.source_name = "dir/app 1.yaml"});
-  EXPECT_TRUE(doc) << doc.error();
-  return (*engine)->Evaluate(*doc, {.target = "dir/app 1.yaml", .environment = "production"});
+Result<Report> MakeReport() {
+  BULWARK_ASSIGN_OR_RETURN(auto pack, RulePack::Parse(kPack, "demo.yaml"));
+  BULWARK_ASSIGN_OR_RETURN(auto engine,
+                           Engine::Create({std::shared_ptr<const RulePack>(std::move(pack))}));
+  BULWARK_ASSIGN_OR_RETURN(
+      config::Document doc,
+      config::ParseDocument(kDoc, config::Format::kYaml, {.source_name = "dir/app 1.yaml"}));
+  return engine->Evaluate(doc, {.target = "dir/app 1.yaml", .environment = "production"});
 }
 
-config::Value ParseJson(const std::string& text) {
-  auto doc = config::ParseDocument(text, config::Format::kJson);
-  EXPECT_TRUE(doc) << doc.error();
-  return doc ? doc->root : config::Value();
+Result<config::Value> ParseJson(const std::string& text) {
+  BULWARK_ASSIGN_OR_RETURN(config::Document doc,
+                           config::ParseDocument(text, config::Format::kJson));
+  return std::move(doc.root);
 }
 
-std::unique_ptr<config::Schema> SarifSchema() {
-  auto fs = NewLocalFileSystem();
-  auto doc = config::LoadFile(
-      *fs, std::string(BULWARK_SHARED_DIR) + "/vectors/sarif/sarif-schema-2.1.0.json");
-  EXPECT_TRUE(doc) << doc.error();
-  auto schema = config::Schema::Create(doc->root, "sarif-schema-2.1.0.json");
-  EXPECT_TRUE(schema) << schema.error();
-  return std::move(*schema);
+// The OASIS SARIF 2.1.0 schema (testdata/sarif/).
+Result<std::unique_ptr<config::Schema>> SarifSchema() {
+  const std::string path = testing::TestDataPath("sarif/sarif-schema-2.1.0.json");
+  BULWARK_ASSIGN_OR_RETURN(std::string text, testing::ReadDataFile(path));
+  BULWARK_ASSIGN_OR_RETURN(config::Document doc, config::ParseDocument(text, config::Format::kJson,
+                                                                       {.source_name = path}));
+  return config::Schema::Create(doc.root, "sarif-schema-2.1.0.json");
 }
 
 TEST(ReportFormatTest, SarifValidatesAgainstTheSarif210Schema) {
-  Report r = MakeReport();
+  ASSERT_OK_AND_ASSIGN(Report r, MakeReport());
   ASSERT_EQ(r.findings.size(), 2u);
   ASSERT_TRUE(r.partial);
   const std::string sarif = RenderSarif({&r, 1});
-  config::Value doc = ParseJson(sarif);
-  auto schema = SarifSchema();
+  ASSERT_OK_AND_ASSIGN(config::Value doc, ParseJson(sarif));
+  ASSERT_OK_AND_ASSIGN(auto schema, SarifSchema());
   std::vector<config::SchemaError> errors = schema->Validate(doc);
   for (const auto& e : errors) ADD_FAILURE() << e.ToString();
   EXPECT_EQ(doc.Get("version")->AsString(), "2.1.0");
@@ -90,15 +92,16 @@ TEST(ReportFormatTest, SarifValidatesAgainstTheSarif210Schema) {
 }
 
 TEST(ReportFormatTest, SarifWithAbsolutePathsAndSeveralTargetsValidates) {
-  Report a = MakeReport();
+  ASSERT_OK_AND_ASSIGN(Report a, MakeReport());
   a.target = "/srv/conf/app 1.yaml";
   for (Finding& f : a.findings) {
     if (f.location.line != 0) f.location.source = "/srv/conf/app 1.yaml";
   }
-  Report b = MakeReport();
+  ASSERT_OK_AND_ASSIGN(Report b, MakeReport());
   std::vector<Report> reports = {a, b};
-  config::Value doc = ParseJson(RenderSarif(reports));
-  for (const auto& e : SarifSchema()->Validate(doc)) ADD_FAILURE() << e.ToString();
+  ASSERT_OK_AND_ASSIGN(config::Value doc, ParseJson(RenderSarif(reports)));
+  ASSERT_OK_AND_ASSIGN(auto schema, SarifSchema());
+  for (const auto& e : schema->Validate(doc)) ADD_FAILURE() << e.ToString();
   const config::Value& run = doc.Get("runs")->AsList()[0];
   EXPECT_EQ(run.Get("results")->AsList().size(), 4u);
   EXPECT_EQ(run.Get("artifacts")->AsList()[0].Get("location")->Get("uri")->AsString(),
@@ -107,16 +110,17 @@ TEST(ReportFormatTest, SarifWithAbsolutePathsAndSeveralTargetsValidates) {
 
 TEST(ReportFormatTest, SarifSchemaCheckRejectsAnInvalidLog) {
   // The validation above is not vacuous: a wrong level and a missing message are reported.
-  Report r = MakeReport();
+  ASSERT_OK_AND_ASSIGN(Report r, MakeReport());
   std::string sarif = RenderSarif({&r, 1});
   sarif.replace(sarif.find("\"level\": \"error\""), 16, "\"level\": \"fatal\"");
-  auto schema = SarifSchema();
-  EXPECT_FALSE(schema->Validate(ParseJson(sarif)).empty());
+  ASSERT_OK_AND_ASSIGN(auto schema, SarifSchema());
+  ASSERT_OK_AND_ASSIGN(config::Value doc, ParseJson(sarif));
+  EXPECT_FALSE(schema->Validate(doc).empty());
 }
 
 TEST(ReportFormatTest, JsonCarriesFindingsScoresAndPartialFlag) {
-  Report r = MakeReport();
-  config::Value doc = ParseJson(RenderJson({&r, 1}));
+  ASSERT_OK_AND_ASSIGN(Report r, MakeReport());
+  ASSERT_OK_AND_ASSIGN(config::Value doc, ParseJson(RenderJson({&r, 1})));
   EXPECT_FALSE(doc.Get("compliant")->AsBool());
   const config::Value& t = doc.Get("targets")->AsList()[0];
   EXPECT_TRUE(t.Get("partial")->AsBool());
@@ -133,7 +137,7 @@ TEST(ReportFormatTest, JsonCarriesFindingsScoresAndPartialFlag) {
 }
 
 TEST(ReportFormatTest, HtmlEscapesEveryTextAndIsSelfContained) {
-  Report r = MakeReport();
+  ASSERT_OK_AND_ASSIGN(Report r, MakeReport());
   const std::string html = RenderHtml({&r, 1});
   EXPECT_EQ(html.find("<script>"), std::string::npos);
   EXPECT_NE(html.find("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"), std::string::npos);
@@ -145,7 +149,7 @@ TEST(ReportFormatTest, HtmlEscapesEveryTextAndIsSelfContained) {
 }
 
 TEST(ReportFormatTest, JunitHasOneCasePerRuleWithFailureErrorAndSkip) {
-  Report r = MakeReport();
+  ASSERT_OK_AND_ASSIGN(Report r, MakeReport());
   const std::string xml = RenderJunit({&r, 1});
   EXPECT_NE(xml.find("<testsuite name=\"dir/app 1.yaml\" tests=\"3\" failures=\"2\" errors=\"1\""),
             std::string::npos)
@@ -155,7 +159,7 @@ TEST(ReportFormatTest, JunitHasOneCasePerRuleWithFailureErrorAndSkip) {
 }
 
 TEST(ReportFormatTest, TextListsFindingsAndSummary) {
-  Report r = MakeReport();
+  ASSERT_OK_AND_ASSIGN(Report r, MakeReport());
   const std::string text = RenderText({&r, 1});
   EXPECT_NE(text.find("CRITICAL TLS_001 services[0].tls  [dir/app 1.yaml:4:10]"), std::string::npos)
       << text;

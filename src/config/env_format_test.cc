@@ -61,7 +61,8 @@ TEST(EnvParseTest, RejectsShellSyntaxItCannotExpand) {
 
 TEST(EnvFormatTest, EmittedTextParsesBackToTheFlatStrings) {
   Value v = Map({{"db", Map({{"url", "postgres://u:p@h/db?x='1'"}, {"n", 3}})}});
-  Value back = ParseOk(EmitOk(v, Format::kEnv, {.env_prefix = "X_"}), Format::kEnv);
+  ASSERT_OK_AND_ASSIGN(std::string text, EmitOk(v, Format::kEnv, {.env_prefix = "X_"}));
+  ASSERT_OK_AND_ASSIGN(Value back, ParseOk(text, Format::kEnv));
   EXPECT_EQ(back, Map({{"X_DB__URL", "postgres://u:p@h/db?x='1'"}, {"X_DB__N", "3"}}));
 }
 

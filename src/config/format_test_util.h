@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "bulwark/config/format.h"
+#include "bulwark/testing/assert_ok.h"
 
 namespace bulwark::config {
 
@@ -35,11 +36,11 @@ inline Value Map(std::initializer_list<std::pair<std::string, Value>> entries) {
 }
 inline Value List(std::initializer_list<Value> items) { return Value(ValueList(items)); }
 
-// Parses or fails the test.
-inline Value ParseOk(std::string_view text, Format format) {
-  auto doc = ParseDocument(text, format);
-  EXPECT_TRUE(doc.has_value()) << (doc ? "" : doc.error().ToString());
-  return doc ? doc->root : Value();
+// The parsed root. Compare it directly (EXPECT_EQ(ParseOk(text, f), value)) or take the value
+// with ASSERT_OK_AND_ASSIGN before looking inside it.
+inline Result<Value> ParseOk(std::string_view text, Format format) {
+  BULWARK_ASSIGN_OR_RETURN(Document doc, ParseDocument(text, format));
+  return std::move(doc.root);
 }
 
 // The error message of a parse that must fail ("" and a test failure if it succeeds).
@@ -51,10 +52,9 @@ inline std::string ParseError(std::string_view text, Format format, ParseOptions
   return doc.error().message();
 }
 
-inline std::string EmitOk(const Value& v, Format format, EmitOptions options = {}) {
-  auto text = EmitDocument(v, format, options);
-  EXPECT_TRUE(text.has_value()) << (text ? "" : text.error().ToString());
-  return text ? *text : "";
+// The emitted text; used like ParseOk.
+inline Result<std::string> EmitOk(const Value& v, Format format, EmitOptions options = {}) {
+  return EmitDocument(v, format, options);
 }
 
 inline std::string LocationOf(const Document& doc, std::string_view dotted) {

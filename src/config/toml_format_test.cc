@@ -20,11 +20,13 @@ using testing::ParseOk;
 using ::testing::StartsWith;
 
 TEST(TomlParseTest, ParsesTablesArraysAndScalarsInDocumentOrder) {
-  Value v = ParseOk(
-      "title = \"app\"\nport = 8080\nratio = 0.5\nenabled = true\nzeta = [1, \"a\"]\n"
-      "[database]\nhost = \"db\"\nalpha.beta = 1\n\n[[servers]]\nname = \"a\"\n[[servers]]\n"
-      "name = \"b\"\n",
-      Format::kToml);
+  ASSERT_OK_AND_ASSIGN(
+      Value v,
+      ParseOk(
+          "title = \"app\"\nport = 8080\nratio = 0.5\nenabled = true\nzeta = [1, \"a\"]\n"
+          "[database]\nhost = \"db\"\nalpha.beta = 1\n\n[[servers]]\nname = \"a\"\n[[servers]]\n"
+          "name = \"b\"\n",
+          Format::kToml));
   EXPECT_EQ(v, Map({{"title", "app"},
                     {"port", 8080},
                     {"ratio", 0.5},
@@ -35,10 +37,11 @@ TEST(TomlParseTest, ParsesTablesArraysAndScalarsInDocumentOrder) {
 }
 
 TEST(TomlParseTest, DatesAndTimesBecomeRfc3339Strings) {
-  Value v = ParseOk(
-      "a = 1979-05-27T07:32:00Z\nb = 1979-05-27T00:32:00.5-07:00\nc = 1979-05-27T07:32:00\n"
-      "d = 1979-05-27\ne = 07:32:00.25\n",
-      Format::kToml);
+  ASSERT_OK_AND_ASSIGN(
+      Value v,
+      ParseOk("a = 1979-05-27T07:32:00Z\nb = 1979-05-27T00:32:00.5-07:00\nc = 1979-05-27T07:32:00\n"
+              "d = 1979-05-27\ne = 07:32:00.25\n",
+              Format::kToml));
   EXPECT_EQ(v, Map({{"a", "1979-05-27T07:32:00Z"},
                     {"b", "1979-05-27T00:32:00.5-07:00"},
                     {"c", "1979-05-27T07:32:00"},
@@ -47,7 +50,7 @@ TEST(TomlParseTest, DatesAndTimesBecomeRfc3339Strings) {
 }
 
 TEST(TomlParseTest, SpecialFloats) {
-  Value v = ParseOk("a = inf\nb = -inf\nc = nan\n", Format::kToml);
+  ASSERT_OK_AND_ASSIGN(Value v, ParseOk("a = inf\nb = -inf\nc = nan\n", Format::kToml));
   EXPECT_EQ(v.Get("a")->AsDouble(), std::numeric_limits<double>::infinity());
   EXPECT_EQ(v.Get("b")->AsDouble(), -std::numeric_limits<double>::infinity());
   EXPECT_TRUE(std::isnan(v.Get("c")->AsDouble()));
@@ -96,7 +99,7 @@ TEST(TomlEmitTest, WritesValuesThenTablesThenArraysOfTables) {
                  {"mixed", List({1, Map({{"a", "b"}}), List({})})},
                  {"empty", Value::EmptyMap()},
                  {"weird key", 1.0}});
-  std::string out = EmitOk(v, Format::kToml);
+  ASSERT_OK_AND_ASSIGN(std::string out, EmitOk(v, Format::kToml));
   EXPECT_EQ(out,
             "name = \"app\"\n"
             "mixed = [1, { a = \"b\" }, []]\n"
@@ -111,7 +114,7 @@ TEST(TomlEmitTest, WritesValuesThenTablesThenArraysOfTables) {
             "n = 1\n"
             "\n[[servers]]\n"
             "n = 2\n");
-  Value back = ParseOk(out, Format::kToml);
+  ASSERT_OK_AND_ASSIGN(Value back, ParseOk(out, Format::kToml));
   EXPECT_EQ(back.Get("db")->Get("opts")->Get("ssl")->AsBool(), true);
   EXPECT_EQ(*back.Get("servers"), *v.Get("servers"));
   EXPECT_EQ(*back.Get("mixed"), *v.Get("mixed"));
@@ -130,10 +133,10 @@ TEST(TomlEmitTest, EscapesStringsAndWritesSpecialFloats) {
   Value v = Map({{"s", "q\"\\\n\x01\x7F é"},
                  {"i", std::numeric_limits<double>::infinity()},
                  {"b", Value::FromBytes({1, 2})}});
-  std::string out = EmitOk(v, Format::kToml);
+  ASSERT_OK_AND_ASSIGN(std::string out, EmitOk(v, Format::kToml));
   EXPECT_THAT(out, HasSubstr("s = \"q\\\"\\\\\\n\\u0001\\u007F é\"\n"));
   EXPECT_THAT(out, HasSubstr("i = inf\n"));
-  Value back = ParseOk(out, Format::kToml);
+  ASSERT_OK_AND_ASSIGN(Value back, ParseOk(out, Format::kToml));
   EXPECT_EQ(*back.Get("s"), *v.Get("s"));
   EXPECT_EQ(*back.Get("b"), Value("AQI="));
 }

@@ -1,4 +1,4 @@
-// Wycheproof conformance: every file in ../shared/vectors/wycheproof/ that matches an algorithm
+// Wycheproof conformance: every file in testdata/wycheproof/ that matches an algorithm
 // Bulwark uses. "valid" cases must produce exactly the expected output (or verify), "invalid" cases
 // must fail, "acceptable" cases may do either and are counted separately. Each file prints a
 // summary line: passed / failed / acceptable / skipped (with the reasons).
@@ -21,6 +21,7 @@
 #include "bulwark/crypto/kdf.h"
 #include "bulwark/crypto/signer.h"
 #include "bulwark/testing/fake_runtime.h"
+#include "bulwark/testing/test_data.h"
 #include "crypto/aead_raw.h"
 
 namespace bulwark::crypto {
@@ -50,13 +51,17 @@ struct Summary {
 Summary RunFile(const std::string& file,
                 const std::function<Outcome(const json&, const json&)>& run) {
   Summary s;
-  const std::string path = std::string(BULWARK_SHARED_DIR) + "/vectors/wycheproof/" + file;
-  std::ifstream in(path);
-  if (!in) {
-    ADD_FAILURE() << "cannot open " << path;
+  const std::string path = bulwark::testing::TestDataPath("wycheproof/" + file);
+  auto text = bulwark::testing::ReadDataFile(path);
+  if (!text) {
+    ADD_FAILURE() << text.error();  // the summary stays empty: no case counts as passed
     return s;
   }
-  const json doc = json::parse(in);
+  const json doc = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    ADD_FAILURE() << "test data file " << path << " is not JSON";
+    return s;
+  }
   for (const json& group : doc.at("testGroups")) {
     for (const json& test : group.at("tests")) {
       const std::string expected = test.at("result").get<std::string>();

@@ -2,10 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "bulwark/config/format.h"
+#include "bulwark/testing/assert_ok.h"
+#include "bulwark/testing/test_data.h"
 #include "expr/test_util.h"
 
 namespace bulwark::expr {
@@ -222,21 +221,20 @@ TEST(ProgramTest, EvaluateBoolRejectsNonBoolResults) {
   EXPECT_FALSE((*p)->EvaluateBool({}).has_value());
 }
 
-std::string ReadShared(const std::string& rel) {
-  std::ifstream in(std::string(BULWARK_SHARED_DIR) + "/" + rel);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // The benchmark workload must give exactly the 455 findings computed independently.
 TEST(ProgramTest, BaselineRulesFindExactly455ProblemsInTheBenchWorkload) {
-  auto rules =
-      config::ParseDocument(ReadShared("bench/baseline-services.yaml"), config::Format::kYaml);
-  auto services =
-      config::ParseDocument(ReadShared("bench/services-1000.json"), config::Format::kJson);
-  ASSERT_TRUE(rules.has_value());
-  ASSERT_TRUE(services.has_value());
+  ASSERT_OK_AND_ASSIGN(
+      std::string rules_text,
+      bulwark::testing::ReadDataFile(bulwark::testing::WorkloadPath("baseline-services.yaml")));
+  ASSERT_OK_AND_ASSIGN(
+      std::string services_text,
+      bulwark::testing::ReadDataFile(bulwark::testing::WorkloadPath("services-1000.json")));
+  auto rules = config::ParseDocument(rules_text, config::Format::kYaml);
+  auto services = config::ParseDocument(services_text, config::Format::kJson);
+  ASSERT_TRUE(rules.has_value()) << rules.error();
+  ASSERT_TRUE(services.has_value()) << services.error();
+  ASSERT_NE(rules->root.Get("rules"), nullptr);
+  ASSERT_NE(services->root.Get("services"), nullptr);
   int findings = 0;
   Activation vars;
   for (const auto& rule : rules->root.Get("rules")->AsList()) {

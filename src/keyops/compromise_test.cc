@@ -20,9 +20,11 @@ class CompromiseTest : public test_support::KeyopsTest {
   void SetUp() override {
     KeyopsTest::SetUp();
     old_key_ = keyring_->primary_id();
-    files_ = {EncryptedFile("a.yaml", "db:\n  password: pa\n  host: h\napi_key: ka\n"),
-              EncryptedFile("b.json", "{\"token\": \"tb\", \"n\": 1}\n"),
-              EncryptedFile("c.toml", "password = \"pc\"\n")};
+    ASSERT_OK_AND_ASSIGN(std::string a,
+                         EncryptedFile("a.yaml", "db:\n  password: pa\n  host: h\napi_key: ka\n"));
+    ASSERT_OK_AND_ASSIGN(std::string b, EncryptedFile("b.json", "{\"token\": \"tb\", \"n\": 1}\n"));
+    ASSERT_OK_AND_ASSIGN(std::string c, EncryptedFile("c.toml", "password = \"pc\"\n"));
+    files_ = {a, b, c};
     Put("prod/api", R"({"db": {"password": "p1"}, "api_key": "k1", "port": 1})");
     Put("prod/web", R"({"secret_key": "s2"})");
     index_ = KeyUsageIndex::Load(*rt_.fs, dir_ / "key-usage.json").value();
@@ -79,7 +81,7 @@ TEST_F(CompromiseTest, MovesEveryFileAndNamespaceAndReportsEachValue) {
     EXPECT_EQ(m.from, old_key_);
     EXPECT_EQ(m.to, new_key_);
   }
-  EXPECT_EQ(progress_.size(), 5u);
+  ASSERT_EQ(progress_.size(), 5u);
   EXPECT_THAT(progress_[0], HasSubstr("[1/5] "));
   ExpectEverythingUnderTheNewKey();
   const auto history = svc_->History(ctx_, "prod/api").value();

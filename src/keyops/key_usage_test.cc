@@ -26,7 +26,7 @@ class KeyUsageTest : public test_support::KeyopsTest {
 TEST_F(KeyUsageTest, IndexRoundTripsThroughItsFileAndRefusesCorruption) {
   KeyUsageIndex index = LoadIndex();
   EXPECT_TRUE(index.files().empty());
-  const std::string a = EncryptedFile("a.yaml", "password: p\nuser: u\n");
+  ASSERT_OK_AND_ASSIGN(const std::string a, EncryptedFile("a.yaml", "password: p\nuser: u\n"));
   Index(index, a);
   ASSERT_TRUE(index.Save(*rt_.fs));
   EXPECT_EQ(
@@ -51,8 +51,9 @@ TEST_F(KeyUsageTest, IndexRoundTripsThroughItsFileAndRefusesCorruption) {
 
 TEST_F(KeyUsageTest, FindsFilesAndNamespacesAndCorrectsAStaleIndex) {
   const keys::KeyId old_key = keyring_->primary_id();
-  const std::string a = EncryptedFile("a.yaml", "db:\n  password: p\n  host: h\napi_key: k\n");
-  const std::string gone = EncryptedFile("gone.json", "{\"token\": \"t\"}\n");
+  ASSERT_OK_AND_ASSIGN(const std::string a,
+                       EncryptedFile("a.yaml", "db:\n  password: p\n  host: h\napi_key: k\n"));
+  ASSERT_OK_AND_ASSIGN(const std::string gone, EncryptedFile("gone.json", "{\"token\": \"t\"}\n"));
   Put("prod/api", R"({"db": {"password": "p1"}, "port": 1})");
   Put("prod/web", R"({"name": "w"})");
   KeyUsageIndex index = LoadIndex();
@@ -61,7 +62,7 @@ TEST_F(KeyUsageTest, FindsFilesAndNamespacesAndCorrectsAStaleIndex) {
   std::filesystem::remove(gone);
   const keys::KeyId new_key = keyring_->Rotate().value();
   // A file the index does not know, under the new key only.
-  const std::string b = EncryptedFile("b.env", "SECRET_TOKEN=x\n");
+  ASSERT_OK_AND_ASSIGN(const std::string b, EncryptedFile("b.env", "SECRET_TOKEN=x\n"));
   // An older version of prod/api keeps the old key after the value changed.
   ASSERT_TRUE(svc_->Set(ctx_, "prod/api", config::Path::Parse("db.password").value(),
                         config::Value("p2"), {}));
@@ -99,8 +100,8 @@ TEST_F(KeyUsageTest, FindsFilesAndNamespacesAndCorrectsAStaleIndex) {
 
 TEST_F(KeyUsageTest, DecryptedFilesLeaveTheIndexAndUnreadableOnesAreReported) {
   const keys::KeyId key = keyring_->primary_id();
-  const std::string a = EncryptedFile("a.yaml", "password: p\n");
-  const std::string broken = EncryptedFile("broken.yaml", "password: p\n");
+  ASSERT_OK_AND_ASSIGN(const std::string a, EncryptedFile("a.yaml", "password: p\n"));
+  ASSERT_OK_AND_ASSIGN(const std::string broken, EncryptedFile("broken.yaml", "password: p\n"));
   KeyUsageIndex index = LoadIndex();
   Index(index, a);
   Index(index, broken);

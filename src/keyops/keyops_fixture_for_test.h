@@ -13,6 +13,7 @@
 
 #include "bulwark/secfile/encfile.h"
 #include "bulwark/service/key_service.h"
+#include "bulwark/testing/assert_ok.h"
 #include "config/internal/json_bridge.h"
 #include "service/service_fixture_for_test.h"
 
@@ -21,12 +22,12 @@ namespace bulwark::keyops::test_support {
 class KeyopsTest : public service::test_support::ServiceFixture {
  protected:
   // Encrypts `text` into dir_/name and returns the path.
-  std::string EncryptedFile(const std::string& name, const std::string& text) {
-    const auto format = secfile::FileFormatFromPath(name).value();
-    auto enc = secfile::EncryptFile(text, format, *keyring_, rt_);
-    EXPECT_TRUE(enc.has_value()) << enc.error();
+  Result<std::string> EncryptedFile(const std::string& name, const std::string& text) {
+    BULWARK_ASSIGN_OR_RETURN(const auto format, secfile::FileFormatFromPath(name));
+    BULWARK_ASSIGN_OR_RETURN(auto enc, secfile::EncryptFile(text, format, *keyring_, rt_));
     const std::string path = (dir_ / name).string();
-    EXPECT_TRUE(rt_.fs->WriteFileAtomic(path, enc->text, std::filesystem::perms::owner_all));
+    BULWARK_RETURN_IF_ERROR(
+        rt_.fs->WriteFileAtomic(path, enc.text, std::filesystem::perms::owner_all));
     return path;
   }
   // The store as key lifecycle operations see it (through the current svc_, as ctx_; a test that

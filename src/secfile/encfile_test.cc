@@ -6,6 +6,7 @@
 
 #include "bulwark/crypto/policy.h"
 #include "bulwark/secfile/token.h"
+#include "bulwark/testing/assert_ok.h"
 #include "bulwark/testing/fake_runtime.h"
 
 namespace bulwark::secfile {
@@ -19,10 +20,9 @@ class EncFileTest : public ::testing::Test {
     keyring_ = std::move(*k);
   }
 
-  EncryptedFile Encrypt(std::string_view text, FileFormat format, EncryptOptions options = {}) {
-    auto r = EncryptFile(text, format, *keyring_, fake_.runtime(), options);
-    EXPECT_TRUE(r.has_value()) << r.error().ToString();
-    return r ? std::move(*r) : EncryptedFile{};
+  Result<EncryptedFile> Encrypt(std::string_view text, FileFormat format,
+                                EncryptOptions options = {}) {
+    return EncryptFile(text, format, *keyring_, fake_.runtime(), options);
   }
 
   Result<DecryptedFile> Decrypt(std::string_view text, FileFormat format) {
@@ -30,14 +30,12 @@ class EncFileTest : public ::testing::Test {
   }
 
   // The token text of the value at `path` in an encrypted file.
-  std::string TokenAt(const std::string& text, FileFormat format, std::string_view path) {
-    auto spans = ScanValues(text, format);
-    EXPECT_TRUE(spans.has_value());
-    for (const ValueSpan& s : *spans) {
+  Result<std::string> TokenAt(const std::string& text, FileFormat format, std::string_view path) {
+    BULWARK_ASSIGN_OR_RETURN(auto spans, ScanValues(text, format));
+    for (const ValueSpan& s : spans) {
       if (s.path.ToString() == path) return s.text;
     }
-    ADD_FAILURE() << "no value at " << path;
-    return {};
+    return NotFoundError("no value at " + std::string(path));
   }
 
   testing::FakeRuntime fake_;
@@ -67,7 +65,7 @@ constexpr std::string_view kYaml =
     "port: 5432";  // no final line break
 
 TEST_F(EncFileTest, YamlRoundTripRestoresBytesAndChangesOnlySecrets) {
-  const EncryptedFile enc = Encrypt(kYaml, FileFormat::kYaml);
+  ASSERT_OK_AND_ASSIGN(const EncryptedFile enc, Encrypt(kYaml, FileFormat::kYaml));
   EXPECT_EQ(enc.encrypted.size(), 4u);
   EXPECT_EQ(enc.text.find("s3cr"), std::string::npos);
   EXPECT_EQ(enc.text.find("MIIEvQ"), std::string::npos);
@@ -105,7 +103,7 @@ TEST_F(EncFileTest, JsonTomlDotenvIniRoundTrip) {
   };
   for (const auto& [format, text] : docs) {
     SCOPED_TRACE(text);
-    const EncryptedFile enc = Encrypt(text, format);
+    ASSERT_OK_AND_ASSIGN(const EncryptedFile enc, Encrypt(text, format));
     EXPECT_EQ(enc.encrypted.empty(), text == "{}");
     auto dec = Decrypt(enc.text, format);
     ASSERT_TRUE(dec.has_value()) << dec.error().ToString() << "\n" << enc.text;
@@ -118,7 +116,7 @@ TEST_F(EncFileTest, JsonTomlDotenvIniRoundTrip) {
 TEST_F(EncFileTest, ExplicitPathsSelectTheValues) {
   EncryptOptions options;
   options.paths = std::vector<config::Path>{*config::Path::Parse("database.host")};
-  const EncryptedFile enc = Encrypt(kYaml, FileFormat::kYaml, options);
+  ASSERT_OK_AND_ASSIGN(const EncryptedFile enc, Encrypt(kYaml, FileFormat::kYaml, options));
   ASSERT_EQ(enc.encrypted.size(), 1u);
   EXPECT_EQ(enc.text.find("db.example.com"), std::string::npos);
   EXPECT_NE(enc.text.find("s3cr''et"), std::string::npos);
@@ -126,9 +124,9 @@ TEST_F(EncFileTest, ExplicitPathsSelectTheValues) {
 
 TEST_F(EncFileTest, TokenMovedToAnotherPathFailsWithDataLoss) {
   const std::string text = "a:\n  password: one\n  secret: two\n";
-  const EncryptedFile enc = Encrypt(text, FileFormat::kYaml);
-  const std::string t1 = TokenAt(enc.text, FileFormat::kYaml, "a.password");
-  const std::string t2 = TokenAt(enc.text, FileFormat::kYaml, "a.secret");
+  ASSERT_OK_AND_ASSIGN(const EncryptedFile enc, Encrypt(text, FileFormat::kYaml));
+  ASSERT_OK_AND_ASSIGN(const std::string t1, TokenAt(enc.text, FileFormat::kYaml, "a.password"));
+  ASSERT_OK_AND_ASSIGN(const std::string t2, TokenAt(enc.text, FileFormat::kYaml, "a.secret"));
   std::string swapped = enc.text;
   swapped.replace(swapped.find(t1), t1.size(), t2);
   swapped.replace(swapped.rfind(t2), t2.size(), t1);
@@ -141,10 +139,10 @@ TEST_F(EncFileTest, TokenMovedToAnotherPathFailsWithDataLoss) {
 }
 
 TEST_F(EncFileTest, TokenCopiedToAnotherFileFailsWithDataLoss) {
-  const EncryptedFile a = Encrypt("password: one\n", FileFormat::kYaml);
-  const EncryptedFile b = Encrypt("password: two\n", FileFormat::kYaml);
-  const std::string ta = TokenAt(a.text, FileFormat::kYaml, "password");
-  const std::string tb = TokenAt(b.text, FileFormat::kYaml, "password");
+  ASSERT_OK_AND_ASSIGN(const EncryptedFile a, Encrypt("password: one\n", FileFormat::kYaml));
+  ASSERT_OK_AND_ASSIGN(const EncryptedFile b, Encrypt("password: two\n", FileFormat::kYaml));
+  ASSERT_OK_AND_ASSIGN(const std::string ta, TokenAt(a.text, FileFormat::kYaml, "password"));
+  ASSERT_OK_AND_ASSIGN(const std::string tb, TokenAt(b.text, FileFormat::kYaml, "password"));
   std::string forged = b.text;
   forged.replace(forged.find(tb), tb.size(), ta);
   auto r = Decrypt(forged, FileFormat::kYaml);
@@ -154,8 +152,8 @@ TEST_F(EncFileTest, TokenCopiedToAnotherFileFailsWithDataLoss) {
 
 TEST_F(EncFileTest, MacDetectsRemovedAddedReorderedAndChangedValues) {
   const std::string text = "password: one\nhost: h\nport: 1\n";
-  const EncryptedFile enc = Encrypt(text, FileFormat::kYaml);
-  const std::string tok = TokenAt(enc.text, FileFormat::kYaml, "password");
+  ASSERT_OK_AND_ASSIGN(const EncryptedFile enc, Encrypt(text, FileFormat::kYaml));
+  ASSERT_OK_AND_ASSIGN(const std::string tok, TokenAt(enc.text, FileFormat::kYaml, "password"));
   const std::string pw_line = "password: " + tok + "\n";
   ASSERT_TRUE(enc.text.starts_with(pw_line));
   std::vector<std::string> forgeries;
@@ -174,7 +172,7 @@ TEST_F(EncFileTest, MacDetectsRemovedAddedReorderedAndChangedValues) {
 }
 
 TEST_F(EncFileTest, AlteredOrMissingMetadataFailsWithDataLoss) {
-  const EncryptedFile enc = Encrypt("password: one\n", FileFormat::kYaml);
+  ASSERT_OK_AND_ASSIGN(const EncryptedFile enc, Encrypt("password: one\n", FileFormat::kYaml));
   std::string altered = enc.text;
   const std::size_t at = altered.find("created: \"") + 10;
   altered[at + 3] = altered[at + 3] == '6' ? '7' : '6';  // change the year
@@ -188,7 +186,7 @@ TEST_F(EncFileTest, AlteredOrMissingMetadataFailsWithDataLoss) {
 }
 
 TEST_F(EncFileTest, WrongKeyringAndTruncatedTokenGiveDistinctErrors) {
-  const EncryptedFile enc = Encrypt("password: one\n", FileFormat::kYaml);
+  ASSERT_OK_AND_ASSIGN(const EncryptedFile enc, Encrypt("password: one\n", FileFormat::kYaml));
   auto other = keys::Keyring::Create(fake_.runtime(), crypto::AlgorithmPolicy::Standard());
   ASSERT_TRUE(other.has_value());
   auto wrong = DecryptFile(enc.text, FileFormat::kYaml, **other);
@@ -196,7 +194,7 @@ TEST_F(EncFileTest, WrongKeyringAndTruncatedTokenGiveDistinctErrors) {
   EXPECT_EQ(wrong.error().code(), ErrorCode::kNotFound);
   EXPECT_NE(wrong.error().message().find("not in the keyring"), std::string::npos);
 
-  const std::string tok = TokenAt(enc.text, FileFormat::kYaml, "password");
+  ASSERT_OK_AND_ASSIGN(const std::string tok, TokenAt(enc.text, FileFormat::kYaml, "password"));
   std::string truncated = enc.text;
   truncated.replace(truncated.find(tok), tok.size(), tok.substr(0, tok.find(",tag:")) + "]");
   auto r = Decrypt(truncated, FileFormat::kYaml);
@@ -208,7 +206,7 @@ TEST_F(EncFileTest, WrongKeyringAndTruncatedTokenGiveDistinctErrors) {
 }
 
 TEST_F(EncFileTest, ReencryptMovesValuesToThePrimaryKey) {
-  const EncryptedFile enc = Encrypt(kYaml, FileFormat::kYaml);
+  ASSERT_OK_AND_ASSIGN(const EncryptedFile enc, Encrypt(kYaml, FileFormat::kYaml));
   const keys::KeyId old_key = keyring_->primary_id();
   auto new_key = keyring_->Rotate();
   ASSERT_TRUE(new_key.has_value());
@@ -229,7 +227,7 @@ TEST_F(EncFileTest, ReencryptMovesValuesToThePrimaryKey) {
 }
 
 TEST_F(EncFileTest, ListTokensNamesEveryValueKeyWithoutDecrypting) {
-  const EncryptedFile enc = Encrypt(kYaml, FileFormat::kYaml);
+  ASSERT_OK_AND_ASSIGN(const EncryptedFile enc, Encrypt(kYaml, FileFormat::kYaml));
   const keys::KeyId first = keyring_->primary_id();
   ASSERT_TRUE(keyring_->Rotate().has_value());
   // Destroying the key does not stop ListTokens: it never decrypts.
@@ -256,7 +254,7 @@ TEST_F(EncFileTest, ListTokensNamesEveryValueKeyWithoutDecrypting) {
 }
 
 TEST_F(EncFileTest, RefusesAlreadyEncryptedFilesAndTokenLookalikes) {
-  const EncryptedFile enc = Encrypt("password: one\n", FileFormat::kYaml);
+  ASSERT_OK_AND_ASSIGN(const EncryptedFile enc, Encrypt("password: one\n", FileFormat::kYaml));
   auto again = EncryptFile(enc.text, FileFormat::kYaml, *keyring_, fake_.runtime());
   ASSERT_FALSE(again.has_value());
   EXPECT_EQ(again.error().code(), ErrorCode::kInvalidArgument);

@@ -4,6 +4,7 @@
 
 #include "bulwark/compliance/engine.h"
 #include "bulwark/config/format.h"
+#include "bulwark/testing/assert_ok.h"
 
 namespace bulwark::service {
 namespace {
@@ -35,13 +36,12 @@ rules:
     fix: { op: add, path: audit, value: true }
 )yaml";
 
-Report Check(std::string_view text, config::Format format) {
-  auto pack = RulePack::Parse(kPack, "fixes.yaml");
-  EXPECT_TRUE(pack) << pack.error();
-  auto engine = Engine::Create({std::shared_ptr<const RulePack>(std::move(*pack))});
-  auto doc = config::ParseDocument(text, format);
-  EXPECT_TRUE(doc) << doc.error();
-  return (*engine)->Evaluate(*doc, {});
+Result<Report> Check(std::string_view text, config::Format format) {
+  BULWARK_ASSIGN_OR_RETURN(auto pack, RulePack::Parse(kPack, "fixes.yaml"));
+  BULWARK_ASSIGN_OR_RETURN(auto engine,
+                           Engine::Create({std::shared_ptr<const RulePack>(std::move(pack))}));
+  BULWARK_ASSIGN_OR_RETURN(config::Document doc, config::ParseDocument(text, format));
+  return engine->Evaluate(doc, {});
 }
 
 // In a YAML flow collection the span scanner asks for quotes; block scalars keep their style.
@@ -50,7 +50,7 @@ TEST(FixTest, YamlFixChangesOnlyTheValueBytes) {
       "# services\r\nservices:\r\n  - name: a   # first\r\n    database: {ssl_mode: disable}\r\n"
       "    ttl: 300 # seconds\r\n  - name: b\r\n    database:\r\n      ssl_mode: 'disable'\r\n"
       "    ttl: 5\r\n";
-  Report r = Check(text, config::Format::kYaml);
+  ASSERT_OK_AND_ASSIGN(Report r, Check(text, config::Format::kYaml));
   auto fixed = ApplyFixes(text, secfile::FileFormat::kYaml, r);
   ASSERT_TRUE(fixed) << fixed.error();
   EXPECT_EQ(
@@ -62,7 +62,7 @@ TEST(FixTest, YamlFixChangesOnlyTheValueBytes) {
   EXPECT_EQ(fixed->applied.size(), 3u);
   ASSERT_EQ(fixed->skipped.size(), 1u);
   EXPECT_EQ(fixed->skipped[0].rule_id, "ADD");
-  Report after = Check(fixed->text, config::Format::kYaml);
+  ASSERT_OK_AND_ASSIGN(Report after, Check(fixed->text, config::Format::kYaml));
   EXPECT_EQ(after.findings.size(), 1u);  // only the add fix is left
 }
 
@@ -70,7 +70,7 @@ TEST(FixTest, JsonFixKeepsFormatting) {
   const std::string text =
       "{\n  \"services\": [\n    {\"database\": {\"ssl_mode\": \"disable\"},   \"ttl\": 90}\n  ],\n"
       "  \"audit\": true\n}\n";
-  Report r = Check(text, config::Format::kJson);
+  ASSERT_OK_AND_ASSIGN(Report r, Check(text, config::Format::kJson));
   auto fixed = ApplyFixes(text, secfile::FileFormat::kJson, r);
   ASSERT_TRUE(fixed) << fixed.error();
   EXPECT_EQ(fixed->text,
@@ -82,7 +82,7 @@ TEST(FixTest, TomlFixQuotesStrings) {
   const std::string text =
       "audit = true\n\n[[services]]\nttl = 61  # too long\n[services.database]\nssl_mode = "
       "\"disable\"\n";
-  Report r = Check(text, config::Format::kToml);
+  ASSERT_OK_AND_ASSIGN(Report r, Check(text, config::Format::kToml));
   auto fixed = ApplyFixes(text, secfile::FileFormat::kToml, r);
   ASSERT_TRUE(fixed) << fixed.error();
   EXPECT_EQ(fixed->text,
@@ -92,7 +92,7 @@ TEST(FixTest, TomlFixQuotesStrings) {
 
 TEST(FixTest, NothingToFixReturnsTheTextUnchanged) {
   const std::string text = "audit: true\nservices: []\n";
-  Report r = Check(text, config::Format::kYaml);
+  ASSERT_OK_AND_ASSIGN(Report r, Check(text, config::Format::kYaml));
   auto fixed = ApplyFixes(text, secfile::FileFormat::kYaml, r);
   ASSERT_TRUE(fixed);
   EXPECT_EQ(fixed->text, text);

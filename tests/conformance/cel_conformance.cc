@@ -1,4 +1,4 @@
-// Runs the CEL specification's conformance suite (../shared/vectors/cel-spec, SimpleTestFile
+// Runs the CEL specification's conformance suite (testdata/cel-spec, SimpleTestFile
 // textproto files) against the Bulwark expression engine.
 //
 // Prints passed/failed/skipped per file and every skip with its reason. Exits non-zero when any
@@ -9,13 +9,12 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
-#include <sstream>
 
 #include "bulwark/expr/program.h"
+#include "bulwark/testing/test_data.h"
 #include "textproto.h"
 
 using bulwark::conformance::TextField;
@@ -260,7 +259,7 @@ Outcome RunTest(const TextMessage& t, std::string* why) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string dir = std::string(BULWARK_SHARED_DIR) + "/vectors/cel-spec";
+  std::string dir = bulwark::testing::TestDataPath("cel-spec");
   bool verbose = false;
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
@@ -277,14 +276,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> skips, failures;
   fmt::print("{:<14} {:>7} {:>7} {:>8}\n", "file", "passed", "failed", "skipped");
   for (const auto& stem : files) {
-    std::ifstream in(dir + "/" + stem + ".textproto");
-    if (!in) {
-      fmt::print(stderr, "cannot read {}/{}.textproto\n", dir, stem);
+    auto text = bulwark::testing::ReadDataFile(dir + "/" + stem + ".textproto");
+    if (!text) {
+      fmt::print(stderr, "{}\n", text.error().ToString());
       return 2;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto file = bulwark::conformance::ParseTextProto(ss.str());
+    auto file = bulwark::conformance::ParseTextProto(*text);
     if (!file) {
       fmt::print(stderr, "{}: {}\n", stem, file.error().message());
       return 2;
