@@ -54,8 +54,29 @@ run "Diff (secrets shown as changed, never in clear)" $B diff production/api 1 3
 run "Roll back" $B rollback production/api --to 1 --reason "demo rollback"
 run "Namespaces" $B ls
 
-# 4. Compliance and the policy language.
-run "Check the stored configuration against the baseline pack" $B check production/api
+# 4. Compliance: the environment validator's ten rules (baseline) and the framework packs, on one
+# service's file, a stored namespace, the process environment and merged layers.
+run "Check one service's configuration: passes, violations, remediations, score per environment" \
+  $B check $EX/service.yaml
+run "Why each rule passed, failed or did not apply" sh -c "$B check $EX/service.yaml --explain | sed -n '/^Every rule:/,/^\$/p'"
+run "Check the stored namespace production/api (decrypted and audited inside the service)" \
+  $B check production/api
+VH="VOICEHIVE_SERVICE_NAME=voice-gateway VOICEHIVE_ENVIRONMENT=production VOICEHIVE_REGION=eu-west-1"
+VH="$VH VOICEHIVE_DATABASE__HOST=db VOICEHIVE_DATABASE__SSL_MODE=disable VOICEHIVE_DATABASE__PASSWORD=short"
+VH="$VH VOICEHIVE_REDIS__SSL=true VOICEHIVE_AUTH__JWT_ALGORITHM=HS256 VOICEHIVE_AUTH__JWT_EXPIRATION_MINUTES=30"
+VH="$VH VOICEHIVE_AUTH__JWT_SECRET_KEY=too-short VOICEHIVE_LOGGING__LEVEL=info"
+VH="$VH VOICEHIVE_SECURITY__CORS_ALLOWED_ORIGINS=[\"https://app.example.eu\"]"
+step "Check the process environment as the service reads it" "$VH bulwark check --env-prefix VOICEHIVE_"
+env $VH $B check --env-prefix VOICEHIVE_ || echo "(exit code $?)"
+step "Files and environment merged as config load merges them" \
+  "APP_LOGGING__LEVEL=debug bulwark check base.yaml production.yaml --env-prefix APP_ --format json | ...environments"
+APP_LOGGING__LEVEL=debug $B check $EX/base.yaml $EX/production.yaml --env-prefix APP_ --format json \
+  | sed -n '/"environments"/,/"rules"/p' | head -30 || true
+cp $EX/service.yaml "$WORK/service.yaml"
+run "Fix what has a safe fix, in place (only those values' bytes change), and report what is left" \
+  $B check "$WORK/service.yaml" --fix
+step "What --fix changed" "diff service.yaml fixed/service.yaml"
+diff $EX/service.yaml "$WORK/service.yaml" || true
 run "Check a file against PCI-DSS, as SARIF" sh -c "$B check $EX/production.yaml --pack pci-dss --format sarif | head -20"
 run "Evaluate a CEL expression" $B expr --vars '{"port": 5432}' -- 'port > 1024 && "10.0.0.1".startsWith("10.")'
 

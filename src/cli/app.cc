@@ -1,11 +1,13 @@
 #include "bulwark/cli/app.h"
 
-#include <algorithm>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/verbatim_args.h"
 
 namespace bulwark::cli {
 
@@ -14,8 +16,9 @@ int CommandContext::Fail(const Error& e) const {
   return ExitCodeFor(e.code());
 }
 
-int RunCli(const std::vector<std::string>& args, CliIo io, const CliOptions& options) {
-  CLI::App app{"Bulwark: secure configuration and secrets management", "bulwark"};
+void BuildCli(CLI::App& app, CommandContext& ctx) {
+  app.name("bulwark");
+  app.description("Bulwark: secure configuration and secrets management");
   app.set_version_flag("--version", std::string("bulwark ") + BULWARK_VERSION);
   app.require_subcommand(1);
   app.fallthrough(false);
@@ -23,7 +26,6 @@ int RunCli(const std::vector<std::string>& args, CliIo io, const CliOptions& opt
       "Exit codes: 0 ok, 1 problems found, 2 bad usage or input, 3 access denied, 4 not found,\n"
       "5 unavailable or internal error. Run 'bulwark COMMAND --help' for a command's options.");
 
-  CommandContext ctx{io, {}, options};
   RegisterConfigCommands(app, ctx);
   RegisterExprCommands(app, ctx);
   RegisterKeyCommands(app, ctx);
@@ -33,10 +35,23 @@ int RunCli(const std::vector<std::string>& args, CliIo io, const CliOptions& opt
   RegisterAuditCommands(app, ctx);
   RegisterScanCommands(app, ctx);
   RegisterTokenCommands(app, ctx);
+  // Last, so that it reaches every option of every command (cli/verbatim_args.h).
+  RestoreArgsInEveryOption(app);
+}
 
-  std::vector<std::string> reversed(args.rbegin(), args.rend());
+void ParseCli(CLI::App& app, const std::vector<std::string>& args) {
+  // Every argument byte for byte, whatever CLI11 does with bracketed values.
+  const std::vector<std::string> protected_args = ProtectArgs(args);
+  std::vector<std::string> reversed(protected_args.rbegin(), protected_args.rend());
+  app.parse(reversed);
+}
+
+int RunCli(const std::vector<std::string>& args, CliIo io, const CliOptions& options) {
+  CLI::App app;
+  CommandContext ctx{io, {}, options};
+  BuildCli(app, ctx);
   try {
-    app.parse(reversed);
+    ParseCli(app, args);
   } catch (const CLI::CallForHelp& e) {
     io.out << app.help();
     return exit_code::kOk;
@@ -49,10 +64,10 @@ int RunCli(const std::vector<std::string>& args, CliIo io, const CliOptions& opt
   } catch (const CLI::ParseError& e) {
     // Help requested on a subcommand arrives as CallForHelp from that subcommand's parse.
     if (e.get_exit_code() == 0) {
-      io.out << e.what() << "\n";
+      io.out << UnprotectMessage(e.what()) << "\n";
       return exit_code::kOk;
     }
-    io.err << "bulwark: " << e.what() << "\n"
+    io.err << "bulwark: " << UnprotectMessage(e.what()) << "\n"
            << "Run 'bulwark --help' for usage.\n";
     return exit_code::kBadInput;
   }

@@ -1,9 +1,11 @@
-// bulwark check TARGET... [--pack NAME|FILE]... [--env E] [--format F] [-o FILE] [--fail-on S]
-//                         [--fix]
+// bulwark check [TARGET...] [--pack NAME|FILE]... [--env E] [--env-prefix P [--schema FILE]]
+//               [--format F] [-o FILE] [--fail-on S] [--fix] [--explain]
 //
-// Checks configuration files against rule packs (built-in names or pack files; `baseline` when
-// none is given). Exit codes: 0 compliant, 1 a finding (or an unevaluable rule) at or above
-// --fail-on, 2 bad input (unreadable target or pack, bad flag).
+// Checks configuration files, stored namespaces or the process environment against rule packs
+// (built-in names or pack files; `baseline` when none is given). With --env-prefix the files and
+// the environment variables are the layers of one target, merged as `config load` merges them
+// (docs/compliance.md). Exit codes: 0 compliant, 1 a finding (or an unevaluable rule) at or above
+// --fail-on, 2 bad input (unreadable target or pack, bad flag), 4 unknown namespace.
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -11,13 +13,15 @@
 
 #include "bulwark/compliance/builtin_packs.h"
 #include "bulwark/compliance/engine.h"
-#include "bulwark/compliance/report_format.h"
-#include "bulwark/config/format.h"
-#include "bulwark/service/file_service.h"
 #include "bulwark/compliance/history.h"
+#include "bulwark/compliance/report_format.h"
+#include "bulwark/config/environment.h"
+#include "bulwark/config/format.h"
+#include "bulwark/config/loader.h"
+#include "bulwark/service/file_service.h"
+#include "bulwark/store/config_store.h"
 #include "cli/command.h"
 #include "cli/store_commands.h"
-#include "bulwark/store/config_store.h"
 
 namespace bulwark::cli {
 namespace {
@@ -29,8 +33,11 @@ struct CheckArgs {
   std::string format = "text";
   std::string output;
   std::string fail_on = "high";
+  std::string env_prefix;  // the environment (and the files) as one merged target
+  std::string schema;      // types of the variables (else the files', else the service schema)
   bool fix = false;
   bool history = false;
+  bool explain = false;
   StoreArgs store;  // for namespace targets
 };
 
@@ -59,6 +66,50 @@ Result<bool> FixFile(CommandContext& ctx, const CheckArgs& a, const std::string&
   return !fixed.applied.empty();
 }
 
+int Finish(CommandContext& ctx, FileSystem& fs, const CheckArgs& a, compliance::ReportFormat format,
+           const compliance::RenderOptions& ropts, const std::vector<compliance::Report>& reports);
+
+// The files (in order) and the environment variables that start with the prefix, merged as
+// `bulwark config load FILE... --env-prefix P` merges them; the target is named after its layers.
+Result<config::Document> LoadLayers(FileSystem& fs, const CheckArgs& a, std::string* name) {
+  config::Document doc;
+  std::unique_ptr<config::Schema> schema;
+  std::vector<std::string> layers;
+  if (!a.targets.empty()) {
+    config::LoadRequest req;
+    for (const std::string& f : a.targets) {
+      BULWARK_ASSIGN_OR_RETURN(bool is_file, fs.Exists(f));
+      if (!is_file) {
+        return InvalidArgumentError("--env-prefix merges files with the environment: " + f +
+                                    " is not a file");
+      }
+      req.files.emplace_back(f);
+      layers.push_back(f);
+    }
+    if (!a.schema.empty()) req.schema_file = a.schema;
+    BULWARK_ASSIGN_OR_RETURN(config::LoadedConfig loaded, config::LoadConfig(fs, req));
+    doc = std::move(loaded.document);
+    schema = std::move(loaded.schema);
+  } else if (!a.schema.empty()) {
+    BULWARK_ASSIGN_OR_RETURN(schema, config::LoadSchemaFile(fs, a.schema));
+  }
+  if (schema == nullptr) {
+    // Nothing else types the variables: the shape the built-in packs are written for.
+    BULWARK_ASSIGN_OR_RETURN(
+        config::Document service,
+        config::ParseDocument(compliance::ServiceSchemaText(), config::Format::kJson,
+                              {.source_name = "service.schema.json"}));
+    BULWARK_ASSIGN_OR_RETURN(schema, config::Schema::Create(service.root, "service.schema.json"));
+  }
+  config::EnvOptions eo{.prefix = a.env_prefix, .schema = schema.get()};
+  BULWARK_ASSIGN_OR_RETURN(
+      doc, config::ApplyEnvironment(std::move(doc), config::ReadProcessEnvironment(), eo));
+  layers.push_back("environment " + a.env_prefix + "*");
+  *name = layers.front();
+  for (std::size_t i = 1; i < layers.size(); ++i) *name += " + " + layers[i];
+  return doc;
+}
+
 int RunCheck(CommandContext& ctx, const CheckArgs& a) {
   auto fs = NewLocalFileSystem();
   auto format = compliance::ParseReportFormat(a.format);
@@ -77,6 +128,27 @@ int RunCheck(CommandContext& ctx, const CheckArgs& a) {
   if (!engine) return BadInput(ctx, engine.error());
 
   std::vector<compliance::Report> reports;
+  compliance::RenderOptions ropts;
+  ropts.fail_on = *fail_on;
+  ropts.tool_version = BULWARK_VERSION;
+  ropts.explain = a.explain;
+  if (a.targets.empty() && a.env_prefix.empty()) {
+    return BadInput(ctx, Error(ErrorCode::kInvalidArgument,
+                               "check: give files, namespaces or --env-prefix PREFIX"));
+  }
+  if (!a.env_prefix.empty()) {
+    if (a.fix || a.history) {
+      return BadInput(ctx, Error(ErrorCode::kInvalidArgument,
+                                 std::string(a.fix ? "--fix" : "--history") +
+                                     " cannot be combined with --env-prefix (the target is "
+                                     "merged from several layers)"));
+    }
+    std::string name;
+    auto doc = LoadLayers(*fs, a, &name);
+    if (!doc) return BadInput(ctx, doc.error().WithContext("check"));
+    reports.push_back((*engine)->Evaluate(*doc, {.target = name, .environment = a.env}));
+    return Finish(ctx, *fs, a, *format, ropts, reports);
+  }
   std::optional<Session> session;  // opened for the first namespace target
   std::shared_ptr<const compliance::Engine> shared_engine = std::move(*engine);
   for (const std::string& target : a.targets) {
@@ -119,21 +191,24 @@ int RunCheck(CommandContext& ctx, const CheckArgs& a) {
   }
 
   if (a.history && reports.empty()) return exit_code::kOk;
-  compliance::RenderOptions ropts;
-  ropts.fail_on = *fail_on;
-  ropts.tool_version = BULWARK_VERSION;
-  const std::string out = compliance::Render(*format, reports, ropts);
+  return Finish(ctx, *fs, a, *format, ropts, reports);
+}
+
+// Renders the reports to stdout or -o, and returns the exit code.
+int Finish(CommandContext& ctx, FileSystem& fs, const CheckArgs& a, compliance::ReportFormat format,
+           const compliance::RenderOptions& ropts, const std::vector<compliance::Report>& reports) {
+  const std::string out = compliance::Render(format, reports, ropts);
   if (a.output.empty() || a.output == "-") {
     ctx.io.out << out;
   } else {
-    auto st = fs->WriteFileAtomic(
+    auto st = fs.WriteFileAtomic(
         a.output, out,
         std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
             std::filesystem::perms::group_read | std::filesystem::perms::others_read);
     if (!st) return BadInput(ctx, st.error().WithContext("write report"));
   }
   for (const compliance::Report& r : reports) {
-    if (!r.CompliantAt(*fail_on)) return exit_code::kProblemsFound;
+    if (!r.CompliantAt(ropts.fail_on)) return exit_code::kProblemsFound;
   }
   return exit_code::kOk;
 }
@@ -146,8 +221,8 @@ void RegisterCheckCommands(CLI::App& app, CommandContext& ctx) {
       "check",
       "Check configuration files against compliance rule packs (GDPR, SOC 2, PCI-DSS, ...)");
   check->add_option("targets", args->targets,
-                    "Configuration files, or stored namespaces (anything that is not a file)")
-      ->required();
+                    "Configuration files, or stored namespaces (anything that is not a file); "
+                    "with --env-prefix, files merged in order under the environment");
   check->add_flag("--history", args->history,
                   "For a namespace: when each finding appeared and disappeared, version by version");
   AddStoreOptions(check, args->store);
@@ -155,7 +230,15 @@ void RegisterCheckCommands(CLI::App& app, CommandContext& ctx) {
                     "Rule pack: a built-in name (baseline, best-practice, gdpr, hipaa, pci-dss, "
                     "soc2) or a pack file; repeatable (default: baseline)");
   check->add_option("--env", args->env,
-                    "Target environment (`env` in rules; selects per-environment overrides)");
+                    "Target environment for every item (default: each service's `environment`; "
+                    "for a namespace, its first segment)");
+  check->add_option(
+      "--env-prefix", args->env_prefix,
+      "Check the environment variables with this prefix (VOICEHIVE_DATABASE__SSL_MODE "
+      "sets database.ssl_mode), merged over the files as `config load` does");
+  check->add_option("--schema", args->schema,
+                    "With --env-prefix: JSON Schema that types the variables (default: the files, "
+                    "then the service schema of the built-in packs)");
   check->add_option("--format", args->format, "Report format: text, json, sarif, junit or html")
       ->capture_default_str();
   check->add_option("-o,--output", args->output, "Write the report to this file (default: stdout)");
@@ -167,6 +250,9 @@ void RegisterCheckCommands(CLI::App& app, CommandContext& ctx) {
   check->add_flag("--fix", args->fix,
                   "Apply the rules' replace fixes to the files (only the bytes of those values), "
                   "then report what is left");
+  check->add_flag("--explain", args->explain,
+                  "Text format: list every rule with its status and why (checks, the reason it did "
+                  "not apply, errors)");
   check->callback([&ctx, args] { ctx.action = [&ctx, args] { return RunCheck(ctx, *args); }; });
 }
 

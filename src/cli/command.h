@@ -7,9 +7,9 @@
 #define BULWARK_CLI_COMMAND_H_
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "bulwark/cli/app.h"
 #include "bulwark/core/error.h"
@@ -24,6 +24,15 @@ struct CommandContext {
   // Prints "bulwark: <error>" to stderr and returns its exit code.
   int Fail(const Error& e) const;
 };
+
+// The whole command tree on `app` (every command group registered, arguments protected as
+// cli/verbatim_args.h describes); `ctx` receives the chosen command's action. RunCli uses it,
+// and tests that inspect what the parser hands each option.
+void BuildCli(CLI::App& app, CommandContext& ctx);
+
+// Parses `args` (without the program name) into an app made by BuildCli. Throws what
+// CLI::App::parse throws; runs no command.
+void ParseCli(CLI::App& app, const std::vector<std::string>& args);
 
 // Registration functions, one per command group (see app.cc for the list).
 void RegisterConfigCommands(CLI::App& app, CommandContext& ctx);

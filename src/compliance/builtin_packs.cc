@@ -8,6 +8,8 @@ namespace bulwark::compliance {
 
 std::string_view RulePackSchemaText() { return internal::kRulePackSchema; }
 
+std::string_view ServiceSchemaText() { return internal::kServiceSchema; }
+
 std::vector<std::string> BuiltinPackNames() {
   std::vector<std::string> names;
   for (std::size_t i = 0; i < internal::kBuiltinPackCount; ++i) {

@@ -1,4 +1,5 @@
-// Data embedded at build time (see embed_files.cmake): the built-in packs and the pack schema.
+// Data embedded at build time (see embed_files.cmake): the built-in packs, the pack schema and the
+// service configuration schema.
 #ifndef BULWARK_SRC_COMPLIANCE_EMBEDDED_FILES_H_
 #define BULWARK_SRC_COMPLIANCE_EMBEDDED_FILES_H_
 
@@ -13,6 +14,7 @@ struct EmbeddedFile {
 };
 
 extern const std::string_view kRulePackSchema;
+extern const std::string_view kServiceSchema;
 extern const EmbeddedFile kBuiltinPacks[];
 extern const std::size_t kBuiltinPackCount;
 

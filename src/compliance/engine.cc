@@ -130,12 +130,15 @@ struct RuleState {
 // (while it is in cache) for all of its rules.
 class GroupRunner {
  public:
-  GroupRunner(const config::Document& doc, Report& report, expr::Activation& vars)
+  GroupRunner(const config::Document& doc, const EvalContext& ctx, Report& report,
+              expr::Activation& vars)
       : doc_(doc),
+        ctx_(ctx),
         report_(report),
         vars_(vars),
         findings_(report.rules.size()),
-        location_ids_(report.rules.size()) {}
+        location_ids_(report.rules.size()),
+        tallies_(report.rules.size()) {}
 
   // Moves the findings into the report in its final order (severity, most severe first, then rule
   // id, then document order), so FinalizeReport finds them sorted: no sort moves 4,680 findings.
@@ -194,19 +197,33 @@ class GroupRunner {
       when_slot_[i] = static_cast<int>(it - when_sources.begin());
     }
     when_results_.resize(when_programs_.size());
+    group_ = &rules;
+    env_cache_.clear();
+    env_cache_.reserve(8);
+    current_env_ = nullptr;
+    item_path_.reset();
     const RulePack::CompiledRule& first = *rules.front().compiled;
     has_foreach_ = first.foreach_program != nullptr;
     if (!has_foreach_) {
       vars_.Bind("item", expr::Value::Null());
       item_node_ = &doc_.root;
       base_.reset();
-      ResetWhen();
+      BeginItem();
       for (std::size_t k = 0; k < rules.size(); ++k) CheckOne(rules[k], k, /*path_known=*/true);
       return;
     }
     auto coll = first.foreach_program->Evaluate(vars_);
-    if (!coll) {
-      for (const RuleState& r : rules) RuleError(r, "foreach: " + coll.error().message());
+    if (!coll || coll->kind() == expr::Kind::kNull) {
+      // A plain `config.a.b` target that is absent (or null): nothing to check, not an error.
+      if (first.foreach_path && Absent(*first.foreach_path)) {
+        for (const RuleState& r : rules) {
+          tallies_[r.index].note = "foreach target " + r.rule->foreach_expr + " is absent";
+        }
+        return;
+      }
+      const std::string why =
+          coll ? std::string("expected a list or a map, got null") : coll.error().message();
+      for (const RuleState& r : rules) RuleError(r, "foreach: " + why);
       return;
     }
     base_ = first.foreach_path;
@@ -214,19 +231,40 @@ class GroupRunner {
       base_ = PathOfNode(doc_.root, coll->borrowed_node());
     }
     base_text_ = base_ ? base_->ToString() : std::string();
+    const bool empty = (coll->kind() == expr::Kind::kList && coll->ListSize() == 0) ||
+                       (coll->kind() == expr::Kind::kMap && coll->MapSize() == 0);
+    if (empty) {
+      for (const RuleState& r : rules) {
+        tallies_[r.index].note = "foreach target " + r.rule->foreach_expr + " is empty";
+      }
+      return;
+    }
     if (coll->kind() == expr::Kind::kList) {
       const std::size_t n = coll->ListSize();
       item_key_.reset();
       const config::Value* node = coll->borrowed_node();
       const config::ValueList* items = node != nullptr ? node->IfList() : nullptr;
+      // A list built by the expression (`has(config.services) ? config.services : [config]`):
+      // items that are document nodes keep their own paths.
+      std::optional<NodePaths> paths;
+      if (items == nullptr) paths.emplace(doc_.root, n);
       for (std::size_t i = 0; i < n; ++i) {
         if (items != nullptr) Prefetch(*items, i);
-        vars_.Bind("item", coll->ListAt(i));
+        expr::Value item = coll->ListAt(i);
         item_index_ = i;
-        item_node_ = items != nullptr ? &(*items)[i] : nullptr;
-        ResetWhen();
-        for (std::size_t k = 0; k < rules.size(); ++k) CheckOne(rules[k], k, base_.has_value());
+        if (items != nullptr) {
+          item_node_ = &(*items)[i];
+        } else {
+          item_node_ = item.borrowed_node();
+          item_path_ = item_node_ != nullptr ? paths->Of(item_node_) : std::nullopt;
+          item_path_text_ = item_path_ ? item_path_->ToString() : std::string();
+        }
+        vars_.Bind("item", std::move(item));
+        BeginItem();
+        const bool known = items != nullptr ? base_.has_value() : item_path_.has_value();
+        for (std::size_t k = 0; k < rules.size(); ++k) CheckOne(rules[k], k, known);
       }
+      item_path_.reset();
     } else if (coll->kind() == expr::Kind::kMap) {
       const std::size_t n = coll->MapSize();
       const config::Value* node = coll->borrowed_node();
@@ -236,7 +274,7 @@ class GroupRunner {
         item_node_ = map != nullptr ? &map->at_index(i).value : nullptr;
         expr::Value key = coll->MapKeyAt(i);
         item_key_ = key.kind() == expr::Kind::kString ? std::string(key.str()) : key.DebugString();
-        ResetWhen();
+        BeginItem();
         for (std::size_t k = 0; k < rules.size(); ++k) CheckOne(rules[k], k, base_.has_value());
       }
     } else {
@@ -259,12 +297,219 @@ class GroupRunner {
     RuleResult& rr = report_.rules[r.index];
     ++rr.applicable;
     AddError(rr, std::move(message));
+    EnvTally(ctx_.environment).applicable++;
+  }
+
+  // Sets the status of rule `index` from its counts, and the note that explains a rule that ran
+  // no check (after every group ran).
+  void FinishRule(std::size_t index) {
+    RuleResult& rr = report_.rules[index];
+    if (rr.status == RuleStatus::kDisabled) {
+      rr.note = "disabled in " + EnvName(ctx_.environment);
+      return;
+    }
+    if (rr.errored > 0) {
+      rr.status = RuleStatus::kError;
+    } else if (rr.failed > 0) {
+      rr.status = RuleStatus::kFail;
+    } else if (rr.applicable > 0) {
+      rr.status = RuleStatus::kPass;
+    } else {
+      rr.status = RuleStatus::kNotApplicable;
+    }
+    if (rr.status != RuleStatus::kNotApplicable) return;
+    Tally& t = tallies_[index];
+    if (!t.note.empty()) {
+      rr.note = std::move(t.note);
+      return;
+    }
+    std::vector<std::string> parts;
+    if (t.disabled > 0 && t.outside == 0 && t.when_false == 0) {
+      rr.status = RuleStatus::kDisabled;
+      rr.note = "disabled in " + JoinEnvs(t.disabled_envs);
+      return;
+    }
+    if (t.outside > 0) {
+      parts.push_back(fmt::format("applies to {}; {} in {}", JoinEnvs(rule_envs_[index]),
+                                  Items(t.outside), JoinEnvs(t.outside_envs)));
+    }
+    if (t.disabled > 0) {
+      parts.push_back(
+          fmt::format("disabled in {} ({})", JoinEnvs(t.disabled_envs), Items(t.disabled)));
+    }
+    if (t.when_false > 0) {
+      parts.push_back(
+          fmt::format("`when` was false for {}: {}", Items(t.when_false), when_sources_[index]));
+    }
+    rr.note = parts.empty() ? std::string("no item to check") : Join(parts, "; ");
+  }
+
+  // The per-environment counts, sorted by environment name.
+  std::vector<EnvironmentScore> TakeEnvironments() {
+    std::sort(envs_.begin(), envs_.end(), [](const EnvironmentScore& a, const EnvironmentScore& b) {
+      return a.environment < b.environment;
+    });
+    return std::move(envs_);
+  }
+
+  // Remembers what FinishRule needs to explain rule `index`.
+  void Describe(std::size_t index, const Rule& rule) {
+    if (rule_envs_.size() < report_.rules.size()) {
+      rule_envs_.resize(report_.rules.size());
+      when_sources_.resize(report_.rules.size());
+    }
+    rule_envs_[index] = rule.environments;
+    when_sources_[index] = rule.when_expr;
   }
 
  private:
+  // Why the checks of a rule did not run, per reason.
+  struct Tally {
+    std::size_t when_false = 0;
+    std::size_t outside = 0;   // items of an environment the rule does not list
+    std::size_t disabled = 0;  // items of an environment whose override disables the rule
+    std::vector<std::string> outside_envs, disabled_envs;  // distinct, in first-seen order
+    std::string note;  // set when the foreach target was absent or empty
+  };
+
+  // A rule's settings for one environment.
+  struct Resolved {
+    bool applies = true;
+    bool enabled = true;
+    Severity severity = Severity::kMedium;
+  };
+  struct EnvEntry {
+    std::string env;
+    std::vector<Resolved> rules;  // by position in the group
+    std::size_t tally = 0;        // index into envs_
+  };
+
+  // Paths of the document nodes a computed foreach list returns (found by identity).
+  class NodePaths {
+   public:
+    NodePaths(const config::Value& root, std::size_t items) : root_(root), items_(items) {}
+    std::optional<config::Path> Of(const config::Value* node) {
+      if (node == &root_) return config::Path();
+      if (items_ <= 4) return PathOfNode(root_, node);  // a few walks, stopping early
+      if (!all_) {
+        all_.emplace();
+        config::Walk(root_, [&](const config::Path& p, const config::Value& v) {
+          all_->emplace(&v, p);
+          return true;
+        });
+      }
+      auto it = all_->find(node);
+      return it == all_->end() ? std::nullopt : std::optional<config::Path>(it->second);
+    }
+
+   private:
+    const config::Value& root_;
+    std::size_t items_;
+    std::optional<std::map<const config::Value*, config::Path>> all_;
+  };
+
+  static std::string EnvName(std::string_view env) {
+    return env.empty() ? std::string("no environment") : std::string(env);
+  }
+  static std::string JoinEnvs(const std::vector<std::string>& envs) {
+    std::vector<std::string> named;
+    for (const std::string& e : envs) named.push_back(EnvName(e));
+    return Join(named, ", ");
+  }
+  static std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
+    std::string out;
+    for (const std::string& p : parts) {
+      if (!out.empty()) out += sep;
+      out += p;
+    }
+    return out;
+  }
+  static std::string Items(std::size_t n) {
+    return n == 1 ? std::string("1 item") : fmt::format("{} items", n);
+  }
+  static void NoteEnv(std::vector<std::string>& envs, std::string_view env) {
+    if (envs.size() < 8 && std::find(envs.begin(), envs.end(), env) == envs.end()) {
+      envs.emplace_back(env);
+    }
+  }
+
+  // Whether `path` (a plain foreach target) is missing from the document or null there.
+  bool Absent(const config::Path& path) const {
+    const config::Value* n = &doc_.root;
+    for (const config::PathSegment& seg : path.segments()) {
+      n = config::FindChild(*n, seg);
+      if (n == nullptr) return true;
+    }
+    return n->is_null();
+  }
+
+  EnvironmentScore& EnvTally(std::string_view env) {
+    for (EnvironmentScore& e : envs_) {
+      if (e.environment == env) return e;
+    }
+    envs_.push_back(EnvironmentScore{.environment = std::string(env)});
+    return envs_.back();
+  }
+
+  // The environment an item is checked for: the target's, else the item's `environment`.
+  std::string_view ItemEnvironment() const {
+    if (!ctx_.environment.empty()) return ctx_.environment;
+    if (item_node_ != nullptr) {
+      if (const config::ValueMap* m = item_node_->IfMap()) {
+        if (const config::Value* e = m->Find("environment")) {
+          if (const std::string* s = e->IfString()) return *s;
+        }
+      }
+    }
+    return {};
+  }
+
+  // Per item: the cached `when` results are dropped, and the environment's rule settings found.
+  void BeginItem() {
+    ResetWhen();
+    const std::string_view env = ItemEnvironment();
+    if (current_env_ != nullptr && current_env_->env == env) return;
+    current_env_ = nullptr;
+    for (EnvEntry& e : env_cache_) {
+      if (e.env == env) current_env_ = &e;
+    }
+    if (current_env_ == nullptr) {
+      EnvEntry e{std::string(env), {}, 0};
+      for (const RuleState& r : *group_) {
+        e.rules.push_back(
+            {r.rule->AppliesIn(env), r.rule->EnabledIn(env), r.rule->SeverityIn(env)});
+      }
+      EnvTally(env);
+      for (std::size_t i = 0; i < envs_.size(); ++i) {
+        if (envs_[i].environment == env) e.tally = i;
+      }
+      env_cache_.push_back(std::move(e));
+      current_env_ = &env_cache_.back();
+    }
+    if (ctx_.environment.empty()) vars_.Bind("env", expr::Value::StringView(current_env_->env));
+  }
+
+  // The display name of the current item in messages (docs/compliance.md, "Names"); it lives as
+  // long as the item, the key or the context.
+  std::string_view ItemName() const {
+    if (item_node_ != nullptr) {
+      if (const config::ValueMap* m = item_node_->IfMap()) {
+        for (std::string_view key : {"name", "service_name"}) {
+          if (const config::Value* n = m->Find(key)) {
+            if (const std::string* s = n->IfString()) return *s;
+          }
+        }
+      }
+    }
+    if (has_foreach_ && item_key_) return *item_key_;
+    if (!ctx_.ns.empty()) return ctx_.ns;
+    return ctx_.target;
+  }
+
   // The item's own path (without the rule-relative part).
   config::Path ItemPath() const {
     if (!has_foreach_) return config::Path();
+    if (item_path_) return *item_path_;
     config::Path p = base_ ? *base_ : config::Path();
     return item_key_ ? p.Key(*item_key_) : p.Index(item_index_);
   }
@@ -275,6 +520,10 @@ class GroupRunner {
   }
   void AppendItemPathText(std::string& s) const {
     if (!has_foreach_) return;
+    if (item_path_) {
+      s += item_path_text_;
+      return;
+    }
     s += base_text_;
     if (item_key_) {
       if (!s.empty()) s += '.';
@@ -342,16 +591,34 @@ class GroupRunner {
   void CheckOne(const RuleState& r, std::size_t k, bool path_known) {
     RuleResult& rr = report_.rules[r.index];
     const RulePack::CompiledRule& c = *r.compiled;
+    const Resolved& settings = current_env_->rules[k];
+    if (!settings.applies || !settings.enabled) {
+      Tally& t = tallies_[r.index];
+      if (!settings.applies) {
+        ++t.outside;
+        NoteEnv(t.outside_envs, current_env_->env);
+      } else {
+        ++t.disabled;
+        NoteEnv(t.disabled_envs, current_env_->env);
+      }
+      return;
+    }
+    EnvironmentScore& score = envs_[current_env_->tally];
     if (c.when_program) {
       const Result<bool>& applies = When(k);
       if (!applies) {
         ++rr.applicable;  // applicability unknown: counted, not passed
+        ++score.applicable;
         ItemError(rr, "when", applies.error());
         return;
       }
-      if (!*applies) return;
+      if (!*applies) {
+        ++tallies_[r.index].when_false;
+        return;
+      }
     }
     ++rr.applicable;
+    ++score.applicable;
     auto ok = c.check_program->EvaluateBool(vars_);
     if (!ok) {
       ItemError(rr, "check", ok.error());
@@ -359,12 +626,14 @@ class GroupRunner {
     }
     if (*ok) {
       ++rr.passed;
+      ++score.passed;
       return;
     }
     ++rr.failed;
     Finding f;
     f.rule = r.index;
-    f.severity = rr.severity;
+    f.severity = settings.severity;
+    f.environment = current_env_->env;
     // One allocation for the path: the item part, the index and the rule-relative part.
     f.path.reserve(base_text_.size() + r.rel_suffix.size() + 24 +
                    (item_key_ ? item_key_->size() + 2 : 0));
@@ -378,6 +647,7 @@ class GroupRunner {
       location = LocationId(r);
     }
     f.message.reserve(64);
+    vars_.Bind("name", expr::Value::StringView(ItemName()));
     for (const auto& seg : c.message) {
       if (!seg.program) {
         f.message += seg.literal;
@@ -390,6 +660,7 @@ class GroupRunner {
         f.message += "<" + v.error().message() + ">";
       }
     }
+    vars_.Bind("name", expr::Value::Null());  // messages only: the view must not outlive them
     if (r.rule->fix && path_known) {
       f.fix =
           ResolvedFix{r.rule->fix->op, ItemPath().Concat(r.rule->fix->path), r.rule->fix->value};
@@ -399,11 +670,21 @@ class GroupRunner {
   }
 
   const config::Document& doc_;
+  const EvalContext& ctx_;
   Report& report_;
   expr::Activation& vars_;
   std::vector<std::vector<Finding>> findings_;  // per rule (index into report_.rules)
   // The location id of each finding in findings_ (0: none), resolved in CollectFindings.
   std::vector<std::vector<std::uint32_t>> location_ids_;
+  std::vector<Tally> tallies_;                       // per rule (index into report_.rules)
+  std::vector<std::vector<std::string>> rule_envs_;  // per rule: its `environments`
+  std::vector<std::string> when_sources_;            // per rule: its `when`
+  std::vector<EnvironmentScore> envs_;               // counts per environment, first-seen order
+  const std::vector<RuleState>* group_ = nullptr;    // the group being run
+  std::vector<EnvEntry> env_cache_;                  // the group's settings per environment seen
+  const EnvEntry* current_env_ = nullptr;            // the current item's
+  std::optional<config::Path> item_path_;            // set for items of a computed list
+  std::string item_path_text_;
   bool has_foreach_ = false;
   std::optional<config::Path> base_;
   std::string base_text_;
@@ -445,6 +726,7 @@ Report Engine::Evaluate(const config::Document& document, const EvalContext& con
   vars.Bind("env", expr::Value::String(context.environment));
   vars.Bind("meta", MetaValue(context));
   vars.Bind("item", expr::Value::Null());
+  vars.Bind("name", expr::Value::Null());  // bound to the item's name while a message renders
 
   std::size_t total = 0;
   for (const auto& pack : packs_) total += pack->rules().size();
@@ -466,12 +748,13 @@ Report Engine::Evaluate(const config::Document& document, const EvalContext& con
 
   // Group the runnable rules by their foreach expression (text), in first-seen order.
   std::vector<std::pair<std::string_view, std::vector<RuleState>>> groups;
-  GroupRunner runner(document, report, vars);
+  GroupRunner runner(document, context, report, vars);
   std::size_t index = 0;
   for (const auto& pack : packs_) {
     for (std::size_t i = 0; i < pack->rules().size(); ++i, ++index) {
-      if (report.rules[index].status == RuleStatus::kDisabled) continue;
       const Rule& rule = pack->rules()[i];
+      runner.Describe(index, rule);
+      if (report.rules[index].status == RuleStatus::kDisabled) continue;
       RuleState st{&rule, &pack->compiled(i), index, {}};
       if (st.compiled->compile_error) {
         runner.RuleError(st, *st.compiled->compile_error);
@@ -490,18 +773,8 @@ Report Engine::Evaluate(const config::Document& document, const EvalContext& con
     }
   }
   for (const auto& [source, rules] : groups) runner.Run(rules);
-  for (RuleResult& rr : report.rules) {
-    if (rr.status == RuleStatus::kDisabled) continue;
-    if (rr.errored > 0) {
-      rr.status = RuleStatus::kError;
-    } else if (rr.failed > 0) {
-      rr.status = RuleStatus::kFail;
-    } else if (rr.applicable > 0) {
-      rr.status = RuleStatus::kPass;
-    } else {
-      rr.status = RuleStatus::kNotApplicable;
-    }
-  }
+  for (std::size_t i = 0; i < report.rules.size(); ++i) runner.FinishRule(i);
+  report.environments = runner.TakeEnvironments();
   runner.CollectFindings();
   FinalizeReport(report);
   return report;

@@ -1,5 +1,6 @@
 #include "bulwark/compliance/engine.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "bulwark/compliance/builtin_packs.h"
@@ -210,6 +211,219 @@ rules:
   ASSERT_EQ(r.findings.size(), 1u);
   EXPECT_EQ(r.findings[0].path, "listeners.web.port");
   EXPECT_EQ(r.findings[0].location.ToString(), "app.yaml:2:15");
+}
+
+// ---- one service or a list of services; environments; reasons --------------------------------
+
+constexpr std::string_view kServicePack = R"yaml(apiVersion: bulwark/v1
+kind: RulePack
+name: svc
+rules:
+  - id: SSL
+    title: database TLS
+    severity: critical
+    foreach: "has(config.services) ? config.services : [config]"
+    when: has(item.database)
+    check: has(item.database.ssl_mode) && item.database.ssl_mode != 'disable'
+    message: "{{ name }} connects without TLS"
+    fix: { op: replace, path: database.ssl_mode, value: verify-full }
+  - id: DEBUG
+    title: no debug logging in production
+    severity: medium
+    foreach: "has(config.services) ? config.services : [config]"
+    environments: [production]
+    when: has(item.logging)
+    check: item.logging.level != 'debug'
+    message: "{{ name }} logs at debug level in {{ env }}"
+  - id: TTL
+    title: short tokens
+    severity: medium
+    foreach: "has(config.services) ? config.services : [config]"
+    when: has(item.auth)
+    check: item.auth.ttl <= 60
+    message: "{{ name }} tokens live {{ item.auth.ttl }} minutes"
+    overrides: { production: { severity: high }, development: { severity: low } }
+)yaml";
+
+constexpr std::string_view kOneService = R"yaml(environment: production
+database:
+  ssl_mode: disable
+logging:
+  level: debug
+auth:
+  ttl: 90
+)yaml";
+
+TEST(EngineServicesTest, ASingleServiceIsCheckedAtTheRootWithPathsLocationsAndFixes) {
+  ASSERT_OK_AND_ASSIGN(Report r, CheckYaml({kServicePack}, kOneService, {.target = "svc.yaml"}));
+  ASSERT_EQ(r.findings.size(), 3u);
+  EXPECT_EQ(r.RuleOf(r.findings[0]).id, "SSL");
+  EXPECT_EQ(r.findings[0].path, "database.ssl_mode");
+  EXPECT_EQ(r.findings[0].location.ToString(), "app.yaml:3:13");
+  EXPECT_EQ(r.findings[0].message, "svc.yaml connects without TLS");  // no name: the target
+  ASSERT_TRUE(r.findings[0].fix);
+  EXPECT_EQ(r.findings[0].fix->path.ToString(), "database.ssl_mode");
+  EXPECT_EQ(r.RuleOf(r.findings[1]).id, "TTL");
+  EXPECT_EQ(r.findings[1].severity, Severity::kHigh);  // production override, from the document
+  EXPECT_EQ(r.findings[2].message, "svc.yaml logs at debug level in production");
+  for (const Finding& f : r.findings) EXPECT_EQ(f.environment, "production");
+}
+
+TEST(EngineServicesTest, AServicesListGivesTheSameRulesPerServiceNamedInTheMessages) {
+  constexpr std::string_view kList = R"yaml(services:
+  - name: api
+    environment: production
+    database: { ssl_mode: disable }
+    logging: { level: debug }
+    auth: { ttl: 90 }
+  - name: worker
+    environment: development
+    database: { ssl_mode: disable }
+    logging: { level: debug }
+    auth: { ttl: 90 }
+)yaml";
+  ASSERT_OK_AND_ASSIGN(Report r, CheckYaml({kServicePack}, kList));
+  std::vector<std::string> got;
+  for (const Finding& f : r.findings) {
+    got.push_back(fmt::format("{} {} {} {} {}", SeverityName(f.severity), r.RuleOf(f).id, f.path,
+                              f.environment, f.message));
+  }
+  EXPECT_EQ(got,
+            (std::vector<std::string>{
+                "critical SSL services[0].database.ssl_mode production api connects without TLS",
+                "critical SSL services[1].database.ssl_mode development worker connects "
+                "without TLS",
+                "high TTL services[0].auth.ttl production api tokens live 90 minutes",
+                "medium DEBUG services[0].logging.level production api logs at debug level "
+                "in production",
+                "low TTL services[1].auth.ttl development worker tokens live 90 minutes"}));
+  // DEBUG applies to production only: one check (api), the worker is not counted.
+  ASSERT_EQ(r.rules.size(), 3u);
+  EXPECT_EQ(r.rules[1].applicable, 1u);
+  // The rule's own severity: the target has no environment.
+  EXPECT_EQ(r.rules[2].severity, Severity::kMedium);
+}
+
+TEST(EngineServicesTest, ScoresArePerEnvironmentWithTheirViolations) {
+  constexpr std::string_view kList = R"yaml(services:
+  - name: api
+    environment: production
+    database: { ssl_mode: verify-full }
+    logging: { level: debug }
+    auth: { ttl: 30 }
+  - name: worker
+    environment: development
+    database: { ssl_mode: disable }
+    logging: { level: debug }
+    auth: { ttl: 30 }
+)yaml";
+  ASSERT_OK_AND_ASSIGN(Report r, CheckYaml({kServicePack}, kList));
+  ASSERT_EQ(r.environments.size(), 2u);
+  const EnvironmentScore& dev = r.environments[0];
+  const EnvironmentScore& prod = r.environments[1];
+  EXPECT_EQ(dev.environment, "development");
+  EXPECT_EQ(dev.applicable, 2u);  // SSL, TTL (DEBUG is production only)
+  EXPECT_EQ(dev.passed, 1u);
+  EXPECT_DOUBLE_EQ(dev.percent(), 50.0);
+  ASSERT_EQ(dev.violations.size(), 1u);
+  EXPECT_EQ(r.RuleOf(r.findings[dev.violations[0]]).id, "SSL");
+  EXPECT_EQ(prod.environment, "production");
+  EXPECT_EQ(prod.applicable, 3u);
+  EXPECT_EQ(prod.passed, 2u);
+  ASSERT_EQ(prod.violations.size(), 1u);
+  EXPECT_EQ(r.findings[prod.violations[0]].message, "api logs at debug level in production");
+}
+
+TEST(EngineServicesTest, TheTargetEnvironmentWinsOverTheServicesOwn) {
+  constexpr std::string_view kDev = "environment: development\nlogging: { level: debug }\n";
+  ASSERT_OK_AND_ASSIGN(Report as_is, CheckYaml({kServicePack}, kDev));
+  EXPECT_TRUE(as_is.findings.empty());
+  EXPECT_EQ(as_is.rules[1].status, RuleStatus::kNotApplicable);
+  EXPECT_EQ(as_is.rules[1].note, "applies to production; 1 item in development");
+  ASSERT_OK_AND_ASSIGN(
+      Report prod,
+      CheckYaml({kServicePack}, kDev, {.environment = "production", .ns = "production/api"}));
+  ASSERT_EQ(prod.findings.size(), 1u);
+  EXPECT_EQ(prod.findings[0].message, "production/api logs at debug level in production");
+}
+
+TEST(EngineServicesTest, NotApplicableRulesSayWhy) {
+  constexpr std::string_view kPackText = R"yaml(apiVersion: bulwark/v1
+kind: RulePack
+name: p
+rules:
+  - id: ABSENT
+    title: listeners use TLS
+    severity: high
+    foreach: config.listeners
+    check: item.tls
+  - id: NULLED
+    title: routes are named
+    severity: low
+    foreach: config.routes
+    check: has(item.name)
+  - id: EMPTY
+    title: backends are healthy
+    severity: low
+    foreach: config.backends
+    check: item.healthy
+  - id: WHEN
+    title: redis TLS
+    severity: high
+    when: has(config.redis)
+    check: config.redis.ssl
+  - id: DISABLED
+    title: not in development
+    severity: high
+    check: "false"
+    overrides: { development: { enabled: false } }
+  - id: PRESENT_BUT_WRONG
+    title: a foreach over a string is an error
+    severity: high
+    foreach: config.name
+    check: "true"
+)yaml";
+  ASSERT_OK_AND_ASSIGN(Report r, CheckYaml({kPackText},
+                                           "environment: development\nname: x\nroutes: null\n"
+                                           "backends: []\n"));
+  ASSERT_EQ(r.rules.size(), 6u);
+  EXPECT_EQ(r.rules[0].status, RuleStatus::kNotApplicable);
+  EXPECT_EQ(r.rules[0].note, "foreach target config.listeners is absent");
+  EXPECT_EQ(r.rules[1].status, RuleStatus::kNotApplicable);
+  EXPECT_EQ(r.rules[1].note, "foreach target config.routes is absent");
+  EXPECT_EQ(r.rules[2].status, RuleStatus::kNotApplicable);
+  EXPECT_EQ(r.rules[2].note, "foreach target config.backends is empty");
+  EXPECT_EQ(r.rules[3].status, RuleStatus::kNotApplicable);
+  EXPECT_EQ(r.rules[3].note, "`when` was false for 1 item: has(config.redis)");
+  EXPECT_EQ(r.rules[4].status, RuleStatus::kDisabled);
+  EXPECT_EQ(r.rules[4].note, "disabled in development");
+  EXPECT_EQ(r.rules[5].status, RuleStatus::kError);  // present data: still an error
+  EXPECT_TRUE(r.partial);
+  EXPECT_TRUE(r.findings.empty());
+}
+
+TEST(EngineServicesTest, AComputedListOfNodesKeepsEachItemsPath) {
+  constexpr std::string_view kPackText = R"yaml(apiVersion: bulwark/v1
+kind: RulePack
+name: p
+rules:
+  - id: PORT
+    title: high ports
+    severity: low
+    foreach: "config.public + config.private"
+    check: item.port >= 1024
+)yaml";
+  ASSERT_OK_AND_ASSIGN(
+      Report r,
+      CheckYaml({kPackText},
+                "public:\n  - {port: 80}\n  - {port: 8080}\n  - {port: 1}\n  - {port: 2}\n"
+                "  - {port: 3}\nprivate:\n  - {port: 22}\n"));
+  std::vector<std::string> paths;
+  for (const Finding& f : r.findings) paths.push_back(f.path + " " + f.location.ToString());
+  EXPECT_EQ(paths, (std::vector<std::string>{
+                       "public[0].port app.yaml:2:12", "public[2].port app.yaml:4:12",
+                       "public[3].port app.yaml:5:12", "public[4].port app.yaml:6:12",
+                       "private[0].port app.yaml:8:12"}));
 }
 
 // The benchmark workload (bench/workloads/): the document and the pack written for it.

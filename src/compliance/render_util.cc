@@ -10,6 +10,24 @@
 
 namespace bulwark::compliance::internal {
 
+std::string RuleExplanation(const RuleResult& rr) {
+  switch (rr.status) {
+    case RuleStatus::kPass:
+      return fmt::format("all {} check{} passed", rr.applicable, rr.applicable == 1 ? "" : "s");
+    case RuleStatus::kFail:
+      return fmt::format("{} of {} check{} failed", rr.failed, rr.applicable,
+                         rr.applicable == 1 ? "" : "s");
+    case RuleStatus::kError:
+      return fmt::format("{} of {} check{} could not be evaluated{}", rr.errored, rr.applicable,
+                         rr.applicable == 1 ? "" : "s",
+                         rr.errors.empty() ? std::string() : ": " + rr.errors.front());
+    case RuleStatus::kNotApplicable:
+    case RuleStatus::kDisabled:
+      return rr.note;
+  }
+  return rr.note;
+}
+
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";

@@ -9,10 +9,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bulwark/compliance/report.h"
 #include "bulwark/compliance/severity.h"
 #include "bulwark/config/value.h"
 
 namespace bulwark::compliance::internal {
+
+// Why a rule has its status, in one line: "2 of 3 checks passed", its note ("foreach target
+// config.x is absent"), or its first evaluation error.
+std::string RuleExplanation(const RuleResult& rr);
 
 // Appends `s` as a JSON string exactly as nlohmann::json::dump(..., ensure_ascii = false,
 // error_handler_t::replace) writes it: escapes per bulwark/core/quoted_string.h (default style),

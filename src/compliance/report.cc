@@ -59,6 +59,18 @@ void FinalizeReport(Report& report) {
   report.by_severity.fill(0);
   for (const Finding& f : report.findings)
     ++report.by_severity[static_cast<std::size_t>(f.severity)];
+  // Violations per environment (an environment with findings but no counted checks still shows).
+  for (EnvironmentScore& e : report.environments) e.violations.clear();
+  for (std::size_t i = 0; i < report.findings.size(); ++i) {
+    const std::string& env = report.findings[i].environment;
+    auto it = std::lower_bound(
+        report.environments.begin(), report.environments.end(), env,
+        [](const EnvironmentScore& e, const std::string& name) { return e.environment < name; });
+    if (it == report.environments.end() || it->environment != env) {
+      it = report.environments.insert(it, EnvironmentScore{.environment = env});
+    }
+    it->violations.push_back(i);
+  }
   report.partial = false;
   std::map<std::string, FrameworkScore> scores;
   std::map<std::string, std::set<std::string>> failing;

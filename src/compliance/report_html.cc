@@ -107,6 +107,18 @@ std::string RenderHtml(std::span<const Report> reports, const RenderOptions& opt
                      XmlEscape(fmt::format("{}", fmt::join(f.failing_controls, ", "))));
     }
     out += "</table>\n";
+    if (!r.environments.empty()) {
+      out +=
+          "<h3>Compliance score by environment</h3>\n<table>\n<tr><th>Environment</th>"
+          "<th>Score</th><th>Passed</th><th>Applicable</th><th>Violations</th></tr>\n";
+      for (const EnvironmentScore& e : r.environments) {
+        fmt::format_to(it,
+                       "<tr><td>{}</td><td>{:.1f}%</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                       XmlEscape(e.environment.empty() ? "unspecified" : e.environment),
+                       e.percent(), e.passed, e.applicable, e.violations.size());
+      }
+      out += "</table>\n";
+    }
     fmt::format_to(it, "<h3>Findings ({})</h3>\n", r.findings.size());
     out +=
         "<table>\n<tr><th>Severity</th><th>Rule</th><th>Path</th><th>Location</th>"
@@ -123,9 +135,9 @@ std::string RenderHtml(std::span<const Report> reports, const RenderOptions& opt
     }
     out +=
         "</table>\n<h3>Rules</h3>\n<table>\n<tr><th>Rule</th><th>Pack</th><th>Severity</th>"
-        "<th>Status</th><th>Passed / applicable</th><th>Errors</th></tr>\n";
+        "<th>Status</th><th>Passed / applicable</th><th>Why / errors</th></tr>\n";
     for (const RuleResult& rr : r.rules) {
-      std::string errors;
+      std::string errors = rr.note.empty() ? std::string() : XmlEscape(rr.note) + "<br>";
       for (const std::string& e : rr.errors) errors += XmlEscape(e) + "<br>";
       fmt::format_to(it,
                      "<tr><td><code>{}</code> {}</td><td>{}</td><td>{}</td><td>{}</td>"

@@ -91,6 +91,29 @@ std::string RenderJson(std::span<const Report> reports, const RenderOptions& opt
       w.EndObject();
     }
     w.EndArray();
+    w.Key("environments").BeginArray();
+    for (const EnvironmentScore& e : r.environments) {
+      w.BeginObject();
+      w.Key("environment").String(e.environment);
+      w.Key("score").Double(e.percent());
+      w.Key("applicable").Uint(e.applicable);
+      w.Key("passed").Uint(e.passed);
+      w.Key("violations").BeginArray();
+      for (std::size_t i : e.violations) {
+        const Finding& f = r.findings[i];
+        const RuleResult& rr = r.RuleOf(f);
+        w.BeginObject();
+        w.Key("rule").String(rr.id);
+        w.Key("title").String(rr.title);
+        w.Key("severity").String(SeverityName(f.severity));
+        w.Key("path").String(f.path);
+        w.Key("message").String(f.message);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
     w.Key("rules").BeginArray();
     for (const RuleResult& rr : r.rules) {
       w.BeginObject();
@@ -104,6 +127,7 @@ std::string RenderJson(std::span<const Report> reports, const RenderOptions& opt
       w.Key("applicable").Uint(rr.applicable);
       w.Key("passed").Uint(rr.passed);
       w.Key("failed").Uint(rr.failed);
+      if (!rr.note.empty()) w.Key("note").String(rr.note);
       if (!rr.errors.empty()) w.Key("errors").Strings(rr.errors);
       w.EndObject();
     }
@@ -118,6 +142,7 @@ std::string RenderJson(std::span<const Report> reports, const RenderOptions& opt
       w.Key("frameworks");
       WriteFrameworks(w, rr.frameworks);
       w.Key("path").String(f.path);
+      w.Key("environment").String(f.environment);
       if (f.location.line != 0) {
         w.Key("location").BeginObject();
         w.Key("file").String(f.location.source);

@@ -93,6 +93,23 @@ std::string ReferenceRenderJson(std::span<const Report> reports, const RenderOpt
                             {"passed", f.passed},
                             {"failing_controls", f.failing_controls}});
     }
+    ordered_json environments = ordered_json::array();
+    for (const EnvironmentScore& e : r.environments) {
+      ordered_json violations = ordered_json::array();
+      for (std::size_t i : e.violations) {
+        const Finding& f = r.findings[i];
+        violations.push_back({{"rule", r.RuleOf(f).id},
+                              {"title", r.RuleOf(f).title},
+                              {"severity", SeverityName(f.severity)},
+                              {"path", f.path},
+                              {"message", f.message}});
+      }
+      environments.push_back({{"environment", e.environment},
+                              {"score", e.percent()},
+                              {"applicable", e.applicable},
+                              {"passed", e.passed},
+                              {"violations", std::move(violations)}});
+    }
     ordered_json rules = ordered_json::array();
     for (const RuleResult& rr : r.rules) {
       ordered_json j = {{"id", rr.id},
@@ -104,6 +121,7 @@ std::string ReferenceRenderJson(std::span<const Report> reports, const RenderOpt
                         {"applicable", rr.applicable},
                         {"passed", rr.passed},
                         {"failed", rr.failed}};
+      if (!rr.note.empty()) j["note"] = rr.note;
       if (!rr.errors.empty()) j["errors"] = rr.errors;
       rules.push_back(std::move(j));
     }
@@ -114,7 +132,8 @@ std::string ReferenceRenderJson(std::span<const Report> reports, const RenderOpt
                         {"title", rr.title},
                         {"severity", SeverityName(f.severity)},
                         {"frameworks", FrameworksJson(rr.frameworks)},
-                        {"path", f.path}};
+                        {"path", f.path},
+                        {"environment", f.environment}};
       if (f.location.line != 0) {
         j["location"] = {
             {"file", f.location.source}, {"line", f.location.line}, {"column", f.location.column}};
@@ -129,6 +148,7 @@ std::string ReferenceRenderJson(std::span<const Report> reports, const RenderOpt
                        {"partial", r.partial},
                        {"summary", SummaryJson(r, options.fail_on)},
                        {"frameworks", std::move(frameworks)},
+                       {"environments", std::move(environments)},
                        {"rules", std::move(rules)},
                        {"findings", std::move(findings)}});
   }

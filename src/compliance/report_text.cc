@@ -75,6 +75,13 @@ std::string RenderText(std::span<const Report> reports, const RenderOptions& opt
       fmt::format_to(it, "ERROR    {} could not be evaluated\n", rr.id);
       for (const std::string& e : rr.errors) fmt::format_to(it, "         {}\n", e);
     }
+    if (options.explain) {
+      fmt::format_to(it, "\nEvery rule:\n");
+      for (const RuleResult& rr : r.rules) {
+        fmt::format_to(it, "  {:<14} {:<8} {:<14} {}\n", rr.id, SeverityName(rr.severity),
+                       RuleStatusName(rr.status), internal::RuleExplanation(rr));
+      }
+    }
     std::size_t counts[5] = {};
     for (const RuleResult& rr : r.rules) ++counts[static_cast<int>(rr.status)];
     fmt::format_to(it, "\nRules: {} passed, {} failed, {} errors, {} not applicable, {} disabled\n",
@@ -87,6 +94,17 @@ std::string RenderText(std::span<const Report> reports, const RenderOptions& opt
         fmt::format_to(it, "  failing: {}", fmt::join(f.failing_controls, ", "));
       }
       out += "\n";
+    }
+    for (const EnvironmentScore& e : r.environments) {
+      fmt::format_to(it, "Compliance score ({}): {:.1f}%  ({}/{} checks), {} violation{}\n",
+                     e.environment.empty() ? "unspecified" : e.environment, e.percent(), e.passed,
+                     e.applicable, e.violations.size(), e.violations.size() == 1 ? "" : "s");
+      for (std::size_t i : e.violations) {
+        const Finding& f = r.findings[i];
+        const RuleResult& rr = r.RuleOf(f);
+        fmt::format_to(it, "  {:<8} {} {}: {}\n", Upper(SeverityName(f.severity)), rr.id, rr.title,
+                       f.message);
+      }
     }
     fmt::format_to(it, "Findings: {} ({} critical, {} high, {} medium, {} low, {} info)\n",
                    r.findings.size(), r.by_severity[4], r.by_severity[3], r.by_severity[2],
@@ -134,7 +152,10 @@ std::string RenderJunit(std::span<const Report> reports, const RenderOptions&) {
             XmlEscape(text));
       } else if (rr.status == RuleStatus::kNotApplicable || rr.status == RuleStatus::kDisabled) {
         ++s;
-        cases += fmt::format("      <skipped message=\"{}\"/>\n", RuleStatusName(rr.status));
+        cases += fmt::format(
+            "      <skipped message=\"{}\"/>\n",
+            XmlEscape(rr.note.empty() ? std::string(RuleStatusName(rr.status))
+                                      : std::string(RuleStatusName(rr.status)) + ": " + rr.note));
       }
       cases += "    </testcase>\n";
     }

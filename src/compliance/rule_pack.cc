@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -167,6 +168,11 @@ std::string_view FixOpName(FixOp op) {
   return "replace";
 }
 
+bool Rule::AppliesIn(std::string_view env) const {
+  return environments.empty() ||
+         std::find(environments.begin(), environments.end(), env) != environments.end();
+}
+
 bool Rule::EnabledIn(std::string_view env) const {
   auto it = overrides.find(env);
   if (it != overrides.end() && it->second.enabled) return *it->second.enabled;
@@ -248,6 +254,9 @@ Result<std::unique_ptr<RulePack>> RulePack::Parse(std::string_view text, std::st
     if (rule.message.empty()) rule.message = rule.title;
     rule.remediation = StringOr(r, "remediation");
     if (const config::Value* en = r.Get("enabled")) rule.enabled = en->AsBool();
+    if (const config::Value* envs = r.Get("environments")) {
+      for (const config::Value& e : envs->AsList()) rule.environments.push_back(e.AsString());
+    }
     if (const config::Value* fix = r.Get("fix")) {
       FixSpec spec;
       const std::string op = StringOr(*fix, "op");

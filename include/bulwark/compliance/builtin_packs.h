@@ -19,6 +19,11 @@ namespace bulwark::compliance {
 std::vector<std::string> BuiltinPackNames();
 // The YAML text of a built-in pack; kNotFound listing the names otherwise.
 Result<std::string_view> BuiltinPackText(std::string_view name);
+// The JSON Schema (draft 7) of the service configuration the built-in packs are written for
+// (packs/service.schema.json): nothing required, other keys allowed. Used to type environment
+// variables when nothing else gives their types.
+std::string_view ServiceSchemaText();
+
 // Parses a built-in pack (source name "builtin:<name>").
 Result<std::unique_ptr<RulePack>> LoadBuiltinPack(std::string_view name,
                                                   const RulePackOptions& options = {});

@@ -4,6 +4,12 @@
 //   BULWARK_ASSIGN_OR_RETURN(auto engine, Engine::Create({std::move(baseline)}));
 //   Report report = engine->Evaluate(document, {.environment = "production"});
 //
+// `foreach` may return a list it builds from document nodes (`has(config.services) ?
+// config.services : [config]`): each item keeps its document path. A plain `config.a.b` foreach
+// whose target is absent (or null) makes its rules not applicable, with that reason in
+// RuleResult::note. Message templates see `name`: the item's `name` (or `service_name`) field, else
+// its map key, else EvalContext::ns, else EvalContext::target.
+//
 // Evaluation never fails as a whole: a rule whose expression does not compile, exceeds its cost
 // budget, meets a type error or a missing field becomes a kError RuleResult (with the item path
 // and the CEL message) and the report is marked partial; every other rule still runs.
@@ -27,8 +33,12 @@ namespace bulwark::compliance {
 
 // What the expressions see besides the document.
 struct EvalContext {
-  std::string target;       // copied into Report::target
-  std::string environment;  // `env`; selects the per-environment overrides
+  std::string target;  // copied into Report::target; the name of a single-service document
+  // The target's environment. When set, every item is checked for it; when empty, each item for
+  // its own `environment` field ("" when it has none). An item's environment is `env` in the
+  // expressions, selects the rule's overrides and `environments`, and groups the scores
+  // (Report::environments).
+  std::string environment;
   // `meta`: namespace, version and labels of a stored version ("", 0, {} for a file).
   std::string ns;
   std::int64_t version = 0;

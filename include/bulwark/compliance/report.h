@@ -26,8 +26,9 @@ enum class RuleStatus : std::uint8_t {
   kPass,           // applicable at least once, every check passed
   kFail,           // at least one finding, no evaluation error
   kError,          // the rule could not be evaluated (for some or all items)
-  kNotApplicable,  // `when` was false everywhere, or foreach gave no items
-  kDisabled,       // disabled (for this environment)
+  kNotApplicable,  // no check ran: foreach target absent or empty, `when` false everywhere, or
+                   // no item in the rule's `environments` (RuleResult::note says which)
+  kDisabled,       // disabled (for the target's environment, or for every item's)
 };
 // "pass", "fail", "error", "not_applicable", "disabled".
 std::string_view RuleStatusName(RuleStatus s);
@@ -36,7 +37,9 @@ struct RuleResult {
   std::string id;
   std::string title;
   std::string pack;
-  Severity severity = Severity::kMedium;  // effective for the environment
+  // Effective for the target's environment (the rule's own severity when it has none); a finding
+  // carries the severity of its item's environment.
+  Severity severity = Severity::kMedium;
   std::vector<FrameworkRef> frameworks;
   std::string remediation;
   RuleStatus status = RuleStatus::kNotApplicable;
@@ -46,6 +49,10 @@ struct RuleResult {
   std::size_t errored = 0;  // items whose evaluation failed (counted as not passed)
   // The first evaluation errors ("services[3]: no such key: ssl_mode"), at most 10.
   std::vector<std::string> errors;
+  // Why the rule has its status, for not_applicable and disabled ("foreach target
+  // config.listeners is absent", "applies to production; the items are in development",
+  // "disabled in development"); "" otherwise.
+  std::string note;
 };
 
 // A fix with its path resolved against the document root.
@@ -64,6 +71,7 @@ struct Finding {
   config::SourceLocation location;
   std::string message;
   std::optional<ResolvedFix> fix;
+  std::string environment;  // of the item ("" when unknown)
 };
 
 struct FrameworkScore {
@@ -78,12 +86,28 @@ struct FrameworkScore {
   }
 };
 
+// The compliance score of one environment, as an environment validator reports it: the share of
+// the checks of that environment's items that passed, and the violations.
+struct EnvironmentScore {
+  std::string environment;  // "" for items of no known environment
+  std::size_t applicable = 0;
+  std::size_t passed = 0;
+  std::vector<std::size_t> violations;  // indices into Report::findings, in report order
+  // 100 * passed / applicable, 100 when nothing applied.
+  double percent() const {
+    return applicable == 0 ? 100.0
+                           : 100.0 * static_cast<double>(passed) / static_cast<double>(applicable);
+  }
+};
+
 struct Report {
   std::string target;       // file path or "namespace@version"
   std::string environment;  // "" when unknown
   std::vector<RuleResult> rules;
   std::vector<Finding> findings;
   std::vector<FrameworkScore> frameworks;  // sorted by framework name
+  // One per environment that had checks or findings, sorted by name.
+  std::vector<EnvironmentScore> environments;
   // Number of findings per severity, indexed by Severity.
   std::array<std::size_t, 5> by_severity{};
   // True when at least one rule ended in kError: the report is partial.
@@ -97,7 +121,8 @@ struct Report {
   std::size_t checks_passed() const;
 };
 
-// Fills frameworks, by_severity and partial from rules and findings, and sorts the findings.
+// Fills frameworks, by_severity and partial from rules and findings, sorts the findings and fills
+// each EnvironmentScore's violations (the engine fills their counts).
 void FinalizeReport(Report& report);
 
 // ---- Gate -----------------------------------------------------------------------------------

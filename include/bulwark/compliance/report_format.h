@@ -31,6 +31,8 @@ Result<ReportFormat> ParseReportFormat(std::string_view name);
 struct RenderOptions {
   Severity fail_on = Severity::kHigh;  // what "compliant" means in summaries
   std::string tool_version = "0.1.0";
+  // Text: also list every rule with its status and why (RuleResult::note, checks, errors).
+  bool explain = false;
 };
 
 std::string RenderText(std::span<const Report> reports, const RenderOptions& options = {});

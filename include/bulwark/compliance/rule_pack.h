@@ -17,11 +17,12 @@
 //       message: "TLS disabled for {{ item.name }}"  # {{ CEL }} rendered for findings only
 //       remediation: set database.ssl_mode to verify-full
 //       fix: { op: replace, path: database.ssl_mode, value: verify-full }  # relative to item
+//       environments: [production, staging]      # optional: only items of these environments
 //       overrides: { development: { enabled: false }, production: { severity: critical } }
 //
 // Variables in scope of every expression: `config` (the whole document), `item` (with foreach),
-// `env` (the target environment, a string, "" when unknown) and `meta` (a map with `namespace`,
-// `version` and `labels`).
+// `env` (the environment of the item, a string, "" when unknown; see engine.h) and `meta` (a map
+// with `namespace`, `version` and `labels`); message templates also see `name` (engine.h).
 //
 // Parsing is strict: the document is validated against the schema and every error names
 // "<source>:<line>:<column>" and, inside a rule, the rule id. Every CEL expression (foreach, when,
@@ -92,10 +93,14 @@ struct Rule {
   // (`config.a.b`) chain; nullopt when unknown.
   std::optional<config::Path> target_path;
   std::optional<FixSpec> fix;
+  // The environments the rule applies to (`environments: [production]`); empty = every one.
+  std::vector<std::string> environments;
   bool enabled = true;
   std::map<std::string, EnvironmentOverride, std::less<>> overrides;  // by environment name
   config::SourceLocation location;  // where the rule starts in the pack
 
+  // Whether an item of environment `env` is checked: listed in `environments` (or no list).
+  bool AppliesIn(std::string_view env) const;
   bool EnabledIn(std::string_view env) const;
   Severity SeverityIn(std::string_view env) const;
 };
