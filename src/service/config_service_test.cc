@@ -278,17 +278,17 @@ TEST_F(ComplianceServiceTest, FindingMessagesNeverCarrySecrets) {
 }
 
 TEST_F(ComplianceServiceTest, HistoryKeepsTheStatusOfEveryVersion) {
-  ASSERT_TRUE(gated_->Put(ctx_, "staging/api", Service("verify-full", "long-enough-password"), {}));
+  ASSERT_TRUE(gated_->Put(ctx_, "production/web", Service("verify-full", "long-enough-password"), {}));
   // Medium findings pass the gate (OPS_001: debug logging in production is medium).
-  ASSERT_TRUE(gated_->Set(ctx_, "staging/api", P("services[0].logging.level"), Value("debug"), {}));
-  ASSERT_TRUE(gated_->Set(ctx_, "staging/api", P("services[0].logging.level"), Value("info"), {}));
-  auto history = gated_->ComplianceHistory(ctx_, "staging/api").value();
+  ASSERT_TRUE(gated_->Set(ctx_, "production/web", P("services[0].logging.level"), Value("debug"), {}));
+  ASSERT_TRUE(gated_->Set(ctx_, "production/web", P("services[0].logging.level"), Value("info"), {}));
+  auto history = gated_->ComplianceHistory(ctx_, "production/web").value();
   ASSERT_EQ(history.size(), 3u);
   EXPECT_TRUE(history[0].findings.empty());
   ASSERT_EQ(history[1].findings.size(), 1u);
   EXPECT_EQ(history[1].findings[0].rule_id, "OPS_001");
   EXPECT_TRUE(history[2].findings.empty());
-  auto report = gated_->Check(ctx_, "staging/api", store::VersionRef::Number(2)).value();
+  auto report = gated_->Check(ctx_, "production/web", store::VersionRef::Number(2)).value();
   EXPECT_EQ(report.findings.size(), 1u);
 }
 
