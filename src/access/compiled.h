@@ -30,6 +30,10 @@ std::vector<AttributeRef> CollectAttributeRefs(const expr::Expr& root);
 // The top-level conjuncts of a CEL condition (`a && (b || c) && d` -> a, (b || c), d), as
 // views into `source`; one element when the condition is not a plain conjunction.
 std::vector<std::string_view> SplitConjuncts(std::string_view source);
+// The text without white space and parentheses around all of it.
+std::string_view StripParens(std::string_view source);
+// The top-level disjuncts (`a || b && c` -> a, b && c); one element when there are none.
+std::vector<std::string_view> SplitDisjuncts(std::string_view source);
 
 struct CompiledCondition {
   std::string source;

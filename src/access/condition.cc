@@ -151,30 +151,49 @@ std::vector<AttributeRef> CollectAttributeRefs(const expr::Expr& root) {
   return out;
 }
 
-std::vector<std::string_view> SplitConjuncts(std::string_view source) {
+namespace {
+
+// Splits at top-level `op` ("&&" or "||"); one element when a top-level `?:` (or, with
+// `or_blocks`, a top-level `||`) makes the split meaningless.
+std::vector<std::string_view> SplitTopLevel(std::string_view source, char op, bool or_blocks) {
   std::string_view s = Trim(source);
   while (WrappedInParens(s)) s = Trim(s.substr(1, s.size() - 2));
-  std::vector<std::size_t> ands;
-  bool other = false;
+  std::vector<std::size_t> cuts;
+  bool blocked = false;
   bool ok = ScanTopLevel(s, [&](std::size_t i) {
-    if (i + 1 < s.size() && s[i] == '&' && s[i + 1] == '&') ands.push_back(i);
-    if (i + 1 < s.size() && s[i] == '|' && s[i + 1] == '|') other = true;
-    if (s[i] == '?') other = true;
+    if (i + 1 < s.size() && s[i] == op && s[i + 1] == op) cuts.push_back(i);
+    if (s[i] == '?') blocked = true;
+    if (or_blocks && i + 1 < s.size() && s[i] == '|' && s[i + 1] == '|') blocked = true;
   });
-  if (!ok || other || ands.empty()) return {s};
+  if (!ok || blocked || cuts.empty()) return {s};
   std::vector<std::string_view> out;
   std::size_t start = 0;
-  for (std::size_t i = 0; i < ands.size(); ++i) {
-    // "&&&" is not CEL; positions may overlap only in malformed input.
-    if (i > 0 && ands[i] < ands[i - 1] + 2) return {s};
-    out.push_back(Trim(s.substr(start, ands[i] - start)));
-    start = ands[i] + 2;
+  for (std::size_t i = 0; i < cuts.size(); ++i) {
+    if (i > 0 && cuts[i] < cuts[i - 1] + 2) return {s};  // "&&&" is not CEL
+    out.push_back(Trim(s.substr(start, cuts[i] - start)));
+    start = cuts[i] + 2;
   }
   out.push_back(Trim(s.substr(start)));
   for (std::string_view part : out) {
     if (part.empty()) return {s};
   }
   return out;
+}
+
+}  // namespace
+
+std::string_view StripParens(std::string_view source) {
+  std::string_view s = Trim(source);
+  while (WrappedInParens(s)) s = Trim(s.substr(1, s.size() - 2));
+  return s;
+}
+
+std::vector<std::string_view> SplitConjuncts(std::string_view source) {
+  return SplitTopLevel(source, '&', /*or_blocks=*/true);
+}
+
+std::vector<std::string_view> SplitDisjuncts(std::string_view source) {
+  return SplitTopLevel(source, '|', /*or_blocks=*/false);
 }
 
 Result<std::unique_ptr<CompiledCondition>> CompileCondition(std::string_view source,

@@ -5,6 +5,7 @@
 
 #include "access/compiled.h"
 #include "access/index.h"
+#include "access/scope.h"
 #include "bulwark/access/policy_set.h"
 
 namespace bulwark::access {
@@ -86,99 +87,6 @@ std::vector<std::string> RoleNamesOf(const internal::Index& idx, const RoleIds& 
   return out;
 }
 
-// The CEL variables of one request, built on first use.
-class Scope {
- public:
-  Scope(const PolicySet& set, const internal::Index& idx, const Request& req,
-        const RoleIds& roles)
-      : set_(set), idx_(idx), req_(req), roles_(roles) {}
-
-  const expr::Activation& Activation() {
-    if (!built_) Build();
-    return act_;
-  }
-
-  // Whether the attribute (or, inside has(), its parent) is present in this request.
-  bool Present(const internal::AttributeRef& ref) {
-    if (!built_) Build();
-    std::size_t n = ref.fields.size() - (ref.test_only ? 1 : 0);
-    if (n == 0) return true;
-    if (ref.root == "request") {
-      const std::string& f = ref.fields[0];
-      if (f == "action" || f == "time") return true;
-      if (f == "source") return req_.facts.source.has_value();
-      if (f == "mfa") return req_.facts.mfa.has_value();
-      return false;
-    }
-    const config::Value* v = ref.root == "principal"  ? &principal_
-                             : ref.root == "resource" ? &resource_
-                                                      : &context_;
-    for (std::size_t i = 0; i < n && v != nullptr; ++i) v = v->Get(ref.fields[i]);
-    return v != nullptr;
-  }
-
- private:
-  void Build() {
-    built_ = true;
-    const Principal& p = *req_.principal;
-    principal_ = p.attributes.is_map() ? p.attributes : config::Value::EmptyMap();
-    config::ValueMap& pm = principal_.AsMap();
-    pm.Set("id", config::Value(p.id));
-    pm.Set("kind", config::Value(p.kind));
-    config::ValueList roles;
-    for (std::string& r : RoleNamesOf(idx_, roles_, p)) roles.emplace_back(std::move(r));
-    pm.Set("roles", config::Value(std::move(roles)));
-    config::ValueList groups;
-    for (const std::string& g : p.groups) groups.emplace_back(g);
-    pm.Set("groups", config::Value(std::move(groups)));
-
-    const ResourceRef& r = req_.resource;
-    resource_ = r.attributes != nullptr && r.attributes->is_map() ? *r.attributes
-                                                                  : config::Value::EmptyMap();
-    config::ValueMap& rm = resource_.AsMap();
-    rm.Set("type", config::Value(ResourceTypeName(r.type)));
-    rm.Set("id", config::Value(FormatResource(r)));
-    if (r.type == ResourceType::kConfig) {
-      rm.Set("namespace", config::Value(r.name));
-      rm.Set("path", config::Value(r.path));
-    } else {
-      rm.Set("name", config::Value(r.name));
-    }
-    if (!rm.Contains("environment")) {
-      std::string_view env = set_.EnvironmentOf(r);
-      if (!env.empty()) rm.Set("environment", config::Value(env));
-    }
-
-    expr::MapData request;
-    request.entries.emplace_back(expr::Value::String("action"),
-                                 expr::Value::String(std::string(ActionName(req_.action))));
-    request.entries.emplace_back(
-        expr::Value::String("time"),
-        expr::Value::Timestamp(req_.facts.time_seconds, req_.facts.time_nanos));
-    if (req_.facts.source) {
-      request.entries.emplace_back(expr::Value::String("source"),
-                                   expr::Value::String(*req_.facts.source));
-    }
-    if (req_.facts.mfa) {
-      request.entries.emplace_back(expr::Value::String("mfa"), expr::Value::Bool(*req_.facts.mfa));
-    }
-    context_ = req_.context != nullptr && req_.context->is_map() ? *req_.context
-                                                                  : config::Value::EmptyMap();
-    act_.BindNode("principal", principal_);
-    act_.BindNode("resource", resource_);
-    act_.Bind("request", expr::Value::Map(std::move(request)));
-    act_.BindNode("context", context_);
-  }
-
-  const PolicySet& set_;
-  const internal::Index& idx_;
-  const Request& req_;
-  const RoleIds& roles_;
-  bool built_ = false;
-  config::Value principal_, resource_, context_;
-  expr::Activation act_;
-};
-
 // Whether environment isolation denies the request; fills `why` when it does.
 bool Isolated(const PolicySet& set, const Request& req, std::string* why) {
   if (!set.environment_isolation()) return false;
@@ -229,7 +137,7 @@ void CollectCandidates(const PolicySet& set, const internal::Index& idx, const S
 
 // Steps 3-5 of the decision procedure over candidates sorted in set order.
 template <typename Ids>
-Decision EvaluateCandidates(const PolicySet& set, const Ids& candidates, Scope& scope) {
+Decision EvaluateCandidates(const PolicySet& set, const Ids& candidates, internal::Scope& scope) {
   for (std::uint32_t i : candidates) {
     const internal::CompiledStatement& cs = set.compiled(i);
     if (cs.effect != Effect::kDeny) continue;
@@ -251,7 +159,7 @@ Decision EvaluateCandidates(const PolicySet& set, const Ids& candidates, Scope& 
   return {false, Reason::kNoAllow, nullptr};
 }
 
-std::string MissingAttribute(Scope& scope, const std::vector<internal::AttributeRef>& refs) {
+std::string MissingAttribute(internal::Scope& scope, const std::vector<internal::AttributeRef>& refs) {
   for (const internal::AttributeRef& ref : refs) {
     if (scope.Present(ref)) continue;
     internal::AttributeRef shown = ref;
@@ -271,7 +179,7 @@ Decision PolicySet::Decide(const Request& req) const {
   ResolveSubjects(*index_, *req.principal, roles, &subjects);
   Candidates candidates;
   CollectCandidates(*this, *index_, subjects, req, candidates);
-  Scope scope(*this, *index_, req, roles);
+  internal::Scope scope(*this, req);
   return EvaluateCandidates(*this, candidates, scope);
 }
 
@@ -285,7 +193,7 @@ Explanation PolicySet::Explain(const Request& req) const {
   const bool isolated = Isolated(*this, req, &ex.isolation);
   Candidates ids;
   CollectCandidates(*this, *index_, subjects, req, ids);
-  Scope scope(*this, *index_, req, roles);
+  internal::Scope scope(*this, req);
   for (std::uint32_t i : ids) {
     const internal::CompiledStatement& cs = *compiled_[i];
     Candidate c;
@@ -388,10 +296,17 @@ Decision PolicySet::DecideNaive(const Request& req) const {
     for (const ResourcePattern& pat : cs.patterns) resource = resource || pat.Matches(req.resource);
     if (resource) candidates.push_back(cs.index);
   }
-  RoleIds roles;
-  ResolveSubjects(*index_, p, roles, nullptr);
-  Scope scope(*this, *index_, req, roles);
+  internal::Scope scope(*this, req);
   return EvaluateCandidates(*this, candidates, scope);
+}
+
+std::vector<std::size_t> PolicySet::MatchingStatements(const Request& req) const {
+  RoleIds roles;
+  Subjects subjects;
+  ResolveSubjects(*index_, *req.principal, roles, &subjects);
+  Candidates ids;
+  CollectCandidates(*this, *index_, subjects, req, ids);
+  return std::vector<std::size_t>(ids.begin(), ids.end());
 }
 
 std::vector<std::string> PolicySet::EffectiveRoles(const Principal& principal) const {

@@ -50,7 +50,8 @@ Result<Glob> Glob::Compile(std::string_view pattern, char separator, bool classe
         ++i;
         while (i + 1 < pattern.size() && pattern[i + 1] == '*') ++i;  // *** is **
       } else {
-        t.kind = TokenKind::kStar;
+        // Without a separator (principal ids) '*' already matches any run: it is '**'.
+        t.kind = separator == '\0' ? TokenKind::kDoubleStar : TokenKind::kStar;
       }
     } else if (c == '?') {
       t.kind = TokenKind::kAnyChar;

@@ -8,6 +8,7 @@
 //   [a-z]   a class; [!a] or [^a] negated (only when classes are enabled: brackets are literal in
 //           configuration paths, where `services[*]` matches `services[3]`)
 //   \c      the character c
+// With the separator '\0' (principal ids), `*` is the same as `**`.
 // A separator followed by `**` (`a/**`, `a/**/b`) may also match nothing at all, and so may a
 // leading `**` followed by a separator: `a/**` matches `a`, `a/**/b` matches `a/b`, `**/b`
 // matches `b`.

@@ -65,6 +65,9 @@ class PolicySet {
   Decision Decide(const Request& request) const;
   Explanation Explain(const Request& request) const;
   Decision DecideNaive(const Request& request) const;
+  // The statements (indices into statements()) whose subjects, action and resource match the
+  // request, in set order, conditions not evaluated: the candidates of Explain.
+  std::vector<std::size_t> MatchingStatements(const Request& request) const;
 
   // The policies, sorted by name (the built-in one included when active).
   const std::vector<Policy>& policies() const { return policies_; }

@@ -42,6 +42,21 @@ struct Request {
   const config::Value* context = nullptr;  // a map, or null for none
 };
 
+// A request that owns everything it points at (tests, the CLI, analyses).
+struct OwnedRequest {
+  Principal principal;
+  Action action = Action::kRead;
+  ResourceName resource;
+  config::Value resource_attributes = config::Value::EmptyMap();
+  RequestFacts facts;
+  config::Value context = config::Value::EmptyMap();
+
+  // A view valid while this object lives and is not modified.
+  Request view() const {
+    return {&principal, action, resource.ref(&resource_attributes), facts, &context};
+  }
+};
+
 }  // namespace bulwark::access
 
 #endif  // BULWARK_ACCESS_REQUEST_H_
