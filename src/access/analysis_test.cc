@@ -82,8 +82,10 @@ std::vector<std::string> Who(const PolicySet& set, Action a, std::string_view re
   std::vector<std::string> out;
   for (const WhoCanEntry& e : WhoCan(set, a, *ResourceName::Parse(resource), attrs)) {
     std::string line = e.subject.Describe() + ": " + e.condition;
-    for (const Statement* s : e.allows) line += " [" + s->QualifiedId() + "]";
-    for (const Statement* s : e.denies) line += " unless " + s->QualifiedId();
+    for (const ConditionalStatement& s : e.allows) line += " [" + s.statement + "]";
+    for (const ConditionalStatement& s : e.denies) {
+      if (s.condition != "always") line += " unless " + s.statement;
+    }
     out.push_back(line);
   }
   return out;
@@ -121,11 +123,14 @@ TEST(WhoCanTest, ResolvesConditionsOnTheResource) {
   // up may write, within the tenant, unless bound to another environment.
   const std::string tenant = "has(principal.tenant) && principal.tenant == resource.tenant";
   const std::string isolation = "!(principal.environment excludes 'production')";
+  const std::string unless = " unless builtin/environment-isolation";
   EXPECT_THAT(who, ElementsAre("role global-admin: " + isolation +
-                                   " [builtin/global-admin] [builtin/tenant-admin] [builtin/operator]",
-                               "role operator: " + isolation + " && (" + tenant + ") [builtin/operator]",
+                                   " [builtin/global-admin] [builtin/tenant-admin] [builtin/operator]" +
+                                   unless,
+                               "role operator: " + isolation + " && (" + tenant +
+                                   ") [builtin/operator]" + unless,
                                "role tenant-admin: " + isolation + " && (" + tenant +
-                                   ") [builtin/tenant-admin] [builtin/operator]"));
+                                   ") [builtin/tenant-admin] [builtin/operator]" + unless));
 }
 
 std::vector<std::string> Changes(const PolicySet& before, const PolicySet& after) {
@@ -150,7 +155,7 @@ TEST(DiffTest, ReportsWhatAPolicyChangeDoes) {
   ASSERT_NE(after, nullptr);
   EXPECT_THAT(Changes(*before, *after),
               ElementsAre("role viewer read config:*/production & config:tenant-5/** "
-                          "(config:tenant-5/production): revoked (!request.mfa)"));
+                          "(config:tenant-5/production): revoked !request.mfa"));
   EXPECT_TRUE(Changes(*before, *before).empty());
 }
 

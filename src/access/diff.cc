@@ -111,13 +111,15 @@ std::vector<DiffChange> Diff(const PolicySet& before, const PolicySet& after) {
         internal::Formula fa = internal::Symbolic(after, req.view(), atoms);
         if (fb.allows.empty() && fa.allows.empty()) continue;  // denied either way
         const std::size_t n = std::min(atoms.size(), kMaxAtoms);
-        std::vector<bool> granted(std::size_t{1} << n), revoked(std::size_t{1} << n);
+        std::vector<bool> granted(std::size_t{1} << n), revoked(std::size_t{1} << n),
+            both_denied(std::size_t{1} << n);
         std::uint32_t granted_example = 0, revoked_example = 0;
         bool any_granted = false, any_revoked = false;
         for (std::uint32_t x = 0; x < granted.size(); ++x) {
           bool b = fb.Allowed(x), f = fa.Allowed(x);
           granted[x] = !b && f;
           revoked[x] = b && !f;
+          both_denied[x] = !b && !f;
           if (granted[x] && !any_granted) granted_example = x;
           if (revoked[x] && !any_revoked) revoked_example = x;
           any_granted = any_granted || granted[x];
@@ -135,7 +137,8 @@ std::vector<DiffChange> Diff(const PolicySet& before, const PolicySet& after) {
           c.now_allowed = now_allowed;
           c.condition = atoms.size() > kMaxAtoms
                             ? "under some conditions (too many to enumerate)"
-                            : internal::SumOfProducts(now_allowed ? granted : revoked, shown);
+                            : internal::SumOfProducts(now_allowed ? granted : revoked, shown,
+                                                      nullptr, &both_denied);
           std::uint32_t x = now_allowed ? granted_example : revoked_example;
           c.before = fb.Deciding(x);
           c.after = fa.Deciding(x);

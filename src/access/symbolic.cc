@@ -50,6 +50,16 @@ bool Simple(std::string_view s) {
   return true;
 }
 
+// "!x" for an atom; "!!x" and "!(!x)" simplify to x.
+std::string Negated(const std::string& a) {
+  if (a.starts_with('!')) {
+    std::string_view rest = std::string_view(a).substr(1);
+    std::string_view inner = StripParens(rest);
+    if (Simple(rest) || inner.size() + 2 == rest.size()) return std::string(inner);
+  }
+  return Simple(a) ? "!" + a : "!(" + a + ")";
+}
+
 enum class Known { kTrue, kFalse, kError, kUnknown };
 
 // A part of a condition is known when it reads nothing but fields the resource has, or nothing
@@ -78,6 +88,16 @@ Known ResolveText(Scope& scope, std::string_view text) {
 }
 
 }  // namespace
+
+std::string TermCondition(const Term& t, const AtomTable& atoms) {
+  if (t.atoms.empty()) return "always";
+  std::vector<std::string> parts;
+  for (int a : t.atoms) {
+    const std::string& text = atoms.text(static_cast<std::size_t>(a));
+    parts.push_back(t.atoms.size() > 1 && SplitDisjuncts(text).size() > 1 ? "(" + text + ")" : text);
+  }
+  return fmt::format("{}", fmt::join(parts, " && "));
+}
 
 int AtomTable::Intern(const std::string& text) {
   for (std::size_t i = 0; i < texts_.size(); ++i) {
@@ -176,18 +196,25 @@ Formula Symbolic(const PolicySet& set, const Request& req, AtomTable& atoms) {
   return f;
 }
 
-std::string SumOfProducts(const std::vector<bool>& truth, const AtomTable& atoms) {
+std::string SumOfProducts(const std::vector<bool>& truth, const AtomTable& atoms,
+                          std::size_t* product_count, const std::vector<bool>* dont_care) {
+  if (product_count != nullptr) *product_count = 0;
   const std::size_t n = atoms.size();
   std::vector<std::uint32_t> minterms;
+  std::size_t coverable = 0;
   for (std::uint32_t a = 0; a < truth.size(); ++a) {
     if (truth[a]) minterms.push_back(a);
+    if (truth[a] || (dont_care != nullptr && (*dont_care)[a])) ++coverable;
   }
   if (minterms.empty()) return "never";
-  if (minterms.size() == truth.size()) return "always";
-  // Quine-McCluskey: implicants are (value, mask of don't-care bits).
+  if (coverable == truth.size()) return "always";
+  // Quine-McCluskey: implicants are (value, mask of don't-care bits), grown from the minterms
+  // and the don't-cares; only the minterms must be covered.
   using Implicant = std::pair<std::uint32_t, std::uint32_t>;
   std::set<Implicant> current;
-  for (std::uint32_t m : minterms) current.insert({m, 0});
+  for (std::uint32_t a = 0; a < truth.size(); ++a) {
+    if (truth[a] || (dont_care != nullptr && (*dont_care)[a])) current.insert({a, 0});
+  }
   std::set<Implicant> primes;
   while (!current.empty()) {
     std::set<Implicant> next;
@@ -238,14 +265,17 @@ std::string SumOfProducts(const std::vector<bool>& truth, const AtomTable& atoms
       if ((p.second >> i) & 1u) continue;
       const std::string& a = atoms.text(i);
       if ((p.first >> i) & 1u) {
-        literals.push_back(Simple(a) ? a : "(" + a + ")");
+        const bool plain = Simple(a) || (a.starts_with('!') && Simple(std::string_view(a).substr(1)));
+        literals.push_back(plain ? a : "(" + a + ")");
       } else {
-        literals.push_back(Simple(a) ? "!" + a : "!(" + a + ")");
+        std::string neg = Negated(a);
+        literals.push_back(Simple(neg) || neg.starts_with('!') ? neg : "(" + neg + ")");
       }
     }
     products.push_back(fmt::format("{}", fmt::join(literals, " && ")));
   }
   std::sort(products.begin(), products.end());
+  if (product_count != nullptr) *product_count = products.size();
   if (products.size() == 1) return products.front();
   std::string out;
   for (const std::string& p : products) {

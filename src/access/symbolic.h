@@ -37,11 +37,18 @@ struct Formula {
   std::string Deciding(std::uint32_t assignment) const;
 };
 
+// The condition of one term: "always", or its atoms joined with &&.
+std::string TermCondition(const Term& t, const AtomTable& atoms);
+
 Formula Symbolic(const PolicySet& set, const Request& request, AtomTable& atoms);
 
 // The truth table over `atoms` (index = assignment) as a minimal sum of products: "always",
 // "never", or "a && !(b) || c".
-std::string SumOfProducts(const std::vector<bool>& truth, const AtomTable& atoms);
+// `products` (optional) receives the number of products (0 for "always" and "never").
+// `dont_care` (optional, same size) marks assignments the result may cover or not.
+std::string SumOfProducts(const std::vector<bool>& truth, const AtomTable& atoms,
+                          std::size_t* products = nullptr,
+                          const std::vector<bool>* dont_care = nullptr);
 
 }  // namespace bulwark::access::internal
 

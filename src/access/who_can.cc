@@ -31,11 +31,17 @@ std::vector<WhoCanEntry> WhoCan(const PolicySet& set, Action action, const Resou
         any = any || truth[a];
       }
       if (!any) continue;
-      e.condition = internal::SumOfProducts(truth, atoms);
+      std::size_t products = 0;
+      e.condition = internal::SumOfProducts(truth, atoms, &products);
+      if (products > kMaxShownProducts) e.condition.clear();
     }
-    for (const internal::Term& t : f.allows) e.allows.push_back(t.statement);
+    for (const internal::Term& t : f.allows) {
+      e.allows.push_back({t.statement->QualifiedId(), internal::TermCondition(t, atoms)});
+    }
     for (const internal::Term& t : f.denies) {
-      if (!t.atoms.empty() && t.statement != nullptr) e.denies.push_back(t.statement);
+      e.denies.push_back({t.statement != nullptr ? t.statement->QualifiedId()
+                                                 : "builtin/environment-isolation",
+                          internal::TermCondition(t, atoms)});
     }
     out.push_back(std::move(e));
   }

@@ -35,6 +35,7 @@ void BuildCli(CLI::App& app, CommandContext& ctx) {
   RegisterAuditCommands(app, ctx);
   RegisterScanCommands(app, ctx);
   RegisterTokenCommands(app, ctx);
+  RegisterAccessCommands(app, ctx);
   // Last, so that it reaches every option of every command (cli/verbatim_args.h).
   RestoreArgsInEveryOption(app);
 }

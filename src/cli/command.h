@@ -44,6 +44,7 @@ void RegisterCheckCommands(CLI::App& app, CommandContext& ctx);
 void RegisterAuditCommands(CLI::App& app, CommandContext& ctx);
 void RegisterScanCommands(CLI::App& app, CommandContext& ctx);
 void RegisterTokenCommands(CLI::App& app, CommandContext& ctx);
+void RegisterAccessCommands(CLI::App& app, CommandContext& ctx);
 
 }  // namespace bulwark::cli
 

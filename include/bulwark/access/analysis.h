@@ -56,12 +56,22 @@ struct Subject {
 // Every subject the set names, roles first (sorted), then principals, globs, groups, anyone.
 std::vector<Subject> SubjectsOf(const PolicySet& set);
 
+// A statement that takes part in a decision, and when it holds ("always" without condition).
+struct ConditionalStatement {
+  std::string statement;  // "POLICY/ID", or "builtin/environment-isolation"
+  std::string condition;
+};
+
 struct WhoCanEntry {
   Subject subject;
-  std::string condition;                 // "always", or the condition under which allowed
-  std::vector<const Statement*> allows;  // statements that can allow it
-  std::vector<const Statement*> denies;  // conditional denies that can still refuse it
+  // "always", or the condition under which the subject is allowed, as a minimal sum of products
+  // (left empty when it would have more than kMaxShownProducts products: the statements below
+  // say it exactly: allowed when an allow holds and no deny does).
+  std::string condition;
+  std::vector<ConditionalStatement> allows;  // statements that can allow it
+  std::vector<ConditionalStatement> denies;  // denies that can still refuse it (conditional)
 };
+inline constexpr std::size_t kMaxShownProducts = 3;
 
 // The subjects that may perform `action` on `resource` (with its attributes), and through which
 // statements. Subjects that can never be allowed are left out.
@@ -74,7 +84,10 @@ struct DiffChange {
   std::string pattern;      // where the example comes from: "P" or "P & Q"
   ResourceName example;     // a concrete resource whose decision changes
   bool now_allowed = false;  // granted by the change (true) or revoked (false)
-  std::string condition;    // "always", or when the change holds
+  // "always", or when the change holds, among requests that one of the two sets allows
+  // (assignments under which both deny are left to the minimization as don't-cares, so the
+  // conditions of unchanged denies drop out).
+  std::string condition;
   std::string before;       // deciding statement(s) before, "" for none
   std::string after;        // deciding statement(s) after
 };
