@@ -102,18 +102,7 @@ std::vector<Policy> RandomPolicies() {
   return out;
 }
 
-// A request owning what it points at.
-struct Ask {
-  Principal principal;
-  Action action = Action::kRead;
-  ResourceName resource;
-  config::Value resource_attributes = config::Value::EmptyMap();
-  RequestFacts facts;
-  config::Value context = config::Value::EmptyMap();
-  Request request() const {
-    return {&principal, action, resource.ref(&resource_attributes), facts, &context};
-  }
-};
+using Ask = OwnedRequest;
 
 Ask RandomAsk() {
   Ask a;
@@ -157,12 +146,12 @@ RC_GTEST_PROP(PolicySetProperties, TheIndexAnswersExactlyAsTheNaiveEvaluation, (
   auto set = Build(RandomPolicies());
   for (int i = 0; i < 20; ++i) {
     Ask a = RandomAsk();
-    Decision fast = set->Decide(a.request());
-    Decision naive = set->DecideNaive(a.request());
+    Decision fast = set->Decide(a.view());
+    Decision naive = set->DecideNaive(a.view());
     RC_ASSERT(fast.allowed == naive.allowed);
     RC_ASSERT(fast.reason == naive.reason);
     RC_ASSERT(fast.statement == naive.statement);
-    Explanation ex = set->Explain(a.request());
+    Explanation ex = set->Explain(a.view());
     RC_ASSERT(ex.decision.allowed == fast.allowed);
     RC_ASSERT(ex.decision.reason == fast.reason);
     RC_ASSERT(ex.decision.statement == fast.statement);
@@ -179,7 +168,7 @@ RC_GTEST_PROP(PolicySetProperties, AddingADenyNeverGrants, ()) {
   auto after = Build(std::move(policies));
   for (int i = 0; i < 20; ++i) {
     Ask a = RandomAsk();
-    if (after->Decide(a.request()).allowed) RC_ASSERT(before->Decide(a.request()).allowed);
+    if (after->Decide(a.view()).allowed) RC_ASSERT(before->Decide(a.view()).allowed);
   }
 }
 
@@ -193,7 +182,7 @@ RC_GTEST_PROP(PolicySetProperties, AddingAnAllowNeverRevokes, ()) {
   auto after = Build(std::move(policies));
   for (int i = 0; i < 20; ++i) {
     Ask a = RandomAsk();
-    if (before->Decide(a.request()).allowed) RC_ASSERT(after->Decide(a.request()).allowed);
+    if (before->Decide(a.view()).allowed) RC_ASSERT(after->Decide(a.view()).allowed);
   }
 }
 
@@ -206,7 +195,7 @@ RC_GTEST_PROP(PolicySetProperties, WithoutAllowStatementsNothingIsAllowed, ()) {
   auto set = Build(std::move(policies));
   for (int i = 0; i < 20; ++i) {
     Ask a = RandomAsk();
-    Decision d = set->Decide(a.request());
+    Decision d = set->Decide(a.view());
     RC_ASSERT(!d.allowed);
     RC_ASSERT(d.reason != Reason::kAllowed);
   }
@@ -271,7 +260,7 @@ RC_GTEST_PROP(PolicySetProperties, TheDecidingStatementReallyMatchesTheRequest, 
   auto set = Build(RandomPolicies());
   for (int i = 0; i < 20; ++i) {
     Ask a = RandomAsk();
-    Explanation ex = set->Explain(a.request());
+    Explanation ex = set->Explain(a.view());
     if (ex.decision.statement != nullptr) {
       RC_LOG() << ex.decision.statement->QualifiedId() << " when=" << ex.decision.statement->when
                << " principal=" << a.principal.id << " action=" << ActionName(a.action)

@@ -42,15 +42,10 @@ config::Value Map(std::string_view yaml) {
 }
 
 // One request, owning everything it points at.
-struct Ask {
-  Principal principal;
-  Action action = Action::kRead;
-  ResourceName resource;
-  config::Value resource_attributes = config::Value::EmptyMap();
-  RequestFacts facts{.time_seconds = kWorkHours};
-  config::Value context = config::Value::EmptyMap();
-
-  Ask(std::string id, std::vector<std::string> roles, Action a, std::string_view r) : action(a) {
+struct Ask : OwnedRequest {
+  Ask(std::string id, std::vector<std::string> roles, Action a, std::string_view r) {
+    action = a;
+    facts.time_seconds = kWorkHours;
     principal.id = std::move(id);
     principal.kind = principal.id.substr(0, principal.id.find(':'));
     principal.roles = std::move(roles);
@@ -58,9 +53,7 @@ struct Ask {
     if (!parsed) ADD_FAILURE() << parsed.error();
     resource = parsed.value_or(ResourceName{});
   }
-  Request request() const {
-    return {&principal, action, resource.ref(&resource_attributes), facts, &context};
-  }
+  Request request() const { return view(); }
 };
 
 Decision Decide(const PolicySet& set, const Ask& ask) {
