@@ -3,6 +3,7 @@
 #define BULWARK_SRC_ACCESS_COMPILED_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,17 +36,30 @@ std::string_view StripParens(std::string_view source);
 // The top-level disjuncts (`a || b && c` -> a, b && c); one element when there are none.
 std::vector<std::string_view> SplitDisjuncts(std::string_view source);
 
+// The top-level conjuncts of a condition, compiled (empty when there are fewer than two).
+struct ConjunctSet {
+  std::vector<std::string> texts;
+  std::vector<std::unique_ptr<expr::Program>> programs;
+  std::vector<std::vector<AttributeRef>> refs;
+  bool empty() const { return programs.empty(); }
+  std::size_t size() const { return programs.size(); }
+};
+
 struct CompiledCondition {
   std::string source;
   std::unique_ptr<expr::Program> program;
   std::vector<AttributeRef> refs;
-  // Set when the condition has at least two top-level conjuncts (explanations name the first
-  // one that failed).
-  std::vector<std::string> conjunct_texts;
-  std::vector<std::unique_ptr<expr::Program>> conjuncts;
-  std::vector<std::vector<AttributeRef>> conjunct_refs;
   // Reads no variable at all (its value is a constant).
   bool constant = false;
+
+  // The conjuncts, compiled on first use (only explanations and analyses need them, and a large
+  // policy set should not pay for them up front). Thread-safe.
+  const ConjunctSet& Conjuncts() const;
+
+  expr::EvalLimits limits;
+  std::shared_ptr<FileSystem> fs;
+  mutable std::once_flag conjuncts_once;
+  mutable ConjunctSet conjuncts;
 };
 
 // Compiles a condition: kInvalidArgument with the CEL error (line:column and caret) otherwise.

@@ -200,29 +200,38 @@ Result<std::unique_ptr<CompiledCondition>> CompileCondition(std::string_view sou
                                                             const expr::CompileOptions& options) {
   auto c = std::make_unique<CompiledCondition>();
   c->source = std::string(source);
+  c->limits = options.limits;
+  c->fs = options.fs;
   BULWARK_ASSIGN_OR_RETURN(expr::ParsedExpr parsed, expr::Parse(source, options.parse));
   c->refs = CollectAttributeRefs(*parsed.root);
   c->constant = !UsesVariables(*parsed.root);
   BULWARK_ASSIGN_OR_RETURN(c->program, expr::Program::Compile(std::move(parsed), options));
-  std::vector<std::string_view> parts = SplitConjuncts(source);
-  if (parts.size() >= 2) {
+  return c;
+}
+
+const ConjunctSet& CompiledCondition::Conjuncts() const {
+  std::call_once(conjuncts_once, [this] {
+    std::vector<std::string_view> parts = SplitConjuncts(source);
+    if (parts.size() < 2) return;
+    // The whole condition compiled (and type-checked), so every part does too; a part that
+    // does not (a split the scanner got wrong) leaves the set empty.
+    expr::CompileOptions options;
+    options.limits = limits;
+    options.fs = fs;
+    ConjunctSet set;
     for (std::string_view part : parts) {
       auto p = expr::Parse(part, options.parse);
-      if (!p) break;
+      if (!p) return;
       std::vector<AttributeRef> refs = CollectAttributeRefs(*p->root);
       auto program = expr::Program::Compile(std::move(*p), options);
-      if (!program) break;
-      c->conjunct_texts.emplace_back(part);
-      c->conjuncts.push_back(std::move(*program));
-      c->conjunct_refs.push_back(std::move(refs));
+      if (!program) return;
+      set.texts.emplace_back(part);
+      set.programs.push_back(std::move(*program));
+      set.refs.push_back(std::move(refs));
     }
-    if (c->conjuncts.size() != parts.size()) {
-      c->conjunct_texts.clear();
-      c->conjuncts.clear();
-      c->conjunct_refs.clear();
-    }
-  }
-  return c;
+    conjuncts = std::move(set);
+  });
+  return conjuncts;
 }
 
 }  // namespace bulwark::access::internal

@@ -57,8 +57,8 @@ TEST(CompileConditionTest, KeepsConjunctsAndConstantness) {
   auto c = CompileCondition("request.mfa && principal.level > 2", options);
   ASSERT_TRUE(c.has_value()) << c.error();
   EXPECT_FALSE((*c)->constant);
-  EXPECT_EQ((*c)->conjuncts.size(), 2u);
-  EXPECT_THAT((*c)->conjunct_texts, ElementsAre("request.mfa", "principal.level > 2"));
+  EXPECT_EQ((*c)->Conjuncts().size(), 2u);
+  EXPECT_THAT((*c)->Conjuncts().texts, ElementsAre("request.mfa", "principal.level > 2"));
   auto k = CompileCondition("1 > 2", options);
   ASSERT_TRUE(k.has_value());
   EXPECT_TRUE((*k)->constant);

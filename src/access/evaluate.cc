@@ -213,11 +213,12 @@ Explanation PolicySet::Explain(const Request& req) const {
       if (c.condition != ConditionOutcome::kTrue) {
         // Name the first conjunct that failed, and what it missed.
         const std::vector<internal::AttributeRef>* refs = &cond.refs;
-        for (std::size_t k = 0; k < cond.conjuncts.size(); ++k) {
-          Result<bool> part = cond.conjuncts[k]->EvaluateBool(scope.Activation());
+        const internal::ConjunctSet& parts = cond.Conjuncts();
+        for (std::size_t k = 0; k < parts.size(); ++k) {
+          Result<bool> part = parts.programs[k]->EvaluateBool(scope.Activation());
           if (part && *part) continue;
-          c.failed_conjunct = cond.conjunct_texts[k];
-          if (!part) refs = &cond.conjunct_refs[k];
+          c.failed_conjunct = parts.texts[k];
+          if (!part) refs = &parts.refs[k];
           break;
         }
         if (c.condition == ConditionOutcome::kError) c.missing_attribute = MissingAttribute(scope, *refs);

@@ -146,11 +146,12 @@ Formula Symbolic(const PolicySet& set, const Request& req, AtomTable& atoms) {
     bool dead = false;
     if (cs.condition) {
       const CompiledCondition& c = *cs.condition;
-      const std::size_t parts = c.conjuncts.empty() ? 1 : c.conjuncts.size();
+      const ConjunctSet& cj = c.Conjuncts();
+      const std::size_t parts = cj.empty() ? 1 : cj.size();
       for (std::size_t k = 0; k < parts && !dead; ++k) {
-        const std::string& text = c.conjuncts.empty() ? c.source : c.conjunct_texts[k];
-        const expr::Program& program = c.conjuncts.empty() ? *c.program : *c.conjuncts[k];
-        const std::vector<AttributeRef>& refs = c.conjuncts.empty() ? c.refs : c.conjunct_refs[k];
+        const std::string& text = cj.empty() ? c.source : cj.texts[k];
+        const expr::Program& program = cj.empty() ? *c.program : *cj.programs[k];
+        const std::vector<AttributeRef>& refs = cj.empty() ? c.refs : cj.refs[k];
         Known known = Resolve(scope, text, program, refs);
         if (known == Known::kTrue) continue;
         if (known == Known::kFalse) {
