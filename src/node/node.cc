@@ -4,6 +4,7 @@
 
 #include <atomic>
 
+#include "bulwark/access/authorizer.h"
 #include "bulwark/auditlog/log_audit.h"
 #include "bulwark/compliance/builtin_packs.h"
 #include "bulwark/compliance/history.h"
@@ -121,9 +122,12 @@ Result<std::unique_ptr<Node>> Node::Open(NodeOptions options) {
     }
     node->policy_ = std::move(*policy);
   }
-  node->authorizer_ = o.authorizer ? o.authorizer
-                                   : std::shared_ptr<const request::Authorizer>(
-                                         request::NewLocalAuthorizer());
+  // The home's access policies when it has any (fail closed on a broken one), else local only.
+  node->authorizer_ = o.authorizer;
+  if (!node->authorizer_) node->authorizer_ = access::LoadHomeAuthorizer(o.runtime, node->home_.dir);
+  if (!node->authorizer_) {
+    node->authorizer_ = std::shared_ptr<const request::Authorizer>(request::NewLocalAuthorizer());
+  }
   node->sink_ = std::make_shared<LazySink>(node->home_, o.runtime, o.environment);
   node->cipher_ = std::make_shared<LazyCipher>(node.get());
   return node;

@@ -266,8 +266,8 @@ struct ConfigService::Op {
                                       : fmt::format("{} {}", rec.operation, rec.namespace_name);
   }
 
-  // Authorization plus the fail-closed audit check.
-  Status Begin(Resource resource, bool needs_audit = true) {
+  // Authorization of the operation's action on `resource`; a denial is audited and ends it.
+  Status Authorize(const Resource& resource) {
     const Decision d = svc.deps_.authorizer->Authorize(rec.context, rec.action, resource);
     if (!d.allowed) {
       rec.outcome = Outcome::kDenied;
@@ -277,6 +277,12 @@ struct ConfigService::Op {
       return PermissionDeniedError(
           fmt::format("{}: {} denied: {}", What(), ActionName(rec.action), d.reason));
     }
+    return OkStatus();
+  }
+
+  // Authorization plus the fail-closed audit check.
+  Status Begin(Resource resource, bool needs_audit = true) {
+    BULWARK_RETURN_IF_ERROR(Authorize(resource));
     if (needs_audit) {
       if (auto h = svc.deps_.audit->HealthCheck(); !h) {
         finished = true;  // cannot record anything; refuse
@@ -904,6 +910,9 @@ Result<ReadResult> ConfigService::Get(const RequestContext& ctx, std::string_vie
     if (plan) KeepPlan(out.info.content_hash, std::move(plan));
   }
   if (request.reveal && !tokens.leaves.empty()) {
+    // The sensitive paths are known now: revealing each of them must be allowed too (a policy
+    // may deny the clear value of some paths of a namespace whose other values it reveals).
+    BULWARK_RETURN_IF_ERROR(op.Authorize(Resource{std::string(ns), tokens.dotted.get(), true}));
     auto id = DocumentIdOf(ns, /*reload=*/false);
     if (!id) return op.Fail(id.error());
     std::vector<Value> plain;

@@ -20,7 +20,9 @@
 //                 else $BULWARK_PKCS11_PIN
 //   compliance    options.compliance, else the packs and gate of <home>/config.yaml (default: the
 //                 baseline pack, gate off), history in <home>/compliance.db
-//   authorizer    options.authorizer, else request::NewLocalAuthorizer() (local principals only);
+//   authorizer    options.authorizer, else the home's access policies (access/authorizer.h:
+//                 <home>/policies or `access` in config.yaml; fail closed when they are broken),
+//                 else request::NewLocalAuthorizer() (local principals only);
 //                 every service of the node asks this one
 //   algorithms    <home>/home.json: standard, or FIPS (OpenSSL's FIPS provider is loaded at Open;
 //                 kFailedPrecondition when the platform lacks it)
