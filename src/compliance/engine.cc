@@ -8,38 +8,13 @@
 #include <map>
 #include <utility>
 
+#include "bulwark/expr/template.h"
 #include "compliance/compiled_rule.h"
 
 namespace bulwark::compliance {
 namespace {
 
 constexpr std::size_t kMaxErrorsPerRule = 10;
-
-// Text of a CEL value inside a message: strings without quotes, scalars as CEL prints them.
-void AppendValueText(const expr::Value& v, std::string& out) {
-  switch (v.kind()) {
-    case expr::Kind::kString:
-      out.append(v.str());
-      return;
-    case expr::Kind::kBool:
-      out.append(v.bool_value() ? "true" : "false");
-      return;
-    case expr::Kind::kInt:
-      out.append(fmt::format("{}", v.int_value()));
-      return;
-    case expr::Kind::kUint:
-      out.append(fmt::format("{}", v.uint_value()));
-      return;
-    case expr::Kind::kDouble:
-      out.append(fmt::format("{}", v.double_value()));
-      return;
-    case expr::Kind::kNull:
-      out.append("null");
-      return;
-    default:
-      out.append(v.DebugString());
-  }
-}
 
 expr::Value MetaValue(const EvalContext& ctx) {
   expr::MapData labels;
@@ -655,7 +630,7 @@ class GroupRunner {
       }
       auto v = seg.program->Evaluate(vars_);
       if (v) {
-        AppendValueText(*v, f.message);
+        expr::AppendValueText(*v, f.message);
       } else {
         f.message += "<" + v.error().message() + ">";
       }

@@ -8,6 +8,7 @@
 
 #include "bulwark/config/format.h"
 #include "bulwark/config/schema.h"
+#include "bulwark/expr/template.h"
 #include "compliance/compiled_rule.h"
 
 namespace bulwark::compliance {
@@ -57,34 +58,6 @@ const std::string* StringAt(const config::Value& map, std::string_view key) {
 std::string StringOr(const config::Value& map, std::string_view key) {
   const std::string* s = StringAt(map, key);
   return s != nullptr ? *s : std::string();
-}
-
-// Splits "text {{ expr }} more" into segments; kInvalidArgument for an unclosed "{{".
-Result<std::vector<std::pair<bool, std::string>>> SplitTemplate(std::string_view t) {
-  std::vector<std::pair<bool, std::string>> out;
-  std::size_t pos = 0;
-  while (pos < t.size()) {
-    std::size_t open = t.find("{{", pos);
-    if (open == std::string_view::npos) {
-      out.emplace_back(false, std::string(t.substr(pos)));
-      break;
-    }
-    if (open > pos) out.emplace_back(false, std::string(t.substr(pos, open - pos)));
-    std::size_t close = t.find("}}", open + 2);
-    if (close == std::string_view::npos) {
-      return InvalidArgumentError(fmt::format("message: '{{{{' at offset {} is not closed", open));
-    }
-    std::string_view inner = t.substr(open + 2, close - open - 2);
-    while (!inner.empty() && (inner.front() == ' ' || inner.front() == '\t'))
-      inner.remove_prefix(1);
-    while (!inner.empty() && (inner.back() == ' ' || inner.back() == '\t')) inner.remove_suffix(1);
-    if (inner.empty()) {
-      return InvalidArgumentError(fmt::format("message: empty '{{{{ }}}}' at offset {}", open));
-    }
-    out.emplace_back(true, std::string(inner));
-    pos = close + 2;
-  }
-  return out;
 }
 
 }  // namespace
@@ -316,7 +289,7 @@ Result<std::unique_ptr<RulePack>> RulePack::Parse(std::string_view text, std::st
       BULWARK_RETURN_IF_ERROR(compile("when", rule.when_expr, &compiled->when_program));
     }
     BULWARK_RETURN_IF_ERROR(compile("check", rule.check_expr, &compiled->check_program));
-    auto segments = SplitTemplate(rule.message);
+    auto segments = expr::SplitTemplate(rule.message);
     if (!segments) {
       std::string msg = reader.Message(rpath.Key("message"), segments.error().message());
       if (options.reject_invalid_expressions) return InvalidArgumentError(msg);
