@@ -48,26 +48,6 @@ std::string Str(const nlohmann::json& j, const char* k) {
                                                             : std::string();
 }
 
-// RFC 5424 header fields are PRINTUSASCII (33..126) with a maximum length; NILVALUE when empty.
-std::string SyslogField(std::string_view s, std::size_t max) {
-  std::string o;
-  for (char c : s) {
-    if (o.size() == max) break;
-    if (c >= 33 && c <= 126) o += c;
-  }
-  return o.empty() ? std::string("-") : o;
-}
-
-// SD-PARAM values escape '"', '\' and ']'.
-std::string SdEscape(std::string_view s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"' || c == '\\' || c == ']') o += '\\';
-    o += c;
-  }
-  return o;
-}
-
 std::string Cef(const nlohmann::json& ev, const audit::StoredEvent& e, const FormatContext& ctx) {
   const nlohmann::json d = ev.contains("data") ? ev["data"] : nlohmann::json::object();
   std::string level = d.contains("impact") ? Str(d["impact"], "level") : "";
@@ -137,15 +117,48 @@ Result<std::string> FormatEvent(EventFormat format, const audit::StoredEvent& e,
       std::string level = d.contains("impact") ? Str(d["impact"], "level") : "";
       if (level.empty()) level = "low";
       const std::string msg = ctx.syslog_payload == SyslogPayload::kCef ? Cef(ev, e, ctx) : e.leaf;
-      return fmt::format("<{}>1 {} {} bulwark - {} [bulwark@32473 index=\"{}\" impact=\"{}\"] {}",
-                         13 * 8 + ImpactSeverity(level, true), SyslogField(Str(ev, "time"), 64),
-                         SyslogField(ctx.hostname, 255), SyslogField(Str(ev, "type"), 32), e.index,
-                         SdEscape(level), msg);
+      const std::string time = Str(ev, "time");
+      const std::string type = Str(ev, "type");
+      return SyslogMessage(
+          {13, ImpactSeverity(level, true), time, ctx.hostname, "bulwark", type},
+          fmt::format("[bulwark@32473 index=\"{}\" impact=\"{}\"]", e.index, SyslogSdEscape(level)),
+          msg);
     }
     case EventFormat::kCloudEvents:
       break;
   }
   return e.leaf;
+}
+
+namespace {
+
+// RFC 5424 header fields are PRINTUSASCII (33..126) with a maximum length; NILVALUE when empty.
+std::string SyslogField(std::string_view s, std::size_t max) {
+  std::string o;
+  for (char c : s) {
+    if (o.size() == max) break;
+    if (c >= 33 && c <= 126) o += c;
+  }
+  return o.empty() ? std::string("-") : o;
+}
+
+}  // namespace
+
+std::string SyslogSdEscape(std::string_view s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '"' || c == '\\' || c == ']') o += '\\';
+    o += c;
+  }
+  return o;
+}
+
+std::string SyslogMessage(const SyslogHeader& h, std::string_view structured_data,
+                          std::string_view msg) {
+  return fmt::format("<{}>1 {} {} {} - {} {} {}", h.facility * 8 + h.severity,
+                     SyslogField(h.timestamp, 64), SyslogField(h.hostname, 255),
+                     SyslogField(h.app_name, 48), SyslogField(h.msgid, 32),
+                     structured_data.empty() ? std::string_view("-") : structured_data, msg);
 }
 
 }  // namespace bulwark::auditship

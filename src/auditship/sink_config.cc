@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 
+#include "bulwark/config/field_reader.h"
 #include "bulwark/config/format.h"
 #include "bulwark/config/path.h"
 
@@ -15,73 +16,29 @@ namespace fs = std::filesystem;
 using config::Path;
 using config::Value;
 
+fs::path Resolve(const fs::path& base, const std::string& s) {
+  if (s.empty()) return {};
+  fs::path p(s);
+  return p.is_absolute() ? p : base / p;
+}
+
 class Parser {
  public:
-  Parser(const config::Document& doc, fs::path base) : doc_(doc), base_(std::move(base)) {}
+  Parser(const config::Document& doc, fs::path base) : r_(doc), base_(std::move(base)) {}
 
-  Error Bad(const Path& p, std::string_view what) const {
-    const std::optional<config::SourceLocation> loc = doc_.LocationOf(p);
-    return InvalidArgumentError(
-               fmt::format("{}{}: {}", loc ? loc->ToString() + ": " : "", p.ToString(), what))
-        .error();
-  }
-
+  Error Bad(const Path& p, std::string_view what) const { return r_.Bad(p, what); }
   Result<std::string> String(const Value& m, const Path& at, std::string_view key,
                              bool required) const {
-    const Value* v = m.Get(key);
-    const Path p = at.Key(std::string(key));
-    if (v == nullptr) {
-      if (required) return std::unexpected(Bad(p, "required"));
-      return std::string();
-    }
-    if (!v->is_string() || v->AsString().empty()) {
-      return std::unexpected(Bad(p, "expected a non-empty string"));
-    }
-    return v->AsString();
+    return r_.String(m, at, key, required);
   }
-
   Result<std::int64_t> Int(const Value& m, const Path& at, std::string_view key, std::int64_t deflt,
                            std::int64_t lo, std::int64_t hi) const {
-    const Value* v = m.Get(key);
-    const Path p = at.Key(std::string(key));
-    if (v == nullptr) return deflt;
-    if (!v->is_int() || v->AsInt() < lo || v->AsInt() > hi) {
-      return std::unexpected(Bad(p, fmt::format("expected an integer in [{}, {}]", lo, hi)));
-    }
-    return v->AsInt();
+    return r_.Int(m, at, key, deflt, lo, hi);
   }
-
-  fs::path Resolve(const std::string& s) const {
-    if (s.empty()) return {};
-    fs::path p(s);
-    return p.is_absolute() ? p : base_ / p;
-  }
+  fs::path Resolve(const std::string& s) const { return auditship::Resolve(base_, s); }
 
   Status Tls(const Value& v, const Path& at, SinkConfig& s) const {
-    const Value* t = v.Get("tls");
-    if (t == nullptr) return OkStatus();
-    {
-      const Path tp = Child(at, "tls");
-      if (!t->is_map()) return std::unexpected(Bad(tp, "expected a map"));
-      for (const auto& e : t->AsMap()) {
-        if (e.key != "ca" && e.key != "cert" && e.key != "key" && e.key != "server_name") {
-          return std::unexpected(Bad(Child(tp, e.key), "unknown field"));
-        }
-      }
-      TlsConfig tls;
-      BULWARK_ASSIGN_OR_RETURN(std::string ca, String(*t, tp, "ca", false));
-      BULWARK_ASSIGN_OR_RETURN(std::string cert, String(*t, tp, "cert", false));
-      BULWARK_ASSIGN_OR_RETURN(std::string key, String(*t, tp, "key", false));
-      BULWARK_ASSIGN_OR_RETURN(tls.server_name, String(*t, tp, "server_name", false));
-      if (cert.empty() != key.empty()) {
-        return std::unexpected(
-            Bad(Child(tp, cert.empty() ? "cert" : "key"), "cert and key go together"));
-      }
-      tls.ca = Resolve(ca).string();
-      tls.cert = Resolve(cert).string();
-      tls.key = Resolve(key).string();
-      s.tls = std::move(tls);
-    }
+    BULWARK_ASSIGN_OR_RETURN(s.tls, ParseTlsConfig(r_, v, at, base_));
     return OkStatus();
   }
 
@@ -206,11 +163,32 @@ class Parser {
   }
 
  private:
-  const config::Document& doc_;
+  config::FieldReader r_;
   fs::path base_;
 };
 
 }  // namespace
+
+Result<std::optional<TlsConfig>> ParseTlsConfig(const config::FieldReader& r, const Value& holder,
+                                                const Path& at, const fs::path& base_dir) {
+  const Value* t = holder.Get("tls");
+  if (t == nullptr) return std::optional<TlsConfig>();
+  const Path tp = at.Key("tls");
+  BULWARK_RETURN_IF_ERROR(r.OnlyKnown(*t, tp, {"ca", "cert", "key", "server_name"}));
+  TlsConfig tls;
+  BULWARK_ASSIGN_OR_RETURN(std::string ca, r.String(*t, tp, "ca"));
+  BULWARK_ASSIGN_OR_RETURN(std::string cert, r.String(*t, tp, "cert"));
+  BULWARK_ASSIGN_OR_RETURN(std::string key, r.String(*t, tp, "key"));
+  BULWARK_ASSIGN_OR_RETURN(tls.server_name, r.String(*t, tp, "server_name"));
+  if (cert.empty() != key.empty()) {
+    return std::unexpected(
+        r.Bad(tp.Key(cert.empty() ? "cert" : "key"), "cert and key go together"));
+  }
+  tls.ca = Resolve(base_dir, ca).string();
+  tls.cert = Resolve(base_dir, cert).string();
+  tls.key = Resolve(base_dir, key).string();
+  return std::optional<TlsConfig>(std::move(tls));
+}
 
 std::string_view SinkTypeName(SinkType t) {
   switch (t) {

@@ -15,6 +15,7 @@
 #include <optional>
 #include <thread>
 
+#include "auditship/http_test_server.h"
 #include "auditship/test_util.h"
 #include "bulwark/auditship/shipper.h"
 
@@ -29,94 +30,7 @@ using ::testing::Not;
 
 using Request = http::request<http::string_body>;
 
-// Serves one connection at a time; `handler` gives the status code (it may sleep first). With
-// `tls_dir` (MakeTestCertificates), HTTPS with server.pem.
-class TestHttpServer {
- public:
-  explicit TestHttpServer(std::function<unsigned(const Request&)> handler,
-                          const std::filesystem::path& tls_dir = {})
-      : handler_(std::move(handler)), acceptor_(ioc_, tcp::endpoint(tcp::v4(), 0)) {
-    port_ = acceptor_.local_endpoint().port();
-    if (!tls_dir.empty()) {
-      tls_.emplace(asio::ssl::context::tls_server);
-      tls_->use_certificate_chain_file((tls_dir / "server.pem").string());
-      tls_->use_private_key_file((tls_dir / "server.key").string(), asio::ssl::context::pem);
-    }
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~TestHttpServer() {
-    stop_ = true;
-    boost::system::error_code ec;
-    tcp::socket s(ioc_);
-    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ec);  // wakes accept
-    thread_.join();
-  }
-  std::uint16_t port() const { return port_; }
-  std::vector<Request> requests() {
-    std::lock_guard l(mu_);
-    return requests_;
-  }
-
- private:
-  void Serve() {
-    while (!stop_) {
-      tcp::socket s(ioc_);
-      boost::system::error_code ec;
-      acceptor_.accept(s, ec);
-      if (ec || stop_) continue;
-      if (tls_) {
-        asio::ssl::stream<tcp::socket> ss(std::move(s), *tls_);
-        ss.handshake(asio::ssl::stream_base::server, ec);
-        if (ec) {
-          std::lock_guard l(mu_);
-          handshake_failures_++;
-          continue;
-        }
-        Exchange(ss);
-        ss.shutdown(ec);
-      } else {
-        Exchange(s);
-        s.shutdown(tcp::socket::shutdown_both, ec);
-      }
-    }
-  }
-
- public:
-  int handshake_failures() {
-    std::lock_guard l(mu_);
-    return handshake_failures_;
-  }
-
- private:
-  template <class Stream>
-  void Exchange(Stream& s) {
-    boost::system::error_code ec;
-    boost::beast::flat_buffer buf;
-    Request req;
-    http::read(s, buf, req, ec);
-    if (ec) return;
-    {
-      std::lock_guard l(mu_);
-      requests_.push_back(req);
-    }
-    const unsigned code = handler_(req);
-    http::response<http::string_body> resp(static_cast<http::status>(code), 11);
-    if (code != 204) resp.body() = "ok";
-    resp.prepare_payload();
-    http::write(s, resp, ec);
-  }
-
-  std::function<unsigned(const Request&)> handler_;
-  asio::io_context ioc_;
-  tcp::acceptor acceptor_;
-  std::uint16_t port_ = 0;
-  std::optional<asio::ssl::context> tls_;
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::vector<Request> requests_;
-  int handshake_failures_ = 0;
-  std::thread thread_;
-};
+using testing::TestHttpServer;
 
 class WebhookTest : public ::testing::Test {
  protected:

@@ -37,6 +37,20 @@ struct FormatContext {
 Result<std::string> FormatEvent(EventFormat format, const audit::StoredEvent& event,
                                 const FormatContext& context);
 
+// One RFC 5424 message: "<PRI>1 TIMESTAMP HOSTNAME APP-NAME - MSGID SD MSG" with
+// PRI = facility * 8 + severity. Header fields keep only printable US-ASCII (33..126), are cut to
+// their RFC length (64, 255, 48, 32) and become "-" when empty; `structured_data` is used as
+// given ("-" when empty: build SD-PARAM values with SyslogSdEscape); MSG as given.
+struct SyslogHeader {
+  int facility = 13;  // 13: log audit; 14: log alert
+  int severity = 6;
+  std::string_view timestamp, hostname, app_name, msgid;
+};
+std::string SyslogMessage(const SyslogHeader& header, std::string_view structured_data,
+                          std::string_view msg);
+// Escapes '"', '\' and ']' for an SD-PARAM value.
+std::string SyslogSdEscape(std::string_view value);
+
 }  // namespace bulwark::auditship
 
 #endif  // BULWARK_AUDITSHIP_FORMAT_H_

@@ -35,6 +35,7 @@
 
 #include "bulwark/auditship/format.h"
 #include "bulwark/config/document.h"
+#include "bulwark/config/field_reader.h"
 #include "bulwark/core/error.h"
 #include "bulwark/core/runtime.h"
 
@@ -78,6 +79,12 @@ struct SinkConfig {
 // token_file) are resolved against `base_dir`.
 Result<std::vector<SinkConfig>> ParseSinkConfigs(const config::Document& doc,
                                                  const std::filesystem::path& base_dir);
+
+// The optional `tls` map of `holder` (at `at`), as above; relative file names resolved against
+// `base_dir`. Shared with the monitor's alert channels (docs/monitor.md).
+Result<std::optional<TlsConfig>> ParseTlsConfig(const config::FieldReader& reader,
+                                                const config::Value& holder, const config::Path& at,
+                                                const std::filesystem::path& base_dir);
 
 // Loads `file` (YAML); a missing file means no sinks.
 Result<std::vector<SinkConfig>> LoadSinkConfigs(FileSystem& fs, const std::filesystem::path& file);
