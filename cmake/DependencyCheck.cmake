@@ -55,8 +55,10 @@ bulwark_forbid_link(keyops service "keyops reaches the store through keyops::Sto
 bulwark_forbid_link(store keys "the store keeps ciphertext it cannot read")
 bulwark_forbid_link(compliance secfile "compliance never decrypts and never edits file bytes")
 bulwark_forbid_link(compliance keys "compliance never decrypts")
+bulwark_forbid_link(monitor service
+  "the monitor reads the audit log and records through request::AuditSink")
 foreach(_below IN ITEMS core crypto keys config request expr audit auditlog auditship store
-                       secfile keyops compliance service)
+                       secfile keyops compliance service monitor)
   bulwark_forbid_link(${_below} node "node composes the modules below it")
   bulwark_forbid_link(${_below} cli "nothing depends on the CLI")
 endforeach()

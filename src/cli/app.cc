@@ -36,6 +36,7 @@ void BuildCli(CLI::App& app, CommandContext& ctx) {
   RegisterScanCommands(app, ctx);
   RegisterTokenCommands(app, ctx);
   RegisterAccessCommands(app, ctx);
+  RegisterMonitorCommands(app, ctx);
   // Last, so that it reaches every option of every command (cli/verbatim_args.h).
   RestoreArgsInEveryOption(app);
 }

@@ -137,6 +137,10 @@ int Verify(CommandContext& ctx, const AuditArgs& a) {
     }
     BULWARK_ASSIGN_OR_RETURN(node::VerifyOutcome v, o.trail->Verify(o.request, req));
     ctx.io.out << v.Summary();
+    if (v.record_error) {
+      ctx.io.err << "bulwark: audit verify: could not record the result: "
+                 << v.record_error->message() << "\n";
+    }
     return v.clean() ? exit_code::kOk : exit_code::kProblemsFound;
   };
   auto r = run();

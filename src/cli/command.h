@@ -45,6 +45,7 @@ void RegisterAuditCommands(CLI::App& app, CommandContext& ctx);
 void RegisterScanCommands(CLI::App& app, CommandContext& ctx);
 void RegisterTokenCommands(CLI::App& app, CommandContext& ctx);
 void RegisterAccessCommands(CLI::App& app, CommandContext& ctx);
+void RegisterMonitorCommands(CLI::App& app, CommandContext& ctx);
 
 }  // namespace bulwark::cli
 

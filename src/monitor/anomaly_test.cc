@@ -119,7 +119,7 @@ TEST(AnomalyTest, MassReadCountsDistinctRevealedSensitivePaths) {
   ASSERT_TRUE(d.has_value());
   EventSpec s;
   s.operation = "config.reveal";
-  s.action = service::Action::kReveal;
+  s.action = request::Action::kReveal;
   s.revealed = true;
   std::vector<AnomalyFinding> found;
   for (int i = 0; i < 6; ++i) {

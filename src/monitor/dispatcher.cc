@@ -56,11 +56,11 @@ struct Dispatcher::Impl {
 
   Status Audit(const DeliveryReport& r) {
     if (!options.audit) return OkStatus();
-    service::AuditRecord rec;
+    request::AuditRecord rec;
     rec.time = options.runtime.clock->Now();
     rec.operation = "monitor.alert";
-    rec.action = service::Action::kAdmin;
-    rec.outcome = r.failed.empty() ? service::Outcome::kSuccess : service::Outcome::kFailure;
+    rec.action = request::Action::kAdmin;
+    rec.outcome = r.failed.empty() ? request::Outcome::kSuccess : request::Outcome::kFailure;
     std::string reason = fmt::format(
         "alert {} {} ({}){}{}: {}", r.alert.id, r.alert.rule, SeverityName(r.alert.severity),
         r.alert.group.empty() ? "" : " ", r.alert.group, r.alert.summary);

@@ -97,8 +97,8 @@ TEST(DispatcherTest, RoutesBySeverityAndAuditsEachAlert) {
   const auto records = f.audit->records();
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[1].operation, "monitor.alert");
-  EXPECT_EQ(records[1].action, service::Action::kAdmin);
-  EXPECT_EQ(records[1].outcome, service::Outcome::kSuccess);
+  EXPECT_EQ(records[1].action, request::Action::kAdmin);
+  EXPECT_EQ(records[1].outcome, request::Outcome::kSuccess);
   EXPECT_EQ(records[1].context.principal.id, "local:monitor");
   EXPECT_THAT(records[1].reason,
               HasSubstr("failed-logins (high) b: too many failures; delivered: oncall, siem"));
@@ -130,7 +130,7 @@ TEST(DispatcherTest, RetriesAFailingChannelAndReportsWhatFailed) {
   ASSERT_EQ(d.failed.size(), 1u);
   EXPECT_EQ(d.failed[0].first, "oncall");
   const auto rec = down.audit->records().back();
-  EXPECT_EQ(rec.outcome, service::Outcome::kFailure);
+  EXPECT_EQ(rec.outcome, request::Outcome::kFailure);
   EXPECT_THAT(rec.reason, HasSubstr("delivered: siem; failed: oncall"));
 }
 

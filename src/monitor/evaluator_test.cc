@@ -31,7 +31,7 @@ TEST(EvaluatorTest, SixFailedLoginsWithinFiveMinutesRaiseOneAlert) {
   ASSERT_NE(ev, nullptr);
   EventSpec s;
   s.operation = "auth.login";
-  s.outcome = service::Outcome::kFailure;
+  s.outcome = request::Outcome::kFailure;
   s.actor = "local:mallory";
   std::vector<Alert> all;
   for (int i = 0; i < 6; ++i) {
@@ -55,7 +55,7 @@ TEST(EvaluatorTest, FailuresSpreadOverMoreThanFiveMinutesDoNotAlert) {
   auto ev = Builtins();
   EventSpec s;
   s.operation = "auth.login";
-  s.outcome = service::Outcome::kFailure;
+  s.outcome = request::Outcome::kFailure;
   for (int i = 0; i < 20; ++i) {
     s.time = testing::Monday10() + std::chrono::seconds(61 * i);
     EXPECT_TRUE(Feed(*ev, s, i).empty()) << i;
@@ -68,7 +68,7 @@ TEST(EvaluatorTest, ProductionRevealAlertsOnlyOutsideWorkingHours) {
   auto ev = Builtins(settings);
   EventSpec s;
   s.operation = "config.reveal";
-  s.action = service::Action::kReveal;
+  s.action = request::Action::kReveal;
   s.ns = "production/payments";
   s.sensitive_paths = {"db.password"};
   s.revealed = true;
@@ -90,8 +90,8 @@ TEST(EvaluatorTest, BuiltInsCatchVerificationFailuresAdminGrantsOverdueSecretsAn
   auto ev = Builtins();
   EventSpec verify;
   verify.operation = "audit.verify";
-  verify.action = service::Action::kAdmin;
-  verify.outcome = service::Outcome::kFailure;
+  verify.action = request::Action::kAdmin;
+  verify.outcome = request::Outcome::kFailure;
   verify.reason = "root mismatch at 1000";
   auto v = Feed(*ev, verify, 0);
   ASSERT_EQ(v.size(), 1u);
@@ -100,7 +100,7 @@ TEST(EvaluatorTest, BuiltInsCatchVerificationFailuresAdminGrantsOverdueSecretsAn
 
   EventSpec grant;
   grant.operation = "config.set";
-  grant.action = service::Action::kWrite;
+  grant.action = request::Action::kWrite;
   grant.paths = {"roles.admin.members"};
   auto g = Feed(*ev, grant, 1);
   ASSERT_EQ(g.size(), 1u);
@@ -110,7 +110,7 @@ TEST(EvaluatorTest, BuiltInsCatchVerificationFailuresAdminGrantsOverdueSecretsAn
 
   EventSpec overdue;
   overdue.operation = "secret.overdue";
-  overdue.action = service::Action::kRotate;
+  overdue.action = request::Action::kRotate;
   overdue.paths = {"db.password"};
   auto o = Feed(*ev, overdue, 3);
   ASSERT_EQ(o.size(), 1u);
@@ -118,7 +118,7 @@ TEST(EvaluatorTest, BuiltInsCatchVerificationFailuresAdminGrantsOverdueSecretsAn
 
   EventSpec glass;
   glass.operation = "change.emergency_approve";
-  glass.action = service::Action::kApprove;
+  glass.action = request::Action::kApprove;
   auto b = Feed(*ev, glass, 4);
   ASSERT_EQ(b.size(), 1u);
   EXPECT_EQ(b[0].rule, "emergency-approval");

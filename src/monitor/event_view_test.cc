@@ -12,7 +12,7 @@ using testing::EventSpec;
 TEST(EventViewTest, LiftsDataMembersAndCloudEventsAttributes) {
   EventSpec s;
   s.operation = "config.reveal";
-  s.action = service::Action::kReveal;
+  s.action = request::Action::kReveal;
   s.sensitive_paths = {"db.password"};
   s.paths = {"db.password"};
   s.revealed = true;

@@ -40,7 +40,7 @@ class MonitorTest : public ::testing::Test {
   EventSpec FailedLogin(int second) {
     EventSpec s;
     s.operation = "auth.login";
-    s.outcome = service::Outcome::kFailure;
+    s.outcome = request::Outcome::kFailure;
     s.actor = "local:mallory";
     s.time = testing::Monday10() + std::chrono::seconds(second);
     return s;

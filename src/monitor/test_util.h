@@ -12,7 +12,7 @@
 #include "bulwark/audit/event.h"
 #include "bulwark/audit/event_store.h"
 #include "bulwark/monitor/event_view.h"
-#include "bulwark/service/audit_sink.h"
+#include "bulwark/request/audit_record.h"
 
 namespace bulwark::monitor::testing {
 
@@ -21,8 +21,8 @@ inline TimePoint Monday10() { return TimePoint(std::chrono::seconds(1767607200))
 
 struct EventSpec {
   std::string operation = "config.get";
-  service::Action action = service::Action::kRead;
-  service::Outcome outcome = service::Outcome::kSuccess;
+  request::Action action = request::Action::kRead;
+  request::Outcome outcome = request::Outcome::kSuccess;
   std::string actor = "local:alice";
   std::string ns = "dev/app";
   std::vector<std::string> paths = {"db.host"};
@@ -33,8 +33,8 @@ struct EventSpec {
   TimePoint time = Monday10();
 };
 
-inline service::AuditRecord Record(const EventSpec& s) {
-  service::AuditRecord r;
+inline request::AuditRecord Record(const EventSpec& s) {
+  request::AuditRecord r;
   r.time = s.time;
   r.operation = s.operation;
   r.action = s.action;
@@ -53,7 +53,7 @@ inline service::AuditRecord Record(const EventSpec& s) {
 }
 
 inline audit::StoredEvent Stored(const EventSpec& s, std::uint64_t index) {
-  const service::AuditRecord r = Record(s);
+  const request::AuditRecord r = Record(s);
   const audit::Impact impact = audit::ImpactClassifier::Default().Classify(r);
   auto leaf = audit::RecordLeaf(r, impact, "ev" + std::to_string(index), "bulwark://test/config");
   EXPECT_TRUE(leaf.has_value());

@@ -266,6 +266,29 @@ Result<VerifyOutcome> AuditTrail::Verify(const request::RequestContext& ctx,
     BULWARK_RETURN_IF_ERROR(
         rt_.fs->WriteFileAtomic(trusted_path, *out.log.newest_checkpoint, kPrivateFile));
   }
+  if (sink_) {
+    request::AuditRecord r;
+    r.time = rt_.clock->Now();
+    r.operation = "audit.verify";
+    r.action = request::Action::kAuditRead;
+    r.context = ctx;
+    r.resource_kind = request::ResourceKind::kAudit;
+    r.resource_name = log_.keys.origin;
+    if (out.clean()) {
+      r.outcome = request::Outcome::kSuccess;
+    } else {
+      r.outcome = request::Outcome::kFailure;
+      std::size_t findings = out.log.problems.size() + out.log.report.findings.size();
+      std::size_t bad_archives = 0;
+      for (const auto& a : out.archives) bad_archives += a.clean() ? 0 : 1;
+      r.reason = out.log.first_bad_index
+                     ? fmt::format("{} finding(s), first bad index {}", findings,
+                                   *out.log.first_bad_index)
+                     : fmt::format("{} finding(s)", findings);
+      if (bad_archives > 0) r.reason += fmt::format("; {} archive(s) do not verify", bad_archives);
+    }
+    if (Status s = sink_->Append(r); !s) out.record_error = s.error();
+  }
   return out;
 }
 

@@ -32,15 +32,15 @@
 #include "bulwark/core/runtime.h"
 #include "bulwark/monitor/alert.h"
 #include "bulwark/monitor/channel.h"
-#include "bulwark/service/audit_sink.h"
-#include "bulwark/service/request_context.h"
+#include "bulwark/request/audit_record.h"
+#include "bulwark/request/context.h"
 
 namespace bulwark::monitor {
 
 struct DispatcherOptions {
   std::vector<std::unique_ptr<Channel>> channels;
-  std::shared_ptr<service::AuditSink> audit;  // null: alerts are not audited (dry runs, tests)
-  service::RequestContext context;            // the monitor's principal in audit records
+  std::shared_ptr<request::AuditSink> audit;  // null: alerts are not audited (dry runs, tests)
+  request::RequestContext context;            // the monitor's principal in audit records
   std::string hostname = "localhost";         // the alert document's source
   Runtime runtime = Runtime::System();
   std::function<void(std::chrono::milliseconds)> sleep;  // default: this thread sleeps

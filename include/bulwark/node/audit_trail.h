@@ -68,6 +68,9 @@ struct VerifyRequest {
 struct VerifyOutcome {
   audit::AuditVerification log;
   std::vector<audit::ArchiveVerification> archives;
+  // Why the verification's own audit.verify event could not be appended (the verification
+  // itself stands; a command reports this as a warning).
+  std::optional<Error> record_error;
   bool clean() const;
   // log.Summary() and each archive's, as `bulwark audit verify` prints them.
   std::string Summary() const;
@@ -136,7 +139,9 @@ class AuditTrail {
 
   // Recomputes the whole log against its checkpoints, `request.checkpoint`, and the trusted
   // checkpoint; verifies `request.archives` too (each must be an archive the log recorded). When
-  // everything is clean, the newest checkpoint becomes the trusted one.
+  // everything is clean, the newest checkpoint becomes the trusted one. The result is itself
+  // appended as an audit.verify event (outcome failure, with the number of findings, when
+  // anything was found) so that monitoring can alert on tampering (docs/monitor.md).
   Result<VerifyOutcome> Verify(const request::RequestContext& ctx, const VerifyRequest& request);
   // Verifies archive files on their own (chain, and against the log's records where it has them).
   Result<std::vector<audit::ArchiveVerification>> VerifyArchives(

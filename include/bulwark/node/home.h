@@ -20,6 +20,8 @@
 //   audit-log.key, audit-hmac.key, audit-trusted-checkpoint   audit signing keys, value-hash key,
 //                      and the newest checkpoint a verification accepted
 //   audit-sinks.db, audit-ship.lock   SIEM shipping cursors, one shipper per home
+//   monitor-state.json, monitor.lock  the monitor's cursor and cool-downs, one monitor per home
+//                      (`monitor:` in config.yaml holds its rules and channels, docs/monitor.md)
 //
 // Environment variables (read through an Environment, so that tests and embedders can inject
 // them): BULWARK_HOME, BULWARK_STORE, BULWARK_AUDIT_STORE, BULWARK_AUDIT_CHECKPOINT_EVERY,
@@ -70,6 +72,8 @@ struct Home {
   std::filesystem::path audit_trusted_checkpoint() const { return dir / "audit-trusted-checkpoint"; }
   std::filesystem::path audit_sinks_db() const { return dir / "audit-sinks.db"; }
   std::filesystem::path audit_ship_lock() const { return dir / "audit-ship.lock"; }
+  std::filesystem::path monitor_state() const { return dir / "monitor-state.json"; }
+  std::filesystem::path monitor_lock() const { return dir / "monitor.lock"; }
   std::filesystem::path compromise_journal(keys::KeyId id) const;
   // The default store URL: "sqlite:" + store_db().
   std::string default_store_url() const { return "sqlite:" + store_db().string(); }
