@@ -68,7 +68,7 @@ class WebhookSink final : public Sink {
       : config_(std::move(config)), url_(std::move(url)), token_(std::move(token)) {}
 
   Status Send(std::span<const audit::StoredEvent> batch) override {
-    HttpPost post;
+    HttpRequest post;
     post.url = url_;
     post.content_type = "application/cloudevents-batch+json";
     post.user_agent = "bulwark-audit-shipper";
@@ -85,7 +85,7 @@ class WebhookSink final : public Sink {
     if (token_) post.bearer_token = &*token_;
     post.tls = config_.tls;
     post.timeout = config_.timeout;
-    BULWARK_ASSIGN_OR_RETURN(unsigned code, PostHttp(post, SinkWhat(config_)));
+    BULWARK_ASSIGN_OR_RETURN(unsigned code, SendHttp(post, SinkWhat(config_)));
     if (code < 200 || code > 299) {
       return UnavailableError(
           fmt::format("{}: {} answered HTTP {}", SinkWhat(config_), config_.url, code));

@@ -434,14 +434,18 @@ Status SendSyslogMessages(const SyslogTarget& target, std::span<const std::strin
   return s;
 }
 
-Result<unsigned> PostHttp(const HttpPost& p, std::string_view what) {
-  http::request<http::string_body> req(http::verb::post, p.url.target, 11);
+Result<unsigned> SendHttp(const HttpRequest& p, std::string_view what) {
+  const http::verb verb = http::string_to_verb(p.method);
+  if (verb != http::verb::post && verb != http::verb::get) {
+    return InvalidArgumentError(fmt::format("{}: HTTP method {} is not supported", what, p.method));
+  }
+  http::request<http::string_body> req(verb, p.url.target, 11);
   const bool default_port = p.url.port == (p.url.tls ? 443 : 80);
   const std::string host =
       p.url.host.find(':') != std::string::npos ? "[" + p.url.host + "]" : p.url.host;  // IPv6
   req.set(http::field::host, default_port ? host : fmt::format("{}:{}", host, p.url.port));
   req.set(http::field::user_agent, p.user_agent);
-  req.set(http::field::content_type, p.content_type);
+  if (!p.content_type.empty()) req.set(http::field::content_type, p.content_type);
   req.set(http::field::connection, "close");
   for (const auto& [name, value] : p.headers) req.set(name, value);
   std::string auth;
@@ -451,8 +455,10 @@ Result<unsigned> PostHttp(const HttpPost& p, std::string_view what) {
     req.set(http::field::authorization, auth);
     SecureZero(auth);
   }
-  req.body() = p.body;
-  req.prepare_payload();
+  if (verb == http::verb::post) {
+    req.body() = p.body;
+    req.prepare_payload();
+  }
   std::optional<TlsConfig> tls;
   if (p.url.tls) tls = p.tls.value_or(TlsConfig{});
   Connection c(std::string(what), p.timeout);

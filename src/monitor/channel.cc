@@ -38,7 +38,7 @@ class WebhookChannel final : public Channel {
       : config_(std::move(c)), url_(std::move(url)), key_(std::move(key)), rt_(std::move(rt)) {}
 
   Status Deliver(const AlertMessage& m) override {
-    auditship::HttpPost post;
+    auditship::HttpRequest post;
     post.url = url_;
     post.content_type = "application/json";
     post.user_agent = "bulwark-monitor";
@@ -53,7 +53,7 @@ class WebhookChannel final : public Channel {
     }
     post.tls = config_.tls;
     post.timeout = config_.timeout;
-    BULWARK_ASSIGN_OR_RETURN(unsigned code, auditship::PostHttp(post, What(config_)));
+    BULWARK_ASSIGN_OR_RETURN(unsigned code, auditship::SendHttp(post, What(config_)));
     if (code < 200 || code > 299) {
       return UnavailableError(
           fmt::format("{}: {} answered HTTP {}", What(config_), config_.url, code));

@@ -1,5 +1,5 @@
 // Delivery primitives shared by the audit sinks (sink.h) and the monitor's alert channels
-// (monitor/channel.h): syslog messages over TCP, TLS or RELP, one HTTP(S) POST, and a durable
+// (monitor/channel.h): syslog messages over TCP, TLS or RELP, one HTTP(S) request, and a durable
 // append to a file.
 //
 // Every network step of one call (resolve, connect, handshake, write, wait) shares one deadline,
@@ -54,7 +54,8 @@ struct HttpUrl {
 // (user@host) are refused: they would end up in logs. kInvalidArgument starting with `what`.
 Result<HttpUrl> ParseHttpUrl(const std::string& url, std::string_view what);
 
-struct HttpPost {
+struct HttpRequest {
+  std::string method = "POST";  // POST (sinks, alert webhooks) or GET (health checks)
   HttpUrl url;
   std::string content_type;
   std::string user_agent;
@@ -68,7 +69,7 @@ struct HttpPost {
 
 // Sends the request and returns the response's status code (any code: the caller decides what
 // acknowledges); kUnavailable when no response arrived before the deadline.
-Result<unsigned> PostHttp(const HttpPost& request, std::string_view what);
+Result<unsigned> SendHttp(const HttpRequest& request, std::string_view what);
 
 // Appends `data` to `path` with one write (O_APPEND, created 0600) and fsyncs it: the data is
 // durable when this returns OK. kUnavailable naming the step and the file otherwise.
