@@ -87,7 +87,7 @@ TEST(AlertRuleTest, TheBuiltInRulesLoad) {
   EXPECT_THAT(ids, ::testing::ElementsAre("failed-logins", "repeated-denials", "emergency-approval",
                                           "prod-reveal-after-hours", "admin-granted",
                                           "audit-verification-failed", "drift-detected",
-                                          "secret-rotation-overdue"));
+                                          "secret-rotation-overdue", "secret-rotation-failed"));
   for (const auto& r : rules) EXPECT_EQ(r.source, "builtin");
 }
 

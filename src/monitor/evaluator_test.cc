@@ -116,6 +116,17 @@ TEST(EvaluatorTest, BuiltInsCatchVerificationFailuresAdminGrantsOverdueSecretsAn
   ASSERT_EQ(o.size(), 1u);
   EXPECT_EQ(o[0].group, "dev/app db.password");
 
+  EventSpec failed;
+  failed.operation = "secret.rotation.verification";
+  failed.action = service::Action::kRotate;
+  failed.outcome = service::Outcome::kFailure;
+  failed.paths = {"db.password"};
+  failed.reason = "rotation 0a1b: verification failed after 3 attempt(s); rolling back";
+  auto f = Feed(*ev, failed, 5);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].rule, "secret-rotation-failed");
+  EXPECT_THAT(f[0].summary, HasSubstr("rotation of dev/app db.password failed: rotation 0a1b"));
+
   EventSpec glass;
   glass.operation = "change.emergency_approve";
   glass.action = request::Action::kApprove;

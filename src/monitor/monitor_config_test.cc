@@ -116,7 +116,7 @@ rules:
   c.channels = {oncall};
   auto rules = EffectiveRules(c, fs);
   ASSERT_TRUE(rules.has_value()) << rules.error().message();
-  ASSERT_EQ(rules->size(), 9u);
+  ASSERT_EQ(rules->size(), 10u);
   EXPECT_EQ((*rules)[0].id, "failed-logins");
   EXPECT_EQ((*rules)[0].severity, Severity::kCritical);
   EXPECT_EQ(rules->back().id, "team-rule");

@@ -84,9 +84,9 @@ TEST_F(MonitorCliTest, RulesListsBuiltInsFileRulesAndDetectors) {
   EXPECT_THAT(r.out, HasSubstr("busy-writer"));
   EXPECT_THAT(r.out, HasSubstr("anomaly.rate_spike"));
   auto j = nlohmann::json::parse(Run("monitor rules --json").out);
-  EXPECT_EQ(j["rules"].size(), 9u);
-  EXPECT_EQ(j["rules"][8]["id"], "busy-writer");
-  EXPECT_EQ(j["rules"][8]["window_seconds"], 3600);
+  EXPECT_EQ(j["rules"].size(), 10u);
+  EXPECT_EQ(j["rules"][9]["id"], "busy-writer");
+  EXPECT_EQ(j["rules"][9]["window_seconds"], 3600);
   EXPECT_EQ(j["channels"][1]["min_severity"], "critical");
 }
 
