@@ -5,7 +5,9 @@
 #   scripts/pg-test-server.sh stop    # stop the server and delete the cluster
 #   scripts/pg-test-server.sh url     # print the URL
 #
-# The cluster listens on 127.0.0.1 only, with trust authentication (tests only, never production).
+# The cluster listens on 127.0.0.1 only, with trust authentication (tests only, never production),
+# except for members of the role `bulwark_password_auth`, who must log in with a SCRAM password
+# (the rotation tests check that an old password stops working and a new one works).
 # initdb refuses to run as root, so as root the cluster is owned by and run as the `postgres`
 # system user. Environment: BULWARK_PG_TEST_PORT (default 54329), BULWARK_PG_TEST_DIR (default
 # ${TMPDIR:-/tmp}/bulwark-pg-test-$PORT), PG_BIN (default: the newest /usr/lib/postgresql/*/bin).
@@ -45,6 +47,16 @@ start() {
       -o "-c listen_addresses=127.0.0.1 -p ${PORT} -k ${DIR} -c fsync=on" start >/dev/null ||
       { cat "${DIR}/server.log" >&2; exit 1; }
   fi
+  # Password authentication for members of bulwark_password_auth (first matching line wins).
+  local hba="${DIR}/data/pg_hba.conf"
+  if ! as_owner grep -q '+bulwark_password_auth' "${hba}"; then
+    as_owner sh -c "{ echo 'host all +bulwark_password_auth 127.0.0.1/32 scram-sha-256'; cat '${hba}'; } > '${hba}.new' && mv '${hba}.new' '${hba}'"
+    as_owner "${PG_BIN}/pg_ctl" -D "${DIR}/data" reload >/dev/null
+    sleep 1  # the reload is asynchronous
+  fi
+  as_owner "${PG_BIN}/psql" -h 127.0.0.1 -p "${PORT}" -U postgres -qtAc \
+    "DO \$\$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bulwark_password_auth') THEN CREATE ROLE bulwark_password_auth NOLOGIN; END IF; END\$\$" \
+    postgres >/dev/null
   if ! as_owner "${PG_BIN}/psql" -h 127.0.0.1 -p "${PORT}" -U postgres -tAc \
       "SELECT 1 FROM pg_database WHERE datname='${DB}'" postgres | grep -q 1; then
     as_owner "${PG_BIN}/createdb" -h 127.0.0.1 -p "${PORT}" -U postgres "${DB}"
