@@ -13,6 +13,7 @@
 
 #include "bulwark/auditship/format.h"
 #include "bulwark/core/encoding.h"
+#include "bulwark/core/stop_signal.h"
 #include "bulwark/node/audit_trail.h"
 #include "cli/cli_node.h"
 #include "cli/command.h"
@@ -366,22 +367,15 @@ int Ship(CommandContext& ctx, const AuditArgs& a) {
       }
       return OkStatus();
     }
-    // Daemon: ship until SIGINT or SIGTERM. The signals are blocked in every thread and taken
-    // synchronously here, so no handler runs concurrently with the shipper.
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    std::jthread worker([&](std::stop_token st) { hs.shipper->Run(st); });
-    ctx.io.err << fmt::format("bulwark: audit ship: shipping to {} sink(s); SIGINT/SIGTERM stops\n",
-                              hs.shipper->sinks().size());
-    ctx.io.err.flush();
-    int sig = 0;
-    sigwait(&set, &sig);
-    worker.request_stop();
-    worker.join();
-    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    // Daemon: ship until SIGINT or SIGTERM (taken synchronously: no handler runs concurrently
+    // with the shipper).
+    RunUntilStopSignal([&](std::stop_token st) { hs.shipper->Run(st); },
+                       [&] {
+                         ctx.io.err << fmt::format(
+                             "bulwark: audit ship: shipping to {} sink(s); SIGINT/SIGTERM stops\n",
+                             hs.shipper->sinks().size());
+                         ctx.io.err.flush();
+                       });
     return OkStatus();
   });
 }

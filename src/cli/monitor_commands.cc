@@ -1,14 +1,13 @@
 // bulwark monitor [rules | check | status]: alert rules and anomaly detection over the home's
 // audit log (docs/monitor.md).
 #include <fmt/format.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "bulwark/core/duration.h"
 #include "bulwark/core/file_lock.h"
+#include "bulwark/core/stop_signal.h"
 #include "bulwark/monitor/monitor.h"
 #include "bulwark/monitor/monitor_config.h"
 #include "bulwark/node/audit_trail.h"
@@ -155,26 +154,19 @@ int Run(CommandContext& ctx, const MonitorArgs& a) {
       }
       return OkStatus();
     }
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    std::jthread worker([&](std::stop_token st) {
-      m->Run(st, on_alert, [&](const Error& e) {
-        ctx.io.err << "bulwark: monitor: " << e.message() << "\n";
-        ctx.io.err.flush();
-      });
-    });
-    ctx.io.err << fmt::format(
-        "bulwark: monitor: following the audit log from event {}; SIGINT/SIGTERM stops\n",
-        m->Stats().cursor);
-    ctx.io.err.flush();
-    int sig = 0;
-    sigwait(&set, &sig);
-    worker.request_stop();
-    worker.join();
-    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    RunUntilStopSignal(
+        [&](std::stop_token st) {
+          m->Run(st, on_alert, [&](const Error& e) {
+            ctx.io.err << "bulwark: monitor: " << e.message() << "\n";
+            ctx.io.err.flush();
+          });
+        },
+        [&] {
+          ctx.io.err << fmt::format(
+              "bulwark: monitor: following the audit log from event {}; SIGINT/SIGTERM stops\n",
+              m->Stats().cursor);
+          ctx.io.err.flush();
+        });
     return OkStatus();
   };
   if (auto s = run(); !s) return ctx.Fail(s.error());

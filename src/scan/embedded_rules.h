@@ -1,4 +1,4 @@
-// Data embedded at build time (embed_rules.cmake): the built-in rules and the rule-file schema.
+// Data embedded at build time (cmake/EmbedText.cmake): the built-in rules and the rule-file schema.
 #ifndef BULWARK_SRC_SCAN_EMBEDDED_RULES_H_
 #define BULWARK_SRC_SCAN_EMBEDDED_RULES_H_
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,11 @@ CliResult RunBulwarkBinary(const std::string& args, const std::string& env = "",
                            const std::string& binary = "bulwark");
 
 std::filesystem::path RepoPath(const std::string& relative);
+
+// The whole content of a file ("" when it does not exist).
+std::string ReadText(const std::filesystem::path& path);
+// The non-empty lines of `text`, each parsed as JSON (JSON-lines output and spool files).
+std::vector<nlohmann::json> JsonLines(const std::string& text);
 
 class CliTest : public ::testing::Test {
  protected:

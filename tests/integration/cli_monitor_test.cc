@@ -24,21 +24,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string Slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<nlohmann::json> JsonLines(const std::string& text) {
-  std::vector<nlohmann::json> out;
-  std::stringstream ss(text);
-  for (std::string l; std::getline(ss, l);) {
-    if (!l.empty()) out.push_back(nlohmann::json::parse(l));
-  }
-  return out;
-}
+std::string Slurp(const std::filesystem::path& p) { return ReadText(p); }
 
 class MonitorCliTest : public CliTest {
  protected:
