@@ -38,7 +38,7 @@ const std::vector<audit::StoredEvent>& Events() {
     const auto classifier = audit::ImpactClassifier::Default();
     TimePoint t(std::chrono::seconds(1'767'607'200));
     for (std::size_t i = 0; i < kEvents; ++i) {
-      service::AuditRecord r;
+      request::AuditRecord r;
       t += std::chrono::microseconds(rng() % 4000);
       r.time = t;
       // Skewed principals: half the events from 20 principals.
@@ -57,38 +57,38 @@ const std::vector<audit::StoredEvent>& Events() {
       r.paths = {fmt::format("services[{}].database.host", rng() % 50)};
       if (kind < 70) {
         r.operation = "config.get";
-        r.action = service::Action::kRead;
+        r.action = request::Action::kRead;
       } else if (kind < 80) {
         r.operation = "config.set";
-        r.action = service::Action::kWrite;
+        r.action = request::Action::kWrite;
         r.version_before = static_cast<std::int64_t>(i);
         r.version_after = static_cast<std::int64_t>(i + 1);
         if (kind % 3 == 0) r.paths = {"database.ssl_mode"};
       } else if (kind < 85) {
         r.operation = "config.get";
-        r.action = service::Action::kReveal;
+        r.action = request::Action::kReveal;
         r.paths = {fmt::format("services[{}].database.password", rng() % 50)};
         r.sensitive_paths = r.paths;
         r.revealed = true;
       } else if (kind < 90) {
         r.operation = "config.set";
-        r.action = service::Action::kWrite;
-        r.outcome = service::Outcome::kDenied;
+        r.action = request::Action::kWrite;
+        r.outcome = request::Outcome::kDenied;
         r.reason = "statement 3 of policy prod-writers denies";
       } else if (kind < 95) {
         r.operation = "auth.login";
-        r.action = service::Action::kRead;
-        r.outcome = service::Outcome::kFailure;
+        r.action = request::Action::kRead;
+        r.outcome = request::Outcome::kFailure;
         r.reason = "bad credentials";
         r.paths.clear();
       } else if (kind < 98) {
         r.operation = "namespace.list";
-        r.action = service::Action::kList;
+        r.action = request::Action::kList;
         r.namespace_name.clear();
         r.paths.clear();
       } else {
         r.operation = "config.unset";
-        r.action = service::Action::kDelete;
+        r.action = request::Action::kDelete;
       }
       auto leaf = audit::RecordLeaf(r, classifier.Classify(r), fmt::format("{:032x}", i),
                                     "bulwark://bench/config");
@@ -108,7 +108,7 @@ const std::vector<audit::StoredEvent>& Events() {
 std::vector<monitor::AlertRule> BenchRules() {
   auto fs = NewLocalFileSystem();
   auto rules = monitor::LoadAlertRulesFile(
-      *fs, std::string(BULWARK_SOURCE_DIR) + "/bench/workloads/monitor-rules.yaml");
+      *fs, std::string(BULWARK_WORKLOADS_DIR) + "/monitor-rules.yaml");
   if (!rules || rules->size() != 20) std::abort();
   return std::move(*rules);
 }

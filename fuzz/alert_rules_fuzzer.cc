@@ -19,11 +19,11 @@ const std::vector<bulwark::audit::StoredEvent>& Events() {
     auto* out = new std::vector<bulwark::audit::StoredEvent>();
     const auto classifier = bulwark::audit::ImpactClassifier::Default();
     for (int i = 0; i < 4; ++i) {
-      bulwark::service::AuditRecord r;
+      bulwark::request::AuditRecord r;
       r.time = bulwark::TimePoint(std::chrono::seconds(1'767'607'200 + 30 * i));
       r.operation = i % 2 == 0 ? "auth.login" : "config.get";
-      r.action = i == 3 ? bulwark::service::Action::kReveal : bulwark::service::Action::kRead;
-      r.outcome = i % 2 == 0 ? bulwark::service::Outcome::kFailure : bulwark::service::Outcome::kSuccess;
+      r.action = i == 3 ? bulwark::request::Action::kReveal : bulwark::request::Action::kRead;
+      r.outcome = i % 2 == 0 ? bulwark::request::Outcome::kFailure : bulwark::request::Outcome::kSuccess;
       r.namespace_name = "production/app";
       r.paths = {"db.password"};
       r.sensitive_paths = r.paths;

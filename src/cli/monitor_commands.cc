@@ -136,7 +136,9 @@ int Run(CommandContext& ctx, const MonitorArgs& a) {
     BULWARK_ASSIGN_OR_RETURN(HomeMonitor h, OpenHome(ctx, a));
     // Dry runs write nothing and take no lock.
     std::optional<FileLock> lock;
-    if (!a.dry_run) BULWARK_ASSIGN_OR_RETURN(lock, LockMonitor(h));
+    if (!a.dry_run) {
+      BULWARK_ASSIGN_OR_RETURN(lock, LockMonitor(h));
+    }
     BULWARK_ASSIGN_OR_RETURN(auto m, OpenMonitor(h, a));
     std::uint64_t failures = 0;
     auto on_alert = [&](const monitor::DeliveryReport& r) {

@@ -118,8 +118,8 @@ TEST(EvaluatorTest, BuiltInsCatchVerificationFailuresAdminGrantsOverdueSecretsAn
 
   EventSpec failed;
   failed.operation = "secret.rotation.verification";
-  failed.action = service::Action::kRotate;
-  failed.outcome = service::Outcome::kFailure;
+  failed.action = request::Action::kRotate;
+  failed.outcome = request::Outcome::kFailure;
   failed.paths = {"db.password"};
   failed.reason = "rotation 0a1b: verification failed after 3 attempt(s); rolling back";
   auto f = Feed(*ev, failed, 5);
