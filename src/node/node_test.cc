@@ -218,6 +218,37 @@ TEST_F(NodeTest, AnInjectedAuthorizerDecidesForTheAuditTrailAndDenialsAreRecorde
   EXPECT_EQ(types, std::vector<std::string>{"dev.bulwark.audit.status"});
 }
 
+TEST_F(NodeTest, VerifyRecordsItsResultSoMonitoringCanAlertOnTampering) {
+  auto node = Node::Open(Options());
+  ASSERT_TRUE(node) << node.error();
+  auto config = (*node)->Config();
+  ASSERT_TRUE(config) << config.error();
+  const auto ctx = (*node)->LocalContext();
+  ASSERT_TRUE((*config)->Put(ctx, "dev/app", config::Value::EmptyMap(), {}));
+  auto trail = (*node)->Audit();
+  ASSERT_TRUE(trail) << trail.error();
+  auto clean = (*trail)->Verify(ctx, {});
+  ASSERT_TRUE(clean) << clean.error();
+  EXPECT_TRUE(clean->clean());
+  EXPECT_FALSE(clean->record_error);
+  // A checkpoint the log does not match is a finding: the verification fails and says so.
+  VerifyRequest bad;
+  bad.checkpoint = "not a signed note\n";
+  auto failed = (*trail)->Verify(ctx, bad);
+  ASSERT_TRUE(failed) << failed.error();
+  EXPECT_FALSE(failed->clean());
+  std::vector<nlohmann::json> verifies;
+  for (const auto& e : Events(**node)) {
+    if (e["data"]["operation"] == "audit.verify") verifies.push_back(e);
+  }
+  ASSERT_EQ(verifies.size(), 2u);
+  EXPECT_EQ(verifies[0]["data"]["outcome"], "success");
+  EXPECT_EQ(verifies[0]["data"]["resource"]["kind"], "audit");
+  EXPECT_EQ(verifies[1]["data"]["outcome"], "failure");
+  EXPECT_NE(verifies[1]["data"]["reason"].get<std::string>().find("finding(s)"),
+            std::string::npos);
+}
+
 TEST_F(NodeTest, TheConfigurationServiceIsAbsentUntilTheHomesStoreExists) {
   auto node = Node::Open(Options());
   ASSERT_TRUE(node) << node.error();

@@ -134,10 +134,13 @@ TEST_F(MonitorCliTest, ATamperedLogFoundByVerifyPagesTheCriticalChannel) {
   ASSERT_EQ(
       sqlite3_exec(db,
                    "DROP TRIGGER IF EXISTS events_append_only_u;"
-                   "UPDATE events SET leaf = replace(leaf, 'dev/app', 'dev/xyz') WHERE idx = 0",
+                   "UPDATE events SET leaf = replace(leaf, 'dev/app', 'dev/xyz') WHERE idx = "
+                   "(SELECT MIN(idx) FROM events WHERE CAST(leaf AS TEXT) LIKE '%dev/app%')",
                    nullptr, nullptr, nullptr),
       SQLITE_OK);
+  const int changed = sqlite3_changes(db);
   sqlite3_close(db);
+  ASSERT_EQ(changed, 1);  // the set event (the first event of a home is key.init)
   EXPECT_EQ(Run("audit verify").exit_code, 1);
   auto r = Run("monitor --once");
   ASSERT_EQ(r.exit_code, 0) << r.err;
