@@ -15,6 +15,7 @@ PACKAGES=(
   softhsm2 opensc libp11-kit-dev
   rsyslog rsyslog-openssl rsyslog-relp openssl
   libcurl4-openssl-dev libldap-dev slapd ldap-utils
+  wrk
 )
 
 missing=()

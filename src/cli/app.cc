@@ -37,6 +37,7 @@ void BuildCli(CLI::App& app, CommandContext& ctx) {
   RegisterTokenCommands(app, ctx);
   RegisterAccessCommands(app, ctx);
   RegisterMonitorCommands(app, ctx);
+  RegisterServeCommands(app, ctx);
   // Last, so that it reaches every option of every command (cli/verbatim_args.h).
   RestoreArgsInEveryOption(app);
 }
@@ -49,6 +50,7 @@ void ParseCli(CLI::App& app, const std::vector<std::string>& args) {
 }
 
 int RunCli(const std::vector<std::string>& args, CliIo io, const CliOptions& options) {
+  if (IsRemoteInvocation(args)) return RunRemoteCli(args, io);
   CLI::App app;
   CommandContext ctx{io, {}, options};
   BuildCli(app, ctx);

@@ -1,0 +1,76 @@
+// server.yaml: the configuration of `bulwark serve` (format and defaults: docs/server.md,
+// JSON Schema: docs/server.schema.json).
+//
+// LoadServerConfig reads and validates the whole file: unknown keys, wrong types and impossible
+// combinations (client_auth without client_ca, a TLS version other than 1.2/1.3) are
+// kInvalidArgument naming the file and the field ("server.yaml: limits.max_body_bytes: ...").
+// Relative paths are resolved against the file's directory.
+#ifndef BULWARK_SERVER_SERVER_CONFIG_H_
+#define BULWARK_SERVER_SERVER_CONFIG_H_
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bulwark/core/error.h"
+#include "bulwark/core/runtime.h"
+#include "bulwark/server/authenticator.h"
+#include "bulwark/server/grant_authorizer.h"
+
+namespace bulwark::server {
+
+struct TlsOptions {
+  std::filesystem::path cert, key;  // PEM chain and private key
+  std::filesystem::path client_ca;  // empty: no client certificates
+  enum class ClientAuth { kNone, kOptional, kRequired };
+  ClientAuth client_auth = ClientAuth::kNone;
+  bool allow_tls12 = false;  // min_version "1.2"
+};
+
+struct Limits {
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 << 10;
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds request_timeout{30000};
+  std::chrono::milliseconds idle_timeout{60000};
+  std::size_t max_connections = 1024;
+  double rate_per_second = 0;  // 0: no rate limit
+  double rate_burst = 0;
+  std::size_t max_json_depth = 64;
+};
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8200;
+  TlsOptions tls;
+  Limits limits;
+  unsigned io_threads = 2;
+  unsigned worker_threads = 64;
+  std::chrono::milliseconds drain_timeout{30000};
+  bool log_requests = true;
+};
+
+struct ServerConfig {
+  std::filesystem::path file;  // where it was read from
+  ServerOptions server;
+  std::filesystem::path home;
+  std::string store_url;        // empty: sqlite:<home>/store.db
+  std::string audit_store_url;  // empty: as the CLI resolves it for the home
+  std::filesystem::path passphrase_file;
+  std::filesystem::path tokens_file;
+  std::optional<MtlsMapping> mtls;  // set when certificates may authenticate
+  std::vector<Grant> grants;
+  std::size_t cache_entries = 1024;
+};
+
+Result<ServerConfig> LoadServerConfig(FileSystem& fs, const std::filesystem::path& file);
+
+// "127.0.0.1:8200", "[::1]:8200", "localhost:0".
+Status ParseListen(std::string_view text, std::string& host, std::uint16_t& port);
+
+}  // namespace bulwark::server
+
+#endif  // BULWARK_SERVER_SERVER_CONFIG_H_

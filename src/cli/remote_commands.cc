@@ -1,0 +1,526 @@
+// The CLI as a client of `bulwark serve`: with --server URL (or $BULWARK_ADDR) the store, check,
+// audit and keys commands run against the server's HTTP API instead of a local home, with the
+// same arguments, output and exit codes (docs/server.md "The CLI as a client").
+//
+//   bulwark --server https://host:8200 [--token-file F | --cert C --key K] [--ca CA] get production/api
+//
+// The token comes from --token-file or $BULWARK_TOKEN (never from an argument: it would show in
+// the process list and shell history); the server's CA from --ca or $BULWARK_CA.
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "bulwark/config/format.h"
+#include "bulwark/server/api_client.h"
+#include "cli/command.h"
+#include "cli/verbatim_args.h"
+
+namespace bulwark::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+using server::UrlEncode;
+
+struct RemoteArgs {
+  std::string server, token_file, cert, key, ca;
+  std::string ns, file, path, value, message, schema, format, at, to_ns, reason;
+  std::vector<std::string> tags;
+  std::int64_t version = 0, expect_version = -1, from = 0, to = 0;
+  bool reveal = false, secret = false, as_string = false, json = false;
+  // audit
+  std::string since, until, actor, action, outcome, impact, out;
+  std::uint64_t index = 0, old_size = 0, new_size = 0, limit = 0;
+};
+
+Result<std::unique_ptr<server::ApiClient>> Connect(CommandContext& ctx, const RemoteArgs& a) {
+  server::ApiClientOptions o;
+  o.url = a.server;
+  if (o.url.empty()) {
+    if (const char* e = std::getenv("BULWARK_ADDR"); e != nullptr) o.url = e;
+  }
+  o.ca = a.ca;
+  if (o.ca.empty()) {
+    if (const char* e = std::getenv("BULWARK_CA"); e != nullptr) o.ca = e;
+  }
+  o.cert = a.cert;
+  o.key = a.key;
+  if (a.cert.empty() != a.key.empty()) return InvalidArgumentError("--cert and --key go together");
+  if (!a.token_file.empty()) {
+    auto files = NewLocalFileSystem();
+    BULWARK_ASSIGN_OR_RETURN(std::string t, files->ReadFile(a.token_file));
+    while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
+    if (t.empty()) return InvalidArgumentError(fmt::format("--token-file {}: empty", a.token_file));
+    o.token = SecretBytes::FromString(t);
+  } else if (const char* e = std::getenv("BULWARK_TOKEN"); e != nullptr && *e != '\0') {
+    o.token = SecretBytes::FromString(e);
+  }
+  o.user_agent = std::string("bulwark-cli/") + BULWARK_VERSION;
+  (void)ctx;
+  return server::ApiClient::Create(std::move(o));
+}
+
+Result<json> CallJson(server::ApiClient& c, std::string_view method, const std::string& target,
+                      const std::string& body = "") {
+  BULWARK_ASSIGN_OR_RETURN(std::string text, c.Call(method, target, body));
+  auto j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) return UnavailableError(fmt::format("{} {}: the server's answer is not JSON", method, target));
+  return j;
+}
+
+std::string VersionQuery(const RemoteArgs& a, char sep) {
+  std::string q;
+  auto add = [&](const std::string& k, const std::string& v) {
+    q += (q.empty() ? sep : '&') + k + "=" + UrlEncode(v, false);
+  };
+  if (a.version > 0) add("version", std::to_string(a.version));
+  if (!a.at.empty()) add("at", a.at);
+  if (!a.path.empty()) add("path", a.path);
+  return q;
+}
+
+std::string ValueText(const config::Value& v) {
+  if (v.is_string()) return v.AsString();
+  auto t = config::EmitDocument(v, config::Format::kJson, {.indent = 0});
+  return t ? *t : "?";
+}
+
+Result<config::Value> JsonToValue(const json& j) {
+  BULWARK_ASSIGN_OR_RETURN(config::Document d,
+                           config::ParseDocument(j.dump(), config::Format::kJson, {.track_locations = false}));
+  return std::move(d.root);
+}
+
+void PrintWritten(CommandContext& ctx, const json& info) {
+  ctx.io.out << fmt::format("{} version {} ({})\n", info["namespace"].get<std::string>(), info["version"].get<std::int64_t>(),
+                            info["content_hash"].get<std::string>().substr(0, 12));
+}
+
+void WriteFields(json& body, const RemoteArgs& a) {
+  if (!a.message.empty()) body["message"] = a.message;
+  if (a.expect_version >= 0) body["expected_version"] = a.expect_version;
+}
+
+// Registers one remote command; `run` gets a connected client.
+void Add(CLI::App* c, CommandContext& ctx, const std::shared_ptr<RemoteArgs>& a,
+         std::function<Status(server::ApiClient&)> run) {
+  c->callback([&ctx, a, run = std::move(run)] {
+    ctx.action = [&ctx, a, run] {
+      auto client = Connect(ctx, *a);
+      if (!client) return ctx.Fail(client.error());
+      if (auto s = run(**client); !s) return ctx.Fail(s.error());
+      return exit_code::kOk;
+    };
+  });
+}
+
+void RegisterRemote(CLI::App& app, CommandContext& ctx, const std::shared_ptr<RemoteArgs>& a) {
+  auto& out = ctx.io.out;
+  {
+    CLI::App* c = app.add_subcommand("put", "Store a configuration file as the next version of a namespace");
+    c->add_option("namespace", a->ns)->required();
+    c->add_option("file", a->file)->required();
+    c->add_option("-m,--message", a->message);
+    c->add_option("--tag", a->tags);
+    c->add_option("--schema", a->schema);
+    c->add_option("--expect-version", a->expect_version);
+    c->add_option("--input-format", a->format);
+    Add(c, ctx, a, [&ctx, a](server::ApiClient& client) -> Status {
+      auto files = NewLocalFileSystem();
+      std::optional<config::Format> f;
+      if (!a->format.empty()) {
+        BULWARK_ASSIGN_OR_RETURN(f, config::ParseFormatName(a->format));
+      }
+      BULWARK_ASSIGN_OR_RETURN(config::Document doc, config::LoadFile(*files, a->file, f));
+      BULWARK_ASSIGN_OR_RETURN(std::string doc_json, config::EmitDocument(doc.root, config::Format::kJson, {.indent = 0}));
+      json body;
+      body["document"] = json::parse(doc_json);
+      if (!a->tags.empty()) body["tags"] = a->tags;
+      if (!a->schema.empty()) {
+        BULWARK_ASSIGN_OR_RETURN(config::Document s, config::LoadFile(*files, a->schema));
+        BULWARK_ASSIGN_OR_RETURN(std::string s_json, config::EmitDocument(s.root, config::Format::kJson, {.indent = 0}));
+        body["schema"] = json::parse(s_json);
+      }
+      WriteFields(body, *a);
+      BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "PUT", "/v1/config/data/" + UrlEncode(a->ns, true), body.dump()));
+      PrintWritten(ctx, r["info"]);
+      return OkStatus();
+    });
+  }
+  {
+    CLI::App* c = app.add_subcommand("get", "Print a namespace (or one path of it); secrets redacted unless --reveal");
+    c->add_option("namespace", a->ns)->required();
+    c->add_option("path", a->path);
+    c->add_option("--version", a->version);
+    c->add_option("--at", a->at);
+    c->add_flag("--reveal", a->reveal);
+    c->add_option("--format", a->format);
+    Add(c, ctx, a, [&out, a](server::ApiClient& client) -> Status {
+      const std::string route = a->reveal ? "/v1/config/reveal/" : "/v1/config/data/";
+      BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "GET", route + UrlEncode(a->ns, true) + VersionQuery(*a, '?')));
+      BULWARK_ASSIGN_OR_RETURN(config::Value v, JsonToValue(r["value"]));
+      if (!v.is_container() && a->format.empty()) {
+        out << ValueText(v) << "\n";
+        return OkStatus();
+      }
+      config::Format f = config::Format::kYaml;
+      if (!a->format.empty()) {
+        BULWARK_ASSIGN_OR_RETURN(f, config::ParseFormatName(a->format));
+      }
+      BULWARK_ASSIGN_OR_RETURN(std::string text, config::EmitDocument(v, f));
+      out << text;
+      if (!text.empty() && text.back() != '\n') out << "\n";
+      return OkStatus();
+    });
+  }
+  {
+    CLI::App* c = app.add_subcommand("set", "Set one value (a new version); VALUE '-' reads stdin");
+    c->add_option("namespace", a->ns)->required();
+    c->add_option("path", a->path)->required();
+    c->add_option("value", a->value)->required();
+    c->add_flag("--secret", a->secret);
+    c->add_flag("--string", a->as_string);
+    c->add_option("-m,--message", a->message);
+    c->add_option("--expect-version", a->expect_version);
+    Add(c, ctx, a, [&ctx, a](server::ApiClient& client) -> Status {
+      std::string text = a->value;
+      if (text == "-") {
+        std::ostringstream ss;
+        ss << ctx.io.in.rdbuf();
+        text = ss.str();
+        if (!text.empty() && text.back() == '\n') text.pop_back();
+      }
+      json body;
+      body["path"] = a->path;
+      auto parsed = json::parse(text, nullptr, false);
+      body["value"] = a->as_string || parsed.is_discarded() ? json(text) : parsed;
+      if (a->secret) body["secret"] = true;
+      WriteFields(body, *a);
+      BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "POST", "/v1/config/set/" + UrlEncode(a->ns, true), body.dump()));
+      PrintWritten(ctx, r["info"]);
+      return OkStatus();
+    });
+  }
+  {
+    CLI::App* c = app.add_subcommand("unset", "Remove one path (a new version)");
+    c->add_option("namespace", a->ns)->required();
+    c->add_option("path", a->path)->required();
+    c->add_option("-m,--message", a->message);
+    c->add_option("--expect-version", a->expect_version);
+    Add(c, ctx, a, [&ctx, a](server::ApiClient& client) -> Status {
+      json body = {{"path", a->path}};
+      WriteFields(body, *a);
+      BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "POST", "/v1/config/unset/" + UrlEncode(a->ns, true), body.dump()));
+      PrintWritten(ctx, r["info"]);
+      return OkStatus();
+    });
+  }
+  {
+    CLI::App* c = app.add_subcommand("history", "List the versions of a namespace, newest first");
+    c->add_option("namespace", a->ns)->required();
+    c->add_flag("--json", a->json);
+    Add(c, ctx, a, [&out, a](server::ApiClient& client) -> Status {
+      BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "GET", "/v1/config/history/" + UrlEncode(a->ns, true)));
+      if (a->json) {
+        out << r["versions"].dump(2) << "\n";
+        return OkStatus();
+      }
+      for (const auto& v : r["versions"]) {
+        out << fmt::format("{:>5}  {}  {:<8}  {:<20}  {}  {}{}\n", v["version"].get<std::int64_t>(),
+                           v["created_at"].get<std::string>().substr(0, 19), v["operation"].get<std::string>(),
+                           v["author"].get<std::string>(), v["content_hash"].get<std::string>().substr(0, 12),
+                           v["message"].get<std::string>(),
+                           v["rollback_of"].is_null() ? "" : fmt::format(" (rollback to {})", v["rollback_of"].get<std::int64_t>()));
+      }
+      return OkStatus();
+    });
+  }
+  {
+    CLI::App* c = app.add_subcommand("diff", "Path-level differences between two versions");
+    c->add_option("namespace", a->ns)->required();
+    c->add_option("from", a->from)->required();
+    c->add_option("to", a->to)->required();
+    c->add_flag("--json", a->json);
+    Add(c, ctx, a, [&out, a](server::ApiClient& client) -> Status {
+      BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "GET", fmt::format("/v1/config/diff/{}?from={}&to={}",
+                                                                            UrlEncode(a->ns, true), a->from, a->to)));
+      if (a->json) {
+        out << r["changes"].dump(2) << "\n";
+        return OkStatus();
+      }
+      for (const auto& d : r["changes"]) {
+        const std::string kind = d["change"];
+        const char sign = kind == "added" ? '+' : kind == "removed" ? '-' : '~';
+        auto text = [](const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+        std::string detail;
+        if (d["sensitive"].get<bool>()) {
+          detail = "(sensitive value changed)";
+        } else if (kind == "changed") {
+          detail = text(d["old"]) + " -> " + text(d["new"]);
+        } else if (d.contains("new")) {
+          detail = text(d["new"]);
+        } else if (d.contains("old")) {
+          detail = text(d["old"]);
+        }
+        out << fmt::format("{} {}  {}\n", sign, d["path"].get<std::string>(), detail);
+      }
+      return OkStatus();
+    });
+  }
+  {
+    CLI::App* c = app.add_subcommand("rollback", "Make a new version with the content of an old one");
+    c->add_option("namespace", a->ns)->required();
+    c->add_option("--to", a->to)->required();
+    c->add_option("--reason", a->reason)->required();
+    Add(c, ctx, a, [&ctx, a](server::ApiClient& client) -> Status {
+      BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "POST", "/v1/config/rollback/" + UrlEncode(a->ns, true),
+                                                json({{"to", a->to}, {"reason", a->reason}}).dump()));
+      PrintWritten(ctx, r["info"]);
+      return OkStatus();
+    });
+  }
+  {
+    CLI::App* c = app.add_subcommand("ls", "List namespaces under a prefix");
+    c->add_option("prefix", a->ns);
+    c->add_flag("--json", a->json);
+    Add(c, ctx, a, [&out, a](server::ApiClient& client) -> Status {
+      BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "GET", "/v1/config/list?prefix=" + UrlEncode(a->ns, false)));
+      if (a->json) {
+        out << r["namespaces"].dump(2) << "\n";
+        return OkStatus();
+      }
+      for (const auto& n : r["namespaces"]) {
+        out << fmt::format("{}  (version {}, {})\n", n["namespace"].get<std::string>(),
+                           n["latest_version"].get<std::int64_t>(), n["updated_at"].get<std::string>().substr(0, 19));
+      }
+      return OkStatus();
+    });
+  }
+  {
+    CLI::App* c = app.add_subcommand("mv", "Rename a namespace atomically, with its history");
+    c->add_option("from", a->ns)->required();
+    c->add_option("to", a->to_ns)->required();
+    Add(c, ctx, a, [&out, a](server::ApiClient& client) -> Status {
+      BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "POST", "/v1/config/move",
+                                                json({{"from", a->ns}, {"to", a->to_ns}}).dump()));
+      out << fmt::format("{} -> {}\n", a->ns, a->to_ns);
+      return OkStatus();
+    });
+  }
+  {
+    CLI::App* c = app.add_subcommand("check", "Compliance report of a stored namespace (JSON report format)");
+    c->add_option("namespace", a->ns)->required();
+    c->add_option("--version", a->version);
+    c->add_flag("--history", a->json, "The recorded status of every version instead");
+    c->callback([&ctx, a] {
+      ctx.action = [&ctx, a] {
+        auto client = Connect(ctx, *a);
+        if (!client) return ctx.Fail(client.error());
+        const std::string target = a->json ? "/v1/compliance/history/" + UrlEncode(a->ns, true)
+                                           : "/v1/compliance/check/" + UrlEncode(a->ns, true) +
+                                                 (a->version > 0 ? fmt::format("?version={}", a->version) : "");
+        auto r = CallJson(**client, "GET", target);
+        if (!r) return ctx.Fail(r.error());
+        ctx.io.out << r->dump(2) << "\n";
+        if (!a->json && r->contains("compliant") && !(*r)["compliant"].get<bool>()) return exit_code::kProblemsFound;
+        return exit_code::kOk;
+      };
+    });
+  }
+  // audit
+  CLI::App* audit = app.add_subcommand("audit", "The server's audit log");
+  audit->require_subcommand(1);
+  {
+    CLI::App* c = audit->add_subcommand("log", "Query events");
+    c->add_option("--since", a->since);
+    c->add_option("--until", a->until);
+    c->add_option("--actor", a->actor);
+    c->add_option("--ns", a->ns);
+    c->add_option("--path", a->path);
+    c->add_option("--action", a->action);
+    c->add_option("--outcome", a->outcome);
+    c->add_option("--impact", a->impact);
+    c->add_option("--limit", a->limit, "At most this many events (default: all)");
+    c->add_flag("--json", a->json);
+    Add(c, ctx, a, [&out, a](server::ApiClient& client) -> Status {
+      std::string q;
+      auto add = [&](const char* k, const std::string& v) {
+        if (!v.empty()) q += fmt::format("&{}={}", k, UrlEncode(v, false));
+      };
+      add("since", a->since);
+      add("until", a->until);
+      add("actor", a->actor);
+      add("namespace", a->ns);
+      add("path", a->path);
+      add("action", a->action);
+      add("outcome", a->outcome);
+      add("impact", a->impact);
+      std::uint64_t printed = 0;
+      std::optional<std::uint64_t> from = 0;
+      while (from && (a->limit == 0 || printed < a->limit)) {
+        BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "GET", fmt::format("/v1/audit/events?limit=1000&from={}{}", *from, q)));
+        for (const auto& e : r["events"]) {
+          if (a->limit != 0 && printed == a->limit) break;
+          ++printed;
+          if (a->json) {
+            out << e["event"].dump() << "\n";
+            continue;
+          }
+          const auto& ev = e["event"];
+          const auto& d = ev["data"];
+          std::string paths;
+          for (const auto& p : d.value("paths", json::array())) paths += (paths.empty() ? "" : ",") + p.get<std::string>();
+          out << fmt::format("{:>8}  {}  {:<8}  {:<18} {:<8} {:<20} {:<16} {}\n", e["index"].get<std::uint64_t>(),
+                             ev.value("time", ""), d["impact"].value("level", ""), d.value("operation", ""),
+                             d.value("outcome", ""), d["actor"].value("id", ""), d.value("namespace", ""), paths);
+        }
+        from = r["next"].is_null() ? std::nullopt : std::optional<std::uint64_t>(r["next"].get<std::uint64_t>());
+      }
+      return OkStatus();
+    });
+  }
+  {
+    CLI::App* c = audit->add_subcommand("verify", "Recompute and check the whole log on the server; exit 1 on tampering");
+    c->callback([&ctx, a] {
+      ctx.action = [&ctx, a] {
+        auto client = Connect(ctx, *a);
+        if (!client) return ctx.Fail(client.error());
+        auto r = CallJson(**client, "POST", "/v1/audit/verify");
+        if (!r) return ctx.Fail(r.error());
+        ctx.io.out << (*r)["summary"].get<std::string>();
+        return (*r)["clean"].get<bool>() ? exit_code::kOk : exit_code::kProblemsFound;
+      };
+    });
+  }
+  {
+    CLI::App* c = audit->add_subcommand("checkpoint", "Sign and print a checkpoint of the current log");
+    c->add_option("--out", a->out);
+    Add(c, ctx, a, [&out, a](server::ApiClient& client) -> Status {
+      BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "POST", "/v1/audit/checkpoint"));
+      const std::string note = r["note"];
+      if (!a->out.empty()) return NewLocalFileSystem()->WriteFileAtomic(a->out, note, std::filesystem::perms(0644));
+      out << note;
+      return OkStatus();
+    });
+  }
+  {
+    CLI::App* c = audit->add_subcommand("prove", "Inclusion proof of event INDEX in a fresh checkpoint");
+    c->add_option("index", a->index)->required();
+    Add(c, ctx, a, [&out, a](server::ApiClient& client) -> Status {
+      BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "GET", fmt::format("/v1/audit/proof/inclusion?index={}", a->index)));
+      out << r.dump(2) << "\n";
+      return OkStatus();
+    });
+  }
+  {
+    CLI::App* c = audit->add_subcommand("consistency", "Consistency proof between tree sizes OLD and NEW");
+    c->add_option("old", a->old_size)->required();
+    c->add_option("new", a->new_size)->required();
+    Add(c, ctx, a, [&out, a](server::ApiClient& client) -> Status {
+      BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "GET", fmt::format("/v1/audit/proof/consistency?old={}&new={}",
+                                                                            a->old_size, a->new_size)));
+      out << r.dump(2) << "\n";
+      return OkStatus();
+    });
+  }
+  {
+    CLI::App* c = audit->add_subcommand("export", "Export events as JSON lines {index, leaf, event}");
+    Add(c, ctx, a, [&out](server::ApiClient& client) -> Status {
+      BULWARK_ASSIGN_OR_RETURN(std::string text, client.Call("GET", "/v1/audit/export"));
+      out << text;
+      return OkStatus();
+    });
+  }
+  // keys
+  CLI::App* keys = app.add_subcommand("keys", "The server's data keys");
+  keys->require_subcommand(1);
+  {
+    CLI::App* c = keys->add_subcommand("list", "List the keyring's keys");
+    Add(c, ctx, a, [&out](server::ApiClient& client) -> Status {
+      BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "GET", "/v1/keys"));
+      out << fmt::format("{:<10} {:>7}  {:<18} {:<13} {:<28} {}\n", "KID", "VERSION", "ALGORITHM", "STATE", "CREATED", "USAGE");
+      for (const auto& k : r["keys"]) {
+        out << fmt::format("{:<10} {:>7}  {:<18} {:<13} {:<28} {}\n", k["id"].get<std::string>(),
+                           k["version"].get<std::int64_t>(), k["algorithm"].get<std::string>(),
+                           k["state"].get<std::string>(), k["created"].get<std::string>(), k["usage"].get<std::uint64_t>());
+      }
+      return OkStatus();
+    });
+  }
+  {
+    CLI::App* c = keys->add_subcommand("rotate", "Add a new primary key");
+    Add(c, ctx, a, [&out](server::ApiClient& client) -> Status {
+      BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "POST", "/v1/keys/rotate"));
+      out << fmt::format("new primary key {}\n", r["key"]["id"].get<std::string>());
+      return OkStatus();
+    });
+  }
+  for (const char* verb : {"disable", "enable"}) {
+    CLI::App* c = keys->add_subcommand(verb, std::string(verb) + " a key");
+    c->add_option("kid", a->path)->required();
+    Add(c, ctx, a, [&out, a, verb = std::string(verb)](server::ApiClient& client) -> Status {
+      BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "POST", fmt::format("/v1/keys/{}/{}", UrlEncode(a->path, false), verb)));
+      out << fmt::format("key {} is {}\n", r["key"]["id"].get<std::string>(), r["key"]["state"].get<std::string>());
+      return OkStatus();
+    });
+  }
+}
+
+}  // namespace
+
+bool IsRemoteInvocation(const std::vector<std::string>& args) {
+  static const std::vector<std::string> kRemote = {"put", "get", "set", "unset", "history", "diff", "rollback",
+                                                   "ls", "mv", "check", "audit", "keys"};
+  bool server_flag = false;
+  std::string command;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& s = args[i];
+    if (s == "--server" || s.starts_with("--server=")) server_flag = true;
+    if (command.empty() && !s.starts_with("-")) {
+      // Skip the values of the global client options.
+      if (i > 0 && (args[i - 1] == "--server" || args[i - 1] == "--token-file" || args[i - 1] == "--cert" ||
+                    args[i - 1] == "--key" || args[i - 1] == "--ca")) {
+        continue;
+      }
+      command = s;
+    }
+  }
+  if (!server_flag) {
+    const char* e = std::getenv("BULWARK_ADDR");
+    if (e == nullptr || *e == '\0') return false;
+  }
+  return std::find(kRemote.begin(), kRemote.end(), command) != kRemote.end();
+}
+
+int RunRemoteCli(const std::vector<std::string>& args, CliIo io) {
+  CLI::App app{"Bulwark (client of a bulwark server)", "bulwark"};
+  app.require_subcommand(1);
+  CommandContext ctx{io, {}, {}};
+  auto a = std::make_shared<RemoteArgs>();
+  app.add_option("--server", a->server, "https://host:port of a bulwark server (default: $BULWARK_ADDR)");
+  app.add_option("--token-file", a->token_file, "A file holding the API token (default: $BULWARK_TOKEN)");
+  app.add_option("--cert", a->cert, "Client certificate (PEM) for mTLS");
+  app.add_option("--key", a->key, "Client private key (PEM) for mTLS");
+  app.add_option("--ca", a->ca, "The server's CA certificate (PEM) to pin (default: $BULWARK_CA)");
+  RegisterRemote(app, ctx, a);
+  // Free text arrives byte for byte here too (cli/verbatim_args.h).
+  RestoreArgsInEveryOption(app);
+  try {
+    ParseCli(app, args);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) {
+      io.out << app.help();
+      return exit_code::kOk;
+    }
+    io.err << "bulwark: " << UnprotectMessage(e.what()) << "\nRun 'bulwark --server URL --help' for usage.\n";
+    return exit_code::kBadInput;
+  }
+  if (!ctx.action) {
+    io.err << "bulwark: no command given\n";
+    return exit_code::kBadInput;
+  }
+  return ctx.action();
+}
+
+}  // namespace bulwark::cli
