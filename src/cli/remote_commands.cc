@@ -496,6 +496,7 @@ bool IsRemoteInvocation(const std::vector<std::string>& args) {
 int RunRemoteCli(const std::vector<std::string>& args, CliIo io) {
   CLI::App app{"Bulwark (client of a bulwark server)", "bulwark"};
   app.require_subcommand(1);
+  app.fallthrough(true);  // the client options may also follow the command
   CommandContext ctx{io, {}, {}};
   auto a = std::make_shared<RemoteArgs>();
   app.add_option("--server", a->server, "https://host:port of a bulwark server (default: $BULWARK_ADDR)");
