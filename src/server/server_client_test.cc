@@ -15,7 +15,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-struct Run {
+struct CliRun {
   int code;
   std::string out, err;
 };
@@ -31,7 +31,7 @@ class ClientModeTest : public ::testing::Test {
     ::unsetenv("BULWARK_ADDR");
     ::unsetenv("BULWARK_TOKEN");
   }
-  Run Cli(std::vector<std::string> args, const std::string& who = "admin", const std::string& in = "") {
+  CliRun Cli(std::vector<std::string> args, const std::string& who = "admin", const std::string& in = "") {
     std::vector<std::string> full = {"--server", fmt::format("https://127.0.0.1:{}", f_.port()), "--ca",
                                      (f_.dir() / "ca.pem").string(), "--token-file",
                                      (f_.dir() / (who + ".token")).string()};
