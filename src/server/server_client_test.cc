@@ -1,5 +1,6 @@
 // The CLI as a client of the server (--server, src/cli/remote_commands.cc): the store, check,
 // audit and keys commands against a real server, with the local commands' output and exit codes.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>

@@ -3,6 +3,7 @@
 // losers get 409 and retry), the audit log is one Merkle tree whose checkpoints (published by
 // both servers) verify, and `bulwark audit verify` against the database is clean afterwards.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
