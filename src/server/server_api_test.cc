@@ -523,8 +523,12 @@ TEST(ServerShutdownTest, ShutdownDrainsInFlightRequestsAndStopsAccepting) {
   auto idle = f.Client();  // an idle keep-alive connection is closed by the drain
   ASSERT_NE(idle, nullptr);
   std::atomic<unsigned> status{0};
+  auto busy = f.Client();  // connected before the shutdown begins
+  ASSERT_NE(busy, nullptr);
   std::thread t([&] {
-    status = f.StatusOf("PUT", "/v1/config/data/production/api", f.Token("admin"), kDoc);
+    auto r = busy->Call("PUT", "/v1/config/data/production/api", kDoc,
+                        {{"Authorization", "Bearer " + f.Token("admin")}});
+    status = r ? r->status : 0;
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   const std::uint16_t port = f.port();

@@ -51,7 +51,7 @@ TEST_F(ClientModeTest, StoreCommandsRunAgainstTheServer) {
   EXPECT_THAT(put.out, HasSubstr("production/api version 1"));
   auto get = Cli({"get", "production/api"}, "reader");
   ASSERT_EQ(get.code, 0) << get.err;
-  EXPECT_THAT(get.out, HasSubstr("password: '[redacted]'"));
+  EXPECT_THAT(get.out, HasSubstr("password: \"[redacted]\""));
   auto reveal = Cli({"get", "production/api", "database.password", "--reveal"});
   ASSERT_EQ(reveal.code, 0) << reveal.err;
   EXPECT_EQ(reveal.out, "p4ss-w0rd-value\n");
