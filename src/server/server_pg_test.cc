@@ -121,9 +121,12 @@ TEST(ServerPostgresTest, TwoServersOverOnePostgresLoseNoUpdateAndShareOneVerifia
         (d / "server.key").string(), (d / "tokens.yaml").string());
   }
   const std::vector<std::string> child_env = {"BULWARK_AUDIT_CHECKPOINT_EVERY=40"};
+  // Started one after the other: the home's compliance history is a SQLite file (compliance.db)
+  // whose tables the first server creates; two servers creating them at once find it locked.
   ServerProcess a(d / "server-a.yaml", d / "a.log", child_env);
+  const std::uint16_t pa = a.WaitForPort();
   ServerProcess b(d / "server-b.yaml", d / "b.log", child_env);
-  const std::uint16_t pa = a.WaitForPort(), pb = b.WaitForPort();
+  const std::uint16_t pb = b.WaitForPort();
   ASSERT_NE(pa, 0) << a.log();
   ASSERT_NE(pb, 0) << b.log();
   const ClientOptions co{.ca = d / "ca.pem"};
