@@ -10,6 +10,7 @@
 #include "bulwark/compliance/history.h"
 #include "bulwark/keys/local_keystore.h"
 #include "bulwark/keys/pkcs11_provider.h"
+#include "bulwark/service/caching_value_cipher.h"
 #include "bulwark/service/keyring_value_cipher.h"
 #include "bulwark/store/open.h"
 
@@ -91,8 +92,18 @@ class Node::LazyCipher final : public service::ValueCipher {
   Result<const service::ValueCipher*> Get() const {
     std::lock_guard lock(mu_);
     if (!cipher_) {
-      BULWARK_ASSIGN_OR_RETURN(auto keys, node_->UnlockKeys(keys::KeyringAccess::kUpdate));
-      cipher_ = service::NewKeyringValueCipher(keys->keyring);
+      const NodeOptions& o = node_->options_;
+      BULWARK_ASSIGN_OR_RETURN(auto keys, node_->UnlockKeys(o.shared_keys
+                                                                ? keys::KeyringAccess::kRead
+                                                                : keys::KeyringAccess::kUpdate));
+      std::unique_ptr<service::ValueCipher> plain = service::NewKeyringValueCipher(keys->keyring);
+      if (o.value_cache_entries > 0) {
+        BULWARK_ASSIGN_OR_RETURN(
+            cipher_, service::CachingValueCipher::Create(std::move(plain), keys->keyring,
+                                                         {.max_entries = o.value_cache_entries}));
+      } else {
+        cipher_ = std::move(plain);
+      }
     }
     return cipher_.get();
   }
@@ -129,6 +140,7 @@ Result<std::unique_ptr<Node>> Node::Open(NodeOptions options) {
     node->authorizer_ = std::shared_ptr<const request::Authorizer>(request::NewLocalAuthorizer());
   }
   node->sink_ = std::make_shared<LazySink>(node->home_, o.runtime, o.environment);
+  node->service_sink_ = o.wrap_audit_sink ? o.wrap_audit_sink(node->sink_) : node->sink_;
   node->cipher_ = std::make_shared<LazyCipher>(node.get());
   return node;
 }
@@ -137,7 +149,7 @@ Node::~Node() {
   if (auto s = Close(); !s) Notice(fmt::format("warning: {}", s.error().message()));
 }
 
-std::shared_ptr<request::AuditSink> Node::audit_sink() const { return sink_; }
+std::shared_ptr<request::AuditSink> Node::audit_sink() const { return service_sink_; }
 
 void Node::Notice(std::string_view line) const {
   if (options_.notice) options_.notice(line);
@@ -258,7 +270,7 @@ Result<service::ConfigService*> Node::Config() {
   BULWARK_ASSIGN_OR_RETURN(std::unique_ptr<store::ConfigStore> st,
                            store::OpenStore(store_url_, rt));
   BULWARK_RETURN_IF_ERROR(sink_->HealthCheck());  // opens the audit log: fail early, and closed
-  service::ServiceDeps deps{rt, std::move(st), cipher_, authorizer_, sink_, {}};
+  service::ServiceDeps deps{rt, std::move(st), cipher_, authorizer_, service_sink_, {}};
   BULWARK_ASSIGN_OR_RETURN(deps.compliance, ComplianceEngine());
   if (!options_.compliance) {
     BULWARK_ASSIGN_OR_RETURN(ComplianceSettings settings, ReadComplianceSettings(*rt.fs, home_));
@@ -287,7 +299,7 @@ Result<service::FileService*> Node::Files() {
     deps.runtime = options_.runtime;
     deps.keys = [this](keys::KeyringAccess a) { return UnlockKeys(a); };
     deps.authorizer = authorizer_;
-    deps.audit = sink_;
+    deps.audit = service_sink_;
     deps.usage_index = home_.key_usage_index();
     deps.notice = [this](std::string_view line) { Notice(line); };
     BULWARK_ASSIGN_OR_RETURN(files_, service::FileService::Create(std::move(deps)));
@@ -302,7 +314,7 @@ Result<service::KeyService*> Node::Keys() {
     deps.runtime = options_.runtime;
     deps.keys = [this](keys::KeyringAccess a) { return UnlockKeys(a); };
     deps.authorizer = authorizer_;
-    deps.audit = sink_;
+    deps.audit = service_sink_;
     deps.store = [this]() { return ConfigIfStoreExists(); };
     deps.home = home_.dir;
     deps.usage_index = home_.key_usage_index();
@@ -387,7 +399,7 @@ Result<AuditTrail*> Node::Audit() {
   }
   BULWARK_ASSIGN_OR_RETURN(HomeAuditLog log, sink_->Log());
   auto trail = std::make_unique<AuditTrail>(home_, options_.runtime, std::move(log), authorizer_,
-                                            sink_);
+                                            service_sink_);
   std::lock_guard lock(mu_);
   if (!audit_) audit_ = std::move(trail);
   return audit_.get();
@@ -398,7 +410,7 @@ Status Node::Close() {
   if (closed_) return OkStatus();
   closed_ = true;
   Status saved = OkStatus();
-  if (keys_ && cipher_->dirty()) saved = keys_->Save();  // usage counts
+  if (keys_ && keys_->writable() && cipher_->dirty()) saved = keys_->Save();  // usage counts
   keys_service_.reset();
   files_.reset();
   config_.reset();

@@ -956,6 +956,12 @@ Result<std::vector<store::VersionInfo>> ConfigService::History(const RequestCont
   return h;
 }
 
+Status ConfigService::CheckStore() const {
+  auto h = deps_.store->History(".bulwark/ready-probe", store::HistoryOptions{.limit = 1});
+  if (!h && h.error().code() != ErrorCode::kNotFound) return std::unexpected(h.error());
+  return OkStatus();
+}
+
 Result<std::vector<store::DiffEntry>> ConfigService::Diff(const RequestContext& ctx,
                                                           std::string_view ns, store::Version from,
                                                           store::Version to) {

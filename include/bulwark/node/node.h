@@ -92,6 +92,18 @@ struct NodeOptions {
   // (service/key_service.h); a test hook ends the process there. Null in production: the shipped
   // CLI sets none (docs/node.md section 6).
   std::function<void(std::string_view point)> crash_point;
+
+  // A long-running node that shares its home with other processes (bulwark serve): the
+  // configuration service opens the keys for reading (no keyring lock is held for the node's life,
+  // so other servers and the CLI can change keys; usage counts are not saved at Close).
+  bool shared_keys = false;
+  // Entries of the configuration service's decrypted-value cache (service/caching_value_cipher.h);
+  // 0: no cache.
+  std::size_t value_cache_entries = 0;
+  // Wraps the node's audit sink once at Open (for example to measure appends); every service of
+  // the node and audit_sink() then use the wrapped sink. Null: the sink as it is.
+  std::function<std::shared_ptr<request::AuditSink>(std::shared_ptr<request::AuditSink>)>
+      wrap_audit_sink;
 };
 
 class Node {
@@ -161,6 +173,7 @@ class Node {
   crypto::AlgorithmPolicy policy_ = crypto::AlgorithmPolicy::Standard();
   std::shared_ptr<const request::Authorizer> authorizer_;
   std::shared_ptr<LazySink> sink_;
+  std::shared_ptr<request::AuditSink> service_sink_;  // sink_, wrapped by wrap_audit_sink
   std::shared_ptr<LazyCipher> cipher_;
 
   std::mutex mu_;  // guards what follows

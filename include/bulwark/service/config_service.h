@@ -125,6 +125,9 @@ class ConfigService {
                                    const config::Path& path, const WriteRequest& request);
   Result<ReadResult> Get(const RequestContext& ctx, std::string_view ns, const ReadRequest& request);
   Result<std::vector<store::VersionInfo>> History(const RequestContext& ctx, std::string_view ns);
+  // A cheap query that tells whether the store answers (readiness probes): reads no namespace, so
+  // it is neither authorized nor audited. kUnavailable (or the store's error) when it does not.
+  Status CheckStore() const;
   // Path-level diff; sensitive values are reported as changed/unchanged only.
   Result<std::vector<store::DiffEntry>> Diff(const RequestContext& ctx, std::string_view ns,
                                              store::Version from, store::Version to);

@@ -1,0 +1,151 @@
+#include "bulwark/server/serve.h"
+
+#include <fmt/format.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "bulwark/audit/checkpoint_verifier.h"
+#include "bulwark/core/file_lock.h"
+#include "bulwark/server/metered.h"
+
+namespace bulwark::server {
+namespace {
+
+// The keystore passphrase from server.yaml's passphrase_file (trailing line breaks dropped).
+node::SecretSource PassphraseFrom(const Runtime& rt, const std::filesystem::path& file) {
+  if (file.empty()) return nullptr;  // the node reads $BULWARK_PASSPHRASE
+  return [fs = rt.fs, file]() -> Result<SecretBytes> {
+    BULWARK_ASSIGN_OR_RETURN(std::string text, fs->ReadFile(file));
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    SecretBytes secret = SecretBytes::FromString(text);
+    SecureZero(text);
+    if (secret.empty()) {
+      return InvalidArgumentError(fmt::format("{}: the passphrase file is empty", file.string()));
+    }
+    return secret;
+  };
+}
+
+// server.yaml's audit_store overrides $BULWARK_AUDIT_STORE (and the home's config.yaml).
+node::Environment WithAuditStore(node::Environment env, std::string url) {
+  if (!env) env = node::ProcessEnvironment();
+  if (url.empty()) return env;
+  return [env = std::move(env), url = std::move(url)](std::string_view name) -> std::optional<std::string> {
+    if (name == "BULWARK_AUDIT_STORE") return url;
+    return env(name);
+  };
+}
+
+}  // namespace
+
+void ServerApp::Log(std::string_view level, std::string_view msg, std::string_view error) {
+  nlohmann::ordered_json j;
+  j["time"] = FormatRfc3339(hooks_.runtime.clock->Now());
+  j["level"] = level;
+  j["msg"] = msg;
+  if (!error.empty()) j["error"] = error;
+  const std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (hooks_.log) {
+    hooks_.log(line);
+  } else {
+    std::cerr << line << std::endl;
+  }
+}
+
+Result<std::unique_ptr<ServerApp>> ServerApp::Open(ServerConfig config, ServeHooks hooks) {
+  std::unique_ptr<ServerApp> app(new ServerApp());
+  app->config_ = std::move(config);
+  app->hooks_ = std::move(hooks);
+  const ServerConfig& cfg = app->config_;
+  const Runtime& rt = app->hooks_.runtime;
+  auto metrics = std::make_shared<Metrics>();
+
+  BULWARK_ASSIGN_OR_RETURN(std::shared_ptr<const request::Authorizer> grants,
+                           NewGrantAuthorizer(cfg.grants));
+  std::shared_ptr<const request::Authorizer> authorizer = NewMeteredAuthorizer(grants, metrics);
+
+  node::NodeOptions o;
+  o.home = cfg.home;
+  o.store_url = cfg.store_url;
+  o.passphrase = PassphraseFrom(rt, cfg.passphrase_file);
+  o.authorizer = authorizer;
+  o.client = fmt::format("bulwark-server/{}", node::Version());
+  o.runtime = rt;
+  o.environment = WithAuditStore(app->hooks_.environment, cfg.audit_store_url);
+  o.shared_keys = true;
+  o.value_cache_entries = cfg.cache_entries;
+  o.wrap_audit_sink = [wrap = app->hooks_.wrap_audit_sink, metrics](std::shared_ptr<request::AuditSink> sink) {
+    if (wrap) sink = wrap(std::move(sink));
+    return NewMeteredAuditSink(std::move(sink), metrics);
+  };
+  o.notice = [raw = app.get()](std::string_view line) { raw->Log("info", line); };
+  BULWARK_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> opened, node::Node::Open(std::move(o)));
+  app->node_ = std::move(opened);
+  node::Node& n = *app->node_;
+
+  // Keys for reading (the passphrase is asked now, not on the first request); a key change through
+  // the API takes the keyring lock only for its save.
+  BULWARK_ASSIGN_OR_RETURN(std::shared_ptr<keys::UnlockedKeys> keys, n.UnlockKeys(keys::KeyringAccess::kRead));
+  BULWARK_ASSIGN_OR_RETURN(service::ConfigService * svc, n.Config());
+  BULWARK_ASSIGN_OR_RETURN(node::AuditTrail * trail, n.Audit());
+
+  ApiDeps& api = app->deps_;
+  api.service = std::shared_ptr<service::ConfigService>(app->node_, svc);
+  api.authorizer = authorizer;
+  api.audit = n.audit_sink();
+  api.log = trail->log();
+  BULWARK_ASSIGN_OR_RETURN(auto verifier, audit::CheckpointVerifier::Create(trail->keys().origin,
+                                                                            trail->keys().verifiers()));
+  api.verifier = std::make_shared<const audit::CheckpointVerifier>(std::move(verifier));
+  api.keyring = keys->keyring;
+  api.save_keyring = [keys, lock_file = n.home().keyring_lock()](keys::Keyring& ring) -> Status {
+    BULWARK_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(lock_file, "keyring", [] {}));
+    BULWARK_ASSIGN_OR_RETURN(std::string data, ring.Serialize(*keys->provider));
+    return keys->runtime.fs->WriteFileAtomic(keys->keyring_path, data, node::kPrivateFile);
+  };
+  api.store_ready = [svc] { return svc->CheckStore(); };
+  api.metrics = metrics;
+  api.max_json_depth = cfg.server.limits.max_json_depth;
+  api.accepting = [raw = app.get()] { return raw->server_ && raw->server_->accepting(); };
+  BULWARK_ASSIGN_OR_RETURN(auto router, BuildApiRouter(api));
+
+  // Authentication: API tokens, then client certificates (when configured). Nothing configured
+  // means nobody can authenticate (every protected route answers 401), never allow-all.
+  std::vector<std::unique_ptr<Authenticator>> methods;
+  if (!cfg.tokens_file.empty()) {
+    BULWARK_ASSIGN_OR_RETURN(auto tokens, TokenFileAuthenticator::Create(rt, cfg.tokens_file));
+    methods.push_back(std::move(tokens));
+  }
+  if (cfg.mtls) methods.push_back(NewMtlsAuthenticator(*cfg.mtls));
+  if (methods.empty()) {
+    app->Log("warn", "no authentication method is configured (auth.tokens_file, auth.mtls): every "
+                     "protected route will answer 401");
+  }
+
+  ServerHooks sh;
+  sh.authenticator = NewChainAuthenticator(std::move(methods));
+  sh.audit = api.audit;
+  sh.log = app->hooks_.log;
+  sh.on_drained = [raw = app.get(), trail] {
+    auto note = trail->log()->PublishCheckpoint();
+    if (!note) raw->Log("error", "final audit checkpoint failed", note.error().ToString());
+  };
+  BULWARK_ASSIGN_OR_RETURN(app->server_, Server::Create(cfg.server, std::move(sh), router, metrics));
+  return app;
+}
+
+ServerApp::~ServerApp() {
+  if (auto s = Close(); !s) Log("error", "close", s.error().ToString());
+}
+
+Status ServerApp::Close() {
+  if (closed_) return OkStatus();
+  closed_ = true;
+  if (server_) server_->Shutdown();
+  deps_ = {};
+  if (node_) return node_->Close();
+  return OkStatus();
+}
+
+}  // namespace bulwark::server
