@@ -7,6 +7,7 @@
 
 #include "bulwark/audit/checkpoint_verifier.h"
 #include "bulwark/core/file_lock.h"
+#include "bulwark/server/api_tokens.h"
 #include "bulwark/server/metered.h"
 
 namespace bulwark::server {
