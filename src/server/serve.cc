@@ -5,6 +5,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "bulwark/access/authorizer.h"
 #include "bulwark/audit/checkpoint_verifier.h"
 #include "bulwark/core/file_lock.h"
 #include "bulwark/server/api_tokens.h"
@@ -62,9 +63,26 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(ServerConfig config, ServeHoo
   const Runtime& rt = app->hooks_.runtime;
   auto metrics = std::make_shared<Metrics>();
 
-  BULWARK_ASSIGN_OR_RETURN(std::shared_ptr<const request::Authorizer> grants,
-                           NewGrantAuthorizer(cfg.grants));
-  std::shared_ptr<const request::Authorizer> authorizer = NewMeteredAuthorizer(grants, metrics);
+  // The access engine over authorization.policies, else the grants. A policy directory that
+  // cannot be loaded stops the server from starting (the error names the file and statement).
+  std::shared_ptr<const request::Authorizer> decider;
+  if (!cfg.policies_dir.empty()) {
+    access::PolicySetOptions po;
+    po.fs = rt.fs;
+    auto set = access::PolicySet::LoadDirectory(*rt.fs, cfg.policies_dir, po);
+    if (!set) {
+      return std::unexpected(set.error().WithContext(
+          fmt::format("{}: authorization.policies", cfg.file.string())));
+    }
+    access::AccessSettings settings;
+    settings.policies_dir = cfg.policies_dir;
+    settings.configured = true;
+    decider = std::make_shared<access::PolicyAuthorizer>(std::move(*set), std::move(settings),
+                                                         rt.clock);
+  } else {
+    BULWARK_ASSIGN_OR_RETURN(decider, NewGrantAuthorizer(cfg.grants));
+  }
+  std::shared_ptr<const request::Authorizer> authorizer = NewMeteredAuthorizer(decider, metrics);
 
   node::NodeOptions o;
   o.home = cfg.home;

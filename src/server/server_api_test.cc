@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "bulwark/access/authorizer.h"
 #include "bulwark/config/format.h"
 #include "bulwark/config/schema.h"
 #include "server/server_fixture_for_test.h"
@@ -415,6 +416,53 @@ TEST_F(ServerApiTest, EveryRouteIsDocumentedAndAnswersAsDocumented) {
     EXPECT_EQ(api.Check(c.method, c.path, r), "") << c.method << " " << c.target << " as " << c.who;
   }
   EXPECT_TRUE(api.NotCalled().empty()) << "documented but never called: " << *api.NotCalled().begin();
+}
+
+// With authorization.policies the access engine decides every route: per-path reveal decisions,
+// default deny, and a denial that names the deciding statement (issue #15).
+TEST(ServerAccessTest, TheAccessEngineDecidesRoutesAndDenialsNameTheStatement) {
+  bulwark::testing::TempDir dir("bulwark-srv-policies");
+  std::ofstream(dir / "shop.yaml") << R"(apiVersion: bulwark/v1
+kind: AccessPolicy
+name: shop
+settings: {builtin: false}
+statements:
+  - id: admins
+    effect: allow
+    roles: [admin]
+    actions: ["*"]
+    resources: ["*"]
+  - id: readers
+    effect: allow
+    roles: [reader]
+    actions: [read, reveal, list]
+    resources: ["config:production/**"]
+  - id: no-passwords
+    effect: deny
+    principals: ["*"]
+    actions: [reveal]
+    resources: ["config:**:**password"]
+)";
+  auto fs = NewLocalFileSystem();
+  auto set = access::PolicySet::LoadDirectory(*fs, dir.path());
+  ASSERT_TRUE(set) << set.error();
+  FixtureOptions o;
+  o.authorizer = std::make_shared<access::PolicyAuthorizer>(std::move(*set), access::AccessSettings{},
+                                                            Runtime::System().clock);
+  ServerFixture f(o);
+  ASSERT_TRUE(f.Start());
+  auto put = f.Call("PUT", "/v1/config/data/production/api", f.Token("admin"), kDoc);
+  ASSERT_EQ(put.status, 200u) << put.body;
+  EXPECT_EQ(f.Call("GET", "/v1/config/data/production/api", f.Token("reader")).status, 200u);
+  auto port = f.Call("GET", "/v1/config/reveal/production/api?path=database.port", f.Token("reader"));
+  EXPECT_EQ(port.status, 200u) << port.body;
+  auto whole = f.Call("GET", "/v1/config/reveal/production/api", f.Token("reader"));
+  EXPECT_EQ(whole.status, 403u) << whole.body;
+  EXPECT_THAT(whole.body, HasSubstr("shop/no-passwords"));
+  EXPECT_THAT(whole.body, ::testing::Not(HasSubstr("hunter2")));
+  auto staging = f.Call("GET", "/v1/config/data/staging/api", f.Token("reader"));
+  EXPECT_EQ(staging.status, 403u);
+  EXPECT_THAT(staging.body, HasSubstr("no statement allows"));
 }
 
 TEST(ServerTlsTest, TlsOneTwoClientsAreRefusedByDefault) {

@@ -179,7 +179,8 @@ Result<ServerConfig> LoadServerConfig(FileSystem& files, const fs::path& file) {
                                }}});
        }},
       {"authorization", [&](const config::Value& v) -> Status {
-         return authz.Read(v, {{"grants", [&](const config::Value& g) -> Status {
+         return authz.Read(v, {{"policies", authz.Path("policies", c.policies_dir, base)},
+                               {"grants", [&](const config::Value& g) -> Status {
                                   if (!g.is_list()) return authz.Bad("grants", "a list of grants");
                                   std::size_t i = 0;
                                   for (const auto& e : g.AsList()) {
@@ -232,6 +233,10 @@ Result<ServerConfig> LoadServerConfig(FileSystem& files, const fs::path& file) {
     return InvalidArgumentError(fmt::format("{}: listen: {}", f, l.error().message()));
   }
   if (!have_home) return InvalidArgumentError(fmt::format("{}: home: required (the Bulwark home the server opens)", f));
+  if (!c.policies_dir.empty() && !c.grants.empty()) {
+    return InvalidArgumentError(fmt::format(
+        "{}: authorization: give policies (the access engine) or grants, not both", f));
+  }
   if (!have_tls || c.server.tls.cert.empty() || c.server.tls.key.empty()) {
     return InvalidArgumentError(fmt::format("{}: tls.cert and tls.key: required (the server speaks TLS only)", f));
   }

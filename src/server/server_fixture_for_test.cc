@@ -260,7 +260,10 @@ bool ServerFixture::Start() {
     ADD_FAILURE() << authorizer.error();
     return false;
   }
-  std::shared_ptr<const service::Authorizer> authz = NewMeteredAuthorizer(std::move(*authorizer), metrics);
+  std::shared_ptr<const service::Authorizer> authz = NewMeteredAuthorizer(
+      options_.authorizer ? options_.authorizer
+                          : std::shared_ptr<const service::Authorizer>(std::move(*authorizer)),
+      metrics);
   service::ServiceDeps sd{rt, std::move(*st), service::NewKeyringValueCipher(ring), authz, sink, {}};
   auto pack = compliance::LoadBuiltinPack("baseline");
   if (!pack) {

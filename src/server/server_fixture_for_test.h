@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bulwark/audit/event_store.h"
+#include "bulwark/request/authorizer.h"
 #include "bulwark/server/routes.h"
 #include "bulwark/server/server.h"
 #include "bulwark/testing/temp_dir.h"
@@ -67,6 +68,8 @@ struct FixtureOptions {
   TlsOptions::ClientAuth client_auth = TlsOptions::ClientAuth::kNone;
   unsigned workers = 8;
   std::chrono::milliseconds drain{5000};
+  // Decides instead of the grants below when set (e.g. an access::PolicyAuthorizer).
+  std::shared_ptr<const request::Authorizer> authorizer;
 };
 
 // The tokens of the fixture: "admin" (every action on everything), "reader" (read and list on

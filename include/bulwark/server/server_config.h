@@ -63,6 +63,9 @@ struct ServerConfig {
   std::filesystem::path tokens_file;
   std::optional<MtlsMapping> mtls;  // set when certificates may authenticate
   std::vector<Grant> grants;
+  // authorization.policies: an access policy directory (docs/access.md); when set, the access
+  // engine decides every request instead of the grants (the two cannot be combined).
+  std::filesystem::path policies_dir;
   std::size_t cache_entries = 1024;
 };
 
