@@ -47,7 +47,11 @@ struct PolicySetBuilder {
       for (const RoleDefinition& r : p.roles) {
         std::uint32_t id = InternRole(r.name);
         idx.roles[id].defined = true;
-        for (const std::string& inh : r.inherits) AddUnique(idx.roles[id].inherits, InternRole(inh));
+        for (const std::string& inh : r.inherits) {
+          // Intern first: it may grow idx.roles, which would leave a reference into it dangling.
+          const std::uint32_t parent = InternRole(inh);
+          AddUnique(idx.roles[id].inherits, parent);
+        }
         for (const std::string& m : r.members) {
           auto glob = Glob::Compile(m, '\0', false);
           if (!glob) return InvalidArgumentError(r.location.ToString() + ": " + glob.error().message());
