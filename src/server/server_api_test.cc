@@ -102,6 +102,18 @@ class ServerApiTest : public ::testing::Test {
   std::unique_ptr<ServerFixture> f_;
 };
 
+TEST_F(ServerApiTest, StoppingTheServerReleasesItsServiceAndMetrics) {
+  // The metrics registry is one of the routes' dependencies; a gauge that owned them would keep
+  // the whole service (store, keys, audit log) alive after the server is gone.
+  std::weak_ptr<service::ConfigService> svc = f_->deps().service;
+  std::weak_ptr<Metrics> metrics = f_->deps().metrics;
+  ASSERT_EQ(Call("GET", "/v1/sys/ready", "").status, 200u);
+  ASSERT_THAT(Call("GET", "/metrics", "").body, HasSubstr("bulwark_ready 1"));
+  f_.reset();
+  EXPECT_TRUE(svc.expired());
+  EXPECT_TRUE(metrics.expired());
+}
+
 TEST_F(ServerApiTest, HealthReadyMetricsAndOpenApiArePublic) {
   EXPECT_EQ(Call("GET", "/v1/sys/health", "").body, R"({"status":"ok"})");
   auto ready = Call("GET", "/v1/sys/ready", "");

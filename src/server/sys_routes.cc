@@ -2,6 +2,8 @@
 // with every route set.
 #include <fmt/format.h>
 
+#include <map>
+#include <memory>
 #include <mutex>
 
 #include "bulwark/server/routes.h"
@@ -68,9 +70,13 @@ Status AddSysRoutes(Router& router, const ApiDeps& deps) {
                {"responses",
                 {{"200", {{"description", "Ready"}, {"content", {{"application/json", {{"schema", ready_schema}}}}}}},
                  {"503", {{"description", "Not ready"}, {"content", {{"application/json", {{"schema", ready_schema}}}}}}}}}};
+    // The route owns the dependencies; the readiness gauge below only observes them (the metrics
+    // registry is itself one of them, so a gauge owning them would keep the whole service alive).
+    auto held = std::make_shared<const ApiDeps>(deps);
     BULWARK_RETURN_IF_ERROR(router.Add(
         {.method = "GET", .pattern = "/v1/sys/ready", .openapi = op.dump(), .is_public = true,
-         .handler = [deps](const ApiRequest&) -> ApiResponse {
+         .handler = [held](const ApiRequest&) -> ApiResponse {
+           const ApiDeps& deps = *held;
            json checks;
            bool ok = true;
            auto check = [&](const char* name, const Status& s) {
@@ -92,10 +98,14 @@ Status AddSysRoutes(Router& router, const ApiDeps& deps) {
            return JsonResponse(ok ? 200 : 503, json({{"ready", ok}, {"checks", checks}}).dump());
          }}));
     if (deps.metrics) {
-      deps.metrics->DefineGauge("bulwark_ready", "1 when store, keys and audit log are usable", {}, [deps] {
-        double ok = 1;
-        if (deps.store_ready && !deps.store_ready()) ok = 0;
-        if (!deps.keyring || !deps.audit->HealthCheck()) ok = 0;
+      deps.metrics->DefineGauge("bulwark_ready", "1 when store, keys and audit log are usable", {},
+                                [weak = std::weak_ptr<const ApiDeps>(held)] {
+        double ok = 0;
+        if (auto d = weak.lock()) {
+          ok = 1;
+          if (d->store_ready && !d->store_ready()) ok = 0;
+          if (!d->keyring || !d->audit->HealthCheck()) ok = 0;
+        }
         return std::vector<std::pair<Metrics::Labels, double>>{{{}, ok}};
       });
       if (deps.keyring) {
