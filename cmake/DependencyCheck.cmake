@@ -58,7 +58,7 @@ bulwark_forbid_link(compliance keys "compliance never decrypts")
 bulwark_forbid_link(monitor service
   "the monitor reads the audit log and records through request::AuditSink")
 foreach(_below IN ITEMS core crypto keys config request expr audit auditlog auditship store
-                       secfile keyops compliance service monitor)
+                       secfile keyops compliance service monitor drift)
   bulwark_forbid_link(${_below} node "node composes the modules below it")
   bulwark_forbid_link(${_below} cli "nothing depends on the CLI")
 endforeach()
