@@ -8,6 +8,7 @@
 #include "bulwark/auditlog/log_audit.h"
 #include "bulwark/compliance/builtin_packs.h"
 #include "bulwark/compliance/history.h"
+#include "bulwark/config/format.h"
 #include "bulwark/keys/local_keystore.h"
 #include "bulwark/keys/pkcs11_provider.h"
 #include "bulwark/service/caching_value_cipher.h"
@@ -307,6 +308,61 @@ Result<service::FileService*> Node::Files() {
   return files_.get();
 }
 
+Result<drift::DriftService*> Node::Drift() {
+  {
+    std::lock_guard lock(mu_);
+    if (drift_) return drift_.get();
+  }
+  BULWARK_ASSIGN_OR_RETURN(service::ConfigService * config, Config());
+  drift::DriftServiceDeps deps;
+  deps.runtime = options_.runtime;
+  deps.config = config;
+  deps.authorizer = authorizer_;
+  deps.audit = service_sink_;
+  deps.records_file = home_.drift_baselines();
+  deps.lock_file = home_.drift_baselines_lock();
+  deps.fingerprint_key = [rt = options_.runtime, path = home_.drift_fingerprint_key()] {
+    return audit::LoadOrCreateAuditHmacKey(rt, path);
+  };
+  deps.decrypt_file = [this](const request::RequestContext& ctx,
+                             const std::filesystem::path& file) -> Result<config::Document> {
+    BULWARK_ASSIGN_OR_RETURN(service::FileService * files, Files());
+    service::DecryptFileRequest req;
+    req.file = file;
+    BULWARK_ASSIGN_OR_RETURN(service::DecryptFileResult plain, files->Decrypt(ctx, req));
+    std::optional<config::Format> format;
+    switch (plain.format) {
+      case secfile::FileFormat::kYaml:
+        format = config::Format::kYaml;
+        break;
+      case secfile::FileFormat::kJson:
+        format = config::Format::kJson;
+        break;
+      case secfile::FileFormat::kToml:
+        format = config::Format::kToml;
+        break;
+      case secfile::FileFormat::kDotenv:
+        format = config::Format::kDotenv;
+        break;
+      case secfile::FileFormat::kIni:
+        break;
+    }
+    if (!format) {
+      SecureZero(plain.text);
+      return InvalidArgumentError(
+          fmt::format("encfile:{}: INI files cannot be compared (no configuration model)",
+                      file.string()));
+    }
+    auto doc = config::ParseDocument(plain.text, *format, {.source_name = file.string()});
+    SecureZero(plain.text);
+    return doc;
+  };
+  BULWARK_ASSIGN_OR_RETURN(auto svc, drift::DriftService::Create(std::move(deps)));
+  std::lock_guard lock(mu_);
+  if (!drift_) drift_ = std::move(svc);
+  return drift_.get();
+}
+
 Result<service::KeyService*> Node::Keys() {
   std::lock_guard lock(mu_);
   if (!keys_service_) {
@@ -411,6 +467,7 @@ Status Node::Close() {
   closed_ = true;
   Status saved = OkStatus();
   if (keys_ && keys_->writable() && cipher_->dirty()) saved = keys_->Save();  // usage counts
+  drift_.reset();
   keys_service_.reset();
   files_.reset();
   config_.reset();

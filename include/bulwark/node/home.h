@@ -74,6 +74,10 @@ struct Home {
   std::filesystem::path audit_ship_lock() const { return dir / "audit-ship.lock"; }
   std::filesystem::path monitor_state() const { return dir / "monitor-state.json"; }
   std::filesystem::path monitor_lock() const { return dir / "monitor.lock"; }
+  // Drift (docs/drift.md): the approved baselines, their lock, and the fingerprint key.
+  std::filesystem::path drift_baselines() const { return dir / "drift-baselines.json"; }
+  std::filesystem::path drift_baselines_lock() const { return dir / "drift-baselines.lock"; }
+  std::filesystem::path drift_fingerprint_key() const { return dir / "drift-fingerprint.key"; }
   std::filesystem::path compromise_journal(keys::KeyId id) const;
   // The default store URL: "sqlite:" + store_db().
   std::string default_store_url() const { return "sqlite:" + store_db().string(); }

@@ -58,6 +58,7 @@
 #include "bulwark/core/runtime.h"
 #include "bulwark/core/secret_bytes.h"
 #include "bulwark/crypto/policy.h"
+#include "bulwark/drift/drift_service.h"
 #include "bulwark/keys/unlocked_keys.h"
 #include "bulwark/node/audit_trail.h"
 #include "bulwark/node/home.h"
@@ -139,6 +140,10 @@ class Node {
   // destroy, compromised.
   Result<service::KeyService*> Keys();
 
+  // Drift detection (drift/drift_service.h) over the configuration service: baselines in
+  // <home>/drift-baselines.json, sensitive values fingerprinted under <home>/drift-fingerprint.key
+  // (created on first use), encfile sources decrypted through Files() (audited as file.decrypt).
+  Result<drift::DriftService*> Drift();
   // The home's audit log and what is done with it (verification, proofs, retention, shipping).
   Result<AuditTrail*> Audit();
   // The sink every service of this node records into (the audit log, opened on first use).
@@ -183,6 +188,7 @@ class Node {
   std::unique_ptr<AuditTrail> audit_;
   std::unique_ptr<service::FileService> files_;
   std::unique_ptr<service::KeyService> keys_service_;
+  std::unique_ptr<drift::DriftService> drift_;
   bool closed_ = false;
 };
 

@@ -1,0 +1,213 @@
+// bulwark drift baseline|check (docs/drift.md): which stored version of a namespace is the
+// approved baseline, and whether a live source (file, environment, HTTPS URL, encrypted file)
+// has drifted from it. Exit codes: 0 no drift, 1 drift, 2 bad usage, 4 unknown namespace or no
+// baseline, 5 live source unreachable.
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "bulwark/config/format.h"
+#include "bulwark/core/duration.h"
+#include "bulwark/drift/drift_service.h"
+#include "cli/command.h"
+#include "cli/store_commands.h"
+
+namespace bulwark::cli {
+namespace {
+
+struct DriftArgs {
+  StoreArgs store;
+  std::string ns;
+  std::int64_t version = 0;
+  std::string against;
+  std::vector<std::string> ignore;
+  std::string ignore_file;
+  std::string format = "text";
+  std::string token_file;
+  std::string ca_file;
+  std::string timeout = "10s";
+};
+
+// A value as JSON text on one line ("db1", 5432, true, {"a":1}).
+std::string ValueJson(const config::Value& v) {
+  auto text = config::EmitDocument(v, config::Format::kJson, {.indent = 0});
+  if (!text) return drift::CanonicalText(v);
+  while (!text->empty() && (text->back() == '\n' || text->back() == ' ')) text->pop_back();
+  return *text;
+}
+
+nlohmann::json ValueToJson(const config::Value& v) {
+  return nlohmann::json::parse(ValueJson(v), nullptr, /*allow_exceptions=*/false);
+}
+
+void PrintText(std::ostream& out, const drift::CheckResult& r) {
+  const drift::DriftReport& rep = r.report;
+  if (!rep.drifted()) {
+    out << fmt::format("no drift: {} matches baseline version {} ({} values compared", r.namespace_name,
+                       r.baseline_version, rep.compared);
+    if (rep.ignored > 0) out << fmt::format(", {} differences ignored", rep.ignored);
+    out << ")\n";
+    return;
+  }
+  out << fmt::format("drift: {} (baseline version {}) against {}\n", r.namespace_name,
+                     r.baseline_version, r.source);
+  for (const drift::DriftEntry& e : rep.entries) {
+    std::string what;
+    switch (e.kind) {
+      case drift::ChangeKind::kAdded:
+        what = fmt::format("  + added    {}", e.path.ToString());
+        if (e.sensitive) {
+          what += " (sensitive)";
+        } else if (e.live) {
+          what += " = " + ValueJson(*e.live);
+        }
+        break;
+      case drift::ChangeKind::kRemoved:
+        what = fmt::format("  - removed  {}", e.path.ToString());
+        if (e.sensitive) {
+          what += " (sensitive)";
+        } else if (e.baseline) {
+          what += " (was " + ValueJson(*e.baseline) + ")";
+        }
+        break;
+      case drift::ChangeKind::kChanged:
+        what = fmt::format("  ~ changed  {}", e.path.ToString());
+        if (e.sensitive) {
+          what += " (sensitive)";
+        } else if (e.baseline && e.live) {
+          what += ": " + ValueJson(*e.baseline) + " -> " + ValueJson(*e.live);
+        }
+        break;
+    }
+    if (!e.provenance.empty() && e.kind != drift::ChangeKind::kRemoved) {
+      what += "    [" + e.provenance + "]";
+    }
+    out << what << "\n";
+  }
+  out << fmt::format("{} difference{}", rep.entries.size(), rep.entries.size() == 1 ? "" : "s");
+  if (rep.ignored > 0) out << fmt::format(" ({} ignored)", rep.ignored);
+  out << "\n";
+}
+
+void PrintJson(std::ostream& out, const drift::CheckResult& r) {
+  nlohmann::ordered_json j;
+  j["namespace"] = r.namespace_name;
+  j["baseline_version"] = r.baseline_version;
+  j["source"] = r.source;
+  j["drift"] = r.report.drifted();
+  j["compared"] = r.report.compared;
+  j["ignored"] = r.report.ignored;
+  j["entries"] = nlohmann::ordered_json::array();
+  for (const drift::DriftEntry& e : r.report.entries) {
+    nlohmann::ordered_json o;
+    o["kind"] = drift::ChangeKindName(e.kind);
+    o["path"] = e.path.ToString();
+    o["sensitive"] = e.sensitive;
+    if (e.baseline) o["baseline"] = ValueToJson(*e.baseline);
+    if (e.live) o["live"] = ValueToJson(*e.live);
+    o["provenance"] = e.provenance;
+    j["entries"].push_back(std::move(o));
+  }
+  out << j.dump(2) << "\n";
+}
+
+Result<drift::CheckRequest> CheckRequestFrom(const DriftArgs& a) {
+  drift::CheckRequest req;
+  BULWARK_ASSIGN_OR_RETURN(req.source, drift::ParseSource(a.against));
+  BULWARK_ASSIGN_OR_RETURN(req.ignore, drift::IgnoreRules::Create(a.ignore));
+  auto fs = NewLocalFileSystem();
+  if (!a.ignore_file.empty()) {
+    BULWARK_ASSIGN_OR_RETURN(std::string text, fs->ReadFile(a.ignore_file));
+    BULWARK_ASSIGN_OR_RETURN(auto rules, drift::IgnoreRules::Parse(text, a.ignore_file));
+    req.ignore.Merge(rules);
+  }
+  BULWARK_ASSIGN_OR_RETURN(Seconds timeout, ParseDuration(a.timeout));
+  if (timeout.count() <= 0) return InvalidArgumentError("--timeout: must be positive");
+  req.url.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
+  if (!a.token_file.empty()) {
+    if (req.source.kind != drift::SourceKind::kUrl) {
+      return InvalidArgumentError("--token-file: only for url: sources");
+    }
+    BULWARK_ASSIGN_OR_RETURN(req.url.token, drift::ReadTokenFile(*fs, a.token_file));
+  }
+  if (!a.ca_file.empty()) req.url.ca_file = a.ca_file;
+  return req;
+}
+
+int RunCheck(CommandContext& ctx, const DriftArgs& a) {
+  if (a.format != "text" && a.format != "json") {
+    return ctx.Fail(Error(ErrorCode::kInvalidArgument,
+                          fmt::format("--format '{}': expected text or json", a.format)));
+  }
+  auto req = CheckRequestFrom(a);  // bad usage before anything is opened
+  if (!req) return ctx.Fail(req.error());
+  auto session = OpenSession(ctx, a.store);
+  if (!session) return ctx.Fail(session.error());
+  auto result = [&]() -> Result<drift::CheckResult> {
+    BULWARK_ASSIGN_OR_RETURN(drift::DriftService * drift, session->node->Drift());
+    return drift->Check(session->request, a.ns, *req);
+  }();
+  Status closed = session->Close();
+  if (!result) return ctx.Fail(result.error());
+  if (!closed) return ctx.Fail(closed.error());
+  if (a.format == "json") {
+    PrintJson(ctx.io.out, *result);
+  } else {
+    PrintText(ctx.io.out, *result);
+  }
+  return result->report.drifted() ? exit_code::kProblemsFound : exit_code::kOk;
+}
+
+int RunBaseline(CommandContext& ctx, const DriftArgs& a) {
+  auto session = OpenSession(ctx, a.store);
+  if (!session) return ctx.Fail(session.error());
+  auto result = [&]() -> Result<drift::BaselineResult> {
+    BULWARK_ASSIGN_OR_RETURN(drift::DriftService * drift, session->node->Drift());
+    std::optional<std::int64_t> version;
+    if (a.version > 0) version = a.version;
+    return drift->RecordBaseline(session->request, a.ns, version);
+  }();
+  Status closed = session->Close();
+  if (!result) return ctx.Fail(result.error());
+  if (!closed) return ctx.Fail(closed.error());
+  ctx.io.out << fmt::format("baseline of {}: version {} ({} sensitive values fingerprinted)\n",
+                            result->namespace_name, result->record.version,
+                            result->record.fingerprints.size());
+  return exit_code::kOk;
+}
+
+}  // namespace
+
+void RegisterDriftCommands(CLI::App& app, CommandContext& ctx) {
+  CLI::App* drift = app.add_subcommand(
+      "drift", "Compare what is live (files, environment, a service's URL) with an approved version");
+  drift->require_subcommand(1);
+  {
+    auto a = std::make_shared<DriftArgs>();
+    CLI::App* c = drift->add_subcommand(
+        "baseline", "Approve a stored version of NS as the baseline drift is measured against");
+    c->add_option("namespace", a->ns)->required();
+    c->add_option("--version", a->version, "The version to approve (default: the latest)");
+    AddStoreOptions(c, a->store);
+    c->callback([&ctx, a] { ctx.action = [&ctx, a] { return RunBaseline(ctx, *a); }; });
+  }
+  {
+    auto a = std::make_shared<DriftArgs>();
+    CLI::App* c = drift->add_subcommand(
+        "check", "Compare a live source with NS's baseline (exit 1 on drift, 5 if unreachable)");
+    c->add_option("namespace", a->ns)->required();
+    c->add_option("--against", a->against,
+                  "file:PATH | env:PREFIX | url:https://HOST/PATH | encfile:PATH")
+        ->required();
+    c->add_option("--ignore", a->ignore, "A path glob to ignore (* in a segment, ** across)");
+    c->add_option("--ignore-file", a->ignore_file, "A file of path globs, one per line");
+    c->add_option("--format", a->format, "text (default) or json");
+    c->add_option("--token-file", a->token_file, "url: a bearer token, read from this file");
+    c->add_option("--ca-file", a->ca_file, "url: trust these CA certificates (PEM)");
+    c->add_option("--timeout", a->timeout, "url: the whole fetch, e.g. 10s (default)");
+    AddStoreOptions(c, a->store);
+    c->callback([&ctx, a] { ctx.action = [&ctx, a] { return RunCheck(ctx, *a); }; });
+  }
+}
+
+}  // namespace bulwark::cli
