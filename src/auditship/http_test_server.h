@@ -13,6 +13,8 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <utility>
 #include <thread>
 #include <vector>
 
@@ -21,15 +23,28 @@ namespace bulwark::auditship::testing {
 using TestHttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
 // Serves one connection at a time; `handler` gives the status code (it may sleep first). With
-// `tls_dir` (MakeTestCertificates), HTTPS with server.pem.
+// `tls_dir` (MakeTestCertificates), HTTPS with server.pem. A `TestHttpServer::WithBody` handler
+// also gives the body of the answer (a service's configuration for drift checks).
 class TestHttpServer {
   using Request = TestHttpRequest;
   using tcp = boost::asio::ip::tcp;
 
  public:
+  using BodyHandler = std::function<std::pair<unsigned, std::string>(const Request&)>;
+  struct WithBody {
+    BodyHandler handler;
+  };
+
   explicit TestHttpServer(std::function<unsigned(const Request&)> handler,
                           const std::filesystem::path& tls_dir = {})
-      : handler_(std::move(handler)), acceptor_(ioc_, tcp::endpoint(tcp::v4(), 0)) {
+      : TestHttpServer(WithBody{[handler = std::move(handler)](const Request& r) {
+                         const unsigned code = handler(r);
+                         return std::pair<unsigned, std::string>(code, code == 204 ? "" : "ok");
+                       }},
+                       tls_dir) {}
+
+  explicit TestHttpServer(WithBody handler, const std::filesystem::path& tls_dir = {})
+      : handler_(std::move(handler.handler)), acceptor_(ioc_, tcp::endpoint(tcp::v4(), 0)) {
     port_ = acceptor_.local_endpoint().port();
     if (!tls_dir.empty()) {
       tls_.emplace(boost::asio::ssl::context::tls_server);
@@ -94,15 +109,15 @@ class TestHttpServer {
       std::lock_guard l(mu_);
       requests_.push_back(req);
     }
-    const unsigned code = handler_(req);
+    auto [code, body] = handler_(req);
     boost::beast::http::response<boost::beast::http::string_body> resp(
         static_cast<boost::beast::http::status>(code), 11);
-    if (code != 204) resp.body() = "ok";
+    resp.body() = std::move(body);
     resp.prepare_payload();
     boost::beast::http::write(s, resp, ec);
   }
 
-  std::function<unsigned(const Request&)> handler_;
+  BodyHandler handler_;
   boost::asio::io_context ioc_;
   tcp::acceptor acceptor_;
   std::uint16_t port_ = 0;

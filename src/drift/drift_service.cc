@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <set>
+
+#include "bulwark/core/encoding.h"
 
 #include "bulwark/config/sensitivity.h"
 #include "bulwark/core/file_lock.h"
@@ -20,6 +23,10 @@ request::AuditRecord NewRecord(const Runtime& rt, const request::RequestContext&
   r.action = action;
   r.namespace_name = std::string(ns);
   r.context = ctx;
+  if (r.context.request_id.empty()) {
+    std::array<std::uint8_t, 16> id{};
+    if (rt.random && rt.random->Fill(id)) r.context.request_id = HexEncode(id);
+  }
   return r;
 }
 
