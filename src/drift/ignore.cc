@@ -2,13 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <vector>
 
 namespace bulwark::drift {
 namespace {
-
-bool IsSeparator(char c) { return c == '.' || c == '[' || c == ']'; }
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
@@ -16,59 +12,27 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-Status CheckGlob(std::string_view glob, std::string_view where) {
+Result<access::Glob> CompileRule(std::string_view glob, std::string_view where) {
   if (glob.empty()) return InvalidArgumentError(fmt::format("{}: empty ignore rule", where));
   for (char c : glob) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
       return InvalidArgumentError(fmt::format("{}: control character in ignore rule", where));
     }
   }
-  return OkStatus();
+  auto g = access::Glob::Compile(glob, '.', /*classes=*/false);
+  if (!g) return std::unexpected(g.error().WithContext(fmt::format("{}: ignore rule", where)));
+  return g;
 }
 
 }  // namespace
-
-// Dynamic programming over (glob position, text position): O(|glob| * |text|) time, O(|text|)
-// space, exact for any mix of `*` and `**`.
-bool GlobMatch(std::string_view glob, std::string_view text) {
-  const std::size_t n = text.size();
-  // row[t]: the glob prefix consumed so far matches text[0, t).
-  std::vector<char> row(n + 1, 0), next(n + 1, 0);
-  row[0] = 1;
-  std::size_t g = 0;
-  while (g < glob.size()) {
-    std::fill(next.begin(), next.end(), 0);
-    if (glob[g] == '*') {
-      const bool dbl = g + 1 < glob.size() && glob[g + 1] == '*';
-      for (std::size_t t = 0; t <= n; ++t) {
-        if (row[t]) {
-          next[t] = 1;
-        } else if (t > 0 && next[t - 1] && (dbl || !IsSeparator(text[t - 1]))) {
-          next[t] = 1;
-        }
-      }
-      g += dbl ? 2 : 1;
-    } else {
-      for (std::size_t t = 1; t <= n; ++t) {
-        if (row[t - 1] &&
-            (glob[g] == text[t - 1] || (glob[g] == '?' && !IsSeparator(text[t - 1])))) {
-          next[t] = 1;
-        }
-      }
-      ++g;
-    }
-    row.swap(next);
-  }
-  return row[n] != 0;
-}
 
 Result<IgnoreRules> IgnoreRules::Create(const std::vector<std::string>& globs,
                                         std::string_view source) {
   IgnoreRules rules;
   for (const std::string& g : globs) {
     const std::string_view t = Trim(g);
-    BULWARK_RETURN_IF_ERROR(CheckGlob(t, source));
-    rules.globs_.emplace_back(t);
+    BULWARK_ASSIGN_OR_RETURN(access::Glob glob, CompileRule(t, source));
+    rules.globs_.push_back(std::move(glob));
   }
   return rules;
 }
@@ -83,8 +47,9 @@ Result<IgnoreRules> IgnoreRules::Parse(std::string_view text, std::string_view s
     text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
     line = Trim(line);
     if (line.empty() || line.front() == '#') continue;
-    BULWARK_RETURN_IF_ERROR(CheckGlob(line, fmt::format("{}:{}", source, line_no)));
-    rules.globs_.emplace_back(line);
+    BULWARK_ASSIGN_OR_RETURN(access::Glob glob,
+                             CompileRule(line, fmt::format("{}:{}", source, line_no)));
+    rules.globs_.push_back(std::move(glob));
   }
   return rules;
 }
@@ -93,14 +58,20 @@ void IgnoreRules::Merge(const IgnoreRules& other) {
   globs_.insert(globs_.end(), other.globs_.begin(), other.globs_.end());
 }
 
+std::vector<std::string> IgnoreRules::globs() const {
+  std::vector<std::string> out;
+  for (const access::Glob& g : globs_) out.push_back(g.pattern());
+  return out;
+}
+
 bool IgnoreRules::Matches(const config::Path& path) const {
   if (globs_.empty()) return false;
   config::Path p = path;
   while (true) {
     if (p.empty()) return false;
     const std::string text = p.ToString();
-    for (const std::string& g : globs_) {
-      if (GlobMatch(g, text)) return true;
+    for (const access::Glob& g : globs_) {
+      if (g.Matches(text)) return true;
     }
     p.Pop();
   }

@@ -7,16 +7,17 @@ namespace {
 
 config::Path P(std::string_view s) { return *config::Path::Parse(s); }
 
-TEST(GlobMatchTest, OneStarStaysInASegmentAndTwoStarsCrossSegments) {
-  EXPECT_TRUE(GlobMatch("db.*", "db.host"));
-  EXPECT_FALSE(GlobMatch("db.*", "db.pool.size"));
-  EXPECT_TRUE(GlobMatch("db.**", "db.pool.size"));
-  EXPECT_TRUE(GlobMatch("**.password", "a.b.password"));
-  EXPECT_TRUE(GlobMatch("a.**.b.*", "a.x.b.y.b.z"));
-  EXPECT_TRUE(GlobMatch("pod?", "pod1"));
-  EXPECT_FALSE(GlobMatch("pod?", "pod.1"));
-  EXPECT_FALSE(GlobMatch("a*", "a[0]"));
-  EXPECT_TRUE(GlobMatch("a**", "a[0]"));
+TEST(IgnoreRulesTest, OneStarStaysInASegmentAndTwoStarsCrossSegments) {
+  auto r = IgnoreRules::Create({"db.*", "**.password", "pod?", "a.**.b.*"});
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_TRUE(r->Matches(P("db.host")));
+  EXPECT_TRUE(r->Matches(P("x.y.password")));
+  EXPECT_TRUE(r->Matches(P("pod1")));
+  EXPECT_TRUE(r->Matches(P("podx.y")));  // through its ancestor podx
+  EXPECT_FALSE(r->Matches(P("pod")));
+  EXPECT_TRUE(r->Matches(P("a.x.b.y.b.z")));
+  EXPECT_FALSE(r->Matches(P("dbx.host")));
+  EXPECT_FALSE(r->Matches(P("password_min")));
 }
 
 TEST(IgnoreRulesTest, ARuleMatchesAPathAndEverythingBelowIt) {
@@ -37,6 +38,7 @@ TEST(IgnoreRulesTest, AFileSkipsCommentsAndBlankLinesAndNamesTheLineOfABadRule) 
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message().find("drift.ignore:2"), std::string::npos);
   EXPECT_FALSE(IgnoreRules::Create({"  "}));
+  EXPECT_FALSE(IgnoreRules::Create({"trailing\\"}));
 }
 
 }  // namespace

@@ -1,17 +1,18 @@
 // Ignore rules for drift reports: path globs for values that legitimately differ between the
 // approved baseline and what is live (a pod name, a build id).
 //
-// A rule is a glob over the canonical dotted path (config/path.h): `*` matches any run of
-// characters within one segment (not `.`, `[` or `]`), `**` matches any run of characters
-// including separators, `?` matches one character of a segment; everything else matches itself.
-// A rule matches a path when it matches the path itself or one of its ancestors, so `cache` and
-// `cache.**` both ignore everything under `cache`.
+// A rule is a glob over the canonical dotted path (config/path.h), in the access policies' path
+// glob language (access/glob.h with separator '.', no classes): `*` matches any run of characters
+// without `.`, `**` any run, `?` one character other than `.`, `\c` the character c; brackets
+// are literal (`hosts[*]` matches `hosts[3]`). A rule matches a path when it matches the path
+// itself or one of its ancestors, so `cache` and `cache.**` both ignore everything under `cache`.
 //
 // Ignore files hold one rule per line; blank lines and lines starting with `#` are skipped;
 // surrounding whitespace is trimmed.
 //
-// Errors: kInvalidArgument for an empty rule or a rule with a control character, naming the
-// rule's source (option or file:line).
+// Errors: kInvalidArgument for an empty rule, a rule with a control character or one the glob
+// compiler refuses (a trailing backslash, too many wildcards), naming the rule's source (option or
+// file:line).
 //
 // Thread safety: an IgnoreRules is immutable after construction and safe to share.
 #ifndef BULWARK_DRIFT_IGNORE_H_
@@ -21,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bulwark/access/glob.h"
 #include "bulwark/config/path.h"
 #include "bulwark/core/error.h"
 
@@ -39,15 +41,11 @@ class IgnoreRules {
 
   bool Matches(const config::Path& path) const;
   bool empty() const { return globs_.empty(); }
-  const std::vector<std::string>& globs() const { return globs_; }
+  std::vector<std::string> globs() const;
 
  private:
-  std::vector<std::string> globs_;
+  std::vector<access::Glob> globs_;
 };
-
-// Whether `glob` matches the whole of `text` (the syntax above). Linear-time backtracking over
-// the last `*` / `**` seen (no exponential blow-up).
-bool GlobMatch(std::string_view glob, std::string_view text);
 
 }  // namespace bulwark::drift
 
