@@ -4,11 +4,15 @@
 // baseline, 5 live source unreachable.
 #include <fmt/format.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "bulwark/config/format.h"
 #include "bulwark/core/duration.h"
+#include "bulwark/core/stop_signal.h"
 #include "bulwark/drift/drift_service.h"
+#include "bulwark/drift/watch.h"
 #include "cli/command.h"
 #include "cli/store_commands.h"
 
@@ -26,6 +30,9 @@ struct DriftArgs {
   std::string token_file;
   std::string ca_file;
   std::string timeout = "10s";
+  std::string targets;
+  std::string interval = "60s";
+  bool once = false;
 };
 
 // A value as JSON text on one line ("db1", 5432, true, {"a":1}).
@@ -176,6 +183,115 @@ int RunBaseline(CommandContext& ctx, const DriftArgs& a) {
   return exit_code::kOk;
 }
 
+void PrintOutcome(std::ostream& out, const drift::WatchOutcome& o, bool json) {
+  if (json) {
+    nlohmann::ordered_json j;
+    j["target"] = o.target;
+    j["state"] = o.state.substr(0, o.state.find(':'));
+    j["changed"] = o.changed;
+    if (o.result) {
+      j["namespace"] = o.result->namespace_name;
+      j["baseline_version"] = o.result->baseline_version;
+      j["differences"] = o.result->report.entries.size();
+      nlohmann::ordered_json paths = nlohmann::ordered_json::array();
+      for (const auto& e : o.result->report.entries) paths.push_back(e.path.ToString());
+      j["paths"] = std::move(paths);
+    } else {
+      j["error"] = o.error;
+    }
+    out << j.dump() << "\n";
+    return;
+  }
+  const std::string what = o.state.substr(0, o.state.find(':'));
+  std::string line = fmt::format("{}: {}", o.target, what == "drift" ? "drift" : what);
+  if (o.result && o.result->report.drifted()) {
+    line += fmt::format(" ({} differences:", o.result->report.entries.size());
+    std::size_t n = 0;
+    for (const auto& e : o.result->report.entries) {
+      if (n++ == 5) {
+        line += " ...";
+        break;
+      }
+      line += " " + e.path.ToString();
+    }
+    line += ")";
+  }
+  if (!o.error.empty()) line += ": " + o.error;
+  if (o.changed) line += " [changed, audited]";
+  out << line << "\n";
+}
+
+int RunWatch(CommandContext& ctx, const DriftArgs& a) {
+  auto interval = ParseDuration(a.interval);
+  if (!interval) return ctx.Fail(interval.error());
+  if (interval->count() <= 0) {
+    return ctx.Fail(Error(ErrorCode::kInvalidArgument, "--interval: must be positive"));
+  }
+  if (a.format != "text" && a.format != "json") {
+    return ctx.Fail(Error(ErrorCode::kInvalidArgument,
+                          fmt::format("--format '{}': expected text or json", a.format)));
+  }
+  auto fs = NewLocalFileSystem();
+  auto targets = drift::ParseWatchTargets(*fs, a.targets);
+  if (!targets) return ctx.Fail(targets.error());
+  auto session = OpenSession(ctx, a.store);
+  if (!session) return ctx.Fail(session.error());
+  auto run = [&]() -> Result<int> {
+    BULWARK_ASSIGN_OR_RETURN(drift::DriftService * drift, session->node->Drift());
+    drift::WatchDeps deps;
+    deps.runtime = session->node->runtime();
+    deps.drift = drift;
+    deps.audit = session->node->audit_sink();
+    deps.context = session->request;
+    deps.state_file = session->node->home().drift_watch_state();
+    const std::size_t count = targets->size();
+    BULWARK_ASSIGN_OR_RETURN(auto watcher,
+                             drift::DriftWatcher::Create(std::move(deps), std::move(*targets)));
+    const bool json = a.format == "json";
+    if (a.once) {
+      BULWARK_ASSIGN_OR_RETURN(auto outcomes, watcher->Tick());
+      int code = exit_code::kOk;
+      for (const auto& o : outcomes) {
+        PrintOutcome(ctx.io.out, o, json);
+        if (o.state.starts_with("drift:") && code == exit_code::kOk) code = exit_code::kProblemsFound;
+        if (!o.result) code = exit_code::kUnavailable;
+      }
+      return code;
+    }
+    RunUntilStopSignal(
+        [&](std::stop_token st) {
+          std::mutex mu;
+          std::condition_variable_any cv;
+          while (!st.stop_requested()) {
+            auto outcomes = watcher->Tick();
+            if (!outcomes) {
+              ctx.io.err << "bulwark: drift watch: " << outcomes.error().message() << "\n";
+            } else {
+              for (const auto& o : *outcomes) {
+                if (o.changed) PrintOutcome(ctx.io.out, o, json);
+              }
+            }
+            ctx.io.out.flush();
+            ctx.io.err.flush();
+            std::unique_lock l(mu);
+            cv.wait_for(l, st, *interval, [] { return false; });
+          }
+        },
+        [&] {
+          ctx.io.err << fmt::format(
+              "bulwark: drift watch: {} targets every {}; SIGINT/SIGTERM stops\n",
+              count, FormatDuration(*interval));
+          ctx.io.err.flush();
+        });
+    return exit_code::kOk;
+  };
+  auto code = run();
+  Status closed = session->Close();
+  if (!code) return ctx.Fail(code.error());
+  if (!closed) return ctx.Fail(closed.error());
+  return *code;
+}
+
 }  // namespace
 
 void RegisterDriftCommands(CLI::App& app, CommandContext& ctx) {
@@ -207,6 +323,18 @@ void RegisterDriftCommands(CLI::App& app, CommandContext& ctx) {
     c->add_option("--timeout", a->timeout, "url: the whole fetch, e.g. 10s (default)");
     AddStoreOptions(c, a->store);
     c->callback([&ctx, a] { ctx.action = [&ctx, a] { return RunCheck(ctx, *a); }; });
+  }
+  {
+    auto a = std::make_shared<DriftArgs>();
+    CLI::App* c = drift->add_subcommand(
+        "watch", "Check many targets at an interval; audit (and alert on) each change once");
+    c->add_option("--targets", a->targets, "A YAML/JSON file of targets (docs/drift.md)")->required();
+    c->add_option("--interval", a->interval, "Time between rounds, e.g. 60s (default), 5m");
+    c->add_flag("--once", a->once,
+                "One round, then exit: 0 all match, 1 drift, 5 a target could not be checked");
+    c->add_option("--format", a->format, "text (default) or json (one object per target per line)");
+    AddStoreOptions(c, a->store);
+    c->callback([&ctx, a] { ctx.action = [&ctx, a] { return RunWatch(ctx, *a); }; });
   }
 }
 

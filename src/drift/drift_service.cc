@@ -127,7 +127,8 @@ Result<BaselineResult> DriftService::RecordBaseline(const request::RequestContex
     }
     return BaselineResult{std::string(ns), std::move(rec)};
   };
-  return Finish(*deps_.audit, std::move(record), run());
+  auto result = run();  // before the record is handed over: run() fills it in
+  return Finish(*deps_.audit, std::move(record), std::move(result));
 }
 
 Result<config::Document> DriftService::ReadLive(const request::RequestContext& ctx,
@@ -154,69 +155,107 @@ Result<config::Document> DriftService::ReadLive(const request::RequestContext& c
   return InvalidArgumentError("drift check: unknown source kind");
 }
 
+Result<std::shared_ptr<const PreparedBaseline>> DriftService::Prepare(
+    const request::RequestContext& ctx, std::string_view ns) {
+  BULWARK_ASSIGN_OR_RETURN(BaselineRecords all, Baselines());
+  auto it = all.find(ns);
+  if (it == all.end()) {
+    return NotFoundError(fmt::format(
+        "drift check {}: no baseline recorded; approve one with `bulwark drift baseline {}`", ns,
+        ns));
+  }
+  auto out = std::make_shared<PreparedBaseline>();
+  out->namespace_name = std::string(ns);
+  out->record = it->second;
+  const BaselineRecord& rec = out->record;
+  service::ReadRequest read;
+  read.version = store::VersionRef::Number(rec.version);
+  BULWARK_ASSIGN_OR_RETURN(service::ReadResult doc, deps_.config->Get(ctx, ns, read));
+  if (!rec.content_hash.empty() && doc.info.content_hash != rec.content_hash) {
+    return DataLossError(fmt::format(
+        "drift check {}: version {} no longer has the content recorded as its baseline", ns,
+        rec.version));
+  }
+  for (const config::Path& p : doc.sensitive) {
+    if (!rec.fingerprints.contains(p)) {
+      return FailedPreconditionError(fmt::format(
+          "drift check {}: the baseline record has no fingerprint for the sensitive value {}; "
+          "record the baseline again",
+          ns, p.ToString()));
+    }
+  }
+  BULWARK_ASSIGN_OR_RETURN(std::optional<config::Value> schema_doc, deps_.config->SchemaOf(ctx, ns));
+  if (schema_doc) {
+    BULWARK_ASSIGN_OR_RETURN(std::unique_ptr<config::Schema> schema,
+                             config::Schema::Create(*schema_doc, std::string(ns)));
+    out->schema = std::move(schema);
+  }
+  BULWARK_ASSIGN_OR_RETURN(auto classifier,
+                           config::SensitivityClassifier::Create(out->schema.get(), {}));
+  out->baseline.document = std::move(doc.value);
+  out->baseline.sensitive =
+      Union(std::vector<config::Path>(doc.sensitive.begin(), doc.sensitive.end()),
+            classifier.Classify(out->baseline.document));
+  out->baseline.fingerprints = rec.fingerprints;
+  return out;
+}
+
+Result<CheckResult> DriftService::Compare(const request::RequestContext& ctx,
+                                          const PreparedBaseline& prepared,
+                                          const CheckRequest& request) {
+  BULWARK_ASSIGN_OR_RETURN(auto classifier,
+                           config::SensitivityClassifier::Create(prepared.schema.get(), {}));
+  BULWARK_ASSIGN_OR_RETURN(const Fingerprinter* fp, Fingerprints());
+  Live live;
+  live.source = request.source.ToString();
+  BULWARK_ASSIGN_OR_RETURN(live.document, ReadLive(ctx, request, prepared.baseline.document,
+                                                   prepared.schema.get()));
+  live.sensitive = classifier.Classify(live.document.root);
+  CheckResult out;
+  out.namespace_name = prepared.namespace_name;
+  out.baseline_version = prepared.record.version;
+  out.source = live.source;
+  out.report = drift::Compare(prepared.baseline, live, request.ignore, *fp);
+  return out;
+}
+
+Result<std::string> DriftService::Digest(const DriftReport& report) {
+  BULWARK_ASSIGN_OR_RETURN(const Fingerprinter* fp, Fingerprints());
+  config::ValueList items;
+  for (const DriftEntry& e : report.entries) {
+    config::ValueList item;
+    item.push_back(config::Value(std::string(ChangeKindName(e.kind))));
+    item.push_back(config::Value(e.path.ToString()));
+    item.push_back(config::Value(e.baseline ? fp->Of(*e.baseline) : std::string()));
+    item.push_back(config::Value(e.live ? fp->Of(*e.live) : std::string()));
+    items.push_back(config::Value(std::move(item)));
+  }
+  return fp->Of(config::Value(std::move(items)));
+}
+
 Result<CheckResult> DriftService::Check(const request::RequestContext& ctx, std::string_view ns,
                                         const CheckRequest& request) {
   request::AuditRecord record =
       NewRecord(deps_.runtime, ctx, "drift.check", request::Action::kRead, ns);
   auto run = [&]() -> Result<CheckResult> {
-    BULWARK_ASSIGN_OR_RETURN(BaselineRecords all, Baselines());
-    auto it = all.find(ns);
-    if (it == all.end()) {
-      return NotFoundError(fmt::format(
-          "drift check {}: no baseline recorded; approve one with `bulwark drift baseline {}`", ns,
-          ns));
-    }
-    const BaselineRecord& rec = it->second;
-    record.version_before = rec.version;
-    service::ReadRequest read;
-    read.version = store::VersionRef::Number(rec.version);
-    BULWARK_ASSIGN_OR_RETURN(service::ReadResult doc, deps_.config->Get(ctx, ns, read));
-    if (!rec.content_hash.empty() && doc.info.content_hash != rec.content_hash) {
-      return DataLossError(fmt::format(
-          "drift check {}: version {} no longer has the content recorded as its baseline", ns,
-          rec.version));
-    }
-    for (const config::Path& p : doc.sensitive) {
-      if (!rec.fingerprints.contains(p)) {
-        return FailedPreconditionError(fmt::format(
-            "drift check {}: the baseline record has no fingerprint for the sensitive value {}; "
-            "record the baseline again",
-            ns, p.ToString()));
-      }
-    }
-    BULWARK_ASSIGN_OR_RETURN(std::optional<config::Value> schema_doc, deps_.config->SchemaOf(ctx, ns));
-    std::unique_ptr<config::Schema> schema;
-    if (schema_doc) {
-      BULWARK_ASSIGN_OR_RETURN(schema, config::Schema::Create(*schema_doc, std::string(ns)));
-    }
-    BULWARK_ASSIGN_OR_RETURN(auto classifier, config::SensitivityClassifier::Create(schema.get(), {}));
-    BULWARK_ASSIGN_OR_RETURN(const Fingerprinter* fp, Fingerprints());
-
-    Baseline base;
-    base.document = std::move(doc.value);
-    base.sensitive = Union(std::vector<config::Path>(doc.sensitive.begin(), doc.sensitive.end()),
-                           classifier.Classify(base.document));
-    base.fingerprints = rec.fingerprints;
-
-    Live live;
-    live.source = request.source.ToString();
-    BULWARK_ASSIGN_OR_RETURN(live.document, ReadLive(ctx, request, base.document, schema.get()));
-    live.sensitive = classifier.Classify(live.document.root);
-
-    CheckResult out;
-    out.namespace_name = std::string(ns);
-    out.baseline_version = rec.version;
-    out.source = live.source;
-    out.report = Compare(base, live, request.ignore, *fp);
+    BULWARK_ASSIGN_OR_RETURN(std::shared_ptr<const PreparedBaseline> prepared, Prepare(ctx, ns));
+    record.version_before = prepared->record.version;
+    BULWARK_ASSIGN_OR_RETURN(CheckResult out, Compare(ctx, *prepared, request));
     std::vector<std::string> sensitive_paths;
     for (const DriftEntry& e : out.report.entries) {
       record.paths.push_back(e.path.ToString());
       if (e.sensitive) sensitive_paths.push_back(e.path.ToString());
     }
     record.sensitive_paths = std::move(sensitive_paths);
+    if (out.report.drifted()) {
+      // A check that found drift is recorded as a failure (the monitor's drift-detected rule).
+      record.outcome = request::Outcome::kFailure;
+      record.reason = fmt::format("{} differences against {}", out.report.entries.size(), out.source);
+    }
     return out;
   };
-  return Finish(*deps_.audit, std::move(record), run());
+  auto result = run();  // before the record is handed over: run() fills it in
+  return Finish(*deps_.audit, std::move(record), std::move(result));
 }
 
 }  // namespace bulwark::drift

@@ -233,3 +233,74 @@ TEST_F(DriftUrlTest, ASlowOrUnreachableServiceIsUnavailable) {
 
 }  // namespace
 }  // namespace bulwark::testing
+
+// ---- watch -----------------------------------------------------------------------------------
+
+namespace bulwark::testing {
+namespace {
+
+TEST_F(DriftCliTest, WatchAuditsEachTargetsChangeOnceNotEveryRound) {
+  const auto live = Write("live.yaml", ReadText(cfg_));
+  const auto targets = Write("targets.yaml",
+                             "targets:\n"
+                             "  - name: api-file\n"
+                             "    namespace: prod/app\n"
+                             "    against: file:live.yaml\n"
+                             "    ignore: [build]\n"
+                             "  - name: api-gone\n"
+                             "    namespace: prod/app\n"
+                             "    against: file:gone.yaml\n");
+  auto count = [&](const std::string& op) {
+    return JsonLines(Run("audit log --operation " + op + " --json").out).size();
+  };
+  auto first = Run("drift watch --once --targets " + targets);
+  EXPECT_EQ(first.exit_code, 5) << first.out << first.err;  // one target unreachable
+  EXPECT_THAT(first.out, HasSubstr("api-file: ok"));
+  EXPECT_THAT(first.out, HasSubstr("api-gone: unreachable"));
+  EXPECT_EQ(count("drift.unreachable"), 1u);
+  EXPECT_EQ(count("drift.detected"), 0u);
+
+  // Drift appears: audited once, however many rounds see it.
+  Write("live.yaml", ReadText(cfg_) + "debug: true\n");
+  for (int i = 0; i < 3; ++i) Run("drift watch --once --targets " + targets);
+  EXPECT_EQ(count("drift.detected"), 1u);
+  EXPECT_EQ(count("drift.unreachable"), 1u);
+  // A different drift is a new event; an ignored difference is not.
+  Write("live.yaml", ReadText(cfg_) + "debug: false\n");
+  Run("drift watch --once --targets " + targets);
+  EXPECT_EQ(count("drift.detected"), 2u);
+  Write("live.yaml", [&] {
+    std::string t = ReadText(cfg_) + "debug: false\n";
+    t.replace(t.find("build: 17"), 9, "build: 99");
+    return t;
+  }());
+  Run("drift watch --once --targets " + targets);
+  EXPECT_EQ(count("drift.detected"), 2u);
+  // Back to the baseline: resolved, once.
+  Write("live.yaml", ReadText(cfg_));
+  auto back = Run("drift watch --once --targets " + targets + " --format json");
+  Run("drift watch --once --targets " + targets);
+  EXPECT_EQ(count("drift.resolved"), 1u);
+  const auto lines = JsonLines(back.out);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["target"], "api-file");
+  EXPECT_EQ(lines[0]["state"], "ok");
+  EXPECT_TRUE(lines[0]["changed"].get<bool>());
+  const auto detected = JsonLines(Run("audit log --operation drift.detected --json").out);
+  EXPECT_EQ(detected[0]["data"]["outcome"], "failure");
+  EXPECT_EQ(detected[0]["data"]["paths"][0], "debug");
+}
+
+TEST_F(DriftCliTest, WatchRefusesABadTargetsFileNamingTheField) {
+  const auto bad = Write("bad.yaml", "targets:\n  - namespace: prod/app\n    against: nowhere\n");
+  auto r = Run("drift watch --once --targets " + bad);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("bad.yaml:3:"));
+  EXPECT_THAT(r.err, HasSubstr("targets[0].against"));
+  const auto unknown = Write("unknown.yaml", "targets:\n  - namespace: prod/app\n    against: env:X_\n    colour: red\n");
+  EXPECT_EQ(Run("drift watch --once --targets " + unknown).exit_code, 2);
+  EXPECT_EQ(Run("drift watch --once --targets " + bad + " --interval 0s").exit_code, 2);
+}
+
+}  // namespace
+}  // namespace bulwark::testing

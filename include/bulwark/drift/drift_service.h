@@ -82,6 +82,15 @@ struct CheckResult {
   DriftReport report;
 };
 
+// A baseline read once through the configuration service (one audited config.get), for checks
+// that run again and again (drift watch).
+struct PreparedBaseline {
+  std::string namespace_name;
+  BaselineRecord record;
+  Baseline baseline;
+  std::shared_ptr<const config::Schema> schema;  // the namespace's, or null
+};
+
 class DriftService {
  public:
   // kInvalidArgument when a dependency is missing.
@@ -92,8 +101,19 @@ class DriftService {
                                         std::optional<std::int64_t> version);
   // The recorded baselines (kDataLoss for a damaged file; empty when there is none).
   Result<BaselineRecords> Baselines() const;
+  // One check, audited as drift.check.
   Result<CheckResult> Check(const request::RequestContext& ctx, std::string_view ns,
                             const CheckRequest& request);
+
+  // The pieces of Check, for drift watch: reading the baseline (audited as config.get only) and
+  // comparing a live source with it (no audit event of its own: the watch records changes).
+  Result<std::shared_ptr<const PreparedBaseline>> Prepare(const request::RequestContext& ctx,
+                                                          std::string_view ns);
+  Result<CheckResult> Compare(const request::RequestContext& ctx, const PreparedBaseline& baseline,
+                              const CheckRequest& request);
+  // A keyed digest of a report's entries (kinds, paths, fingerprints of both sides' values): equal
+  // for the same drift, different when anything in it changed; reveals nothing without the key.
+  Result<std::string> Digest(const DriftReport& report);
 
  private:
   explicit DriftService(DriftServiceDeps deps) : deps_(std::move(deps)) {}

@@ -78,6 +78,7 @@ struct Home {
   std::filesystem::path drift_baselines() const { return dir / "drift-baselines.json"; }
   std::filesystem::path drift_baselines_lock() const { return dir / "drift-baselines.lock"; }
   std::filesystem::path drift_fingerprint_key() const { return dir / "drift-fingerprint.key"; }
+  std::filesystem::path drift_watch_state() const { return dir / "drift-watch-state.json"; }
   std::filesystem::path compromise_journal(keys::KeyId id) const;
   // The default store URL: "sqlite:" + store_db().
   std::string default_store_url() const { return "sqlite:" + store_db().string(); }
