@@ -289,6 +289,10 @@ TEST_F(DriftCliTest, WatchAuditsEachTargetsChangeOnceNotEveryRound) {
   const auto detected = JsonLines(Run("audit log --operation drift.detected --json").out);
   EXPECT_EQ(detected[0]["data"]["outcome"], "failure");
   EXPECT_EQ(detected[0]["data"]["paths"][0], "debug");
+  // The monitor's built-in rule turns the change into an alert for its channels.
+  auto mon = Run("monitor --once --dry-run --from-start");
+  EXPECT_EQ(mon.exit_code, 0) << mon.err;
+  EXPECT_THAT(mon.out + mon.err, HasSubstr("drift-detected prod/app"));
 }
 
 TEST_F(DriftCliTest, WatchRefusesABadTargetsFileNamingTheField) {
