@@ -15,6 +15,7 @@
 #include "bulwark/core/encoding.h"
 #include "bulwark/core/runtime.h"
 #include "config/internal/json_bridge.h"
+#include "config/internal/schema_refs.h"
 
 namespace bulwark::config {
 
@@ -67,12 +68,7 @@ struct Schema::Impl {
   static constexpr std::size_t kMaxStringBytesForRegex = 64 * 1024;
 
   // Resolves a local "$ref" ("#", "#/definitions/x") to the schema node it names.
-  const Value* ResolveRef(std::string_view ref) const {
-    if (ref == "#") return &doc;
-    if (!ref.starts_with("#/")) return nullptr;
-    auto p = Path::ParseJsonPointer(ref.substr(1));
-    return p ? Find(doc, *p) : nullptr;
-  }
+  const Value* ResolveRef(std::string_view ref) const { return internal::ResolveLocalRef(doc, ref); }
 
   // Adds `s` and everything it pulls in through $ref and allOf/anyOf/oneOf to `out`.
   // With `unconditional_only`, anyOf/oneOf branches are not followed (they may not apply).
@@ -298,6 +294,9 @@ Result<std::unique_ptr<Schema>> Schema::Create(const Value& schema_document, std
     return true;
   });
   if (problem) return std::unexpected(*problem);
+  // Before valijson or Expand follow a reference: cycles that never reach a value would recurse
+  // until the stack overflows (internal/schema_refs.h).
+  BULWARK_RETURN_IF_ERROR(internal::CheckSchemaReferences(impl->doc, source));
   try {
     Value for_valijson = schema_document;
     StripRegexKeywords(for_valijson, false, impl->regex_left_for_valijson);

@@ -1,5 +1,6 @@
 #include "bulwark/config/schema.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "config/internal/json_bridge.h"
@@ -132,6 +133,71 @@ TEST(SchemaTest, ConditionalPatternsRefuseOverlongStringsInsteadOfCrashing) {
   EXPECT_NE(errors[0].message.find("longer than"), std::string::npos);
   EXPECT_TRUE(s->Validate(J(R"({"a": "xxx"})")).empty());
   EXPECT_FALSE(s->Validate(J(R"({"a": "abc"})")).empty());
+}
+
+// Each of these made validation recurse forever (SIGSEGV in config validate / put --schema).
+TEST(SchemaTest, RefusesReferenceCyclesNamingTheReference) {
+  struct Case {
+    const char* schema;
+    const char* names;  // expected in the message
+  };
+  const Case cases[] = {
+      {R"({"$ref": "#"})", "$ref -> '#'"},
+      {R"({"allOf": [{"$ref": "#"}]})", "allOf[0]"},
+      {R"({"definitions": {"a": {"$ref": "#/definitions/b"}, "b": {"$ref": "#/definitions/a"}},
+           "properties": {"x": {"$ref": "#/definitions/a"}}})",
+       "definitions.a.$ref -> '#/definitions/b'"},
+      {R"({"properties": {"x": {"not": {"anyOf": [{"$ref": "#/properties/x"}]}}}})",
+       "properties.x.not"},
+      {R"({"if": {"$ref": "#"}, "then": {}})", "if"},
+  };
+  for (const Case& c : cases) {
+    auto s = Schema::Create(J(c.schema), "s.json");
+    ASSERT_FALSE(s) << c.schema;
+    EXPECT_EQ(s.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(s.error().message().find("reference cycle"), std::string::npos) << s.error().message();
+    EXPECT_NE(s.error().message().find(c.names), std::string::npos) << s.error().message();
+    EXPECT_NE(s.error().message().find("s.json"), std::string::npos);
+  }
+}
+
+TEST(SchemaTest, RecursionThroughPropertiesAndItemsIsAllowed) {
+  auto s = Schema::Create(J(R"({
+    "$ref": "#/definitions/node",
+    "definitions": {"node": {"type": "object", "properties": {
+      "name": {"type": "string"},
+      "secret": {"type": "string", "x-sensitive": true},
+      "children": {"type": "array", "items": {"$ref": "#/definitions/node"}}}}}})"),
+                          "tree.json");
+  ASSERT_TRUE(s) << s.error().message();
+  auto doc = J(R"({"name": "a", "children": [{"name": "b", "secret": "x", "children": [{"name": 3}]}]})");
+  auto errors = (*s)->Validate(doc);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].path.ToString(), "children[0].children[0].name");
+  ASSERT_EQ((*s)->SensitivePaths(doc).size(), 1u);
+  EXPECT_EQ((*s)->SensitivePaths(doc)[0].ToString(), "children[0].secret");
+}
+
+TEST(SchemaTest, RefusesUnresolvableReferencesAndExponentialFanOut) {
+  auto dangling = Schema::Create(J(R"({"properties": {"a": {"$ref": "#/definitions/missing"}}})"), "s.json");
+  ASSERT_FALSE(dangling);
+  EXPECT_NE(dangling.error().message().find("properties.a.$ref: $ref '#/definitions/missing' does not resolve"),
+            std::string::npos)
+      << dangling.error().message();
+  // d0 applies d1 twice, d1 applies d2 twice, ...: 2^20 subschemas at one value without a cycle.
+  std::string defs;
+  for (int i = 0; i < 20; ++i) {
+    defs += fmt::format(R"("d{}": {{"allOf": [{{"$ref": "#/definitions/d{}"}}, {{"$ref": "#/definitions/d{}"}}]}},)",
+                        i, i + 1, i + 1);
+  }
+  defs += R"("d20": {"type": "string"})";
+  auto wide = Schema::Create(J(("{\"$ref\": \"#/definitions/d0\", \"definitions\": {" + defs + "}}").c_str()), "s.json");
+  ASSERT_FALSE(wide);
+  EXPECT_NE(wide.error().message().find("more than"), std::string::npos) << wide.error().message();
+  // A "$ref" inside a default is data, not a reference.
+  EXPECT_TRUE(Schema::Create(J(R"({"properties": {"a": {"default": {"$ref": "#/nowhere"}},
+                                                   "default": {"$ref": "#/properties/a"}}})"),
+                             "s.json"));
 }
 
 }  // namespace
