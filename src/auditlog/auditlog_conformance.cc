@@ -181,8 +181,56 @@ TEST_P(AuditLogConformance, DetectsReorderedEvents) {
   ASSERT_OK_AND_ASSIGN(const auto v, VerifyNow());
   ASSERT_FALSE(v.clean());
   ASSERT_TRUE(v.first_bad_index.has_value());
-  EXPECT_EQ(*v.first_bad_index, 10u);  // within [10, 15): the checkpoint at 10 still matched
+  // The checkpoint at 10 still matched; the tree of the checkpoint at 15 says which two moved.
+  EXPECT_EQ(*v.first_bad_index, 11u);
   EXPECT_NE(v.Summary().find("root mismatch"), std::string::npos) << v.Summary();
+  EXPECT_NE(v.Summary().find("events 11 and 12 were swapped"), std::string::npos) << v.Summary();
+}
+
+// With checkpoints far apart (the default is one per 1000 events) a root mismatch used to report
+// "first bad index 0" for an event inserted at 20; the signed tree and the node cache name it.
+TEST_P(AuditLogConformance, NamesTheInsertedEventFarFromTheLastCheckpoint) {
+  checkpoint_every_ = 64;
+  ASSERT_NO_FATAL_FAILURE(FillNewLog(64));
+  Tamper(
+      "UPDATE events SET idx = -idx - 1 WHERE idx >= 20;"
+      "UPDATE events SET idx = -idx WHERE idx < 0;"
+      "INSERT INTO events SELECT 20, time_us, leaf_hash, leaf FROM events WHERE idx = 3;"
+      "UPDATE tree_state SET size = 65");
+  ASSERT_OK_AND_ASSIGN(const auto v, VerifyNow());
+  ASSERT_FALSE(v.clean());
+  EXPECT_EQ(v.first_bad_index, 20u) << v.Summary();
+  EXPECT_NE(v.Summary().find("TAMPERING: first bad index 20"), std::string::npos) << v.Summary();
+  EXPECT_NE(v.Summary().find("event 20 was inserted"), std::string::npos) << v.Summary();
+}
+
+TEST_P(AuditLogConformance, NamesReorderedAndRenumberedEventsFarFromTheLastCheckpoint) {
+  checkpoint_every_ = 64;
+  ASSERT_NO_FATAL_FAILURE(FillNewLog(70));
+  // Reordered: events 30 and 31 exchange places.
+  Tamper(
+      "UPDATE events SET idx = -1 WHERE idx = 30; UPDATE events SET idx = 30 WHERE idx = 31;"
+      "UPDATE events SET idx = 31 WHERE idx = -1");
+  ASSERT_OK_AND_ASSIGN(auto v, VerifyNow());
+  EXPECT_EQ(v.first_bad_index, 30u) << v.Summary();
+  EXPECT_NE(v.Summary().find("events 30 and 31 were swapped"), std::string::npos) << v.Summary();
+  // Renumbered, on top: event 45 is given number 41 and 41..44 move up by one.
+  Tamper(
+      "UPDATE events SET idx = -1 WHERE idx = 45;"
+      "UPDATE events SET idx = -idx - 100 WHERE idx BETWEEN 41 AND 44;"
+      "UPDATE events SET idx = -idx - 99 WHERE idx <= -100;"
+      "UPDATE events SET idx = 41 WHERE idx = -1");
+  ASSERT_OK_AND_ASSIGN(v, VerifyNow());
+  EXPECT_EQ(v.first_bad_index, 30u) << v.Summary();  // the first altered one is still 30
+  ASSERT_TRUE(RawExec(  // put 30 and 31 back: now 41 is the first altered index
+      "UPDATE events SET idx = -1 WHERE idx = 30; UPDATE events SET idx = 30 WHERE idx = 31;"
+      "UPDATE events SET idx = 31 WHERE idx = -1"))
+      << last_error_;
+  ASSERT_OK_AND_ASSIGN(v, VerifyNow());
+  EXPECT_EQ(v.first_bad_index, 41u) << v.Summary();
+  EXPECT_NE(v.Summary().find("the event stored at index 41 was signed at index 45"),
+            std::string::npos)
+      << v.Summary();
 }
 
 TEST_P(AuditLogConformance, DetectsTruncation) {

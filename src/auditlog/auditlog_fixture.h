@@ -90,7 +90,7 @@ class AuditLogFixture : public ::testing::Test {
     if (pg_) o.url = pg_->url();
     o.origin = "test/log";
     o.signers = {signer_};
-    o.checkpoint_every = 5;
+    o.checkpoint_every = checkpoint_every_;
     o.checkpoint_interval = std::chrono::hours(24);
     return o;
   }
@@ -164,6 +164,7 @@ class AuditLogFixture : public ::testing::Test {
   std::shared_ptr<const NoteSigner> signer_;
   std::unique_ptr<store::testing::TestDatabase> pg_;
   std::string last_error_;
+  std::uint64_t checkpoint_every_ = 5;  // a test may publish checkpoints less often
   static inline int counter_ = 0;
 };
 

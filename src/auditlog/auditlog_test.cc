@@ -654,3 +654,65 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, AuditLogConformance, ::testing::Values(std::str
 
 }  // namespace
 }  // namespace bulwark::audit::logtest
+
+namespace bulwark::audit::logtest {
+namespace {
+
+// Issue #14: with audit-log.key gone, the next write created a new key and origin, and the log's
+// checkpoints no longer verified. Now a missing key is recreated only for an empty log, and a
+// rotation (also of a lost key) keeps every checkpoint verifiable.
+TEST_F(AuditLogTest, AMissingSigningKeyIsRecreatedOnlyForAnEmptyLog) {
+  const Runtime rt = Runtime::System();
+  const fs::path key = dir_ / "audit-log.key";
+  AuditLogOptions o = Options();
+  auto created = LoadOrCreateLogKeysFor(rt, key, o);
+  ASSERT_TRUE(created.has_value()) << created.error().message();
+  o.origin = created->origin;
+  o.signers = created->signers;
+  {
+    auto log = std::shared_ptr<AuditLog>(std::move(*AuditLog::Open(o)));
+    Fill(log, 6);
+    ASSERT_TRUE(log->PublishCheckpoint().has_value());
+  }
+  const std::string vkey = created->signers.front()->Verifier().VerifierKey();
+  fs::remove(key);
+  auto refused = LoadOrCreateLogKeysFor(rt, key, Options());
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(refused.error().message().find(key.string() + " is missing"), std::string::npos)
+      << refused.error().message();
+  EXPECT_FALSE(fs::exists(key));
+  // Rotated on purpose after the loss, with the lost key's verifier key: same origin, and every
+  // old checkpoint still verifies.
+  RotationKind kind = RotationKind::kRetired;
+  auto rotated = RotateLogKeys(rt, key, Options(), {vkey}, &kind);
+  ASSERT_TRUE(rotated.has_value()) << rotated.error().message();
+  EXPECT_EQ(kind, RotationKind::kReplacedLost);
+  EXPECT_EQ(rotated->origin, created->origin);
+  ASSERT_EQ(rotated->retired.size(), 1u);
+  EXPECT_EQ(fs::status(key).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  o.signers = rotated->signers;
+  auto log = std::shared_ptr<AuditLog>(std::move(*AuditLog::Open(o)));
+  Fill(log, 3);
+  ASSERT_TRUE(log->PublishCheckpoint().has_value());
+  auto verifier = CheckpointVerifier::Create(rotated->origin, rotated->verifiers());
+  ASSERT_TRUE(verifier.has_value());
+  auto v = VerifyAuditLog(*log, *verifier, std::nullopt, {});
+  ASSERT_TRUE(v.has_value());
+  EXPECT_TRUE(v->clean()) << v->Summary();
+  // A plain rotation retires the current key: both keys verify, only the new one signs.
+  auto again = RotateLogKeys(rt, key, Options(), {}, &kind);
+  ASSERT_TRUE(again.has_value()) << again.error().message();
+  EXPECT_EQ(kind, RotationKind::kRetired);
+  EXPECT_EQ(again->signers.size(), 1u);
+  EXPECT_EQ(again->retired.size(), 2u);
+  EXPECT_EQ(LoadLogKeys(rt, key)->verifiers().size(), 3u);
+  // A verifier key of another log is refused.
+  fs::remove(key);
+  auto other = RotateLogKeys(rt, key, Options(), {TestSigner(9, "other/log")->Verifier().VerifierKey()});
+  ASSERT_FALSE(other.has_value());
+  EXPECT_EQ(other.error().code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace bulwark::audit::logtest

@@ -17,6 +17,7 @@
 #include "bulwark/audit/tree_builder.h"
 #include "bulwark/core/encoding.h"
 #include "bulwark/crypto/signer.h"
+#include "audit/internal/tamper_locator.h"
 
 namespace bulwark::audit {
 namespace {
@@ -37,6 +38,15 @@ Result<LogKeys> ParseKeyFile(std::string_view text, const std::filesystem::path&
         return InvalidArgumentError(fmt::format("{}:1: expected 'origin <name>'", path.string()));
       }
       keys.origin = line.substr(7);
+      continue;
+    }
+    if (line.starts_with("verifier ")) {  // a retired key: verifies old checkpoints, signs nothing
+      auto v = NoteVerifier::FromVerifierKey(line.substr(9));
+      if (!v) {
+        return InvalidArgumentError(
+            fmt::format("{}:{}: bad verifier key: {}", path.string(), n, v.error().message()));
+      }
+      keys.retired.push_back(std::move(*v));
       continue;
     }
     SecretBytes skey = SecretBytes::FromString(line);
@@ -60,7 +70,108 @@ Result<LogKeys> ParseKeyFile(std::string_view text, const std::filesystem::path&
 std::vector<NoteVerifier> LogKeys::verifiers() const {
   std::vector<NoteVerifier> v;
   for (const auto& s : signers) v.push_back(s->Verifier());
+  for (const auto& r : retired) v.push_back(r);
   return v;
+}
+
+namespace {
+
+std::string FormatKeyFile(const LogKeys& keys) {
+  std::string text = "origin " + keys.origin + "\n";
+  for (const auto& s : keys.signers) {
+    SecretBytes skey = s->SignerKey();
+    text.append(skey.RevealAsString());
+    text += "\n";
+  }
+  for (const auto& r : keys.retired) text += "verifier " + r.VerifierKey() + "\n";
+  return text;
+}
+
+Status WriteKeyFile(const Runtime& rt, const std::filesystem::path& path, const LogKeys& keys) {
+  std::string text = FormatKeyFile(keys);
+  Status st = rt.fs->WriteFileAtomic(path, text, kPrivate);
+  SecureZero(text);
+  return st;
+}
+
+// What a log without its keys holds: events and checkpoints (0, empty for a new log).
+struct LogContents {
+  std::uint64_t events = 0;
+  std::vector<StoredCheckpoint> checkpoints;
+};
+
+Result<LogContents> InspectLog(AuditLogOptions options) {
+  options.signers.clear();  // nothing is signed while the keys are unknown
+  BULWARK_ASSIGN_OR_RETURN(auto log, AuditLog::Open(std::move(options)));
+  LogContents out;
+  BULWARK_ASSIGN_OR_RETURN(out.events, log->LeafCount());
+  BULWARK_ASSIGN_OR_RETURN(out.checkpoints, log->Checkpoints());
+  return out;
+}
+
+std::string WhereLog(const AuditLogOptions& o) {
+  return o.url.empty() ? o.path.string() : o.url;
+}
+
+}  // namespace
+
+Result<LogKeys> LoadOrCreateLogKeysFor(const Runtime& rt, const std::filesystem::path& path,
+                                       const AuditLogOptions& log) {
+  BULWARK_ASSIGN_OR_RETURN(bool exists, rt.fs->Exists(path));
+  if (exists) return LoadLogKeys(rt, path);
+  BULWARK_ASSIGN_OR_RETURN(LogContents contents, InspectLog(log));
+  if (contents.events > 0 || !contents.checkpoints.empty()) {
+    return UnavailableError(fmt::format(
+        "{} is missing, but the audit log at {} holds {} events and {} signed checkpoints: "
+        "refusing to write with a new signing key (its checkpoints would no longer verify); "
+        "restore the file from a backup, or start a new key on purpose with `bulwark audit "
+        "rotate-key` (recorded in the log)",
+        path.string(), WhereLog(log), contents.events, contents.checkpoints.size()));
+  }
+  return LoadOrCreateLogKeys(rt, path);
+}
+
+Result<LogKeys> RotateLogKeys(const Runtime& rt, const std::filesystem::path& path,
+                              const AuditLogOptions& log,
+                              const std::vector<std::string>& previous_verifiers,
+                              RotationKind* kind) {
+  LogKeys next;
+  auto current = LoadLogKeys(rt, path);
+  if (current) {
+    next.origin = current->origin;
+    next.retired = current->retired;
+    for (const auto& s : current->signers) next.retired.push_back(s->Verifier());
+    if (kind != nullptr) *kind = RotationKind::kRetired;
+  } else if (current.error().code() == ErrorCode::kNotFound) {
+    // The key was lost: keep the log's origin (its newest checkpoint's first line), so that the
+    // log stays one log; its old checkpoints verify with the previous verifier keys if given.
+    BULWARK_ASSIGN_OR_RETURN(LogContents contents, InspectLog(log));
+    if (!contents.checkpoints.empty()) {
+      const std::string& note = contents.checkpoints.back().note;
+      next.origin = note.substr(0, note.find('\n'));
+    }
+    if (kind != nullptr) *kind = RotationKind::kReplacedLost;
+  } else {
+    return std::unexpected(current.error());
+  }
+  if (next.origin.empty()) {
+    std::array<std::uint8_t, 4> id{};
+    BULWARK_RETURN_IF_ERROR(rt.random->Fill(id));
+    next.origin = "bulwark.local/audit/" + HexEncode(id);
+  }
+  for (const std::string& vkey : previous_verifiers) {
+    BULWARK_ASSIGN_OR_RETURN(NoteVerifier v, NoteVerifier::FromVerifierKey(vkey));
+    if (v.name() != next.origin) {
+      return InvalidArgumentError(fmt::format(
+          "previous verifier key names '{}', but the log's origin is '{}'", v.name(), next.origin));
+    }
+    next.retired.push_back(std::move(v));
+  }
+  BULWARK_ASSIGN_OR_RETURN(SecretBytes seed, crypto::Ed25519Signer::GenerateSeed(*rt.random));
+  BULWARK_ASSIGN_OR_RETURN(auto signer, NoteSigner::Create(next.origin, seed));
+  next.signers.push_back(std::shared_ptr<const NoteSigner>(std::move(signer)));
+  BULWARK_RETURN_IF_ERROR(WriteKeyFile(rt, path, next));
+  return LoadLogKeys(rt, path);
 }
 
 Result<LogKeys> LoadLogKeys(const Runtime& rt, const std::filesystem::path& path) {
@@ -276,6 +387,74 @@ std::string AuditVerification::Summary() const {
   return out;
 }
 
+namespace {
+
+// Entries beyond which a root mismatch is not narrowed (the leaf hashes are held in memory).
+constexpr std::uint64_t kMaxLocatedEntries = std::uint64_t{1} << 24;
+
+// Narrows a root mismatch to the first altered event where the signed tree allows it
+// (internal/tamper_locator.h): reads the leaf hashes up to the checkpoint (plus one) and the
+// cached level-4 nodes.
+std::optional<internal::TamperLocation> LocateRootMismatch(
+    const AuditLog& log, const CheckpointVerifier& verifier, const std::vector<std::string>& notes,
+    const LogFinding& f, std::uint64_t start, const std::vector<Hash>& start_frontier) {
+  if (!f.checkpoint_size || f.checkpoint_position >= notes.size()) return std::nullopt;
+  auto cp = verifier.Open(notes[f.checkpoint_position]);
+  if (!cp || cp->size != *f.checkpoint_size || cp->size < start ||
+      cp->size - start > kMaxLocatedEntries) {
+    return std::nullopt;
+  }
+  std::vector<Hash> leaves;
+  std::uint64_t expected = start;
+  bool in_order = true;
+  auto read = log.Scan(start, cp->size + 1, [&](const StoredEvent& e) -> Status {
+    in_order = in_order && e.index == expected++;
+    leaves.push_back(HashLeaf(e.leaf));
+    return OkStatus();
+  });
+  if (!read || !in_order) return std::nullopt;
+  std::map<std::uint64_t, Hash> groups;
+  auto nodes = log.ScanNodes([&](unsigned level, std::uint64_t index,
+                                 std::span<const std::uint8_t> h) -> Status {
+    if (level == 4 && h.size() == kHashSize) {
+      Hash x;
+      std::copy(h.begin(), h.end(), x.begin());
+      groups[index] = x;
+    }
+    return OkStatus();
+  });
+  if (!nodes) return std::nullopt;
+  // The archived prefix is known only as its compact range: perfect subtrees, largest first.
+  std::map<std::pair<std::uint64_t, std::uint64_t>, Hash> archived;
+  std::uint64_t lo = 0;
+  std::size_t i = 0;
+  for (int bit = 63; bit >= 0 && i < start_frontier.size(); --bit) {
+    const std::uint64_t block = std::uint64_t{1} << bit;
+    if ((start & block) == 0) continue;
+    archived[{lo, lo + block}] = start_frontier[i++];
+    lo += block;
+  }
+  internal::TamperQuery q;
+  q.size = cp->size;
+  q.root = cp->root;
+  q.verified = f.first_bad_index;
+  q.first_leaf = start;
+  q.leaves = leaves;
+  q.archived = [&](std::uint64_t a, std::uint64_t b) -> std::optional<Hash> {
+    auto it = archived.find({a, b});
+    if (it == archived.end()) return std::nullopt;
+    return it->second;
+  };
+  q.cached_group = [&](std::uint64_t g) -> std::optional<Hash> {
+    auto it = groups.find(g);
+    if (it == groups.end()) return std::nullopt;
+    return it->second;
+  };
+  return internal::LocateTampering(q);
+}
+
+}  // namespace
+
 Result<AuditVerification> VerifyAuditLog(const AuditLog& log, const CheckpointVerifier& verifier,
                                          const std::optional<std::string>& trusted,
                                          const std::vector<std::string>& extra) {
@@ -394,6 +573,19 @@ Result<AuditVerification> VerifyAuditLog(const AuditLog& log, const CheckpointVe
     return OkStatus();
   }));
   v.report = lv.Finish();
+  // A root mismatch says "somewhere in [P, C)"; the signed tree and the node cache often say
+  // exactly where (an inserted, reordered or renumbered event).
+  if (!index_problem) {
+    for (LogFinding& f : v.report.findings) {
+      if (f.problem != LogProblem::kRootMismatch) continue;
+      if (auto loc = LocateRootMismatch(log, verifier, notes, f, start, start_frontier)) {
+        f.first_bad_index = loc->first;
+        f.bad_range_end = loc->end;
+        f.message += "; " + loc->explanation;
+      }
+      break;
+    }
+  }
   std::optional<std::uint64_t> merkle;
   for (const auto& f : v.report.findings) {
     if (f.problem == LogProblem::kRootMismatch || f.problem == LogProblem::kIndexMismatch ||

@@ -41,6 +41,8 @@ struct AuditArgs {
   std::optional<std::uint64_t> before_index;
   bool keep = false;
   std::vector<std::string> archives;
+  // audit rotate-key
+  std::vector<std::string> previous_verifiers;
 };
 
 // The home's node and its audit trail.
@@ -380,6 +382,22 @@ int Ship(CommandContext& ctx, const AuditArgs& a) {
   });
 }
 
+// audit rotate-key: a new signing key, the rotation recorded in the log and signed by it.
+int RotateKey(CommandContext& ctx, const AuditArgs& a) {
+  return Run(ctx, [&]() -> Status {
+    BULWARK_ASSIGN_OR_RETURN(auto node, OpenNode(ctx, KeyArgs{a.home, "", ""}));
+    BULWARK_ASSIGN_OR_RETURN(node::RotatedAuditKey r,
+                             node->RotateAuditKey(node->LocalContext(), a.previous_verifiers));
+    ctx.io.out << fmt::format("new signing key for {}; verifier key:\n{}\n", r.origin,
+                              r.verifier_key);
+    if (r.kind == audit::RotationKind::kReplacedLost && a.previous_verifiers.empty()) {
+      ctx.io.err << "bulwark: checkpoints signed by the lost key verify only with its verifier "
+                    "key: rerun with --previous-verifier KEY if you have it\n";
+    }
+    return node->Close();
+  });
+}
+
 }  // namespace
 
 void RegisterAuditCommands(CLI::App& app, CommandContext& ctx) {
@@ -430,6 +448,15 @@ void RegisterAuditCommands(CLI::App& app, CommandContext& ctx) {
     c->add_option("--until", a->until, "RFC 3339 time (exclusive)");
   }
   make("verifier-key", "Print the log's signed-note verifier key(s)", VerifierKey);
+  {
+    auto [c, a] = make("rotate-key",
+                       "Start signing checkpoints with a new key (also after the key file was "
+                       "lost); recorded in the log",
+                       RotateKey);
+    c->add_option("--previous-verifier", a->previous_verifiers,
+                  "A verifier key of the lost key (as `audit verifier-key` printed it), so that "
+                  "its checkpoints keep verifying (repeatable)");
+  }
   {
     auto [c, a] = make("log", "Query events", Log);
     c->add_option("--actor", a->actor, "Actor id");

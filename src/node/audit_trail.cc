@@ -85,22 +85,96 @@ auditship::FormatContext ExportFormatContext() {
   return f;
 }
 
-Result<HomeAuditLog> OpenHomeAuditLog(const Runtime& rt, const Home& home, const Environment& env) {
-  BULWARK_RETURN_IF_ERROR(rt.fs->CreateDirectories(home.dir, kPrivateDir));
-  HomeAuditLog h;
-  BULWARK_ASSIGN_OR_RETURN(h.keys, audit::LoadOrCreateLogKeys(rt, home.audit_log_key()));
+namespace {
+
+// The home log's options, without its keys.
+Result<audit::AuditLogOptions> HomeLogOptions(const Runtime& rt, const Home& home,
+                                              const Environment& env) {
   audit::AuditLogOptions o;
   o.path = home.audit_db();
   BULWARK_ASSIGN_OR_RETURN(o.url, ResolveAuditStoreUrl(env, *rt.fs, home));
-  o.origin = h.keys.origin;
-  o.signers = h.keys.signers;
   o.runtime = rt;
   if (auto e = env("BULWARK_AUDIT_CHECKPOINT_EVERY"); e && !e->empty()) {
     o.checkpoint_every = std::max<std::uint64_t>(1, std::strtoull(e->c_str(), nullptr, 10));
   }
+  return o;
+}
+
+}  // namespace
+
+Result<HomeAuditLog> OpenHomeAuditLog(const Runtime& rt, const Home& home, const Environment& env) {
+  BULWARK_RETURN_IF_ERROR(rt.fs->CreateDirectories(home.dir, kPrivateDir));
+  HomeAuditLog h;
+  BULWARK_ASSIGN_OR_RETURN(audit::AuditLogOptions o, HomeLogOptions(rt, home, env));
+  // A missing key is recreated only for an empty log (a lost key is rotated on purpose:
+  // `bulwark audit rotate-key`).
+  BULWARK_ASSIGN_OR_RETURN(h.keys, audit::LoadOrCreateLogKeysFor(rt, home.audit_log_key(), o));
+  o.origin = h.keys.origin;
+  o.signers = h.keys.signers;
   BULWARK_ASSIGN_OR_RETURN(auto log, audit::AuditLog::Open(std::move(o)));
   h.log = std::move(log);
   return h;
+}
+
+Result<RotatedAuditKey> RotateHomeAuditKey(const Runtime& rt, const Home& home,
+                                           const Environment& env,
+                                           const request::Authorizer& authorizer,
+                                           const request::RequestContext& ctx,
+                                           const std::vector<std::string>& previous_verifiers) {
+  request::Resource resource;
+  resource.kind = request::ResourceKind::kAudit;
+  resource.name = home.audit_log_key().string();
+  const request::Decision d = authorizer.Authorize(ctx, request::Action::kAdmin, resource);
+  if (!d.allowed) {
+    Error denied(ErrorCode::kPermissionDenied, fmt::format("audit rotate-key: {}", d.reason));
+    // Recorded when the log can be opened with its current key (not after the key was lost).
+    if (auto h = OpenHomeAuditLog(rt, home, env)) {
+      audit::LogAuditSink sink(h->log, audit::ImpactClassifier::Default(), EventSource(), rt);
+      request::AuditRecord r;
+      r.time = rt.clock->Now();
+      r.operation = "audit.rotate_key";
+      r.action = request::Action::kAdmin;
+      r.outcome = request::Outcome::kDenied;
+      r.reason = d.reason;
+      r.context = ctx;
+      r.resource_kind = request::ResourceKind::kAudit;
+      r.resource_name = h->keys.origin;
+      if (Status s = sink.Append(r); !s) {
+        return std::unexpected(denied.WithContext(s.error().message()));
+      }
+    }
+    return std::unexpected(denied);
+  }
+  BULWARK_RETURN_IF_ERROR(rt.fs->CreateDirectories(home.dir, kPrivateDir));
+  BULWARK_ASSIGN_OR_RETURN(audit::AuditLogOptions o, HomeLogOptions(rt, home, env));
+  RotatedAuditKey out;
+  BULWARK_ASSIGN_OR_RETURN(
+      audit::LogKeys keys,
+      audit::RotateLogKeys(rt, home.audit_log_key(), o, previous_verifiers, &out.kind));
+  out.origin = keys.origin;
+  out.verifier_key = keys.signers.front()->Verifier().VerifierKey();
+  o.origin = keys.origin;
+  o.signers = keys.signers;
+  BULWARK_ASSIGN_OR_RETURN(auto opened, audit::AuditLog::Open(std::move(o)));
+  std::shared_ptr<audit::AuditLog> log = std::move(opened);
+  audit::LogAuditSink sink(log, audit::ImpactClassifier::Default(), EventSource(), rt);
+  request::AuditRecord rec;
+  rec.time = rt.clock->Now();
+  rec.operation = "audit.rotate_key";
+  rec.action = request::Action::kAdmin;
+  rec.outcome = request::Outcome::kSuccess;
+  rec.context = ctx;
+  rec.resource_kind = request::ResourceKind::kAudit;
+  rec.resource_name = keys.origin;
+  rec.paths = {out.verifier_key};
+  rec.reason = out.kind == audit::RotationKind::kRetired
+                   ? "signing key rotated; the previous keys now only verify"
+                   : fmt::format("the previous signing key was lost; a new key signs from here on "
+                                 "({} previous verifier key(s) given)",
+                                 previous_verifiers.size());
+  BULWARK_RETURN_IF_ERROR(sink.Append(rec));
+  BULWARK_RETURN_IF_ERROR(log->PublishCheckpoint());
+  return out;
 }
 
 bool VerifyOutcome::clean() const {

@@ -38,6 +38,12 @@ class Node::LazySink final : public request::AuditSink {
     std::lock_guard lock(mu_);
     return log_;
   }
+  // The next use reopens the log (its key file changed).
+  void Reset() {
+    std::lock_guard lock(mu_);
+    sink_.reset();
+    log_ = {};
+  }
 
  private:
   Result<request::AuditSink*> Sink() const {
@@ -459,6 +465,18 @@ Result<AuditTrail*> Node::Audit() {
   std::lock_guard lock(mu_);
   if (!audit_) audit_ = std::move(trail);
   return audit_.get();
+}
+
+Result<RotatedAuditKey> Node::RotateAuditKey(const request::RequestContext& ctx,
+                                             const std::vector<std::string>& previous_verifiers) {
+  BULWARK_ASSIGN_OR_RETURN(
+      RotatedAuditKey rotated,
+      RotateHomeAuditKey(options_.runtime, home_, options_.environment, *authorizer_, ctx,
+                         previous_verifiers));
+  sink_->Reset();
+  std::lock_guard lock(mu_);
+  audit_.reset();
+  return rotated;
 }
 
 Status Node::Close() {

@@ -6,10 +6,15 @@
 //
 // Log keys live in a file of the home (<home>/audit-log.key, mode 0600), created on first use:
 //   line 1:   "origin <origin>"                 e.g. "bulwark.local/audit/3f2a9c01"
-//   lines 2+: signer keys "PRIVATE+KEY+<name>+<key id>+<base64>" (note.h), one per line.
-// Every signer signs every checkpoint, so a rotation adds a line (new key) and later removes the
-// old one; verifiers that know either key accept the checkpoints of the overlap. The audit HMAC
-// key (AuditValueHash) is <home>/audit-hmac.key: 32 random bytes, base64, mode 0600.
+//   lines 2+: signer keys "PRIVATE+KEY+<name>+<key id>+<base64>" (note.h), one per line, and
+//             retired keys "verifier <name>+<key id>+<base64>" (verify old checkpoints, sign
+//             nothing).
+// Every signer signs every checkpoint. RotateLogKeys (`bulwark audit rotate-key`) replaces the
+// signers by a new key and keeps the old ones as verifier lines, so every checkpoint ever signed
+// still verifies. A missing key file is recreated only for a log that holds nothing
+// (LoadOrCreateLogKeysFor): otherwise writing is refused until the file is restored or the key is
+// rotated on purpose, and the rotation is recorded in the log. The audit HMAC key
+// (AuditValueHash) is <home>/audit-hmac.key: 32 random bytes, base64, mode 0600.
 //
 // VerifyAuditLog recomputes everything from the stored events (see docs/audit.md, "Verification").
 //
@@ -36,11 +41,31 @@ namespace bulwark::audit {
 struct LogKeys {
   std::string origin;
   std::vector<std::shared_ptr<const NoteSigner>> signers;
+  std::vector<NoteVerifier> retired;  // keys rotated out: they verify, they do not sign
+  // The signers' verifiers, then the retired ones.
   std::vector<NoteVerifier> verifiers() const;
 };
 
 // Reads the key file, creating it (new origin, one new Ed25519 key) when missing.
 Result<LogKeys> LoadOrCreateLogKeys(const Runtime& rt, const std::filesystem::path& path);
+// As LoadOrCreateLogKeys for the log `log` (its options; signers ignored): a missing file is
+// created only when the log holds no event and no checkpoint. Otherwise kUnavailable naming the
+// file: a new key would start a new origin under which the log's checkpoints no longer verify.
+Result<LogKeys> LoadOrCreateLogKeysFor(const Runtime& rt, const std::filesystem::path& path,
+                                       const AuditLogOptions& log);
+
+// How RotateLogKeys found the previous key.
+enum class RotationKind { kRetired, kReplacedLost };
+// Starts signing `log`'s checkpoints with a new Ed25519 key. With the key file present, its signers
+// become retired (verifier lines) and the origin is kept. With the file missing (the key was
+// lost), a new file keeps the log's origin (from its newest stored checkpoint) and adds
+// `previous_verifiers` (verifier keys as `bulwark audit verifier-key` printed them, which must
+// name that origin; kInvalidArgument otherwise) as retired keys, so that the old checkpoints
+// verify. The caller records the rotation in the log and publishes a checkpoint.
+Result<LogKeys> RotateLogKeys(const Runtime& rt, const std::filesystem::path& path,
+                              const AuditLogOptions& log,
+                              const std::vector<std::string>& previous_verifiers,
+                              RotationKind* kind = nullptr);
 // Reads the key file; NotFound when missing.
 Result<LogKeys> LoadLogKeys(const Runtime& rt, const std::filesystem::path& path);
 Result<SecretBytes> LoadOrCreateAuditHmacKey(const Runtime& rt, const std::filesystem::path& path);

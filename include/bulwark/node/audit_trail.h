@@ -9,7 +9,7 @@
 // recorded (reading the log would otherwise grow it without end).
 //
 // Files of the home it uses (bulwark/node/home.h): audit-log.key (signing keys, created on first
-// use), audit-hmac.key (value-hash key), audit-trusted-checkpoint (the newest checkpoint a clean
+// use while the log is empty; RotateHomeAuditKey replaces a lost one on purpose), audit-hmac.key (value-hash key), audit-trusted-checkpoint (the newest checkpoint a clean
 // Verify accepted: a later log must extend it), config.yaml (audit.sinks), audit-sinks.db
 // (cursors), audit-ship.lock (one shipper per home).
 //
@@ -52,8 +52,28 @@ struct HomeAuditLog {
 };
 
 // Opens (creating on first use: the directory, the keys, the database) the log of `home` at
-// ResolveAuditStoreUrl; $BULWARK_AUDIT_CHECKPOINT_EVERY overrides the checkpoint count.
+// ResolveAuditStoreUrl; $BULWARK_AUDIT_CHECKPOINT_EVERY overrides the checkpoint count. A missing
+// audit-log.key is created only while the log holds nothing (audit::LoadOrCreateLogKeysFor);
+// otherwise kUnavailable naming the file, until it is restored or RotateHomeAuditKey runs.
 Result<HomeAuditLog> OpenHomeAuditLog(const Runtime& rt, const Home& home, const Environment& env);
+
+struct RotatedAuditKey {
+  std::string origin;
+  std::string verifier_key;  // the new signer's verifier key
+  audit::RotationKind kind = audit::RotationKind::kRetired;
+};
+
+// `bulwark audit rotate-key`: the home's log signs with a new key from here on
+// (audit::RotateLogKeys: the previous signers stay as verifiers; after a lost key file,
+// `previous_verifiers` restore verification of the old checkpoints). Authorization: `admin` on the
+// audit resource; a denial is returned as kPermissionDenied (and recorded when the log can be
+// opened). On success, the rotation is recorded in the log (operation "audit.rotate_key", the new
+// verifier key as its resource) under the new key, and a checkpoint is published.
+Result<RotatedAuditKey> RotateHomeAuditKey(const Runtime& rt, const Home& home,
+                                           const Environment& env,
+                                           const request::Authorizer& authorizer,
+                                           const request::RequestContext& ctx,
+                                           const std::vector<std::string>& previous_verifiers);
 
 // The CloudEvents source of this host's events ("bulwark://<hostname>/config").
 std::string EventSource();

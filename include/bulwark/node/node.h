@@ -52,6 +52,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bulwark/compliance/engine.h"
 #include "bulwark/core/error.h"
@@ -146,6 +147,11 @@ class Node {
   Result<drift::DriftService*> Drift();
   // The home's audit log and what is done with it (verification, proofs, retention, shipping).
   Result<AuditTrail*> Audit();
+  // `bulwark audit rotate-key`: RotateHomeAuditKey (node/audit_trail.h) with this node's home,
+  // environment and authorizer. The node's audit log and trail are reopened with the new key on
+  // their next use.
+  Result<RotatedAuditKey> RotateAuditKey(const request::RequestContext& ctx,
+                                         const std::vector<std::string>& previous_verifiers);
   // The sink every service of this node records into (the audit log, opened on first use).
   std::shared_ptr<request::AuditSink> audit_sink() const;
 

@@ -324,6 +324,7 @@ class WalCheckpointer {
     if (db_ == nullptr) {
       if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                           nullptr) != SQLITE_OK ||
+          sqlite3_busy_timeout(db_, 1000) != SQLITE_OK ||  // bounded, like every handle
           sqlite3_exec(db_, "PRAGMA synchronous = FULL", nullptr, nullptr, nullptr) != SQLITE_OK) {
         sqlite3_close(db_);
         db_ = nullptr;
