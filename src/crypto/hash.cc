@@ -151,4 +151,39 @@ Status HmacVerify(HashAlgorithm h, const SecretBytes& key, std::span<const std::
   return OkStatus();
 }
 
+// ---- HmacSha256Key ----
+struct HmacSha256Key::Impl {
+  EvpPtr<EVP_MAC_CTX> prepared;  // initialized with the key; only ever duplicated
+};
+
+Result<HmacSha256Key> HmacSha256Key::Create(const SecretBytes& key) {
+  BULWARK_ASSIGN_OR_RETURN(HmacHasher h, HmacHasher::Create(HashAlgorithm::kSha256, key));
+  auto impl = std::make_shared<Impl>();
+  impl->prepared = std::move(h.impl_->ctx);
+  return HmacSha256Key(std::move(impl));
+}
+
+Result<Sha256Digest> HmacSha256Key::Tag(std::span<const std::uint8_t> data) const {
+  if (!impl_ || !impl_->prepared) return FailedPreconditionError("hmac: key not created");
+  // EVP_MAC_CTX_dup only reads the prepared context, so concurrent tags are safe.
+  EvpPtr<EVP_MAC_CTX> ctx(EVP_MAC_CTX_dup(impl_->prepared.get()));
+  if (!ctx) return OpenSslError("hmac: copy prepared key");
+  Sha256Digest out;
+  std::size_t len = 0;
+  if (EVP_MAC_update(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1 || len != out.size()) {
+    return OpenSslError("hmac sha256");
+  }
+  return out;
+}
+
+Status HmacSha256Key::Verify(std::span<const std::uint8_t> data,
+                             std::span<const std::uint8_t> tag) const {
+  BULWARK_ASSIGN_OR_RETURN(Sha256Digest expected, Tag(data));
+  if (!ConstantTimeEquals(expected, tag)) {
+    return DataLossError("hmac SHA256 verify: tag mismatch");
+  }
+  return OkStatus();
+}
+
 }  // namespace bulwark::crypto

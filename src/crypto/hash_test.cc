@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
 #include "bulwark/core/encoding.h"
 
 namespace bulwark::crypto {
@@ -83,6 +87,35 @@ TEST(HmacTest, IncrementalEqualsOneShot) {
   ASSERT_TRUE(h->Update("hello ").has_value());
   ASSERT_TRUE(h->Update("world").has_value());
   EXPECT_EQ(h->Finish().value(), Hmac(HashAlgorithm::kSha512, key, AsBytes("hello world")).value());
+}
+
+TEST(HmacTest, PreparedKeyEqualsOneShotAndIsReusableAcrossThreads) {
+  auto key = HmacSha256Key::Create(SecretBytes::FromString("Jefe"));
+  ASSERT_TRUE(key.has_value()) << key.error().message();
+  auto t = key->Tag(AsBytes("what do ya want for nothing?"));
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(Hex(*t), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_TRUE(key->Verify(AsBytes("what do ya want for nothing?"), *t).has_value());
+  auto flipped = *t;
+  flipped[0] ^= 1;
+  EXPECT_EQ(key->Verify(AsBytes("what do ya want for nothing?"), flipped).error().code(),
+            ErrorCode::kDataLoss);
+  EXPECT_FALSE(key->Verify(AsBytes("what do ya want for nothing?"),
+                           std::span<const std::uint8_t>(*t).first(31)));
+  std::vector<std::thread> threads;
+  std::atomic<int> bad{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      for (int j = 0; j < 200; ++j) {
+        const std::string m = "m" + std::to_string(i * 1000 + j);
+        const auto prepared = key->Tag(AsBytes(m)).value();
+        const auto oneshot = HmacSha256(SecretBytes::FromString("Jefe"), AsBytes(m)).value();
+        if (!std::equal(prepared.begin(), prepared.end(), oneshot.begin(), oneshot.end())) ++bad;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(bad.load(), 0);
 }
 
 }  // namespace

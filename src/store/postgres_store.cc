@@ -55,6 +55,25 @@ CREATE TRIGGER bulwark_versions_immutable BEFORE UPDATE OR DELETE ON bulwark_ver
   FOR EACH ROW EXECUTE FUNCTION bulwark_versions_immutable();
 )sql";
 
+// Schema version 2: version tags (docs/store.md, "Authenticated versions"). The trigger allows
+// exactly one change to a stored version: an empty mac becoming non-empty.
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE bulwark_versions ADD COLUMN mac text NOT NULL DEFAULT '';
+CREATE OR REPLACE FUNCTION bulwark_versions_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.mac = '' AND NEW.mac <> '' AND
+     (NEW.namespace_id, NEW.version, NEW.parent_version, NEW.created_at_us, NEW.author,
+      NEW.message, NEW.tags, NEW.operation, NEW.rollback_of, NEW.content_hash, NEW.content)
+     IS NOT DISTINCT FROM
+     (OLD.namespace_id, OLD.version, OLD.parent_version, OLD.created_at_us, OLD.author,
+      OLD.message, OLD.tags, OLD.operation, OLD.rollback_of, OLD.content_hash, OLD.content) THEN
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'bulwark_versions rows are immutable';
+END $$;
+UPDATE bulwark_schema SET version = 2;
+)sql";
+
 using pgutil::PgResult;
 
 // SQLSTATEs that mean "run the transaction again".
@@ -127,9 +146,15 @@ Result<Operation> ParseOperation(std::string_view s) {
   return DataLossError(fmt::format("unknown stored operation '{}'", s));
 }
 
+// Columns 0-11 of a version row (ReadInfo) and the tables they come from: the parent's row is
+// joined for its mac.
 constexpr const char* kVersionColumns =
     "v.version, v.parent_version, v.created_at_us, v.author, v.message, v.tags, v.operation, "
-    "v.rollback_of, v.content_hash, octet_length(v.content)";
+    "v.rollback_of, v.content_hash, octet_length(v.content), v.mac, coalesce(p.mac, '')";
+constexpr const char* kVersionTables =
+    "bulwark_versions v JOIN bulwark_namespaces n ON v.namespace_id = n.id "
+    "LEFT JOIN bulwark_versions p ON p.namespace_id = v.namespace_id "
+    "AND p.version = v.parent_version";
 
 Result<VersionInfo> ReadInfo(const PgResult& r, int row, std::string_view ns) {
   VersionInfo info;
@@ -144,6 +169,8 @@ Result<VersionInfo> ReadInfo(const PgResult& r, int row, std::string_view ns) {
   info.rollback_of = r.OptInt(row, 7);
   info.content_hash = r.Text(row, 8);
   info.content_size = static_cast<std::size_t>(r.Int(row, 9));
+  info.mac = r.Text(row, 10);
+  info.parent_mac = r.Text(row, 11);
   return info;
 }
 
@@ -153,6 +180,11 @@ std::optional<std::string> Str(std::optional<std::int64_t> v) {
   return std::to_string(*v);
 }
 std::optional<std::string> Str(std::string_view s) { return std::string(s); }
+
+Status Done(Result<PgResult> r) {
+  if (!r) return std::unexpected(r.error());
+  return OkStatus();
+}
 
 class PgTxn final : public internal::Txn {
  public:
@@ -170,10 +202,8 @@ class PgTxn final : public internal::Txn {
   }
 
   Result<std::optional<StoredVersion>> Load(std::string_view ns, VersionRef ref) override {
-    std::string sql = fmt::format(
-        "SELECT {}, v.content FROM bulwark_versions v JOIN bulwark_namespaces n "
-        "ON v.namespace_id = n.id WHERE n.name = $1 AND ",
-        kVersionColumns);
+    std::string sql = fmt::format("SELECT {}, v.content FROM {} WHERE n.name = $1 AND ",
+                                  kVersionColumns, kVersionTables);
     std::vector<std::optional<std::string>> params = {Str(ns)};
     switch (ref.kind()) {
       case VersionRef::Kind::kLatest:
@@ -192,8 +222,33 @@ class PgTxn final : public internal::Txn {
     if (r.rows() == 0) return std::optional<StoredVersion>();
     StoredVersion v;
     BULWARK_ASSIGN_OR_RETURN(v.info, ReadInfo(r, 0, ns));
-    BULWARK_ASSIGN_OR_RETURN(v.content, r.Bytea(0, 10));
+    BULWARK_ASSIGN_OR_RETURN(v.content, r.Bytea(0, 12));
     return std::optional<StoredVersion>(std::move(v));
+  }
+
+  Result<std::optional<VersionInfo>> Info(std::string_view ns, Version version) override {
+    BULWARK_ASSIGN_OR_RETURN(
+        PgResult r, conn_.Exec(fmt::format("SELECT {} FROM {} WHERE n.name = $1 AND v.version = $2",
+                                           kVersionColumns, kVersionTables),
+                               {Str(ns), Str(std::int64_t{version})}, sqlstate_));
+    if (r.rows() == 0) return std::optional<VersionInfo>();
+    BULWARK_ASSIGN_OR_RETURN(VersionInfo info, ReadInfo(r, 0, ns));
+    return std::optional<VersionInfo>(std::move(info));
+  }
+
+  Status AttachMac(std::string_view ns, Version version, std::string_view content_hash,
+                   std::string_view mac) override {
+    return Done(conn_.Exec(
+        "UPDATE bulwark_versions SET mac = $3 WHERE mac = '' AND content_hash = $4 AND "
+        "version = $2 AND namespace_id = (SELECT id FROM bulwark_namespaces WHERE name = $1)",
+        {Str(ns), Str(std::int64_t{version}), Str(mac), Str(content_hash)}, sqlstate_));
+  }
+
+  Result<MacCounts> CountMacs() override {
+    BULWARK_ASSIGN_OR_RETURN(
+        PgResult r, conn_.Exec("SELECT count(*), count(NULLIF(mac, '')) FROM bulwark_versions", {},
+                               sqlstate_));
+    return MacCounts{r.Int(0, 0), r.Int(0, 1)};
   }
 
   Status Insert(const VersionInfo& info, std::string_view content) override {
@@ -217,22 +272,20 @@ class PgTxn final : public internal::Txn {
     }
     auto ins = conn_.Exec(
         "INSERT INTO bulwark_versions (namespace_id, version, parent_version, created_at_us, "
-        "author, message, tags, operation, rollback_of, content_hash, content) VALUES "
-        "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "author, message, tags, operation, rollback_of, content_hash, content, mac) VALUES "
+        "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         {Str(up.Int(0, 0)), Str(info.version), Str(info.parent), Str(t), Str(info.author),
          Str(info.message), Str(internal::EncodeTags(info.tags)),
          Str(OperationName(info.operation)), Str(info.rollback_of), Str(info.content_hash),
-         Str(content)},
+         Str(content), Str(info.mac)},
         sqlstate_, {10});
     if (!ins) return std::unexpected(ins.error());
     return OkStatus();
   }
 
   Result<std::vector<VersionInfo>> History(std::string_view ns, std::size_t limit) override {
-    std::string sql = fmt::format(
-        "SELECT {} FROM bulwark_versions v JOIN bulwark_namespaces n ON v.namespace_id = n.id "
-        "WHERE n.name = $1 ORDER BY v.version DESC",
-        kVersionColumns);
+    std::string sql = fmt::format("SELECT {} FROM {} WHERE n.name = $1 ORDER BY v.version DESC",
+                                  kVersionColumns, kVersionTables);
     if (limit > 0) sql += fmt::format(" LIMIT {}", limit);
     BULWARK_ASSIGN_OR_RETURN(PgResult r, conn_.Exec(sql, {Str(ns)}, sqlstate_));
     std::vector<VersionInfo> out;
@@ -278,11 +331,6 @@ class PgTxn final : public internal::Txn {
   bool write_;
   std::string* sqlstate_;
 };
-
-Status Done(Result<PgResult> r) {
-  if (!r) return std::unexpected(r.error());
-  return OkStatus();
-}
 
 class PostgresStore final : public internal::SqlStore {
  public:
@@ -353,8 +401,12 @@ Status MigratePostgres(const PgConn& conn) {
                       "up to {}); upgrade Bulwark",
                       version, kSchemaVersion));
     }
-    if (version == 0) BULWARK_RETURN_IF_ERROR(conn.ExecScript(kSchemaV1));
-    // Future migrations: if (version < 2) { ...; UPDATE bulwark_schema SET version = 2; }
+    if (version == 0) {
+      BULWARK_RETURN_IF_ERROR(conn.ExecScript(kSchemaV1));
+      version = 1;
+    }
+    if (version == 1) BULWARK_RETURN_IF_ERROR(conn.ExecScript(kSchemaV2));
+    // Future migrations: if (version < 3) { ...; UPDATE bulwark_schema SET version = 3; }
     BULWARK_RETURN_IF_ERROR(conn.ExecScript("COMMIT"));
     return OkStatus();
   };

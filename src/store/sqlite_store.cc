@@ -49,6 +49,21 @@ constexpr const char* kSchemaV1[] = {
       BEGIN SELECT RAISE(ABORT, 'bulwark_versions rows are immutable'); END)sql",
 };
 
+// Schema version 2: version tags (docs/store.md, "Authenticated versions"). The update trigger
+// allows exactly one change to a stored version: an empty mac becoming non-empty.
+constexpr const char* kSchemaV2[] = {
+    "ALTER TABLE bulwark_versions ADD COLUMN mac TEXT NOT NULL DEFAULT ''",
+    "DROP TRIGGER bulwark_versions_no_update",
+    R"sql(CREATE TRIGGER bulwark_versions_no_update BEFORE UPDATE ON bulwark_versions
+      WHEN NOT (OLD.mac = '' AND NEW.mac <> '' AND NEW.namespace_id IS OLD.namespace_id
+        AND NEW.version IS OLD.version AND NEW.parent_version IS OLD.parent_version
+        AND NEW.created_at_us IS OLD.created_at_us AND NEW.author IS OLD.author
+        AND NEW.message IS OLD.message AND NEW.tags IS OLD.tags AND NEW.operation IS OLD.operation
+        AND NEW.rollback_of IS OLD.rollback_of AND NEW.content_hash IS OLD.content_hash
+        AND NEW.content IS OLD.content)
+      BEGIN SELECT RAISE(ABORT, 'bulwark_versions rows are immutable'); END)sql",
+};
+
 Error SqliteError(sqlite3* db, int rc, std::string_view what) {
   int primary = rc & 0xff;
   std::string msg =
@@ -199,9 +214,15 @@ Result<Operation> ParseOperation(std::string_view s) {
   return DataLossError(fmt::format("unknown stored operation '{}'", s));
 }
 
+// Columns 0-11 of a version row (ReadInfo) and the tables they come from: the parent's row is
+// joined for its mac.
 constexpr const char* kVersionColumns =
     "v.version, v.parent_version, v.created_at_us, v.author, v.message, v.tags, v.operation, "
-    "v.rollback_of, v.content_hash, length(v.content)";
+    "v.rollback_of, v.content_hash, length(v.content), v.mac, coalesce(p.mac, '')";
+constexpr const char* kVersionTables =
+    "bulwark_versions v JOIN bulwark_namespaces n ON v.namespace_id = n.id "
+    "LEFT JOIN bulwark_versions p ON p.namespace_id = v.namespace_id "
+    "AND p.version = v.parent_version";
 
 Result<VersionInfo> ReadInfo(const Stmt& s, std::string_view ns) {
   VersionInfo info;
@@ -216,6 +237,8 @@ Result<VersionInfo> ReadInfo(const Stmt& s, std::string_view ns) {
   info.rollback_of = s.OptInt(7);
   info.content_hash = s.Text(8);
   info.content_size = static_cast<std::size_t>(s.Int(9));
+  info.mac = s.Text(10);
+  info.parent_mac = s.Text(11);
   return info;
 }
 
@@ -235,10 +258,8 @@ class SqliteTxn final : public internal::Txn {
   }
 
   Result<std::optional<StoredVersion>> Load(std::string_view ns, VersionRef ref) override {
-    std::string sql = fmt::format(
-        "SELECT {}, v.content FROM bulwark_versions v JOIN bulwark_namespaces n "
-        "ON v.namespace_id = n.id WHERE n.name = ?1 AND ",
-        kVersionColumns);
+    std::string sql = fmt::format("SELECT {}, v.content FROM {} WHERE n.name = ?1 AND ",
+                                  kVersionColumns, kVersionTables);
     switch (ref.kind()) {
       case VersionRef::Kind::kLatest:
         sql += "v.version = n.latest_version";
@@ -258,8 +279,38 @@ class SqliteTxn final : public internal::Txn {
     if (!row) return std::optional<StoredVersion>();
     StoredVersion v;
     BULWARK_ASSIGN_OR_RETURN(v.info, ReadInfo(s, ns));
-    v.content = s.Text(10);
+    v.content = s.Text(12);
     return std::optional<StoredVersion>(std::move(v));
+  }
+
+  Result<std::optional<VersionInfo>> Info(std::string_view ns, Version version) override {
+    BULWARK_ASSIGN_OR_RETURN(
+        Stmt s, cache_.Get(fmt::format("SELECT {} FROM {} WHERE n.name = ?1 AND v.version = ?2",
+                                       kVersionColumns, kVersionTables)));
+    s.Bind(1, ns).Bind(2, std::int64_t{version});
+    BULWARK_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return std::optional<VersionInfo>();
+    BULWARK_ASSIGN_OR_RETURN(VersionInfo info, ReadInfo(s, ns));
+    return std::optional<VersionInfo>(std::move(info));
+  }
+
+  Status AttachMac(std::string_view ns, Version version, std::string_view content_hash,
+                   std::string_view mac) override {
+    BULWARK_ASSIGN_OR_RETURN(
+        Stmt s, cache_.Get("UPDATE bulwark_versions SET mac = ?3 WHERE mac = '' AND "
+                           "content_hash = ?4 AND version = ?2 AND namespace_id = "
+                           "(SELECT id FROM bulwark_namespaces WHERE name = ?1)"));
+    s.Bind(1, ns).Bind(2, std::int64_t{version}).Bind(3, mac).Bind(4, content_hash);
+    BULWARK_RETURN_IF_ERROR(s.Step());
+    return OkStatus();
+  }
+
+  Result<MacCounts> CountMacs() override {
+    BULWARK_ASSIGN_OR_RETURN(
+        Stmt s, cache_.Get("SELECT count(*), count(NULLIF(mac, '')) FROM bulwark_versions"));
+    BULWARK_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return MacCounts{};
+    return MacCounts{s.Int(0), s.Int(1)};
   }
 
   Status Insert(const VersionInfo& info, std::string_view content) override {
@@ -285,8 +336,9 @@ class SqliteTxn final : public internal::Txn {
     BULWARK_ASSIGN_OR_RETURN(Stmt ins,
                              cache_.Get("INSERT INTO bulwark_versions (namespace_id, version, "
                                         "parent_version, created_at_us, author, message, tags, "
-                                        "operation, rollback_of, content_hash, content) VALUES "
-                                        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+                                        "operation, rollback_of, content_hash, content, mac) "
+                                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                                        "?12)"));
     ins.Bind(1, id)
         .Bind(2, info.version)
         .Bind(3, info.parent)
@@ -297,16 +349,16 @@ class SqliteTxn final : public internal::Txn {
         .Bind(8, OperationName(info.operation))
         .Bind(9, info.rollback_of)
         .Bind(10, info.content_hash)
-        .BindBlob(11, content);
+        .BindBlob(11, content)
+        .Bind(12, info.mac);
     BULWARK_RETURN_IF_ERROR(ins.Step());
     return OkStatus();
   }
 
   Result<std::vector<VersionInfo>> History(std::string_view ns, std::size_t limit) override {
-    std::string sql = fmt::format(
-        "SELECT {} FROM bulwark_versions v JOIN bulwark_namespaces n ON v.namespace_id = n.id "
-        "WHERE n.name = ?1 ORDER BY v.version DESC LIMIT ?2",
-        kVersionColumns);
+    std::string sql =
+        fmt::format("SELECT {} FROM {} WHERE n.name = ?1 ORDER BY v.version DESC LIMIT ?2",
+                    kVersionColumns, kVersionTables);
     BULWARK_ASSIGN_OR_RETURN(Stmt s, cache_.Get(sql));
     s.Bind(1, ns).Bind(2, limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
     std::vector<VersionInfo> out;
@@ -446,7 +498,11 @@ Status CheckAndMigrate(sqlite3* db, const std::string& where) {
       for (const char* sql : kSchemaV1) BULWARK_RETURN_IF_ERROR(Exec(db, sql));
       v = 1;
     }
-    // Future migrations: if (v == 1) { ...; v = 2; }
+    if (v == 1) {
+      for (const char* sql : kSchemaV2) BULWARK_RETURN_IF_ERROR(Exec(db, sql));
+      v = 2;
+    }
+    // Future migrations: if (v == 2) { ...; v = 3; }
     BULWARK_RETURN_IF_ERROR(
         Exec(db, fmt::format("PRAGMA application_id = {}", kApplicationId).c_str()));
     BULWARK_RETURN_IF_ERROR(Exec(db, fmt::format("PRAGMA user_version = {}", v).c_str()));

@@ -78,6 +78,39 @@ TEST_F(SqliteStoreTest, UsesWalAndRecordsTheSchemaVersion) {
   EXPECT_EQ(RawQuery(db(), "PRAGMA application_id"), std::to_string(0x42574B31));
 }
 
+// A store written by a build that knew schema version 1 (versions without tags) opens, migrates
+// to version 2 and keeps every version readable, with an empty tag until it is sealed.
+TEST_F(SqliteStoreTest, SchemaVersionOneStoreIsMigratedAndKeepsItsVersions) {
+  RawSql(db(), R"sql(
+    PRAGMA application_id = 1113017137;
+    CREATE TABLE bulwark_namespaces (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+      latest_version INTEGER NOT NULL CHECK (latest_version >= 0), updated_at_us INTEGER NOT NULL);
+    CREATE TABLE bulwark_versions (namespace_id INTEGER NOT NULL REFERENCES bulwark_namespaces(id),
+      version INTEGER NOT NULL CHECK (version >= 1), parent_version INTEGER,
+      created_at_us INTEGER NOT NULL, author TEXT NOT NULL, message TEXT NOT NULL,
+      tags TEXT NOT NULL, operation TEXT NOT NULL, rollback_of INTEGER,
+      content_hash TEXT NOT NULL, content BLOB NOT NULL, PRIMARY KEY (namespace_id, version));
+    CREATE INDEX bulwark_versions_by_time ON bulwark_versions (namespace_id, created_at_us);
+    CREATE TRIGGER bulwark_versions_no_update BEFORE UPDATE ON bulwark_versions
+      BEGIN SELECT RAISE(ABORT, 'bulwark_versions rows are immutable'); END;
+    CREATE TRIGGER bulwark_versions_no_delete BEFORE DELETE ON bulwark_versions
+      BEGIN SELECT RAISE(ABORT, 'bulwark_versions rows are immutable'); END;
+    INSERT INTO bulwark_namespaces VALUES (1, 'ns', 1, 1000);
+    INSERT INTO bulwark_versions VALUES (1, 1, NULL, 1000, 'old', 'm', '[]', 'put', NULL,
+      '015abd7f5cc57a2dd94b7590f04ad8084273905ee33ec5cebeae62276a97f862', CAST('{"a":1}' AS BLOB));
+    PRAGMA user_version = 1;)sql");
+  auto store = Open();
+  ASSERT_TRUE(store.has_value()) << store.error();
+  EXPECT_EQ(RawQuery(db(), "PRAGMA user_version"), "2");
+  auto v1 = (*store)->Get("ns", VersionRef::Latest());
+  ASSERT_TRUE(v1.has_value()) << v1.error();
+  EXPECT_EQ(v1->info.author, "old");
+  EXPECT_EQ(v1->info.mac, "");
+  EXPECT_EQ((*store)->CountMacs()->with_mac, 0);
+  ASSERT_TRUE((*store)->AttachMac("ns", 1, v1->info.content_hash, "sealed").has_value());
+  EXPECT_EQ((*store)->Get("ns", VersionRef::Latest())->info.mac, "sealed");
+}
+
 TEST_F(SqliteStoreTest, StoreFromANewerVersionIsRefusedAndUntouched) {
   {
     auto store = Open();

@@ -308,6 +308,91 @@ TEST_P(StoreConformanceTest, RollbackMakesANewVersionWithTheOldContentAndTheReas
   EXPECT_EQ(store_->History("ns")->size(), 3u);
 }
 
+// Version tags (docs/store.md, "Authenticated versions"): the store keeps what the seal function
+// returns, hands each version's and its parent's tag back on every read, and allows no change to a
+// tag once set.
+TEST_P(StoreConformanceTest, SealStoresTheTagAndReadsReturnItWithTheParentsTag) {
+  std::vector<std::pair<Version, std::string>> seen;  // (version, parent tag) the seal was given
+  auto sealed = [&](std::string tag) {
+    WriteOptions o = By("alice");
+    o.seal = [&seen, tag](const VersionInfo& next, const VersionInfo* parent) -> Result<std::string> {
+      seen.emplace_back(next.version, next.parent_mac);
+      if (next.version == 1 && parent != nullptr) return InternalError("version 1 has a parent");
+      if (next.version > 1 && (parent == nullptr || parent->version != next.version - 1 ||
+                               parent->mac != next.parent_mac)) {
+        return InternalError("wrong parent");
+      }
+      return tag + ":" + next.content_hash.substr(0, 8);
+    };
+    return o;
+  };
+  auto v1 = store_->Put("ns", Map({{"a", 1}}), sealed("t1"));
+  ASSERT_TRUE(v1.has_value()) << v1.error();
+  auto v2 = store_->Set("ns", "b", Value(2), sealed("t2"));
+  ASSERT_TRUE(v2.has_value()) << v2.error();
+  auto v3 = store_->Unset("ns", "b", sealed("t3"));
+  ASSERT_TRUE(v3.has_value()) << v3.error();
+  auto v4 = store_->Rollback("ns", 2, "why", sealed("t4"));
+  ASSERT_TRUE(v4.has_value()) << v4.error();
+  EXPECT_EQ(v1->mac, "t1:" + v1->content_hash.substr(0, 8));
+  EXPECT_EQ(v1->parent_mac, "");
+  EXPECT_EQ(v4->parent_mac, v3->mac);
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[1], (std::pair<Version, std::string>{2, v1->mac}));
+  for (Version v = 1; v <= 4; ++v) {
+    auto got = store_->Get("ns", VersionRef::Number(v));
+    ASSERT_TRUE(got.has_value()) << got.error();
+    EXPECT_EQ(got->info.mac.substr(0, 3), fmt::format("t{}:", v));
+    EXPECT_EQ(got->info.parent_mac, v == 1 ? "" : store_->Get("ns", VersionRef::Number(v - 1))->info.mac);
+  }
+  auto history = store_->History("ns");
+  ASSERT_TRUE(history.has_value());
+  EXPECT_EQ(history->front(), *v4);
+  EXPECT_EQ(history->back(), *v1);
+  // A seal that fails aborts the write.
+  WriteOptions failing = By("alice");
+  failing.seal = [](const VersionInfo&, const VersionInfo*) -> Result<std::string> {
+    return DataLossError("parent does not verify");
+  };
+  auto refused = store_->Put("ns", Map({{"a", 9}}), failing);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kDataLoss);
+  EXPECT_EQ(store_->Get("ns", VersionRef::Latest())->info.version, 4);
+  auto counts = store_->CountMacs();
+  ASSERT_TRUE(counts.has_value()) << counts.error();
+  EXPECT_EQ(counts->versions, 4);
+  EXPECT_EQ(counts->with_mac, 4);
+}
+
+TEST_P(StoreConformanceTest, AttachMacOnlyFillsAnEmptyTagOfAnUnchangedVersion) {
+  auto v1 = store_->Put("ns", Map({{"a", 1}}), By("a"));
+  ASSERT_TRUE(v1.has_value());
+  EXPECT_EQ(v1->mac, "");
+  EXPECT_EQ(store_->CountMacs()->with_mac, 0);
+  auto wrong_hash = store_->AttachMac("ns", 1, std::string(64, '0'), "m1");
+  ASSERT_FALSE(wrong_hash.has_value());
+  EXPECT_EQ(wrong_hash.error().code(), ErrorCode::kFailedPrecondition);
+  ASSERT_TRUE(store_->AttachMac("ns", 1, v1->content_hash, "m1").has_value());
+  EXPECT_EQ(store_->Get("ns", VersionRef::Number(1))->info.mac, "m1");
+  auto again = store_->AttachMac("ns", 1, v1->content_hash, "m2");
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(store_->AttachMac("ns", 7, v1->content_hash, "m").error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store_->AttachMac("ns", 1, v1->content_hash, "").error().code(),
+            ErrorCode::kInvalidArgument);
+  auto v2 = store_->Put("ns", Map({{"a", 2}}), By("a"));
+  ASSERT_TRUE(v2.has_value());
+  EXPECT_EQ(v2->parent_mac, "m1");
+  EXPECT_EQ(store_->CountMacs()->versions, 2);
+  EXPECT_EQ(store_->CountMacs()->with_mac, 1);
+  // Through SQL, a set tag cannot be changed or cleared, and nothing else can change with a tag.
+  EXPECT_FALSE(db_->Exec("UPDATE bulwark_versions SET mac = 'forged' WHERE version = 1"));
+  EXPECT_FALSE(db_->Exec("UPDATE bulwark_versions SET mac = '' WHERE version = 1"));
+  EXPECT_FALSE(db_->Exec("UPDATE bulwark_versions SET mac = 'x', author = 'eve' WHERE version = 2"));
+  EXPECT_FALSE(db_->Exec("DELETE FROM bulwark_versions WHERE version = 2"));
+  EXPECT_EQ(store_->Get("ns", VersionRef::Number(1))->info.mac, "m1");
+}
+
 TEST_P(StoreConformanceTest, ListIsRecursiveAndMatchesWholeSegments) {
   for (const char* ns : {"production/orchestrator", "production/payments/api", "production",
                          "productionx/a", "staging/api"}) {

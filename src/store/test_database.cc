@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,6 +19,20 @@ std::atomic<int> counter{0};
 class SqliteTestDatabase final : public TestDatabase {
  public:
   std::string url() const override { return "sqlite:" + (dir_ / "store.db").string(); }
+  Status Exec(const std::string& sql) const override {
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open((dir_ / "store.db").c_str(), &db);
+    char* err = nullptr;
+    if (rc == SQLITE_OK) {
+      sqlite3_busy_timeout(db, 10'000);
+      rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+    }
+    std::string msg = err != nullptr ? err : sqlite3_errmsg(db);
+    sqlite3_free(err);
+    sqlite3_close(db);
+    if (rc != SQLITE_OK) return InternalError("sqlite: " + msg);
+    return OkStatus();
+  }
 
  private:
   ::bulwark::testing::TempDir dir_{"bulwark-store-sqlite"};
@@ -37,6 +52,18 @@ class PostgresTestDatabase final : public TestDatabase {
   std::string url() const override {
     return fmt::format("{}{}options=-csearch_path%3D{}", base_,
                        base_.find('?') == std::string::npos ? "?" : "&", schema_);
+  }
+  Status Exec(const std::string& sql) const override {
+    PGconn* c = PQconnectdb(url().c_str());
+    PGresult* r = PQexec(c, sql.c_str());
+    const bool ok =
+        PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    std::string msg = PQresultErrorMessage(r);
+    if (PQstatus(c) != CONNECTION_OK) msg = PQerrorMessage(c);
+    PQclear(r);
+    PQfinish(c);
+    if (!ok) return InternalError("postgresql: " + msg);
+    return OkStatus();
   }
 
  private:

@@ -16,6 +16,10 @@ class TestDatabase {
   virtual ~TestDatabase() = default;
   // A store URL for OpenStore; every open of it sees the same (initially empty) database.
   virtual std::string url() const = 0;
+  // Runs SQL statements directly on the database, as whoever can write it (a restored backup, a
+  // DBA) would: no store code, no triggers disabled unless the SQL does it. kInternal with the
+  // database's message on failure.
+  virtual Status Exec(const std::string& sql) const = 0;
 };
 
 // A new SQLite file under a fresh temp directory (deleted with the object).

@@ -36,6 +36,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,6 +59,15 @@ enum class Operation : std::uint8_t { kPut, kSet, kUnset, kRollback };
 // "put", "set", "unset", "rollback".
 std::string_view OperationName(Operation op);
 
+struct VersionInfo;
+
+// Computes the authentication tag (MAC) stored with a new version. A write calls it inside its
+// transaction, once the new version's metadata is final (number, parent, time, content hash; its
+// `parent_mac` is the parent's stored tag), with the parent version as stored (metadata and tag;
+// null for version 1). An error aborts the write with that error. The store never interprets the
+// tag (docs/store.md, "Authenticated versions"); the service computes and verifies it.
+using SealFn = std::function<Result<std::string>(const VersionInfo& next, const VersionInfo* parent)>;
+
 struct WriteOptions {
   std::string author;             // who made the change (the service's principal)
   std::string message;            // free text; for a rollback, the reason
@@ -65,6 +75,8 @@ struct WriteOptions {
   // Compare-and-set: the version this write is based on. 0 means "the namespace must not exist
   // yet". Unset means last-writer-wins (the write applies to whatever is latest).
   std::optional<Version> expected_version;
+  // The tag to store with the version; unset: stored without one (mac empty).
+  SealFn seal;
 };
 
 // Metadata of one version.
@@ -80,8 +92,18 @@ struct VersionInfo {
   std::optional<Version> rollback_of;  // for kRollback: the version whose content was restored
   std::string content_hash;            // lowercase hex SHA-256 of the stored canonical bytes
   std::size_t content_size = 0;        // bytes of canonical JSON
+  // The version's authentication tag as stored (empty when it has none) and its parent's (empty
+  // for version 1 or a parent without one); opaque to the store.
+  std::string mac;
+  std::string parent_mac;
 
   friend bool operator==(const VersionInfo&, const VersionInfo&) = default;
+};
+
+// How many versions the store holds, and how many of them carry a tag.
+struct MacCounts {
+  std::int64_t versions = 0;
+  std::int64_t with_mac = 0;
 };
 
 // One version with its content.
@@ -191,6 +213,17 @@ class ConfigStore {
   // Renames namespace `from` to `to` atomically with all its versions. kNotFound when `from` does
   // not exist, kAlreadyExists when `to` exists. History keeps version numbers and hashes.
   virtual Status Rename(std::string_view from, std::string_view to) = 0;
+
+  // Attaches `mac` to a stored version that has none (sealing a store written before versions
+  // carried tags; the only change the store allows to a stored version). kNotFound when the
+  // version does not exist, kFailedPrecondition when it already has a tag or its content hash is
+  // not `content_hash` (it changed since the caller verified it), kInvalidArgument for an empty
+  // mac.
+  virtual Status AttachMac(std::string_view ns, Version version, std::string_view content_hash,
+                           std::string_view mac) = 0;
+
+  // Over every namespace, reserved ones included.
+  virtual Result<MacCounts> CountMacs() const = 0;
 
   // "sqlite:/path/to/db" or "postgresql://host/db" with the password removed (for messages).
   virtual std::string DisplayUrl() const = 0;

@@ -25,7 +25,7 @@
 namespace bulwark::store {
 
 // The schema version this build writes and the newest it can read.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 struct StoreOptions {
   // How long a write waits for another process's lock before kUnavailable.

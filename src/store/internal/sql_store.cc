@@ -73,6 +73,17 @@ Result<VersionInfo> SqlStore::Write(std::string_view what, std::string_view ns,
     info.rollback_of = draft.rollback_of;
     BULWARK_ASSIGN_OR_RETURN(info.content_hash, Sha256Hex(draft.content));
     info.content_size = draft.content.size();
+    std::optional<VersionInfo> parent;
+    if (latest > 0) {
+      BULWARK_ASSIGN_OR_RETURN(parent, txn.Info(ns, latest));
+      if (!parent) {
+        return DataLossError(fmt::format("the latest version {} is missing", latest));
+      }
+      info.parent_mac = parent->mac;
+    }
+    if (options.seal) {
+      BULWARK_ASSIGN_OR_RETURN(info.mac, options.seal(info, parent ? &*parent : nullptr));
+    }
     BULWARK_RETURN_IF_ERROR(txn.Insert(info, draft.content));
     result = std::move(info);
     return OkStatus();
@@ -240,6 +251,38 @@ Result<std::vector<NamespaceInfo>> SqlStore::List(std::string_view prefix) const
   }
   std::sort(out.begin(), out.end(),
             [](const NamespaceInfo& x, const NamespaceInfo& y) { return x.name < y.name; });
+  return out;
+}
+
+Status SqlStore::AttachMac(std::string_view ns, Version version, std::string_view content_hash,
+                          std::string_view mac) {
+  auto ctx = [&](const Error& e) {
+    return e.WithContext(fmt::format("attach mac {} version {}", ns, version));
+  };
+  if (auto st = ValidateNamespace(ns); !st) return std::unexpected(ctx(st.error()));
+  if (mac.empty() || !IsValidUtf8(mac) || mac.find('\0') != std::string_view::npos) {
+    return std::unexpected(ctx(Error(ErrorCode::kInvalidArgument, "empty or invalid mac")));
+  }
+  Status st = Transact(true, [&](Txn& txn) -> Status {
+    BULWARK_ASSIGN_OR_RETURN(std::optional<VersionInfo> info, txn.Info(ns, version));
+    if (!info) return NotFoundError("no such version");
+    if (!info->mac.empty()) return FailedPreconditionError("the version already has a mac");
+    if (info->content_hash != content_hash) {
+      return FailedPreconditionError("the version's content hash changed since it was verified");
+    }
+    return txn.AttachMac(ns, version, content_hash, mac);
+  });
+  if (!st) return std::unexpected(ctx(st.error()));
+  return OkStatus();
+}
+
+Result<MacCounts> SqlStore::CountMacs() const {
+  MacCounts out;
+  Status st = Transact(false, [&](Txn& txn) -> Status {
+    BULWARK_ASSIGN_OR_RETURN(out, txn.CountMacs());
+    return OkStatus();
+  });
+  if (!st) return std::unexpected(st.error().WithContext("count version macs"));
   return out;
 }
 

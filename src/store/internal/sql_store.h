@@ -29,9 +29,16 @@ class Txn {
   virtual ~Txn() = default;
   // The namespace's latest version and time, or nullopt when it does not exist.
   virtual Result<std::optional<NamespaceInfo>> Head(std::string_view ns) = 0;
-  // The version named by `ref` with its content, or nullopt when there is none.
+  // The version named by `ref` with its content, or nullopt when there is none. Here and in
+  // Info/History, VersionInfo::mac and parent_mac are filled (parent_mac from the parent's row).
   virtual Result<std::optional<StoredVersion>> Load(std::string_view ns, VersionRef ref) = 0;
-  // Stores a new version (creating the namespace row for version 1) and advances the namespace's
+  // A version's metadata without its content, or nullopt.
+  virtual Result<std::optional<VersionInfo>> Info(std::string_view ns, Version version) = 0;
+  // As ConfigStore::AttachMac.
+  virtual Status AttachMac(std::string_view ns, Version version, std::string_view content_hash,
+                           std::string_view mac) = 0;
+  virtual Result<MacCounts> CountMacs() = 0;
+  // Stores a new version with info.mac (creating the namespace row for version 1) and advances the namespace's
   // latest version from info.version - 1 to info.version; kConflict when the latest version is not
   // info.version - 1 (a concurrent writer won).
   virtual Status Insert(const VersionInfo& info, std::string_view content) = 0;
@@ -59,6 +66,9 @@ class SqlStore : public ConfigStore {
                                const WriteOptions& options) override;
   Result<std::vector<NamespaceInfo>> List(std::string_view prefix) const override;
   Status Rename(std::string_view from, std::string_view to) override;
+  Status AttachMac(std::string_view ns, Version version, std::string_view content_hash,
+                   std::string_view mac) override;
+  Result<MacCounts> CountMacs() const override;
 
  protected:
   // Runs `fn` in one transaction: commits when it succeeds, rolls back when it fails. A backend
