@@ -21,6 +21,7 @@
 #include "bulwark/service/file_service.h"
 #include "bulwark/store/config_store.h"
 #include "cli/command.h"
+#include "bulwark/config/sensitivity.h"
 #include "cli/store_commands.h"
 
 namespace bulwark::cli {
@@ -177,6 +178,10 @@ int RunCheck(CommandContext& ctx, const CheckArgs& a) {
     auto doc = config::LoadFile(*fs, target);
     if (!doc) return BadInput(ctx, doc.error().WithContext("check " + target));
     compliance::EvalContext ectx{.target = target, .environment = a.env};
+    // As for a stored namespace: sensitive values (name and value heuristic) never reach a message.
+    if (auto classifier = config::SensitivityClassifier::Create(nullptr, {})) {
+      ectx.sensitive = classifier->Classify(doc->root);
+    }
     compliance::Report report = shared_engine->Evaluate(*doc, ectx);
     if (a.fix) {
       auto changed = FixFile(ctx, a, target, report);
@@ -184,6 +189,9 @@ int RunCheck(CommandContext& ctx, const CheckArgs& a) {
       if (*changed) {  // report what is left
         auto again = config::LoadFile(*fs, target);
         if (!again) return BadInput(ctx, again.error().WithContext("check " + target));
+        if (auto classifier = config::SensitivityClassifier::Create(nullptr, {})) {
+          ectx.sensitive = classifier->Classify(again->root);
+        }
         report = shared_engine->Evaluate(*again, ectx);
       }
     }

@@ -8,6 +8,7 @@
 #include <map>
 #include <utility>
 
+#include "bulwark/config/sensitivity.h"
 #include "bulwark/expr/template.h"
 #include "compliance/compiled_rule.h"
 
@@ -93,6 +94,52 @@ void PrefetchGrandchildren(const config::Value& v) {
   }
 }
 
+// The values of a document's sensitive nodes, kept out of every message of its report
+// (EvalContext::sensitive).
+class SecretTexts {
+ public:
+  SecretTexts(const config::Value& root, const std::vector<config::Path>& sensitive) {
+    for (const config::Path& p : sensitive) {
+      const config::Value* node = config::Find(root, p);
+      if (node == nullptr) continue;
+      config::WalkLeaves(*node, [&](const config::Path&, const config::Value& leaf) {
+        std::string text;
+        if (const std::string* s = leaf.IfString()) {
+          text = *s;
+        } else if (leaf.is_int()) {
+          text = std::to_string(leaf.AsInt());
+        } else if (leaf.is_double()) {
+          text = fmt::format("{}", leaf.AsDouble());
+        }
+        if (!text.empty() && text != config::kRedacted) texts_.push_back(std::move(text));
+      });
+    }
+  }
+  bool empty() const { return texts_.empty(); }
+  // A rendered template value that shows a secret.
+  bool Shows(std::string_view text) const {
+    for (const std::string& t : texts_) {
+      if (text == t || (t.size() >= kMinInside && text.find(t) != std::string_view::npos)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  // Cuts every secret of kMinInside bytes or more out of `text`.
+  void Scrub(std::string& text) const {
+    for (const std::string& t : texts_) {
+      if (t.size() < kMinInside) continue;
+      for (std::size_t pos; (pos = text.find(t)) != std::string::npos;) {
+        text.replace(pos, t.size(), config::kRedacted);
+      }
+    }
+  }
+
+ private:
+  static constexpr std::size_t kMinInside = 4;  // shorter values are redacted only when whole
+  std::vector<std::string> texts_;
+};
+
 // One rule being evaluated: its definition, compiled programs and result slot.
 struct RuleState {
   const Rule* rule = nullptr;
@@ -106,11 +153,12 @@ struct RuleState {
 class GroupRunner {
  public:
   GroupRunner(const config::Document& doc, const EvalContext& ctx, Report& report,
-              expr::Activation& vars)
+              expr::Activation& vars, const SecretTexts& secrets)
       : doc_(doc),
         ctx_(ctx),
         report_(report),
         vars_(vars),
+        secrets_(secrets),
         findings_(report.rules.size()),
         location_ids_(report.rules.size()),
         tallies_(report.rules.size()) {}
@@ -271,6 +319,7 @@ class GroupRunner {
   void RuleError(const RuleState& r, std::string message) {
     RuleResult& rr = report_.rules[r.index];
     ++rr.applicable;
+    secrets_.Scrub(message);
     AddError(rr, std::move(message));
     EnvTally(ctx_.environment).applicable++;
   }
@@ -520,8 +569,10 @@ class GroupRunner {
 
   void ItemError(RuleResult& rr, std::string_view what, const Error& e) {
     std::string where = ItemPathText();
-    AddError(rr, where.empty() ? fmt::format("{}: {}", what, e.message())
-                               : fmt::format("{}: {}: {}", where, what, e.message()));
+    std::string message = where.empty() ? fmt::format("{}: {}", what, e.message())
+                                        : fmt::format("{}: {}: {}", where, what, e.message());
+    secrets_.Scrub(message);
+    AddError(rr, std::move(message));
   }
 
   void ResetWhen() {
@@ -629,7 +680,15 @@ class GroupRunner {
         continue;
       }
       auto v = seg.program->Evaluate(vars_);
-      if (v) {
+      if (!secrets_.empty()) {  // render apart, and show it only if it shows no secret
+        std::string text;
+        if (v) {
+          expr::AppendValueText(*v, text);
+        } else {
+          text = "<" + v.error().message() + ">";
+        }
+        f.message += secrets_.Shows(text) ? std::string_view(config::kRedacted) : text;
+      } else if (v) {
         expr::AppendValueText(*v, f.message);
       } else {
         f.message += "<" + v.error().message() + ">";
@@ -648,6 +707,7 @@ class GroupRunner {
   const EvalContext& ctx_;
   Report& report_;
   expr::Activation& vars_;
+  const SecretTexts& secrets_;
   std::vector<std::vector<Finding>> findings_;  // per rule (index into report_.rules)
   // The location id of each finding in findings_ (0: none), resolved in CollectFindings.
   std::vector<std::vector<std::uint32_t>> location_ids_;
@@ -723,7 +783,8 @@ Report Engine::Evaluate(const config::Document& document, const EvalContext& con
 
   // Group the runnable rules by their foreach expression (text), in first-seen order.
   std::vector<std::pair<std::string_view, std::vector<RuleState>>> groups;
-  GroupRunner runner(document, context, report, vars);
+  const SecretTexts secrets(document.root, context.sensitive);
+  GroupRunner runner(document, context, report, vars, secrets);
   std::size_t index = 0;
   for (const auto& pack : packs_) {
     for (std::size_t i = 0; i < pack->rules().size(); ++i, ++index) {

@@ -495,5 +495,46 @@ TEST(EngineTest, BuiltinBaselineAgreesWithTheValidatorOn1000Services) {
   EXPECT_NE(r.findings.front().location.line, 0u);
 }
 
+// Issue #14: a rule template that names a secret printed it for `bulwark check FILE`.
+TEST(EngineTest, TemplatesNeverRenderSensitiveValues) {
+  ASSERT_OK_AND_ASSIGN(auto pack, Pack(R"yaml(apiVersion: bulwark/v1
+kind: RulePack
+name: leak
+rules:
+  - id: LEAK_001
+    title: Leaky message
+    severity: high
+    check: "false"
+    message: "password {{ config.database.password }} / {{ 'x' + config.database.password }} / pin {{ config.database.pin }} / {{ config.database }} / host {{ config.database.host }}"
+  - id: LEAK_002
+    title: Leaky error
+    severity: high
+    check: int(config.database.password) > 0
+    message: "unused"
+)yaml"));
+  ASSERT_OK_AND_ASSIGN(config::Document doc,
+                       config::ParseDocument(
+                           "database:\n  host: db.internal\n  password: Sup3r-Secret-Pw\n  pin: 77\n",
+                           config::Format::kYaml, {.source_name = "app.yaml"}));
+  EvalContext ctx;
+  ctx.sensitive = {config::Path::Parse("database.password").value(),
+                   config::Path::Parse("database.pin").value()};
+  ASSERT_OK_AND_ASSIGN(const Report r, Check({pack}, doc, ctx));
+  ASSERT_EQ(r.findings.size(), 1u);
+  const std::string& m = r.findings[0].message;
+  EXPECT_EQ(m.find("Sup3r-Secret-Pw"), std::string::npos) << m;
+  EXPECT_EQ(m.find("77"), std::string::npos) << m;
+  EXPECT_NE(m.find("password [redacted] / [redacted] / pin [redacted] / [redacted] / host db.internal"),
+            std::string::npos)
+      << m;
+  for (const RuleResult& rr : r.rules) {
+    for (const std::string& e : rr.errors) EXPECT_EQ(e.find("Sup3r-Secret-Pw"), std::string::npos) << e;
+  }
+  // Without sensitive paths the engine renders what it is given (the caller classifies).
+  ASSERT_OK_AND_ASSIGN(const Report plain, Check({pack}, doc));
+  ASSERT_EQ(plain.findings.size(), 1u);
+  EXPECT_NE(plain.findings[0].message.find("Sup3r-Secret-Pw"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace bulwark::compliance

@@ -2,6 +2,11 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 
 #include "bulwark/compliance/history.h"
@@ -9,6 +14,8 @@
 namespace bulwark::compliance {
 namespace {
 
+// Created by the first Record (a write), never by opening or listing: several commands open the
+// history at once, and a reader must not need the write lock.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS compliance_versions (
   ns TEXT NOT NULL, version INTEGER NOT NULL, recorded_at INTEGER NOT NULL,
@@ -43,18 +50,36 @@ class SqliteHistory final : public ComplianceHistory {
 
   Status Record(const VersionStatus& s) override {
     std::lock_guard lock(mu_);
+    if (!has_tables_) {
+      // WAL first (outside a transaction; it persists in the file), so readers never block the
+      // writer and the writer never blocks readers.
+      BULWARK_RETURN_IF_ERROR(Exec("PRAGMA journal_mode = WAL"));
+    }
     BULWARK_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    if (!has_tables_) {
+      if (Status created = Exec(kSchema); !created) {
+        (void)Exec("ROLLBACK");
+        return created;
+      }
+    }
     Status st = RecordLocked(s);
     if (!st) {
       (void)Exec("ROLLBACK");
       return st;
     }
-    return Exec("COMMIT");
+    BULWARK_RETURN_IF_ERROR(Exec("COMMIT"));
+    has_tables_ = true;
+    return OkStatus();
   }
 
   Result<std::vector<VersionStatus>> List(std::string_view ns) const override {
     std::lock_guard lock(mu_);
     std::vector<VersionStatus> out;
+    if (!has_tables_) {
+      BULWARK_ASSIGN_OR_RETURN(bool exists, TablesExist());
+      if (!exists) return out;  // nothing recorded yet
+      has_tables_ = true;
+    }
     Stmt v(db_,
            "SELECT version, recorded_at, partial, info, low, medium, high, critical FROM "
            "compliance_versions WHERE ns = ? ORDER BY version");
@@ -142,14 +167,32 @@ class SqliteHistory final : public ComplianceHistory {
     return {};
   }
 
+  Result<bool> TablesExist() const {
+    Stmt q(db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = "
+                "'compliance_findings'");
+    if (!q.ok()) return Fail("read schema");
+    if (sqlite3_step(q.get()) != SQLITE_ROW) return Fail("read schema");
+    return sqlite3_column_int(q.get(), 0) > 0;
+  }
+
   mutable std::mutex mu_;
   sqlite3* db_;
+  mutable bool has_tables_ = false;  // known to exist (created by this or another process)
 };
 
 }  // namespace
 
 Result<std::unique_ptr<ComplianceHistory>> OpenSqliteComplianceHistory(
-    const std::filesystem::path& path) {
+    const std::filesystem::path& path, std::chrono::milliseconds busy_timeout) {
+  if (path != ":memory:") {
+    // Created private (0600) whatever the umask: findings name paths of the configuration.
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return UnavailableError(
+          fmt::format("open compliance history {}: {}", path.string(), std::strerror(errno)));
+    }
+    ::close(fd);
+  }
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
       SQLITE_OK) {
@@ -157,14 +200,9 @@ Result<std::unique_ptr<ComplianceHistory>> OpenSqliteComplianceHistory(
     sqlite3_close(db);
     return UnavailableError("open compliance history " + path.string() + ": " + msg);
   }
-  auto history = std::make_unique<SqliteHistory>(db);
-  char* err = nullptr;
-  if (sqlite3_exec(db, kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err != nullptr ? err : "unknown error";
-    sqlite3_free(err);
-    return UnavailableError("create compliance history tables in " + path.string() + ": " + msg);
-  }
-  return std::unique_ptr<ComplianceHistory>(std::move(history));
+  // Every statement waits up to the timeout for another process's lock (then kUnavailable).
+  sqlite3_busy_timeout(db, static_cast<int>(busy_timeout.count()));
+  return std::unique_ptr<ComplianceHistory>(std::make_unique<SqliteHistory>(db));
 }
 
 }  // namespace bulwark::compliance

@@ -1,6 +1,11 @@
 #include "bulwark/compliance/history.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <thread>
+
+#include "bulwark/testing/temp_dir.h"
 
 #include "bulwark/testing/assert_ok.h"
 
@@ -54,6 +59,58 @@ TEST_P(HistoryConformanceTest, RecordingAVersionAgainReplacesIt) {
   auto list = h->List("prod/api");
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0], Version(1, {kDebug}));
+}
+
+// Issue #14: opening the history of a home created its tables, so eight commands started at once
+// failed with "database is locked" (exit 5) on a read. Opening and listing now never write, and
+// every statement waits (bounded) for another process's lock.
+class SqliteHistoryFileTest : public ::testing::Test {
+ protected:
+  bulwark::testing::TempDir tmp_{"bulwark-history"};
+  const std::filesystem::path db_ = tmp_.path() / "compliance.db";
+};
+
+TEST_F(SqliteHistoryFileTest, OpeningAndListingWriteNothingAndTheFileIsPrivate) {
+  {
+    auto h = OpenSqliteComplianceHistory(db_);
+    ASSERT_TRUE(h) << h.error();
+    auto list = (*h)->List("prod/api");
+    ASSERT_TRUE(list) << list.error();
+    EXPECT_TRUE(list->empty());
+  }
+  EXPECT_EQ(std::filesystem::file_size(db_), 0u);  // no table was created
+  EXPECT_EQ(std::filesystem::status(db_).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  auto writer = OpenSqliteComplianceHistory(db_);
+  auto reader = OpenSqliteComplianceHistory(db_);  // opened before the tables existed
+  ASSERT_TRUE(writer && reader);
+  ASSERT_TRUE((*writer)->Record(Version(1, {kTls})));
+  auto list = (*reader)->List("prod/api");
+  ASSERT_TRUE(list) << list.error();
+  ASSERT_EQ(list->size(), 1u);
+}
+
+TEST_F(SqliteHistoryFileTest, ARecordWaitsForAnotherWriterAndGivesUpAfterTheTimeout) {
+  ASSERT_TRUE((*OpenSqliteComplianceHistory(db_))->Record(Version(1, {})));
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(db_.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto h = OpenSqliteComplianceHistory(db_, std::chrono::milliseconds(200));
+  ASSERT_TRUE(h);
+  EXPECT_TRUE((*h)->List("prod/api"));  // WAL: a reader is not blocked by the writer
+  auto refused = (*h)->Record(Version(2, {}));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kUnavailable);
+  // Released while a second record waits: it goes through.
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+  });
+  auto patient = OpenSqliteComplianceHistory(db_, std::chrono::seconds(30));
+  EXPECT_TRUE((*patient)->Record(Version(2, {})));
+  release.join();
+  sqlite3_close(other);
+  EXPECT_EQ((*patient)->List("prod/api")->size(), 2u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Implementations, HistoryConformanceTest,

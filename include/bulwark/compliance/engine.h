@@ -27,6 +27,7 @@
 #include "bulwark/compliance/report.h"
 #include "bulwark/compliance/rule_pack.h"
 #include "bulwark/config/document.h"
+#include "bulwark/config/path.h"
 #include "bulwark/core/error.h"
 
 namespace bulwark::compliance {
@@ -43,6 +44,11 @@ struct EvalContext {
   std::string ns;
   std::int64_t version = 0;
   std::map<std::string, std::string> labels;
+  // The document's sensitive nodes (config::SensitivityClassifier, stored tokens). Their values
+  // never reach a report: a message template segment whose text equals one of their values, or
+  // contains one of 4 bytes or more (`{{ config.db.password }}`, a concatenation, a map holding
+  // it), renders as "[redacted]", and such values are cut out of rule error messages.
+  std::vector<config::Path> sensitive;
 };
 
 class Engine {

@@ -16,6 +16,7 @@
 #define BULWARK_COMPLIANCE_HISTORY_H_
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -61,10 +62,13 @@ class ComplianceHistory {
 };
 
 std::unique_ptr<ComplianceHistory> NewInMemoryComplianceHistory();
-// Opens (creating the tables if needed) a SQLite database; ":memory:" for a private one.
-// kUnavailable when the database cannot be opened.
+// Opens a SQLite database (created 0600 if missing); ":memory:" for a private one. Opening and
+// List never write (a database without tables lists nothing); the first Record creates the
+// tables and switches the file to WAL. Every statement waits up to `busy_timeout` for another
+// process's lock, then fails with kUnavailable. kUnavailable when the database cannot be opened.
 Result<std::unique_ptr<ComplianceHistory>> OpenSqliteComplianceHistory(
-    const std::filesystem::path& path);
+    const std::filesystem::path& path,
+    std::chrono::milliseconds busy_timeout = std::chrono::seconds(10));
 
 // One stretch of versions during which a finding existed.
 struct FindingLifetime {
