@@ -102,6 +102,12 @@ struct Fixture {
   AuditRecord read_record;   // the audit record of one redacted read
   AuditRecord read_record4;  // the same for the 4-secret document
 
+  std::shared_ptr<const StoreMacKey> store_mac = StoreMacKey::Generate(*NewSystemRandom()).value();
+  ServiceDeps WithMac(ServiceDeps d) const {
+    d.store_mac = store_mac;
+    return d;
+  }
+
   Fixture() {
     Runtime rt = Runtime::System();
     store = store::OpenStore("sqlite:" + (dir / "store.db").string(), rt).value();
@@ -110,20 +116,16 @@ struct Fixture {
     cached = CachingValueCipher::Create(cipher, keyring, {}).value();
     ctx.principal = {"local:bench", "local", {}, config::Value::EmptyMap()};
     plain_svc =
-        ConfigService::Create(
-            {rt, store, cipher, NewLocalAuthorizer(), std::make_shared<DiscardAuditSink>(), {}})
+        ConfigService::Create(WithMac({rt, store, cipher, NewLocalAuthorizer(), std::make_shared<DiscardAuditSink>(), {}}))
             .value();
     cached_svc =
-        ConfigService::Create(
-            {rt, store, cached, NewLocalAuthorizer(), std::make_shared<DiscardAuditSink>(), {}})
+        ConfigService::Create(WithMac({rt, store, cached, NewLocalAuthorizer(), std::make_shared<DiscardAuditSink>(), {}}))
             .value();
     event_svc =
-        ConfigService::Create(
-            {rt, store, cipher, NewLocalAuthorizer(), std::make_shared<EventAuditSink>(rt), {}})
+        ConfigService::Create(WithMac({rt, store, cipher, NewLocalAuthorizer(), std::make_shared<EventAuditSink>(rt), {}}))
             .value();
     event_cached_svc =
-        ConfigService::Create(
-            {rt, store, cached, NewLocalAuthorizer(), std::make_shared<EventAuditSink>(rt), {}})
+        ConfigService::Create(WithMac({rt, store, cached, NewLocalAuthorizer(), std::make_shared<EventAuditSink>(rt), {}}))
             .value();
     auto keys = audit::LoadOrCreateLogKeys(rt, dir / "audit-log.key").value();
     audit::AuditLogOptions o;
@@ -132,14 +134,13 @@ struct Fixture {
     o.signers = keys.signers;
     o.runtime = rt;
     log = audit::AuditLog::Open(std::move(o)).value();
-    log_svc = ConfigService::Create(
-                  {rt,
+    log_svc = ConfigService::Create(WithMac({rt,
                    store,
                    cached,
                    NewLocalAuthorizer(),
                    std::make_shared<audit::LogAuditSink>(log, audit::ImpactClassifier::Default(),
                                                          "bulwark://bench/config", rt),
-                   {}})
+                   {}}))
                   .value();
 
     std::ifstream f(std::string(BULWARK_WORKLOADS_DIR) + "/services-1000.json");

@@ -39,6 +39,7 @@ void BuildCli(CLI::App& app, CommandContext& ctx) {
   RegisterMonitorCommands(app, ctx);
   RegisterServeCommands(app, ctx);
   RegisterDriftCommands(app, ctx);
+  RegisterIntegrityCommands(app, ctx);
   // Last, so that it reaches every option of every command (cli/verbatim_args.h).
   RestoreArgsInEveryOption(app);
 }

@@ -54,6 +54,9 @@ void RegisterDriftCommands(CLI::App& app, CommandContext& ctx);
 bool IsRemoteInvocation(const std::vector<std::string>& args);
 int RunRemoteCli(const std::vector<std::string>& args, CliIo io);
 
+// bulwark verify-store [NS] [--fix] (integrity_commands.cc).
+void RegisterIntegrityCommands(CLI::App& app, CommandContext& ctx);
+
 }  // namespace bulwark::cli
 
 #endif  // BULWARK_CLI_COMMAND_H_

@@ -46,6 +46,11 @@ std::string ResolveStoreUrl(const std::string& flag, const Environment& env, con
   return home.default_store_url();
 }
 
+std::filesystem::path ResolveStoreMacKeyPath(const Environment& env, const Home& home) {
+  if (auto e = env("BULWARK_STORE_MAC_KEY"); e && !e->empty()) return *e;
+  return home.store_mac_key();
+}
+
 Result<std::string> ResolveAuditStoreUrl(const Environment& env, FileSystem& files,
                                          const Home& home) {
   if (auto e = NonEmpty(env, "BULWARK_AUDIT_STORE")) return *e;

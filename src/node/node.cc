@@ -13,6 +13,7 @@
 #include "bulwark/keys/pkcs11_provider.h"
 #include "bulwark/service/caching_value_cipher.h"
 #include "bulwark/service/keyring_value_cipher.h"
+#include "bulwark/service/store_mac.h"
 #include "bulwark/store/open.h"
 
 namespace bulwark::node {
@@ -276,8 +277,15 @@ Result<service::ConfigService*> Node::Config() {
   BULWARK_RETURN_IF_ERROR(rt.fs->CreateDirectories(home_.dir, kPrivateDir));
   BULWARK_ASSIGN_OR_RETURN(std::unique_ptr<store::ConfigStore> st,
                            store::OpenStore(store_url_, rt));
+  // The key that authenticates the store's versions (created, under its lock, only for a store
+  // without tagged versions; docs/store.md, "The key").
+  BULWARK_ASSIGN_OR_RETURN(
+      service::StoreMacKeyOpening mac,
+      service::OpenStoreMacKey(*rt.fs, ResolveStoreMacKeyPath(options_.environment, home_), *st,
+                               *rt.random));
   BULWARK_RETURN_IF_ERROR(sink_->HealthCheck());  // opens the audit log: fail early, and closed
   service::ServiceDeps deps{rt, std::move(st), cipher_, authorizer_, service_sink_, {}};
+  deps.store_mac = mac.key;
   BULWARK_ASSIGN_OR_RETURN(deps.compliance, ComplianceEngine());
   if (!options_.compliance) {
     BULWARK_ASSIGN_OR_RETURN(ComplianceSettings settings, ReadComplianceSettings(*rt.fs, home_));
@@ -286,6 +294,19 @@ Result<service::ConfigService*> Node::Config() {
   BULWARK_ASSIGN_OR_RETURN(deps.history,
                            compliance::OpenSqliteComplianceHistory(home_.compliance_db()));
   BULWARK_ASSIGN_OR_RETURN(auto svc, service::ConfigService::Create(std::move(deps)));
+  if (mac.created) {
+    // A store written before versions carried tags is sealed as it is now (trust on first use),
+    // then the new key moves into place.
+    if (mac.untagged > 0) {
+      BULWARK_ASSIGN_OR_RETURN(service::SealReport sealed, svc->SealUnauthenticated(LocalContext()));
+      Notice(fmt::format(
+          "this store was written by a Bulwark without version authentication: sealed its {} "
+          "versions as they are now with a new key in {} (keep a backup of it; docs/store.md, "
+          "\"Migration\")",
+          sealed.versions, mac.path.string()));
+    }
+    BULWARK_RETURN_IF_ERROR(mac.Commit(*rt.fs));
+  }
   std::lock_guard lock(mu_);
   if (!config_) config_ = std::move(svc);
   return config_.get();

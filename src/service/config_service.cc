@@ -2,31 +2,49 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
 #include <map>
+#include <thread>
 
 #include "bulwark/config/sensitivity.h"
 #include "bulwark/core/encoding.h"
+#include "bulwark/store/diff.h"
 #include "bulwark/store/namespace.h"
+#include "service/namespace_meta.h"
+#include "service/operation.h"
 
 namespace bulwark::service {
 
 using config::Path;
 using config::Value;
+using internal::DocumentId;
+using internal::Meta;
+using internal::LoadMeta;
+using internal::MetaDocument;
+using internal::WriteMeta;
 
 namespace {
 
 constexpr std::string_view kReservedPrefix = ".bulwark";
-constexpr int kSetRetries = 5;
+// A set or unset without compare-and-set applies to whatever is latest: when another writer
+// stores a version between its read and its write, it reads again and retries, after a short
+// random pause so that writers that collided do not collide again in step (8 processes writing
+// one namespace at once must all get through).
+constexpr int kSetRetries = 64;
+
+void PauseBeforeRetry(SecureRandom& random, int attempt) {
+  std::array<std::uint8_t, 1> r{};
+  (void)random.Fill(r);
+  const int cap = 1 << std::min(attempt, 5);  // up to 32 ms
+  std::this_thread::sleep_for(std::chrono::microseconds(500 + (r[0] % cap) * 1000));
+}
 
 bool IsReserved(std::string_view ns) {
   return ns == kReservedPrefix || ns.starts_with(std::string(kReservedPrefix) + "/");
 }
-
-// The document identity that store tokens are bound to.
-std::string DocumentId(std::string_view ns_id) { return fmt::format("bulwark-store/v1/{}", ns_id); }
 
 // One pass over a document that finds its encrypted tokens. The walk keeps a stack of pointers to
 // the keys and indices above the current node and builds a Path (and, on request, its dotted form)
@@ -179,180 +197,47 @@ std::string JoinProblems(const std::vector<config::SchemaError>& errors) {
   return out;
 }
 
-struct Meta {
-  std::string id;
-  std::optional<Value> schema;
-  store::Version version = 0;  // of the meta document; 0 = does not exist yet
-};
-
 }  // namespace
 
 std::string EnvironmentOf(std::string_view ns) { return std::string(ns.substr(0, ns.find('/'))); }
 
 namespace {
 
-// Replaces every sensitive plaintext (4 bytes or longer) that appears in a finding message, so a
-// rule template such as "{{ item.password }}" cannot leak a secret through a report or an error.
-void ScrubSecrets(compliance::Report& report, const Value& plaintext, const std::vector<Path>& sensitive) {
-  std::vector<std::string> secrets;
-  for (const Path& s : sensitive) {
-    if (const Value* node = config::Find(plaintext, s)) {
-      config::WalkLeaves(*node, [&](const Path&, const Value& leaf) {
-        std::string text = leaf.is_string() ? leaf.AsString() : "";
-        if (leaf.is_int()) text = std::to_string(leaf.AsInt());
-        if (text.size() >= 4) secrets.push_back(std::move(text));
-      });
-    }
-  }
-  if (secrets.empty()) return;
-  for (auto& f : report.findings) {
-    for (const std::string& secret : secrets) {
-      for (std::size_t pos; (pos = f.message.find(secret)) != std::string::npos;) {
-        f.message.replace(pos, secret.size(), std::string(config::kRedacted));
-      }
-    }
-  }
-}
-
 compliance::Report Evaluate(const compliance::Engine& engine, std::string_view ns,
                             std::int64_t version, const Value& plaintext,
                             const std::vector<Path>& sensitive) {
   config::Document doc;
   doc.root = plaintext;
-  compliance::Report r = engine.Evaluate(
-      doc, compliance::EvalContext{.target = fmt::format("{}@{}", ns, version),
-                                   .environment = EnvironmentOf(ns),
-                                   .ns = std::string(ns),
-                                   .version = version});
-  ScrubSecrets(r, plaintext, sensitive);
-  return r;
+  // The engine keeps the sensitive values out of every message (`{{ item.password }}`).
+  return engine.Evaluate(doc, compliance::EvalContext{.target = fmt::format("{}@{}", ns, version),
+                                                      .environment = EnvironmentOf(ns),
+                                                      .ns = std::string(ns),
+                                                      .version = version,
+                                                      .sensitive = sensitive});
 }
 
 }  // namespace
 
 std::string MetaNamespace(std::string_view ns) { return fmt::format("{}/meta/{}", kReservedPrefix, ns); }
 
-// One operation in flight: guarantees exactly one audit record.
-struct ConfigService::Op {
-  ConfigService& svc;
-  AuditRecord rec;
-  bool finished = false;
-
-  Op(ConfigService& s, const RequestContext& ctx, std::string operation, Action action,
-     std::string_view ns)
-      : svc(s),
-        // Constructed in place (the context copy-constructed, not default-constructed and then
-        // assigned: that built and dropped an empty attribute map and assigned every string).
-        rec{.time = s.deps_.runtime.clock->Now(),
-            .operation = std::move(operation),
-            .action = action,
-            .namespace_name = std::string(ns),
-            .context = ctx} {
-    if (rec.context.request_id.empty()) {
-      rec.context.request_id = s.NewRequestId();
-    }
-  }
-
-  ~Op() {
-    if (!finished) {
-      rec.outcome = Outcome::kFailure;
-      rec.reason = "operation ended without a result";
-      (void)svc.deps_.audit->Append(rec);
-    }
-  }
-
-  std::string What() const {
-    return rec.namespace_name.empty() ? rec.operation
-                                      : fmt::format("{} {}", rec.operation, rec.namespace_name);
-  }
-
-  // Authorization of the operation's action on `resource`; a denial is audited and ends it.
-  Status Authorize(const Resource& resource) {
-    const Decision d = svc.deps_.authorizer->Authorize(rec.context, rec.action, resource);
-    if (!d.allowed) {
-      rec.outcome = Outcome::kDenied;
-      rec.reason = d.reason;
-      finished = true;
-      (void)svc.deps_.audit->Append(rec);
-      return PermissionDeniedError(
-          fmt::format("{}: {} denied: {}", What(), ActionName(rec.action), d.reason));
-    }
-    return OkStatus();
-  }
-
-  // Authorization plus the fail-closed audit check.
-  Status Begin(Resource resource, bool needs_audit = true) {
-    BULWARK_RETURN_IF_ERROR(Authorize(resource));
-    if (needs_audit) {
-      if (auto h = svc.deps_.audit->HealthCheck(); !h) {
-        finished = true;  // cannot record anything; refuse
-        return std::unexpected(h.error().WithContext(
-            fmt::format("{}: refused because the audit log is unavailable", What())));
-      }
-    }
-    return OkStatus();
-  }
-
-  std::unexpected<Error> Fail(Error e) {
-    rec.outcome = e.code() == ErrorCode::kPermissionDenied ? Outcome::kDenied : Outcome::kFailure;
-    rec.reason = e.message();
-    finished = true;
-    (void)svc.deps_.audit->Append(rec);
-    return std::unexpected(e.WithContext(What()));
-  }
-
-  Status Succeed() {
-    rec.outcome = Outcome::kSuccess;
-    finished = true;
-    if (auto s = svc.deps_.audit->Append(rec); !s) {
-      return std::unexpected(s.error().WithContext(
-          fmt::format("{}: succeeded but could not be audited", What())));
-    }
-    return OkStatus();
-  }
-
-  void Notify(std::int64_t version) {
-    ChangeEvent ev{rec.operation, rec.namespace_name, version, rec.paths, rec.sensitive_paths,
-                   rec.context.principal.id};
-    for (const auto& n : svc.deps_.notifiers) n->Notify(ev);
-  }
-};
 
 namespace {
 
-Result<Meta> LoadMeta(store::ConfigStore& st, std::string_view ns) {
-  auto snap = st.Get(MetaNamespace(ns), store::VersionRef::Latest());
-  if (!snap) {
-    if (snap.error().code() == ErrorCode::kNotFound) return Meta{};
-    return std::unexpected(snap.error());
-  }
-  Meta m;
-  m.version = snap->info.version;
-  const Value* id = snap->content.Get("id");
-  if (id == nullptr || !id->is_string() || id->AsString().empty()) {
-    return DataLossError(fmt::format("namespace metadata of {} has no id", ns));
-  }
-  m.id = id->AsString();
-  if (const Value* s = snap->content.Get("schema"); s != nullptr && !s->is_null()) m.schema = *s;
-  return m;
-}
-
-Value MetaDocument(const Meta& m) {
-  config::ValueMap doc;
-  doc.Set("id", m.id);
-  if (m.schema) doc.Set("schema", *m.schema);
-  return Value(std::move(doc));
-}
 
 }  // namespace
 
-ConfigService::ConfigService(ServiceDeps deps) : deps_(std::move(deps)) {}
+ConfigService::ConfigService(ServiceDeps deps)
+    : deps_(std::move(deps)), metas_(std::make_unique<MetaCache>()) {}
 ConfigService::~ConfigService() = default;
 
 Result<std::unique_ptr<ConfigService>> ConfigService::Create(ServiceDeps deps) {
   if (!deps.store || !deps.cipher || !deps.authorizer || !deps.audit || !deps.runtime.clock ||
       !deps.runtime.random || !deps.runtime.fs) {
     return InvalidArgumentError("config service: store, cipher, authorizer, audit and runtime are required");
+  }
+  if (!deps.store_mac) {
+    return InvalidArgumentError(
+        "config service: a store mac key is required (every stored version is authenticated)");
   }
   return std::unique_ptr<ConfigService>(new ConfigService(std::move(deps)));
 }
@@ -486,7 +371,7 @@ Result<store::VersionInfo> ConfigService::Put(const RequestContext& ctx, std::st
   BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {}, false}));
 
   WriteBase base;
-  auto meta = LoadMeta(*deps_.store, ns);
+  auto meta = LoadMeta(deps_, ns);
   if (!meta) return op.Fail(meta.error());
   base.meta = std::move(*meta);
   std::unique_ptr<config::Schema> schema;
@@ -503,14 +388,15 @@ Result<store::VersionInfo> ConfigService::Put(const RequestContext& ctx, std::st
     }
   }
   if (base.meta.version > 0) {
-    auto snap = deps_.store->Get(ns, store::VersionRef::Latest());
-    if (snap) {
-      auto plain = DecryptAll(*deps_.cipher, base.meta.id, snap->content);
+    // The base's tag is verified; sensitive values it holds in clear are replaced by this put.
+    auto verified = LoadVerified(ns, store::VersionRef::Latest(), ReadCheck::kTag);
+    if (verified) {
+      auto plain = DecryptAll(*deps_.cipher, base.meta.id, verified->snap.content);
       if (!plain) return op.Fail(plain.error());
       base.plaintext = std::move(*plain);
-      base.snapshot = std::move(*snap);
-    } else if (snap.error().code() != ErrorCode::kNotFound) {
-      return op.Fail(snap.error());
+      base.snapshot = std::move(verified->snap);
+    } else if (verified.error().code() != ErrorCode::kNotFound) {
+      return op.Fail(verified.error());
     }
   }
   // New namespace (or a schema change): the metadata this write needs is prepared here (a new
@@ -525,6 +411,8 @@ Result<store::VersionInfo> ConfigService::Put(const RequestContext& ctx, std::st
       base.meta.id = HexEncode(*id);
     }
     if (request.schema) base.meta.schema = request.schema;
+    base.meta.name = std::string(ns);
+    base.meta.renaming_from.clear();
   }
 
   auto classifier = config::SensitivityClassifier::Create(schema.get(), {});
@@ -552,35 +440,43 @@ Result<store::VersionInfo> ConfigService::Put(const RequestContext& ctx, std::st
                                      *request.expected_version, current)));
   }
   if (write_meta) {
-    auto mv = deps_.store->Put(MetaNamespace(ns), MetaDocument(base.meta),
-                               {.author = ctx.principal.id,
-                                .message = request.schema ? "schema" : "namespace created",
-                                .expected_version = previous_meta.version});
+    auto mv = WriteMeta(deps_, ns, previous_meta, base.meta, ctx.principal.id,
+                        request.schema ? "schema" : "namespace created");
     if (!mv) return op.Fail(mv.error());
     base.meta.version = mv->version;
+    base.meta.mac = mv->mac;
+  }
+  std::optional<internal::ParentExpectation> parent;
+  if (base.snapshot) {
+    parent = internal::ParentExpectation{base.snapshot->info.version, base.snapshot->info.mac, ""};
   }
   auto info = deps_.store->Put(ns, *encrypted,
                                {.author = ctx.principal.id,
                                 .message = request.message,
                                 .tags = request.tags,
-                                .expected_version = request.expected_version});
+                                .expected_version = request.expected_version,
+                                .seal = internal::SealData(deps_.store_mac, base.meta, parent)});
   if (!info) {
     // Another writer got in between the metadata and the document (compare-and-set): put the
     // metadata back as it was (a namespace that did not exist keeps only its identity, no
-    // schema), so that the refused put leaves no schema behind.
+    // schema), sealed like any metadata version, so that the refused put leaves no schema behind.
     if (write_meta) {
-      Meta restored = previous_meta.version > 0 ? previous_meta : Meta{base.meta.id, std::nullopt, 0};
-      (void)deps_.store->Put(MetaNamespace(ns), MetaDocument(restored),
-                             {.author = ctx.principal.id,
-                              .message = "put refused: metadata restored",
-                              .expected_version = base.meta.version});
+      Meta restored = previous_meta;
+      if (restored.version == 0) {
+        restored = Meta{};
+        restored.id = base.meta.id;
+      }
+      restored.name = std::string(ns);
+      restored.renaming_from.clear();
+      (void)WriteMeta(deps_, ns, base.meta, restored, ctx.principal.id,
+                      "put refused: metadata restored");
     }
     return op.Fail(info.error());
   }
   op.rec.version_after = info->version;
   if (base.snapshot) {
-    if (auto diff = deps_.store->Diff(ns, base.snapshot->info.version, info->version)) {
-      for (const auto& d : *diff) op.rec.paths.push_back(d.path);
+    for (const auto& d : store::DiffValues(base.snapshot->content, *encrypted)) {
+      op.rec.paths.push_back(d.path);
     }
   } else {
     config::WalkLeaves(document, [&](const Path& p, const Value&) { op.rec.paths.push_back(p.ToString()); });
@@ -609,14 +505,16 @@ static Result<store::VersionInfo> ApplyPathChange(ConfigService::Op& op, const S
                                                   std::optional<compliance::Report>& proposed) {
   for (int attempt = 0;; ++attempt) {
     WriteBase base;
-    BULWARK_ASSIGN_OR_RETURN(base.meta, LoadMeta(*deps.store, ns));
+    BULWARK_ASSIGN_OR_RETURN(base.meta, LoadMeta(deps, ns));
     if (base.meta.version > 0) {
-      auto snap = deps.store->Get(ns, store::VersionRef::Latest());
-      if (snap) {
-        BULWARK_ASSIGN_OR_RETURN(base.plaintext, DecryptAll(*deps.cipher, base.meta.id, snap->content));
-        base.snapshot = std::move(*snap);
-      } else if (snap.error().code() != ErrorCode::kNotFound) {
-        return std::unexpected(snap.error());
+      // The rest of the document is carried into the new version: it must verify fully.
+      auto verified = op.Load(ns, store::VersionRef::Latest(), ConfigService::ReadCheck::kFull);
+      if (verified) {
+        BULWARK_ASSIGN_OR_RETURN(base.plaintext,
+                                 DecryptAll(*deps.cipher, base.meta.id, verified->snap.content));
+        base.snapshot = std::move(verified->snap);
+      } else if (verified.error().code() != ErrorCode::kNotFound) {
+        return std::unexpected(verified.error());
       }
     }
     const store::Version current = base.snapshot ? base.snapshot->info.version : 0;
@@ -652,22 +550,32 @@ static Result<store::VersionInfo> ApplyPathChange(ConfigService::Op& op, const S
     if (base.meta.version == 0) {
       auto id = deps.runtime.random->Bytes(16);
       if (!id) return std::unexpected(id.error());
-      Meta created{HexEncode(*id), std::nullopt, 0};
-      auto mv = deps.store->Put(MetaNamespace(ns), MetaDocument(created),
-                                {.author = op.rec.context.principal.id,
-                                 .message = "namespace created",
-                                 .expected_version = 0});
+      Meta created;
+      created.id = HexEncode(*id);
+      created.name = std::string(ns);
+      auto mv = WriteMeta(deps, ns, Meta{}, created, op.rec.context.principal.id,
+                          "namespace created");
       if (!mv) {
-        if (mv.error().code() == ErrorCode::kConflict && attempt < kSetRetries) continue;
+        if (mv.error().code() == ErrorCode::kConflict && attempt < kSetRetries) {
+          PauseBeforeRetry(*deps.runtime.random, attempt);
+          continue;
+        }
         return std::unexpected(mv.error());
       }
       created.version = mv->version;
+      created.mac = mv->mac;
       base.meta = std::move(created);
+    }
+    std::optional<internal::ParentExpectation> parent;
+    if (base.snapshot) {
+      parent = internal::ParentExpectation{current, base.snapshot->info.mac,
+                                           base.snapshot->info.content_hash};
     }
     store::WriteOptions wo{.author = op.rec.context.principal.id,
                            .message = request.message,
                            .tags = request.tags,
-                           .expected_version = current};
+                           .expected_version = current,
+                           .seal = internal::SealData(deps.store_mac, base.meta, parent)};
     op.rec.version_before = base.snapshot ? std::optional<std::int64_t>(current) : std::nullopt;
     op.rec.paths = {path.ToString()};
     Result<store::VersionInfo> info;
@@ -695,6 +603,7 @@ static Result<store::VersionInfo> ApplyPathChange(ConfigService::Op& op, const S
     }
     if (!info && info.error().code() == ErrorCode::kConflict && !request.expected_version &&
         attempt < kSetRetries) {
+      PauseBeforeRetry(*deps.runtime.random, attempt);
       continue;
     }
     return info;
@@ -881,8 +790,9 @@ Result<ReadResult> ConfigService::Get(const RequestContext& ctx, std::string_vie
   if (request.path) op.rec.paths = {request.path->ToString()};
   BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), op.rec.paths, request.reveal},
                                    /*needs_audit=*/request.reveal));
-  auto snap = deps_.store->Get(ns, request.version);
-  if (!snap) return op.Fail(snap.error());
+  auto verified = LoadVerified(ns, request.version, ReadCheck::kFull);
+  if (!verified) return op.Fail(verified.error());
+  store::Snapshot* snap = &verified->snap;
   op.rec.version_after = snap->info.version;
   const Path whole;
   const Path& root = request.path ? *request.path : whole;
@@ -913,16 +823,10 @@ Result<ReadResult> ConfigService::Get(const RequestContext& ctx, std::string_vie
     // The sensitive paths are known now: revealing each of them must be allowed too (a policy
     // may deny the clear value of some paths of a namespace whose other values it reveals).
     BULWARK_RETURN_IF_ERROR(op.Authorize(Resource{std::string(ns), tokens.dotted.get(), true}));
-    auto id = DocumentIdOf(ns, /*reload=*/false);
-    if (!id) return op.Fail(id.error());
+    // The identity of the metadata this version's tag is bound to (so it is the right one).
     std::vector<Value> plain;
     const std::string_view content = plannable ? std::string_view(out.info.content_hash) : "";
-    auto s = DecryptFound(*deps_.cipher, **id, content, tokens, plain);
-    if (!s && s.error().code() == ErrorCode::kDataLoss) {  // maybe a stale cached identity
-      id = DocumentIdOf(ns, /*reload=*/true);
-      if (!id) return op.Fail(id.error());
-      s = DecryptFound(*deps_.cipher, **id, content, tokens, plain);
-    }
+    auto s = DecryptFound(*deps_.cipher, *verified->meta->doc_id, content, tokens, plain);
     if (!s) return op.Fail(s.error());
     for (std::size_t i = 0; i < tokens.leaves.size(); ++i) *tokens.leaves[i] = std::move(plain[i]);
     op.rec.revealed = true;
@@ -952,6 +856,10 @@ Result<std::vector<store::VersionInfo>> ConfigService::History(const RequestCont
   BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {}, false}, false));
   auto h = deps_.store->History(ns);
   if (!h) return op.Fail(h.error());
+  // Every version's tag covers its metadata and its parent's tag: the history is the one written.
+  for (const store::VersionInfo& info : *h) {
+    if (auto v = VerifyInfo(info); !v) return op.Fail(v.error());
+  }
   BULWARK_RETURN_IF_ERROR(op.Succeed());
   return h;
 }
@@ -969,11 +877,14 @@ Result<std::vector<store::DiffEntry>> ConfigService::Diff(const RequestContext& 
   BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {}, false}, false));
   op.rec.version_before = from;
   op.rec.version_after = to;
-  auto d = deps_.store->Diff(ns, from, to);
-  if (!d) return op.Fail(d.error());
+  auto a = LoadVerified(ns, store::VersionRef::Number(from), ReadCheck::kFull);
+  if (!a) return op.Fail(a.error());
+  auto b = LoadVerified(ns, store::VersionRef::Number(to), ReadCheck::kFull);
+  if (!b) return op.Fail(b.error());
+  auto d = store::DiffValues(a->snap.content, b->snap.content);
   // Tokens re-encrypted with the same plaintext are reused on write, so an unchanged secret keeps
   // its token; a changed token means a changed secret. The store already hides token contents.
-  for (const auto& e : *d) {
+  for (const auto& e : d) {
     op.rec.paths.push_back(e.path);
     if (e.redacted) op.rec.sensitive_paths.push_back(e.path);
   }
@@ -987,23 +898,29 @@ Result<store::VersionInfo> ConfigService::Rollback(const RequestContext& ctx, st
   if (auto s = CheckWritableNamespace(ns); !s) return op.Fail(s.error());
   BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {}, false}));
   op.rec.reason = std::string(reason);
-  auto latest = deps_.store->Get(ns, store::VersionRef::Latest());
+  auto meta = LoadMeta(deps_, ns);
+  if (!meta) return op.Fail(meta.error());
+  auto latest = LoadVerified(ns, store::VersionRef::Latest(), ReadCheck::kTag);
   if (!latest) return op.Fail(latest.error());
-  op.rec.version_before = latest->info.version;
-  auto info = deps_.store->Rollback(ns, to, reason, {.author = ctx.principal.id});
+  op.rec.version_before = latest->snap.info.version;
+  // What is restored is served again: it must verify fully, and the store must copy exactly it.
+  auto target = LoadVerified(ns, store::VersionRef::Number(to), ReadCheck::kFull);
+  if (!target) return op.Fail(target.error());
+  auto info = deps_.store->Rollback(
+      ns, to, reason,
+      {.author = ctx.principal.id,
+       .seal = internal::SealData(deps_.store_mac, *meta, std::nullopt,
+                                  target->snap.info.content_hash)});
   if (!info) return op.Fail(info.error());
   op.rec.version_after = info->version;
-  if (auto diff = deps_.store->Diff(ns, latest->info.version, info->version)) {
-    for (const auto& d : *diff) op.rec.paths.push_back(d.path);
+  for (const auto& d : store::DiffValues(latest->snap.content, target->snap.content)) {
+    op.rec.paths.push_back(d.path);
   }
   if (deps_.compliance && deps_.history) {
-    auto restored = deps_.store->Get(ns, store::VersionRef::Number(info->version));
-    auto meta = LoadMeta(*deps_.store, ns);
-    if (restored && meta) {
-      if (auto plain = DecryptAll(*deps_.cipher, meta->id, restored->content)) {
-        RecordHistory(deps_, ns, info->version,
-                      Evaluate(*deps_.compliance, ns, info->version, *plain, TokenPaths(restored->content)));
-      }
+    const Value& restored = target->snap.content;
+    if (auto plain = DecryptAll(*deps_.cipher, meta->id, restored)) {
+      RecordHistory(deps_, ns, info->version,
+                    Evaluate(*deps_.compliance, ns, info->version, *plain, TokenPaths(restored)));
     }
   }
   BULWARK_RETURN_IF_ERROR(op.Succeed());
@@ -1028,21 +945,38 @@ Status ConfigService::Move(const RequestContext& ctx, std::string_view from, std
   if (auto s = CheckWritableNamespace(to); !s) return op.Fail(s.error());
   BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(from), {}, false}));
   op.rec.paths = {std::string(to)};
-  // Data first; metadata follows. If moving the metadata fails, the data is moved back so that
-  // the namespace's tokens stay bound to an identity that can be found.
+  // The metadata names its namespace (so that names swapped outside Bulwark are caught). First it
+  // names the target while accepting the old name, so a crash at any later step leaves a
+  // namespace that reads under the name it has; then data, then metadata move; then the old name
+  // is dropped. If moving the metadata fails, the data is moved back so that the namespace's
+  // tokens stay bound to an identity that can be found.
+  auto meta = LoadMeta(deps_, from);
+  if (!meta) return op.Fail(meta.error());
+  Meta moving = *meta;
+  if (meta->version > 0) {
+    moving.name = std::string(to);
+    moving.renaming_from = std::string(from);
+    auto mv = WriteMeta(deps_, from, *meta, moving, ctx.principal.id,
+                        fmt::format("moving to {}", to));
+    if (!mv) return op.Fail(mv.error());
+    moving.version = mv->version;
+    moving.mac = mv->mac;
+  }
+  ForgetMeta(from);
+  ForgetMeta(to);
   if (auto s = deps_.store->Rename(from, to); !s) return op.Fail(s.error());
-  auto meta_exists = deps_.store->Get(MetaNamespace(from), store::VersionRef::Latest());
-  if (meta_exists) {
+  if (meta->version > 0) {
     if (auto s = deps_.store->Rename(MetaNamespace(from), MetaNamespace(to)); !s) {
       (void)deps_.store->Rename(to, from);
       return op.Fail(s.error());
     }
+    Meta moved = moving;
+    moved.renaming_from.clear();
+    // Best effort: until it is written the metadata still accepts the old name as well.
+    (void)WriteMeta(deps_, to, moving, moved, ctx.principal.id, fmt::format("moved from {}", from));
   }
-  {
-    std::lock_guard lock(ids_mu_);
-    ids_.erase(std::string(from));
-    ids_.erase(std::string(to));
-  }
+  ForgetMeta(from);
+  ForgetMeta(to);
   BULWARK_RETURN_IF_ERROR(op.Succeed());
   op.Notify(0);
   return OkStatus();
@@ -1056,15 +990,14 @@ Result<compliance::Report> ConfigService::Check(const RequestContext& ctx, std::
   if (!deps_.compliance) {
     return op.Fail(Error(ErrorCode::kFailedPrecondition, "no compliance rules are configured"));
   }
-  auto snap = deps_.store->Get(ns, version);
-  if (!snap) return op.Fail(snap.error());
+  auto verified = LoadVerified(ns, version, ReadCheck::kFull);
+  if (!verified) return op.Fail(verified.error());
+  const store::Snapshot* snap = &verified->snap;
   op.rec.version_after = snap->info.version;
   Value plain = snap->content;
   const std::vector<Path> tokens = TokenPaths(snap->content);
   if (!tokens.empty()) {
-    auto meta = LoadMeta(*deps_.store, ns);
-    if (!meta) return op.Fail(meta.error());
-    auto decrypted = DecryptAll(*deps_.cipher, meta->id, snap->content);
+    auto decrypted = DecryptAll(*deps_.cipher, verified->meta->meta.id, snap->content);
     if (!decrypted) return op.Fail(decrypted.error());
     plain = std::move(*decrypted);
   }
@@ -1099,26 +1032,11 @@ std::string ConfigService::NewRequestId() {
   return id;
 }
 
-Result<std::shared_ptr<const std::string>> ConfigService::DocumentIdOf(std::string_view ns,
-                                                                       bool reload) {
-  {
-    std::lock_guard lock(ids_mu_);
-    if (!reload) {
-      if (auto it = ids_.find(ns); it != ids_.end()) return it->second;
-    }
-  }
-  BULWARK_ASSIGN_OR_RETURN(Meta meta, LoadMeta(*deps_.store, ns));
-  if (meta.version == 0) return NotFoundError(fmt::format("namespace {} has no metadata", ns));
-  auto doc_id = std::make_shared<const std::string>(DocumentId(meta.id));
-  std::lock_guard lock(ids_mu_);
-  ids_.insert_or_assign(std::string(ns), doc_id);
-  return doc_id;
-}
 
 Result<std::optional<Value>> ConfigService::SchemaOf(const RequestContext& ctx, std::string_view ns) {
   Op op(*this, ctx, "config.schema", Action::kRead, ns);
   BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {}, false}, false));
-  auto meta = LoadMeta(*deps_.store, ns);
+  auto meta = LoadMeta(deps_, ns);
   if (!meta) return op.Fail(meta.error());
   BULWARK_RETURN_IF_ERROR(op.Succeed());
   return meta->schema;
@@ -1132,8 +1050,10 @@ Result<std::vector<StoredToken>> ConfigService::Tokens(const RequestContext& ctx
   Op op(*this, ctx, "config.tokens", Action::kRead, ns);
   if (auto s = store::ValidateNamespace(ns); !s) return op.Fail(s.error());
   BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {}, false}, /*needs_audit=*/false));
-  auto snap = deps_.store->Get(ns, version);
-  if (!snap) return op.Fail(snap.error());
+  // Tokens only (ciphertext): the tag is checked, plaintext stored by an older Bulwark is not.
+  auto verified = LoadVerified(ns, version, ReadCheck::kTag);
+  if (!verified) return op.Fail(verified.error());
+  const store::Snapshot* snap = &verified->snap;
   op.rec.version_after = snap->info.version;
   std::vector<StoredToken> out;
   for (const Path& p : TokenPaths(snap->content)) {
@@ -1151,13 +1071,14 @@ Result<ReencryptResult> ConfigService::Reencrypt(
   Op op(*this, ctx, "config.reencrypt", Action::kRotate, ns);
   if (auto s = CheckWritableNamespace(ns); !s) return op.Fail(s.error());
   BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(ns), {}, true}));
-  auto meta = LoadMeta(*deps_.store, ns);
+  auto meta = LoadMeta(deps_, ns);
   if (!meta) return op.Fail(meta.error());
   if (meta->version == 0) {
     return op.Fail(Error(ErrorCode::kNotFound, fmt::format("namespace {} does not exist", ns)));
   }
-  auto snap = deps_.store->Get(ns, store::VersionRef::Latest());
-  if (!snap) return op.Fail(snap.error());
+  auto verified = LoadVerified(ns, store::VersionRef::Latest(), ReadCheck::kTag);
+  if (!verified) return op.Fail(verified.error());
+  const store::Snapshot* snap = &verified->snap;
   op.rec.version_before = snap->info.version;
   const std::string doc_id = DocumentId(meta->id);
   ReencryptResult out;
@@ -1178,12 +1099,15 @@ Result<ReencryptResult> ConfigService::Reencrypt(
     BULWARK_RETURN_IF_ERROR(op.Succeed());
     return out;
   }
-  auto info = deps_.store->Put(ns, next,
-                               {.author = ctx.principal.id,
-                                .message = request.message,
-                                .tags = request.tags,
-                                .expected_version = request.expected_version.value_or(
-                                    snap->info.version)});
+  auto info = deps_.store->Put(
+      ns, next,
+      {.author = ctx.principal.id,
+       .message = request.message,
+       .tags = request.tags,
+       .expected_version = request.expected_version.value_or(snap->info.version),
+       .seal = internal::SealData(
+           deps_.store_mac, *meta,
+           internal::ParentExpectation{snap->info.version, snap->info.mac, ""})});
   if (!info) return op.Fail(info.error());
   op.rec.version_after = info->version;
   if (deps_.compliance && deps_.history) {

@@ -153,11 +153,9 @@ TEST_F(ServiceReadTest, AWholeDocumentRevealRetriesWithTheTokensAfterAStaleIdent
   ASSERT_TRUE(svc_->Put(ctx_, "app", J(kDoc), {}));
   ASSERT_TRUE(Read("app", std::nullopt, true));  // svc_ now remembers app's identity
   // Another process moves app away and another namespace (another identity) into its place.
-  auto other =
-      ConfigService::Create(
-          ServiceDeps{
-              rt_, store_, NewKeyringValueCipher(keyring_), NewLocalAuthorizer(), audit_, {}})
-          .value();
+  ServiceDeps other_deps = Deps();
+  other_deps.cipher = NewKeyringValueCipher(keyring_);
+  auto other = ConfigService::Create(std::move(other_deps)).value();
   ASSERT_TRUE(other->Put(ctx_, "next", J(R"({"db": {"password": "pw-next-1234567890"}})"), {}));
   ASSERT_TRUE(other->Move(ctx_, "app", "gone"));
   ASSERT_TRUE(other->Move(ctx_, "next", "app"));

@@ -27,6 +27,7 @@ class ServiceFixture : public ::testing::Test {
     store_ = std::move(*store);
     keyring_ = keys::Keyring::Create(rt_, crypto::AlgorithmPolicy::Standard()).value();
     audit_ = std::make_shared<testing::RecordingAuditSink>();
+    store_mac_ = StoreMacKey::Generate(*rt_.random).value();
     svc_ = ConfigService::Create(Deps()).value();
     ctx_.principal = {"local:tester", "local", {}, config::Value::EmptyMap()};
   }
@@ -37,7 +38,9 @@ class ServiceFixture : public ::testing::Test {
   }
   // What svc_ is built from; a test adds compliance, notifiers, ... to build another service.
   ServiceDeps Deps() {
-    return ServiceDeps{rt_, store_, MakeCipher(), NewLocalAuthorizer(), audit_, {}};
+    ServiceDeps d{rt_, store_, MakeCipher(), NewLocalAuthorizer(), audit_, {}};
+    d.store_mac = store_mac_;
+    return d;
   }
 
   testing::TempDir tmp_{"bulwark-svc"};
@@ -47,6 +50,7 @@ class ServiceFixture : public ::testing::Test {
   std::shared_ptr<store::ConfigStore> store_;
   std::shared_ptr<keys::Keyring> keyring_;
   std::shared_ptr<testing::RecordingAuditSink> audit_;
+  std::shared_ptr<const StoreMacKey> store_mac_;
   std::unique_ptr<ConfigService> svc_;
   RequestContext ctx_;
 };

@@ -15,6 +15,9 @@
 //   compromise-<kid>.journal / .report.json   progress and record of a compromise recovery
 //   config.yaml        optional user settings: compliance {packs, gate}, audit {store, sinks}
 //   store.db           the default configuration store (SQLite)
+//   store-mac.key      the key that authenticates every stored version (service/store_mac.h;
+//                      $BULWARK_STORE_MAC_KEY names another file, shared by servers over one
+//                      database)
 //   compliance.db      the compliance status of every stored version
 //   audit.db           the default audit log (SQLite)
 //   audit-log.key, audit-hmac.key, audit-trusted-checkpoint   audit signing keys, value-hash key,
@@ -24,7 +27,7 @@
 //                      (`monitor:` in config.yaml holds its rules and channels, docs/monitor.md)
 //
 // Environment variables (read through an Environment, so that tests and embedders can inject
-// them): BULWARK_HOME, BULWARK_STORE, BULWARK_AUDIT_STORE, BULWARK_AUDIT_CHECKPOINT_EVERY,
+// them): BULWARK_HOME, BULWARK_STORE, BULWARK_STORE_MAC_KEY, BULWARK_AUDIT_STORE, BULWARK_AUDIT_CHECKPOINT_EVERY,
 // BULWARK_PASSPHRASE, BULWARK_PKCS11_PIN (see node.h for where each applies).
 //
 // Thread safety: plain values and functions.
@@ -65,6 +68,7 @@ struct Home {
   std::filesystem::path key_usage_index() const { return dir / "key-usage.json"; }
   std::filesystem::path config_file() const { return dir / "config.yaml"; }
   std::filesystem::path store_db() const { return dir / "store.db"; }
+  std::filesystem::path store_mac_key() const { return dir / "store-mac.key"; }
   std::filesystem::path compliance_db() const { return dir / "compliance.db"; }
   std::filesystem::path audit_db() const { return dir / "audit.db"; }
   std::filesystem::path audit_log_key() const { return dir / "audit-log.key"; }
@@ -89,6 +93,9 @@ Result<Home> ResolveHome(const std::filesystem::path& flag, const Environment& e
 
 // `flag` if given, else $BULWARK_STORE, else the home's SQLite file.
 std::string ResolveStoreUrl(const std::string& flag, const Environment& env, const Home& home);
+
+// $BULWARK_STORE_MAC_KEY, else the home's store-mac.key.
+std::filesystem::path ResolveStoreMacKeyPath(const Environment& env, const Home& home);
 
 // $BULWARK_AUDIT_STORE, else `audit: {store: URL}` in config.yaml, else sqlite:<home>/audit.db.
 // kInvalidArgument naming the file for a malformed audit.store.

@@ -50,6 +50,7 @@
 #include "bulwark/service/notifier.h"
 #include "bulwark/service/request_context.h"
 #include "bulwark/service/shared_list.h"
+#include "bulwark/service/store_mac.h"
 #include "bulwark/service/value_cipher.h"
 #include "bulwark/store/config_store.h"
 
@@ -69,6 +70,8 @@ struct ServiceDeps {
   std::shared_ptr<const compliance::Engine> compliance;
   std::optional<compliance::GateOptions> gate;
   std::shared_ptr<compliance::ComplianceHistory> history;
+  // Authenticates every stored version (required; docs/store.md, "Authenticated versions").
+  std::shared_ptr<const StoreMacKey> store_mac;
 };
 
 struct WriteRequest {
@@ -110,6 +113,25 @@ struct StoredToken {
 struct ReencryptResult {
   std::optional<store::VersionInfo> info;  // the new version; unset when nothing was selected
   std::vector<config::Path> moved;         // the paths re-encrypted, in document order
+};
+
+// What VerifyStore found: every namespace checked, and the first bad version of each bad one.
+struct VersionProblem {
+  std::string ns;
+  store::Version version = 0;  // 0: the namespace as a whole (e.g. its metadata is unreadable)
+  std::string reason;          // one sentence (the error's message)
+};
+struct StoreVerification {
+  std::size_t namespaces = 0;  // namespaces checked (with their metadata)
+  std::size_t versions = 0;    // versions that verified
+  std::vector<VersionProblem> problems;
+  bool clean() const { return problems.empty(); }
+};
+
+// What SealUnauthenticated did.
+struct SealReport {
+  std::size_t versions = 0;    // versions that were given a tag
+  std::size_t namespaces = 0;  // namespaces whose metadata now names them
 };
 
 class ConfigService {
@@ -161,10 +183,34 @@ class ConfigService {
   // The namespace's schema, if it carries one.
   Result<std::optional<config::Value>> SchemaOf(const RequestContext& ctx, std::string_view ns);
 
+  // ---- Integrity (docs/store.md, "Authenticated versions") ----
+  // Every read verifies the tag of what it serves and refuses a version whose sensitive paths
+  // hold anything but well-formed ENC tokens: kDataLoss naming the namespace and version.
+  //
+  // Reads every version of every namespace under `prefix` (all when empty) and its metadata,
+  // verifying tags, chain and stored secrets; names the first bad version of each namespace.
+  // Authorized as kRead on each namespace; one audit record for the whole check.
+  Result<StoreVerification> VerifyStore(const RequestContext& ctx, std::string_view prefix);
+  // Migration of a store written before versions carried tags: gives every version without one
+  // its tag, in order, trusting the stored content as it is (trust on first use), then writes a
+  // metadata version naming each namespace. Authorized as kAdmin; audited as store.seal.
+  Result<SealReport> SealUnauthenticated(const RequestContext& ctx);
+  // Writes a new version of `ns` in which every sensitive value stored in clear in the latest
+  // version (written before it was classified sensitive) is encrypted; the latest version's tag
+  // is verified first. No version is written when there is none. Authorized as kWrite.
+  Result<ReencryptResult> EncryptStoredPlaintext(const RequestContext& ctx, std::string_view ns,
+                                                 const WriteRequest& request);
+
   ~ConfigService();
 
   struct Op;  // internal: one operation in flight (guarantees its single audit record)
   struct ReadPlan;  // internal: where the tokens of one stored content are (config_service.cc)
+  // How much a read checks (config_service_integrity.cc): the tag only (a write's base, key
+  // management), or also the stored secrets (what is served).
+  enum class ReadCheck { kTag, kFull };
+  struct Verified;   // internal: a snapshot whose tag verified, with its metadata
+  struct MetaEntry;  // internal: a verified metadata version with its compiled schema
+  struct MetaCache;  // internal: verified metadata by namespace, contents already checked
 
  private:
   explicit ConfigService(ServiceDeps deps);
@@ -173,9 +219,21 @@ class ConfigService {
   // up as a decryption failure and is reloaded once). Shared, not copied: a reveal takes a
   // reference count instead of allocating a copy of the string.
   Result<std::shared_ptr<const std::string>> DocumentIdOf(std::string_view ns, bool reload);
+  // Integrity (config_service_integrity.cc; the types in service/namespace_meta.h).
+  // A version of `ns` read, its tag verified against its metadata, and with kFull its stored
+  // secrets checked.
+  Result<Verified> LoadVerified(std::string_view ns, store::VersionRef ref, ReadCheck check);
+  // The verified metadata version `version` of `ns` (0: the latest); cached, and the latest is
+  // reloaded when a version names a newer one or `reload` is set.
+  Result<std::shared_ptr<const MetaEntry>> MetaAt(std::string_view ns, store::Version version,
+                                                  bool reload);
+  void ForgetMeta(std::string_view ns);
+  Status CheckStoredSecrets(const store::Snapshot& snap, const MetaEntry& meta);
+  // The tag of one version (from History) against its metadata.
+  Status VerifyInfo(const store::VersionInfo& info);
   ServiceDeps deps_;
   std::mutex ids_mu_;
-  std::map<std::string, std::shared_ptr<const std::string>, std::less<>> ids_;
+  std::unique_ptr<MetaCache> metas_;  // guarded by ids_mu_
   // Random bytes for request ids, drawn 512 at a time (one RAND_bytes call per 64 requests instead
   // of one per request, which cost about 1.5 µs, 3% of a read).
   std::string NewRequestId();
