@@ -714,5 +714,17 @@ TEST_F(AuditLogTest, AMissingSigningKeyIsRecreatedOnlyForAnEmptyLog) {
   EXPECT_EQ(other.error().code(), ErrorCode::kInvalidArgument);
 }
 
+// A killed first command left `.audit-log.key.tmp.*` holding a private key; the next creation
+// (under the key file's lock) removes it.
+TEST_F(AuditLogTest, AStaleTemporaryCopyOfTheSigningKeyIsRemovedWhenTheKeyIsCreated) {
+  const Runtime rt = Runtime::System();
+  const fs::path stale = dir_ / ".audit-log.key.tmp.k1LLed";
+  ASSERT_TRUE(rt.fs->WriteFileAtomic(stale, "origin x\nPRIVATE+KEY+...\n", fs::perms::owner_read));
+  auto keys = LoadOrCreateLogKeysFor(rt, dir_ / "audit-log.key", Options());
+  ASSERT_TRUE(keys.has_value()) << keys.error().message();
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(dir_ / "audit-log.key"));
+}
+
 }  // namespace
 }  // namespace bulwark::audit::logtest

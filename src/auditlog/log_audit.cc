@@ -16,6 +16,7 @@
 #include "bulwark/audit/jcs.h"
 #include "bulwark/audit/tree_builder.h"
 #include "bulwark/core/encoding.h"
+#include "bulwark/core/file_lock.h"
 #include "bulwark/crypto/signer.h"
 #include "audit/internal/tamper_locator.h"
 
@@ -115,9 +116,22 @@ std::string WhereLog(const AuditLogOptions& o) {
 
 }  // namespace
 
+// Held while the key file is created or rotated: concurrent first commands create one key, and
+// the temporaries of a killed earlier write can be removed (they hold a private key).
+Result<FileLock> LockKeyFile(const Runtime& rt, const std::filesystem::path& path) {
+  BULWARK_ASSIGN_OR_RETURN(FileLock lock,
+                           FileLock::Acquire(path.string() + ".lock", "the audit log key"));
+  BULWARK_ASSIGN_OR_RETURN(auto removed, RemoveStaleTemporaries(*rt.fs, path));
+  (void)removed;
+  return lock;
+}
+
 Result<LogKeys> LoadOrCreateLogKeysFor(const Runtime& rt, const std::filesystem::path& path,
                                        const AuditLogOptions& log) {
   BULWARK_ASSIGN_OR_RETURN(bool exists, rt.fs->Exists(path));
+  if (exists) return LoadLogKeys(rt, path);
+  BULWARK_ASSIGN_OR_RETURN(FileLock lock, LockKeyFile(rt, path));
+  BULWARK_ASSIGN_OR_RETURN(exists, rt.fs->Exists(path));  // another command created it meanwhile
   if (exists) return LoadLogKeys(rt, path);
   BULWARK_ASSIGN_OR_RETURN(LogContents contents, InspectLog(log));
   if (contents.events > 0 || !contents.checkpoints.empty()) {
@@ -135,6 +149,7 @@ Result<LogKeys> RotateLogKeys(const Runtime& rt, const std::filesystem::path& pa
                               const AuditLogOptions& log,
                               const std::vector<std::string>& previous_verifiers,
                               RotationKind* kind) {
+  BULWARK_ASSIGN_OR_RETURN(FileLock lock, LockKeyFile(rt, path));
   LogKeys next;
   auto current = LoadLogKeys(rt, path);
   if (current) {

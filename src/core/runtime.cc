@@ -261,6 +261,25 @@ std::size_t FormatRfc3339To(TimePoint t, std::span<char, kRfc3339MaxSize> out) {
   return static_cast<std::size_t>(p - out.data());
 }
 
+Result<std::vector<fs::path>> RemoveStaleTemporaries(FileSystem& files, const fs::path& path) {
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  const std::string prefix = "." + path.filename().string() + ".tmp.";
+  std::vector<fs::path> removed;
+  auto names = files.ListDirectory(dir);
+  if (!names) {
+    if (names.error().code() == ErrorCode::kNotFound) return removed;
+    return std::unexpected(names.error());
+  }
+  for (const fs::path& name : *names) {
+    const std::string n = name.filename().string();
+    // mkstemp's six characters; nothing else is ours.
+    if (n.size() != prefix.size() + 6 || !n.starts_with(prefix)) continue;
+    BULWARK_RETURN_IF_ERROR(files.Remove(dir / n));
+    removed.push_back(dir / n);
+  }
+  return removed;
+}
+
 std::string FormatRfc3339(TimePoint t) {
   std::array<char, kRfc3339MaxSize> buf;
   return std::string(buf.data(), FormatRfc3339To(t, buf));
@@ -321,6 +340,19 @@ Result<TimePoint> ParseRfc3339(std::string_view text) {
                                         std::chrono::day(d)};
   if (!ymd.ok()) return bad();
   const auto days = std::chrono::sys_days(ymd);
+  // TimePoint counts nanoseconds in 64 bits: 1677-09-21T00:12:43Z to 2262-04-11T23:47:16Z. A time
+  // outside would wrap around silently (2262-04-12 read as 1677), so it is refused, with a day of
+  // margin at both ends for the offset and the fraction.
+  const std::int64_t secs = std::int64_t{days.time_since_epoch().count()} * 86400 + h * 3600 +
+                            mi * 60 + s - std::int64_t{offset_minutes} * 60;
+  constexpr std::int64_t kMaxSecs =
+      std::chrono::duration_cast<std::chrono::seconds>(TimePoint::max().time_since_epoch()).count() -
+      86400;
+  if (secs > kMaxSecs || secs < -kMaxSecs) {
+    return InvalidArgumentError(fmt::format(
+        "time '{}' is outside the range Bulwark can represent (1677-09-22 to 2262-04-10 UTC)",
+        text.substr(0, 64)));
+  }
   auto tp = std::chrono::time_point_cast<std::chrono::system_clock::duration>(
       days + std::chrono::hours(h) + std::chrono::minutes(mi) + std::chrono::seconds(s) -
       std::chrono::minutes(offset_minutes));

@@ -88,6 +88,24 @@ TEST(Rfc3339Test, RoundTripsAndHonoursOffsets) {
   EXPECT_FALSE(ParseRfc3339("2026-11-22T05:21:07"));
 }
 
+// Issue #14: `get --at 2262-04-12T00:00:00Z` answered "no version at 1677-09-21..." and
+// 1677-09-20 returned the latest version: the time wrapped around the 64-bit nanosecond count.
+TEST(Rfc3339Test, TimesOutsideTheClocksRangeAreRefusedInsteadOfWrapping) {
+  for (const char* t : {"2262-04-12T00:00:00Z", "2262-04-11T23:59:59Z", "9999-12-31T23:59:59Z",
+                        "1677-09-20T00:00:00Z", "1677-09-21T00:12:44Z", "0000-01-01T00:00:00Z",
+                        "2262-04-10T23:00:00-02:00"}) {
+    auto r = ParseRfc3339(t);
+    ASSERT_FALSE(r.has_value()) << t;
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(r.error().message().find("outside the range"), std::string::npos) << t;
+  }
+  for (const char* t : {"2262-04-10T00:00:00Z", "1677-09-23T00:00:00Z", "2000-02-29T12:00:00Z"}) {
+    auto r = ParseRfc3339(t);
+    ASSERT_TRUE(r.has_value()) << t << ": " << r.error().message();
+    EXPECT_EQ(FormatRfc3339(*r).substr(0, 19), std::string(t).substr(0, 19));
+  }
+}
+
 // The implementation FormatRfc3339 had before it wrote fixed-width digits (fmt and gmtime_r).
 std::string ReferenceFormatRfc3339(TimePoint t) {
   const auto secs = std::chrono::floor<std::chrono::seconds>(t);

@@ -32,8 +32,14 @@ Result<ShredReport> ShredKeks(const Keyring& keyring, KeyProvider& provider, Fil
                          std::filesystem::perms::owner_read | std::filesystem::perms::owner_write),
       context("write the keyring (the keyring file is unchanged)")));
   BULWARK_RETURN_IF_ERROR(step(ShredStep::kKeyringWritten));
-  // 3. Only now that nothing on disk needs them: the old KEKs go.
+  // 3. Only now that nothing on disk needs them: the old KEKs go, and with them the temporary
+  // copies a killed earlier write left beside the keyring (they hold DEKs wrapped under old KEKs).
+  // The keystore's own temporaries go when RetireOldKeks writes it.
   ShredReport report;
+  BULWARK_ASSIGN_OR_RETURN(
+      report.removed_copies,
+      internal::MapError(RemoveStaleTemporaries(fs, keyring_path),
+                         context("remove stale temporary copies of the keyring")));
   BULWARK_ASSIGN_OR_RETURN(
       report.retired_keks,
       internal::MapError(provider.RetireOldKeks(),

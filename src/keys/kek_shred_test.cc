@@ -194,6 +194,31 @@ TEST_F(KekShredTest, AfterDestroyNoEarlierKeyringCopyOpensWithTheHomesKeystoreOr
   EXPECT_EQ(reopened->keyring->Decrypt(*more, AsBytes("ad")).value().RevealAsString(), "four");
 }
 
+// Issue #14: a killed `keys rewrap` left a complete `.keystore.prev.tmp.*` in the home, which with a
+// keyring backup and the passphrase still yielded the "destroyed" key. Every temporary copy beside
+// the keystore, its mirror and the keyring is gone after the destroy.
+TEST_F(KekShredTest, StaleTemporaryCopiesOfTheKeystoreAndKeyringAreRemoved) {
+  const std::string before = Read(keyring_);
+  const fs::path stale_prev = "/home/u/.bulwark/.keystore.prev.tmp.Ab12Cd";
+  const fs::path stale_store = "/home/u/.bulwark/.keystore.tmp.Qq0000";
+  const fs::path stale_ring = "/home/u/.bulwark/.keyring.tmp.Xy98Zz";
+  const fs::path unrelated = "/home/u/.bulwark/.keyring.tmp.toolong1";
+  for (const fs::path& p : {stale_prev, stale_store}) {
+    ASSERT_TRUE(rt_.fs->WriteFileAtomic(p, Read(prev_), fs::perms::owner_read));
+  }
+  ASSERT_TRUE(rt_.fs->WriteFileAtomic(stale_ring, before, fs::perms::owner_read));
+  ASSERT_TRUE(rt_.fs->WriteFileAtomic(unrelated, "x", fs::perms::owner_read));
+  auto h = OpenHome().value();
+  auto report = DestroyK1(h);
+  ASSERT_TRUE(report.has_value()) << report.error();
+  for (const fs::path& p : {stale_prev, stale_store, stale_ring}) {
+    EXPECT_FALSE(rt_.fs->Exists(p).value()) << p;
+  }
+  EXPECT_TRUE(rt_.fs->Exists(unrelated).value());  // not a name WriteFileAtomic makes
+  ASSERT_EQ(report->removed_copies.size(), 1u);
+  EXPECT_EQ(report->removed_copies[0], stale_ring);
+}
+
 // A failure at each write (keystore.prev and keystore of the rotation, the keyring, keystore.prev
 // and keystore of the retirement) and at each step hook: the home still opens and agrees, and
 // running the destroy again completes the shredding.

@@ -245,6 +245,14 @@ Status LocalKeystoreProvider::Write() {
   BULWARK_ASSIGN_OR_RETURN(auto digest, crypto::Sha256(w.data()));
   w.Bytes(digest);
 
+  // A write killed before its rename left a temporary copy of a generation beside the file (old
+  // KEKs, e.g. after a later `keys destroy`): such copies go before a new generation is written.
+  // Callers hold the keyring lock, so no other write of the keystore is in progress.
+  for (const fs::path& p : {PrevPath(path_), path_}) {
+    if (auto removed = RemoveStaleTemporaries(*runtime_.fs, p); !removed) {
+      return std::unexpected(removed.error());
+    }
+  }
   // The mirror first: a crash in between leaves <path> at the generation before, which the keyring
   // on disk still matches (callers write the keyring only after this returns).
   BULWARK_RETURN_IF_ERROR(runtime_.fs->WriteFileAtomic(PrevPath(path_), w.data(), kMode));

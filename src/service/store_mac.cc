@@ -145,6 +145,11 @@ Result<StoreMacKeyOpening> OpenStoreMacKey(FileSystem& fs, const std::filesystem
     out.lock.reset();
     return out;
   }
+  // A killed earlier creation may have left temporary copies of a key: none is in use now.
+  for (const auto& p : {path, out.pending}) {
+    BULWARK_ASSIGN_OR_RETURN(auto removed, RemoveStaleTemporaries(fs, p));
+    (void)removed;
+  }
   BULWARK_ASSIGN_OR_RETURN(store::MacCounts counts, store.CountMacs());
   auto pending = ReadStoreMacKey(fs, out.pending);
   if (pending) {

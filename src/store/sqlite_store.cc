@@ -4,6 +4,11 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -522,6 +527,15 @@ Result<std::unique_ptr<ConfigStore>> OpenSqliteStore(const std::filesystem::path
                                                      const StoreOptions& options) {
   std::string where = "sqlite:" + path.string();
   if (!runtime.clock) return InvalidArgumentError(fmt::format("open {}: no clock", where));
+  if (path != ":memory:") {
+    // Created 0600 before SQLite creates it with the umask's mode; SQLite gives the -wal and -shm
+    // files the database file's mode. An existing file keeps its mode.
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return UnavailableError(fmt::format("open {}: {}", where, std::strerror(errno)));
+    }
+    ::close(fd);
+  }
   sqlite3* db = nullptr;
   int rc =
       sqlite3_open_v2(path.c_str(), &db,

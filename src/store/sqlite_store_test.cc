@@ -1,4 +1,5 @@
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <random>
@@ -109,6 +110,24 @@ TEST_F(SqliteStoreTest, SchemaVersionOneStoreIsMigratedAndKeepsItsVersions) {
   EXPECT_EQ((*store)->CountMacs()->with_mac, 0);
   ASSERT_TRUE((*store)->AttachMac("ns", 1, v1->info.content_hash, "sealed").has_value());
   EXPECT_EQ((*store)->Get("ns", VersionRef::Latest())->info.mac, "sealed");
+}
+
+// Issue #14: store.db and its WAL and SHM files were 0644 under a umask of 022.
+TEST_F(SqliteStoreTest, TheDatabaseAndItsWalAreCreatedPrivateWhateverTheUmask) {
+  const mode_t old = ::umask(022);
+  {
+    auto store = Open();
+    ASSERT_TRUE(store.has_value()) << store.error();
+    ASSERT_TRUE((*store)->Put("ns", Doc(1), {}).has_value());
+    for (const std::string suffix : {"", "-wal", "-shm"}) {
+      const auto file = std::filesystem::path(db().string() + suffix);
+      ASSERT_TRUE(std::filesystem::exists(file)) << file;
+      EXPECT_EQ(std::filesystem::status(file).permissions() & std::filesystem::perms::all,
+                std::filesystem::perms::owner_read | std::filesystem::perms::owner_write)
+          << file;
+    }
+  }
+  ::umask(old);
 }
 
 TEST_F(SqliteStoreTest, StoreFromANewerVersionIsRefusedAndUntouched) {

@@ -73,6 +73,14 @@ class FileSystem {
   static constexpr std::size_t kDefaultMaxFileSize = std::size_t{256} << 20;  // 256 MiB
 };
 
+// The temporary files that WriteFileAtomic leaves beside `path` when the process dies between
+// creating one and renaming it (".<name>.tmp.XXXXXX": complete or partial copies of what was being
+// written, e.g. a keystore generation or a private key). Removes them and returns their paths.
+// Only correct while every writer of `path` is excluded (the caller holds the lock they all take):
+// otherwise another process's write in progress would lose its temporary file.
+Result<std::vector<std::filesystem::path>> RemoveStaleTemporaries(FileSystem& fs,
+                                                                  const std::filesystem::path& path);
+
 // The real clock, the OS random source and the local file system.
 std::shared_ptr<Clock> NewSystemClock();
 std::shared_ptr<SecureRandom> NewSystemRandom();

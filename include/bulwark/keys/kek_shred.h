@@ -26,6 +26,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <vector>
 #include <functional>
 
 #include "bulwark/core/error.h"
@@ -50,6 +51,10 @@ struct ShredOptions {
 
 struct ShredReport {
   std::size_t retired_keks = 0;  // removed by step 3
+  // Stale temporary copies of the keyring (left by a killed write) removed beside it. Copies
+  // outside the home (backups, snapshots, old disk blocks) are out of reach: they can no longer be
+  // unwrapped once the old KEKs are gone, unless a copy of the old keystore survives too.
+  std::vector<std::filesystem::path> removed_copies;
 };
 
 Result<ShredReport> ShredKeks(const Keyring& keyring, KeyProvider& provider, FileSystem& fs,
