@@ -25,6 +25,13 @@
 //   AuditRecordLeafOfRead     the writer LogAuditSink uses (RecordLeaf: the same bytes, direct)
 //   AuditEventBuild4/40       LogAuditSink's whole pre-append step (EventBuilder::Build) for the
 //                             record of a read of the 4- and the 40-secret document
+//   Overhead_tag              the version tag alone (docs/store.md, "Authenticated versions"):
+//                             parse the stored tag and verify its HMAC-SHA256 against the
+//                             namespace's metadata, interleaved with the plain read it follows;
+//                             tag_pct is its cost relative to that read (the Overhead*/Service*
+//                             rows include it, as every read now does)
+//   PlainStoreGetMeta         the read of a namespace's metadata document: what a process that
+//                             has not read the namespace yet (a CLI command) adds once
 //   *_log                     the product's durable sink: LogAuditSink over the SQLite Merkle
 //                             audit log (WAL, synchronous=FULL: one fsync per group commit),
 //                             1 and 8 threads, wall time per read and reads per second
@@ -49,6 +56,8 @@
 #include "bulwark/service/keyring_value_cipher.h"
 #include "bulwark/store/open.h"
 #include "bulwark/testing/temp_dir.h"
+#include "service/namespace_meta.h"
+#include "service/version_mac.h"
 
 namespace bulwark::service {
 namespace {
@@ -297,6 +306,40 @@ void Overhead(benchmark::State& state, ConfigService& svc, bool reveal,
   state.counters["service_us"] = service_ns / n / 1000;
   state.counters["added_pct"] = (service_ns - plain_ns) / plain_ns * 100;
 }
+// The tag check every read adds: ParseVersionMac + VerifyVersion (HMAC-SHA256 over ~300 bytes)
+// with the namespace's metadata at hand (a service keeps it cached).
+void BM_Overhead_tag(benchmark::State& state) {
+  const std::string ns = "production/bench";
+  auto meta_snap = F().store->Get(MetaNamespace(ns), store::VersionRef::Latest()).value();
+  const auto meta = internal::VerifiedMeta(*F().store_mac, ns, meta_snap, true).value();
+  double plain_ns = 0, tag_ns = 0;
+  for (auto _ : state) {
+    const double t0 = ThreadCpuNs();
+    auto s = F().store->Get(ns, store::VersionRef::Latest());
+    const double t1 = ThreadCpuNs();
+    auto parsed = internal::ParseVersionMac(s->info);
+    auto ok = parsed ? internal::VerifyVersion(*F().store_mac, s->info, *parsed,
+                                               internal::DataBindingOf(meta))
+                     : Status(std::unexpected(parsed.error()));
+    const double t2 = ThreadCpuNs();
+    if (!ok) state.SkipWithError(ok.error().message().c_str());
+    benchmark::DoNotOptimize(ok);
+    plain_ns += t1 - t0;
+    tag_ns += t2 - t1;
+  }
+  const double n = static_cast<double>(state.iterations());
+  state.counters["plain_us"] = plain_ns / n / 1000;
+  state.counters["tag_us"] = tag_ns / n / 1000;
+  state.counters["tag_pct"] = tag_ns / plain_ns * 100;
+}
+
+void BM_PlainStoreGetMeta(benchmark::State& state) {
+  for (auto _ : state) {
+    auto s = F().store->Get(MetaNamespace("production/bench"), store::VersionRef::Latest());
+    benchmark::DoNotOptimize(s);
+  }
+}
+
 void BM_Overhead_redacted(benchmark::State& s) { Overhead(s, *F().plain_svc, false); }
 void BM_Overhead_reveal_nocache(benchmark::State& s) { Overhead(s, *F().plain_svc, true); }
 void BM_Overhead_reveal_cached(benchmark::State& s) { Overhead(s, *F().cached_svc, true); }
@@ -324,6 +367,8 @@ void BM_OverheadEvent4_reveal_cached(benchmark::State& s) {
   Overhead(s, *F().event_cached_svc, true, "production/bench4");
 }
 
+BENCHMARK(BM_Overhead_tag)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_PlainStoreGetMeta)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Overhead_redacted)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Overhead_reveal_nocache)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Overhead_reveal_cached)->Unit(benchmark::kMicrosecond);
