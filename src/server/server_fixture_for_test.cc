@@ -19,6 +19,7 @@
 #include "bulwark/server/api_tokens.h"
 #include "bulwark/server/grant_authorizer.h"
 #include "bulwark/server/metered.h"
+#include "bulwark/service/store_mac.h"
 #include "bulwark/service/keyring_value_cipher.h"
 #include "bulwark/store/open.h"
 
@@ -265,6 +266,12 @@ bool ServerFixture::Start() {
                           : std::shared_ptr<const service::Authorizer>(std::move(*authorizer)),
       metrics);
   service::ServiceDeps sd{rt, std::move(*st), service::NewKeyringValueCipher(ring), authz, sink, {}};
+  auto mac = service::StoreMacKey::Generate(*rt.random);  // authenticates every stored version
+  if (!mac) {
+    ADD_FAILURE() << mac.error();
+    return false;
+  }
+  sd.store_mac = std::move(*mac);
   auto pack = compliance::LoadBuiltinPack("baseline");
   if (!pack) {
     ADD_FAILURE() << pack.error();
