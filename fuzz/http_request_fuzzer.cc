@@ -18,6 +18,7 @@
 #include "bulwark/server/grant_authorizer.h"
 #include "bulwark/server/routes.h"
 #include "bulwark/service/keyring_value_cipher.h"
+#include "bulwark/service/store_mac.h"
 #include "bulwark/store/open.h"
 #include "bulwark/testing/recording_audit_sink.h"
 
@@ -47,6 +48,9 @@ World* Setup() {
     std::shared_ptr<const service::Authorizer> a = std::move(*authz);
     auto sink = std::make_shared<testing::RecordingAuditSink>();
     service::ServiceDeps deps{rt, std::move(*st), service::NewKeyringValueCipher(keyring), a, sink, {}};
+    auto mac = service::StoreMacKey::Generate(*rt.random);  // authenticates every stored version
+    if (!mac) std::abort();
+    deps.store_mac = std::move(*mac);
     auto svc = service::ConfigService::Create(std::move(deps));
     if (!svc) std::abort();
     server::ApiDeps api;
