@@ -1,12 +1,14 @@
 // Internal plumbing shared by the CLI command groups.
 //
 // Each group registers its subcommands on the root CLI11 app. A subcommand's callback does not run
-// the command directly: it stores the action in `CommandContext::action`, which RunCli invokes after
-// parsing succeeded, so that every command returns an exit code the same way.
+// the command directly: it stores the action in `CommandContext::action`, which RunCli invokes
+// after parsing succeeded, so that every command returns an exit code the same way.
 #ifndef BULWARK_CLI_COMMAND_H_
 #define BULWARK_CLI_COMMAND_H_
 
 #include <CLI/CLI.hpp>
+#include <charconv>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -15,6 +17,20 @@
 #include "bulwark/core/error.h"
 
 namespace bulwark::cli {
+
+// A validator accepting decimal integers in [min, max].
+inline CLI::Validator WholeNumberIn(std::int64_t min, std::int64_t max, std::string what) {
+  return CLI::Validator(
+      [min, max, what](std::string& v) -> std::string {
+        std::int64_t n = 0;
+        const char* end = v.data() + v.size();
+        auto [p, ec] = std::from_chars(v.data(), end, n);
+        if (v.empty() || ec != std::errc() || p != end || n < min || n > max)
+          return "expected " + what + ", got '" + v + "'";
+        return {};
+      },
+      what);
+}
 
 struct CommandContext {
   CliIo io;
@@ -33,6 +49,18 @@ void BuildCli(CLI::App& app, CommandContext& ctx);
 // Parses `args` (without the program name) into an app made by BuildCli. Throws what
 // CLI::App::parse throws; runs no command.
 void ParseCli(CLI::App& app, const std::vector<std::string>& args);
+
+// Validators for numeric options whose message says what is expected (CLI11's own name a
+// floating-point range). Both refuse signs, blanks and anything that is not a whole decimal
+// number; CLI11 reports the failure as "OPTION: MESSAGE" (exit 2).
+// A version number: 1 or more.
+inline CLI::Validator VersionNumber() {
+  return WholeNumberIn(1, INT64_MAX, "a version number (1 or more)");
+}
+// The latest version a write expects: 0 (the namespace must be new) or more.
+inline CLI::Validator ExpectedVersion() {
+  return WholeNumberIn(0, INT64_MAX, "a version number (0: the namespace must be new)");
+}
 
 // Registration functions, one per command group (see app.cc for the list).
 void RegisterConfigCommands(CLI::App& app, CommandContext& ctx);

@@ -14,11 +14,13 @@
 namespace bulwark::cli {
 namespace {
 
+constexpr std::int64_t kMaxBudget = 100'000'000;
+
 struct ExprArgs {
   std::vector<std::string> expression;  // joined with spaces
   std::string vars_json;
   std::string vars_file;
-  std::uint64_t budget = 0;
+  std::int64_t budget = 0;  // 0: the default
   bool pretty = false;
 };
 
@@ -60,7 +62,7 @@ int RunExpr(CommandContext& ctx, const ExprArgs& a) {
   }
 
   expr::CompileOptions opts;
-  if (a.budget > 0) opts.limits.cost_budget = a.budget;
+  if (a.budget > 0) opts.limits.cost_budget = static_cast<std::uint64_t>(a.budget);
   auto program = expr::Program::Compile(source, opts);
   if (!program) {
     ctx.io.err << "bulwark: expr: " << program.error().message() << "\n";
@@ -89,7 +91,11 @@ void RegisterExprCommands(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--vars", args->vars_json,
                   "Variables as a JSON object, e.g. '{\"item\": {\"port\": 80}}'");
   cmd->add_option("--vars-file", args->vars_file, "Variables from a JSON, YAML or TOML file");
-  cmd->add_option("--budget", args->budget, "Evaluation cost budget (default 1000000)");
+  // Capped: the cost bounds what an evaluation may allocate, so an unbounded budget would be
+  // unbounded memory.
+  cmd->add_option("--budget", args->budget,
+                  "Evaluation cost budget, 1..100000000 (default 1000000)")
+      ->check(WholeNumberIn(1, kMaxBudget, "a cost budget from 1 to 100000000"));
   cmd->add_flag("--pretty", args->pretty, "Indent the JSON output");
   cmd->callback([&ctx, args] { ctx.action = [&ctx, args] { return RunExpr(ctx, *args); }; });
 }

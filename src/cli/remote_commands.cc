@@ -124,7 +124,7 @@ void RegisterRemote(CLI::App& app, CommandContext& ctx, const std::shared_ptr<Re
     c->add_option("-m,--message", a->message);
     c->add_option("--tag", a->tags);
     c->add_option("--schema", a->schema);
-    c->add_option("--expect-version", a->expect_version);
+    c->add_option("--expect-version", a->expect_version)->check(ExpectedVersion());
     c->add_option("--input-format", a->format);
     Add(c, ctx, a, [&ctx, a](server::ApiClient& client) -> Status {
       auto files = NewLocalFileSystem();
@@ -152,7 +152,7 @@ void RegisterRemote(CLI::App& app, CommandContext& ctx, const std::shared_ptr<Re
     CLI::App* c = app.add_subcommand("get", "Print a namespace (or one path of it); secrets redacted unless --reveal");
     c->add_option("namespace", a->ns)->required();
     c->add_option("path", a->path);
-    c->add_option("--version", a->version);
+    c->add_option("--version", a->version)->check(VersionNumber());
     c->add_option("--at", a->at);
     c->add_flag("--reveal", a->reveal);
     c->add_option("--format", a->format);
@@ -182,7 +182,7 @@ void RegisterRemote(CLI::App& app, CommandContext& ctx, const std::shared_ptr<Re
     c->add_flag("--secret", a->secret);
     c->add_flag("--string", a->as_string);
     c->add_option("-m,--message", a->message);
-    c->add_option("--expect-version", a->expect_version);
+    c->add_option("--expect-version", a->expect_version)->check(ExpectedVersion());
     Add(c, ctx, a, [&ctx, a](server::ApiClient& client) -> Status {
       std::string text = a->value;
       if (text == "-") {
@@ -207,7 +207,7 @@ void RegisterRemote(CLI::App& app, CommandContext& ctx, const std::shared_ptr<Re
     c->add_option("namespace", a->ns)->required();
     c->add_option("path", a->path)->required();
     c->add_option("-m,--message", a->message);
-    c->add_option("--expect-version", a->expect_version);
+    c->add_option("--expect-version", a->expect_version)->check(ExpectedVersion());
     Add(c, ctx, a, [&ctx, a](server::ApiClient& client) -> Status {
       json body = {{"path", a->path}};
       WriteFields(body, *a);
@@ -239,8 +239,8 @@ void RegisterRemote(CLI::App& app, CommandContext& ctx, const std::shared_ptr<Re
   {
     CLI::App* c = app.add_subcommand("diff", "Path-level differences between two versions");
     c->add_option("namespace", a->ns)->required();
-    c->add_option("from", a->from)->required();
-    c->add_option("to", a->to)->required();
+    c->add_option("from", a->from)->check(VersionNumber())->required();
+    c->add_option("to", a->to)->check(VersionNumber())->required();
     c->add_flag("--json", a->json);
     Add(c, ctx, a, [&out, a](server::ApiClient& client) -> Status {
       BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "GET", fmt::format("/v1/config/diff/{}?from={}&to={}",
@@ -271,7 +271,7 @@ void RegisterRemote(CLI::App& app, CommandContext& ctx, const std::shared_ptr<Re
   {
     CLI::App* c = app.add_subcommand("rollback", "Make a new version with the content of an old one");
     c->add_option("namespace", a->ns)->required();
-    c->add_option("--to", a->to)->required();
+    c->add_option("--to", a->to)->check(VersionNumber())->required();
     c->add_option("--reason", a->reason)->required();
     Add(c, ctx, a, [&ctx, a](server::ApiClient& client) -> Status {
       BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "POST", "/v1/config/rollback/" + UrlEncode(a->ns, true),
@@ -311,7 +311,7 @@ void RegisterRemote(CLI::App& app, CommandContext& ctx, const std::shared_ptr<Re
   {
     CLI::App* c = app.add_subcommand("check", "Compliance report of a stored namespace (JSON report format)");
     c->add_option("namespace", a->ns)->required();
-    c->add_option("--version", a->version);
+    c->add_option("--version", a->version)->check(VersionNumber());
     c->add_flag("--history", a->json, "The recorded status of every version instead");
     c->callback([&ctx, a] {
       ctx.action = [&ctx, a] {

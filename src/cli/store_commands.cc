@@ -140,7 +140,7 @@ void RegisterStoreCommands(CLI::App& app, CommandContext& ctx) {
     c->add_option("--tag", a->tags, "A label for this version (repeatable)");
     c->add_option("--schema", a->schema, "Attach this JSON Schema to the namespace and validate against it");
     c->add_option("--expect-version", a->expect_version,
-                  "Fail unless the latest version is N (0: the namespace must be new)");
+                  "Fail unless the latest version is N (0: the namespace must be new)")->check(ExpectedVersion());
     c->add_option("--input-format", a->format, "Force the file format");
     RunWithSession(c, ctx, a, [&ctx, a](Session& s) -> Status {
       BULWARK_ASSIGN_OR_RETURN(config::Value doc, ReadDocument(a->file, a->format));
@@ -163,7 +163,7 @@ void RegisterStoreCommands(CLI::App& app, CommandContext& ctx) {
     CLI::App* c = app.add_subcommand("get", "Print a namespace (or one path of it); secrets redacted unless --reveal");
     c->add_option("namespace", a->ns)->required();
     c->add_option("path", a->path, "Dotted path or JSON Pointer inside the document");
-    c->add_option("--version", a->version, "A version number (default: latest)");
+    c->add_option("--version", a->version, "A version number (default: latest)")->check(VersionNumber());
     c->add_option("--at", a->at, "The version current at this RFC 3339 time");
     c->add_flag("--reveal", a->reveal, "Decrypt sensitive values (audited)");
     c->add_option("--format", a->format, "Output format: json|yaml|toml|dotenv|env (default yaml)");
@@ -200,7 +200,7 @@ void RegisterStoreCommands(CLI::App& app, CommandContext& ctx) {
     c->add_flag("--secret", a->secret, "Store encrypted even if neither schema nor name says so");
     c->add_flag("--string", a->as_string, "Take VALUE as a string even if it looks like JSON");
     c->add_option("-m,--message", a->message, "Why this change");
-    c->add_option("--expect-version", a->expect_version, "Fail unless the latest version is N");
+    c->add_option("--expect-version", a->expect_version, "Fail unless the latest version is N")->check(ExpectedVersion());
     RunWithSession(c, ctx, a, [&ctx, a](Session& s) -> Status {
       BULWARK_ASSIGN_OR_RETURN(config::Path p, config::Path::ParseAny(a->path));
       BULWARK_ASSIGN_OR_RETURN(config::Value v, ParseValueArg(ctx, a->value, a->as_string));
@@ -220,7 +220,7 @@ void RegisterStoreCommands(CLI::App& app, CommandContext& ctx) {
     c->add_option("namespace", a->ns)->required();
     c->add_option("path", a->path)->required();
     c->add_option("-m,--message", a->message, "Why this change");
-    c->add_option("--expect-version", a->expect_version, "Fail unless the latest version is N");
+    c->add_option("--expect-version", a->expect_version, "Fail unless the latest version is N")->check(ExpectedVersion());
     RunWithSession(c, ctx, a, [&ctx, a](Session& s) -> Status {
       BULWARK_ASSIGN_OR_RETURN(config::Path p, config::Path::ParseAny(a->path));
       service::WriteRequest req;
@@ -260,8 +260,8 @@ void RegisterStoreCommands(CLI::App& app, CommandContext& ctx) {
     auto a = std::make_shared<StoreArgs>();
     CLI::App* c = app.add_subcommand("diff", "Path-level differences between two versions (secrets: changed/unchanged only)");
     c->add_option("namespace", a->ns)->required();
-    c->add_option("from", a->from)->required();
-    c->add_option("to", a->to)->required();
+    c->add_option("from", a->from)->check(VersionNumber())->required();
+    c->add_option("to", a->to)->check(VersionNumber())->required();
     c->add_flag("--json", a->json, "Machine-readable output");
     RunWithSession(c, ctx, a, [&ctx, a](Session& s) -> Status {
       BULWARK_ASSIGN_OR_RETURN(auto diff, s.service->Diff(s.request, a->ns, a->from, a->to));
@@ -301,7 +301,7 @@ void RegisterStoreCommands(CLI::App& app, CommandContext& ctx) {
     auto a = std::make_shared<StoreArgs>();
     CLI::App* c = app.add_subcommand("rollback", "Make a new version with the content of an old one");
     c->add_option("namespace", a->ns)->required();
-    c->add_option("--to", a->to, "The version to restore")->required();
+    c->add_option("--to", a->to, "The version to restore")->check(VersionNumber())->required();
     c->add_option("--reason", a->message, "Why (recorded in history and audit)")->required();
     RunWithSession(c, ctx, a, [&ctx, a](Session& s) -> Status {
       BULWARK_ASSIGN_OR_RETURN(auto info, s.service->Rollback(s.request, a->ns, a->to, a->message));
@@ -353,7 +353,7 @@ void RegisterStoreCommands(CLI::App& app, CommandContext& ctx) {
     c->add_option("--format", a->format, "json|yaml|toml|dotenv|env")->required();
     c->add_option("--env-prefix", a->env_prefix, "Variable prefix for --format env");
     c->add_flag("--reveal", a->reveal, "Decrypt sensitive values (audited)");
-    c->add_option("--version", a->version, "A version number (default: latest)");
+    c->add_option("--version", a->version, "A version number (default: latest)")->check(VersionNumber());
     c->add_option("--at", a->at, "The version current at this RFC 3339 time");
     AddStoreOptions(c, *a);
     c->callback([&ctx, a] {

@@ -62,5 +62,17 @@ TEST(ExprCliTest, BadVariablesAreBadInput) {
   EXPECT_EQ(arr.exit_code, 2);
 }
 
+TEST(ExprCliTest, TheBudgetIsAWholeNumberWithACap) {
+  EXPECT_EQ(RunBulwark({"expr", "--budget", "5000", "1 + 1"}).out, "2\n");
+  for (const char* bad : {"-1", "0", "100000001", "18446744073709551615", "1e6", "abc", ""}) {
+    auto r = RunBulwark({"expr", "--budget", bad, "1 + 1"});
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_THAT(r.err, HasSubstr("--budget: expected a cost budget from 1 to 100000000")) << bad;
+  }
+  // A small budget stops an evaluation that needs more (exit 1), it does not run away.
+  auto over = RunBulwark({"expr", "--budget", "10", "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map(x, x * 2)"});
+  EXPECT_EQ(over.exit_code, 1) << over.out;
+}
+
 }  // namespace
 }  // namespace bulwark::testing

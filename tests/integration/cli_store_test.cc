@@ -84,6 +84,24 @@ TEST_F(StoreCliTest, CompareAndSetAndErrorsHaveDistinctExitCodes) {
   EXPECT_EQ(wrong_pass.exit_code, 3) << wrong_pass.err;
 }
 
+TEST_F(StoreCliTest, VersionNumbersAreWholeAndPositive) {
+  ASSERT_EQ(Run("put prod/app " + cfg_).exit_code, 0);
+  ASSERT_EQ(Run("set prod/app database.port 6432").exit_code, 0);
+  EXPECT_EQ(Run("get prod/app database.port --version 1").exit_code, 0);
+  for (const std::string bad : {"-1", "0", "1.5", "x", "99999999999999999999"}) {
+    auto get = Run("get prod/app --version " + bad);
+    EXPECT_EQ(get.exit_code, 2) << bad;
+    EXPECT_THAT(get.err, HasSubstr("--version: expected a version number (1 or more), got '" + bad + "'"));
+    EXPECT_EQ(Run("diff prod/app " + bad + " 2").exit_code, 2) << bad;
+    EXPECT_EQ(Run("rollback prod/app --to " + bad).exit_code, 2) << bad;
+  }
+  auto cas = Run("set prod/app database.port 1 --expect-version -1");
+  EXPECT_EQ(cas.exit_code, 2);
+  EXPECT_THAT(cas.err, HasSubstr("--expect-version: expected a version number (0: the namespace must be new)"));
+  // Nothing was written by the refused commands.
+  EXPECT_THAT(Run("history prod/app").out, Not(HasSubstr("    3  ")));
+}
+
 TEST_F(StoreCliTest, SchemaAttachedOnPutGuardsLaterWrites) {
   const auto schema = RepoPath("examples/config/schema.json").string();
   const auto base = RepoPath("examples/config/base.yaml").string();
