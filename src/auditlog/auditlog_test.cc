@@ -58,6 +58,15 @@ TEST(ImpactClassifierTest, DefaultRulesParseAndClassify) {
   auto denied = Record("config.set", request::Action::kWrite, "dev/app", {"db.ssl_mode"});
   denied.outcome = request::Outcome::kDenied;
   EXPECT_EQ(level(denied), ImpactLevel::kMedium);  // nothing was weakened: the write was refused
+  // Only a break-glass approval is an emergency; recording a drift baseline is an ordinary approve.
+  const Impact baseline = c.Classify(Record("drift.baseline", request::Action::kApprove, "dev/app", {}));
+  EXPECT_EQ(baseline.level, ImpactLevel::kLow);
+  EXPECT_TRUE(baseline.reasons.empty() ||
+              baseline.reasons != std::vector<std::string>{"emergency approval used"});
+  const Impact glass =
+      c.Classify(Record("change.emergency_approve", request::Action::kApprove, "dev/app", {}));
+  EXPECT_EQ(glass.level, ImpactLevel::kHigh);
+  EXPECT_EQ(glass.reasons, std::vector<std::string>{"emergency approval used"});
 }
 
 TEST(ImpactClassifierTest, RulesAreDataAndBadRulesAreRejected) {

@@ -65,7 +65,7 @@ constexpr std::string_view kDefaultRules = R"json({
      "when": {"operations": ["monitor.alert"]}},
     {"name": "emergency-approval", "level": "high",
      "reason": "emergency approval used",
-     "when": {"actions": ["approve"], "outcomes": ["success"]}},
+     "when": {"operations": ["*emergency*", "*break_glass*"], "outcomes": ["success"]}},
     {"name": "sensitive-revealed", "level": "medium",
      "reason": "sensitive values revealed",
      "when": {"revealed": true, "outcomes": ["success"]}},

@@ -133,6 +133,21 @@ TEST(EvaluatorTest, BuiltInsCatchVerificationFailuresAdminGrantsOverdueSecretsAn
   auto b = Feed(*ev, glass, 4);
   ASSERT_EQ(b.size(), 1u);
   EXPECT_EQ(b[0].rule, "emergency-approval");
+
+  // Drift: a check that found drift alerts; a refused baseline (no such namespace) does not.
+  EventSpec drifted;
+  drifted.operation = "drift.check";
+  drifted.action = request::Action::kRead;
+  drifted.outcome = request::Outcome::kFailure;
+  drifted.reason = "2 differences";
+  auto d = Feed(*ev, drifted, 6);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].rule, "drift-detected");
+  EventSpec baseline;
+  baseline.operation = "drift.baseline";
+  baseline.action = request::Action::kApprove;
+  baseline.outcome = request::Outcome::kFailure;
+  EXPECT_TRUE(Feed(*ev, baseline, 7).empty());
 }
 
 TEST(EvaluatorTest, EvaluationErrorsAreCountedNotAlerted) {
