@@ -2,6 +2,7 @@
 // (built with the tests, never installed). The shipped `bulwark` reads none of these variables.
 //   BULWARK_TEST_CRASH_SHRED=after-rotate|after-keyring       keys destroy, after that step
 //   BULWARK_TEST_CRASH_COMPROMISE=after-write:N|after-commit:N keys compromised, at item N
+//   BULWARK_TEST_CRASH_ENCRYPT=after-intent|after-write         writing an encrypted file
 // At the named point the process ends abruptly (std::_Exit(86)), as a kill would.
 #include <unistd.h>
 
@@ -20,6 +21,9 @@ int main(int argc, char** argv) {
   }
   if (const char* s = std::getenv("BULWARK_TEST_CRASH_COMPROMISE")) {
     points.push_back(std::string("compromise.") + s);
+  }
+  if (const char* s = std::getenv("BULWARK_TEST_CRASH_ENCRYPT")) {
+    points.push_back(std::string("encrypt.") + s);
   }
   bulwark::cli::CliOptions options;
   options.crash_point = [points](std::string_view point) {

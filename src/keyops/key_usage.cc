@@ -23,8 +23,7 @@ std::string JoinPaths(const std::vector<config::Path>& paths) {
 
 // The paths of `tokens` whose key is `id` (tokens that do not parse are skipped: they cannot be
 // decrypted by any key).
-std::vector<config::Path> PathsUnder(const std::vector<StoredValueToken>& tokens,
-                                     keys::KeyId id) {
+std::vector<config::Path> PathsUnder(const std::vector<StoredValueToken>& tokens, keys::KeyId id) {
   std::vector<config::Path> out;
   for (const StoredValueToken& t : tokens) {
     auto token = secfile::ParseToken(t.token);
@@ -70,6 +69,11 @@ std::string KeyUsage::Describe() const {
 Result<IndexedFile> InspectFile(const FileSystem& files, const fs::path& path,
                                 secfile::FileFormat format, const Clock& clock) {
   BULWARK_ASSIGN_OR_RETURN(std::string text, files.ReadFile(path));
+  return InspectText(text, path, format, clock);
+}
+
+Result<IndexedFile> InspectText(std::string_view text, const fs::path& path,
+                                secfile::FileFormat format, const Clock& clock) {
   BULWARK_ASSIGN_OR_RETURN(secfile::FileTokens tokens,
                            secfile::ListTokens(text, format, path.string()));
   IndexedFile entry;

@@ -74,9 +74,7 @@ Result<LoadedFile> LoadFile(FileSystem& files, const fs::path& file,
 
 }  // namespace
 
-std::string FileResourceName(const fs::path& file) {
-  return keyops::KeyUsageIndex::Key(file);
-}
+std::string FileResourceName(const fs::path& file) { return keyops::KeyUsageIndex::Key(file); }
 
 Result<std::unique_ptr<FileService>> FileService::Create(FileServiceDeps deps) {
   if (!deps.keys || !deps.authorizer || !deps.audit) {
@@ -107,6 +105,36 @@ void FileService::IndexFile(const fs::path& file, secfile::FileFormat format, bo
   }
 }
 
+Status FileService::RecordIntent(const fs::path& file, secfile::FileFormat format,
+                                 std::string_view text) {
+  BULWARK_ASSIGN_OR_RETURN(keyops::KeyUsageLock lock,
+                           internal::LockUsageIndex(deps_.usage_index, deps_.notice));
+  FileSystem& files = *deps_.runtime.fs;
+  BULWARK_ASSIGN_OR_RETURN(keyops::KeyUsageIndex index,
+                           keyops::KeyUsageIndex::Load(files, deps_.usage_index));
+  BULWARK_ASSIGN_OR_RETURN(keyops::IndexedFile entry,
+                           keyops::InspectText(text, file, format, *deps_.runtime.clock));
+  // Until the write is confirmed the file may still hold what it held: keep the keys of both.
+  if (auto old = index.files().find(keyops::KeyUsageIndex::Key(file)); old != index.files().end()) {
+    for (const auto& [key, n] : old->second.values_per_key) entry.values_per_key[key] += n;
+  }
+  index.Record(file, std::move(entry));
+  return index.Save(files);
+}
+
+Status FileService::WriteEncrypted(const fs::path& file, secfile::FileFormat format,
+                                   std::string_view text) {
+  // Index first, then the file, then confirm: whatever step a crash interrupts, the index already
+  // names the file with every key it may hold, so `keys destroy` re-reads it before taking a key
+  // it needs.
+  BULWARK_RETURN_IF_ERROR(RecordIntent(file, format, text));
+  if (deps_.crash_point) deps_.crash_point("encrypt.after-intent");
+  BULWARK_RETURN_IF_ERROR(deps_.runtime.fs->WriteFileAtomic(file, text, kPrivateFile));
+  if (deps_.crash_point) deps_.crash_point("encrypt.after-write");
+  IndexFile(file, format, /*encrypted=*/true);
+  return OkStatus();
+}
+
 Result<EncryptFileResult> FileService::Encrypt(const request::RequestContext& ctx,
                                                const EncryptFileRequest& req) {
   AuditedOperation op(deps_.runtime, *deps_.audit, *deps_.authorizer, ctx, "file.encrypt",
@@ -129,14 +157,13 @@ Result<EncryptFileResult> FileService::Encrypt(const request::RequestContext& ct
     options.source_name = req.file.string();
     options.classifier = classifier;
     options.paths = req.paths;
-    BULWARK_ASSIGN_OR_RETURN(auto enc, secfile::EncryptFile(text, format, *keys->keyring,
-                                                             deps_.runtime, options));
+    BULWARK_ASSIGN_OR_RETURN(
+        auto enc, secfile::EncryptFile(text, format, *keys->keyring, deps_.runtime, options));
     BULWARK_RETURN_IF_ERROR(keys->Save());  // usage counts
     EncryptFileResult out;
     out.encrypted = std::move(enc.encrypted);
     if (req.output) {
-      BULWARK_RETURN_IF_ERROR(files.WriteFileAtomic(*req.output, enc.text, kPrivateFile));
-      IndexFile(*req.output, format, /*encrypted=*/true);
+      BULWARK_RETURN_IF_ERROR(WriteEncrypted(*req.output, format, enc.text));
     } else {
       out.text = std::move(enc.text);
     }
@@ -167,7 +194,7 @@ Result<DecryptFileResult> FileService::Decrypt(const request::RequestContext& ct
   auto run = [&]() -> Result<DecryptFileResult> {
     BULWARK_ASSIGN_OR_RETURN(auto keys, deps_.keys(keys::KeyringAccess::kRead));
     BULWARK_ASSIGN_OR_RETURN(auto dec, secfile::DecryptFile(text, format, *keys->keyring,
-                                                             {.source_name = req.file.string()}));
+                                                            {.source_name = req.file.string()}));
     DecryptFileResult out;
     out.format = format;
     out.revealed = std::move(dec.encrypted);
@@ -204,7 +231,7 @@ Result<EditFileResult> FileService::Edit(const request::RequestContext& ctx,
     secfile::DecryptedFile plain;
     if (encrypted) {
       BULWARK_ASSIGN_OR_RETURN(plain, secfile::DecryptFile(text, format, *keys->keyring,
-                                                            {.source_name = req.file.string()}));
+                                                           {.source_name = req.file.string()}));
       op.record().revealed = !plain.encrypted.empty();
     } else {
       plain.text = text;
@@ -214,9 +241,9 @@ Result<EditFileResult> FileService::Edit(const request::RequestContext& ctx,
     if (encrypted && edited == plain.text) return out;
     BULWARK_ASSIGN_OR_RETURN(Classification c, Classify(files, req.schema, req.path_patterns));
     // Values encrypted before stay encrypted; new sensitive values are added.
-    BULWARK_ASSIGN_OR_RETURN(std::vector<config::Path> paths,
-                             secfile::SensitivePaths(edited, format, &*c.classifier,
-                                                     req.file.string()));
+    BULWARK_ASSIGN_OR_RETURN(
+        std::vector<config::Path> paths,
+        secfile::SensitivePaths(edited, format, &*c.classifier, req.file.string()));
     for (const config::Path& p : plain.encrypted) {
       if (!config::IsUnder(p, paths)) paths.push_back(p);
     }
@@ -224,11 +251,10 @@ Result<EditFileResult> FileService::Edit(const request::RequestContext& ctx,
     options.source_name = req.file.string();
     options.paths = std::move(paths);
     options.document_id = plain.metadata.id;
-    BULWARK_ASSIGN_OR_RETURN(auto enc, secfile::EncryptFile(edited, format, *keys->keyring,
-                                                             deps_.runtime, options));
+    BULWARK_ASSIGN_OR_RETURN(
+        auto enc, secfile::EncryptFile(edited, format, *keys->keyring, deps_.runtime, options));
     BULWARK_RETURN_IF_ERROR(keys->Save());
-    BULWARK_RETURN_IF_ERROR(files.WriteFileAtomic(req.file, enc.text, kPrivateFile));
-    IndexFile(req.file, format, /*encrypted=*/true);
+    BULWARK_RETURN_IF_ERROR(WriteEncrypted(req.file, format, enc.text));
     out.changed = true;
     out.encrypted = std::move(enc.encrypted);
     return out;
@@ -258,9 +284,8 @@ Result<ReencryptFileResult> FileService::Reencrypt(const request::RequestContext
   auto run = [&]() -> Result<ReencryptFileResult> {
     BULWARK_ASSIGN_OR_RETURN(auto keys, deps_.keys(keys::KeyringAccess::kUpdate));
     BULWARK_ASSIGN_OR_RETURN(auto re, secfile::ReencryptFile(text, format, *keys->keyring,
-                                                              deps_.runtime, file.string()));
-    BULWARK_RETURN_IF_ERROR(files.WriteFileAtomic(file, re.file.text, kPrivateFile));
-    IndexFile(file, format, /*encrypted=*/true);
+                                                             deps_.runtime, file.string()));
+    BULWARK_RETURN_IF_ERROR(WriteEncrypted(file, format, re.file.text));
     BULWARK_RETURN_IF_ERROR(keys->Save());
     ReencryptFileResult out;
     out.primary = keys->keyring->primary_id();

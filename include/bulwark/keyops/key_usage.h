@@ -22,8 +22,8 @@
 #include "bulwark/core/error.h"
 #include "bulwark/core/runtime.h"
 #include "bulwark/keyops/key_usage_index.h"
-#include "bulwark/keys/key_id.h"
 #include "bulwark/keyops/stored_namespaces.h"
+#include "bulwark/keys/key_id.h"
 
 namespace bulwark::keyops {
 
@@ -61,9 +61,9 @@ struct KeyUsage {
 };
 
 struct UsageSources {
-  KeyUsageIndex* index = nullptr;             // re-checked and corrected (call Save afterwards)
-  std::vector<std::string> extra_files;       // also checked (and indexed when they use any key)
-  StoredNamespaces* store = nullptr;           // null: no namespaces are scanned
+  KeyUsageIndex* index = nullptr;        // re-checked and corrected (call Save afterwards)
+  std::vector<std::string> extra_files;  // also checked (and indexed when they use any key)
+  StoredNamespaces* store = nullptr;     // null: no namespaces are scanned
   bool scan_history = true;
 };
 
@@ -73,6 +73,10 @@ Result<KeyUsage> FindKeyUsage(keys::KeyId id, const UsageSources& sources, const
 // Reads `path`'s tokens and returns the index entry for it; kNotFound when missing, the
 // secfile::ListTokens errors otherwise.
 Result<IndexedFile> InspectFile(const FileSystem& fs, const std::filesystem::path& path,
+                                secfile::FileFormat format, const Clock& clock);
+// The same for `text`, the content `path` is about to have (an encrypting command records it
+// before the file is replaced, so that every state after a crash is indexed).
+Result<IndexedFile> InspectText(std::string_view text, const std::filesystem::path& path,
                                 secfile::FileFormat format, const Clock& clock);
 
 }  // namespace bulwark::keyops

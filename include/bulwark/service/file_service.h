@@ -41,13 +41,13 @@
 #include <string_view>
 #include <vector>
 
+#include "bulwark/compliance/report.h"
 #include "bulwark/config/path.h"
 #include "bulwark/core/error.h"
 #include "bulwark/core/runtime.h"
 #include "bulwark/keys/unlocked_keys.h"
 #include "bulwark/request/audit_record.h"
 #include "bulwark/request/authorizer.h"
-#include "bulwark/compliance/report.h"
 #include "bulwark/secfile/spans.h"
 #include "bulwark/service/compliance_fix.h"
 
@@ -65,6 +65,9 @@ struct FileServiceDeps {
   std::filesystem::path usage_index;  // <home>/key-usage.json
   // One line for a human (waiting for the index lock, an index that could not be updated).
   std::function<void(std::string_view)> notice;
+  // Test builds only: called at each step of writing an encrypted file ("encrypt.after-intent",
+  // "encrypt.after-write"), where the crash-recovery tests end the process.
+  std::function<void(std::string_view point)> crash_point;
 };
 
 struct FileRequest {
@@ -151,6 +154,13 @@ class FileService {
 
  private:
   explicit FileService(FileServiceDeps deps) : deps_(std::move(deps)) {}
+  // Before `file` is replaced by `text`: records in the index the keys of `text` together with
+  // those the index already has for `file` (under the index lock). A failure stops the write.
+  Status RecordIntent(const std::filesystem::path& file, secfile::FileFormat format,
+                      std::string_view text);
+  // Replaces `file` by the encrypted `text` (0600): RecordIntent, the write, then IndexFile.
+  Status WriteEncrypted(const std::filesystem::path& file, secfile::FileFormat format,
+                        std::string_view text);
   FileServiceDeps deps_;
 };
 
