@@ -170,6 +170,24 @@ class LocalFileSystem final : public FileSystem {
     return OkStatus();
   }
 
+  Result<fs::perms> RestrictToOwner(const fs::path& path) override {
+    std::error_code ec;
+    const fs::file_status st = fs::status(path, ec);
+    if (ec || !fs::exists(st)) {
+      if (ec && ec != std::errc::no_such_file_or_directory) {
+        return UnavailableError(fmt::format("stat {}: {}", path.string(), ec.message()));
+      }
+      return NotFoundError(fmt::format("{} does not exist", path.string()));
+    }
+    const fs::perms before = st.permissions();
+    constexpr fs::perms kShared = fs::perms::group_all | fs::perms::others_all;
+    if ((before & kShared) != fs::perms::none) {
+      fs::permissions(path, kShared, fs::perm_options::remove, ec);
+      if (ec) return UnavailableError(fmt::format("chmod {}: {}", path.string(), ec.message()));
+    }
+    return before;
+  }
+
   Status Remove(const fs::path& path) override {
     std::error_code ec;
     fs::remove(path, ec);
@@ -346,7 +364,8 @@ Result<TimePoint> ParseRfc3339(std::string_view text) {
   const std::int64_t secs = std::int64_t{days.time_since_epoch().count()} * 86400 + h * 3600 +
                             mi * 60 + s - std::int64_t{offset_minutes} * 60;
   constexpr std::int64_t kMaxSecs =
-      std::chrono::duration_cast<std::chrono::seconds>(TimePoint::max().time_since_epoch()).count() -
+      std::chrono::duration_cast<std::chrono::seconds>(TimePoint::max().time_since_epoch())
+          .count() -
       86400;
   if (secs > kMaxSecs || secs < -kMaxSecs) {
     return InvalidArgumentError(fmt::format(

@@ -52,6 +52,27 @@ TEST_F(LocalFileSystemTest, ReadRefusesFilesOverTheLimit) {
   EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
 }
 
+TEST_F(LocalFileSystemTest, RestrictToOwnerRemovesGroupAndOtherBitsAndSaysWhatItHad) {
+  const fs::path f = dir_ / "store.db";
+  ASSERT_TRUE(fs_->WriteFileAtomic(f, "x", fs::perms::owner_read | fs::perms::owner_write));
+  fs::permissions(f, static_cast<fs::perms>(0664));
+  fs::permissions(dir_, static_cast<fs::perms>(0755));
+  auto had = fs_->RestrictToOwner(f);
+  ASSERT_TRUE(had) << had.error();
+  EXPECT_EQ(static_cast<unsigned>(*had & fs::perms::mask), 0664u);
+  EXPECT_EQ(static_cast<unsigned>(fs::status(f).permissions()), 0600u);
+  auto dir = fs_->RestrictToOwner(dir_);
+  ASSERT_TRUE(dir) << dir.error();
+  EXPECT_EQ(static_cast<unsigned>(*dir & fs::perms::mask), 0755u);
+  EXPECT_EQ(static_cast<unsigned>(fs::status(dir_).permissions()), 0700u);
+  // Already private: unchanged, and reported as it is.
+  EXPECT_EQ(static_cast<unsigned>(fs_->RestrictToOwner(f).value()), 0600u);
+  auto missing = fs_->RestrictToOwner(dir_ / "nope");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+  EXPECT_NE(missing.error().message().find("nope"), std::string::npos);
+}
+
 TEST(FakeFileSystemTest, InjectedWriteFailureChangesNothing) {
   testing::FakeFileSystem fs;
   ASSERT_TRUE(fs.WriteFileAtomic("/h/a", "v1", fs::perms::owner_read));

@@ -33,6 +33,44 @@ std::optional<std::string> NonEmpty(const Environment& env, std::string_view nam
 
 }  // namespace
 
+Status RestrictHome(FileSystem& fs, const Home& home,
+                    const std::function<void(std::string_view)>& warn) {
+  constexpr fs::perms kShared = fs::perms::group_all | fs::perms::others_all;
+  auto restrict = [&](const fs::path& path) -> Status {
+    Result<fs::perms> before = fs.RestrictToOwner(path);
+    if (!before) {
+      // Gone since the listing (a temporary renamed away): nothing to protect.
+      if (before.error().code() == ErrorCode::kNotFound) return OkStatus();
+      return std::unexpected(before.error().WithContext("making the home private"));
+    }
+    if ((*before & kShared) != fs::perms::none && warn) {
+      const auto mode = static_cast<unsigned>(*before & fs::perms::mask);
+      warn(fmt::format("warning: {} was readable or writable by others (mode {:04o}); now {:04o}",
+                       path.string(), mode, mode & ~static_cast<unsigned>(kShared)));
+    }
+    return OkStatus();
+  };
+  BULWARK_ASSIGN_OR_RETURN(bool exists, fs.Exists(home.dir));
+  if (!exists) return OkStatus();
+  // Only a directory that holds a home's files is treated as one: a BULWARK_HOME pointed at some
+  // other directory by mistake does not have its unrelated files changed (init restricts the
+  // directory it takes over).
+  bool is_home = false;
+  for (const fs::path& f : {home.settings_file(), home.keyring(), home.keystore(), home.store_db(),
+                            home.audit_db(), home.audit_log_key(), home.provider_file()}) {
+    BULWARK_ASSIGN_OR_RETURN(bool e, fs.Exists(f));
+    if (e) {
+      is_home = true;
+      break;
+    }
+  }
+  if (!is_home) return OkStatus();
+  BULWARK_RETURN_IF_ERROR(restrict(home.dir));
+  BULWARK_ASSIGN_OR_RETURN(std::vector<fs::path> entries, fs.ListDirectory(home.dir));
+  for (const fs::path& name : entries) BULWARK_RETURN_IF_ERROR(restrict(home.dir / name));
+  return OkStatus();
+}
+
 Result<Home> ResolveHome(const fs::path& flag, const Environment& env) {
   if (!flag.empty()) return Home{flag};
   if (auto h = NonEmpty(env, "BULWARK_HOME")) return Home{fs::path(*h)};

@@ -101,9 +101,9 @@ class Node::LazyCipher final : public service::ValueCipher {
     std::lock_guard lock(mu_);
     if (!cipher_) {
       const NodeOptions& o = node_->options_;
-      BULWARK_ASSIGN_OR_RETURN(auto keys, node_->UnlockKeys(o.shared_keys
-                                                                ? keys::KeyringAccess::kRead
-                                                                : keys::KeyringAccess::kUpdate));
+      BULWARK_ASSIGN_OR_RETURN(auto keys,
+                               node_->UnlockKeys(o.shared_keys ? keys::KeyringAccess::kRead
+                                                               : keys::KeyringAccess::kUpdate));
       std::unique_ptr<service::ValueCipher> plain = service::NewKeyringValueCipher(keys->keyring);
       if (o.value_cache_entries > 0) {
         BULWARK_ASSIGN_OR_RETURN(
@@ -130,20 +130,23 @@ Result<std::unique_ptr<Node>> Node::Open(NodeOptions options) {
   std::unique_ptr<Node> node(new Node(std::move(options)));
   node->home_ = std::move(home);
   const NodeOptions& o = node->options_;
+  BULWARK_RETURN_IF_ERROR(RestrictHome(
+      *o.runtime.fs, node->home_, [n = node.get()](std::string_view line) { n->Notice(line); }));
   node->store_url_ = ResolveStoreUrl(o.store_url, o.environment, node->home_);
   BULWARK_ASSIGN_OR_RETURN(HomeSettings settings, ReadHomeSettings(*o.runtime.fs, node->home_));
   if (settings.fips) {
     auto policy = crypto::AlgorithmPolicy::CreateFipsPolicy();
     if (!policy) {
-      return std::unexpected(policy.error().WithContext(fmt::format(
-          "{} is a FIPS home ({}), but this platform cannot run in FIPS mode",
-          node->home_.dir.string(), node->home_.settings_file().string())));
+      return std::unexpected(policy.error().WithContext(
+          fmt::format("{} is a FIPS home ({}), but this platform cannot run in FIPS mode",
+                      node->home_.dir.string(), node->home_.settings_file().string())));
     }
     node->policy_ = std::move(*policy);
   }
   // The home's access policies when it has any (fail closed on a broken one), else local only.
   node->authorizer_ = o.authorizer;
-  if (!node->authorizer_) node->authorizer_ = access::LoadHomeAuthorizer(o.runtime, node->home_.dir);
+  if (!node->authorizer_)
+    node->authorizer_ = access::LoadHomeAuthorizer(o.runtime, node->home_.dir);
   if (!node->authorizer_) {
     node->authorizer_ = std::shared_ptr<const request::Authorizer>(request::NewLocalAuthorizer());
   }
@@ -219,9 +222,10 @@ Result<std::shared_ptr<keys::UnlockedKeys>> Node::OpenKeysLocked(keys::KeyringAc
     if (access != keys::KeyringAccess::kUpdate) return OkStatus();
     const fs::path file = home_.keyring_lock();
     BULWARK_ASSIGN_OR_RETURN(FileLock held, FileLock::Acquire(file, "keyring", [&] {
-                               Notice(fmt::format("waiting for {} (another bulwark process is "
-                                                  "updating the keyring)",
-                                                  file.string()));
+                               Notice(
+                                   fmt::format("waiting for {} (another bulwark process is "
+                                               "updating the keyring)",
+                                               file.string()));
                              }));
     k->lock.emplace(std::move(held));
     return OkStatus();
@@ -234,12 +238,13 @@ Result<std::shared_ptr<keys::UnlockedKeys>> Node::OpenKeysLocked(keys::KeyringAc
     po.token_label = config.token_label;
     po.key_label = config.key_label;
     po.pin = std::move(pin);
-    BULWARK_ASSIGN_OR_RETURN(k->provider, keys::Pkcs11Provider::Open(std::move(po), k->runtime.random));
+    BULWARK_ASSIGN_OR_RETURN(k->provider,
+                             keys::Pkcs11Provider::Open(std::move(po), k->runtime.random));
   } else {
     BULWARK_ASSIGN_OR_RETURN(SecretBytes pass, Passphrase());
     BULWARK_RETURN_IF_ERROR(take_lock());
-    BULWARK_ASSIGN_OR_RETURN(
-        auto opened, keys::LocalKeystoreProvider::Open(home_.keystore(), pass, k->runtime, policy_));
+    BULWARK_ASSIGN_OR_RETURN(auto opened, keys::LocalKeystoreProvider::Open(home_.keystore(), pass,
+                                                                            k->runtime, policy_));
     for (const std::string& w : opened.warnings) Notice(fmt::format("warning: {}", w));
     k->provider = std::move(opened.provider);
   }
@@ -298,7 +303,8 @@ Result<service::ConfigService*> Node::Config() {
     // A store written before versions carried tags is sealed as it is now (trust on first use),
     // then the new key moves into place.
     if (mac.untagged > 0) {
-      BULWARK_ASSIGN_OR_RETURN(service::SealReport sealed, svc->SealUnauthenticated(LocalContext()));
+      BULWARK_ASSIGN_OR_RETURN(service::SealReport sealed,
+                               svc->SealUnauthenticated(LocalContext()));
       Notice(fmt::format(
           "this store was written by a Bulwark without version authentication: sealed its {} "
           "versions as they are now with a new key in {} (keep a backup of it; docs/store.md, "
@@ -330,6 +336,7 @@ Result<service::FileService*> Node::Files() {
     deps.audit = service_sink_;
     deps.usage_index = home_.key_usage_index();
     deps.notice = [this](std::string_view line) { Notice(line); };
+    deps.crash_point = options_.crash_point;
     BULWARK_ASSIGN_OR_RETURN(files_, service::FileService::Create(std::move(deps)));
   }
   return files_.get();
@@ -376,9 +383,8 @@ Result<drift::DriftService*> Node::Drift() {
     }
     if (!format) {
       SecureZero(plain.text);
-      return InvalidArgumentError(
-          fmt::format("encfile:{}: INI files cannot be compared (no configuration model)",
-                      file.string()));
+      return InvalidArgumentError(fmt::format(
+          "encfile:{}: INI files cannot be compared (no configuration model)", file.string()));
     }
     auto doc = config::ParseDocument(plain.text, *format, {.source_name = file.string()});
     SecureZero(plain.text);
@@ -427,20 +433,29 @@ Result<service::InitResult> Node::InitializeHome(const service::InitRequest& req
   // existence check to the keyring write. It needs the directory; a failed init leaves at most
   // the home with its lock file and audit log, which a new init accepts.
   BULWARK_RETURN_IF_ERROR(rt.fs->CreateDirectories(home_.dir, kPrivateDir));
+  // An existing directory becomes the home: the owner's alone, whatever it was.
+  BULWARK_ASSIGN_OR_RETURN(fs::perms had, rt.fs->RestrictToOwner(home_.dir));
+  if ((had & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none) {
+    Notice(fmt::format("warning: {} was readable or writable by others (mode {:04o}); now {:04o}",
+                       home_.dir.string(), static_cast<unsigned>(had & fs::perms::mask),
+                       static_cast<unsigned>(had & fs::perms::owner_all)));
+  }
   const fs::path lock_file = home_.keyring_lock();
   BULWARK_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(lock_file, "keyring", [&] {
-                             Notice(fmt::format("waiting for {} (another bulwark process is "
-                                                "updating the keyring)",
-                                                lock_file.string()));
+                             Notice(
+                                 fmt::format("waiting for {} (another bulwark process is "
+                                             "updating the keyring)",
+                                             lock_file.string()));
                            }));
   BULWARK_ASSIGN_OR_RETURN(bool exists, rt.fs->Exists(home_.keyring()));
-  if (exists) return AlreadyExistsError(fmt::format("{} already has a keyring", home_.dir.string()));
+  if (exists)
+    return AlreadyExistsError(fmt::format("{} already has a keyring", home_.dir.string()));
   ProviderConfig config;
   std::unique_ptr<keys::KeyProvider> provider;
   if (req.provider == "local") {
     BULWARK_ASSIGN_OR_RETURN(SecretBytes pass, Passphrase());
-    BULWARK_ASSIGN_OR_RETURN(provider,
-                             keys::LocalKeystoreProvider::Create(home_.keystore(), pass, rt, policy));
+    BULWARK_ASSIGN_OR_RETURN(
+        provider, keys::LocalKeystoreProvider::Create(home_.keystore(), pass, rt, policy));
   } else if (req.provider == "pkcs11") {
     if (req.token_label.empty()) {
       return InvalidArgumentError("--provider pkcs11 needs --token-label (the token's label)");
@@ -464,7 +479,8 @@ Result<service::InitResult> Node::InitializeHome(const service::InitRequest& req
     return InvalidArgumentError(
         fmt::format("unknown provider '{}' (valid: local, pkcs11)", req.provider));
   }
-  BULWARK_ASSIGN_OR_RETURN(auto keyring, keys::Keyring::Create(rt, policy, {.algorithm = req.algorithm}));
+  BULWARK_ASSIGN_OR_RETURN(auto keyring,
+                           keys::Keyring::Create(rt, policy, {.algorithm = req.algorithm}));
   BULWARK_ASSIGN_OR_RETURN(std::string data, keyring->Serialize(*provider));
   // Settings and provider file first: a keyring without them would be read as a standard, local
   // one.
@@ -490,10 +506,9 @@ Result<AuditTrail*> Node::Audit() {
 
 Result<RotatedAuditKey> Node::RotateAuditKey(const request::RequestContext& ctx,
                                              const std::vector<std::string>& previous_verifiers) {
-  BULWARK_ASSIGN_OR_RETURN(
-      RotatedAuditKey rotated,
-      RotateHomeAuditKey(options_.runtime, home_, options_.environment, *authorizer_, ctx,
-                         previous_verifiers));
+  BULWARK_ASSIGN_OR_RETURN(RotatedAuditKey rotated,
+                           RotateHomeAuditKey(options_.runtime, home_, options_.environment,
+                                              *authorizer_, ctx, previous_verifiers));
   sink_->Reset();
   std::lock_guard lock(mu_);
   audit_.reset();

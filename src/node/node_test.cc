@@ -174,6 +174,42 @@ TEST_F(NodeTest, ReadKeysAreReopenedWithTheLockForAnUpdate) {
   EXPECT_EQ(again->get(), update->get());
 }
 
+TEST_F(NodeTest, AHomeOthersCouldReadIsMadePrivateWithAWarningNamingEachEntry) {
+  InitKeys();
+  ASSERT_TRUE(Runtime::System().fs->WriteFileAtomic(home_ / "store.db", "", kPrivateFile));
+  fs::permissions(home_, static_cast<fs::perms>(0755));
+  fs::permissions(home_ / "keyring", static_cast<fs::perms>(0644));
+  fs::permissions(home_ / "store.db", static_cast<fs::perms>(0660));
+  std::vector<std::string> notices;
+  NodeOptions o = Options();
+  o.notice = [&](std::string_view line) { notices.emplace_back(line); };
+  auto node = Node::Open(std::move(o));
+  ASSERT_TRUE(node) << node.error();
+  EXPECT_EQ(static_cast<unsigned>(fs::status(home_).permissions()), 0700u);
+  EXPECT_EQ(static_cast<unsigned>(fs::status(home_ / "keyring").permissions()), 0600u);
+  EXPECT_EQ(static_cast<unsigned>(fs::status(home_ / "store.db").permissions()), 0600u);
+  EXPECT_EQ(static_cast<unsigned>(fs::status(home_ / "keystore").permissions()), 0600u);
+  ASSERT_EQ(notices.size(), 3u) << ::testing::PrintToString(notices);
+  EXPECT_NE(notices[0].find(home_.string() + " was readable or writable by others (mode 0755); now 0700"),
+            std::string::npos);
+  EXPECT_NE(notices[1].find("keyring was readable or writable by others (mode 0644); now 0600"),
+            std::string::npos);
+  EXPECT_NE(notices[2].find("store.db was readable or writable by others (mode 0660); now 0600"),
+            std::string::npos);
+}
+
+TEST_F(NodeTest, ADirectoryWithoutAHomesFilesIsNotTouched) {
+  // BULWARK_HOME pointed at some other directory: its files are not ours to change.
+  ASSERT_TRUE(fs::create_directories(home_));
+  ASSERT_TRUE(Runtime::System().fs->WriteFileAtomic(home_ / "notes.txt", "hi", kPrivateFile));
+  fs::permissions(home_, static_cast<fs::perms>(0755));
+  fs::permissions(home_ / "notes.txt", static_cast<fs::perms>(0644));
+  auto node = Node::Open(Options());
+  ASSERT_TRUE(node) << node.error();
+  EXPECT_EQ(static_cast<unsigned>(fs::status(home_).permissions()), 0755u);
+  EXPECT_EQ(static_cast<unsigned>(fs::status(home_ / "notes.txt").permissions()), 0644u);
+}
+
 TEST_F(NodeTest, AMalformedHomeSettingsFileIsDataLossNamingIt) {
   ASSERT_TRUE(fs::create_directories(home_));
   auto rt = Runtime::System();

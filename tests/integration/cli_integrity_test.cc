@@ -159,5 +159,35 @@ TEST_F(IntegrityCliTest, AMissingAuditKeyStopsWritesUntilRestoredOrRotated) {
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
 
+// init left an existing home at 0755, and store.db, compliance.db and their journals were created
+// 0644 under a umask of 022. Now the home is 0700 and its files 0600 whatever the umask, and a
+// home that others could read is made private with a warning naming what was open.
+TEST_F(IntegrityCliTest, TheHomeIsTheOwnersAloneWhateverTheUmaskOrItsPastMode) {
+  namespace fs = std::filesystem;
+  ASSERT_TRUE(fs::create_directories(home_));
+  fs::permissions(home_, static_cast<fs::perms>(0755));
+  auto init = Run("init");
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_THAT(init.err, HasSubstr(home_ + " was readable or writable by others (mode 0755); now 0700"));
+  ASSERT_EQ(RunBulwarkBinary("set prod/app a 1", "umask 022; " + env_).exit_code, 0);
+  auto mode = [](const fs::path& p) { return static_cast<unsigned>(fs::status(p).permissions()); };
+  EXPECT_EQ(mode(home_), 0700u);
+  for (const auto& e : fs::directory_iterator(home_)) {
+    if (e.is_regular_file()) {
+      EXPECT_EQ(mode(e.path()), 0600u) << e.path();
+    }
+  }
+  fs::permissions(home_, static_cast<fs::perms>(0711));
+  fs::permissions(fs::path(home_) / "store.db", static_cast<fs::perms>(0644));
+  auto get = Run("get prod/app a");
+  EXPECT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_THAT(get.err, HasSubstr("(mode 0711); now 0700"));
+  EXPECT_THAT(get.err, HasSubstr("store.db was readable or writable by others (mode 0644); now 0600"));
+  EXPECT_EQ(mode(home_), 0700u);
+  EXPECT_EQ(mode(fs::path(home_) / "store.db"), 0600u);
+  // Private again: no more warnings.
+  EXPECT_THAT(Run("get prod/app a").err, Not(HasSubstr("readable or writable by others")));
+}
+
 }  // namespace
 }  // namespace bulwark::testing

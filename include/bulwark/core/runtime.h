@@ -66,6 +66,10 @@ class FileSystem {
   // Removes a file; removing a missing file is not an error.
   virtual Status Remove(const std::filesystem::path& path) = 0;
   virtual Status Rename(const std::filesystem::path& from, const std::filesystem::path& to) = 0;
+  // Removes every group and other permission bit of `path` (a file or a directory; symbolic links
+  // are followed) and returns the permissions it had before, so that a caller can say what it
+  // changed. kNotFound if `path` does not exist, kUnavailable if it cannot be changed.
+  virtual Result<std::filesystem::perms> RestrictToOwner(const std::filesystem::path& path) = 0;
   // Names of the entries of a directory, sorted.
   virtual Result<std::vector<std::filesystem::path>> ListDirectory(
       const std::filesystem::path& path) const = 0;

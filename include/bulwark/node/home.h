@@ -27,8 +27,9 @@
 //                      (`monitor:` in config.yaml holds its rules and channels, docs/monitor.md)
 //
 // Environment variables (read through an Environment, so that tests and embedders can inject
-// them): BULWARK_HOME, BULWARK_STORE, BULWARK_STORE_MAC_KEY, BULWARK_AUDIT_STORE, BULWARK_AUDIT_CHECKPOINT_EVERY,
-// BULWARK_PASSPHRASE, BULWARK_PKCS11_PIN (see node.h for where each applies).
+// them): BULWARK_HOME, BULWARK_STORE, BULWARK_STORE_MAC_KEY, BULWARK_AUDIT_STORE,
+// BULWARK_AUDIT_CHECKPOINT_EVERY, BULWARK_PASSPHRASE, BULWARK_PKCS11_PIN (see node.h for where each
+// applies).
 //
 // Thread safety: plain values and functions.
 #ifndef BULWARK_NODE_HOME_H_
@@ -73,7 +74,9 @@ struct Home {
   std::filesystem::path audit_db() const { return dir / "audit.db"; }
   std::filesystem::path audit_log_key() const { return dir / "audit-log.key"; }
   std::filesystem::path audit_hmac_key() const { return dir / "audit-hmac.key"; }
-  std::filesystem::path audit_trusted_checkpoint() const { return dir / "audit-trusted-checkpoint"; }
+  std::filesystem::path audit_trusted_checkpoint() const {
+    return dir / "audit-trusted-checkpoint";
+  }
   std::filesystem::path audit_sinks_db() const { return dir / "audit-sinks.db"; }
   std::filesystem::path audit_ship_lock() const { return dir / "audit-ship.lock"; }
   std::filesystem::path monitor_state() const { return dir / "monitor-state.json"; }
@@ -99,8 +102,7 @@ std::filesystem::path ResolveStoreMacKeyPath(const Environment& env, const Home&
 
 // $BULWARK_AUDIT_STORE, else `audit: {store: URL}` in config.yaml, else sqlite:<home>/audit.db.
 // kInvalidArgument naming the file for a malformed audit.store.
-Result<std::string> ResolveAuditStoreUrl(const Environment& env, FileSystem& fs,
-                                         const Home& home);
+Result<std::string> ResolveAuditStoreUrl(const Environment& env, FileSystem& fs, const Home& home);
 
 // A URL fit to print: the password of a PostgreSQL URL replaced by "***", "sqlite:" dropped.
 std::string DisplayUrl(std::string_view url);
@@ -110,6 +112,17 @@ struct HomeSettings {
   bool fips = false;  // the FIPS algorithm policy (docs/node.md)
 };
 // Defaults when the file is missing; kDataLoss naming the file when it is malformed.
+// Makes the home the owner's alone (docs/node.md, "The home"): the directory and every entry
+// directly in it lose their group and other permission bits. Each entry that had any is reported
+// through `warn` with the mode it had ("warning: ... was readable by others (mode 0755); now
+// 0700"), since a key, keystore or database that others could read may already have been copied.
+// A directory that does not exist yet or holds none of a home's files (home.json, keyring,
+// keystore, store.db, audit.db, audit-log.key, provider.json) is left alone: init creates or takes
+// over a directory with mode 0700. kUnavailable naming the
+// path if a mode cannot be changed: the caller stops (fail closed).
+Status RestrictHome(FileSystem& fs, const Home& home,
+                    const std::function<void(std::string_view)>& warn);
+
 Result<HomeSettings> ReadHomeSettings(FileSystem& fs, const Home& home);
 // The same from the file's text (`file` names it in errors).
 Result<HomeSettings> ParseHomeSettings(std::string_view text, std::string_view file);

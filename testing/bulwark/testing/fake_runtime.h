@@ -60,6 +60,8 @@ class FakeFileSystem final : public FileSystem {
   Result<bool> Exists(const std::filesystem::path& path) const override;
   Status CreateDirectories(const std::filesystem::path& path, std::filesystem::perms mode) override;
   Status Remove(const std::filesystem::path& path) override;
+  // Files keep their mode; directories are implicit and always 0700.
+  Result<std::filesystem::perms> RestrictToOwner(const std::filesystem::path& path) override;
   Status Rename(const std::filesystem::path& from, const std::filesystem::path& to) override;
   Result<std::vector<std::filesystem::path>> ListDirectory(
       const std::filesystem::path& path) const override;
