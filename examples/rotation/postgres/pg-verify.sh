@@ -1,0 +1,14 @@
+#!/bin/sh
+# Rotation hook (verification): logs in as the role with the password on stdin and runs SELECT 1.
+#   BULWARK_PG_HOST, BULWARK_PG_PORT, BULWARK_PG_DB, BULWARK_PG_ROLE (hook env)
+# The password goes to psql through a private temporary passfile (mode 0600), not argv.
+set -eu
+IFS= read -r pw || [ -n "$pw" ]
+passfile=$(mktemp)
+trap 'rm -f "$passfile"' EXIT
+chmod 600 "$passfile"
+printf '%s:%s:%s:%s:%s\n' "$BULWARK_PG_HOST" "$BULWARK_PG_PORT" "$BULWARK_PG_DB" "$BULWARK_PG_ROLE" "$pw" > "$passfile"
+out=$(PGPASSFILE="$passfile" psql -X -q -tA -w \
+  "host=$BULWARK_PG_HOST port=$BULWARK_PG_PORT dbname=$BULWARK_PG_DB user=$BULWARK_PG_ROLE" \
+  -c 'SELECT 1')
+[ "$out" = 1 ]
