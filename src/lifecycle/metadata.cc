@@ -374,13 +374,17 @@ Status ReadMetadata(const FieldReader& r, const Value& v, const Path& at, Secret
     if (*t != rec.type) rec.rotation = DefaultPolicy(*t);
     rec.type = *t;
   }
-  if (v.Get("owner") != nullptr) BULWARK_ASSIGN_OR_RETURN(rec.owner, r.String(v, at, "owner"));
+  if (v.Get("owner") != nullptr) {
+    BULWARK_ASSIGN_OR_RETURN(rec.owner, r.String(v, at, "owner"));
+  }
   if (v.Get("description") != nullptr) {
     const Value* d = v.Get("description");
     if (!d->is_string()) return std::unexpected(r.Bad(at.Key("description"), "expected a string"));
     rec.description = d->AsString();
   }
-  if (v.Get("tags") != nullptr) BULWARK_ASSIGN_OR_RETURN(rec.tags, r.StringList(v, at, "tags"));
+  if (v.Get("tags") != nullptr) {
+    BULWARK_ASSIGN_OR_RETURN(rec.tags, r.StringList(v, at, "tags"));
+  }
   if (const Value* e = v.Get("expires_at")) {
     if (e->is_null()) {
       rec.expires_at.reset();

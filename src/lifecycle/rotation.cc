@@ -104,6 +104,13 @@ class Run {
     return OkStatus();
   }
 
+  // A crash point between an effect (a value written, a hook run) and the journal write that
+  // records it (tests kill the process here too; resuming must not repeat the write).
+  Status Point(std::string_view phase, std::string_view step) {
+    if (m_.deps.step_hook) return m_.deps.step_hook(phase, step);
+    return OkStatus();
+  }
+
   void Move(std::string phase, std::string step) {
     j_.phase = std::move(phase);
     j_.step = std::move(step);
@@ -168,6 +175,7 @@ class Run {
         return Fail(info.error(), "generate");
       }
       tagged = *info;
+      BULWARK_RETURN_IF_ERROR(Point("generate", "value_written"));
     }
     j_.new_version = tagged->version;
     j_.old_version = tagged->parent;
@@ -200,6 +208,7 @@ class Run {
         Move("rollback", "started");
         return Save();
       }
+      BULWARK_RETURN_IF_ERROR(Point("generate", "applied"));
     }
     BULWARK_RETURN_IF_ERROR(Audit("generate", Outcome::kSuccess,
                                   fmt::format("version {} written", *j_.new_version)));
@@ -253,6 +262,7 @@ class Run {
         auto info = m_.deps.config->Set(ctx_, ns_, path_, config::Value(text), req);
         SecureZero(text);
         if (!info) return std::unexpected(info.error());
+        BULWARK_RETURN_IF_ERROR(Point("rollback", "value_written"));
       } else {
         service::WriteRequest req;
         req.message = fmt::format("rollback of rotation {}", j_.id);
@@ -318,7 +328,10 @@ class Run {
     if (rec_.rotation.interval) next = now + *rec_.rotation.interval;
     what += next ? fmt::format("next due {}", FormatRfc3339(*next)) : "no schedule";
     HistoryEntry h = Entry("rotated", "");
-    BULWARK_RETURN_IF_ERROR(Save(
+    // Audited before the journal is cleared: a crash in between repeats the record on resume
+    // rather than losing it.
+    BULWARK_RETURN_IF_ERROR(Audit("post_rotation", Outcome::kSuccess, what));
+    return Save(
         [&](SecretRecord& r) {
           AddHistory(r, h);
           r.last_rotated = now;
@@ -327,8 +340,7 @@ class Run {
           r.notified_for.reset();
           r.overdue_noted.reset();
         },
-        /*done=*/true));
-    return Audit("post_rotation", Outcome::kSuccess, what);
+        /*done=*/true);
   }
 
   Result<RotationOutcome> Outcome(std::string state) const {

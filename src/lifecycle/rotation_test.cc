@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -183,8 +184,18 @@ TEST_P(RotationCrashTest, ResumesFromEveryStep) {
   ASSERT_FALSE(first.has_value());
   const std::string during = Value();
   EXPECT_FALSE(during.empty());  // never neither value
+  auto stopped = lc_->Show(ctx_, "prod/db", P("password"));
+  ASSERT_TRUE(stopped.has_value());
+  if (!stopped->in_progress) {
+    // Stopped after the journal write that finished the rotation: nothing to resume.
+    ASSERT_FALSE(stopped->history.empty());
+    EXPECT_EQ(stopped->history.back().outcome, verify_ok ? "rotated" : "rolled_back");
+    EXPECT_EQ(Value() == old, !verify_ok);
+    return;
+  }
   auto resumed = lc_->Rotate(ctx_, "prod/db", P("password"), {});
   ASSERT_TRUE(resumed.has_value()) << resumed.error().message();
+  EXPECT_TRUE(resumed->resumed);
   auto rec = lc_->Show(ctx_, "prod/db", P("password"));
   ASSERT_TRUE(rec.has_value());
   EXPECT_FALSE(rec->in_progress.has_value());
@@ -209,46 +220,83 @@ TEST_P(RotationCrashTest, ResumesFromEveryStep) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryStep, RotationCrashTest,
-                         ::testing::Combine(::testing::Range(1, 9), ::testing::Bool()));
+                         ::testing::Combine(::testing::Range(1, 13), ::testing::Bool()));
 
 // The same with a real process death: a child process runs the rotation and _exits (no cleanup,
-// no destructors) after the k-th journal write; the parent resumes from what is on disk.
+// no destructors) at the k-th step (journal writes, and the points between a value write or a
+// hook and the journal write recording it); the parent resumes from what is on disk. For a
+// verification that passes and one that fails, k runs until the child finishes uncrashed.
 TEST_F(RotationTest, SurvivesAProcessKilledAtEveryStep) {
-  ASSERT_TRUE(Meta("type: password\nrotation: {grace: 0s}\n"));
-  for (int crash_at = 1; crash_at <= 7; ++crash_at) {
-    const std::string before = Value();
-    const pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      // The child opens its own store connection (SQLite connections do not cross fork).
-      auto st = store::OpenStore("sqlite:" + (dir_ / "store.db").string(), rt_);
-      if (!st) ::_exit(2);
-      std::shared_ptr<store::ConfigStore> store = std::move(*st);
-      auto deps = Deps();
-      deps.store = store;
-      auto svc = service::ConfigService::Create(deps);
-      if (!svc) ::_exit(3);
-      int steps = 0;
-      auto lc = MakeLifecycle(std::shared_ptr<service::ConfigService>(std::move(*svc)), store,
-                              [&](std::string_view, std::string_view) -> Status {
-                                if (++steps == crash_at) ::_exit(86);
-                                return OkStatus();
-                              });
-      (void)lc->Rotate(ctx_, "prod/db", P("password"), {});
-      ::_exit(0);
+  for (const bool verify_ok : {true, false}) {
+    auto meta = Meta("type: password\n" + HookYaml(verify_ok ? "0" : "1", "  grace: 0s\n  max_retries: 100\n"));
+    ASSERT_TRUE(meta.has_value()) << meta.error().message();
+    int crashes = 0;
+    for (int crash_at = 1;; ++crash_at) {
+      SCOPED_TRACE(fmt::format("verify_ok {} crash point {}", verify_ok, crash_at));
+      const std::string before = Value();
+      const pid_t pid = ::fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) {
+        // The child opens its own store connection (SQLite connections do not cross fork).
+        auto st = store::OpenStore("sqlite:" + (dir_ / "store.db").string(), rt_);
+        if (!st) ::_exit(2);
+        std::shared_ptr<store::ConfigStore> store = std::move(*st);
+        auto deps = Deps();
+        deps.store = store;
+        auto svc = service::ConfigService::Create(deps);
+        if (!svc) ::_exit(3);
+        int steps = 0;
+        auto lc = MakeLifecycle(std::shared_ptr<service::ConfigService>(std::move(*svc)), store,
+                                [&](std::string_view, std::string_view) -> Status {
+                                  if (++steps == crash_at) ::_exit(86);
+                                  return OkStatus();
+                                });
+        auto r = lc->Rotate(ctx_, "prod/db", P("password"), {});
+        ::_exit(r ? 0 : 4);
+      }
+      int status = 0;
+      ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+      ASSERT_TRUE(WIFEXITED(status));
+      const bool crashed = WEXITSTATUS(status) == 86;
+      ASSERT_TRUE(crashed || WEXITSTATUS(status) == 0) << "exit " << WEXITSTATUS(status);
+      EXPECT_FALSE(Value().empty());  // never neither value
+      auto journal = lc_->Show(ctx_, "prod/db", P("password"));
+      ASSERT_TRUE(journal.has_value());
+      // Killed after the last journal write (it cleared the journal): nothing to resume.
+      if (crashed && journal->in_progress) {
+        ++crashes;
+        auto resumed = lc_->Rotate(ctx_, "prod/db", P("password"), {});
+        ASSERT_TRUE(resumed.has_value()) << resumed.error().message();
+        EXPECT_TRUE(resumed->resumed);
+        EXPECT_EQ(resumed->state, verify_ok ? "done" : "rolled_back");
+      }
+      auto rec = lc_->Show(ctx_, "prod/db", P("password"));
+      ASSERT_TRUE(rec.has_value());
+      EXPECT_FALSE(rec->in_progress.has_value());  // the journal is cleared
+      EXPECT_FALSE(rec->previous_version.has_value());
+      ASSERT_FALSE(rec->history.empty());
+      EXPECT_EQ(rec->history.back().outcome, verify_ok ? "rotated" : "rolled_back");
+      if (verify_ok) {
+        EXPECT_NE(Value(), before);
+      } else {
+        EXPECT_EQ(Value(), before);
+      }
+      // One value written per rotation (and one rollback write when it rolled back).
+      const std::string id = rec->history.back().id;
+      auto hist = store_->History("prod/db");
+      ASSERT_TRUE(hist.has_value());
+      int rotation_writes = 0, rollback_writes = 0;
+      for (const auto& v : *hist) {
+        rotation_writes += std::count(v.tags.begin(), v.tags.end(), "rotation:" + id);
+        rollback_writes += std::count(v.tags.begin(), v.tags.end(), "rollback:" + id);
+      }
+      EXPECT_EQ(rotation_writes, 1);
+      EXPECT_EQ(rollback_writes, verify_ok ? 0 : 1);
+      if (!crashed) break;
     }
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFEXITED(status));
-    ASSERT_EQ(WEXITSTATUS(status), 86) << "crash point " << crash_at;
-    EXPECT_FALSE(Value().empty()) << "crash point " << crash_at;
-    auto resumed = lc_->Rotate(ctx_, "prod/db", P("password"), {});
-    ASSERT_TRUE(resumed.has_value()) << crash_at << ": " << resumed.error().message();
-    EXPECT_EQ(resumed->state, "done") << crash_at;
-    EXPECT_NE(Value(), before) << crash_at;
-    auto rec = lc_->Show(ctx_, "prod/db", P("password"));
-    ASSERT_TRUE(rec.has_value());
-    EXPECT_FALSE(rec->in_progress.has_value());
+    // pre_rotation, generate (value written, journal, applied, journal), grace, verification,
+    // revoke or rollback (value written, finish), post_rotation.
+    EXPECT_GE(crashes, verify_ok ? 7 : 6);
   }
 }
 
