@@ -59,7 +59,9 @@ bulwark_forbid_link(monitor service
   "the monitor reads the audit log and records through request::AuditSink")
 bulwark_forbid_link(service lifecycle "secret lifecycle composes the configuration service, not the reverse")
 bulwark_forbid_link(store lifecycle "the store keeps lifecycle documents it does not interpret")
-foreach(_below IN ITEMS core crypto keys config request expr audit auditlog auditship store
+bulwark_forbid_link(agent service "the key agent holds key-encryption keys only (docs/agent.md)")
+bulwark_forbid_link(agent store "the key agent holds key-encryption keys only (docs/agent.md)")
+foreach(_below IN ITEMS core crypto keys agent config request expr audit auditlog auditship store
                        secfile keyops compliance service monitor drift lifecycle)
   bulwark_forbid_link(${_below} node "node composes the modules below it")
   bulwark_forbid_link(${_below} cli "nothing depends on the CLI")
