@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "cli/agent_commands.h"
 #include "cli/command.h"
 #include "cli/verbatim_args.h"
 
@@ -40,6 +41,7 @@ void BuildCli(CLI::App& app, CommandContext& ctx) {
   RegisterServeCommands(app, ctx);
   RegisterDriftCommands(app, ctx);
   RegisterIntegrityCommands(app, ctx);
+  RegisterAgentCommands(app, ctx);
   // Last, so that it reaches every option of every command (cli/verbatim_args.h).
   RestoreArgsInEveryOption(app);
 }

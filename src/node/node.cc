@@ -5,6 +5,8 @@
 #include <atomic>
 
 #include "bulwark/access/authorizer.h"
+#include "bulwark/agent/client.h"
+#include "bulwark/agent/server.h"
 #include "bulwark/auditlog/log_audit.h"
 #include "bulwark/compliance/builtin_packs.h"
 #include "bulwark/compliance/history.h"
@@ -203,6 +205,73 @@ Result<std::shared_ptr<keys::UnlockedKeys>> Node::UnlockKeys(keys::KeyringAccess
   return keys_;
 }
 
+namespace {
+
+// The keys through the home's key agent (docs/agent.md), or nullopt when it cannot serve them (the
+// caller then asks for the passphrase). `take_lock` takes the keyring lock when opening for update.
+std::optional<std::shared_ptr<keys::UnlockedKeys>> KeysThroughAgent(
+    const Home& home_, const NodeOptions& options_, const crypto::AlgorithmPolicy& policy_,
+    keys::UnlockedKeys& k, const std::function<Status()>& take_lock,
+    const std::function<void(std::string_view)>& Notice) {
+  agent::Client client(agent::SocketPath(home_.dir));
+  auto status = client.GetStatus();
+  if (!status) {
+    // No socket is the usual case and says nothing; anything else is worth a line.
+    if (status.error().message().find("does not exist") == std::string::npos) {
+      Notice(fmt::format("note: not using the key agent: {}", status.error().message()));
+    }
+    return std::nullopt;
+  }
+  if (!status->unlocked) return std::nullopt;  // locked: the passphrase, as without an agent
+  std::error_code ec;
+  if (!fs::equivalent(fs::path(status->home), home_.dir, ec)) {
+    Notice(fmt::format("note: not using the key agent at {}: it serves {}",
+                       client.socket().string(), status->home));
+    return std::nullopt;
+  }
+  if (Status s = take_lock(); !s) return std::nullopt;
+  // KEK rotation is done locally, with the passphrase (agent::AgentKeyProvider).
+  auto open_local = [keystore = home_.keystore(), runtime = k.runtime, policy = policy_,
+                     source = options_.passphrase, env = options_.environment,
+                     notice = options_.notice]() -> Result<std::unique_ptr<keys::KeyProvider>> {
+    BULWARK_ASSIGN_OR_RETURN(SecretBytes pass,
+                             SecretOf(source, env, "BULWARK_PASSPHRASE", "passphrase"));
+    BULWARK_ASSIGN_OR_RETURN(auto opened,
+                             keys::LocalKeystoreProvider::Open(keystore, pass, runtime, policy));
+    for (const std::string& w : opened.warnings) {
+      if (notice) notice(fmt::format("warning: {}", w));
+    }
+    return std::unique_ptr<keys::KeyProvider>(std::move(opened.provider));
+  };
+  auto provider = std::make_unique<agent::AgentKeyProvider>(std::move(client), home_.keystore(),
+                                                            std::move(open_local));
+  auto data = k.runtime.fs->ReadFile(k.keyring_path);
+  auto ring = data ? keys::Keyring::Load(*data, *provider, k.runtime, policy_)
+                   : Result<std::unique_ptr<keys::Keyring>>(std::unexpected(data.error()));
+  if (!ring) {
+    k.lock.reset();  // no lock is held while the fallback asks for the passphrase
+    const ErrorCode c = ring.error().code();
+    if (c != ErrorCode::kUnavailable && c != ErrorCode::kFailedPrecondition) {
+      // The same error would come with the passphrase (an altered keyring): say it once.
+      Notice(fmt::format("note: the key agent could not open the keyring: {}",
+                         ring.error().message()));
+    } else {
+      Notice(fmt::format("note: not using the key agent: {}", ring.error().message()));
+    }
+    return std::nullopt;
+  }
+  auto out = std::make_shared<keys::UnlockedKeys>();
+  out->runtime = k.runtime;
+  out->policy = k.policy;
+  out->keyring_path = k.keyring_path;
+  out->provider = std::move(provider);
+  out->keyring = std::move(*ring);
+  out->lock = std::move(k.lock);
+  return out;
+}
+
+}  // namespace
+
 Result<std::shared_ptr<keys::UnlockedKeys>> Node::OpenKeysLocked(keys::KeyringAccess access) {
   auto k = std::make_shared<keys::UnlockedKeys>();
   k->runtime = options_.runtime;
@@ -241,6 +310,13 @@ Result<std::shared_ptr<keys::UnlockedKeys>> Node::OpenKeysLocked(keys::KeyringAc
     BULWARK_ASSIGN_OR_RETURN(k->provider,
                              keys::Pkcs11Provider::Open(std::move(po), k->runtime.random));
   } else {
+    // The key agent first (docs/agent.md): when it answers unlocked for this home, the keyring is
+    // unwrapped through it and no passphrase is asked. Any failure of the agent (none, stale,
+    // locked, hung, replaced keystore) falls back to the passphrase.
+    if (auto via = KeysThroughAgent(home_, options_, policy_, *k, take_lock,
+                                    [this](std::string_view line) { Notice(line); })) {
+      return *via;
+    }
     BULWARK_ASSIGN_OR_RETURN(SecretBytes pass, Passphrase());
     BULWARK_RETURN_IF_ERROR(take_lock());
     BULWARK_ASSIGN_OR_RETURN(auto opened, keys::LocalKeystoreProvider::Open(home_.keystore(), pass,

@@ -3,9 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <thread>
 #include <nlohmann/json.hpp>
 
+#include "bulwark/agent/client.h"
+#include "bulwark/agent/server.h"
 #include "bulwark/keys/local_keystore.h"
+#include "bulwark/node/key_agent.h"
 #include "bulwark/testing/temp_dir.h"
 #include "keys/fast_kdf_for_test.h"
 
@@ -378,6 +382,47 @@ TEST_F(NodeTest, KeyLifecycleOperationsAreAuditedWithTheirImpact) {
       {"key.init", "medium"},     {"key.rotate", "medium"},   {"key.disable", "high"},
       {"key.destroy", "critical"}, {"key.destroy", "low"}};
   EXPECT_EQ(seen, want);
+}
+
+TEST_F(NodeTest, KeysOpenThroughARunningAgentWithoutThePassphraseAndFallBackWhenItIsLocked) {
+  InitKeys();
+  auto opened = keys::LocalKeystoreProvider::Open(home_ / "keystore",
+                                                  SecretBytes::FromString("correct horse"),
+                                                  Runtime::System(),
+                                                  crypto::AlgorithmPolicy::Standard());
+  ASSERT_TRUE(opened) << opened.error();
+  auto server = agent::Server::Create(std::move(opened->provider),
+                                      {.home = home_, .keystore = home_ / "keystore"});
+  ASSERT_TRUE(server) << server.error();
+  std::thread serving([&] { (void)(*server)->Run(); });
+  {
+    auto node = Node::Open(Options());
+    ASSERT_TRUE(node) << node.error();
+    auto keys = (*node)->UnlockKeys(keys::KeyringAccess::kUpdate);
+    ASSERT_TRUE(keys) << keys.error();
+    EXPECT_EQ(passphrase_asked_, 0);
+    EXPECT_NE((*keys)->provider->Describe().find("through the key agent"), std::string::npos);
+    ASSERT_TRUE((*keys)->Save());  // wraps through the agent
+    auto status = QueryAgent(**node);
+    ASSERT_TRUE(status) << status.error();
+    EXPECT_TRUE(status->unlocked);
+    ASSERT_TRUE(LockAgent(**node, (*node)->LocalContext()));
+    ASSERT_TRUE((*node)->Close());
+    auto events = Events(**node);
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.back()["type"], "dev.bulwark.key.agent.lock");
+  }
+  {
+    // Locked: the passphrase, and the keyring saved through the agent opens with it.
+    auto node = Node::Open(Options());
+    ASSERT_TRUE(node) << node.error();
+    auto keys = (*node)->UnlockKeys(keys::KeyringAccess::kRead);
+    ASSERT_TRUE(keys) << keys.error();
+    EXPECT_EQ(passphrase_asked_, 1);
+    EXPECT_EQ((*keys)->provider->Describe().find("through the key agent"), std::string::npos);
+  }
+  (*server)->RequestStop();
+  serving.join();
 }
 
 }  // namespace
