@@ -6,8 +6,9 @@
 Creates a throwaway home (init, one secret), then alternates: `runs` processes that open the
 keystore with the passphrase (Argon2id t=3, 64 MiB, as shipped), then `runs` processes served by
 a running agent (BULWARK_PASSPHRASE unset), for `rounds` rounds, and prints min / median / max
-of wall and CPU (user + system of the child) per process, and the same for `/bin/true` as the
-floor of a process start. Every run's output is checked (the secret must be printed).
+of wall and CPU (user + system of the child) per process, and the same for `/bin/true` (the floor
+of a process start), `bulwark --version` (the CLI's start-up) and the redacted `get` (the same
+command without keys), so that what the agent removes and what is left are told apart. Every run's output is checked (the secret must be printed).
 """
 import os
 import resource
@@ -52,10 +53,14 @@ try:
     r = run(["agent", "start", "--allow-swap"], with_pass)
     assert r.returncode == 0, r.stderr
     get = [bulwark, "get", "bench/app", "db.password", "--reveal"]
-    samples = {"true": [], "passphrase": [], "agent": []}
+    samples = {"true": [], "version": [], "redacted": [], "passphrase": [], "agent": []}
     for _ in range(rounds):
         for _ in range(runs):
             samples["true"].append(measure(["/bin/true"], base, ""))
+        for _ in range(runs):
+            samples["version"].append(measure([bulwark, "--version"], base, ""))
+        for _ in range(runs):  # the same command without --reveal: no keys at all
+            samples["redacted"].append(measure(get[:-1], base, "[redacted]"))
         # Without the agent: it is stopped for these runs (no socket, the path of a user who never
         # started one: Argon2id every time), then started again.
         assert run(["agent", "stop"], base).returncode == 0
@@ -68,7 +73,9 @@ try:
     print(f"{rounds} rounds x {runs} processes each, interleaved; ms per process")
     print("| case | wall min / median / max | CPU min / median / max |")
     print("|---|---|---|")
-    for name, label in (("true", "/bin/true"), ("passphrase", "get --reveal, passphrase (no agent)"),
+    for name, label in (("true", "/bin/true"), ("version", "bulwark --version"),
+                        ("redacted", "get (redacted: no keys opened)"),
+                        ("passphrase", "get --reveal, passphrase (no agent)"),
                         ("agent", "get --reveal, through the agent")):
         w = sorted(s[0] for s in samples[name])
         c = sorted(s[1] for s in samples[name])

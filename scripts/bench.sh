@@ -10,3 +10,6 @@ for b in build/bench/*_bench; do
   echo "== $b"
   "$b" "$@"
 done
+# Whole-process benchmarks of the CLI (they take the build directory, not the bench arguments).
+echo "== bench/agent_bench.py"
+python3 bench/agent_bench.py build
