@@ -186,10 +186,14 @@ Result<AgentStarted> StartAgent(Node& node, const request::RequestContext& ctx,
     BULWARK_ASSIGN_OR_RETURN(std::string ring, files.ReadFile(home.keyring()));
     BULWARK_RETURN_IF_ERROR(
         keys::Keyring::Load(ring, *opened.provider, node.runtime(), node.policy()));
+    // Absolute: the detached agent runs in "/" (a relative BULWARK_HOME would name nothing).
+    std::error_code ec;
+    const std::filesystem::path dir = std::filesystem::absolute(home.dir, ec);
+    if (ec) return UnavailableError(fmt::format("{}: {}", home.dir.string(), ec.message()));
     BULWARK_ASSIGN_OR_RETURN(
         server, agent::Server::Create(std::move(opened.provider),
-                                      {.home = home.dir,
-                                       .keystore = home.keystore(),
+                                      {.home = dir,
+                                       .keystore = dir / "keystore",
                                        .idle_timeout = options.idle_timeout,
                                        .handle_signals = true}));
     return OkStatus();

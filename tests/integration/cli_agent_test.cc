@@ -175,6 +175,38 @@ TEST_F(AgentCliTest, AReplacedKeystoreLocksTheAgentAndCommandsAskThePassphrase) 
   EXPECT_THAT(with.out, HasSubstr("s3cr3t-v4lue"));
 }
 
+TEST_F(AgentCliTest, AHungAgentIsGivenUpAndTheIdleTimeoutLocks) {
+  ASSERT_EQ(Start(" --idle-timeout 2s").exit_code, 0);
+  const int pid = AgentPid();
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+  // The client times out (2 s) and asks for the passphrase instead of hanging.
+  auto with = WithPassphrase("get app/prod db.password --reveal");
+  ::kill(pid, SIGCONT);
+  ASSERT_EQ(with.exit_code, 0) << with.err;
+  EXPECT_THAT(with.out, HasSubstr("s3cr3t-v4lue"));
+  EXPECT_THAT(with.err, HasSubstr("not using the key agent"));
+  // Idle for 2 s: locked, with the reason (polled; no timing assertion beyond "eventually").
+  bool locked = false;
+  for (int i = 0; i < 100 && !locked; ++i) {
+    locked = NoPassphrase("agent status").out.find("state: locked (idle for 2 s)") !=
+             std::string::npos;
+    if (!locked) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(locked);
+  EXPECT_EQ(NoPassphrase("get app/prod db.password --reveal").exit_code, 2);
+}
+
+TEST_F(AgentCliTest, ARelativeHomeIsServedAfterTheAgentDetaches) {
+  // The agent runs in "/" once detached; a relative BULWARK_HOME must still name the home.
+  const std::string rel = "cd " + dir_.string() + " && env -u BULWARK_PASSPHRASE BULWARK_HOME=home";
+  auto start = RunBulwarkBinary("agent start --allow-swap", rel + " BULWARK_PASSPHRASE=pw-1");
+  ASSERT_EQ(start.exit_code, 0) << start.err;
+  auto get = RunBulwarkBinary("get app/prod db.password --reveal", rel);
+  ASSERT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_THAT(get.out, HasSubstr("s3cr3t-v4lue"));
+}
+
 TEST_F(AgentCliTest, StartNeedsTheRightPassphraseAndAValidIdleTimeout) {
   auto wrong = RunBulwarkBinary("agent start --allow-swap", Env() + " BULWARK_PASSPHRASE=nope");
   EXPECT_EQ(wrong.exit_code, 3) << wrong.err;
