@@ -16,6 +16,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "socket_io.h"
 
@@ -74,19 +75,11 @@ Status DisableCoreDumps() {
   return OkStatus();
 }
 
-Hardening HardenMemory() {
-  Hardening h;
-  if (::mlockall(MCL_CURRENT | MCL_FUTURE) == 0) {
-    h.memory_locked = true;
-  } else {
-    rlimit lim{};
-    ::getrlimit(RLIMIT_MEMLOCK, &lim);
-    h.memory_error = fmt::format(
-        "mlockall: {} (the memory-lock limit, ulimit -l, is {} KiB)", std::strerror(errno),
-        lim.rlim_cur == RLIM_INFINITY ? std::string("unlimited")
-                                      : std::to_string(lim.rlim_cur / 1024));
-  }
-  // Private writable anonymous mappings (heap, stacks, malloc arenas) out of any core dump.
+namespace {
+
+// Private writable anonymous mappings: the heap, malloc arenas and stacks, where the keys live.
+std::vector<std::pair<std::uintptr_t, std::size_t>> AnonymousWritableMappings() {
+  std::vector<std::pair<std::uintptr_t, std::size_t>> out;
   std::ifstream maps("/proc/self/maps");
   std::string line;
   while (std::getline(maps, line)) {
@@ -100,8 +93,45 @@ Hardening HardenMemory() {
     if (dash == std::string::npos) continue;
     const auto lo = std::stoull(range.substr(0, dash), nullptr, 16);
     const auto hi = std::stoull(range.substr(dash + 1), nullptr, 16);
-    (void)::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTDUMP);
+    out.emplace_back(static_cast<std::uintptr_t>(lo), static_cast<std::size_t>(hi - lo));
   }
+  return out;
+}
+
+}  // namespace
+
+Hardening HardenMemory() {
+  Hardening h;
+  const auto anon = AnonymousWritableMappings();
+  if (::mlockall(MCL_CURRENT | MCL_FUTURE) == 0) {
+    h.memory_locked = true;
+  } else {
+    // mlockall counts every mapping (the libraries' text too) against RLIMIT_MEMLOCK, 8 MiB for
+    // an ordinary user: lock the memory that can hold keys instead (a few MiB).
+    const int all_errno = errno;
+    std::size_t total = 0;
+    int failed = 0;
+    for (const auto& [lo, len] : anon) {
+      if (::mlock(reinterpret_cast<void*>(lo), len) != 0) failed = errno;
+      total += len;
+    }
+    if (failed == 0) {
+      h.memory_locked = true;
+      h.memory_scope = fmt::format("heap and stacks ({} KiB; mlockall: {})", total / 1024,
+                                   std::strerror(all_errno));
+    } else {
+      rlimit lim{};
+      ::getrlimit(RLIMIT_MEMLOCK, &lim);
+      h.memory_error = fmt::format(
+          "mlockall: {}; mlock of the heap and stacks ({} KiB): {} (the memory-lock limit, "
+          "ulimit -l, is {} KiB)",
+          std::strerror(all_errno), total / 1024, std::strerror(failed),
+          lim.rlim_cur == RLIM_INFINITY ? std::string("unlimited")
+                                        : std::to_string(lim.rlim_cur / 1024));
+    }
+  }
+  // Out of any core dump, should one be written despite PR_SET_DUMPABLE.
+  for (const auto& [lo, len] : anon) (void)::madvise(reinterpret_cast<void*>(lo), len, MADV_DONTDUMP);
   return h;
 }
 

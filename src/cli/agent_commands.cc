@@ -43,6 +43,10 @@ int RunStart(CommandContext& ctx, const AgentArgs& a) {
       if (s.removed_stale_socket && !s.replaced_locked) {
         ctx.io.err << fmt::format("bulwark: removed the stale socket {}\n", s.socket.string());
       }
+      if (s.memory_locked && !s.memory_scope.empty()) {
+        ctx.io.err << fmt::format("bulwark: note: locked in memory: the agent's {}\n",
+                                  s.memory_scope);
+      }
       if (!s.memory_locked) {
         ctx.io.err << fmt::format(
             "bulwark: warning: the agent's memory is not locked ({}): keys may reach swap\n",

@@ -214,6 +214,7 @@ Result<AgentStarted> StartAgent(Node& node, const request::RequestContext& ctx,
     started.pid = static_cast<std::uint32_t>(::getpid());
     started.memory_locked = h.memory_locked;
     started.memory_error = h.memory_error;
+    started.memory_scope = h.memory_scope;
     if (ready) ready(started);
     BULWARK_RETURN_IF_ERROR(server->Run());
     return started;
@@ -249,7 +250,8 @@ Result<AgentStarted> StartAgent(Node& node, const request::RequestContext& ctx,
       ::_exit(5);
     }
     server->set_memory_locked(h.memory_locked);
-    TellParent(pipe_fds[1], h.memory_locked ? 'L' : 'S', h.memory_error);
+    TellParent(pipe_fds[1], h.memory_locked ? 'L' : 'S',
+               h.memory_locked ? h.memory_scope : h.memory_error);
     ::close(pipe_fds[1]);
     (void)server->Run();
     server.reset();
@@ -278,7 +280,7 @@ Result<AgentStarted> StartAgent(Node& node, const request::RequestContext& ctx,
     return fail(Error(ErrorCode::kUnavailable, why));
   }
   started.memory_locked = reply[0] == 'L';
-  started.memory_error = reply.substr(1);
+  (started.memory_locked ? started.memory_scope : started.memory_error) = reply.substr(1);
   auto now = ClientFor(node).GetStatus();
   if (!now) {
     (void)ClientFor(node).Stop();

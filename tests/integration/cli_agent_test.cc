@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <thread>
@@ -41,6 +42,19 @@ class AgentCliTest : public CliTest {
   // --allow-swap: the test may run without CAP_IPC_LOCK and with a small ulimit -l.
   CliResult Start(const std::string& extra = "") {
     return WithPassphrase("agent start --allow-swap" + extra);
+  }
+  // Runs `script` with sh (no single quotes in it), stdout and stderr captured.
+  CliResult Shell(const std::string& script) {
+    const auto out = dir_ / "sh.out";
+    const auto err = dir_ / "sh.err";
+    const std::string cmd =
+        "sh -c '" + script + "' </dev/null >" + out.string() + " 2>" + err.string();
+    const int status = std::system(cmd.c_str());
+    CliResult r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = ReadText(out);
+    r.err = ReadText(err);
+    return r;
   }
   int AgentPid() {
     auto s = NoPassphrase("agent status");
@@ -205,6 +219,27 @@ TEST_F(AgentCliTest, ARelativeHomeIsServedAfterTheAgentDetaches) {
   auto get = RunBulwarkBinary("get app/prod db.password --reveal", rel);
   ASSERT_EQ(get.exit_code, 0) << get.err;
   EXPECT_THAT(get.out, HasSubstr("s3cr3t-v4lue"));
+}
+
+TEST_F(AgentCliTest, WithoutCapIpcLockTheHeapIsLockedAndWithNoLimitStartRefuses) {
+  if (::geteuid() != 0 || std::system("command -v setpriv >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "needs root and setpriv to drop CAP_IPC_LOCK";
+  }
+  // An ordinary user's limit (8 MiB): mlockall is refused, the heap and stacks are locked.
+  const std::string drop = "ulimit -l 8192 && setpriv --bounding-set -ipc_lock --inh-caps -ipc_lock";
+  auto start = Shell(drop + " env " + Env() + " BULWARK_PASSPHRASE=pw-1 " + BULWARK_BINARY_DIR +
+                     "/bulwark agent start");
+  ASSERT_EQ(start.exit_code, 0) << start.err;
+  EXPECT_THAT(start.err, HasSubstr("locked in memory: the agent's heap and stacks"));
+  EXPECT_THAT(NoPassphrase("agent status").out, HasSubstr("memory locked: yes"));
+  ASSERT_EQ(NoPassphrase("agent stop").exit_code, 0);
+  // No memory may be locked at all: refused unless --allow-swap.
+  const std::string none = "ulimit -l 0 && setpriv --bounding-set -ipc_lock --inh-caps -ipc_lock";
+  auto refused = Shell(none + " env " + Env() + " BULWARK_PASSPHRASE=pw-1 " +
+                       BULWARK_BINARY_DIR + "/bulwark agent start");
+  EXPECT_EQ(refused.exit_code, 5) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("--allow-swap"));
+  EXPECT_NE(NoPassphrase("agent status").exit_code, 0);
 }
 
 TEST_F(AgentCliTest, StartNeedsTheRightPassphraseAndAValidIdleTimeout) {

@@ -47,14 +47,17 @@ struct ServerOptions {
 
 struct Hardening {
   bool memory_locked = false;
-  std::string memory_error;  // why mlockall failed ("" when locked)
+  std::string memory_scope;  // "" when all memory is locked; else what is ("heap and stacks ...")
+  std::string memory_error;  // why nothing could be locked ("" when locked)
 };
 
 // Marks this process non-dumpable (PR_SET_DUMPABLE 0: no core file, no same-uid ptrace or
 // /proc/<pid>/mem) and sets RLIMIT_CORE to 0. Call before the keystore is opened.
 Status DisableCoreDumps();
-// mlockall(MCL_CURRENT | MCL_FUTURE) and MADV_DONTDUMP on every private writable anonymous
-// mapping (heap, stacks). The memory lock may fail (RLIMIT_MEMLOCK); the result says so.
+// mlockall(MCL_CURRENT | MCL_FUTURE); when RLIMIT_MEMLOCK forbids it (it counts every mapping,
+// libraries included), mlock of every private writable anonymous mapping (heap, malloc arenas,
+// stacks: where the keys are) instead. MADV_DONTDUMP on those mappings either way. The result
+// says what was locked, or why nothing could be.
 Hardening HardenMemory();
 
 class Server {

@@ -34,6 +34,7 @@ struct AgentStarted {
   std::filesystem::path socket;
   bool memory_locked = false;
   std::string memory_error;        // why not, when !memory_locked
+  std::string memory_scope;        // "" when all its memory is locked, else what is
   bool replaced_locked = false;    // a locked agent was stopped first
   bool removed_stale_socket = false;
 };
