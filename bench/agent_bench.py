@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Whole-process `bulwark get NS KEY --reveal` with and without the key agent (issue #20).
+"""Whole-process `bulwark get NS KEY --reveal` and `bulwark exec FILE -- /bin/true` with and
+without the key agent (issue #20).
 
     bench/agent_bench.py [build-dir] [rounds] [runs-per-round]
 
@@ -50,10 +51,17 @@ try:
     assert run(["init"], with_pass).returncode == 0
     r = run(["set", "bench/app", "db.password", "-", "--secret"], with_pass, SECRET)
     assert r.returncode == 0, r.stderr
+    app = os.path.join(home, "app.yaml")
+    with open(app, "w") as f:  # a small file with 3 secrets, as in the issue's measurement
+        f.write("db:\n  host: db.internal\n  password: pw-1\napi_key: k-2\njwt_secret: j-3\n")
+    r = run(["encrypt", "-i", app], with_pass)
+    assert r.returncode == 0, r.stderr
     r = run(["agent", "start", "--allow-swap"], with_pass)
     assert r.returncode == 0, r.stderr
     get = [bulwark, "get", "bench/app", "db.password", "--reveal"]
-    samples = {"true": [], "version": [], "redacted": [], "passphrase": [], "agent": []}
+    exe = [bulwark, "exec", app, "--", "/bin/true"]
+    samples = {"true": [], "version": [], "redacted": [], "passphrase": [], "agent": [],
+               "exec_passphrase": [], "exec_agent": []}
     for _ in range(rounds):
         for _ in range(runs):
             samples["true"].append(measure(["/bin/true"], base, ""))
@@ -66,9 +74,13 @@ try:
         assert run(["agent", "stop"], base).returncode == 0
         for _ in range(runs):
             samples["passphrase"].append(measure(get, with_pass, SECRET))
+        for _ in range(runs):
+            samples["exec_passphrase"].append(measure(exe, with_pass, ""))
         assert run(["agent", "start", "--allow-swap"], with_pass).returncode == 0
         for _ in range(runs):
             samples["agent"].append(measure(get, base, SECRET))
+        for _ in range(runs):
+            samples["exec_agent"].append(measure(exe, base, ""))
     print(f"load average at the end: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f}")
     print(f"{rounds} rounds x {runs} processes each, interleaved; ms per process")
     print("| case | wall min / median / max | CPU min / median / max |")
@@ -76,7 +88,9 @@ try:
     for name, label in (("true", "/bin/true"), ("version", "bulwark --version"),
                         ("redacted", "get (redacted: no keys opened)"),
                         ("passphrase", "get --reveal, passphrase (no agent)"),
-                        ("agent", "get --reveal, through the agent")):
+                        ("agent", "get --reveal, through the agent"),
+                        ("exec_passphrase", "exec FILE -- /bin/true (3 secrets), passphrase"),
+                        ("exec_agent", "exec FILE -- /bin/true (3 secrets), through the agent")):
         w = sorted(s[0] for s in samples[name])
         c = sorted(s[1] for s in samples[name])
         print(f"| {label} | {w[0]:.1f} / {statistics.median(w):.1f} / {w[-1]:.1f} | "

@@ -173,7 +173,7 @@ Result<std::unique_ptr<Server>> Server::Create(
     return UnavailableError(
         fmt::format("cannot bind {}: {}", socket.string(), std::strerror(bind_errno)));
   }
-  if (::chmod(socket.c_str(), 0600) != 0 || ::listen(fd.get(), 16) != 0) {
+  if (::chmod(socket.c_str(), 0600) != 0 || ::listen(fd.get(), SOMAXCONN) != 0) {
     const int e = errno;
     ::unlink(socket.c_str());
     return UnavailableError(fmt::format("cannot listen on {}: {}", socket.string(), std::strerror(e)));
