@@ -62,7 +62,7 @@ bulwark_forbid_link(store lifecycle "the store keeps lifecycle documents it does
 bulwark_forbid_link(agent service "the key agent holds key-encryption keys only (docs/agent.md)")
 bulwark_forbid_link(agent store "the key agent holds key-encryption keys only (docs/agent.md)")
 foreach(_below IN ITEMS core crypto keys agent config request expr audit auditlog auditship store
-                       secfile keyops compliance service monitor drift lifecycle)
+                       secfile keyops compliance service monitor drift lifecycle change)
   bulwark_forbid_link(${_below} node "node composes the modules below it")
   bulwark_forbid_link(${_below} cli "nothing depends on the CLI")
 endforeach()

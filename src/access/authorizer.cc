@@ -128,6 +128,12 @@ request::Decision PolicyAuthorizer::Authorize(const request::RequestContext& ctx
   return {.allowed = true, .reason = set_->Decide(req).Describe()};
 }
 
+std::pair<std::string, std::vector<std::string>> PolicyAuthorizer::EffectivePrincipal(
+    const request::RequestContext& ctx) const {
+  const Principal principal = ToAccessPrincipal(ctx.principal, settings_);
+  return {principal.id, set_->EffectiveRoles(principal)};
+}
+
 std::unique_ptr<request::Authorizer> NewDenyAllAuthorizer(std::string reason) {
   return std::make_unique<DenyAll>(std::move(reason));
 }

@@ -65,7 +65,7 @@ TEST(ImpactClassifierTest, DefaultRulesParseAndClassify) {
               baseline.reasons != std::vector<std::string>{"emergency approval used"});
   const Impact glass =
       c.Classify(Record("change.emergency_approve", request::Action::kApprove, "dev/app", {}));
-  EXPECT_EQ(glass.level, ImpactLevel::kHigh);
+  EXPECT_EQ(glass.level, ImpactLevel::kCritical);
   EXPECT_EQ(glass.reasons, std::vector<std::string>{"emergency approval used"});
 }
 

@@ -64,7 +64,7 @@ constexpr std::string_view kDefaultRules = R"json({
     {"name": "security-alert", "level": "high",
      "reason": "security alert raised",
      "when": {"operations": ["monitor.alert"]}},
-    {"name": "emergency-approval", "level": "high",
+    {"name": "emergency-approval", "level": "critical",
      "reason": "emergency approval used",
      "when": {"operations": ["*emergency*", "*break_glass*"], "outcomes": ["success"]}},
     {"name": "sensitive-revealed", "level": "medium",

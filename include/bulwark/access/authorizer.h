@@ -30,6 +30,8 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "bulwark/access/local_identity.h"
 #include "bulwark/access/policy_set.h"
@@ -47,6 +49,11 @@ class PolicyAuthorizer final : public request::Authorizer {
                               const request::Resource& resource) const override;
 
   const PolicySet& policies() const { return *set_; }
+
+  // Who the policies see for `ctx`: the principal's id (a local user's `access.local_users`
+  // entry may give another) and its effective roles, sorted (approvers of change requests).
+  std::pair<std::string, std::vector<std::string>> EffectivePrincipal(
+      const request::RequestContext& ctx) const;
 
  private:
   std::shared_ptr<const PolicySet> set_;
