@@ -40,6 +40,7 @@ void BuildCli(CLI::App& app, CommandContext& ctx) {
   RegisterMonitorCommands(app, ctx);
   RegisterServeCommands(app, ctx);
   RegisterDriftCommands(app, ctx);
+  RegisterChangeCommands(app, ctx);
   RegisterIntegrityCommands(app, ctx);
   RegisterAgentCommands(app, ctx);
   // Last, so that it reaches every option of every command (cli/verbatim_args.h).

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include "bulwark/access/authorizer.h"
@@ -152,6 +153,18 @@ Result<std::unique_ptr<Node>> Node::Open(NodeOptions options) {
   if (!node->authorizer_) {
     node->authorizer_ = std::shared_ptr<const request::Authorizer>(request::NewLocalAuthorizer());
   }
+  // Approval policies: covered namespaces are written only through change requests (a broken
+  // file refuses every write: fail closed).
+  node->approval_policies_ = std::make_shared<const Result<change::ApprovalPolicies>>(
+      [&]() -> Result<change::ApprovalPolicies> {
+        const std::filesystem::path file = node->home_.approval_policies();
+        BULWARK_ASSIGN_OR_RETURN(bool exists, o.runtime.fs->Exists(file));
+        if (!exists) return change::ApprovalPolicies();
+        BULWARK_ASSIGN_OR_RETURN(std::string text, o.runtime.fs->ReadFile(file));
+        return change::ApprovalPolicies::Parse(text, file.string());
+      }());
+  node->inner_authorizer_ = node->authorizer_;
+  node->authorizer_ = change::NewDirectWriteGuard(node->inner_authorizer_, node->approval_policies_);
   node->sink_ = std::make_shared<LazySink>(node->home_, o.runtime, o.environment);
   node->service_sink_ = o.wrap_audit_sink ? o.wrap_audit_sink(node->sink_) : node->sink_;
   node->cipher_ = std::make_shared<LazyCipher>(node.get());
@@ -365,7 +378,8 @@ Result<service::ConfigService*> Node::Config() {
       service::OpenStoreMacKey(*rt.fs, ResolveStoreMacKeyPath(options_.environment, home_), *st,
                                *rt.random));
   BULWARK_RETURN_IF_ERROR(sink_->HealthCheck());  // opens the audit log: fail early, and closed
-  service::ServiceDeps deps{rt, std::move(st), cipher_, authorizer_, service_sink_, {}};
+  std::shared_ptr<store::ConfigStore> shared_store = std::move(st);
+  service::ServiceDeps deps{rt, shared_store, cipher_, authorizer_, service_sink_, {}};
   deps.store_mac = mac.key;
   BULWARK_ASSIGN_OR_RETURN(deps.compliance, ComplianceEngine());
   if (!options_.compliance) {
@@ -390,8 +404,47 @@ Result<service::ConfigService*> Node::Config() {
     BULWARK_RETURN_IF_ERROR(mac.Commit(*rt.fs));
   }
   std::lock_guard lock(mu_);
-  if (!config_) config_ = std::move(svc);
+  if (!config_) {
+    config_ = std::move(svc);
+    store_ = std::move(shared_store);
+    store_mac_ = mac.key;
+  }
   return config_.get();
+}
+
+Result<change::ChangeService*> Node::Changes() {
+  {
+    std::lock_guard lock(mu_);
+    if (changes_) return changes_.get();
+  }
+  BULWARK_ASSIGN_OR_RETURN(service::ConfigService * config, Config());
+  change::ChangeServiceDeps deps;
+  deps.runtime = options_.runtime;
+  deps.config = config;
+  BULWARK_ASSIGN_OR_RETURN(deps.compliance, ComplianceEngine());
+  std::lock_guard lock(mu_);
+  if (changes_) return changes_.get();
+  deps.store = store_;
+  deps.store_mac = store_mac_;
+  deps.cipher = cipher_;
+  deps.authorizer = inner_authorizer_;
+  deps.audit = service_sink_;
+  deps.policies = approval_policies_;
+  deps.identify = [authz = inner_authorizer_](const request::RequestContext& ctx) {
+    change::Identity who;
+    if (const auto* pa = dynamic_cast<const access::PolicyAuthorizer*>(authz.get())) {
+      auto [id, roles] = pa->EffectivePrincipal(ctx);
+      who.id = std::move(id);
+      who.roles = std::move(roles);
+      return who;
+    }
+    who.id = ctx.principal.id;
+    who.roles = ctx.principal.roles;
+    std::sort(who.roles.begin(), who.roles.end());
+    return who;
+  };
+  BULWARK_ASSIGN_OR_RETURN(changes_, change::ChangeService::Create(std::move(deps)));
+  return changes_.get();
 }
 
 Result<service::ConfigService*> Node::ConfigIfStoreExists() {

@@ -111,7 +111,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(ServerConfig config, ServeHoo
 
   ApiDeps& api = app->deps_;
   api.service = std::shared_ptr<service::ConfigService>(app->node_, svc);
-  api.authorizer = authorizer;
+  api.authorizer = n.authorizer();  // with the direct-write guard of approval policies
   api.audit = n.audit_sink();
   api.log = trail->log();
   BULWARK_ASSIGN_OR_RETURN(auto verifier, audit::CheckpointVerifier::Create(trail->keys().origin,

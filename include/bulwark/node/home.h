@@ -86,6 +86,8 @@ struct Home {
   std::filesystem::path drift_baselines_lock() const { return dir / "drift-baselines.lock"; }
   std::filesystem::path drift_fingerprint_key() const { return dir / "drift-fingerprint.key"; }
   std::filesystem::path drift_watch_state() const { return dir / "drift-watch-state.json"; }
+  // Change requests (docs/change.md): the approval policies.
+  std::filesystem::path approval_policies() const { return dir / "approval-policies.yaml"; }
   std::filesystem::path compromise_journal(keys::KeyId id) const;
   // The default store URL: "sqlite:" + store_db().
   std::string default_store_url() const { return "sqlite:" + store_db().string(); }

@@ -22,8 +22,9 @@
 //                 baseline pack, gate off), history in <home>/compliance.db
 //   authorizer    options.authorizer, else the home's access policies (access/authorizer.h:
 //                 <home>/policies or `access` in config.yaml; fail closed when they are broken),
-//                 else request::NewLocalAuthorizer() (local principals only);
-//                 every service of the node asks this one
+//                 else request::NewLocalAuthorizer() (local principals only); wrapped by the
+//                 direct-write guard of <home>/approval-policies.yaml (change/guard.h: writes to
+//                 covered namespaces only through change requests); every service asks this one
 //   algorithms    <home>/home.json: standard, or FIPS (OpenSSL's FIPS provider is loaded at Open;
 //                 kFailedPrecondition when the platform lacks it)
 //
@@ -54,6 +55,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bulwark/change/change_service.h"
 #include "bulwark/compliance/engine.h"
 #include "bulwark/core/error.h"
 #include "bulwark/core/runtime.h"
@@ -145,6 +147,10 @@ class Node {
   // <home>/drift-baselines.json, sensitive values fingerprinted under <home>/drift-fingerprint.key
   // (created on first use), encfile sources decrypted through Files() (audited as file.decrypt).
   Result<drift::DriftService*> Drift();
+  // Change requests (change/change_service.h) over the configuration service, records in the
+  // store's reserved namespaces .bulwark/changes/<id>, policies from
+  // <home>/approval-policies.yaml.
+  Result<change::ChangeService*> Changes();
   // The home's audit log and what is done with it (verification, proofs, retention, shipping).
   Result<AuditTrail*> Audit();
   // `bulwark audit rotate-key`: RotateHomeAuditKey (node/audit_trail.h) with this node's home,
@@ -182,7 +188,9 @@ class Node {
   Home home_;
   std::string store_url_;
   crypto::AlgorithmPolicy policy_ = crypto::AlgorithmPolicy::Standard();
-  std::shared_ptr<const request::Authorizer> authorizer_;
+  std::shared_ptr<const request::Authorizer> authorizer_;  // the guarded one
+  std::shared_ptr<const request::Authorizer> inner_authorizer_;
+  std::shared_ptr<const Result<change::ApprovalPolicies>> approval_policies_;
   std::shared_ptr<LazySink> sink_;
   std::shared_ptr<request::AuditSink> service_sink_;  // sink_, wrapped by wrap_audit_sink
   std::shared_ptr<LazyCipher> cipher_;
@@ -195,6 +203,9 @@ class Node {
   std::unique_ptr<service::FileService> files_;
   std::unique_ptr<service::KeyService> keys_service_;
   std::unique_ptr<drift::DriftService> drift_;
+  std::unique_ptr<change::ChangeService> changes_;
+  std::shared_ptr<store::ConfigStore> store_;
+  std::shared_ptr<const service::StoreMacKey> store_mac_;
   bool closed_ = false;
 };
 

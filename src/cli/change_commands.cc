@@ -1,0 +1,474 @@
+// bulwark change propose|list|show|diff|approve|reject|apply|rebase|emergency|review
+// (docs/change.md). The CLI parses and prints; the node's ChangeService authorizes, audits and
+// acts. Exit codes: 0 ok, 2 bad input / a transition the state does not allow / a lost race,
+// 3 denied, 4 unknown request or namespace, 5 unavailable.
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "bulwark/change/change_service.h"
+#include "bulwark/config/format.h"
+#include "cli/command.h"
+#include "cli/store_commands.h"
+
+namespace bulwark::cli {
+namespace {
+
+struct ChangeArgs {
+  StoreArgs store;
+  std::string id;
+  std::string ns;
+  std::string file;
+  std::vector<std::string> sets;
+  std::string set_secret;
+  std::vector<std::string> unsets;
+  std::int64_t rollback_to = 0;
+  std::string justification;
+  std::string rollback_plan;
+  std::vector<std::string> tags;
+  std::string comment;
+  std::vector<std::string> overrides;
+  std::string state;
+  bool json = false;
+};
+
+std::string ValueText(const config::Value& v) {
+  auto text = config::EmitDocument(v, config::Format::kJson, {.indent = 0});
+  if (!text) return "?";
+  while (!text->empty() && (text->back() == '\n' || text->back() == ' ')) text->pop_back();
+  return *text;
+}
+
+std::string Join(const std::vector<std::string>& v, std::string_view sep = ", ") {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += sep;
+    out += s;
+  }
+  return out;
+}
+
+// The change-set options into ops; values as `bulwark set` takes them.
+Result<std::vector<change::ChangeOp>> OpsFrom(CommandContext& ctx, const ChangeArgs& a) {
+  std::vector<change::ChangeOp> ops;
+  if (a.rollback_to > 0) {
+    if (!a.file.empty()) return InvalidArgumentError("--rollback-to: not with --file");
+    change::ChangeOp op;
+    op.kind = change::ChangeOp::Kind::kRollback;
+    op.to = a.rollback_to;
+    ops.push_back(std::move(op));
+  }
+  if (!a.file.empty()) {
+    auto files = NewLocalFileSystem();
+    auto doc = config::LoadFile(*files, a.file);
+    if (!doc) return std::unexpected(doc.error().WithContext("--file"));
+    change::ChangeOp op;
+    op.kind = change::ChangeOp::Kind::kPut;
+    op.value = std::move(doc->root);
+    ops.push_back(std::move(op));
+  }
+  for (const std::string& s : a.sets) {
+    const auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return InvalidArgumentError(fmt::format("--set '{}': expected PATH=VALUE", s.substr(0, s.find('='))));
+    }
+    change::ChangeOp op;
+    op.kind = change::ChangeOp::Kind::kSet;
+    op.path = s.substr(0, eq);
+    const std::string text = s.substr(eq + 1);
+    auto doc = config::ParseDocument(text, config::Format::kJson,
+                                     {.source_name = "--set", .track_locations = false});
+    op.value = doc ? std::move(doc->root) : config::Value(text);
+    ops.push_back(std::move(op));
+  }
+  if (!a.set_secret.empty()) {
+    std::ostringstream ss;
+    ss << ctx.io.in.rdbuf();
+    std::string text = ss.str();
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    if (text.empty()) return InvalidArgumentError("--set-secret: no value on standard input");
+    change::ChangeOp op;
+    op.kind = change::ChangeOp::Kind::kSet;
+    op.path = a.set_secret;
+    op.value = config::Value(std::move(text));
+    op.secret = true;
+    ops.push_back(std::move(op));
+  }
+  for (const std::string& u : a.unsets) {
+    change::ChangeOp op;
+    op.kind = change::ChangeOp::Kind::kUnset;
+    op.path = u;
+    ops.push_back(std::move(op));
+  }
+  return ops;
+}
+
+nlohmann::ordered_json ViewJson(const change::ChangeView& v) {
+  const change::ChangeRequest& r = v.request;
+  nlohmann::ordered_json j;
+  j["id"] = r.id;
+  j["namespace"] = r.ns;
+  j["kind"] = r.emergency ? "emergency" : "normal";
+  j["state"] = change::StateName(v.state);
+  j["base_version"] = r.base_version;
+  j["latest_version"] = v.latest_version;
+  j["change_hash"] = r.change_hash;
+  j["requester"] = r.requester;
+  j["justification"] = r.justification;
+  j["rollback_plan"] = r.rollback_plan;
+  j["tags"] = r.tags;
+  j["created_at"] = FormatRfc3339(r.created_at);
+  j["expires_at"] = FormatRfc3339(r.expires_at);
+  j["policy"] = v.policy;
+  j["approvals_required"] = v.approvals_required;
+  j["approvals_counting"] = v.approvals_counting;
+  j["missing"] = v.missing;
+  j["impact"] = {{"level", r.impact.level},
+                 {"reasons", r.impact.reasons},
+                 {"paths", r.impact.paths},
+                 {"sensitive_paths", r.impact.sensitive_paths},
+                 {"compliance_before", r.impact.compliance_before},
+                 {"compliance_after", r.impact.compliance_after},
+                 {"blocking_rules", r.impact.blocking_rules},
+                 {"unoverridden", v.unoverridden}};
+  nlohmann::ordered_json approvals = nlohmann::ordered_json::array();
+  for (const auto& a : r.approvals) {
+    approvals.push_back({{"by", a.by},
+                         {"roles", a.roles},
+                         {"at", FormatRfc3339(a.at)},
+                         {"expires_at", FormatRfc3339(a.expires_at)},
+                         {"comment", a.comment},
+                         {"overrides", a.overrides},
+                         {"current", a.change_hash == r.change_hash && a.base_version == r.base_version}});
+  }
+  j["approvals"] = std::move(approvals);
+  nlohmann::ordered_json rejections = nlohmann::ordered_json::array();
+  for (const auto& n : r.rejections) {
+    rejections.push_back({{"by", n.by}, {"at", FormatRfc3339(n.at)}, {"comment", n.text}});
+  }
+  j["rejections"] = std::move(rejections);
+  if (r.applied_version) {
+    j["applied"] = {{"by", r.applied_by.value_or("")},
+                    {"at", FormatRfc3339(r.applied_at.value_or(TimePoint{}))},
+                    {"version", *r.applied_version}};
+  }
+  if (r.review) {
+    nlohmann::ordered_json reviews = nlohmann::ordered_json::array();
+    for (const auto& n : r.review->reviews) {
+      reviews.push_back({{"by", n.by}, {"at", FormatRfc3339(n.at)}, {"comment", n.text}});
+    }
+    j["review"] = {{"required", r.review->required},
+                   {"deadline", FormatRfc3339(r.review->deadline)},
+                   {"reviews", std::move(reviews)},
+                   {"closed", r.review->closed_at.has_value()},
+                   {"overdue", v.review_overdue}};
+  }
+  return j;
+}
+
+std::string StateLine(const change::ChangeView& v) {
+  std::string s(change::StateName(v.state));
+  if (v.state == change::State::kOpen && !v.missing.empty()) s += " (needs " + v.missing + ")";
+  if (v.state == change::State::kStale) {
+    s += fmt::format(" (base {} < latest {}: rebase)", v.request.base_version, v.latest_version);
+  }
+  if (v.request.review) {
+    s += v.request.review->closed_at ? ", review closed"
+         : v.review_overdue          ? ", review OVERDUE"
+                                     : fmt::format(", review open ({}/{})",
+                                                   v.request.review->reviews.size(),
+                                                   v.request.review->required);
+  }
+  return s;
+}
+
+void PrintView(std::ostream& out, const change::ChangeView& v) {
+  const change::ChangeRequest& r = v.request;
+  out << fmt::format("change {}{} on {}: {}\n", r.id, r.emergency ? " (emergency)" : "", r.ns,
+                     StateLine(v));
+  out << fmt::format("  requested by {} at {}; expires {}\n", r.requester,
+                     FormatRfc3339(r.created_at), FormatRfc3339(r.expires_at));
+  out << fmt::format("  justification: {}\n", r.justification);
+  if (!r.rollback_plan.empty()) out << fmt::format("  rollback plan: {}\n", r.rollback_plan);
+  if (!r.tags.empty()) out << fmt::format("  tags: {}\n", Join(r.tags));
+  out << fmt::format("  base version {}, change {}\n", r.base_version, r.change_hash.substr(0, 16));
+  out << fmt::format("  policy: {} ({} approval{} required, {} counting)\n",
+                     v.policy.empty() ? "(none)" : v.policy, v.approvals_required,
+                     v.approvals_required == 1 ? "" : "s", v.approvals_counting);
+  out << fmt::format("  impact: {}{}\n", r.impact.level,
+                     r.impact.reasons.empty() ? "" : " (" + Join(r.impact.reasons) + ")");
+  out << fmt::format("  paths: {}\n", r.impact.paths.empty() ? "(none)" : Join(r.impact.paths));
+  if (!r.impact.sensitive_paths.empty()) {
+    out << fmt::format("  sensitive paths: {}\n", Join(r.impact.sensitive_paths));
+  }
+  if (!r.impact.compliance_after.empty() || !r.impact.compliance_before.empty()) {
+    out << fmt::format("  compliance failing before: {}; after: {}\n",
+                       r.impact.compliance_before.empty() ? "none" : Join(r.impact.compliance_before),
+                       r.impact.compliance_after.empty() ? "none" : Join(r.impact.compliance_after));
+  }
+  if (!r.impact.blocking_rules.empty()) {
+    out << fmt::format("  blocking critical rules: {}{}\n", Join(r.impact.blocking_rules),
+                       v.unoverridden.empty() ? " (overridden)" : "");
+  }
+  for (const auto& a : r.approvals) {
+    const bool current = a.change_hash == r.change_hash && a.base_version == r.base_version;
+    out << fmt::format("  approved by {} at {}{}{}{}\n", a.by, FormatRfc3339(a.at),
+                       current ? "" : " (for an earlier base or change-set)",
+                       a.overrides.empty() ? "" : ", overriding " + Join(a.overrides),
+                       a.comment.empty() ? "" : ": " + a.comment);
+  }
+  for (const auto& n : r.rejections) {
+    out << fmt::format("  rejected by {} at {}: {}\n", n.by, FormatRfc3339(n.at), n.text);
+  }
+  if (r.applied_version) {
+    out << fmt::format("  applied by {} as version {}\n", r.applied_by.value_or(""), *r.applied_version);
+  }
+  if (r.review) {
+    out << fmt::format("  follow-up review: {}/{} by {}\n", r.review->reviews.size(),
+                       r.review->required, FormatRfc3339(r.review->deadline));
+    for (const auto& n : r.review->reviews) {
+      out << fmt::format("    reviewed by {} at {}{}\n", n.by, FormatRfc3339(n.at),
+                         n.text.empty() ? "" : ": " + n.text);
+    }
+  }
+}
+
+// Runs `body` with the node's change service; prints the view it returns.
+int RunView(CommandContext& ctx, const ChangeArgs& a,
+            const std::function<Result<change::ChangeView>(change::ChangeService&, Session&)>& body) {
+  auto session = OpenSession(ctx, a.store);
+  if (!session) return ctx.Fail(session.error());
+  auto result = [&]() -> Result<change::ChangeView> {
+    BULWARK_ASSIGN_OR_RETURN(change::ChangeService * changes, session->node->Changes());
+    return body(*changes, *session);
+  }();
+  Status closed = session->Close();
+  if (!result) return ctx.Fail(result.error());
+  if (!closed) return ctx.Fail(closed.error());
+  if (a.json) {
+    ctx.io.out << ViewJson(*result).dump(2) << "\n";
+  } else {
+    PrintView(ctx.io.out, *result);
+  }
+  return exit_code::kOk;
+}
+
+int RunPropose(CommandContext& ctx, const ChangeArgs& a, bool emergency) {
+  auto ops = OpsFrom(ctx, a);
+  if (!ops) return ctx.Fail(ops.error());
+  change::ProposeRequest req;
+  req.ns = a.ns;
+  req.ops = std::move(*ops);
+  req.justification = a.justification;
+  req.rollback_plan = a.rollback_plan;
+  req.tags = a.tags;
+  return RunView(ctx, a, [&](change::ChangeService& c, Session& s) {
+    return emergency ? c.Emergency(s.request, req) : c.Propose(s.request, req);
+  });
+}
+
+int RunList(CommandContext& ctx, const ChangeArgs& a) {
+  std::optional<change::State> state;
+  if (!a.state.empty()) {
+    state = change::ParseState(a.state);
+    if (!state) {
+      return ctx.Fail(Error(ErrorCode::kInvalidArgument,
+                            fmt::format("--state '{}': expected open, approved, applied, "
+                                        "rejected, stale or expired",
+                                        a.state)));
+    }
+  }
+  auto session = OpenSession(ctx, a.store);
+  if (!session) return ctx.Fail(session.error());
+  auto result = [&]() -> Result<std::vector<change::ChangeView>> {
+    BULWARK_ASSIGN_OR_RETURN(change::ChangeService * changes, session->node->Changes());
+    return changes->List(session->request, a.ns, state);
+  }();
+  Status closed = session->Close();
+  if (!result) return ctx.Fail(result.error());
+  if (!closed) return ctx.Fail(closed.error());
+  if (a.json) {
+    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+    for (const auto& v : *result) arr.push_back(ViewJson(v));
+    ctx.io.out << arr.dump(2) << "\n";
+    return exit_code::kOk;
+  }
+  for (const auto& v : *result) {
+    ctx.io.out << fmt::format("{}  {}  {}  {}  {}\n", v.request.id, v.request.ns, StateLine(v),
+                              v.request.requester, v.request.justification.substr(0, 60));
+  }
+  if (result->empty()) ctx.io.out << "no change requests\n";
+  return exit_code::kOk;
+}
+
+int RunDiff(CommandContext& ctx, const ChangeArgs& a) {
+  auto session = OpenSession(ctx, a.store);
+  if (!session) return ctx.Fail(session.error());
+  auto result = [&]() -> Result<std::vector<change::DiffLine>> {
+    BULWARK_ASSIGN_OR_RETURN(change::ChangeService * changes, session->node->Changes());
+    return changes->Diff(session->request, a.id);
+  }();
+  Status closed = session->Close();
+  if (!result) return ctx.Fail(result.error());
+  if (!closed) return ctx.Fail(closed.error());
+  if (a.json) {
+    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+    for (const auto& l : *result) {
+      nlohmann::ordered_json o;
+      o["kind"] = l.kind == change::DiffLine::Kind::kAdded     ? "added"
+                  : l.kind == change::DiffLine::Kind::kRemoved ? "removed"
+                                                               : "changed";
+      o["path"] = l.path;
+      o["sensitive"] = l.sensitive;
+      if (l.old_value) o["old"] = nlohmann::ordered_json::parse(ValueText(*l.old_value), nullptr, false);
+      if (l.new_value) o["new"] = nlohmann::ordered_json::parse(ValueText(*l.new_value), nullptr, false);
+      arr.push_back(std::move(o));
+    }
+    ctx.io.out << arr.dump(2) << "\n";
+    return exit_code::kOk;
+  }
+  for (const auto& l : *result) {
+    switch (l.kind) {
+      case change::DiffLine::Kind::kAdded:
+        ctx.io.out << fmt::format("+ {}{}\n", l.path,
+                                  l.sensitive ? " (sensitive)" : " = " + ValueText(*l.new_value));
+        break;
+      case change::DiffLine::Kind::kRemoved:
+        ctx.io.out << fmt::format("- {}{}\n", l.path,
+                                  l.sensitive ? " (sensitive)" : " (was " + ValueText(*l.old_value) + ")");
+        break;
+      case change::DiffLine::Kind::kChanged:
+        ctx.io.out << fmt::format("~ {}{}\n", l.path,
+                                  l.sensitive ? " (sensitive)"
+                                              : ": " + ValueText(*l.old_value) + " -> " +
+                                                    ValueText(*l.new_value));
+        break;
+    }
+  }
+  ctx.io.out << fmt::format("{} difference{}\n", result->size(), result->size() == 1 ? "" : "s");
+  return exit_code::kOk;
+}
+
+void AddChangeSetOptions(CLI::App* c, ChangeArgs& a) {
+  c->add_option("namespace", a.ns, "The namespace to change")->required();
+  c->add_option("--file", a.file, "A whole new document (any format the loaders read)");
+  c->add_option("--set", a.sets, "PATH=VALUE (VALUE as for `bulwark set`; repeatable)");
+  c->add_option("--set-secret", a.set_secret, "PATH: the value from standard input, encrypted");
+  c->add_option("--unset", a.unsets, "PATH to remove (repeatable)");
+  c->add_option("--rollback-to", a.rollback_to, "Restore version N")->check(VersionNumber());
+  c->add_option("--justification", a.justification, "Why (required)");
+  c->add_option("--rollback-plan", a.rollback_plan, "How to undo it");
+  c->add_option("--tag", a.tags, "A label (repeatable)");
+  c->add_flag("--json", a.json, "Print the request as JSON");
+  AddStoreOptions(c, a.store);
+}
+
+CLI::App* IdCommand(CLI::App* parent, const char* name, const char* help, ChangeArgs& a) {
+  CLI::App* c = parent->add_subcommand(name, help);
+  c->add_option("id", a.id, "The change request (cr-...)")->required();
+  c->add_flag("--json", a.json, "Print as JSON");
+  AddStoreOptions(c, a.store);
+  return c;
+}
+
+}  // namespace
+
+void RegisterChangeCommands(CLI::App& app, CommandContext& ctx) {
+  CLI::App* change = app.add_subcommand(
+      "change", "Change requests: propose, approve and apply changes to covered namespaces");
+  change->require_subcommand(1);
+  {
+    auto a = std::make_shared<ChangeArgs>();
+    CLI::App* c = change->add_subcommand("propose", "Propose a change-set against one namespace");
+    AddChangeSetOptions(c, *a);
+    c->callback([&ctx, a] { ctx.action = [&ctx, a] { return RunPropose(ctx, *a, false); }; });
+  }
+  {
+    auto a = std::make_shared<ChangeArgs>();
+    CLI::App* c = change->add_subcommand(
+        "emergency", "Break glass: apply at once (emergency role, justification), review follows");
+    AddChangeSetOptions(c, *a);
+    c->callback([&ctx, a] { ctx.action = [&ctx, a] { return RunPropose(ctx, *a, true); }; });
+  }
+  {
+    auto a = std::make_shared<ChangeArgs>();
+    CLI::App* c = change->add_subcommand("list", "Change requests, newest first");
+    c->add_option("--ns", a->ns, "Only namespaces under this prefix");
+    c->add_option("--state", a->state, "open|approved|applied|rejected|stale|expired");
+    c->add_flag("--json", a->json, "Print as JSON");
+    AddStoreOptions(c, a->store);
+    c->callback([&ctx, a] { ctx.action = [&ctx, a] { return RunList(ctx, *a); }; });
+  }
+  {
+    auto a = std::make_shared<ChangeArgs>();
+    CLI::App* c = IdCommand(change, "show", "One change request, its impact and approvals", *a);
+    c->callback([&ctx, a] {
+      ctx.action = [&ctx, a] {
+        return RunView(ctx, *a, [a](change::ChangeService& c, Session& s) { return c.Show(s.request, a->id); });
+      };
+    });
+  }
+  {
+    auto a = std::make_shared<ChangeArgs>();
+    CLI::App* c = IdCommand(change, "diff", "What the change does to its base version", *a);
+    c->callback([&ctx, a] { ctx.action = [&ctx, a] { return RunDiff(ctx, *a); }; });
+  }
+  {
+    auto a = std::make_shared<ChangeArgs>();
+    CLI::App* c = IdCommand(change, "approve", "Approve a change request", *a);
+    c->add_option("--comment", a->comment, "A comment kept with the approval");
+    c->add_option("--override", a->overrides, "A blocking critical compliance rule id to override");
+    c->callback([&ctx, a] {
+      ctx.action = [&ctx, a] {
+        return RunView(ctx, *a, [a](change::ChangeService& c, Session& s) {
+          return c.Approve(s.request, a->id, {a->comment, a->overrides});
+        });
+      };
+    });
+  }
+  {
+    auto a = std::make_shared<ChangeArgs>();
+    CLI::App* c = IdCommand(change, "reject", "Reject (or, as its requester, withdraw) a change", *a);
+    c->add_option("--comment", a->comment, "Why (required)");
+    c->callback([&ctx, a] {
+      ctx.action = [&ctx, a] {
+        return RunView(ctx, *a, [a](change::ChangeService& c, Session& s) {
+          return c.Reject(s.request, a->id, a->comment);
+        });
+      };
+    });
+  }
+  {
+    auto a = std::make_shared<ChangeArgs>();
+    CLI::App* c = IdCommand(change, "apply", "Apply an approved change (compare-and-set on its base)", *a);
+    c->callback([&ctx, a] {
+      ctx.action = [&ctx, a] {
+        return RunView(ctx, *a, [a](change::ChangeService& c, Session& s) { return c.Apply(s.request, a->id); });
+      };
+    });
+  }
+  {
+    auto a = std::make_shared<ChangeArgs>();
+    CLI::App* c = IdCommand(change, "rebase", "Move a stale change onto the latest version", *a);
+    c->callback([&ctx, a] {
+      ctx.action = [&ctx, a] {
+        return RunView(ctx, *a, [a](change::ChangeService& c, Session& s) { return c.Rebase(s.request, a->id); });
+      };
+    });
+  }
+  {
+    auto a = std::make_shared<ChangeArgs>();
+    CLI::App* c = IdCommand(change, "review", "Review an applied emergency change", *a);
+    c->add_option("--comment", a->comment, "A comment kept with the review");
+    c->callback([&ctx, a] {
+      ctx.action = [&ctx, a] {
+        return RunView(ctx, *a, [a](change::ChangeService& c, Session& s) {
+          return c.Review(s.request, a->id, a->comment);
+        });
+      };
+    });
+  }
+}
+
+}  // namespace bulwark::cli
