@@ -234,10 +234,31 @@ struct ChangeService::Impl {
     }
   }
 
+  // A request left open by an apply that wrote the namespace but ended before it recorded the
+  // outcome (a crash, a lost connection): the version after its base names it in its tags. The
+  // record is completed here (by whoever next looks at it).
+  Result<ChangeRequest> Recover(ChangeRequest r, std::int64_t latest) const {
+    if (r.stored != StoredState::kOpen || latest <= r.base_version) return r;
+    auto next = d.store->Get(r.ns, store::VersionRef::Number(r.base_version + 1));
+    if (!next) return r;
+    const auto& tags = next->info.tags;
+    if (std::find(tags.begin(), tags.end(), "change:" + r.id) == tags.end()) return r;
+    const store::VersionInfo info = next->info;
+    return Update(r.id, info.author, "apply recovered", [&](ChangeRequest& x) -> Status {
+      if (x.stored != StoredState::kOpen) return OkStatus();
+      x.stored = StoredState::kApplied;
+      x.applied_by = info.author;
+      x.applied_at = info.created_at;
+      x.applied_version = info.version;
+      return OkStatus();
+    });
+  }
+
   Result<ChangeView> View(ChangeRequest r) const {
     ChangeView v;
     BULWARK_ASSIGN_OR_RETURN(ApprovalPolicy p, PolicyFor(r.ns));
     BULWARK_ASSIGN_OR_RETURN(v.latest_version, LatestVersion(r.ns));
+    BULWARK_ASSIGN_OR_RETURN(r, Recover(std::move(r), v.latest_version));
     const TimePoint now = d.runtime.clock->Now();
     v.state = StateOf(r, p, now, v.latest_version);
     v.policy = p.name;
@@ -675,6 +696,7 @@ Result<ChangeView> ChangeService::Approve(const RequestContext& ctx, std::string
     BULWARK_ASSIGN_OR_RETURN(ApprovalPolicy p, s.PolicyFor(first.r.ns));
     const Identity who = s.d.identify(ctx);
     BULWARK_ASSIGN_OR_RETURN(std::int64_t latest, s.LatestVersion(first.r.ns));
+    BULWARK_ASSIGN_OR_RETURN(first.r, s.Recover(std::move(first.r), latest));
     const TimePoint now = s.d.runtime.clock->Now();
     BULWARK_ASSIGN_OR_RETURN(
         ChangeRequest r, s.Update(id, who.id, "approve", [&](ChangeRequest& r) -> Status {
@@ -787,6 +809,7 @@ Result<ChangeView> ChangeService::Apply(const RequestContext& ctx, std::string_v
     BULWARK_ASSIGN_OR_RETURN(ApprovalPolicy p, s.PolicyFor(r.ns));
     const Identity who = s.d.identify(ctx);
     BULWARK_ASSIGN_OR_RETURN(std::int64_t latest, s.LatestVersion(r.ns));
+    BULWARK_ASSIGN_OR_RETURN(r, s.Recover(std::move(r), latest));
     const TimePoint now = s.d.runtime.clock->Now();
     op.rec.version_before = r.base_version;
     switch (StateOf(r, p, now, latest)) {
@@ -864,6 +887,7 @@ Result<ChangeView> ChangeService::Rebase(const RequestContext& ctx, std::string_
     BULWARK_ASSIGN_OR_RETURN(ApprovalPolicy p, s.PolicyFor(l.r.ns));
     const Identity who = s.d.identify(ctx);
     BULWARK_ASSIGN_OR_RETURN(std::int64_t latest, s.LatestVersion(l.r.ns));
+    BULWARK_ASSIGN_OR_RETURN(l.r, s.Recover(std::move(l.r), latest));
     const TimePoint now = s.d.runtime.clock->Now();
     const State st = StateOf(l.r, p, now, latest);
     if (st != State::kStale) {
@@ -952,6 +976,34 @@ Result<ChangeView> ChangeService::Emergency(const RequestContext& ctx, const Pro
         }));
     op.rec.reason = fmt::format("break-glass by {}: {}", who.id, req.justification);
     return s.View(std::move(done));
+  };
+  return op.Finish(run());
+}
+
+Result<ChangeView> ChangeService::Comment(const RequestContext& ctx, std::string_view id,
+                                          std::string_view text) {
+  Impl& s = *impl_;
+  Impl::Op op(s, ctx, "change.comment", Action::kApprove);
+  op.rec.resource_name = std::string(id);
+  auto run = [&]() -> Result<ChangeView> {
+    if (text.empty()) return InvalidArgumentError("comment: required");
+    BULWARK_ASSIGN_OR_RETURN(Impl::Loaded first, s.Load(id));
+    op.Name(first.r);
+    // Those who may approve the namespace, or write it (the requester's side), may comment.
+    if (!s.Authorize(ctx, Action::kApprove, first.r.ns)) {
+      op.rec.action = Action::kWrite;
+      BULWARK_RETURN_IF_ERROR(s.Authorize(ctx, Action::kWrite, first.r.ns));
+    }
+    BULWARK_RETURN_IF_ERROR(s.d.audit->HealthCheck());
+    const Identity who = s.d.identify(ctx);
+    const TimePoint now = s.d.runtime.clock->Now();
+    BULWARK_ASSIGN_OR_RETURN(
+        ChangeRequest r, s.Update(id, who.id, "comment", [&](ChangeRequest& x) -> Status {
+          x.comments.push_back(Note{who.id, now, std::string(text)});
+          return OkStatus();
+        }));
+    op.rec.reason = fmt::format("comment by {}", who.id);
+    return s.View(std::move(r));
   };
   return op.Finish(run());
 }

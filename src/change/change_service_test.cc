@@ -361,6 +361,35 @@ TEST_F(ChangeServiceTest, BadInputNamesTheFieldAndATamperedRecordIsRefused) {
   EXPECT_EQ(tampered.error().code(), ErrorCode::kDataLoss);
 }
 
+TEST_F(ChangeServiceTest, AnApplyThatWroteButDidNotRecordIsRecognizedAndComments) {
+  ASSERT_TRUE(svc_->Put(ctx_, "production/api", J(R"({"a": 1})"), {}));
+  const std::string id =
+      changes_->Propose(alice_, Proposal("production/api", {Set("a", Value(std::int64_t{2}))})).value().request.id;
+  auto empty = changes_->Comment(bob_, id, "");
+  ASSERT_FALSE(empty);
+  EXPECT_THAT(empty.error().message(), HasSubstr("comment: required"));
+  auto commented = changes_->Comment(bob_, id, "is 2 enough?");
+  ASSERT_TRUE(commented) << commented.error();
+  ASSERT_EQ(commented->request.comments.size(), 1u);
+  EXPECT_EQ(commented->request.comments[0].by, "local:bob");
+  EXPECT_EQ(Last().operation, "change.comment");
+  ASSERT_TRUE(changes_->Approve(bob_, id, {}));
+  ASSERT_TRUE(changes_->Approve(carol_, id, {}));
+  // The process that applied it wrote the version (tagged with the request) and died.
+  service::PutRequest put;
+  put.tags = {"change:" + id};
+  put.expected_version = 1;
+  ASSERT_TRUE(svc_->Put(ctx_, "production/api", J(R"({"a": 2})"), put));
+  auto v = changes_->Show(bob_, id);
+  ASSERT_TRUE(v) << v.error();
+  EXPECT_EQ(v->state, State::kApplied);
+  EXPECT_EQ(v->request.applied_version, 2);
+  auto again = changes_->Apply(bob_, id);
+  ASSERT_FALSE(again);
+  EXPECT_THAT(again.error().message(), HasSubstr("already applied (version 2)"));
+  EXPECT_EQ(store_->History("production/api", {}).value().size(), 2u);
+}
+
 TEST_F(ChangeServiceTest, NothingIsChangedWhenTheAuditLogIsDown) {
   ASSERT_TRUE(svc_->Put(ctx_, "production/api", J(R"({"a": 1})"), {}));
   audit_->set_unavailable(true);

@@ -1,4 +1,4 @@
-// bulwark change propose|list|show|diff|approve|reject|apply|rebase|emergency|review
+// bulwark change propose|list|show|diff|approve|reject|apply|rebase|emergency|review|comment
 // (docs/change.md). The CLI parses and prints; the node's ChangeService authorizes, audits and
 // acts. Exit codes: 0 ok, 2 bad input / a transition the state does not allow / a lost race,
 // 3 denied, 4 unknown request or namespace, 5 unavailable.
@@ -148,6 +148,11 @@ nlohmann::ordered_json ViewJson(const change::ChangeView& v) {
     rejections.push_back({{"by", n.by}, {"at", FormatRfc3339(n.at)}, {"comment", n.text}});
   }
   j["rejections"] = std::move(rejections);
+  nlohmann::ordered_json comments = nlohmann::ordered_json::array();
+  for (const auto& n : r.comments) {
+    comments.push_back({{"by", n.by}, {"at", FormatRfc3339(n.at)}, {"comment", n.text}});
+  }
+  j["comments"] = std::move(comments);
   if (r.applied_version) {
     j["applied"] = {{"by", r.applied_by.value_or("")},
                     {"at", FormatRfc3339(r.applied_at.value_or(TimePoint{}))},
@@ -220,6 +225,9 @@ void PrintView(std::ostream& out, const change::ChangeView& v) {
   }
   for (const auto& n : r.rejections) {
     out << fmt::format("  rejected by {} at {}: {}\n", n.by, FormatRfc3339(n.at), n.text);
+  }
+  for (const auto& n : r.comments) {
+    out << fmt::format("  comment by {} at {}: {}\n", n.by, FormatRfc3339(n.at), n.text);
   }
   if (r.applied_version) {
     out << fmt::format("  applied by {} as version {}\n", r.applied_by.value_or(""), *r.applied_version);
@@ -454,6 +462,18 @@ void RegisterChangeCommands(CLI::App& app, CommandContext& ctx) {
     c->callback([&ctx, a] {
       ctx.action = [&ctx, a] {
         return RunView(ctx, *a, [a](change::ChangeService& c, Session& s) { return c.Rebase(s.request, a->id); });
+      };
+    });
+  }
+  {
+    auto a = std::make_shared<ChangeArgs>();
+    CLI::App* c = IdCommand(change, "comment", "Add a comment to a change request", *a);
+    c->add_option("text", a->comment, "The comment")->required();
+    c->callback([&ctx, a] {
+      ctx.action = [&ctx, a] {
+        return RunView(ctx, *a, [a](change::ChangeService& c, Session& s) {
+          return c.Comment(s.request, a->id, a->comment);
+        });
       };
     });
   }

@@ -1,4 +1,4 @@
-// bulwark change propose|list|show|diff|approve|reject|apply|rebase|emergency|review end to end
+// bulwark change propose|list|show|diff|approve|reject|apply|rebase|emergency|review|comment end to end
 // (docs/change.md): approval policies in the home, principals from `access.local_users` (the test
 // switches who is acting by rewriting it between commands), direct writes refused, bad input
 // with exit codes and the field named, and two processes racing to apply one request.
@@ -124,6 +124,11 @@ TEST_F(ChangeCliTest, ProposeShowDiffApproveApplyAndDirectWritesAreRefused) {
   EXPECT_THAT(viewer.err, HasSubstr("approver roles"));
   As("bob", "[global-admin, operator]");
   ASSERT_EQ(Run("change approve " + id + " --comment lgtm").exit_code, 0);
+  auto comment = Run("change comment " + id + " 'pool of 20 was load tested'");
+  ASSERT_EQ(comment.exit_code, 0) << comment.err;
+  EXPECT_THAT(comment.out, HasSubstr("comment by local:bob at "));
+  EXPECT_THAT(comment.out, HasSubstr(": pool of 20 was load tested"));
+  EXPECT_EQ(Run("change comment " + id + " ''").exit_code, 2);
   auto early = Run("change apply " + id);
   EXPECT_EQ(early.exit_code, 2);
   EXPECT_THAT(early.err, HasSubstr("not approved: it needs 1 more approval by security-admin"));

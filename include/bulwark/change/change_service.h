@@ -4,7 +4,7 @@
 //
 // Every operation is authorized (deps.authorizer, on the namespace: propose/apply/rebase as
 // `write`, approve/reject/review as `approve`, list/show/diff as `read`, emergency as `approve`
-// and `write`) and writes exactly one audit record (`change.<operation>`, resource kind
+// and `write`, comment as `approve` or `write`) and writes exactly one audit record (`change.<operation>`, resource kind
 // change_request, name = the id), also when denied or failed; changes are refused (kUnavailable)
 // when the audit sink cannot record. Requests live in the reserved store namespace
 // `.bulwark/changes/<id>`, one version per transition, compare-and-set, each version sealed under
@@ -15,6 +15,9 @@
 // role), kFailedPrecondition (a transition the state does not allow: stale, expired, not
 // approved, a blocking compliance rule not overridden), kAlreadyExists (approved twice),
 // kConflict (another process changed the namespace or the request first), kUnavailable.
+//
+// An apply that wrote the namespace but ended before recording it (a crash) is recognized by the
+// `change:<id>` tag of the version after the base, and the record is completed when next read.
 //
 // Thread safety: safe for concurrent use; several processes may share one store.
 #ifndef BULWARK_CHANGE_CHANGE_SERVICE_H_
@@ -114,6 +117,9 @@ class ChangeService {
   Result<ChangeView> Emergency(const request::RequestContext& ctx, const ProposeRequest& req);
   Result<ChangeView> Review(const request::RequestContext& ctx, std::string_view id,
                             std::string_view comment);
+  // A comment kept with the request (any state), by whoever may approve or write the namespace.
+  Result<ChangeView> Comment(const request::RequestContext& ctx, std::string_view id,
+                             std::string_view text);
 
   struct Impl;
 
