@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "cli_harness.h"
@@ -240,6 +241,34 @@ TEST_F(AgentCliTest, WithoutCapIpcLockTheHeapIsLockedAndWithNoLimitStartRefuses)
   EXPECT_EQ(refused.exit_code, 5) << refused.err;
   EXPECT_THAT(refused.err, HasSubstr("--allow-swap"));
   EXPECT_NE(NoPassphrase("agent status").exit_code, 0);
+}
+
+TEST_F(AgentCliTest, ForegroundServesUntilStopped) {
+  const auto out = dir_ / "fg.out";
+  const std::string cmd = "env " + Env() + " BULWARK_PASSPHRASE=pw-1 " + BULWARK_BINARY_DIR +
+                          "/bulwark agent start --foreground --allow-swap </dev/null >" +
+                          out.string() + " 2>&1 & echo $!";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  int pid = -1;
+  ASSERT_EQ(std::fscanf(p, "%d", &pid), 1);
+  ::pclose(p);
+  bool up = false;
+  for (int i = 0; i < 200 && !up; ++i) {
+    up = NoPassphrase("agent status").exit_code == 0;
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(up) << ReadText(out);
+  EXPECT_EQ(AgentPid(), pid);  // served by the process that was started, not a detached child
+  auto get = NoPassphrase("get app/prod db.password --reveal");
+  ASSERT_EQ(get.exit_code, 0) << get.err;
+  ASSERT_EQ(NoPassphrase("agent stop").exit_code, 0);
+  for (int i = 0; i < 200 && ::kill(pid, 0) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const std::string text = ReadText(out);
+  EXPECT_THAT(text, HasSubstr("in the foreground"));
+  EXPECT_THAT(text, HasSubstr("agent stopped"));
 }
 
 TEST_F(AgentCliTest, StartNeedsTheRightPassphraseAndAValidIdleTimeout) {
