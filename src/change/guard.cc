@@ -16,7 +16,9 @@ class Guard final : public request::Authorizer {
 
   request::Decision Authorize(const request::RequestContext& ctx, request::Action action,
                               const request::Resource& resource) const override {
-    const bool changes = action == request::Action::kWrite || action == request::Action::kDelete;
+    // admin on a namespace is moving it (namespace.move): it changes what the name holds.
+    const bool changes = action == request::Action::kWrite || action == request::Action::kDelete ||
+                         action == request::Action::kAdmin;
     if (changes && resource.kind == request::ResourceKind::kNamespace &&
         !resource.namespace_name.empty()) {
       if (!*policies_) {

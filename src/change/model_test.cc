@@ -171,6 +171,7 @@ TEST(DirectWriteGuardTest, RefusesWritesToCoveredNamespacesOutsideTheApply) {
   EXPECT_FALSE(write("production/api").allowed);
   EXPECT_THAT(write("production/api").reason, HasSubstr("approval policy production"));
   EXPECT_FALSE(write("production/api", request::Action::kDelete).allowed);
+  EXPECT_FALSE(write("production/api", request::Action::kAdmin).allowed);  // a move
   EXPECT_TRUE(write("production/api", request::Action::kRead).allowed);
   EXPECT_TRUE(write("production/api", request::Action::kRotate).allowed);
   EXPECT_TRUE(write("dev/api").allowed);

@@ -945,6 +945,15 @@ Status ConfigService::Move(const RequestContext& ctx, std::string_view from, std
   if (auto s = CheckWritableNamespace(to); !s) return op.Fail(s.error());
   BULWARK_RETURN_IF_ERROR(op.Begin(Resource{std::string(from), {}, false}));
   op.rec.paths = {std::string(to)};
+  // The destination must be writable too, as the server's route already required: a grant on
+  // staging/* must not move a namespace into production/, and a namespace must not appear under
+  // an approval policy without a change request (docs/change.md).
+  if (const Decision dest = deps_.authorizer->Authorize(ctx, Action::kWrite,
+                                                        Resource{std::string(to), {}, false});
+      !dest.allowed) {
+    return op.Fail(Error(ErrorCode::kPermissionDenied,
+                         fmt::format("write on {} denied: {}", to, dest.reason)));
+  }
   // The metadata names its namespace (so that names swapped outside Bulwark are caught). First it
   // names the target while accepting the old name, so a crash at any later step leaves a
   // namespace that reads under the name it has; then data, then metadata move; then the old name

@@ -90,6 +90,13 @@ TEST_F(ChangeCliTest, ProposeShowDiffApproveApplyAndDirectWritesAreRefused) {
   EXPECT_THAT(direct.err, HasSubstr("covered by approval policy production"));
   EXPECT_THAT(direct.err, HasSubstr("bulwark change propose"));
   EXPECT_EQ(Run("set dev/api db.pool 20").exit_code, 0);  // not covered
+  // Nor can a namespace be moved into or out of a covered one.
+  auto into = Run("mv dev/api production/new");
+  EXPECT_EQ(into.exit_code, 3) << into.err;
+  EXPECT_THAT(into.err, HasSubstr("write on production/new denied"));
+  auto away = Run("mv production/api dev/old");
+  EXPECT_EQ(away.exit_code, 3) << away.err;
+  EXPECT_THAT(away.err, HasSubstr("covered by approval policy production"));
 
   const std::string id = Propose(
       "--set db.pool=20 --set-secret db.password --justification 'black friday' --rollback-plan "
@@ -296,6 +303,29 @@ TEST_F(ChangeCliTest, TwoProcessesRacingToApplyWriteOneVersion) {
     auto h = nlohmann::json::parse(history.out, nullptr, false);
     ASSERT_TRUE(h.is_array()) << history.out;
     EXPECT_EQ(h.size(), static_cast<std::size_t>(2 + round));
+  }
+}
+
+// Two processes approve at once as the same principal: the record's compare-and-set lets one
+// approval in; the other process reloads, sees it, and is refused.
+TEST_F(ChangeCliTest, TwoProcessesRacingToApproveRecordOneApproval) {
+  for (int round = 0; round < 3; ++round) {
+    As("alice", "[global-admin, operator]");
+    const std::string id = Propose("--set db.pool=" + std::to_string(60 + round) + " --justification race");
+    As("bob", "[global-admin, operator]");
+    CliResult a, b;
+    std::thread ta([&] { a = Run("change approve " + id); });
+    std::thread tb([&] { b = Run("change approve " + id); });
+    ta.join();
+    tb.join();
+    EXPECT_EQ((a.exit_code == 0) + (b.exit_code == 0), 1) << a.err << b.err;
+    const CliResult& loser = a.exit_code == 0 ? b : a;
+    EXPECT_EQ(loser.exit_code, 2) << loser.err;
+    EXPECT_THAT(loser.err, HasSubstr("local:bob already approved change " + id));
+    auto shown = Run("change show " + id + " --json");
+    auto j = nlohmann::json::parse(shown.out, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << shown.out;
+    EXPECT_EQ(j["approvals"].size(), 1u);
   }
 }
 

@@ -2,7 +2,7 @@
 // (docs/change.md section 3): the node wraps its authorizer with NewDirectWriteGuard, so the CLI,
 // the server and embedders all go through it.
 //
-// The guard denies `write` and `delete` on a covered namespace, except on a thread where the
+// The guard denies `write`, `delete` and `admin` (a move) on a covered namespace, except on a thread where the
 // change module is applying an approved (or emergency) change to that namespace: ChangeService
 // opens an ApplyScope around its write, and only it can (the constructor is private). Every other
 // request is decided by the wrapped authorizer. When the policies could not be read, `policies`
