@@ -67,6 +67,23 @@ TEST(ImpactClassifierTest, DefaultRulesParseAndClassify) {
       c.Classify(Record("change.emergency_approve", request::Action::kApprove, "dev/app", {}));
   EXPECT_EQ(glass.level, ImpactLevel::kCritical);
   EXPECT_EQ(glass.reasons, std::vector<std::string>{"emergency approval used"});
+  // Secret lifecycle (docs/rotation.md): a failed phase or an overdue secret is high, metadata
+  // (hooks are commands a rotation runs) medium, a phase that changed nothing low.
+  auto verify = Record("secret.rotation.verification", request::Action::kRotate, "dev/db", {"password"});
+  verify.outcome = request::Outcome::kFailure;
+  EXPECT_EQ(c.Classify(verify).reasons,
+            (std::vector<std::string>{"secret rotation failed or overdue", "operation failed"}));
+  EXPECT_EQ(level(verify), ImpactLevel::kHigh);
+  auto overdue = Record("secret.overdue", request::Action::kRotate, "dev/db", {"password"});
+  overdue.outcome = request::Outcome::kFailure;
+  EXPECT_EQ(level(overdue), ImpactLevel::kHigh);
+  EXPECT_EQ(level(Record("secret.meta", request::Action::kAdmin, "dev/db", {"password"})),
+            ImpactLevel::kMedium);
+  EXPECT_EQ(level(Record("secret.rotation.grace", request::Action::kRotate, "dev/db", {"password"})),
+            ImpactLevel::kLow);
+  auto generated = Record("secret.rotation.generate", request::Action::kRotate, "dev/db", {"password"});
+  generated.sensitive_paths = {"password"};
+  EXPECT_EQ(level(generated), ImpactLevel::kHigh);
 }
 
 TEST(ImpactClassifierTest, RulesAreDataAndBadRulesAreRejected) {

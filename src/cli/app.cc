@@ -41,6 +41,7 @@ void BuildCli(CLI::App& app, CommandContext& ctx) {
   RegisterServeCommands(app, ctx);
   RegisterDriftCommands(app, ctx);
   RegisterChangeCommands(app, ctx);
+  RegisterLifecycleCommands(app, ctx);
   RegisterIntegrityCommands(app, ctx);
   RegisterAgentCommands(app, ctx);
   // Last, so that it reaches every option of every command (cli/verbatim_args.h).

@@ -98,6 +98,7 @@ node::NodeOptions NodeOptionsFor(CommandContext& ctx, const KeyArgs& a, const Op
   o.client = fmt::format("bulwark-cli/{}", BULWARK_VERSION);
   o.compliance = flags.compliance;
   o.crash_point = ctx.options.crash_point;
+  if (ctx.options.clock) o.runtime.clock = ctx.options.clock;
   const bool confirm = flags.confirm_passphrase;
   o.passphrase = [&ctx, a, confirm] { return ReadPassphrase(ctx, a, confirm); };
   o.pin = [&ctx, a] { return ReadPin(ctx, a); };

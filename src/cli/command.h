@@ -77,6 +77,8 @@ void RegisterMonitorCommands(CLI::App& app, CommandContext& ctx);
 void RegisterServeCommands(CLI::App& app, CommandContext& ctx);
 void RegisterDriftCommands(CLI::App& app, CommandContext& ctx);
 void RegisterChangeCommands(CLI::App& app, CommandContext& ctx);
+// secret meta|show|get, secrets due, rotate, status (lifecycle_commands.cc).
+void RegisterLifecycleCommands(CLI::App& app, CommandContext& ctx);
 
 // Client mode (remote_commands.cc): whether `args` name a command that runs against a server
 // (--server URL or $BULWARK_ADDR set, and a store, check, audit or keys command), and running it.

@@ -65,8 +65,12 @@ class Run {
     return HookContext{ns_, p_, j_.id, std::move(phase), rec_.type};
   }
 
+  // Only the phases that change or retire a value mark the path as a sensitive value touched
+  // (audit impact "sensitive-value-changed"); the others name the path without it.
   service::AuditRecord Rec(std::string_view phase) const {
-    return m_.Record(ctx_, fmt::format("secret.rotation.{}", phase), Action::kRotate, ns_, p_);
+    auto r = m_.Record(ctx_, fmt::format("secret.rotation.{}", phase), Action::kRotate, ns_, p_);
+    if (phase != "generate" && phase != "rollback" && phase != "revoke") r.sensitive_paths = {};
+    return r;
   }
 
   std::string Why(std::string_view what) const {
@@ -515,6 +519,7 @@ Result<DueReport> SecretLifecycle::RunDue(const RequestContext& ctx, bool dry_ru
             item.outcome = "would";
           } else {
             auto rec = m.Record(ctx, "secret.rotation.upcoming", Action::kRotate, ns, p);
+          rec.sensitive_paths = {};  // nothing changed
             BULWARK_RETURN_IF_ERROR(m.Audit(rec, Outcome::kSuccess, what));
             auto saved = m.Update(ns, p, "upcoming notice", [&](std::optional<SecretRecord>& x) -> Status {
               if (x) x->notified_for = upcoming;
@@ -532,6 +537,7 @@ Result<DueReport> SecretLifecycle::RunDue(const RequestContext& ctx, bool dry_ru
           item.outcome = "would";
         } else if (!r.overdue_noted || now - *r.overdue_noted >= kOverdueNoteEvery) {
           auto rec = m.Record(ctx, "secret.overdue", Action::kRotate, ns, p);
+          rec.sensitive_paths = {};  // nothing changed
           BULWARK_RETURN_IF_ERROR(m.Audit(rec, Outcome::kFailure, overdue_why));
           auto saved = m.Update(ns, p, "overdue noted", [&](std::optional<SecretRecord>& x) -> Status {
             if (x) x->overdue_noted = now;

@@ -525,6 +525,29 @@ Result<drift::DriftService*> Node::Drift() {
   return drift_.get();
 }
 
+Result<lifecycle::SecretLifecycle*> Node::Lifecycle() {
+  {
+    std::lock_guard lock(mu_);
+    if (lifecycle_) return lifecycle_.get();
+  }
+  BULWARK_ASSIGN_OR_RETURN(service::ConfigService * config, Config());
+  lifecycle::LifecycleDeps deps;
+  deps.runtime = options_.runtime;
+  {
+    std::lock_guard lock(mu_);
+    deps.store = store_;
+  }
+  deps.authorizer = authorizer_;
+  deps.audit = service_sink_;
+  // Not owned: the node keeps the configuration service until Close, which drops the lifecycle
+  // first.
+  deps.config = std::shared_ptr<service::ConfigService>(std::shared_ptr<void>(), config);
+  BULWARK_ASSIGN_OR_RETURN(auto lc, lifecycle::SecretLifecycle::Create(std::move(deps)));
+  std::lock_guard lock(mu_);
+  if (!lifecycle_) lifecycle_ = std::move(lc);
+  return lifecycle_.get();
+}
+
 Result<service::KeyService*> Node::Keys() {
   std::lock_guard lock(mu_);
   if (!keys_service_) {
@@ -650,10 +673,12 @@ Status Node::Close() {
   closed_ = true;
   Status saved = OkStatus();
   if (keys_ && keys_->writable() && cipher_->dirty()) saved = keys_->Save();  // usage counts
+  lifecycle_.reset();
   drift_.reset();
   keys_service_.reset();
   files_.reset();
   config_.reset();
+  store_.reset();
   keys_.reset();  // releases the keyring lock
   return saved;
 }

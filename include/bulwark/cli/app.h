@@ -8,9 +8,14 @@
 
 #include <functional>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace bulwark {
+class Clock;
+}  // namespace bulwark
 
 namespace bulwark::cli {
 
@@ -27,6 +32,9 @@ struct CliOptions {
   // Test builds only (node::NodeOptions::crash_point): the crash-test binary ends the process at
   // a named point of a multi-step key operation (docs/node.md section 6).
   std::function<void(std::string_view point)> crash_point;
+  // Tests only: the node's clock (null: the system's), so that schedules, grace periods and due
+  // dates can be crossed without waiting.
+  std::shared_ptr<Clock> clock;
 };
 
 // `args` excludes the program name.

@@ -63,6 +63,7 @@
 #include "bulwark/crypto/policy.h"
 #include "bulwark/drift/drift_service.h"
 #include "bulwark/keys/unlocked_keys.h"
+#include "bulwark/lifecycle/lifecycle.h"
 #include "bulwark/node/audit_trail.h"
 #include "bulwark/node/home.h"
 #include "bulwark/request/audit_record.h"
@@ -151,6 +152,10 @@ class Node {
   // store's reserved namespaces .bulwark/changes/<id>, policies from
   // <home>/approval-policies.yaml.
   Result<change::ChangeService*> Changes();
+  // Secret metadata, due dates and rotation (lifecycle/lifecycle.h, docs/rotation.md) over the
+  // configuration service and its store: lifecycle documents in `.bulwark/lifecycle/NS`, values
+  // only through Config(), authorized and audited like the other services.
+  Result<lifecycle::SecretLifecycle*> Lifecycle();
   // The home's audit log and what is done with it (verification, proofs, retention, shipping).
   Result<AuditTrail*> Audit();
   // `bulwark audit rotate-key`: RotateHomeAuditKey (node/audit_trail.h) with this node's home,
@@ -206,6 +211,7 @@ class Node {
   std::unique_ptr<change::ChangeService> changes_;
   std::shared_ptr<store::ConfigStore> store_;
   std::shared_ptr<const service::StoreMacKey> store_mac_;
+  std::unique_ptr<lifecycle::SecretLifecycle> lifecycle_;
   bool closed_ = false;
 };
 

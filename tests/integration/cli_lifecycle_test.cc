@@ -1,0 +1,331 @@
+// bulwark secret meta|show|get, secrets due, rotate NS PATH, rotate due, status end to end
+// (docs/rotation.md section 6), in-process with a fake clock so that due dates and grace periods
+// are crossed without waiting. Bad input names the flag, file line or field and exits 2 (3, 4, 5
+// as core/error.h says) without changing what is stored; no secret value appears in any output
+// that was not asked to reveal it, nor in the audit log.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <sstream>
+
+#include "bulwark/cli/app.h"
+#include "bulwark/testing/fake_runtime.h"
+#include "cli_harness.h"
+
+namespace bulwark::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr const char* kInitial = "Initial-Db-Pw-4711";
+
+class LifecycleCliTest : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    ::setenv("BULWARK_HOME", (dir_ / "home").c_str(), 1);
+    ::setenv("BULWARK_PASSPHRASE", "it-passphrase-123", 1);
+    ASSERT_EQ(Run({"init"}).exit_code, 0);
+    auto set = Run({"set", "prod/db", "password", "-", "--secret"}, kInitial);
+    ASSERT_EQ(set.exit_code, 0) << set.err;
+    ASSERT_EQ(Run({"set", "prod/db", "host", "db1"}).exit_code, 0);
+  }
+  void TearDown() override {
+    ::unsetenv("BULWARK_HOME");
+    ::unsetenv("BULWARK_PASSPHRASE");
+  }
+
+  // Runs the CLI in-process on the fake clock; every output is kept for the leak check.
+  CliResult Run(const std::vector<std::string>& args, const std::string& in = "") {
+    std::istringstream input(in);
+    std::ostringstream out, err;
+    cli::CliOptions options;
+    options.clock = clock_;
+    CliResult r;
+    r.exit_code = cli::RunCli(args, {input, out, err, false}, options);
+    r.out = out.str();
+    r.err = err.str();
+    const bool revealing = std::find(args.begin(), args.end(), "--reveal") != args.end();
+    if (!revealing) outputs_ += r.out + r.err;
+    return r;
+  }
+
+  std::string Reveal(bool previous = false) {
+    std::vector<std::string> args = {"secret", "get", "prod/db", "password", "--reveal"};
+    if (previous) args.push_back("--previous");
+    auto r = Run(args);
+    if (r.exit_code != 0) return "";
+    return r.out.substr(0, r.out.find('\n'));
+  }
+
+  // Hooks that record what they were given (a test may look at values; Bulwark's outputs may not).
+  std::string Hooks(const std::string& verify_exit) {
+    const std::string d = dir_.string();
+    return "rotation:\n"
+           "  apply: {command: [/bin/sh, -c, 'cat > " + d + "/applied']}\n"
+           "  verify: {command: [/bin/sh, -c, 'cat > /dev/null; exit " + verify_exit +
+           "'], attempts: 1}\n"
+           "  revoke: {command: [/bin/sh, -c, 'cat > " + d + "/revoked']}\n";
+  }
+
+  // No value ever written appears in non-revealing output or in the audit log's bytes.
+  void ExpectNoLeak(const std::vector<std::string>& values) {
+    const std::string audit = ReadText(dir_ / "home" / "audit.db");
+    ASSERT_FALSE(audit.empty());
+    for (const auto& v : values) {
+      ASSERT_GE(v.size(), 16u);
+      EXPECT_THAT(outputs_, Not(HasSubstr(v)));
+      EXPECT_EQ(audit.find(v), std::string::npos) << "a value in the audit log";
+    }
+  }
+
+  std::shared_ptr<FakeClock> clock_ =
+      std::make_shared<FakeClock>(TimePoint(std::chrono::duration_cast<TimePoint::duration>(
+          std::chrono::system_clock::now().time_since_epoch())));
+  std::string outputs_;
+};
+
+TEST_F(LifecycleCliTest, MetadataScheduleAndARotationWhenDue) {
+  auto meta = Run({"secret", "meta", "prod/db", "password", "--type", "password", "--owner", "team-db",
+                   "--tag", "pg", "--tag", "prod", "--grace", "0s"});
+  ASSERT_EQ(meta.exit_code, 0) << meta.err;
+  EXPECT_THAT(meta.out, HasSubstr("type:        password"));
+  EXPECT_THAT(meta.out, HasSubstr("every 4w2d, grace 0s"));
+  EXPECT_THAT(meta.out, HasSubstr("tags:        pg, prod"));
+
+  auto show = Run({"secret", "show", "prod/db", "password", "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  auto j = nlohmann::json::parse(show.out);
+  EXPECT_EQ(j["secret"]["type"], "password");
+  EXPECT_EQ(j["secret"]["owner"], "team-db");
+  EXPECT_EQ(j["secret"]["rotation"]["interval"], "4w2d");  // 30d, printed canonically
+  EXPECT_EQ(j["secret"]["rotation"]["strategy"]["kind"], "password");
+
+  // Due in 30 days: upcoming within the default horizon, nothing within a week.
+  auto upcoming = Run({"secrets", "due"});
+  EXPECT_EQ(upcoming.exit_code, 0) << upcoming.err;
+  EXPECT_THAT(upcoming.out, HasSubstr("upcoming"));
+  EXPECT_THAT(upcoming.out, HasSubstr("prod/db password"));
+  auto week = Run({"secrets", "due", "--within", "7d"});
+  EXPECT_EQ(week.exit_code, 0);
+  EXPECT_THAT(week.out, HasSubstr("nothing due"));
+  EXPECT_THAT(Run({"rotate", "due"}).out, HasSubstr("nothing due"));
+
+  clock_->Advance(std::chrono::days(31));
+  auto due = Run({"secrets", "due", "--json"});
+  EXPECT_EQ(due.exit_code, 0) << due.err;
+  auto dj = nlohmann::json::parse(due.out);
+  ASSERT_EQ(dj.size(), 1u);
+  EXPECT_EQ(dj[0]["status"], "due");
+
+  auto dry = Run({"rotate", "due", "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_THAT(dry.out, HasSubstr("rotated  would"));
+  EXPECT_EQ(Reveal(), kInitial);  // a dry run changes nothing
+
+  auto run = Run({"rotate", "due"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("rotated  done"));
+  const std::string fresh = Reveal();
+  EXPECT_EQ(fresh.size(), 32u);
+  EXPECT_NE(fresh, kInitial);
+
+  auto after = Run({"secret", "show", "prod/db", "password"});
+  EXPECT_EQ(after.exit_code, 0);
+  EXPECT_THAT(after.out, HasSubstr(" rotated (version "));
+  EXPECT_THAT(Run({"secrets", "due", "--within", "7d"}).out, HasSubstr("nothing due"));
+
+  auto log = Run({"audit", "log", "--json"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  for (const char* op : {"secret.meta", "secret.show", "secret.list", "secret.due",
+                         "secret.rotation.pre_rotation", "secret.rotation.generate",
+                         "secret.rotation.verification", "secret.rotation.revoke",
+                         "secret.rotation.post_rotation"}) {
+    EXPECT_THAT(log.out, HasSubstr(std::string("\"") + op + "\"")) << op;
+  }
+  ExpectNoLeak({kInitial, fresh});
+}
+
+TEST_F(LifecycleCliTest, GraceServesCurrentAndPreviousThenRevokes) {
+  const auto meta_file = Write("meta.yaml", "type: password\nowner: team-db\n" + Hooks("0"));
+  auto meta = Run({"secret", "meta", "prod/db", "password", "--from", meta_file});
+  ASSERT_EQ(meta.exit_code, 0) << meta.err;
+  EXPECT_THAT(meta.out, HasSubstr("apply:       /bin/sh -c"));
+
+  auto rot = Run({"rotate", "prod/db", "password"});
+  ASSERT_EQ(rot.exit_code, 0) << rot.err;
+  EXPECT_THAT(rot.out, HasSubstr("in grace"));
+  const std::string fresh = Reveal();
+  EXPECT_NE(fresh, kInitial);
+  EXPECT_EQ(Reveal(/*previous=*/true), kInitial);
+  EXPECT_EQ(ReadText(dir_ / "applied"), fresh);  // the apply hook got the new value on stdin
+  // Without --reveal the previous value is redacted.
+  auto redacted = Run({"secret", "get", "prod/db", "password", "--previous"});
+  EXPECT_EQ(redacted.exit_code, 0) << redacted.err;
+  EXPECT_THAT(redacted.out, Not(HasSubstr(kInitial)));
+
+  auto status = Run({"status", "--json"});
+  auto sj = nlohmann::json::parse(status.out);
+  EXPECT_EQ(sj["secrets"]["rotating"], 1);
+
+  // A second rotate before the grace ends resumes and waits.
+  auto again = Run({"rotate", "prod/db", "password", "--json"});
+  EXPECT_EQ(again.exit_code, 0);
+  auto aj = nlohmann::json::parse(again.out);
+  EXPECT_EQ(aj["state"], "in_grace");
+  EXPECT_TRUE(aj["resumed"].get<bool>());
+
+  clock_->Advance(std::chrono::hours(25));
+  auto due = Run({"rotate", "due"});
+  EXPECT_EQ(due.exit_code, 0) << due.err;
+  EXPECT_THAT(due.out, HasSubstr("resumed  done"));
+  EXPECT_EQ(ReadText(dir_ / "revoked"), kInitial);  // the revoke hook got the old value
+  auto gone = Run({"secret", "get", "prod/db", "password", "--previous", "--reveal"});
+  EXPECT_EQ(gone.exit_code, 4);
+  EXPECT_THAT(gone.err, HasSubstr("no previous value"));
+  EXPECT_EQ(Reveal(), fresh);
+  ExpectNoLeak({kInitial, fresh});
+}
+
+TEST_F(LifecycleCliTest, AFailedVerificationRollsBackExitsOneAndIsAudited) {
+  const auto meta_file = Write("meta.yaml", "type: password\n" + Hooks("1"));
+  ASSERT_EQ(Run({"secret", "meta", "prod/db", "password", "--from", meta_file}).exit_code, 0);
+  auto rot = Run({"rotate", "prod/db", "password"});
+  EXPECT_EQ(rot.exit_code, 1) << rot.err;
+  EXPECT_THAT(rot.out, HasSubstr("ROLLED BACK"));
+  EXPECT_THAT(rot.out, HasSubstr("verification failed after 1 attempt(s)"));
+  EXPECT_EQ(Reveal(), kInitial);
+  const std::string tried = ReadText(dir_ / "applied");
+  EXPECT_EQ(tried, kInitial);  // reinstalled at its source by the rollback
+  auto log = Run({"audit", "log", "--json"});
+  EXPECT_THAT(log.out, HasSubstr("secret.rotation.verification"));
+  EXPECT_THAT(log.out, HasSubstr("secret.rotation.rollback"));
+  auto show = Run({"secret", "show", "prod/db", "password"});
+  EXPECT_THAT(show.out, HasSubstr("rolled_back"));
+  EXPECT_THAT(show.out, HasSubstr("failed rotations in a row: 1"));
+  ExpectNoLeak({kInitial});
+}
+
+TEST_F(LifecycleCliTest, EmergencyRotationNeedsAReasonAndRevokesAtOnce) {
+  ASSERT_EQ(Run({"secret", "meta", "prod/db", "password", "--from",
+                 Write("meta.yaml", "type: password\n" + Hooks("0"))})
+                .exit_code,
+            0);
+  auto no_reason = Run({"rotate", "prod/db", "password", "--emergency"});
+  EXPECT_EQ(no_reason.exit_code, 2);
+  EXPECT_THAT(no_reason.err, HasSubstr("--reason"));
+  auto stray = Run({"rotate", "prod/db", "password", "--reason", "why"});
+  EXPECT_EQ(stray.exit_code, 2);
+  EXPECT_THAT(stray.err, HasSubstr("--reason: only with --emergency"));
+  EXPECT_EQ(Reveal(), kInitial);
+
+  auto rot = Run({"rotate", "prod/db", "password", "--emergency", "--reason", "leaked in a CI log"});
+  ASSERT_EQ(rot.exit_code, 0) << rot.err;
+  EXPECT_THAT(rot.out, HasSubstr("done"));
+  EXPECT_EQ(ReadText(dir_ / "revoked"), kInitial);
+  EXPECT_EQ(Run({"secret", "get", "prod/db", "password", "--previous"}).exit_code, 4);
+  auto log = Run({"audit", "log", "--json"});
+  EXPECT_THAT(log.out, HasSubstr("emergency: leaked in a CI log"));
+  const std::string fresh = Reveal();
+  ExpectNoLeak({kInitial, fresh});
+}
+
+TEST_F(LifecycleCliTest, BadInputNamesTheFlagFileLineOrFieldAndChangesNothing) {
+  ASSERT_EQ(Run({"secret", "meta", "prod/db", "password", "--type", "password", "--owner", "a"}).exit_code, 0);
+  const std::string before = Run({"secret", "show", "prod/db", "password", "--json"}).out;
+
+  auto interval = Run({"secret", "meta", "prod/db", "password", "--interval", "3x"});
+  EXPECT_EQ(interval.exit_code, 2);
+  EXPECT_THAT(interval.err, HasSubstr("--interval"));
+  auto type = Run({"secret", "meta", "prod/db", "password", "--type", "bogus"});
+  EXPECT_EQ(type.exit_code, 2);
+  EXPECT_THAT(type.err, HasSubstr("--type"));
+  auto expires = Run({"secret", "meta", "prod/db", "password", "--expires", "tomorrow"});
+  EXPECT_EQ(expires.exit_code, 2);
+  EXPECT_THAT(expires.err, HasSubstr("--expires"));
+  auto strategy = Run({"secret", "meta", "prod/db", "password", "--strategy", "dice"});
+  EXPECT_EQ(strategy.exit_code, 2);
+  EXPECT_THAT(strategy.err, HasSubstr("--strategy"));
+  auto retries = Run({"secret", "meta", "prod/db", "password", "--max-retries", "-1"});
+  EXPECT_EQ(retries.exit_code, 2);
+  EXPECT_THAT(retries.err, HasSubstr("--max-retries"));
+
+  const auto bad = Write("bad.yaml", "type: password\nrotation:\n  grace: forever\n");
+  auto file = Run({"secret", "meta", "prod/db", "password", "--from", bad});
+  EXPECT_EQ(file.exit_code, 2);
+  EXPECT_THAT(file.err, HasSubstr("bad.yaml:3"));
+  EXPECT_THAT(file.err, HasSubstr("rotation.grace"));
+  const auto unknown = Write("unknown.yaml", "type: password\nowners: [x]\n");
+  auto field = Run({"secret", "meta", "prod/db", "password", "--from", unknown});
+  EXPECT_EQ(field.exit_code, 2);
+  EXPECT_THAT(field.err, HasSubstr("owners"));
+  auto missing = Run({"secret", "meta", "prod/db", "password", "--from", (dir_ / "nope.yaml").string()});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_THAT(missing.err, HasSubstr("nope.yaml"));
+
+  auto plain = Run({"secret", "meta", "prod/db", "host", "--type", "password"});
+  EXPECT_EQ(plain.exit_code, 2);
+  EXPECT_THAT(plain.err, HasSubstr("not a sensitive value"));
+  auto untracked = Run({"secret", "show", "prod/db", "other"});
+  EXPECT_EQ(untracked.exit_code, 4);
+  EXPECT_THAT(untracked.err, HasSubstr("bulwark secret meta prod/db other"));
+  auto whole = Run({"secret", "show", "prod/db", ""});
+  EXPECT_EQ(whole.exit_code, 2);
+  EXPECT_THAT(whole.err, HasSubstr("PATH"));
+  auto bare = Run({"rotate"});
+  EXPECT_EQ(bare.exit_code, 2);
+  EXPECT_THAT(bare.err, HasSubstr("NAMESPACE and PATH"));
+  auto within = Run({"secrets", "due", "--within", "soon"});
+  EXPECT_EQ(within.exit_code, 2);
+  EXPECT_THAT(within.err, HasSubstr("--within"));
+  auto cert = Run({"secret", "meta", "prod/db", "password", "--type", "certificate"});
+  ASSERT_EQ(cert.exit_code, 0) << cert.err;
+  auto nostrategy = Run({"rotate", "prod/db", "password"});
+  EXPECT_EQ(nostrategy.exit_code, 2);
+  EXPECT_THAT(nostrategy.err, HasSubstr("no rotation strategy"));
+
+  // The failed commands left the stored metadata as it was (the certificate change aside).
+  auto now = nlohmann::json::parse(Run({"secret", "show", "prod/db", "password", "--json"}).out);
+  auto was = nlohmann::json::parse(before);
+  EXPECT_EQ(now["secret"]["owner"], was["secret"]["owner"]);
+  EXPECT_EQ(Reveal(), kInitial);
+  ExpectNoLeak({kInitial});
+}
+
+TEST_F(LifecycleCliTest, ExpiredAndOverdueSecretsMakeStatusAndDueExitOne) {
+  auto healthy = Run({"status"});
+  EXPECT_EQ(healthy.exit_code, 0) << healthy.out << healthy.err;
+  EXPECT_THAT(healthy.out, HasSubstr("healthy"));
+  EXPECT_THAT(healthy.out, HasSubstr("keys:    1 key(s)"));
+
+  ASSERT_EQ(Run({"secret", "meta", "prod/db", "password", "--type", "certificate", "--expires",
+                 FormatRfc3339(clock_->Now() + std::chrono::days(10))})
+                .exit_code,
+            0);
+  auto expiring = Run({"secrets", "due"});
+  EXPECT_EQ(expiring.exit_code, 0);
+  EXPECT_THAT(expiring.out, HasSubstr("expiring"));
+  clock_->Advance(std::chrono::days(11));
+  auto expired = Run({"secrets", "due"});
+  EXPECT_EQ(expired.exit_code, 1);
+  EXPECT_THAT(expired.out, HasSubstr("expired"));
+  auto due = Run({"rotate", "due"});
+  EXPECT_EQ(due.exit_code, 1);
+  EXPECT_THAT(due.out, HasSubstr("overdue"));
+  EXPECT_THAT(due.out, HasSubstr("expired at"));
+  auto status = Run({"status", "--json"});
+  EXPECT_EQ(status.exit_code, 1);
+  auto j = nlohmann::json::parse(status.out);
+  EXPECT_FALSE(j["healthy"].get<bool>());
+  EXPECT_EQ(j["secrets"]["overdue"], 1);
+  EXPECT_EQ(j["keys"]["count"], 1);
+  EXPECT_TRUE(j["audit"]["writable"].get<bool>());
+  auto log = Run({"audit", "log", "--json"});
+  EXPECT_THAT(log.out, HasSubstr("\"secret.overdue\""));
+  ExpectNoLeak({kInitial});
+}
+
+}  // namespace
+}  // namespace bulwark::testing
