@@ -327,5 +327,14 @@ TEST_F(LifecycleCliTest, ExpiredAndOverdueSecretsMakeStatusAndDueExitOne) {
   ExpectNoLeak({kInitial});
 }
 
+TEST_F(LifecycleCliTest, TheExampleMetadataIsAccepted) {
+  auto meta = Run({"secret", "meta", "prod/db", "password", "--from",
+                   RepoPath("examples/rotation/postgres/metadata.yaml").string()});
+  ASSERT_EQ(meta.exit_code, 0) << meta.err;
+  EXPECT_THAT(meta.out, HasSubstr("apply:       /etc/bulwark/hooks/pg-apply.sh"));
+  EXPECT_THAT(meta.out, HasSubstr("verify:      /etc/bulwark/hooks/pg-verify.sh (3 attempts, 5s apart)"));
+  EXPECT_THAT(meta.out, HasSubstr("every 4w2d, grace 1d"));
+}
+
 }  // namespace
 }  // namespace bulwark::testing
