@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "bulwark/change/change_service.h"
+#include "bulwark/change/report.h"
 #include "bulwark/config/format.h"
 #include "cli/command.h"
 #include "cli/store_commands.h"
@@ -104,74 +105,6 @@ Result<std::vector<change::ChangeOp>> OpsFrom(CommandContext& ctx, const ChangeA
   return ops;
 }
 
-nlohmann::ordered_json ViewJson(const change::ChangeView& v) {
-  const change::ChangeRequest& r = v.request;
-  nlohmann::ordered_json j;
-  j["id"] = r.id;
-  j["namespace"] = r.ns;
-  j["kind"] = r.emergency ? "emergency" : "normal";
-  j["state"] = change::StateName(v.state);
-  j["base_version"] = r.base_version;
-  j["latest_version"] = v.latest_version;
-  j["change_hash"] = r.change_hash;
-  j["requester"] = r.requester;
-  j["justification"] = r.justification;
-  j["rollback_plan"] = r.rollback_plan;
-  j["tags"] = r.tags;
-  j["created_at"] = FormatRfc3339(r.created_at);
-  j["expires_at"] = FormatRfc3339(r.expires_at);
-  j["policy"] = v.policy;
-  j["approvals_required"] = v.approvals_required;
-  j["approvals_counting"] = v.approvals_counting;
-  j["missing"] = v.missing;
-  j["impact"] = {{"level", r.impact.level},
-                 {"reasons", r.impact.reasons},
-                 {"paths", r.impact.paths},
-                 {"sensitive_paths", r.impact.sensitive_paths},
-                 {"compliance_before", r.impact.compliance_before},
-                 {"compliance_after", r.impact.compliance_after},
-                 {"blocking_rules", r.impact.blocking_rules},
-                 {"unoverridden", v.unoverridden}};
-  nlohmann::ordered_json approvals = nlohmann::ordered_json::array();
-  for (const auto& a : r.approvals) {
-    approvals.push_back({{"by", a.by},
-                         {"roles", a.roles},
-                         {"at", FormatRfc3339(a.at)},
-                         {"expires_at", FormatRfc3339(a.expires_at)},
-                         {"comment", a.comment},
-                         {"overrides", a.overrides},
-                         {"current", a.change_hash == r.change_hash && a.base_version == r.base_version}});
-  }
-  j["approvals"] = std::move(approvals);
-  nlohmann::ordered_json rejections = nlohmann::ordered_json::array();
-  for (const auto& n : r.rejections) {
-    rejections.push_back({{"by", n.by}, {"at", FormatRfc3339(n.at)}, {"comment", n.text}});
-  }
-  j["rejections"] = std::move(rejections);
-  nlohmann::ordered_json comments = nlohmann::ordered_json::array();
-  for (const auto& n : r.comments) {
-    comments.push_back({{"by", n.by}, {"at", FormatRfc3339(n.at)}, {"comment", n.text}});
-  }
-  j["comments"] = std::move(comments);
-  if (r.applied_version) {
-    j["applied"] = {{"by", r.applied_by.value_or("")},
-                    {"at", FormatRfc3339(r.applied_at.value_or(TimePoint{}))},
-                    {"version", *r.applied_version}};
-  }
-  if (r.review) {
-    nlohmann::ordered_json reviews = nlohmann::ordered_json::array();
-    for (const auto& n : r.review->reviews) {
-      reviews.push_back({{"by", n.by}, {"at", FormatRfc3339(n.at)}, {"comment", n.text}});
-    }
-    j["review"] = {{"required", r.review->required},
-                   {"deadline", FormatRfc3339(r.review->deadline)},
-                   {"reviews", std::move(reviews)},
-                   {"closed", r.review->closed_at.has_value()},
-                   {"overdue", v.review_overdue}};
-  }
-  return j;
-}
-
 std::string StateLine(const change::ChangeView& v) {
   std::string s(change::StateName(v.state));
   if (v.state == change::State::kOpen && !v.missing.empty()) s += " (needs " + v.missing + ")";
@@ -255,7 +188,7 @@ int RunView(CommandContext& ctx, const ChangeArgs& a,
   if (!result) return ctx.Fail(result.error());
   if (!closed) return ctx.Fail(closed.error());
   if (a.json) {
-    ctx.io.out << ViewJson(*result).dump(2) << "\n";
+    ctx.io.out << change::ViewJson(*result).dump(2) << "\n";
   } else {
     PrintView(ctx.io.out, *result);
   }
@@ -298,7 +231,7 @@ int RunList(CommandContext& ctx, const ChangeArgs& a) {
   if (!closed) return ctx.Fail(closed.error());
   if (a.json) {
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
-    for (const auto& v : *result) arr.push_back(ViewJson(v));
+    for (const auto& v : *result) arr.push_back(change::ViewJson(v));
     ctx.io.out << arr.dump(2) << "\n";
     return exit_code::kOk;
   }
@@ -321,19 +254,7 @@ int RunDiff(CommandContext& ctx, const ChangeArgs& a) {
   if (!result) return ctx.Fail(result.error());
   if (!closed) return ctx.Fail(closed.error());
   if (a.json) {
-    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
-    for (const auto& l : *result) {
-      nlohmann::ordered_json o;
-      o["kind"] = l.kind == change::DiffLine::Kind::kAdded     ? "added"
-                  : l.kind == change::DiffLine::Kind::kRemoved ? "removed"
-                                                               : "changed";
-      o["path"] = l.path;
-      o["sensitive"] = l.sensitive;
-      if (l.old_value) o["old"] = nlohmann::ordered_json::parse(ValueText(*l.old_value), nullptr, false);
-      if (l.new_value) o["new"] = nlohmann::ordered_json::parse(ValueText(*l.new_value), nullptr, false);
-      arr.push_back(std::move(o));
-    }
-    ctx.io.out << arr.dump(2) << "\n";
+    ctx.io.out << change::DiffJson(*result).dump(2) << "\n";
     return exit_code::kOk;
   }
   for (const auto& l : *result) {

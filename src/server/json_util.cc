@@ -33,6 +33,11 @@ Reply<Body> Body::Parse(const ApiRequest& req, std::size_t max_depth) {
   return Body(req, std::move(doc->root));
 }
 
+Reply<Body> Body::ParseOptional(const ApiRequest& req, std::size_t max_depth) {
+  if (req.body.empty()) return Body(req, config::Value::EmptyMap());
+  return Parse(req, max_depth);
+}
+
 Reply<void> Body::OnlyFields(std::initializer_list<std::string_view> known) const {
   for (const auto& e : root_.AsMap()) {
     bool ok = false;

@@ -125,6 +125,10 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(ServerConfig config, ServeHoo
   };
   api.store_ready = [svc] { return svc->CheckStore(); };
   api.metrics = metrics;
+  // Change requests: the node's service, so approval policies, the direct-write guard and the
+  // records are the ones the CLI uses on this home.
+  BULWARK_ASSIGN_OR_RETURN(change::ChangeService * changes, n.Changes());
+  api.changes = std::shared_ptr<change::ChangeService>(app->node_, changes);
   api.max_json_depth = cfg.server.limits.max_json_depth;
   api.accepting = [raw = app.get()] { return raw->server_ && raw->server_->accepting(); };
   BULWARK_ASSIGN_OR_RETURN(auto router, BuildApiRouter(api));

@@ -258,7 +258,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     route_ = m.route;
     params_ = std::move(m.params);
     const bool has_body = parser_->content_length().value_or(0) > 0 || parser_->chunked();
-    if (route_->has_body) {
+    if (route_->has_body && has_body) {  // no body: the handler says which field is missing
       auto ct = req.find(http::field::content_type);
       if (ct == req.end() || !IsJsonContentType(std::string_view(ct->value().data(), ct->value().size()))) {
         return Reject(415, "unsupported_media_type", "the body must be JSON (Content-Type: application/json)",

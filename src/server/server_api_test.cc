@@ -18,6 +18,7 @@ namespace bulwark::server::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using json = nlohmann::json;
 
 const char* kDoc = R"({"document": {"database": {"host": "db.internal", "port": 5432, "password": "hunter2-secret"},
@@ -64,10 +65,14 @@ class OpenApiChecker {
   }
 
   std::set<std::string> Undocumented() const { return {}; }
-  std::set<std::string> NotCalled() const {
+  // The documented operations (of `tag` only, when given) no call reached.
+  std::set<std::string> NotCalled(const std::string& tag = "", const std::string& except_tag = "") const {
     std::set<std::string> out;
     for (auto& [path, ops] : doc_["paths"].items()) {
       for (auto& [m, op] : ops.items()) {
+        const std::string op_tag = op.contains("tags") && !op["tags"].empty() ? op["tags"][0].get<std::string>() : "";
+        if (!tag.empty() && op_tag != tag) continue;
+        if (!except_tag.empty() && op_tag == except_tag) continue;
         if (!seen_.contains(op["operationId"].get<std::string>())) out.insert(op["operationId"].get<std::string>());
       }
     }
@@ -427,7 +432,9 @@ TEST_F(ServerApiTest, EveryRouteIsDocumentedAndAnswersAsDocumented) {
     auto r = Call(c.method, c.target, c.who, c.body);
     EXPECT_EQ(api.Check(c.method, c.path, r), "") << c.method << " " << c.target << " as " << c.who;
   }
-  EXPECT_TRUE(api.NotCalled().empty()) << "documented but never called: " << *api.NotCalled().begin();
+  // The change routes need request ids: ServerChangeTest.EveryChangeRouteAnswersAsDocumented.
+  EXPECT_TRUE(api.NotCalled("", "changes").empty())
+      << "documented but never called: " << *api.NotCalled("", "changes").begin();
 }
 
 // With authorization.policies the access engine decides every route: per-path reveal decisions,
@@ -600,5 +607,328 @@ TEST(ServerShutdownTest, ShutdownDrainsInFlightRequestsAndStopsAccepting) {
   EXPECT_FALSE(r);
 }
 
+// ---- Change requests over HTTP (docs/change.md, docs/server.md "Change requests") -------------
+
+constexpr const char* kApprovalPolicies = R"(policies:
+  - name: production
+    namespaces: ["production/**"]
+    approvals: 2
+    approver_roles: [operator, security-admin]
+    review_approvals: 1
+)";
+
+class ServerChangeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    FixtureOptions o;
+    o.approval_policies = kApprovalPolicies;
+    f_ = std::make_unique<ServerFixture>(o);
+    ASSERT_TRUE(f_->Start());
+    api_ = std::make_unique<OpenApiChecker>(f_->Call("GET", "/v1/openapi.json", "").body);
+  }
+  // A call whose response must be what the OpenAPI document says for its status.
+  HttpResult Call(const std::string& method, const std::string& target, const std::string& who,
+                  const std::string& body = "") {
+    auto r = f_->Call(method, target, who.empty() ? "" : f_->Token(who), body);
+    std::string path = target.substr(0, target.find('?'));
+    if (path.starts_with("/v1/changes/cr-") || path.starts_with("/v1/changes/bogus")) {
+      const auto slash = path.find('/', std::string("/v1/changes/").size());
+      path = "/v1/changes/{id}" + (slash == std::string::npos ? std::string() : path.substr(slash));
+    } else if (path.starts_with("/v1/config/")) {  // /v1/config/KIND/NAMESPACE
+      const auto slash = path.find('/', std::string("/v1/config/").size());
+      path = path.substr(0, slash) + "/{namespace}";
+    }
+    EXPECT_EQ(api_->Check(method, path, r), "") << method << " " << target << " as " << who;
+    return r;
+  }
+  json Json(const HttpResult& r) {
+    auto j = json::parse(r.body, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r.body;
+    return j;
+  }
+  // Proposes `ops` on `ns` as `who`; the new request's id.
+  std::string Propose(const std::string& who, const std::string& ns, const std::string& ops) {
+    auto r = Call("POST", "/v1/changes", who,
+                  R"({"namespace": ")" + ns + R"(", "ops": )" + ops + R"(, "justification": "ticket OPS-7"})");
+    EXPECT_EQ(r.status, 201u) << r.body;
+    return Json(r).value("id", "");
+  }
+  // Brings production/api to version 1 through a change approved by bob and carol.
+  std::string Seed() {
+    const std::string id = Propose("alice", "production/api", R"([{"op": "put", "document":
+        {"region": "eu-west-1", "database": {"host": "db", "ssl_mode": "verify-full", "password": "s3cr3t-seed-value"}}}])");
+    EXPECT_EQ(Call("POST", "/v1/changes/" + id + "/approve", "bob").status, 200u);
+    EXPECT_EQ(Call("POST", "/v1/changes/" + id + "/approve", "carol").status, 200u);
+    auto applied = Call("POST", "/v1/changes/" + id + "/apply", "alice");
+    EXPECT_EQ(applied.status, 200u) << applied.body;
+    return id;
+  }
+  std::unique_ptr<ServerFixture> f_;
+  std::unique_ptr<OpenApiChecker> api_;
+};
+
+TEST_F(ServerChangeTest, TwoApprovalsByTwoTokenPrincipalsApplyAtomicallyAndAreRecorded) {
+  // A covered namespace takes no direct write, whoever asks.
+  auto direct = Call("PUT", "/v1/config/data/production/api", "admin", kDoc);
+  EXPECT_EQ(direct.status, 403u) << direct.body;
+  EXPECT_THAT(direct.body, HasSubstr("approval policy production"));
+
+  auto proposed = Call("POST", "/v1/changes", "alice", R"({"namespace": "production/api",
+      "ops": [{"op": "put", "document": {"region": "eu-west-1", "database": {"host": "db", "ssl_mode": "verify-full"}}},
+              {"op": "set", "path": "database.password", "value": "n3w-p4ssw0rd-value", "secret": true}],
+      "justification": "first deployment", "rollback_plan": "delete it", "tags": ["ticket:OPS-1"]})");
+  ASSERT_EQ(proposed.status, 201u) << proposed.body;
+  EXPECT_THAT(proposed.body, Not(HasSubstr("n3w-p4ssw0rd-value")));
+  json p = Json(proposed);
+  const std::string id = p["id"];
+  EXPECT_EQ(p["requester"], "token:alice");  // the authenticated principal, not an OS user
+  EXPECT_EQ(p["state"], "open");
+  EXPECT_EQ(p["policy"], "production");
+  EXPECT_EQ(p["approvals_required"], 2);
+  EXPECT_EQ(p["impact"]["sensitive_paths"], json::array({"database.password"}));
+
+  // The requester never approves their own change.
+  auto self = Call("POST", "/v1/changes/" + id + "/approve", "alice", R"({"comment": "lgtm"})");
+  EXPECT_EQ(self.status, 403u) << self.body;
+  // A principal without an approver role may not approve (erin is an emergency responder only).
+  EXPECT_EQ(Call("POST", "/v1/changes/" + id + "/approve", "erin").status, 403u);
+  // The reader may see it but not approve it.
+  EXPECT_EQ(Call("GET", "/v1/changes/" + id, "reader").status, 200u);
+  EXPECT_EQ(Call("POST", "/v1/changes/" + id + "/approve", "reader").status, 403u);
+
+  auto one = Call("POST", "/v1/changes/" + id + "/approve", "bob", R"({"comment": "ok"})");
+  ASSERT_EQ(one.status, 200u) << one.body;
+  EXPECT_EQ(Json(one)["approvals_counting"], 1);
+  EXPECT_EQ(Json(one)["approvals"][0]["by"], "token:bob");
+  // Approving twice does not count twice.
+  EXPECT_EQ(Call("POST", "/v1/changes/" + id + "/approve", "bob").status, 409u);
+  // One approval is not a quorum: nothing is written.
+  auto early = Call("POST", "/v1/changes/" + id + "/apply", "bob");
+  EXPECT_EQ(early.status, 409u) << early.body;
+  EXPECT_THAT(early.body, HasSubstr("not approved"));
+  EXPECT_EQ(Call("GET", "/v1/config/data/production/api", "admin").status, 404u);
+
+  auto two = Call("POST", "/v1/changes/" + id + "/approve", "carol");
+  ASSERT_EQ(two.status, 200u) << two.body;
+  EXPECT_EQ(Json(two)["state"], "approved");
+
+  // The diff withholds the secret.
+  auto diff = Call("GET", "/v1/changes/" + id + "/diff", "reader");
+  ASSERT_EQ(diff.status, 200u) << diff.body;
+  EXPECT_THAT(diff.body, Not(HasSubstr("n3w-p4ssw0rd-value")));
+  bool saw_password = false;
+  const json diff_lines = Json(diff)["changes"];
+  for (const auto& l : diff_lines) {
+    if (l["path"] == "database.password") {
+      saw_password = true;
+      EXPECT_EQ(l["sensitive"], true);
+      EXPECT_FALSE(l.contains("new"));
+    }
+  }
+  EXPECT_TRUE(saw_password) << diff.body;
+
+  auto applied = Call("POST", "/v1/changes/" + id + "/apply", "bob");
+  ASSERT_EQ(applied.status, 200u) << applied.body;
+  json a = Json(applied);
+  EXPECT_EQ(a["state"], "applied");
+  EXPECT_EQ(a["applied"]["by"], "token:bob");
+  EXPECT_EQ(a["applied"]["version"], 1);
+  EXPECT_EQ(Call("POST", "/v1/changes/" + id + "/apply", "bob").status, 409u);  // already applied
+
+  // The version carries the change and both approving principals.
+  auto history = Call("GET", "/v1/config/history/production/api", "admin");
+  ASSERT_EQ(history.status, 200u);
+  const json tags = Json(history)["versions"][0]["tags"];
+  EXPECT_THAT(tags.dump(), HasSubstr("\"change:" + id + "\""));
+  EXPECT_THAT(tags.dump(), HasSubstr("\"approved-by:token:bob\""));
+  EXPECT_THAT(tags.dump(), HasSubstr("\"approved-by:token:carol\""));
+  auto revealed = Call("GET", "/v1/config/reveal/production/api?path=database.password", "admin");
+  EXPECT_EQ(Json(revealed)["value"], "n3w-p4ssw0rd-value");
+
+  // Lists filter as the CLI does; nothing in them echoes a value.
+  auto list = Call("GET", "/v1/changes?namespace=production/&state=applied", "reader");
+  ASSERT_EQ(list.status, 200u) << list.body;
+  ASSERT_EQ(Json(list)["changes"].size(), 1u);
+  EXPECT_EQ(Json(list)["changes"][0]["id"], id);
+  EXPECT_THAT(list.body, Not(HasSubstr("n3w-p4ssw0rd-value")));
+  EXPECT_EQ(Json(Call("GET", "/v1/changes?state=open", "reader"))["changes"].size(), 0u);
+
+  // The approvals are audited as the token principals (and the secret never is).
+  auto all = f_->Call("GET", "/v1/audit/events?limit=1000", f_->Token("auditor"));
+  ASSERT_EQ(all.status, 200u) << all.body;
+  const json events = Json(all)["events"];
+  std::vector<std::string> approvers;
+  for (const auto& e : events) {
+    const json& d = e["event"]["data"];
+    if (d["operation"] == "change.approve" && d["outcome"] == "success") {
+      approvers.push_back(d["actor"]["id"]);
+      EXPECT_EQ(d["resource"]["name"], id);
+    }
+  }
+  EXPECT_EQ(approvers, (std::vector<std::string>{"token:bob", "token:carol"}));
+  EXPECT_THAT(all.body, Not(HasSubstr("n3w-p4ssw0rd-value")));
+}
+
+TEST_F(ServerChangeTest, StaleRebaseRejectCommentAndUnknownIds) {
+  Seed();
+  const std::string a = Propose("alice", "production/api", R"([{"op": "set", "path": "pool", "value": 20}])");
+  const std::string b = Propose("bob", "production/api", R"([{"op": "unset", "path": "database.host"}])");
+  ASSERT_EQ(Call("POST", "/v1/changes/" + a + "/approve", "bob").status, 200u);
+  ASSERT_EQ(Call("POST", "/v1/changes/" + a + "/approve", "carol").status, 200u);
+  ASSERT_EQ(Call("POST", "/v1/changes/" + b + "/approve", "alice").status, 200u);
+  ASSERT_EQ(Call("POST", "/v1/changes/" + a + "/apply", "carol").status, 200u);
+  // b was made against version 1; the namespace is at 2.
+  auto stale = Call("POST", "/v1/changes/" + b + "/approve", "carol");
+  EXPECT_EQ(stale.status, 409u) << stale.body;
+  EXPECT_THAT(stale.body, HasSubstr("stale"));
+  EXPECT_EQ(Json(Call("GET", "/v1/changes/" + b, "reader"))["state"], "stale");
+  EXPECT_EQ(Call("POST", "/v1/changes/" + b + "/apply", "bob").status, 409u);
+  auto rebased = Call("POST", "/v1/changes/" + b + "/rebase", "bob");
+  ASSERT_EQ(rebased.status, 200u) << rebased.body;
+  EXPECT_EQ(Json(rebased)["base_version"], 2);
+  EXPECT_EQ(Json(rebased)["approvals_counting"], 0);  // earlier approvals no longer count
+  EXPECT_EQ(Call("POST", "/v1/changes/" + b + "/rebase", "bob").status, 409u);  // not stale now
+
+  auto commented = Call("POST", "/v1/changes/" + b + "/comment", "carol", R"({"comment": "why unset the host?"})");
+  ASSERT_EQ(commented.status, 200u) << commented.body;
+  EXPECT_EQ(Json(commented)["comments"][0]["by"], "token:carol");
+  auto rejected = Call("POST", "/v1/changes/" + b + "/reject", "carol", R"({"comment": "the host is needed"})");
+  ASSERT_EQ(rejected.status, 200u) << rejected.body;
+  EXPECT_EQ(Json(rejected)["state"], "rejected");
+  EXPECT_EQ(Call("POST", "/v1/changes/" + b + "/reject", "alice", R"({"comment": "again"})").status, 409u);
+  EXPECT_EQ(Call("POST", "/v1/changes/" + b + "/approve", "alice").status, 409u);  // already decided
+
+  EXPECT_EQ(Call("GET", "/v1/changes/cr-0000000000", "reader").status, 404u);
+  EXPECT_EQ(Call("GET", "/v1/changes/cr-0000000000/diff", "reader").status, 404u);
+  EXPECT_EQ(Call("POST", "/v1/changes/cr-0000000000/approve", "bob").status, 404u);
+  auto bogus = Call("GET", "/v1/changes/bogus", "reader");
+  EXPECT_EQ(bogus.status, 400u);
+  EXPECT_EQ(Json(bogus)["error"]["field"], "id");
+}
+
+TEST_F(ServerChangeTest, BadBodiesAreRefusedNamingTheField) {
+  struct Case {
+    std::string target, body, field;
+  };
+  const std::vector<Case> cases = {
+      {"/v1/changes", R"({"namespace": "production/api", )", "body"},
+      {"/v1/changes", R"({"namespace": "production/api", "ops": [{"op": "set", "path": "a", "value": 1}],
+                        "justification": "x", "colour": "red"})", "colour"},
+      {"/v1/changes", R"({"namespace": "production/api", "ops": [{"op": "set", "path": "a", "value": 1}]})",
+       "justification"},
+      {"/v1/changes", R"({"ops": [{"op": "set", "path": "a", "value": 1}], "justification": "x"})", "namespace"},
+      {"/v1/changes", R"({"namespace": "production/api", "justification": "x"})", "ops"},
+      {"/v1/changes", R"({"namespace": "production/api", "ops": [{"op": "set", "value": 1}], "justification": "x"})",
+       "ops[0].path"},
+      {"/v1/changes",
+       R"({"namespace": "production/api", "ops": [{"op": "unset", "path": "a"}, {"op": "frob"}], "justification": "x"})",
+       "ops[1].op"},
+      {"/v1/changes",
+       R"({"namespace": "production/api", "ops": [{"op": "unset", "path": "a", "value": 2}], "justification": "x"})",
+       "ops[0].value"},
+      {"/v1/changes", R"({"namespace": "production/api", "ops": [{"op": "rollback", "to": 0}], "justification": "x"})",
+       "ops[0].to"},
+      {"/v1/changes", R"({"namespace": "production/api", "ops": [], "justification": "x"})", "ops"},
+      {"/v1/changes/emergency", R"({"namespace": "production/api", "ops": [{"op": "set", "path": "a", "value": 1}],
+                                  "justification": ""})", "justification"},
+      {"/v1/changes/cr-0000000000/approve", R"({"overrides": "SEC_001"})", "overrides"},
+      {"/v1/changes/cr-0000000000/approve", R"({"because": "x"})", "because"},
+      {"/v1/changes/cr-0000000000/reject", R"({})", "comment"},
+      {"/v1/changes/cr-0000000000/comment", "", "body"},
+  };
+  for (const auto& c : cases) {
+    auto r = Call("POST", c.target, "alice", c.body);
+    EXPECT_EQ(r.status, 400u) << c.target << " " << c.body << " -> " << r.body;
+    EXPECT_EQ(Json(r)["error"].value("field", ""), c.field) << c.body << " -> " << r.body;
+  }
+  auto state = Call("GET", "/v1/changes?state=pending", "reader");
+  EXPECT_EQ(state.status, 400u);
+  EXPECT_EQ(Json(state)["error"]["field"], "state");
+  // A proposal on a namespace the caller may not write.
+  EXPECT_EQ(Call("POST", "/v1/changes", "reader", R"({"namespace": "production/api",
+      "ops": [{"op": "set", "path": "a", "value": 1}], "justification": "x"})").status, 403u);
+}
+
+TEST_F(ServerChangeTest, EmergencyAppliesAtOnceAndItsReviewClosesByAnotherPrincipal) {
+  Seed();
+  const std::string ops = R"([{"op": "set", "path": "database.host", "value": "db-failover"}])";
+  // Only an emergency role breaks the glass.
+  auto denied = Call("POST", "/v1/changes/emergency", "alice",
+                     R"({"namespace": "production/api", "ops": )" + ops + R"(, "justification": "db down"})");
+  EXPECT_EQ(denied.status, 403u) << denied.body;
+  auto e = Call("POST", "/v1/changes/emergency", "erin",
+                R"({"namespace": "production/api", "ops": )" + ops + R"(, "justification": "db down"})");
+  ASSERT_EQ(e.status, 201u) << e.body;
+  json v = Json(e);
+  EXPECT_EQ(v["kind"], "emergency");
+  EXPECT_EQ(v["state"], "applied");
+  EXPECT_EQ(v["requester"], "token:erin");
+  EXPECT_EQ(v["review"]["closed"], false);
+  const std::string id = v["id"];
+  // An emergency change is reviewed, not approved; not by the one who broke the glass.
+  EXPECT_EQ(Call("POST", "/v1/changes/" + id + "/approve", "bob").status, 409u);
+  EXPECT_EQ(Call("POST", "/v1/changes/" + id + "/review", "erin").status, 403u);
+  auto reviewed = Call("POST", "/v1/changes/" + id + "/review", "carol", R"({"comment": "failover was right"})");
+  ASSERT_EQ(reviewed.status, 200u) << reviewed.body;
+  EXPECT_EQ(Json(reviewed)["review"]["closed"], true);
+  EXPECT_EQ(Json(reviewed)["review"]["reviews"][0]["by"], "token:carol");
+  EXPECT_EQ(Call("POST", "/v1/changes/" + id + "/review", "bob").status, 409u);  // closed
+  // A normal change has no review.
+  const std::string normal = Propose("alice", "production/api", R"([{"op": "set", "path": "pool", "value": 5}])");
+  EXPECT_EQ(Call("POST", "/v1/changes/" + normal + "/review", "bob").status, 409u);
+}
+
+TEST_F(ServerChangeTest, ABlockingComplianceRuleIsRefusedUntilAnApprovalOverridesIt) {
+  Seed();
+  const std::string id =
+      Propose("alice", "production/api", R"([{"op": "set", "path": "database.ssl_mode", "value": "disable"}])");
+  auto shown = Json(Call("GET", "/v1/changes/" + id, "reader"));
+  EXPECT_THAT(shown["impact"]["blocking_rules"].dump(), HasSubstr("SEC_001"));
+  ASSERT_EQ(Call("POST", "/v1/changes/" + id + "/approve", "bob").status, 200u);
+  ASSERT_EQ(Call("POST", "/v1/changes/" + id + "/approve", "carol").status, 200u);
+  auto refused = Call("POST", "/v1/changes/" + id + "/apply", "bob");
+  EXPECT_EQ(refused.status, 422u) << refused.body;
+  EXPECT_THAT(Json(refused)["error"]["message"].get<std::string>(), HasSubstr("SEC_001"));
+  // An approval that overrides it lets it through.
+  const std::string second =
+      Propose("bob", "production/api", R"([{"op": "set", "path": "database.ssl_mode", "value": "disable"}])");
+  // Overriding a rule that does not block is bad input.
+  auto wrong = Call("POST", "/v1/changes/" + second + "/approve", "alice", R"({"overrides": ["NOPE_9"]})");
+  EXPECT_EQ(wrong.status, 400u) << wrong.body;
+  EXPECT_EQ(Json(wrong)["error"]["field"], "overrides");
+}
+
+TEST_F(ServerChangeTest, ChangesAreRefusedWhileTheAuditLogIsUnavailable) {
+  f_->SetAuditAvailable(false);
+  auto r = Call("POST", "/v1/changes", "alice", R"({"namespace": "production/api",
+      "ops": [{"op": "set", "path": "a", "value": 1}], "justification": "x"})");
+  EXPECT_EQ(r.status, 503u) << r.body;
+  f_->SetAuditAvailable(true);
+  EXPECT_EQ(Call("GET", "/v1/changes", "reader").status, 200u);
+}
+
+TEST_F(ServerChangeTest, EveryChangeRouteAnswersAsDocumented) {
+  // Each route once (the other tests check statuses and bodies); then nothing of the tag is left.
+  const std::string id = Seed();
+  Call("GET", "/v1/changes", "reader");
+  Call("GET", "/v1/changes/" + id, "reader");
+  Call("GET", "/v1/changes/" + id + "/diff", "reader");
+  const std::string other = Propose("alice", "production/api", R"([{"op": "set", "path": "pool", "value": 1}])");
+  Call("POST", "/v1/changes/" + other + "/comment", "bob", R"({"comment": "hm"})");
+  Call("POST", "/v1/changes/" + other + "/rebase", "bob");
+  Call("POST", "/v1/changes/" + other + "/reject", "bob", R"({"comment": "no"})");
+  auto e = Call("POST", "/v1/changes/emergency", "erin", R"({"namespace": "production/api",
+      "ops": [{"op": "set", "path": "pool", "value": 2}], "justification": "x"})");
+  Call("POST", "/v1/changes/" + Json(e).value("id", "cr-0000000000") + "/review", "bob");
+  EXPECT_TRUE(api_->NotCalled("changes").empty())
+      << "documented but never called: " << *api_->NotCalled("changes").begin();
+  for (const auto& r : f_->router()->routes()) {
+    if (r.pattern.starts_with("/v1/changes")) {
+      EXPECT_NE(api_->Operation(r.method, OpenApiPath(r.pattern)), nullptr) << r.pattern;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace bulwark::server::testing
+

@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "bulwark/audit/log_audit.h"
+#include "bulwark/change/guard.h"
 #include "bulwark/compliance/builtin_packs.h"
 #include "bulwark/core/encoding.h"
 #include "bulwark/crypto/hash.h"
@@ -214,7 +215,9 @@ bool ServerFixture::Start() {
     return true;
   };
   if (!add_token("admin", {"admin"}, "") || !add_token("reader", {"reader"}, "") ||
-      !add_token("auditor", {"auditor"}, "") || !add_token("expired", {"admin"}, ", expires: 2020-01-01T00:00:00Z")) {
+      !add_token("auditor", {"auditor"}, "") || !add_token("expired", {"admin"}, ", expires: 2020-01-01T00:00:00Z") ||
+      !add_token("alice", {"operator"}, "") || !add_token("bob", {"operator"}, "") ||
+      !add_token("carol", {"security-admin"}, "") || !add_token("erin", {"emergency-responder"}, "")) {
     ADD_FAILURE() << "token generation failed";
     return false;
   }
@@ -255,6 +258,9 @@ bool ServerFixture::Start() {
       {.roles = {"reader"}, .actions = {"read", "list"}, .resources = {"production/*"}},
       {.roles = {"auditor"}, .actions = {"read"}, .resources = {"audit"}},
       {.roles = {"deployer"}, .actions = {"read", "write", "list"}, .resources = {"staging/*"}},
+      {.roles = {"operator", "security-admin", "emergency-responder"},
+       .actions = {"read", "reveal", "write", "list", "approve"},
+       .resources = {"production/*"}},
   };
   auto authorizer = NewGrantAuthorizer(grants);
   if (!authorizer) {
@@ -265,7 +271,17 @@ bool ServerFixture::Start() {
       options_.authorizer ? options_.authorizer
                           : std::shared_ptr<const service::Authorizer>(std::move(*authorizer)),
       metrics);
-  service::ServiceDeps sd{rt, std::move(*st), service::NewKeyringValueCipher(ring), authz, sink, {}};
+  auto policies = std::make_shared<const Result<change::ApprovalPolicies>>(
+      options_.approval_policies.empty()
+          ? Result<change::ApprovalPolicies>(change::ApprovalPolicies())
+          : change::ApprovalPolicies::Parse(options_.approval_policies, "approval-policies.yaml"));
+  if (!*policies) {
+    ADD_FAILURE() << policies->error();
+    return false;
+  }
+  std::shared_ptr<store::ConfigStore> shared_store = std::move(*st);
+  std::shared_ptr<const service::ValueCipher> cipher = service::NewKeyringValueCipher(ring);
+  service::ServiceDeps sd{rt, shared_store, cipher, change::NewDirectWriteGuard(authz, policies), sink, {}};
   auto mac = service::StoreMacKey::Generate(*rt.random);  // authenticates every stored version
   if (!mac) {
     ADD_FAILURE() << mac.error();
@@ -284,12 +300,35 @@ bool ServerFixture::Start() {
   }
   sd.compliance = std::move(*engine);
   sd.history = compliance::NewInMemoryComplianceHistory();
+  auto store_mac = sd.store_mac;
+  auto engine_copy = sd.compliance;
   auto svc = service::ConfigService::Create(std::move(sd));
   if (!svc) {
     ADD_FAILURE() << svc.error();
     return false;
   }
   deps_.service = std::move(*svc);
+  change::ChangeServiceDeps cd;
+  cd.runtime = rt;
+  cd.config = deps_.service.get();
+  cd.store = shared_store;
+  cd.store_mac = store_mac;
+  cd.cipher = cipher;
+  cd.authorizer = authz;
+  cd.audit = sink;
+  cd.policies = policies;
+  cd.identify = [](const request::RequestContext& c) {  // the authenticated principal (the node's, with grants)
+    change::Identity who{c.principal.id, c.principal.roles};
+    std::sort(who.roles.begin(), who.roles.end());
+    return who;
+  };
+  cd.compliance = engine_copy;
+  auto changes = change::ChangeService::Create(std::move(cd));
+  if (!changes) {
+    ADD_FAILURE() << changes.error();
+    return false;
+  }
+  deps_.changes = std::shared_ptr<change::ChangeService>(std::move(*changes));
   deps_.authorizer = authz;
   deps_.audit = sink;
   deps_.log = log_;

@@ -70,10 +70,16 @@ struct FixtureOptions {
   std::chrono::milliseconds drain{5000};
   // Decides instead of the grants below when set (e.g. an access::PolicyAuthorizer).
   std::shared_ptr<const request::Authorizer> authorizer;
+  // The YAML of approval-policies.yaml (docs/change.md); empty: no namespace is covered. The
+  // authorizer is wrapped with the direct-write guard, as the node does.
+  std::string approval_policies;
 };
 
 // The tokens of the fixture: "admin" (every action on everything), "reader" (read and list on
-// production/*), "auditor" (read on audit), "expired" (admin, expired yesterday).
+// production/*), "auditor" (read on audit), "expired" (admin, expired yesterday); for change
+// requests "alice" and "bob" (role operator), "carol" (security-admin) and "erin"
+// (emergency-responder): read, reveal, list, write and approve on production/* (a proposal
+// reads its base with reveal to assess impact).
 class ServerFixture {
  public:
   explicit ServerFixture(FixtureOptions options = {});

@@ -32,7 +32,7 @@ Status AddSysRoutes(Router& router, const ApiDeps& deps) {
       "type": "object", "required": ["code", "message", "request_id"],
       "properties": {
         "code": {"type": "string", "enum": ["invalid_argument", "unauthenticated", "permission_denied", "not_found",
-                 "method_not_allowed", "already_exists", "conflict", "failed_precondition", "payload_too_large",
+                 "method_not_allowed", "already_exists", "conflict", "failed_precondition", "compliance_gate", "payload_too_large",
                  "unsupported_media_type", "data_loss", "rate_limited", "header_too_large", "unavailable", "internal"]},
         "message": {"type": "string"},
         "field": {"type": "string", "description": "The request field or parameter at fault"},
@@ -159,6 +159,7 @@ Result<std::shared_ptr<Router>> BuildApiRouter(const ApiDeps& deps) {
   if (deps.service) BULWARK_RETURN_IF_ERROR(AddConfigRoutes(*router, deps));
   if (deps.log) BULWARK_RETURN_IF_ERROR(AddAuditRoutes(*router, deps));
   if (deps.keyring) BULWARK_RETURN_IF_ERROR(AddKeyRoutes(*router, deps));
+  if (deps.changes) BULWARK_RETURN_IF_ERROR(AddChangeRoutes(*router, deps));
   return router;
 }
 

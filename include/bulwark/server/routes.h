@@ -9,6 +9,7 @@
 
 #include "bulwark/audit/checkpoint_verifier.h"
 #include "bulwark/audit/event_store.h"
+#include "bulwark/change/change_service.h"
 #include "bulwark/keys/keyring.h"
 #include "bulwark/server/metrics.h"
 #include "bulwark/server/router.h"
@@ -31,6 +32,9 @@ struct ApiDeps {
   // Readiness of the store (a cheap query); null: assumed ready.
   std::function<Status()> store_ready;
   std::shared_ptr<Metrics> metrics;
+  // Change requests (docs/change.md): the node's ChangeService, whose actor is the request's
+  // authenticated principal (null: the change routes are not registered).
+  std::shared_ptr<change::ChangeService> changes;
   std::function<bool()> accepting;  // false while draining (health answers 503)
   std::size_t max_json_depth = 64;  // request bodies nested deeper are refused (413)
 };
@@ -43,6 +47,8 @@ Status AddConfigRoutes(Router& router, const ApiDeps& deps);
 Status AddAuditRoutes(Router& router, const ApiDeps& deps);
 // /v1/keys...
 Status AddKeyRoutes(Router& router, const ApiDeps& deps);
+// /v1/changes...
+Status AddChangeRoutes(Router& router, const ApiDeps& deps);
 
 // All of the above.
 Result<std::shared_ptr<Router>> BuildApiRouter(const ApiDeps& deps);

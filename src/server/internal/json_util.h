@@ -47,6 +47,8 @@ ApiResponse ErrorReply(const ApiRequest& req, const Error& error, std::string_vi
 class Body {
  public:
   static Reply<Body> Parse(const ApiRequest& req, std::size_t max_depth);
+  // As Parse, but no body at all is an empty object (routes whose fields are all optional).
+  static Reply<Body> ParseOptional(const ApiRequest& req, std::size_t max_depth);
   // 400 naming the first field not in `known`.
   Reply<void> OnlyFields(std::initializer_list<std::string_view> known) const;
   const config::Value* Find(std::string_view field) const { return root_.Get(field); }
