@@ -11,6 +11,7 @@
 #include "bulwark/config/schema.h"
 #include "bulwark/core/encoding.h"
 #include "bulwark/core/secret_bytes.h"
+#include "bulwark/service/record_seal.h"
 
 namespace bulwark::change {
 namespace {
@@ -153,21 +154,8 @@ struct ChangeService::Impl {
   }
 
   // ---- records ----
-  Result<std::string> Tag(const store::VersionInfo& info) const {
-    std::string msg = "bulwark-change/v1";
-    msg.push_back('\0');
-    msg += info.namespace_name;
-    msg.push_back('\0');
-    msg += std::to_string(info.version);
-    msg.push_back('\0');
-    msg += info.parent_mac;
-    msg.push_back('\0');
-    msg += info.content_hash;
-    BULWARK_ASSIGN_OR_RETURN(crypto::Sha256Digest t,
-                             d.store_mac->Tag(std::span<const std::uint8_t>(
-                                 reinterpret_cast<const std::uint8_t*>(msg.data()), msg.size())));
-    return "c1:" + HexEncode(std::span<const std::uint8_t>(t.data(), t.size()));
-  }
+  // Change records are sealed under the store's MAC key (service/record_seal.h).
+  service::RecordSeal Seal() const { return service::RecordSeal(d.store_mac, "bulwark-change/v1"); }
 
   struct Loaded {
     ChangeRequest r;
@@ -186,15 +174,7 @@ struct ChangeService::Impl {
       }
       return std::unexpected(snap.error());
     }
-    BULWARK_ASSIGN_OR_RETURN(std::string want, Tag(snap->info));
-    const std::string& have = snap->info.mac;
-    if (have.size() != want.size() ||
-        !ConstantTimeEquals(std::string_view(have), std::string_view(want))) {
-      return DataLossError(fmt::format(
-          "change request {} version {}: its authentication tag does not verify (altered in the "
-          "store)",
-          id, snap->info.version));
-    }
+    BULWARK_RETURN_IF_ERROR(Seal().Verify(snap->info, fmt::format("change request {}", id)));
     BULWARK_ASSIGN_OR_RETURN(ChangeRequest r, FromValue(snap->content));
     if (r.id != id) return DataLossError(fmt::format("change request {}: record names {}", id, r.id));
     return Loaded{std::move(r), snap->info.version};
@@ -206,7 +186,7 @@ struct ChangeService::Impl {
     w.author = author;
     w.message = std::string(what);
     w.expected_version = expected;
-    w.seal = [this](const store::VersionInfo& next, const store::VersionInfo*) { return Tag(next); };
+    w.seal = Seal().Sealer();
     auto put = d.store->Put(RecordNamespace(r.id), ToValue(r), w);
     if (!put) {
       if (put.error().code() == ErrorCode::kConflict) {

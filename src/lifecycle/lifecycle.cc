@@ -17,10 +17,11 @@ SecretLifecycle::SecretLifecycle(std::unique_ptr<Impl> impl) : impl_(std::move(i
 SecretLifecycle::~SecretLifecycle() = default;
 
 Result<std::unique_ptr<SecretLifecycle>> SecretLifecycle::Create(LifecycleDeps deps) {
-  if (!deps.store || !deps.authorizer || !deps.audit || !deps.config || !deps.runtime.clock ||
-      !deps.runtime.random) {
+  if (!deps.store || !deps.authorizer || !deps.audit || !deps.config || !deps.store_mac ||
+      !deps.runtime.clock || !deps.runtime.random) {
     return InvalidArgumentError(
-        "secret lifecycle: store, authorizer, audit, config service and runtime are required");
+        "secret lifecycle: store, store MAC key, authorizer, audit, config service and runtime are "
+        "required");
   }
   if (!deps.sleep) {
     deps.sleep = [](Seconds s) { std::this_thread::sleep_for(s); };

@@ -113,5 +113,43 @@ TEST_F(LifecycleTest, RunDueRotatesWhatIsDueAndRecordsNoticesAndOverdueSecretsOn
   for (const auto& i : dry->items) EXPECT_EQ(i.outcome, "would") << i.path;
 }
 
+// The lifecycle document names commands the rotating process runs: it is sealed under the store's
+// MAC key, and one written without it (straight to the store, as someone with access to the
+// database but not to the home could) is refused before any hook runs.
+TEST_F(LifecycleTest, ADocumentNotSealedWithTheStoreKeyIsRefusedAndNothingRuns) {
+  const std::string marker = (dir_ / "hook-ran").string();
+  ASSERT_TRUE(Meta("type: password\nrotation:\n  grace: 0s\n"
+                   "  verify: {command: [/bin/true], attempts: 1}\n"));
+  auto raw = store_->Get(LifecycleNamespace("prod/db"), store::VersionRef::Latest());
+  ASSERT_TRUE(raw.has_value());
+  EXPECT_TRUE(raw->info.mac.starts_with("c1:"));
+  // The same document with an apply hook added, written without the key.
+  config::Value altered = raw->content;
+  auto hook = config::ParseDocument("{command: [/bin/sh, -c, 'touch " + marker + "']}",
+                                    config::Format::kYaml, {});
+  ASSERT_TRUE(hook.has_value());
+  ASSERT_TRUE(config::Set(altered, P("secrets.password.rotation.apply"), hook->root).has_value());
+  store::WriteOptions w;
+  w.expected_version = raw->info.version;
+  ASSERT_TRUE(store_->Put(LifecycleNamespace("prod/db"), altered, w).has_value());
+
+  auto rot = lc_->Rotate(ctx_, "prod/db", P("password"), {});
+  ASSERT_FALSE(rot.has_value());
+  EXPECT_EQ(rot.error().code(), ErrorCode::kDataLoss);
+  EXPECT_THAT(rot.error().message(), HasSubstr("lifecycle metadata of prod/db"));
+  EXPECT_THAT(rot.error().message(), HasSubstr("does not verify"));
+  EXPECT_FALSE(std::filesystem::exists(marker));
+  EXPECT_EQ(Value(), "initial-Password-1");
+  EXPECT_EQ(lc_->Show(ctx_, "prod/db", P("password")).error().code(), ErrorCode::kDataLoss);
+  // The schedule refuses that namespace (reported, exit 1 in the CLI) and runs nothing of it.
+  fake_.clock->Advance(std::chrono::days(40));
+  auto due = lc_->RunDue(ctx_, false);
+  ASSERT_TRUE(due.has_value());
+  ASSERT_EQ(due->items.size(), 1u);
+  EXPECT_EQ(due->items[0].action, "refused");
+  EXPECT_TRUE(due->problems());
+  EXPECT_FALSE(std::filesystem::exists(marker));
+}
+
 }  // namespace
 }  // namespace bulwark::lifecycle

@@ -1,5 +1,6 @@
 // The rotation state machine (docs/rotation.md sections 2 and 5) and the schedule (RunDue).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <nlohmann/json.hpp>
 
@@ -460,10 +461,19 @@ Result<DueReport> SecretLifecycle::RunDue(const RequestContext& ctx, bool dry_ru
     return std::unexpected(list.error());
   }
   DueReport report;
+  std::vector<std::string> refused;
   const TimePoint now = m.Now();
   for (const auto& info : *list) {
     const std::string ns = info.name.substr(kLifecyclePrefix.size());
-    BULWARK_ASSIGN_OR_RETURN(LoadedDoc loaded, m.Load(ns));
+    auto loaded_or = m.Load(ns);
+    if (!loaded_or) {
+      // A document that does not verify (altered in the database) or cannot be read: nothing of
+      // that namespace runs; the others still do, and the run reports the failure.
+      refused.push_back(ns);
+      report.items.push_back(DueItem{ns, "*", "refused", "failed", loaded_or.error().message()});
+      continue;
+    }
+    const LoadedDoc& loaded = *loaded_or;
     for (const auto& [p, r] : loaded.doc.secrets) {
       DueItem item{ns, p, "", "", ""};
       auto path = config::Path::Parse(p);
@@ -551,6 +561,13 @@ Result<DueReport> SecretLifecycle::RunDue(const RequestContext& ctx, bool dry_ru
       }
       if (!item.action.empty()) report.items.push_back(std::move(item));
     }
+  }
+  if (!refused.empty()) {
+    (void)m.Audit(overview, Outcome::kFailure,
+                  fmt::format("{} item(s){}; lifecycle metadata refused for: {}",
+                              report.items.size(), dry_run ? " (dry run)" : "",
+                              fmt::join(refused, ", ")));
+    return report;
   }
   (void)m.Audit(overview, Outcome::kSuccess,
                 fmt::format("{} item(s){}", report.items.size(), dry_run ? " (dry run)" : ""));

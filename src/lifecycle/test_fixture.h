@@ -36,6 +36,7 @@ class LifecycleFixture : public service::test_support::ServiceFixture {
     d.authorizer = service::NewLocalAuthorizer();
     d.audit = audit_;
     d.config = std::move(config);
+    d.store_mac = store_mac_;
     d.sleep = [this](Seconds s) { slept_.push_back(s); };
     d.step_hook = std::move(step_hook);
     auto lc = SecretLifecycle::Create(std::move(d));

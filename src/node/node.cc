@@ -536,6 +536,7 @@ Result<lifecycle::SecretLifecycle*> Node::Lifecycle() {
   {
     std::lock_guard lock(mu_);
     deps.store = store_;
+    deps.store_mac = store_mac_;
   }
   deps.authorizer = authorizer_;
   deps.audit = service_sink_;

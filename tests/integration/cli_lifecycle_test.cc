@@ -5,11 +5,14 @@
 // that was not asked to reveal it, nor in the audit log.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <cstdlib>
 #include <sstream>
 
 #include "bulwark/cli/app.h"
+#include "bulwark/core/encoding.h"
+#include "bulwark/crypto/hash.h"
 #include "bulwark/testing/fake_runtime.h"
 #include "cli_harness.h"
 
@@ -334,6 +337,82 @@ TEST_F(LifecycleCliTest, TheExampleMetadataIsAccepted) {
   EXPECT_THAT(meta.out, HasSubstr("apply:       /etc/bulwark/hooks/pg-apply.sh"));
   EXPECT_THAT(meta.out, HasSubstr("verify:      /etc/bulwark/hooks/pg-verify.sh (3 attempts, 5s apart)"));
   EXPECT_THAT(meta.out, HasSubstr("every 4w2d, grace 1d"));
+}
+
+// Someone who can write the database but has not the home's store MAC key changes the hook
+// commands in .bulwark/lifecycle/prod/db (with a correct content hash, the update trigger
+// dropped): every command that reads the document refuses it, naming the namespace, and no hook
+// runs. A version stripped of its tag is refused the same way.
+TEST_F(LifecycleCliTest, ALifecycleDocumentAlteredInTheDatabaseIsRefusedAndNothingRuns) {
+  auto meta = Run({"secret", "meta", "prod/db", "password", "--type", "password", "--grace", "0s",
+                   "--from", Write("meta.yaml", Hooks("0"))});
+  ASSERT_EQ(meta.exit_code, 0) << meta.err;
+  const std::string db_path = (dir_ / "home" / "store.db").string();
+  auto tamper = [&](const std::string& column_sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+    const std::string where =
+        " FROM bulwark_versions v JOIN bulwark_namespaces n ON n.id = v.namespace_id"
+        " WHERE n.name = '.bulwark/lifecycle/prod/db' AND v.version = n.latest_version";
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, ("SELECT v.content, n.id, v.version" + where).c_str(), -1, &st,
+                                 nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    std::string content(static_cast<const char*>(sqlite3_column_blob(st, 0)),
+                        static_cast<std::size_t>(sqlite3_column_bytes(st, 0)));
+    const std::int64_t ns_id = sqlite3_column_int64(st, 1);
+    const std::int64_t version = sqlite3_column_int64(st, 2);
+    sqlite3_finalize(st);
+    std::string sql = "DROP TRIGGER IF EXISTS bulwark_versions_no_update;";
+    if (column_sql.empty()) {
+      // The apply hook now writes somewhere else: a different command, same shape.
+      const std::string from = "/applied";
+      const auto at = content.find(from);
+      ASSERT_NE(at, std::string::npos);
+      content.replace(at, from.size(), "/pwned__");
+      auto digest = crypto::Sha256(std::string_view(content));
+      ASSERT_TRUE(digest.has_value());
+      const std::string hash = HexEncode(std::span<const std::uint8_t>(digest->data(), digest->size()));
+      sql += "UPDATE bulwark_versions SET content = CAST(x'" +
+             HexEncode(std::span<const std::uint8_t>(
+                 reinterpret_cast<const std::uint8_t*>(content.data()), content.size())) +
+             "' AS BLOB), content_hash = '" + hash + "'";
+    } else {
+      sql += "UPDATE bulwark_versions SET " + column_sql;
+    }
+    sql += " WHERE namespace_id = " + std::to_string(ns_id) + " AND version = " + std::to_string(version);
+    char* err = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_close(db);
+  };
+  tamper("");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"rotate", "prod/db", "password"},
+        {"rotate", "prod/db", "password", "--emergency", "--reason", "test"},
+        {"secret", "show", "prod/db", "password"},
+        {"secret", "meta", "prod/db", "password", "--owner", "x"}}) {
+    auto r = Run(args);
+    EXPECT_EQ(r.exit_code, 1) << args[0] << " " << r.out << r.err;  // kDataLoss: integrity
+    EXPECT_THAT(r.err, HasSubstr("lifecycle metadata of prod/db"));
+    EXPECT_THAT(r.err, HasSubstr("does not verify (altered in the store)"));
+  }
+  clock_->Advance(std::chrono::days(40));
+  auto due = Run({"rotate", "due"});
+  EXPECT_EQ(due.exit_code, 1) << due.out << due.err;
+  EXPECT_THAT(due.out, HasSubstr("prod/db"));
+  EXPECT_THAT(due.out, HasSubstr("does not verify"));
+  EXPECT_NE(Run({"status"}).exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "applied"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "pwned__"));
+  EXPECT_EQ(Reveal(), kInitial);
+
+  // A version without a tag (as a writer without the key leaves it) is refused too.
+  tamper("mac = ''");
+  auto stripped = Run({"rotate", "prod/db", "password"});
+  EXPECT_EQ(stripped.exit_code, 1);
+  EXPECT_THAT(stripped.err, HasSubstr("lifecycle metadata of prod/db"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "pwned__"));
 }
 
 }  // namespace

@@ -18,7 +18,10 @@
 // is not sensitive, bad metadata), kPermissionDenied, kFailedPrecondition (a rotation without a
 // strategy, max_retries exhausted without --force), kConflict (another process changed the
 // lifecycle document concurrently: run again to resume), and those of the store, the
-// ConfigService and the hooks.
+// ConfigService and the hooks. The lifecycle document of a namespace (it holds the hook commands
+// a rotation runs) is sealed under the store's MAC key like change requests
+// (service/record_seal.h); a document whose tag does not verify (altered in the database, or
+// written without the key) is refused with kDataLoss naming the namespace, before anything runs.
 //
 // Thread safety: safe for concurrent use; two rotations of one secret never run both (the
 // journal's compare-and-set lets one of them start).
@@ -40,6 +43,7 @@
 #include "bulwark/service/audit_sink.h"
 #include "bulwark/service/authorizer.h"
 #include "bulwark/service/config_service.h"
+#include "bulwark/service/store_mac.h"
 #include "bulwark/store/config_store.h"
 
 namespace bulwark::lifecycle {
@@ -50,6 +54,7 @@ struct LifecycleDeps {
   std::shared_ptr<const service::Authorizer> authorizer;
   std::shared_ptr<service::AuditSink> audit;
   std::shared_ptr<service::ConfigService> config;
+  std::shared_ptr<const service::StoreMacKey> store_mac;  // seals the lifecycle documents
   std::function<void(Seconds)> sleep;  // between verification attempts; default: sleeps
   std::function<Status(std::string_view phase, std::string_view step)> step_hook;
 };

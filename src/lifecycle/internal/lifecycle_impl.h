@@ -12,6 +12,7 @@
 
 #include "bulwark/core/secret_bytes.h"
 #include "bulwark/lifecycle/lifecycle.h"
+#include "bulwark/service/record_seal.h"
 
 namespace bulwark::lifecycle {
 namespace internal {
@@ -87,6 +88,10 @@ struct SecretLifecycle::Impl {
 
   // ---- the lifecycle document -----------------------------------------------------------------
 
+  service::RecordSeal Seal() const {
+    return service::RecordSeal(deps.store_mac, "bulwark-lifecycle/v1");
+  }
+
   Result<LoadedDoc> Load(std::string_view ns) const {
     auto snap = deps.store->Get(LifecycleNamespace(ns), store::VersionRef::Latest());
     LoadedDoc out;
@@ -94,6 +99,10 @@ struct SecretLifecycle::Impl {
       if (snap.error().code() == ErrorCode::kNotFound) return out;
       return std::unexpected(snap.error());
     }
+    // Sealed like change requests: the document names commands this process runs, so one not
+    // written with the store's MAC key is refused before anything reads it.
+    BULWARK_RETURN_IF_ERROR(Seal().Verify(
+        snap->info, fmt::format("lifecycle metadata of {} ({})", ns, LifecycleNamespace(ns))));
     BULWARK_ASSIGN_OR_RETURN(out.doc, ParseLifecycleDocument(snap->content, ns));
     out.version = snap->info.version;
     return out;
@@ -117,6 +126,7 @@ struct SecretLifecycle::Impl {
       o.author = "bulwark-lifecycle";
       o.message = std::string(why);
       o.expected_version = loaded.version;
+      o.seal = Seal().Sealer();
       auto put = deps.store->Put(LifecycleNamespace(ns), LifecycleDocumentValue(loaded.doc), o);
       if (put) return rec ? *rec : SecretRecord{};
       if (put.error().code() != ErrorCode::kConflict || attempt + 1 >= kCasAttempts) {
