@@ -14,13 +14,14 @@ B=$(readlink -f "$BUILD/bulwark")
 W=$(mktemp -d /tmp/bulwark-faults.XXXXXX)
 SERVER_PID=""
 PG_PORT=54391
-PG_DIR="$W/pg"
+# Outside $W (0700, root): the postgres user must reach it when the script runs as root.
+PG_DIR=$(mktemp -d /tmp/bulwark-faults-pg.XXXXXX)
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 cleanup() {
   if [ -n "$SERVER_PID" ]; then kill -KILL "$SERVER_PID" 2>/dev/null || true; fi
   if [ -d "$PG_DIR/data" ]; then as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true; fi
-  rm -rf "$W"
+  rm -rf "$W" "$PG_DIR"
 }
 trap cleanup EXIT
 
