@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "bulwark/config/format.h"
@@ -13,6 +14,7 @@
 #include "bulwark/core/stop_signal.h"
 #include "bulwark/drift/drift_service.h"
 #include "bulwark/drift/watch.h"
+#include "bulwark/node/remediate.h"
 #include "cli/command.h"
 #include "cli/store_commands.h"
 
@@ -33,7 +35,40 @@ struct DriftArgs {
   std::string targets;
   std::string interval = "60s";
   bool once = false;
+  std::string remediate;  // "", adopt, restore
 };
+
+Result<std::optional<node::RemediateMode>> RemediateModeOf(const DriftArgs& a) {
+  if (a.remediate.empty()) return std::optional<node::RemediateMode>();
+  auto m = node::ParseRemediateMode(a.remediate);
+  if (!m) {
+    return InvalidArgumentError(fmt::format("--remediate '{}': expected adopt or restore", a.remediate));
+  }
+  return std::optional<node::RemediateMode>(*m);
+}
+
+nlohmann::ordered_json RemediationJson(const node::Remediation& r) {
+  nlohmann::ordered_json j;
+  j["mode"] = r.mode == node::RemediateMode::kAdopt ? "adopt" : "restore";
+  j["change"] = r.request ? nlohmann::ordered_json(r.request->request.id) : nlohmann::ordered_json(nullptr);
+  j["state"] = r.request ? nlohmann::ordered_json(change::StateName(r.request->state)) : nlohmann::ordered_json(nullptr);
+  j["reused"] = r.reused;
+  j["refused"] = r.refused;
+  j["redeploy"] = r.redeploy;
+  j["note"] = r.note;
+  return j;
+}
+
+// The remediation under the report: the request, what was refused, what to redeploy.
+void PrintRemediation(std::ostream& out, const node::Remediation& r, std::string_view prefix = "") {
+  if (!r.note.empty()) out << prefix << "remediation: " << r.note << "\n";
+  for (const auto& x : r.refused) out << prefix << "  refused " << x << "\n";
+  if (!r.redeploy.empty()) {
+    std::string paths;
+    for (const auto& x : r.redeploy) paths += (paths.empty() ? "" : ", ") + x;
+    out << prefix << "  redeploy: " << paths << "\n";
+  }
+}
 
 // A value as JSON text on one line ("db1", 5432, true, {"a":1}).
 std::string ValueJson(const config::Value& v) {
@@ -96,7 +131,8 @@ void PrintText(std::ostream& out, const drift::CheckResult& r) {
   out << "\n";
 }
 
-void PrintJson(std::ostream& out, const drift::CheckResult& r) {
+void PrintJson(std::ostream& out, const drift::CheckResult& r,
+               const std::optional<node::Remediation>& remediation = std::nullopt) {
   nlohmann::ordered_json j;
   j["namespace"] = r.namespace_name;
   j["baseline_version"] = r.baseline_version;
@@ -115,6 +151,7 @@ void PrintJson(std::ostream& out, const drift::CheckResult& r) {
     o["provenance"] = e.provenance;
     j["entries"].push_back(std::move(o));
   }
+  if (remediation) j["remediation"] = RemediationJson(*remediation);
   out << j.dump(2) << "\n";
 }
 
@@ -148,20 +185,33 @@ int RunCheck(CommandContext& ctx, const DriftArgs& a) {
   }
   auto req = CheckRequestFrom(a);  // bad usage before anything is opened
   if (!req) return ctx.Fail(req.error());
+  auto mode = RemediateModeOf(a);
+  if (!mode) return ctx.Fail(mode.error());
+  req->keep_live = *mode == node::RemediateMode::kAdopt;
   auto session = OpenSession(ctx, a.store);
   if (!session) return ctx.Fail(session.error());
+  std::optional<Result<node::Remediation>> remediation;
   auto result = [&]() -> Result<drift::CheckResult> {
     BULWARK_ASSIGN_OR_RETURN(drift::DriftService * drift, session->node->Drift());
-    return drift->Check(session->request, a.ns, *req);
+    BULWARK_ASSIGN_OR_RETURN(drift::CheckResult r, drift->Check(session->request, a.ns, *req));
+    if (*mode && r.report.drifted()) {
+      remediation = node::RemediateDrift(*session->node, session->request, r, **mode);
+    }
+    r.live.reset();  // the live document (secrets in clear) is not kept past the remediation
+    return r;
   }();
   Status closed = session->Close();
   if (!result) return ctx.Fail(result.error());
   if (!closed) return ctx.Fail(closed.error());
+  std::optional<node::Remediation> done;
+  if (remediation && *remediation) done = **remediation;
   if (a.format == "json") {
-    PrintJson(ctx.io.out, *result);
+    PrintJson(ctx.io.out, *result, done);
   } else {
     PrintText(ctx.io.out, *result);
+    if (done) PrintRemediation(ctx.io.out, *done);
   }
+  if (remediation && !*remediation) return ctx.Fail(remediation->error().WithContext("--remediate"));
   return result->report.drifted() ? exit_code::kProblemsFound : exit_code::kOk;
 }
 
@@ -231,9 +281,12 @@ int RunWatch(CommandContext& ctx, const DriftArgs& a) {
     return ctx.Fail(Error(ErrorCode::kInvalidArgument,
                           fmt::format("--format '{}': expected text or json", a.format)));
   }
+  auto mode = RemediateModeOf(a);
+  if (!mode) return ctx.Fail(mode.error());
   auto fs = NewLocalFileSystem();
   auto targets = drift::ParseWatchTargets(*fs, a.targets);
   if (!targets) return ctx.Fail(targets.error());
+  for (auto& t : *targets) t.request.keep_live = *mode == node::RemediateMode::kAdopt;
   auto session = OpenSession(ctx, a.store);
   if (!session) return ctx.Fail(session.error());
   auto run = [&]() -> Result<int> {
@@ -248,11 +301,33 @@ int RunWatch(CommandContext& ctx, const DriftArgs& a) {
     BULWARK_ASSIGN_OR_RETURN(auto watcher,
                              drift::DriftWatcher::Create(std::move(deps), std::move(*targets)));
     const bool json = a.format == "json";
+    // --remediate: a target whose drift is new (or changed), and every drifting target on the
+    // first round of this process, gets its request (reused while it stays the same drift).
+    std::set<std::string> remediated;
+    auto remediate = [&](drift::WatchOutcome& o) {
+      if (!*mode || !o.result || !o.result->report.drifted()) return;
+      if (!o.changed && remediated.contains(o.target)) return;
+      remediated.insert(o.target);
+      auto r = node::RemediateDrift(*session->node, session->request, *o.result, **mode);
+      o.result->live.reset();
+      if (json) {
+        nlohmann::ordered_json j;
+        j["target"] = o.target;
+        j["remediation"] = r ? RemediationJson(*r) : nlohmann::ordered_json(nullptr);
+        if (!r) j["error"] = r.error().message();
+        ctx.io.out << j.dump() << "\n";
+      } else if (r) {
+        PrintRemediation(ctx.io.out, *r, o.target + ": ");
+      } else {
+        ctx.io.out << o.target << ": remediation failed: " << r.error().message() << "\n";
+      }
+    };
     if (a.once) {
       BULWARK_ASSIGN_OR_RETURN(auto outcomes, watcher->Tick());
       int code = exit_code::kOk;
-      for (const auto& o : outcomes) {
+      for (auto& o : outcomes) {
         PrintOutcome(ctx.io.out, o, json);
+        remediate(o);
         if (o.state.starts_with("drift:") && code == exit_code::kOk) code = exit_code::kProblemsFound;
         if (!o.result) code = exit_code::kUnavailable;
       }
@@ -267,8 +342,9 @@ int RunWatch(CommandContext& ctx, const DriftArgs& a) {
             if (!outcomes) {
               ctx.io.err << "bulwark: drift watch: " << outcomes.error().message() << "\n";
             } else {
-              for (const auto& o : *outcomes) {
+              for (auto& o : *outcomes) {
                 if (o.changed) PrintOutcome(ctx.io.out, o, json);
+                remediate(o);
               }
             }
             ctx.io.out.flush();
@@ -321,6 +397,9 @@ void RegisterDriftCommands(CLI::App& app, CommandContext& ctx) {
     c->add_option("--token-file", a->token_file, "url: a bearer token, read from this file");
     c->add_option("--ca-file", a->ca_file, "url: trust these CA certificates (PEM)");
     c->add_option("--timeout", a->timeout, "url: the whole fetch, e.g. 10s (default)");
+    c->add_option("--remediate", a->remediate,
+                  "On drift, propose a change request: adopt (the live values become the "
+                  "namespace's) or restore (roll the store back to the baseline; else list what to redeploy)");
     AddStoreOptions(c, a->store);
     c->callback([&ctx, a] { ctx.action = [&ctx, a] { return RunCheck(ctx, *a); }; });
   }
@@ -333,6 +412,8 @@ void RegisterDriftCommands(CLI::App& app, CommandContext& ctx) {
     c->add_flag("--once", a->once,
                 "One round, then exit: 0 all match, 1 drift, 5 a target could not be checked");
     c->add_option("--format", a->format, "text (default) or json (one object per target per line)");
+    c->add_option("--remediate", a->remediate,
+                  "adopt or restore: a change request for each new drift (reused while it is the same)");
     AddStoreOptions(c, a->store);
     c->callback([&ctx, a] { ctx.action = [&ctx, a] { return RunWatch(ctx, *a); }; });
   }

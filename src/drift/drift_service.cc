@@ -215,8 +215,80 @@ Result<CheckResult> DriftService::Compare(const request::RequestContext& ctx,
   out.namespace_name = prepared.namespace_name;
   out.baseline_version = prepared.record.version;
   out.source = live.source;
+  out.source_kind = request.source.kind;
   out.report = drift::Compare(prepared.baseline, live, request.ignore, *fp);
+  if (request.keep_live) out.live = std::move(live.document.root);
   return out;
+}
+
+namespace {
+
+// A live value a service redacted instead of showing (it cannot be adopted).
+bool LooksRedacted(const config::Value& v) {
+  if (!v.is_string()) return false;
+  const std::string& s = v.AsString();
+  if (s.empty()) return false;
+  if (s == "[redacted]" || s == "<redacted>" || s == "REDACTED" || s.starts_with("ENC[")) return true;
+  return s.find_first_not_of('*') == std::string::npos;
+}
+
+}  // namespace
+
+Result<AdoptPlan> DriftService::PlanAdopt(const CheckResult& result) {
+  if (!result.live) {
+    return FailedPreconditionError("drift remediation: the check did not keep the live document");
+  }
+  BULWARK_ASSIGN_OR_RETURN(const Fingerprinter* fp, Fingerprints());
+  AdoptPlan plan;
+  config::ValueList items;
+  for (const DriftEntry& e : result.report.entries) {
+    AdoptStep step;
+    step.path = e.path;
+    step.sensitive = e.sensitive;
+    if (e.kind == ChangeKind::kRemoved) {
+      // Unset the outermost ancestor the live side lacks too, so that no empty parent is left
+      // behind (a live file without `feature` at all, not one with `feature: {}`).
+      step.unset = true;
+      while (step.path.size() > 1) {
+        auto parent = config::Get(*result.live, step.path.Parent());
+        if (parent && *parent != nullptr) break;
+        step.path = step.path.Parent();
+      }
+      if (!plan.steps.empty() && plan.steps.back().unset && plan.steps.back().path == step.path) continue;
+    } else if (!e.sensitive) {
+      if (!e.live) continue;  // cannot happen: an added or changed unit has a live side
+      step.value = *e.live;
+    } else {
+      if (result.source_kind == SourceKind::kUrl) {
+        plan.refused.push_back(fmt::format(
+            "{}: sensitive, and a url: source is compared by fingerprint only (its value is not "
+            "taken from the network); propose it with --set-secret",
+            e.path.ToString()));
+        continue;
+      }
+      auto v = config::Get(*result.live, e.path);
+      if (!v || *v == nullptr) {
+        plan.refused.push_back(fmt::format("{}: sensitive, and not readable in the live document", e.path.ToString()));
+        continue;
+      }
+      if (LooksRedacted(**v)) {
+        plan.refused.push_back(fmt::format(
+            "{}: sensitive, and the live side shows it redacted (only its fingerprint is known); "
+            "propose it with --set-secret",
+            e.path.ToString()));
+        continue;
+      }
+      step.value = **v;
+    }
+    config::ValueList item;
+    item.push_back(config::Value(std::string(step.unset ? "unset" : "set")));
+    item.push_back(config::Value(step.path.ToString()));
+    item.push_back(step.unset ? config::Value(std::string()) : config::Value(fp->Of(step.value)));
+    items.push_back(config::Value(std::move(item)));
+    plan.steps.push_back(std::move(step));
+  }
+  plan.digest = fp->Of(config::Value(std::move(items)));
+  return plan;
 }
 
 Result<std::string> DriftService::Digest(const DriftReport& report) {

@@ -73,13 +73,37 @@ struct CheckRequest {
   SourceSpec source;
   IgnoreRules ignore;
   UrlOptions url;  // for url: sources
+  bool keep_live = false;  // CheckResult::live keeps the live document (adopt remediation)
 };
 
 struct CheckResult {
   std::string namespace_name;
   std::int64_t baseline_version = 0;
   std::string source;  // SourceSpec::ToString()
+  SourceKind source_kind = SourceKind::kFile;
   DriftReport report;
+  // With CheckRequest::keep_live: the live document as read. It may hold secrets in clear: it is
+  // for PlanAdopt only, never printed, logged or audited.
+  std::optional<config::Value> live;
+};
+
+// The change-set that brings a namespace from its baseline to the live side (docs/drift.md,
+// "Remediation"): `set` for every added or changed unit (its live value), `unset` for every
+// removed one, in the report's path order.
+struct AdoptStep {
+  config::Path path;
+  bool unset = false;
+  bool sensitive = false;
+  config::Value value;  // the live value (set only); a secret in clear when `sensitive`
+};
+struct AdoptPlan {
+  std::vector<AdoptStep> steps;
+  // Sensitive units whose live value cannot be adopted, each "PATH: why" (a url: source is
+  // compared by fingerprint only; a redacted live value): left out of `steps`.
+  std::vector<std::string> refused;
+  // A keyed digest (the fingerprint key) of the steps with their values: equal for the same
+  // change-set, different when any value differs; reveals nothing.
+  std::string digest;
 };
 
 // A baseline read once through the configuration service (one audited config.get), for checks
@@ -114,6 +138,9 @@ class DriftService {
   // A keyed digest of a report's entries (kinds, paths, fingerprints of both sides' values): equal
   // for the same drift, different when anything in it changed; reveals nothing without the key.
   Result<std::string> Digest(const DriftReport& report);
+  // The adopt change-set of a drifted check made with keep_live (kFailedPrecondition without it).
+  // Sensitive live values are taken in clear only from file:, env: and encfile: sources.
+  Result<AdoptPlan> PlanAdopt(const CheckResult& result);
 
  private:
   explicit DriftService(DriftServiceDeps deps) : deps_(std::move(deps)) {}
