@@ -2,6 +2,7 @@
 # Load test of `bulwark serve` with wrk (Debian package) on loopback (bench/RESULTS.md, "Server").
 #
 #   bench/server_bench.sh [BUILD_DIR] [ROUNDS] [SECONDS] [CONNECTIONS]
+#   SOAK_SECONDS=600 bench/server_bench.sh [BUILD_DIR]     # soak: mixed traffic, RSS and fds sampled
 #
 # Starts one server over a fresh home (SQLite store, durable SQLite audit log, API-token
 # authentication, role grants, decrypted-value cache on), then runs interleaved rounds of:
@@ -115,6 +116,44 @@ run() {  # name path script
   printf '%-7s %10s req/s  p50 %8s  p99 %8s  server CPU %6s us/req  non-2xx %s  load %s\n' \
     "$name" "$rps" "$p50" "$p99" "$cpu_us" "${non2xx:-0}" "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
+
+if [ -n "${SOAK_SECONDS:-}" ]; then
+  # Mixed traffic (per 10 requests: 5 redacted reads, 2 reveals, 3 writes over 256 namespaces) for
+  # SOAK_SECONDS, with the server's resident memory, open descriptors and threads sampled every
+  # SAMPLE seconds: a leak shows as a curve that keeps rising after the first minutes.
+  SAMPLE=${SAMPLE:-15}
+  cat > "$W/mixed.lua" <<EOF
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+wrk.headers["Content-Type"] = "application/json"
+local n = 0
+request = function()
+  n = n + 1
+  local k = n % 10
+  if k < 5 then return wrk.format("GET", "/v1/config/data/bench/app") end
+  if k < 7 then return wrk.format("GET", "/v1/config/reveal/bench/app?path=db.password") end
+  return wrk.format("POST", "/v1/config/set/bench/s" .. (n % 256), nil, '{"path": "n", "value": ' .. n .. '}')
+end
+EOF
+  echo "# soak: ${SOAK_SECONDS}s of mixed traffic, $CONNS connections, $THREADS wrk threads, $(nproc) cores, $(date -u +%FT%TZ)"
+  wrk -t$THREADS -c"$CONNS" -d"${SOAK_SECONDS}s" --latency -s "$W/mixed.lua" "$URL/" > "$W/soak.wrk" 2>&1 &
+  WRK_PID=$!
+  printf '%6s %10s %6s %8s %10s  %s\n' "t(s)" "RSS(KiB)" "fds" "threads" "CPU(s)" "load"
+  t=0
+  while kill -0 "$WRK_PID" 2>/dev/null; do
+    rss=$(awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status")
+    fds=$(ls "/proc/$SERVER_PID/fd" | wc -l)
+    thr=$(awk '/^Threads/ {print $2}' "/proc/$SERVER_PID/status")
+    cpu=$(awk -v hz="$HZ" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$SERVER_PID/stat")
+    printf '%6d %10d %6d %8d %10s  %s\n' "$t" "$rss" "$fds" "$thr" "$cpu" "$(cut -d' ' -f1-3 /proc/loadavg)"
+    sleep "$SAMPLE"; t=$((t + SAMPLE))
+  done
+  wait "$WRK_PID" || true
+  echo "## wrk"
+  grep -E 'requests in|Requests/sec|Non-2xx|Socket errors|^ +(50|99)%' "$W/soak.wrk" || cat "$W/soak.wrk"
+  echo "## audit log after the soak"
+  "$B" audit verify | tail -n 3
+  exit 0
+fi
 
 echo "# bulwark serve under wrk: $ROUNDS rounds x ${SECS}s, $CONNS connections, $THREADS wrk threads, $(nproc) cores"
 echo "# $(date -u +%FT%TZ)  $(uname -r)"
