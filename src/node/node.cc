@@ -430,7 +430,8 @@ Result<change::ChangeService*> Node::Changes() {
   deps.authorizer = inner_authorizer_;
   deps.audit = service_sink_;
   deps.policies = approval_policies_;
-  deps.identify = [authz = inner_authorizer_](const request::RequestContext& ctx) {
+  deps.identify = [authz = options_.identity_authorizer ? options_.identity_authorizer
+                                                         : inner_authorizer_](const request::RequestContext& ctx) {
     change::Identity who;
     if (const auto* pa = dynamic_cast<const access::PolicyAuthorizer*>(authz.get())) {
       auto [id, roles] = pa->EffectivePrincipal(ctx);

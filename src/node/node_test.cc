@@ -8,6 +8,8 @@
 
 #include "bulwark/agent/client.h"
 #include "bulwark/agent/server.h"
+#include "bulwark/access/authorizer.h"
+#include "bulwark/access/policy_set.h"
 #include "bulwark/keys/local_keystore.h"
 #include "bulwark/node/key_agent.h"
 #include "bulwark/testing/temp_dir.h"
@@ -423,6 +425,90 @@ TEST_F(NodeTest, KeysOpenThroughARunningAgentWithoutThePassphraseAndFallBackWhen
   }
   (*server)->RequestStop();
   serving.join();
+}
+
+
+// The server wraps its access engine (metrics); change requests must still see the engine's
+// effective roles of a token principal (role `members`), through NodeOptions::identity_authorizer.
+TEST_F(NodeTest, ChangeApproversHoldTheAccessEnginesRolesBehindADecorator) {
+  InitKeys();
+  auto rt = Runtime::System();
+  const fs::path policies = tmp_.path() / "policies";
+  ASSERT_TRUE(rt.fs->CreateDirectories(policies, kPrivateDir));
+  ASSERT_TRUE(rt.fs->WriteFileAtomic(policies / "ci.yaml", R"(apiVersion: bulwark/v1
+kind: AccessPolicy
+name: ci
+settings: {builtin: false}
+roles:
+  - name: payments-operator
+    members: ["token:ci-*"]
+statements:
+  - id: everyone
+    effect: allow
+    principals: ["*"]
+    actions: ["*"]
+    resources: ["config:**"]
+)", kPrivateFile));
+  ASSERT_TRUE(rt.fs->WriteFileAtomic(home_ / "approval-policies.yaml", R"(policies:
+  - name: prod
+    namespaces: ["prod/**"]
+    approvals: 1
+    approver_roles: [payments-operator]
+)", kPrivateFile));
+  auto set = access::PolicySet::LoadDirectory(*rt.fs, policies);
+  ASSERT_TRUE(set) << set.error();
+  access::AccessSettings settings;
+  settings.policies_dir = policies;
+  settings.configured = true;
+  auto engine = std::make_shared<access::PolicyAuthorizer>(*set, settings, rt.clock);
+  class Decorator final : public request::Authorizer {
+   public:
+    explicit Decorator(std::shared_ptr<const request::Authorizer> inner) : inner_(std::move(inner)) {}
+    request::Decision Authorize(const request::RequestContext& c, request::Action a,
+                                const request::Resource& r) const override {
+      return inner_->Authorize(c, a, r);
+    }
+
+   private:
+    std::shared_ptr<const request::Authorizer> inner_;
+  };
+  auto token = [](std::string id) {
+    request::RequestContext c;
+    c.principal.id = std::move(id);
+    c.principal.kind = "token";
+    c.source_address = "127.0.0.1";
+    return c;
+  };
+  for (const bool with_engine : {true, false}) {
+    SCOPED_TRACE(with_engine ? "identity_authorizer set" : "decorator only");
+    NodeOptions o = Options();
+    o.authorizer = std::make_shared<Decorator>(engine);
+    if (with_engine) o.identity_authorizer = engine;
+    auto node = Node::Open(std::move(o));
+    ASSERT_TRUE(node) << node.error();
+    auto changes = (*node)->Changes();
+    ASSERT_TRUE(changes) << changes.error();
+    change::ProposeRequest p;
+    p.ns = with_engine ? "prod/a" : "prod/b";
+    change::ChangeOp op;
+    op.kind = change::ChangeOp::Kind::kSet;
+    op.path = "pool";
+    op.value = config::Value(std::int64_t{5});
+    p.ops.push_back(op);
+    p.justification = "test";
+    auto proposed = (*changes)->Propose(token("token:alice"), p);
+    ASSERT_TRUE(proposed) << proposed.error();
+    auto approved = (*changes)->Approve(token("token:ci-7"), proposed->request.id, {});
+    if (with_engine) {
+      ASSERT_TRUE(approved) << approved.error();
+      EXPECT_EQ(approved->state, change::State::kApproved);
+      EXPECT_EQ(approved->request.approvals.at(0).by, "token:ci-7");
+    } else {
+      ASSERT_FALSE(approved);  // the token itself carries no role
+      EXPECT_EQ(approved.error().code(), ErrorCode::kPermissionDenied);
+    }
+    ASSERT_TRUE((*node)->Close());
+  }
 }
 
 }  // namespace

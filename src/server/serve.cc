@@ -89,6 +89,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(ServerConfig config, ServeHoo
   o.store_url = cfg.store_url;
   o.passphrase = PassphraseFrom(rt, cfg.passphrase_file);
   o.authorizer = authorizer;
+  o.identity_authorizer = decider;  // approvers' effective roles: the access engine, not the metrics wrapper
   o.client = fmt::format("bulwark-server/{}", node::Version());
   o.runtime = rt;
   o.environment = WithAuditStore(app->hooks_.environment, cfg.audit_store_url);

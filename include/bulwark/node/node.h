@@ -88,6 +88,11 @@ struct NodeOptions {
   // "warning: ...". Null: dropped.
   std::function<void(std::string_view)> notice;
   std::shared_ptr<const request::Authorizer> authorizer;
+  // The undecorated access engine behind `authorizer` when that one wraps it (the server's
+  // metrics decorator): change requests ask it for a principal's effective roles (role `members`
+  // and `groups`). Null: `authorizer` itself is asked when it is an access::PolicyAuthorizer;
+  // otherwise the credential's own id and roles are used.
+  std::shared_ptr<const request::Authorizer> identity_authorizer;
   std::shared_ptr<const compliance::Engine> compliance;
   // The client named in LocalContext() and in audit events ("bulwark-cli/0.1.0").
   std::string client;
