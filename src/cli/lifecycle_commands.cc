@@ -162,14 +162,14 @@ void PrintRecord(std::ostream& out, const std::string& ns, const std::string& pa
   if (r.expires_at) out << fmt::format("  expires:     {}\n", FormatRfc3339(*r.expires_at));
   const lifecycle::RotationPolicy& p = r.rotation;
   out << fmt::format("  rotation:    {}, grace {}, max retries {}, notice {} before, strategy {}\n",
-                     p.interval ? "every " + FormatDuration(*p.interval) : std::string("no schedule"),
-                     FormatDuration(p.grace), p.max_retries, FormatDuration(p.notify_before),
+                     p.interval ? "every " + lifecycle::FormatScheduleDuration(*p.interval) : std::string("no schedule"),
+                     lifecycle::FormatScheduleDuration(p.grace), p.max_retries, lifecycle::FormatScheduleDuration(p.notify_before),
                      lifecycle::StrategyKindName(p.strategy.kind));
   if (p.apply) out << fmt::format("  apply:       {}\n", HookText(*p.apply));
   if (p.verify) {
     out << fmt::format("  verify:      {} ({} attempts, {} apart)\n",
                        p.verify->command ? HookText(*p.verify->command) : "GET " + p.verify->http->url,
-                       p.verify->attempts, FormatDuration(p.verify->interval));
+                       p.verify->attempts, lifecycle::FormatScheduleDuration(p.verify->interval));
   }
   if (p.revoke) out << fmt::format("  revoke:      {}\n", HookText(*p.revoke));
   if (p.notify) out << fmt::format("  notify:      {}\n", HookText(*p.notify));
@@ -288,7 +288,7 @@ int RunDueList(CommandContext& ctx, const RotateArgs& a) {
     if (a.json) {
       ctx.io.out << j.dump(2) << "\n";
     } else if (list.empty()) {
-      ctx.io.out << fmt::format("nothing due, expiring or overdue within {}\n", FormatDuration(*within));
+      ctx.io.out << fmt::format("nothing due, expiring or overdue within {}\n", lifecycle::FormatScheduleDuration(*within));
     }
     return problems ? exit_code::kProblemsFound : exit_code::kOk;
   });

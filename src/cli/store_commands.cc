@@ -11,6 +11,7 @@
 #include "bulwark/compliance/builtin_packs.h"
 #include "bulwark/config/format.h"
 #include "bulwark/config/sensitivity.h"
+#include "bulwark/lifecycle/lifecycle.h"
 #include "bulwark/service/config_service.h"
 #include "cli/store_commands.h"
 
@@ -340,7 +341,9 @@ void RegisterStoreCommands(CLI::App& app, CommandContext& ctx) {
     c->add_option("from", a->ns)->required();
     c->add_option("to", a->file)->required();
     RunWithSession(c, ctx, a, [&ctx, a](Session& s) -> Status {
-      BULWARK_RETURN_IF_ERROR(s.service->Move(s.request, a->ns, a->file));
+      // Through the lifecycle, which moves the namespace's secret metadata with it.
+      BULWARK_ASSIGN_OR_RETURN(lifecycle::SecretLifecycle * lc, s.node->Lifecycle());
+      BULWARK_RETURN_IF_ERROR(lc->MoveNamespace(s.request, a->ns, a->file));
       ctx.io.out << fmt::format("{} -> {}\n", a->ns, a->file);
       return OkStatus();
     });

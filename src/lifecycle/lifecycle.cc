@@ -89,6 +89,48 @@ Result<SecretRecord> SecretLifecycle::SetMetadata(const RequestContext& ctx, std
   return updated;
 }
 
+Status SecretLifecycle::MoveNamespace(const RequestContext& ctx, std::string_view from,
+                                      std::string_view to) {
+  Impl& m = *impl_;
+  BULWARK_ASSIGN_OR_RETURN(LoadedDoc src, m.Load(from));
+  BULWARK_ASSIGN_OR_RETURN(LoadedDoc dst, m.Load(to));
+  if (src.doc.secrets.empty() && dst.doc.secrets.empty()) return m.deps.config->Move(ctx, from, to);
+  auto rec = m.Record(ctx, "secret.meta.move", Action::kAdmin, from, "");
+  rec.paths = {std::string(to)};
+  BULWARK_RETURN_IF_ERROR(m.Authorize(ctx, rec));
+  auto fail = [&](Error e) -> Status {
+    (void)m.Audit(rec, Outcome::kFailure, e.message());
+    return std::unexpected(std::move(e));
+  };
+  if (!dst.doc.secrets.empty()) {
+    return fail(Error(ErrorCode::kFailedPrecondition,
+                      fmt::format("mv {} {}: {} already has secret lifecycle metadata ({} "
+                                  "secret(s)); it would apply to the moved namespace",
+                                  from, to, to, dst.doc.secrets.size())));
+  }
+  for (const auto& [p, r] : src.doc.secrets) {
+    if (r.in_progress) {
+      return fail(Error(ErrorCode::kFailedPrecondition,
+                        fmt::format("mv {} {}: rotation {} of {} is in progress; finish it first "
+                                    "(bulwark rotate {} {})",
+                                    from, to, r.in_progress->id, p, from, p)));
+    }
+  }
+  auto written = m.Put(to, src.doc, dst.version, fmt::format("moved from {}", from));
+  if (!written) return fail(written.error());
+  if (auto moved = m.deps.config->Move(ctx, from, to); !moved) {
+    (void)m.Put(to, LifecycleDocument{}, *written, fmt::format("move from {} failed", from));
+    return fail(moved.error());
+  }
+  if (auto emptied = m.Put(from, LifecycleDocument{}, src.version, fmt::format("moved to {}", to));
+      !emptied) {
+    return fail(emptied.error().WithContext(
+        fmt::format("the namespace moved to {}, but its old lifecycle metadata was not cleared", to)));
+  }
+  return m.Audit(rec, Outcome::kSuccess,
+                 fmt::format("{} secret(s) moved to {}", src.doc.secrets.size(), to));
+}
+
 Result<SecretRecord> SecretLifecycle::Show(const RequestContext& ctx, std::string_view ns,
                                            const config::Path& path) {
   Impl& m = *impl_;

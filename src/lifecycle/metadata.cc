@@ -62,7 +62,7 @@ Value HookValue(const HookSpec& h) {
   ValueList cmd;
   for (const auto& a : h.command) cmd.emplace_back(a);
   m.Set("command", Value(std::move(cmd)));
-  m.Set("timeout", Value(FormatDuration(h.timeout)));
+  m.Set("timeout", Value(FormatScheduleDuration(h.timeout)));
   if (!h.env.empty()) {
     ValueMap env;
     for (const auto& [k, v] : h.env) env.Set(k, Value(v));
@@ -131,11 +131,11 @@ Value VerifyValue(const VerifySpec& s) {
       for (unsigned c : s.http->expect) codes.emplace_back(static_cast<std::int64_t>(c));
       h.Set("expect", Value(std::move(codes)));
     }
-    h.Set("timeout", Value(FormatDuration(s.http->timeout)));
+    h.Set("timeout", Value(FormatScheduleDuration(s.http->timeout)));
     m.Set("http", Value(std::move(h)));
   }
   m.Set("attempts", Value(static_cast<std::int64_t>(s.attempts)));
-  m.Set("interval", Value(FormatDuration(s.interval)));
+  m.Set("interval", Value(FormatScheduleDuration(s.interval)));
   return Value(std::move(m));
 }
 
@@ -283,10 +283,10 @@ Status ReadPolicy(const FieldReader& r, const Value& v, const Path& at, Rotation
 
 Value PolicyValue(const RotationPolicy& p) {
   ValueMap m;
-  m.Set("interval", p.interval ? Value(FormatDuration(*p.interval)) : Value("none"));
-  m.Set("grace", Value(FormatDuration(p.grace)));
+  m.Set("interval", p.interval ? Value(FormatScheduleDuration(*p.interval)) : Value("none"));
+  m.Set("grace", Value(FormatScheduleDuration(p.grace)));
   m.Set("max_retries", Value(static_cast<std::int64_t>(p.max_retries)));
-  m.Set("notify_before", Value(FormatDuration(p.notify_before)));
+  m.Set("notify_before", Value(FormatScheduleDuration(p.notify_before)));
   m.Set("strategy", StrategyValue(p.strategy));
   if (p.apply) m.Set("apply", HookValue(*p.apply));
   if (p.verify) m.Set("verify", VerifyValue(*p.verify));
@@ -517,6 +517,24 @@ std::string_view StrategyKindName(StrategyKind k) {
       return "command";
   }
   return "none";
+}
+
+std::string FormatScheduleDuration(Seconds d) {
+  std::int64_t s = d.count();
+  if (s == 0) return "0s";
+  std::string out;
+  if (s < 0) {
+    out += '-';
+    s = -s;
+  }
+  for (const auto& [unit, size] :
+       {std::pair<char, std::int64_t>{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}}) {
+    if (s >= size) {
+      out += fmt::format("{}{}", s / size, unit);
+      s %= size;
+    }
+  }
+  return out;
 }
 
 std::string LifecycleNamespace(std::string_view ns) { return fmt::format(".bulwark/lifecycle/{}", ns); }

@@ -2,8 +2,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
 
 #include "bulwark/config/format.h"
+#include "bulwark/core/duration.h"
 
 namespace bulwark::lifecycle {
 namespace {
@@ -117,6 +119,40 @@ TEST(MetadataTest, AMalformedStoredDocumentIsDataLossNamingTheNamespace) {
   ASSERT_FALSE(d.has_value());
   EXPECT_EQ(d.error().code(), ErrorCode::kDataLoss);
   EXPECT_THAT(d.error().message(), HasSubstr("lifecycle metadata of prod/app"));
+}
+
+TEST(ScheduleDurationTest, PrintsDaysNotWeeks) {
+  EXPECT_EQ(FormatScheduleDuration(std::chrono::days(30)), "30d");
+  EXPECT_EQ(FormatScheduleDuration(std::chrono::days(90)), "90d");
+  EXPECT_EQ(FormatScheduleDuration(std::chrono::days(7)), "7d");
+  EXPECT_EQ(FormatScheduleDuration(std::chrono::days(365)), "365d");
+  EXPECT_EQ(FormatScheduleDuration(std::chrono::hours(36)), "1d12h");
+  EXPECT_EQ(FormatScheduleDuration(std::chrono::hours(24)), "1d");
+  EXPECT_EQ(FormatScheduleDuration(Seconds(90)), "1m30s");
+  EXPECT_EQ(FormatScheduleDuration(Seconds(0)), "0s");
+  // What a user wrote in days comes back as written, through the stored form too.
+  SecretRecord r;
+  ASSERT_TRUE(ApplyMetadataPatch(r, Yaml("type: password\nrotation: {interval: 30d, grace: 7d, "
+                                         "notify_before: 2w}\n"), {}).has_value());
+  LifecycleDocument d;
+  d.secrets["password"] = r;
+  const config::Value stored = LifecycleDocumentValue(d);
+  auto at = [&](const char* p) {
+    const config::Value* v = config::Find(stored, config::Path::Parse(p).value());
+    return v != nullptr && v->is_string() ? v->AsString() : std::string("?");
+  };
+  EXPECT_EQ(at("secrets.password.rotation.interval"), "30d");
+  EXPECT_EQ(at("secrets.password.rotation.grace"), "7d");
+  EXPECT_EQ(at("secrets.password.rotation.notify_before"), "14d");
+}
+
+RC_GTEST_PROP(ScheduleDurationProperty, ParsesBackToTheSameValueWithoutWeeks, ()) {
+  const auto s = *rc::gen::inRange<std::int64_t>(0, 20LL * 365 * 86400);
+  const std::string text = FormatScheduleDuration(Seconds(s));
+  RC_ASSERT(text.find('w') == std::string::npos);
+  auto back = ParseDuration(text);
+  RC_ASSERT(back.has_value());
+  RC_ASSERT(back->count() == s);
 }
 
 }  // namespace

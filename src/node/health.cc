@@ -14,9 +14,9 @@ std::string Age(TimePoint now, TimePoint then) {
   const auto s = std::chrono::duration_cast<Seconds>(now - then);
   if (s.count() <= 0) return "0s";
   // Whole days past a day, whole hours past an hour, else seconds.
-  if (s >= std::chrono::days(1)) return FormatDuration(std::chrono::duration_cast<std::chrono::days>(s));
-  if (s >= std::chrono::hours(1)) return FormatDuration(std::chrono::duration_cast<std::chrono::hours>(s));
-  return FormatDuration(s);
+  if (s >= std::chrono::days(1)) return lifecycle::FormatScheduleDuration(std::chrono::duration_cast<std::chrono::days>(s));
+  if (s >= std::chrono::hours(1)) return lifecycle::FormatScheduleDuration(std::chrono::duration_cast<std::chrono::hours>(s));
+  return lifecycle::FormatScheduleDuration(s);
 }
 
 }  // namespace
@@ -102,7 +102,7 @@ std::string HealthSummary::Json() const {
     s["error"] = *secrets_error;
   } else {
     s["tracked"] = tracked;
-    s["within"] = FormatDuration(within);
+    s["within"] = lifecycle::FormatScheduleDuration(within);
     s["due_soon"] = due_soon;
     s["overdue"] = overdue;
     s["failed"] = failed;
@@ -154,7 +154,7 @@ std::string HealthSummary::Text() const {
   } else {
     out += fmt::format(
         "secrets: {} tracked, {} due or expiring within {}, {} overdue, {} failed, {} rotating\n",
-        tracked, due_soon, FormatDuration(within), overdue, failed, rotating);
+        tracked, due_soon, lifecycle::FormatScheduleDuration(within), overdue, failed, rotating);
     for (const auto& a : attention) {
       out += fmt::format("  {:<9} {} {}{}\n", a.status, a.ns, a.path,
                          a.when ? " (" + FormatRfc3339(*a.when) + ")" : "");

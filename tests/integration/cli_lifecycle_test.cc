@@ -95,7 +95,7 @@ TEST_F(LifecycleCliTest, MetadataScheduleAndARotationWhenDue) {
                    "--tag", "pg", "--tag", "prod", "--grace", "0s"});
   ASSERT_EQ(meta.exit_code, 0) << meta.err;
   EXPECT_THAT(meta.out, HasSubstr("type:        password"));
-  EXPECT_THAT(meta.out, HasSubstr("every 4w2d, grace 0s"));
+  EXPECT_THAT(meta.out, HasSubstr("every 30d, grace 0s"));
   EXPECT_THAT(meta.out, HasSubstr("tags:        pg, prod"));
 
   auto show = Run({"secret", "show", "prod/db", "password", "--json"});
@@ -103,7 +103,7 @@ TEST_F(LifecycleCliTest, MetadataScheduleAndARotationWhenDue) {
   auto j = nlohmann::json::parse(show.out);
   EXPECT_EQ(j["secret"]["type"], "password");
   EXPECT_EQ(j["secret"]["owner"], "team-db");
-  EXPECT_EQ(j["secret"]["rotation"]["interval"], "4w2d");  // 30d, printed canonically
+  EXPECT_EQ(j["secret"]["rotation"]["interval"], "30d");  // as written, not 4w2d
   EXPECT_EQ(j["secret"]["rotation"]["strategy"]["kind"], "password");
 
   // Due in 30 days: upcoming within the default horizon, nothing within a week.
@@ -336,7 +336,7 @@ TEST_F(LifecycleCliTest, TheExampleMetadataIsAccepted) {
   ASSERT_EQ(meta.exit_code, 0) << meta.err;
   EXPECT_THAT(meta.out, HasSubstr("apply:       /etc/bulwark/hooks/pg-apply.sh"));
   EXPECT_THAT(meta.out, HasSubstr("verify:      /etc/bulwark/hooks/pg-verify.sh (3 attempts, 5s apart)"));
-  EXPECT_THAT(meta.out, HasSubstr("every 4w2d, grace 1d"));
+  EXPECT_THAT(meta.out, HasSubstr("every 30d, grace 1d"));
 }
 
 // Someone who can write the database but has not the home's store MAC key changes the hook
@@ -413,6 +413,46 @@ TEST_F(LifecycleCliTest, ALifecycleDocumentAlteredInTheDatabaseIsRefusedAndNothi
   EXPECT_EQ(stripped.exit_code, 1);
   EXPECT_THAT(stripped.err, HasSubstr("lifecycle metadata of prod/db"));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "pwned__"));
+}
+
+// `bulwark mv` moves the namespace's secret metadata with it (sealed for its new name); it refuses
+// while a rotation is in its grace period and when the destination already has metadata.
+TEST_F(LifecycleCliTest, MvMovesTheMetadataOrRefusesAndChangesNothing) {
+  ASSERT_EQ(Run({"secret", "meta", "prod/db", "password", "--type", "password", "--owner", "team-db",
+                 "--grace", "24h", "--from", Write("meta.yaml", Hooks("0"))})
+                .exit_code,
+            0);
+  // In grace: the rotation is in progress, the move is refused and nothing moves.
+  auto rot = Run({"rotate", "prod/db", "password"});
+  ASSERT_EQ(rot.exit_code, 0) << rot.out << rot.err;
+  auto busy = Run({"mv", "prod/db", "prod/db2"});
+  EXPECT_EQ(busy.exit_code, 2) << busy.out << busy.err;
+  EXPECT_THAT(busy.err, HasSubstr("is in progress; finish it first"));
+  EXPECT_EQ(Run({"get", "prod/db", "host"}).exit_code, 0);
+  clock_->Advance(std::chrono::hours(25));
+  ASSERT_EQ(Run({"rotate", "due"}).exit_code, 0);
+
+  // The destination has metadata of its own: refused.
+  ASSERT_EQ(Run({"set", "prod/other", "token", "-", "--secret"}, "Other-Token-0123456789").exit_code, 0);
+  ASSERT_EQ(Run({"secret", "meta", "prod/other", "token", "--type", "api_key"}).exit_code, 0);
+  auto taken = Run({"mv", "prod/db", "prod/other"});
+  EXPECT_NE(taken.exit_code, 0);
+  EXPECT_THAT(taken.err, HasSubstr("prod/other already has secret lifecycle metadata"));
+
+  auto mv = Run({"mv", "prod/db", "prod/db2"});
+  ASSERT_EQ(mv.exit_code, 0) << mv.out << mv.err;
+  auto show = Run({"secret", "show", "prod/db2", "password", "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  auto j = nlohmann::json::parse(show.out);
+  EXPECT_EQ(j["secret"]["owner"], "team-db");
+  EXPECT_EQ(j["secret"]["history"].size(), 1u);
+  EXPECT_EQ(Run({"secret", "show", "prod/db", "password"}).exit_code, 4);
+  // The moved metadata rotates under the new name.
+  auto again = Run({"rotate", "prod/db2", "password", "--emergency", "--reason", "after the move"});
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+  auto due = Run({"secrets", "due", "--within", "400d", "--json"});
+  EXPECT_THAT(due.out, HasSubstr("prod/db2"));
+  EXPECT_THAT(due.out, Not(HasSubstr("\"prod/db\"")));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 //   Get           read     (config.get)           current, or during grace the previous value
 //   Rotate        rotate   secret.rotation.*      one rotation (six phases, journal, rollback)
 //   RunDue        rotate   secret.rotation.*, secret.rotation.upcoming, secret.overdue
+//   MoveNamespace admin    secret.meta.move       (and the service's namespace.move)
 //
 // Rotation journal and crash safety: docs/rotation.md section 5. `step_hook` (tests) is called
 // after every journal write; an error it returns stops the run there as a crash would.
@@ -119,6 +120,15 @@ class SecretLifecycle {
   Result<RotationOutcome> Rotate(const service::RequestContext& ctx, std::string_view ns,
                                  const config::Path& path, const RotateOptions& options);
   Result<DueReport> RunDue(const service::RequestContext& ctx, bool dry_run);
+
+  // `bulwark mv FROM TO` with FROM's lifecycle metadata (docs/rotation.md section 1): the
+  // namespace moves through ConfigService::Move (its authorization and namespace.move record)
+  // and, when FROM has metadata, one more record `secret.meta.move` (admin on FROM): the document
+  // is rewritten, sealed, under TO, then FROM's is emptied; if the move fails TO's is emptied
+  // again. Refused (kFailedPrecondition, nothing changed) while a rotation of FROM is in progress
+  // or when TO already has metadata; kDataLoss when either document does not verify.
+  Status MoveNamespace(const service::RequestContext& ctx, std::string_view from,
+                       std::string_view to);
 
   struct Impl;
 

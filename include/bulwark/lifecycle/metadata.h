@@ -151,6 +151,11 @@ struct LifecycleDocument {
 // The reserved namespace of NS's lifecycle document.
 std::string LifecycleNamespace(std::string_view ns);
 
+// A duration of a schedule as people write one: days as the largest unit, then h, m, s, zero
+// terms left out ("30d", "90d", "365d", "1d12h", "0s"; never "4w2d"). ParseDuration reads it back
+// to the same value; used for every duration the lifecycle prints or stores.
+std::string FormatScheduleDuration(Seconds d);
+
 // kDataLoss naming `ns`, the path and the field when the document is malformed.
 Result<LifecycleDocument> ParseLifecycleDocument(const config::Value& doc, std::string_view ns);
 config::Value LifecycleDocumentValue(const LifecycleDocument& doc);

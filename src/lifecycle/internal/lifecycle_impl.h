@@ -135,6 +135,19 @@ struct SecretLifecycle::Impl {
     }
   }
 
+  // Writes a whole document with compare-and-set on `expected`, sealed; the new version.
+  Result<store::Version> Put(std::string_view ns, const LifecycleDocument& doc,
+                             store::Version expected, std::string why) const {
+    store::WriteOptions o;
+    o.author = "bulwark-lifecycle";
+    o.message = std::move(why);
+    o.expected_version = expected;
+    o.seal = Seal().Sealer();
+    auto put = deps.store->Put(LifecycleNamespace(ns), LifecycleDocumentValue(doc), o);
+    if (!put) return std::unexpected(put.error().WithContext(fmt::format("lifecycle metadata of {}", ns)));
+    return put->version;
+  }
+
   Result<SecretRecord> Find(std::string_view ns, const std::string& path) const {
     BULWARK_ASSIGN_OR_RETURN(LoadedDoc loaded, Load(ns));
     auto it = loaded.doc.secrets.find(path);
