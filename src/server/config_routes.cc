@@ -376,7 +376,9 @@ Status AddConfigRoutes(Router& router, const ApiDeps& deps) {
                                                  to, dest.reason),
                                      req.context.request_id, "to");
            }
-           auto s = deps.service->Move(req.context, from, to);
+           // With the lifecycle, the namespace's secret metadata moves along (or the move is refused).
+           auto s = deps.lifecycle ? deps.lifecycle->MoveNamespace(req.context, from, to)
+                                   : deps.service->Move(req.context, from, to);
            if (!s) return ErrorReply(req, s.error(), s.error().code() == ErrorCode::kNotFound ? "from" : "to");
            return JsonResponse(200, json({{"from", from}, {"to", to}}).dump());
          }}));

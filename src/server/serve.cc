@@ -8,6 +8,7 @@
 #include "bulwark/access/authorizer.h"
 #include "bulwark/audit/checkpoint_verifier.h"
 #include "bulwark/core/file_lock.h"
+#include "bulwark/node/health.h"
 #include "bulwark/server/api_tokens.h"
 #include "bulwark/server/metered.h"
 
@@ -130,6 +131,13 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(ServerConfig config, ServeHoo
   // records are the ones the CLI uses on this home.
   BULWARK_ASSIGN_OR_RETURN(change::ChangeService * changes, n.Changes());
   api.changes = std::shared_ptr<change::ChangeService>(app->node_, changes);
+  // The secret lifecycle and the health summary, through the node (the caller's context).
+  BULWARK_ASSIGN_OR_RETURN(lifecycle::SecretLifecycle * lc, n.Lifecycle());
+  api.lifecycle = std::shared_ptr<lifecycle::SecretLifecycle>(app->node_, lc);
+  api.status = [raw = app->node_.get()](const service::RequestContext& ctx, std::chrono::seconds within) {
+    node::HealthSummary h = node::CollectHealth(*raw, ctx, within);
+    return std::pair<bool, std::string>(h.healthy(), h.Json());
+  };
   api.max_json_depth = cfg.server.limits.max_json_depth;
   api.accepting = [raw = app.get()] { return raw->server_ && raw->server_->accepting(); };
   BULWARK_ASSIGN_OR_RETURN(auto router, BuildApiRouter(api));
@@ -156,7 +164,60 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(ServerConfig config, ServeHoo
     if (!note) raw->Log("error", "final audit checkpoint failed", note.error().ToString());
   };
   BULWARK_ASSIGN_OR_RETURN(app->server_, Server::Create(cfg.server, std::move(sh), router, metrics));
+  if (cfg.rotation_schedule) {
+    app->scheduler_ = std::thread([raw = app.get(), every = *cfg.rotation_schedule] { raw->SchedulerLoop(every); });
+  }
   return app;
+}
+
+Result<lifecycle::DueReport> ServerApp::RunScheduledRotation() {
+  std::lock_guard run(run_mu_);
+  if (closed_ || (server_ && !server_->accepting())) {
+    return UnavailableError("scheduled rotation: the server is shutting down");
+  }
+  if (!deps_.lifecycle) return UnavailableError("scheduled rotation: no secret lifecycle");
+  service::RequestContext ctx;
+  ctx.principal.id = config_.rotation_principal;
+  ctx.principal.kind = "service";
+  ctx.principal.roles = config_.rotation_roles;
+  ctx.source_address = "local";
+  ctx.client = fmt::format("bulwark-server/{} (rotation scheduler)", node::Version());
+  return deps_.lifecycle->RunDue(ctx, false);
+}
+
+void ServerApp::SchedulerLoop(std::chrono::seconds every) {
+  for (;;) {
+    if (hooks_.scheduler_wait) {
+      if (!hooks_.scheduler_wait(every)) return;
+    } else {
+      std::unique_lock lock(scheduler_mu_);
+      scheduler_cv_.wait_for(lock, every, [this] { return scheduler_stop_; });
+    }
+    {
+      std::lock_guard lock(scheduler_mu_);
+      if (scheduler_stop_) return;
+    }
+    auto report = RunScheduledRotation();
+    if (!report) {
+      Log("error", "scheduled rotation", report.error().ToString());
+    } else {
+      std::size_t failed = 0;
+      for (const auto& i : report->items) failed += i.outcome == "failed" || i.outcome == "rolled_back";
+      Log(report->problems() ? "warn" : "info",
+          fmt::format("scheduled rotation: {} item(s), {} failed{}", report->items.size(), failed,
+                      report->problems() ? " (something is overdue or failed: bulwark secrets due)" : ""));
+    }
+    scheduled_runs_.fetch_add(1);
+  }
+}
+
+void ServerApp::StopScheduler() {
+  {
+    std::lock_guard lock(scheduler_mu_);
+    scheduler_stop_ = true;
+  }
+  scheduler_cv_.notify_all();
+  if (scheduler_.joinable()) scheduler_.join();
 }
 
 ServerApp::~ServerApp() {
@@ -165,7 +226,11 @@ ServerApp::~ServerApp() {
 
 Status ServerApp::Close() {
   if (closed_) return OkStatus();
-  closed_ = true;
+  StopScheduler();
+  {
+    std::lock_guard run(run_mu_);
+    closed_ = true;
+  }
   if (server_) server_->Shutdown();
   deps_ = {};
   if (node_) return node_->Close();

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "bulwark/config/format.h"
+#include "bulwark/core/duration.h"
 
 namespace bulwark::server {
 namespace fs = std::filesystem;
@@ -150,7 +151,7 @@ Result<ServerConfig> LoadServerConfig(FileSystem& files, const fs::path& file) {
   MapReader top(f, "");
   MapReader tls(f, "tls"), auth(f, "auth"), mtls(f, "auth.mtls"), authz(f, "authorization"),
       limits(f, "limits"), rate(f, "limits.rate_limit"), threads(f, "threads"), cache(f, "cache"),
-      log(f, "log"), shutdown(f, "shutdown");
+      log(f, "log"), shutdown(f, "shutdown"), rotation(f, "rotation");
   std::string mtls_principal = "cn", mtls_roles = "ou";
   bool have_mtls = false;
   Status s = top.Read(doc.root, {
@@ -223,6 +224,20 @@ Result<ServerConfig> LoadServerConfig(FileSystem& files, const fs::path& file) {
        }},
       {"log", [&](const config::Value& v) -> Status {
          return log.Read(v, {{"requests", log.Bool("requests", c.server.log_requests)}});
+       }},
+      {"rotation", [&](const config::Value& v) -> Status {
+         std::string schedule;
+         BULWARK_RETURN_IF_ERROR(rotation.Read(
+             v, {{"schedule", rotation.String("schedule", schedule)},
+                 {"principal", rotation.String("principal", c.rotation_principal)},
+                 {"roles", rotation.Strings("roles", c.rotation_roles)}}));
+         if (schedule.empty()) return rotation.Bad("schedule", "required (a duration such as 1h)");
+         auto d = ParseDuration(schedule);
+         if (!d) return rotation.Bad("schedule", d.error().message());
+         if (*d < std::chrono::minutes(1)) return rotation.Bad("schedule", "at least 1m");
+         c.rotation_schedule = *d;
+         if (c.rotation_principal.empty()) return rotation.Bad("principal", "a non-empty principal id");
+         return OkStatus();
        }},
       {"shutdown", [&](const config::Value& v) -> Status {
          return shutdown.Read(v, {{"drain_timeout_ms", shutdown.Millis("drain_timeout_ms", c.server.drain_timeout)}});

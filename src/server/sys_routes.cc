@@ -160,6 +160,7 @@ Result<std::shared_ptr<Router>> BuildApiRouter(const ApiDeps& deps) {
   if (deps.log) BULWARK_RETURN_IF_ERROR(AddAuditRoutes(*router, deps));
   if (deps.keyring) BULWARK_RETURN_IF_ERROR(AddKeyRoutes(*router, deps));
   if (deps.changes) BULWARK_RETURN_IF_ERROR(AddChangeRoutes(*router, deps));
+  BULWARK_RETURN_IF_ERROR(AddLifecycleRoutes(*router, deps));
   return router;
 }
 

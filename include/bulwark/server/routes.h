@@ -4,13 +4,17 @@
 #ifndef BULWARK_SERVER_ROUTES_H_
 #define BULWARK_SERVER_ROUTES_H_
 
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
+#include <utility>
 
 #include "bulwark/audit/checkpoint_verifier.h"
 #include "bulwark/audit/event_store.h"
 #include "bulwark/change/change_service.h"
 #include "bulwark/keys/keyring.h"
+#include "bulwark/lifecycle/lifecycle.h"
 #include "bulwark/server/metrics.h"
 #include "bulwark/server/router.h"
 #include "bulwark/service/audit_sink.h"
@@ -35,6 +39,14 @@ struct ApiDeps {
   // Change requests (docs/change.md): the node's ChangeService, whose actor is the request's
   // authenticated principal (null: the change routes are not registered).
   std::shared_ptr<change::ChangeService> changes;
+  // The secret lifecycle (docs/rotation.md): POST /v1/rotate/due and /v1/secrets/rotate/{ns},
+  // and POST /v1/config/move carries a namespace's lifecycle metadata along (null: those routes
+  // are not registered and a move goes through the service alone).
+  std::shared_ptr<lifecycle::SecretLifecycle> lifecycle;
+  // GET /v1/sys/status: the node's health summary (node::CollectHealth) for the caller: whether
+  // it is healthy and its JSON (null: not registered).
+  std::function<std::pair<bool, std::string>(const service::RequestContext&, std::chrono::seconds within)>
+      status;
   std::function<bool()> accepting;  // false while draining (health answers 503)
   std::size_t max_json_depth = 64;  // request bodies nested deeper are refused (413)
 };
@@ -49,6 +61,8 @@ Status AddAuditRoutes(Router& router, const ApiDeps& deps);
 Status AddKeyRoutes(Router& router, const ApiDeps& deps);
 // /v1/changes...
 Status AddChangeRoutes(Router& router, const ApiDeps& deps);
+// /v1/sys/status, /v1/rotate/due, /v1/secrets/rotate/{namespace}
+Status AddLifecycleRoutes(Router& router, const ApiDeps& deps);
 
 // All of the above.
 Result<std::shared_ptr<Router>> BuildApiRouter(const ApiDeps& deps);

@@ -15,12 +15,19 @@
 #ifndef BULWARK_SERVER_SERVE_H_
 #define BULWARK_SERVER_SERVE_H_
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string_view>
+#include <thread>
 
 #include "bulwark/core/error.h"
 #include "bulwark/core/runtime.h"
+#include "bulwark/lifecycle/lifecycle.h"
 #include "bulwark/node/home.h"
 #include "bulwark/node/node.h"
 #include "bulwark/request/audit_record.h"
@@ -38,6 +45,9 @@ struct ServeHooks {
   // Wraps the node's audit sink inside the metering (tests make it fail). Null: none.
   std::function<std::shared_ptr<request::AuditSink>(std::shared_ptr<request::AuditSink>)>
       wrap_audit_sink;
+  // The rotation scheduler's wait before each run (tests): returns false to stop it. Null: waits
+  // server.yaml's rotation.schedule, woken early by Close.
+  std::function<bool(std::chrono::seconds)> scheduler_wait;
 };
 
 class ServerApp {
@@ -50,8 +60,17 @@ class ServerApp {
   node::Node& node() { return *node_; }
   const ApiDeps& deps() const { return deps_; }
   const ServerConfig& config() const { return config_; }
-  // Shuts the server down (drain, final checkpoint) and closes the node. Idempotent.
+  // Shuts the server down (drain, final checkpoint) and closes the node. Idempotent. Stops the
+  // rotation scheduler first (a run in progress finishes).
   Status Close();
+
+  // One run of the rotation schedule (`rotate due`) as the scheduler's principal, through the
+  // node's SecretLifecycle (authorized and audited as secret.due and secret.rotation.*). Runs do
+  // not overlap: a second caller waits for the first. Skipped (kUnavailable) once the server
+  // drains. The scheduler thread (server.yaml `rotation.schedule`) calls it on its interval.
+  Result<lifecycle::DueReport> RunScheduledRotation();
+  // Runs the scheduler thread has completed (successfully or not).
+  std::uint64_t scheduled_runs() const { return scheduled_runs_.load(); }
 
  private:
   ServerApp() = default;
@@ -63,6 +82,15 @@ class ServerApp {
   ApiDeps deps_;
   std::unique_ptr<Server> server_;
   bool closed_ = false;
+  // The rotation scheduler.
+  void SchedulerLoop(std::chrono::seconds every);
+  void StopScheduler();
+  std::thread scheduler_;
+  std::mutex scheduler_mu_;  // guards scheduler_stop_
+  std::condition_variable scheduler_cv_;
+  bool scheduler_stop_ = false;
+  std::mutex run_mu_;  // one scheduled run at a time
+  std::atomic<std::uint64_t> scheduled_runs_{0};
 };
 
 }  // namespace bulwark::server

@@ -67,6 +67,13 @@ struct ServerConfig {
   // engine decides every request instead of the grants (the two cannot be combined).
   std::filesystem::path policies_dir;
   std::size_t cache_entries = 1024;
+  // rotation: {schedule: 1h, principal: ..., roles: [...]} (docs/server.md, "Rotation
+  // scheduler"): `rotate due` every `schedule` on a background thread, as `principal` (with
+  // `roles`), which the grants or policies must allow to list, read, reveal, write and rotate.
+  // Unset: no scheduler.
+  std::optional<std::chrono::seconds> rotation_schedule;
+  std::string rotation_principal = "scheduler:rotation";
+  std::vector<std::string> rotation_roles;
 };
 
 Result<ServerConfig> LoadServerConfig(FileSystem& fs, const std::filesystem::path& file);
