@@ -251,6 +251,55 @@ struct ChangeService::Impl {
     return v;
   }
 
+  // What a transition of an existing request starts with: the record (completed first if an
+  // earlier apply wrote it and ended before recording that), the caller authorized for `action` on
+  // its namespace, the audit log writable, the covering policy, the caller and the time.
+  struct Prepared {
+    ChangeRequest r;
+    ApprovalPolicy p;
+    Identity who;
+    std::int64_t latest = 0;
+    TimePoint now;
+  };
+  Result<Prepared> Prepare(Op& op, const RequestContext& ctx, std::string_view id,
+                           Action action) const {
+    BULWARK_ASSIGN_OR_RETURN(Loaded l, Load(id));
+    op.Name(l.r);
+    BULWARK_RETURN_IF_ERROR(Authorize(ctx, action, l.r.ns));
+    BULWARK_RETURN_IF_ERROR(d.audit->HealthCheck());
+    Prepared x;
+    BULWARK_ASSIGN_OR_RETURN(x.p, PolicyFor(l.r.ns));
+    x.who = d.identify(ctx);
+    BULWARK_ASSIGN_OR_RETURN(x.latest, LatestVersion(l.r.ns));
+    BULWARK_ASSIGN_OR_RETURN(x.r, Recover(std::move(l.r), x.latest));
+    x.now = d.runtime.clock->Now();
+    return x;
+  }
+
+  // Refuses a request that can no longer be approved or applied (applied, rejected, expired,
+  // stale); open and approved requests pass.
+  static Status StillLive(const ChangeRequest& r, State st, std::int64_t latest) {
+    switch (st) {
+      case State::kApplied:
+        return FailedPreconditionError(fmt::format("change {} is already applied (version {})",
+                                                   r.id, r.applied_version.value_or(0)));
+      case State::kRejected:
+        return FailedPreconditionError(fmt::format("change {} was rejected", r.id));
+      case State::kExpired:
+        return FailedPreconditionError(
+            fmt::format("change {} expired at {}", r.id, FormatRfc3339(r.expires_at)));
+      case State::kStale:
+        return FailedPreconditionError(fmt::format(
+            "change {} is stale: {} is at version {}, the change was made against version {}; "
+            "rebase it first (bulwark change rebase {})",
+            r.id, r.ns, latest, r.base_version, r.id));
+      case State::kOpen:
+      case State::kApproved:
+        break;
+    }
+    return OkStatus();
+  }
+
   // ---- change-sets ----
   Status ValidateProposal(const ProposeRequest& req, bool emergency) const {
     if (req.ns.empty()) return InvalidArgumentError("namespace: required");
@@ -669,38 +718,17 @@ Result<ChangeView> ChangeService::Approve(const RequestContext& ctx, std::string
   Impl::Op op(s, ctx, "change.approve", Action::kApprove);
   op.rec.resource_name = std::string(id);
   auto run = [&]() -> Result<ChangeView> {
-    BULWARK_ASSIGN_OR_RETURN(Impl::Loaded first, s.Load(id));
-    op.Name(first.r);
-    BULWARK_RETURN_IF_ERROR(s.Authorize(ctx, Action::kApprove, first.r.ns));
-    BULWARK_RETURN_IF_ERROR(s.d.audit->HealthCheck());
-    BULWARK_ASSIGN_OR_RETURN(ApprovalPolicy p, s.PolicyFor(first.r.ns));
-    const Identity who = s.d.identify(ctx);
-    BULWARK_ASSIGN_OR_RETURN(std::int64_t latest, s.LatestVersion(first.r.ns));
-    BULWARK_ASSIGN_OR_RETURN(first.r, s.Recover(std::move(first.r), latest));
-    const TimePoint now = s.d.runtime.clock->Now();
+    BULWARK_ASSIGN_OR_RETURN(Impl::Prepared x, s.Prepare(op, ctx, id, Action::kApprove));
+    const ApprovalPolicy& p = x.p;
+    const Identity& who = x.who;
+    const TimePoint now = x.now;
     BULWARK_ASSIGN_OR_RETURN(
         ChangeRequest r, s.Update(id, who.id, "approve", [&](ChangeRequest& r) -> Status {
           if (r.emergency) {
             return FailedPreconditionError(fmt::format(
                 "change {} is an emergency change: review it (bulwark change review {})", r.id, r.id));
           }
-          switch (StateOf(r, p, now, latest)) {
-            case State::kApplied:
-              return FailedPreconditionError(fmt::format("change {} is already applied", r.id));
-            case State::kRejected:
-              return FailedPreconditionError(fmt::format("change {} was rejected", r.id));
-            case State::kExpired:
-              return FailedPreconditionError(fmt::format("change {} expired at {}", r.id,
-                                                         FormatRfc3339(r.expires_at)));
-            case State::kStale:
-              return FailedPreconditionError(fmt::format(
-                  "change {} is stale: {} is at version {}, the change was made against version "
-                  "{}; rebase it first (bulwark change rebase {})",
-                  r.id, r.ns, latest, r.base_version, r.id));
-            case State::kOpen:
-            case State::kApproved:
-              break;
-          }
+          BULWARK_RETURN_IF_ERROR(Impl::StillLive(r, StateOf(r, p, now, x.latest), x.latest));
           BULWARK_RETURN_IF_ERROR(CheckApprover(r, p, who));
           for (const Approval& a : r.approvals) {
             if (a.by == who.id && a.change_hash == r.change_hash &&
@@ -781,36 +809,17 @@ Result<ChangeView> ChangeService::Apply(const RequestContext& ctx, std::string_v
   Impl::Op op(s, ctx, "change.apply", Action::kWrite);
   op.rec.resource_name = std::string(id);
   auto run = [&]() -> Result<ChangeView> {
-    BULWARK_ASSIGN_OR_RETURN(Impl::Loaded l, s.Load(id));
-    ChangeRequest& r = l.r;
-    op.Name(r);
-    BULWARK_RETURN_IF_ERROR(s.Authorize(ctx, Action::kWrite, r.ns));
-    BULWARK_RETURN_IF_ERROR(s.d.audit->HealthCheck());
-    BULWARK_ASSIGN_OR_RETURN(ApprovalPolicy p, s.PolicyFor(r.ns));
-    const Identity who = s.d.identify(ctx);
-    BULWARK_ASSIGN_OR_RETURN(std::int64_t latest, s.LatestVersion(r.ns));
-    BULWARK_ASSIGN_OR_RETURN(r, s.Recover(std::move(r), latest));
-    const TimePoint now = s.d.runtime.clock->Now();
+    BULWARK_ASSIGN_OR_RETURN(Impl::Prepared x, s.Prepare(op, ctx, id, Action::kWrite));
+    ChangeRequest& r = x.r;
+    const ApprovalPolicy& p = x.p;
+    const Identity& who = x.who;
+    const TimePoint now = x.now;
     op.rec.version_before = r.base_version;
-    switch (StateOf(r, p, now, latest)) {
-      case State::kApplied:
-        return FailedPreconditionError(fmt::format("change {} is already applied (version {})", r.id,
-                                                   r.applied_version.value_or(0)));
-      case State::kRejected:
-        return FailedPreconditionError(fmt::format("change {} was rejected", r.id));
-      case State::kExpired:
-        return FailedPreconditionError(
-            fmt::format("change {} expired at {}", r.id, FormatRfc3339(r.expires_at)));
-      case State::kStale:
-        return FailedPreconditionError(fmt::format(
-            "change {} is stale: {} is at version {}, the change was made against version {}; "
-            "rebase it (bulwark change rebase {})",
-            r.id, r.ns, latest, r.base_version, r.id));
-      case State::kOpen:
-        return FailedPreconditionError(fmt::format("change {} is not approved: it needs {}", r.id,
-                                                   MissingQuorum(r, p, now)));
-      case State::kApproved:
-        break;
+    const State st = StateOf(r, p, now, x.latest);
+    BULWARK_RETURN_IF_ERROR(Impl::StillLive(r, st, x.latest));
+    if (st == State::kOpen) {
+      return FailedPreconditionError(fmt::format("change {} is not approved: it needs {}", r.id,
+                                                 MissingQuorum(r, p, now)));
     }
     if (auto rules = UnoverriddenRules(r, p, now); !rules.empty()) {
       std::string list;
@@ -860,16 +869,10 @@ Result<ChangeView> ChangeService::Rebase(const RequestContext& ctx, std::string_
   Impl::Op op(s, ctx, "change.rebase", Action::kWrite);
   op.rec.resource_name = std::string(id);
   auto run = [&]() -> Result<ChangeView> {
-    BULWARK_ASSIGN_OR_RETURN(Impl::Loaded l, s.Load(id));
-    op.Name(l.r);
-    BULWARK_RETURN_IF_ERROR(s.Authorize(ctx, Action::kWrite, l.r.ns));
-    BULWARK_RETURN_IF_ERROR(s.d.audit->HealthCheck());
-    BULWARK_ASSIGN_OR_RETURN(ApprovalPolicy p, s.PolicyFor(l.r.ns));
-    const Identity who = s.d.identify(ctx);
-    BULWARK_ASSIGN_OR_RETURN(std::int64_t latest, s.LatestVersion(l.r.ns));
-    BULWARK_ASSIGN_OR_RETURN(l.r, s.Recover(std::move(l.r), latest));
-    const TimePoint now = s.d.runtime.clock->Now();
-    const State st = StateOf(l.r, p, now, latest);
+    BULWARK_ASSIGN_OR_RETURN(Impl::Prepared l, s.Prepare(op, ctx, id, Action::kWrite));
+    const Identity& who = l.who;
+    const std::int64_t latest = l.latest;
+    const State st = StateOf(l.r, l.p, l.now, latest);
     if (st != State::kStale) {
       return FailedPreconditionError(fmt::format(
           "change {} is {}, not stale: only a change whose namespace moved on is rebased", l.r.id,
@@ -994,13 +997,10 @@ Result<ChangeView> ChangeService::Review(const RequestContext& ctx, std::string_
   Impl::Op op(s, ctx, "change.review", Action::kApprove);
   op.rec.resource_name = std::string(id);
   auto run = [&]() -> Result<ChangeView> {
-    BULWARK_ASSIGN_OR_RETURN(Impl::Loaded first, s.Load(id));
-    op.Name(first.r);
-    BULWARK_RETURN_IF_ERROR(s.Authorize(ctx, Action::kApprove, first.r.ns));
-    BULWARK_RETURN_IF_ERROR(s.d.audit->HealthCheck());
-    BULWARK_ASSIGN_OR_RETURN(ApprovalPolicy p, s.PolicyFor(first.r.ns));
-    const Identity who = s.d.identify(ctx);
-    const TimePoint now = s.d.runtime.clock->Now();
+    BULWARK_ASSIGN_OR_RETURN(Impl::Prepared x, s.Prepare(op, ctx, id, Action::kApprove));
+    const ApprovalPolicy& p = x.p;
+    const Identity& who = x.who;
+    const TimePoint now = x.now;
     BULWARK_ASSIGN_OR_RETURN(
         ChangeRequest r, s.Update(id, who.id, "review", [&](ChangeRequest& x) -> Status {
           if (!x.review || x.stored != StoredState::kApplied) {
