@@ -93,7 +93,10 @@ std::string HealthSummary::Json() const {
   } else {
     k["count"] = keys;
     if (primary_version) k["primary_version"] = *primary_version;
-    if (primary_created) k["primary_created"] = FormatRfc3339(*primary_created);
+    if (primary_created) {
+      k["primary_created"] = FormatRfc3339(*primary_created);
+      k["primary_age_seconds"] = std::chrono::duration_cast<Seconds>(now - *primary_created).count();
+    }
     k["primary_over_usage_limit"] = primary_over_limit;
   }
   j["keys"] = std::move(k);

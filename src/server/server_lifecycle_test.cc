@@ -171,17 +171,22 @@ TEST_F(ServerLifecycleTest, StatusIsAuthenticatedAndSummarizesWithoutValues) {
   ASSERT_EQ(ok.status, 200u) << ok.body;
   auto j = nlohmann::json::parse(ok.body);
   EXPECT_EQ(j["healthy"], true) << ok.body;
-  EXPECT_TRUE(j.contains("keys"));
+  EXPECT_TRUE(j["keys"].contains("primary_age_seconds")) << ok.body;
   EXPECT_TRUE(j.contains("audit"));
   EXPECT_EQ(j["secrets"]["tracked"], 1);
 
-  // 31 days later the password is overdue for rotation: unhealthy, named with its date.
+  // 31 days later the password is due for rotation: named with its date, never its value.
   clock_->Advance(std::chrono::days(31));
   auto due = Call("GET", "/v1/sys/status?within=7d");
   ASSERT_EQ(due.status, 200u) << due.body;
   EXPECT_THAT(due.body, HasSubstr("prod/db"));
   EXPECT_THAT(due.body, HasSubstr("password"));
   EXPECT_THAT(due.body, Not(HasSubstr(kInitial)));
+  auto dj = nlohmann::json::parse(due.body);
+  ASSERT_EQ(dj["secrets"]["attention"].size(), 1u);
+  EXPECT_EQ(dj["secrets"]["attention"][0]["status"], "due");  // rotatable: due, not overdue
+  EXPECT_TRUE(dj["secrets"]["attention"][0].contains("when"));
+  EXPECT_GE(dj["keys"]["primary_age_seconds"].get<std::int64_t>(), 31 * 86400);
   EXPECT_EQ(Call("GET", "/v1/sys/status?within=soon").status, 400u);
 
   auto spec = Call("GET", "/v1/openapi.json", "", false);
