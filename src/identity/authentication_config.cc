@@ -15,21 +15,28 @@ namespace {
 
 constexpr std::array<std::string_view, 4> kMethods = {"token", "jwt", "ldap", "mtls"};
 
+// The `token` section's database: `database` (relative to base_dir) or <home>/tokens.db.
+Result<std::filesystem::path> TokenDatabase(const config::Value& section, const std::string& where,
+                                            const AuthenticationEnvironment& env) {
+  std::filesystem::path db = env.home / "tokens.db";
+  if (!section.is_null()) {
+    BULWARK_ASSIGN_OR_RETURN(auto r, internal::ConfigReader::Create(section, where));
+    BULWARK_RETURN_IF_ERROR(r.OnlyKeys({"database"}));
+    BULWARK_ASSIGN_OR_RETURN(std::string file, r.String("database"));
+    if (!file.empty()) {
+      db = std::filesystem::path(file).is_absolute() ? std::filesystem::path(file)
+                                                      : env.base_dir / file;
+    }
+  }
+  return db;
+}
+
 Result<std::unique_ptr<Authenticator>> BuildMethod(std::string_view method,
                                                    const config::Value& section,
                                                    const std::string& where,
                                                    const AuthenticationEnvironment& env) {
   if (method == "token") {
-    std::filesystem::path db = env.home / "tokens.db";
-    if (!section.is_null()) {
-      BULWARK_ASSIGN_OR_RETURN(auto r, internal::ConfigReader::Create(section, where));
-      BULWARK_RETURN_IF_ERROR(r.OnlyKeys({"database"}));
-      BULWARK_ASSIGN_OR_RETURN(std::string file, r.String("database"));
-      if (!file.empty()) {
-        db = std::filesystem::path(file).is_absolute() ? std::filesystem::path(file)
-                                                        : env.base_dir / file;
-      }
-    }
+    BULWARK_ASSIGN_OR_RETURN(std::filesystem::path db, TokenDatabase(section, where, env));
     BULWARK_ASSIGN_OR_RETURN(auto store, TokenStore::Open(db, env.runtime));
     return std::unique_ptr<Authenticator>(
         std::make_unique<ApiTokenAuthenticator>(std::move(store), env.runtime.clock));
@@ -51,7 +58,17 @@ Result<std::unique_ptr<Authenticator>> BuildMethod(std::string_view method,
 
 }  // namespace
 
-Result<std::unique_ptr<AuthenticatorChain>> BuildAuthenticators(
+Result<std::optional<std::filesystem::path>> TokenDatabasePath(const config::Value& section,
+                                                               std::string_view where,
+                                                               const AuthenticationEnvironment& env) {
+  BULWARK_ASSIGN_OR_RETURN(auto r, internal::ConfigReader::Create(section, std::string(where)));
+  const config::Value* token = r.Find("token");
+  if (token == nullptr) return std::optional<std::filesystem::path>();
+  BULWARK_ASSIGN_OR_RETURN(std::filesystem::path db, TokenDatabase(*token, r.Where("token"), env));
+  return std::optional<std::filesystem::path>(std::move(db));
+}
+
+Result<std::vector<std::unique_ptr<Authenticator>>> BuildAuthenticationMethods(
     const config::Value& section, std::string_view where, const AuthenticationEnvironment& env) {
   BULWARK_ASSIGN_OR_RETURN(auto r, internal::ConfigReader::Create(section, std::string(where)));
   BULWARK_RETURN_IF_ERROR(r.OnlyKeys({"methods", "token", "jwt", "ldap", "mtls"}));
@@ -87,6 +104,12 @@ Result<std::unique_ptr<AuthenticatorChain>> BuildAuthenticators(
     BULWARK_ASSIGN_OR_RETURN(auto a, BuildMethod(m, *r.Find(m), r.Where(m), env));
     methods.push_back(std::move(a));
   }
+  return methods;
+}
+
+Result<std::unique_ptr<AuthenticatorChain>> BuildAuthenticators(
+    const config::Value& section, std::string_view where, const AuthenticationEnvironment& env) {
+  BULWARK_ASSIGN_OR_RETURN(auto methods, BuildAuthenticationMethods(section, where, env));
   return AuthenticatorChain::Create(std::move(methods), env.audit, env.runtime.clock);
 }
 

@@ -9,8 +9,11 @@
 #include "bulwark/audit/checkpoint_verifier.h"
 #include "bulwark/core/file_lock.h"
 #include "bulwark/node/health.h"
+#include "bulwark/identity/authentication_config.h"
 #include "bulwark/server/api_tokens.h"
+#include "bulwark/server/identity_auth.h"
 #include "bulwark/server/metered.h"
+#include "bulwark/server/token_routes.h"
 
 namespace bulwark::server {
 namespace {
@@ -38,6 +41,26 @@ node::Environment WithAuditStore(node::Environment env, std::string url) {
     if (name == "BULWARK_AUDIT_STORE") return url;
     return env(name);
   };
+}
+
+identity::AuthenticationEnvironment IdentityEnvironment(const ServerConfig& cfg, const Runtime& rt) {
+  identity::AuthenticationEnvironment env;
+  env.runtime = rt;
+  env.base_dir = cfg.file.has_parent_path() ? cfg.file.parent_path() : std::filesystem::path(".");
+  env.home = cfg.home;
+  return env;  // no audit sink: the server audits failed authentications itself
+}
+std::string IdentityWhere(const ServerConfig& cfg) { return fmt::format("{}: auth", cfg.file.string()); }
+
+// auth.token / auth.jwt through the identity module's reader, each behind the adapter.
+Result<std::vector<std::unique_ptr<Authenticator>>> IdentityAuthenticators(const ServerConfig& cfg,
+                                                                           const Runtime& rt) {
+  std::vector<std::unique_ptr<Authenticator>> out;
+  if (cfg.identity_auth.is_null()) return out;
+  BULWARK_ASSIGN_OR_RETURN(auto methods, identity::BuildAuthenticationMethods(
+                                             cfg.identity_auth, IdentityWhere(cfg), IdentityEnvironment(cfg, rt)));
+  for (auto& m : methods) out.push_back(NewIdentityAuthenticator(std::move(m)));
+  return out;
 }
 
 }  // namespace
@@ -141,17 +164,29 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(ServerConfig config, ServeHoo
   api.max_json_depth = cfg.server.limits.max_json_depth;
   api.accepting = [raw = app.get()] { return raw->server_ && raw->server_->accepting(); };
   BULWARK_ASSIGN_OR_RETURN(auto router, BuildApiRouter(api));
+  // /v1/tokens manages the token store that auth.token authenticates against (and only then).
+  if (!cfg.identity_auth.is_null()) {
+    const identity::AuthenticationEnvironment env = IdentityEnvironment(cfg, rt);
+    BULWARK_ASSIGN_OR_RETURN(auto db, identity::TokenDatabasePath(cfg.identity_auth, IdentityWhere(cfg), env));
+    if (db) {
+      BULWARK_ASSIGN_OR_RETURN(std::shared_ptr<identity::TokenStore> store, identity::TokenStore::Open(*db, rt));
+      BULWARK_RETURN_IF_ERROR(AddTokenRoutes(*router, api, std::move(store), rt.clock));
+    }
+  }
 
-  // Authentication: API tokens, then client certificates (when configured). Nothing configured
-  // means nobody can authenticate (every protected route answers 401), never allow-all.
+  // Authentication: the identity module's methods (the home's token store, JWT/OIDC), the tokens
+  // file, then client certificates (when configured). Nothing configured means nobody can
+  // authenticate (every protected route answers 401), never allow-all.
   std::vector<std::unique_ptr<Authenticator>> methods;
+  BULWARK_ASSIGN_OR_RETURN(methods, IdentityAuthenticators(cfg, rt));
   if (!cfg.tokens_file.empty()) {
     BULWARK_ASSIGN_OR_RETURN(auto tokens, TokenFileAuthenticator::Create(rt, cfg.tokens_file));
     methods.push_back(std::move(tokens));
   }
   if (cfg.mtls) methods.push_back(NewMtlsAuthenticator(*cfg.mtls));
   if (methods.empty()) {
-    app->Log("warn", "no authentication method is configured (auth.tokens_file, auth.mtls): every "
+    app->Log("warn", "no authentication method is configured (auth.token, auth.jwt, auth.tokens_file, "
+                     "auth.mtls): every "
                      "protected route will answer 401");
   }
 

@@ -172,7 +172,18 @@ Result<ServerConfig> LoadServerConfig(FileSystem& files, const fs::path& file) {
                              {"client_auth", tls.String("client_auth", client_auth)}});
        }},
       {"auth", [&](const config::Value& v) -> Status {
+         // `token` and `jwt` are the identity module's sections (docs/identity.md), kept as they
+         // are and read by identity::BuildAuthenticationMethods when the server opens.
+         auto identity = [&](std::string key) {
+           return [&c, key](const config::Value& m) -> Status {
+             if (!c.identity_auth.is_map()) c.identity_auth = config::Value::EmptyMap();
+             c.identity_auth.AsMap().Set(key, m);
+             return OkStatus();
+           };
+         };
          return auth.Read(v, {{"tokens_file", auth.Path("tokens_file", c.tokens_file, base)},
+                              {"token", identity("token")},
+                              {"jwt", identity("jwt")},
                               {"mtls", [&](const config::Value& m) -> Status {
                                  have_mtls = true;
                                  return mtls.Read(m, {{"principal", mtls.String("principal", mtls_principal)},

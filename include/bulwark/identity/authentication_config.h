@@ -18,6 +18,8 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string_view>
 
 #include "bulwark/config/value.h"
@@ -35,6 +37,19 @@ struct AuthenticationEnvironment {
 };
 
 Result<std::unique_ptr<AuthenticatorChain>> BuildAuthenticators(
+    const config::Value& section, std::string_view where, const AuthenticationEnvironment& env);
+
+// The database of the section's `token` method (its `database`, relative to env.base_dir, or
+// <home>/tokens.db), or nullopt when the section has no `token` method; errors name the field.
+Result<std::optional<std::filesystem::path>> TokenDatabasePath(const config::Value& section,
+                                                               std::string_view where,
+                                                               const AuthenticationEnvironment& env);
+
+// The same section read the same way, but the methods are returned in chain order without the
+// chain, for a surface that composes them with methods of its own (the server's adapter,
+// src/server/identity_auth.cc, puts them before its tokens file and mTLS and audits failures
+// itself). `env.audit` is not used.
+Result<std::vector<std::unique_ptr<Authenticator>>> BuildAuthenticationMethods(
     const config::Value& section, std::string_view where, const AuthenticationEnvironment& env);
 
 }  // namespace bulwark::identity

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bulwark/config/value.h"
 #include "bulwark/core/error.h"
 #include "bulwark/core/runtime.h"
 #include "bulwark/server/authenticator.h"
@@ -62,6 +63,10 @@ struct ServerConfig {
   std::filesystem::path passphrase_file;
   std::filesystem::path tokens_file;
   std::optional<MtlsMapping> mtls;  // set when certificates may authenticate
+  // auth.token and auth.jwt: the identity module's authentication sections (the home's token store,
+  // OIDC/JWT), a map {token?, jwt?} as written; null when neither is given. Read, with errors
+  // naming "server.yaml: auth.jwt....", by identity::BuildAuthenticationMethods in ServerApp::Open.
+  config::Value identity_auth;
   std::vector<Grant> grants;
   // authorization.policies: an access policy directory (docs/access.md); when set, the access
   // engine decides every request instead of the grants (the two cannot be combined).
