@@ -169,6 +169,7 @@ DriftReport Compare(const Baseline& baseline, const Live& live, const IgnoreRule
       e.kind = ChangeKind::kAdded;
       e.sensitive = l->second.sensitive;
       if (!e.sensitive) e.live = *l->second.value;
+      if (e.sensitive) e.live_fingerprint = fingerprinter.Of(*l->second.value);
       e.provenance = provenance(p);
     } else if (l == live_units.end()) {
       e.kind = ChangeKind::kRemoved;
@@ -180,9 +181,9 @@ DriftReport Compare(const Baseline& baseline, const Live& live, const IgnoreRule
       e.sensitive = b->second.sensitive || l->second.sensitive;
       bool same;
       if (e.sensitive) {
-        const std::string lf = fingerprinter.Of(*l->second.value);
+        e.live_fingerprint = fingerprinter.Of(*l->second.value);
         const std::string bf = base_fingerprint(p, b->second);
-        same = ConstantTimeEquals(std::string_view(lf), std::string_view(bf));
+        same = ConstantTimeEquals(std::string_view(e.live_fingerprint), std::string_view(bf));
       } else {
         same = SameValue(*b->second.value, *l->second.value);
       }

@@ -76,6 +76,16 @@ TEST(CompareTest, SensitiveValuesAreComparedByFingerprintAndNeverCarried) {
   EXPECT_TRUE(changed.entries[0].sensitive);
   EXPECT_FALSE(changed.entries[0].baseline.has_value());
   EXPECT_FALSE(changed.entries[0].live.has_value());
+  // Only the live side's keyed fingerprint is kept, so that drifting again to another value is a
+  // different drift (drift watch records each once); the value itself is nowhere in the entry.
+  EXPECT_EQ(changed.entries[0].live_fingerprint, f.Of(config::Value("hunter3")));
+  auto again = Compare(base, LiveOf("db:\n  password: hunter4\n"), {}, f);
+  ASSERT_EQ(again.entries.size(), 1u);
+  EXPECT_NE(again.entries[0].live_fingerprint, changed.entries[0].live_fingerprint);
+  EXPECT_EQ(changed.entries[0].live_fingerprint.find("hunter"), std::string::npos);
+  auto added = Compare(BaseOf("x: 1\n"), LiveOf("x: 1\ntoken: t0k\n", {P("token")}), {}, f);
+  ASSERT_EQ(added.entries.size(), 1u);
+  EXPECT_EQ(added.entries[0].live_fingerprint, f.Of(config::Value("t0k")));
 }
 
 TEST(CompareTest, AValueSensitiveOnlyOnTheLiveSideIsNotShown) {

@@ -299,7 +299,7 @@ Result<std::string> DriftService::Digest(const DriftReport& report) {
     item.push_back(config::Value(std::string(ChangeKindName(e.kind))));
     item.push_back(config::Value(e.path.ToString()));
     item.push_back(config::Value(e.baseline ? fp->Of(*e.baseline) : std::string()));
-    item.push_back(config::Value(e.live ? fp->Of(*e.live) : std::string()));
+    item.push_back(config::Value(e.live ? fp->Of(*e.live) : e.live_fingerprint));
     items.push_back(config::Value(std::move(item)));
   }
   return fp->Of(config::Value(std::move(items)));

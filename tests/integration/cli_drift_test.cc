@@ -295,6 +295,32 @@ TEST_F(DriftCliTest, WatchAuditsEachTargetsChangeOnceNotEveryRound) {
   EXPECT_THAT(mon.out + mon.err, HasSubstr("drift-detected prod/app"));
 }
 
+TEST_F(DriftCliTest, ASecretThatDriftsAgainToAnotherValueIsANewDrift) {
+  const std::string base = ReadText(cfg_);
+  auto with_password = [&](const std::string& pw) {
+    std::string t = base;
+    t.replace(t.find(kSecret), std::string(kSecret).size(), pw);
+    return t;
+  };
+  Write("live.yaml", with_password("first-other-pw"));
+  const auto targets = Write("targets.yaml",
+                             "targets:\n  - name: api\n    namespace: prod/app\n"
+                             "    against: file:live.yaml\n");
+  auto count = [&] {
+    return JsonLines(Run("audit log --operation drift.detected --json").out).size();
+  };
+  Run("drift watch --once --targets " + targets);
+  Run("drift watch --once --targets " + targets);
+  EXPECT_EQ(count(), 1u);
+  // The same path, another value: only fingerprints tell them apart, and they must.
+  Write("live.yaml", with_password("second-other-pw"));
+  auto r = Run("drift watch --once --targets " + targets);
+  EXPECT_EQ(count(), 2u);
+  EXPECT_THAT(r.out + r.err, Not(HasSubstr("second-other-pw")));
+  const std::string log = Run("audit log --json").out;
+  EXPECT_THAT(log, Not(HasSubstr("other-pw")));
+}
+
 TEST_F(DriftCliTest, WatchRefusesABadTargetsFileNamingTheField) {
   const auto bad = Write("bad.yaml", "targets:\n  - namespace: prod/app\n    against: nowhere\n");
   auto r = Run("drift watch --once --targets " + bad);

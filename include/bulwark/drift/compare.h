@@ -12,8 +12,8 @@
 //
 // Sensitive units are compared through keyed fingerprints (HMAC-SHA256 under the home's drift key,
 // over the value's canonical text: a string's bytes, a number's or bool's canonical text, JSON
-// for containers), in constant time; a report entry for a sensitive unit carries neither value nor
-// fingerprint. A baseline may carry fingerprints instead of values for its sensitive units (the
+// for containers), in constant time; a report entry for a sensitive unit carries no value, and only
+// the live side's fingerprint (for telling drifts apart; never shown). A baseline may carry fingerprints instead of values for its sensitive units (the
 // stored baseline record keeps only those).
 //
 // Thread safety: the functions are thread-safe; a Fingerprinter may be shared.
@@ -68,6 +68,9 @@ struct DriftEntry {
   // Where the live value comes from: "file:line:column", "env:NAME", the URL; for a removed unit,
   // the source as a whole.
   std::string provenance;
+  // A sensitive unit present on the live side: its keyed fingerprint, so that a secret that drifts
+  // again to yet another value is a new drift (DriftService::Digest). Never printed or sent.
+  std::string live_fingerprint;
 };
 
 struct DriftReport {
