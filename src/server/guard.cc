@@ -10,6 +10,10 @@ namespace bulwark::server::internal {
 
 Guard::Guard(const ApiDeps& deps, const ApiRequest& req, std::string operation, service::Action action,
              std::string resource)
+    : Guard(deps, req, std::move(operation), action, service::Resource{std::move(resource), {}, false}) {}
+
+Guard::Guard(const ApiDeps& deps, const ApiRequest& req, std::string operation, service::Action action,
+             service::Resource resource)
     : deps_(deps), req_(req), resource_(std::move(resource)) {
   rec_.time = std::chrono::time_point_cast<TimePoint::duration>(std::chrono::system_clock::now());
   rec_.operation = std::move(operation);
@@ -27,7 +31,7 @@ Guard::~Guard() {
 
 std::optional<ApiResponse> Guard::Begin() {
   const service::Decision d =
-      deps_.authorizer->Authorize(req_.context, rec_.action, service::Resource{resource_, {}, false});
+      deps_.authorizer->Authorize(req_.context, rec_.action, resource_);
   if (!d.allowed) {
     rec_.outcome = service::Outcome::kDenied;
     rec_.reason = d.reason;

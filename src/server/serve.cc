@@ -12,6 +12,7 @@
 #include "bulwark/identity/authentication_config.h"
 #include "bulwark/server/api_tokens.h"
 #include "bulwark/server/identity_auth.h"
+#include "bulwark/server/access_routes.h"
 #include "bulwark/server/metered.h"
 #include "bulwark/server/token_routes.h"
 
@@ -90,6 +91,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(ServerConfig config, ServeHoo
   // The access engine over authorization.policies, else the grants. A policy directory that
   // cannot be loaded stops the server from starting (the error names the file and statement).
   std::shared_ptr<const request::Authorizer> decider;
+  std::shared_ptr<const access::PolicyAuthorizer> engine;  // the access routes ask its policy set
   if (!cfg.policies_dir.empty()) {
     access::PolicySetOptions po;
     po.fs = rt.fs;
@@ -101,8 +103,8 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(ServerConfig config, ServeHoo
     access::AccessSettings settings;
     settings.policies_dir = cfg.policies_dir;
     settings.configured = true;
-    decider = std::make_shared<access::PolicyAuthorizer>(std::move(*set), std::move(settings),
-                                                         rt.clock);
+    engine = std::make_shared<access::PolicyAuthorizer>(std::move(*set), std::move(settings), rt.clock);
+    decider = engine;
   } else {
     BULWARK_ASSIGN_OR_RETURN(decider, NewGrantAuthorizer(cfg.grants));
   }
@@ -164,6 +166,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(ServerConfig config, ServeHoo
   api.max_json_depth = cfg.server.limits.max_json_depth;
   api.accepting = [raw = app.get()] { return raw->server_ && raw->server_->accepting(); };
   BULWARK_ASSIGN_OR_RETURN(auto router, BuildApiRouter(api));
+  if (engine) BULWARK_RETURN_IF_ERROR(AddAccessRoutes(*router, api, engine, rt.clock));
   // /v1/tokens manages the token store that auth.token authenticates against (and only then).
   if (!cfg.identity_auth.is_null()) {
     const identity::AuthenticationEnvironment env = IdentityEnvironment(cfg, rt);

@@ -45,9 +45,17 @@ class ServerIdentityTest : public ::testing::Test {
     // The tokens file: a `bulwark serve new-token` token with role admin.
     auto token = GenerateApiToken(*Runtime::System().random, "ops", {"admin"}, std::nullopt);
     ASSERT_TRUE(token);
-    std::ofstream(d_ / "tokens.yaml") << "tokens:\n" << token->entry_yaml << "\n";
+    auto viewer = GenerateApiToken(*Runtime::System().random, "viewer", {"reader"}, std::nullopt);
+    ASSERT_TRUE(viewer);
+    std::ofstream(d_ / "tokens.yaml") << "tokens:\n" << token->entry_yaml << "\n" << viewer->entry_yaml << "\n";
     file_token_ = token->token.RevealAsString();
+    viewer_token_ = viewer->token.RevealAsString();
     std::ofstream(d_ / "idp.jwks.json") << "{\"keys\":[" << key_.PublicJwk() << "]}";
+    WriteServerYaml(
+        "authorization: {grants: [{roles: [admin], actions: [\"*\"], resources: [\"*\"]},\n"
+        "  {roles: [reader], actions: [read, list], resources: [\"prod/*\"]}]}\n");
+  }
+  void WriteServerYaml(const std::string& authorization) {
     std::ofstream(d_ / "server.yaml") << fmt::format(
         "listen: 127.0.0.1:0\nhome: {}\n"
         "tls: {{cert: {}, key: {}}}\n"
@@ -61,10 +69,9 @@ class ServerIdentityTest : public ::testing::Test {
         "        jwks_file: idp.jwks.json\n"
         "        leeway: 30s\n"
         "        roles: {{groups: {{prod-readers: [reader]}}}}\n"
-        "authorization: {{grants: [{{roles: [admin], actions: [\"*\"], resources: [\"*\"]}},\n"
-        "  {{roles: [reader], actions: [read, list], resources: [\"prod/*\"]}}]}}\n"
+        "{}"
         "log: {{requests: false}}\n",
-        (d_ / "home").string(), (d_ / "server.pem").string(), (d_ / "server.key").string());
+        (d_ / "home").string(), (d_ / "server.pem").string(), (d_ / "server.key").string(), authorization);
   }
   void TearDown() override {
     if (app_) {
@@ -162,7 +169,7 @@ class ServerIdentityTest : public ::testing::Test {
       std::make_shared<bulwark::testing::FakeClock>(TimePoint(std::chrono::duration_cast<TimePoint::duration>(
           std::chrono::system_clock::now().time_since_epoch())));
   TestKey key_{JwsAlgorithm::kEdDsa, "idp-2026"};
-  std::string file_token_, out_, err_;
+  std::string file_token_, viewer_token_, out_, err_;
   std::unique_ptr<ServerApp> app_;
 };
 
@@ -313,6 +320,111 @@ TEST_F(ServerIdentityTest, TokenRoutesCreateListAndRevokeAsAdminOnly) {
   EXPECT_EQ(out_.find(token), std::string::npos);
   ASSERT_EQ(Cli({"audit", "log", "--operation", "token.revoke", "--json"}), 0) << err_;
   EXPECT_THAT(out_, HasSubstr(id));
+}
+
+constexpr const char* kShopPolicy = R"(apiVersion: bulwark/v1
+kind: AccessPolicy
+name: shop
+settings: {builtin: false}
+statements:
+  - id: admins
+    effect: allow
+    roles: [admin]
+    actions: ["*"]
+    resources: ["*"]
+  - id: readers
+    effect: allow
+    roles: [reader]
+    actions: [read, list]
+    resources: ["config:prod/**"]
+  - id: no-passwords
+    effect: deny
+    principals: ["*"]
+    actions: [reveal]
+    resources: ["config:**:**password"]
+)";
+
+TEST_F(ServerIdentityTest, AccessRoutesAnswerWithThePolicySetAndItsStatements) {
+  fs::create_directories(d_ / "policies");
+  std::ofstream(d_ / "policies" / "shop.yaml") << kShopPolicy;
+  WriteServerYaml("authorization: {policies: policies}\n");
+  Start();
+  ASSERT_FALSE(HasFatalFailure());
+  auto json = [](const HttpResult& r) { return nlohmann::json::parse(r.body); };
+
+  auto allowed = Send("POST", "/v1/access/check", file_token_,
+                      R"({"principal": "token:ci", "roles": ["reader"], "action": "read", "resource": "config:prod/api:pool"})");
+  ASSERT_EQ(allowed.status, 200u) << allowed.body;
+  EXPECT_EQ(Documented("POST", "/v1/access/check", allowed), "");
+  EXPECT_EQ(json(allowed)["allowed"], true);
+  EXPECT_EQ(json(allowed)["statement"]["id"], "shop/readers");
+  EXPECT_EQ(json(allowed)["principal"], "token:ci");
+
+  auto denied = Send("POST", "/v1/access/check", file_token_,
+                     R"({"principal": "token:ci", "roles": ["reader"], "action": "write", "resource": "config:prod/api:pool"})");
+  ASSERT_EQ(denied.status, 200u) << denied.body;
+  EXPECT_EQ(json(denied)["allowed"], false);
+  EXPECT_EQ(json(denied)["reason"], "no-allow");
+
+  // Without a principal: the caller (token:ops, role admin), whom the deny still stops.
+  auto self = Send("POST", "/v1/access/explain", file_token_,
+                   R"({"action": "reveal", "resource": "config:prod/api:db.password"})");
+  ASSERT_EQ(self.status, 200u) << self.body;
+  EXPECT_EQ(Documented("POST", "/v1/access/explain", self), "");
+  EXPECT_EQ(json(self)["principal"], "token:ops");
+  EXPECT_EQ(json(self)["allowed"], false);
+  EXPECT_EQ(json(self)["reason"], "denied");
+  EXPECT_EQ(json(self)["deciding"][0]["id"], "shop/no-passwords");
+  EXPECT_GE(json(self)["candidates"].size(), 2u) << "the admins allow and the deny both matched";
+  EXPECT_THAT(json(self)["text"].get<std::string>(), HasSubstr("shop/no-passwords"));
+
+  auto who = Send("GET", "/v1/access/who-can?action=read&resource=config:prod/api:pool", file_token_);
+  ASSERT_EQ(who.status, 200u) << who.body;
+  EXPECT_EQ(Documented("GET", "/v1/access/who-can", who), "");
+  EXPECT_THAT(who.body, HasSubstr("shop/readers"));
+  EXPECT_THAT(who.body, HasSubstr("shop/admins"));
+  auto nobody = Send("GET", "/v1/access/who-can?action=reveal&resource=config:prod/api:db.password", file_token_);
+  ASSERT_EQ(nobody.status, 200u) << nobody.body;
+  EXPECT_EQ(json(nobody)["subjects"].size(), 0u) << nobody.body;
+
+  // What the policies allow is policy information: the reader may not ask.
+  auto refused = Send("POST", "/v1/access/check", viewer_token_, R"({"action": "read", "resource": "config:prod/a"})");
+  EXPECT_EQ(refused.status, 403u) << refused.body;
+  EXPECT_EQ(Documented("POST", "/v1/access/check", refused), "");
+  EXPECT_EQ(Send("GET", "/v1/access/who-can?action=read&resource=config:prod/a", viewer_token_).status, 403u);
+
+  // Bad input names the field.
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {R"({"resource": "config:prod/a"})", "action"},
+      {R"({"action": "peek", "resource": "config:prod/a"})", "action"},
+      {R"({"action": "read"})", "resource"},
+      {R"({"action": "read", "resource": "nowhere:x"})", "resource"},
+      {R"({"action": "read", "resource": "config:prod/a", "attributes": [1]})", "attributes"},
+      {R"({"action": "read", "resource": "config:prod/a", "mfa": "yes"})", "mfa"},
+      {R"({"action": "read", "resource": "config:prod/a", "time": "noon"})", "time"},
+      {R"({"action": "read", "resource": "config:prod/a", "as": "x"})", "as"},
+  };
+  for (const auto& [body, field] : bad) {
+    auto r = Send("POST", "/v1/access/check", file_token_, body);
+    EXPECT_EQ(r.status, 400u) << body << " " << r.body;
+    EXPECT_EQ(json(r)["error"]["field"], field) << body << " " << r.body;
+    EXPECT_EQ(Documented("POST", "/v1/access/check", r), "") << body;
+  }
+  auto no_resource = Send("GET", "/v1/access/who-can?action=read", file_token_);
+  EXPECT_EQ(no_resource.status, 400u);
+  EXPECT_EQ(json(no_resource)["error"]["field"], "resource");
+  EXPECT_EQ(Documented("GET", "/v1/access/who-can", no_resource), "");
+
+  // Each call is one audit record.
+  ASSERT_EQ(Cli({"audit", "log", "--operation", "access.check", "--json"}), 0) << err_;
+  EXPECT_THAT(out_, HasSubstr("token:ci read config:prod/api:pool: allow"));
+}
+
+TEST_F(ServerIdentityTest, AccessRoutesNeedThePolicyEngine) {
+  Start();
+  ASSERT_FALSE(HasFatalFailure());
+  EXPECT_EQ(Send("POST", "/v1/access/check", file_token_, R"({"action": "read", "resource": "config:prod/a"})").status,
+            404u);
 }
 
 TEST_F(ServerIdentityTest, BadIdentitySectionsNameTheField) {

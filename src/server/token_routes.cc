@@ -20,7 +20,15 @@ using internal::OpDoc;
 using internal::Ref;
 using json = nlohmann::ordered_json;
 
-constexpr const char* kResource = "tokens";
+// The grants match "tokens"; the access engine sees policy:api-tokens (who holds which roles is
+// access administration), never a config namespace that happens to be called "tokens".
+service::Resource TokensResource() {
+  service::Resource r;
+  r.namespace_name = "tokens";
+  r.kind = service::ResourceKind::kPolicy;
+  r.name = "api-tokens";
+  return r;
+}
 
 json Time(const std::optional<TimePoint>& t) { return t ? json(FormatRfc3339(*t)) : json(nullptr); }
 
@@ -84,7 +92,7 @@ Status AddTokenRoutes(Router& router, const ApiDeps& deps, std::shared_ptr<ident
     BULWARK_RETURN_IF_ERROR(router.Add(
         {.method = "POST", .pattern = "/v1/tokens", .openapi = internal::OperationJson(d), .has_body = true,
          .handler = [deps, store, clock](const ApiRequest& req) -> ApiResponse {
-           Guard g(deps, req, "token.create", service::Action::kAdmin, kResource);
+           Guard g(deps, req, "token.create", service::Action::kAdmin, TokensResource());
            if (auto refused = g.Begin()) return *refused;
            auto body = Body::Parse(req, deps.max_json_depth);
            if (!body) return g.Fail(body.error());
@@ -143,7 +151,7 @@ Status AddTokenRoutes(Router& router, const ApiDeps& deps, std::shared_ptr<ident
     BULWARK_RETURN_IF_ERROR(router.Add(
         {.method = "GET", .pattern = "/v1/tokens", .openapi = internal::OperationJson(d),
          .handler = [deps, store, clock](const ApiRequest& req) -> ApiResponse {
-           Guard g(deps, req, "token.list", service::Action::kAdmin, kResource);
+           Guard g(deps, req, "token.list", service::Action::kAdmin, TokensResource());
            if (auto refused = g.Begin()) return *refused;
            auto all = store->List();
            if (!all) return g.Fail(ErrorReply(req, all.error()));
@@ -162,7 +170,7 @@ Status AddTokenRoutes(Router& router, const ApiDeps& deps, std::shared_ptr<ident
     BULWARK_RETURN_IF_ERROR(router.Add(
         {.method = "DELETE", .pattern = "/v1/tokens/{id}", .openapi = internal::OperationJson(d),
          .handler = [deps, store, clock](const ApiRequest& req) -> ApiResponse {
-           Guard g(deps, req, "token.revoke", service::Action::kAdmin, kResource);
+           Guard g(deps, req, "token.revoke", service::Action::kAdmin, TokensResource());
            if (auto refused = g.Begin()) return *refused;
            auto r = store->Revoke(req.Param("id"));
            if (!r) return g.Fail(ErrorReply(req, r.error(), "id"));

@@ -14,8 +14,13 @@ namespace bulwark::server::internal {
 
 class Guard {
  public:
+  // `resource` is the name the grants match (a namespace-kind resource: "audit", "keys").
   Guard(const ApiDeps& deps, const ApiRequest& req, std::string operation, service::Action action,
         std::string resource);
+  // A resource of another kind for the access engine (e.g. policy:api-tokens), whose
+  // namespace_name is what the grants match.
+  Guard(const ApiDeps& deps, const ApiRequest& req, std::string operation, service::Action action,
+        service::Resource resource);
   ~Guard();
   Guard(const Guard&) = delete;
   Guard& operator=(const Guard&) = delete;
@@ -35,7 +40,7 @@ class Guard {
   const ApiDeps& deps_;
   const ApiRequest& req_;
   service::AuditRecord rec_;
-  std::string resource_;
+  service::Resource resource_;
   bool open_ = false;
 };
 
