@@ -10,6 +10,7 @@
 #include "bulwark/change/change_service.h"
 #include "bulwark/change/report.h"
 #include "bulwark/config/format.h"
+#include "cli/change_print.h"
 #include "cli/command.h"
 #include "cli/store_commands.h"
 
@@ -33,22 +34,6 @@ struct ChangeArgs {
   std::string state;
   bool json = false;
 };
-
-std::string ValueText(const config::Value& v) {
-  auto text = config::EmitDocument(v, config::Format::kJson, {.indent = 0});
-  if (!text) return "?";
-  while (!text->empty() && (text->back() == '\n' || text->back() == ' ')) text->pop_back();
-  return *text;
-}
-
-std::string Join(const std::vector<std::string>& v, std::string_view sep = ", ") {
-  std::string out;
-  for (const auto& s : v) {
-    if (!out.empty()) out += sep;
-    out += s;
-  }
-  return out;
-}
 
 // The change-set options into ops; values as `bulwark set` takes them.
 Result<std::vector<change::ChangeOp>> OpsFrom(CommandContext& ctx, const ChangeArgs& a) {
@@ -105,76 +90,6 @@ Result<std::vector<change::ChangeOp>> OpsFrom(CommandContext& ctx, const ChangeA
   return ops;
 }
 
-std::string StateLine(const change::ChangeView& v) {
-  std::string s(change::StateName(v.state));
-  if (v.state == change::State::kOpen && !v.missing.empty()) s += " (needs " + v.missing + ")";
-  if (v.state == change::State::kStale) {
-    s += fmt::format(" (base {} < latest {}: rebase)", v.request.base_version, v.latest_version);
-  }
-  if (v.request.review) {
-    s += v.request.review->closed_at ? ", review closed"
-         : v.review_overdue          ? ", review OVERDUE"
-                                     : fmt::format(", review open ({}/{})",
-                                                   v.request.review->reviews.size(),
-                                                   v.request.review->required);
-  }
-  return s;
-}
-
-void PrintView(std::ostream& out, const change::ChangeView& v) {
-  const change::ChangeRequest& r = v.request;
-  out << fmt::format("change {}{} on {}: {}\n", r.id, r.emergency ? " (emergency)" : "", r.ns,
-                     StateLine(v));
-  out << fmt::format("  requested by {} at {}; expires {}\n", r.requester,
-                     FormatRfc3339(r.created_at), FormatRfc3339(r.expires_at));
-  out << fmt::format("  justification: {}\n", r.justification);
-  if (!r.rollback_plan.empty()) out << fmt::format("  rollback plan: {}\n", r.rollback_plan);
-  if (!r.tags.empty()) out << fmt::format("  tags: {}\n", Join(r.tags));
-  out << fmt::format("  base version {}, change {}\n", r.base_version, r.change_hash.substr(0, 16));
-  out << fmt::format("  policy: {} ({} approval{} required, {} counting)\n",
-                     v.policy.empty() ? "(none)" : v.policy, v.approvals_required,
-                     v.approvals_required == 1 ? "" : "s", v.approvals_counting);
-  out << fmt::format("  impact: {}{}\n", r.impact.level,
-                     r.impact.reasons.empty() ? "" : " (" + Join(r.impact.reasons) + ")");
-  out << fmt::format("  paths: {}\n", r.impact.paths.empty() ? "(none)" : Join(r.impact.paths));
-  if (!r.impact.sensitive_paths.empty()) {
-    out << fmt::format("  sensitive paths: {}\n", Join(r.impact.sensitive_paths));
-  }
-  if (!r.impact.compliance_after.empty() || !r.impact.compliance_before.empty()) {
-    out << fmt::format("  compliance failing before: {}; after: {}\n",
-                       r.impact.compliance_before.empty() ? "none" : Join(r.impact.compliance_before),
-                       r.impact.compliance_after.empty() ? "none" : Join(r.impact.compliance_after));
-  }
-  if (!r.impact.blocking_rules.empty()) {
-    out << fmt::format("  blocking critical rules: {}{}\n", Join(r.impact.blocking_rules),
-                       v.unoverridden.empty() ? " (overridden)" : "");
-  }
-  for (const auto& a : r.approvals) {
-    const bool current = a.change_hash == r.change_hash && a.base_version == r.base_version;
-    out << fmt::format("  approved by {} at {}{}{}{}\n", a.by, FormatRfc3339(a.at),
-                       current ? "" : " (for an earlier base or change-set)",
-                       a.overrides.empty() ? "" : ", overriding " + Join(a.overrides),
-                       a.comment.empty() ? "" : ": " + a.comment);
-  }
-  for (const auto& n : r.rejections) {
-    out << fmt::format("  rejected by {} at {}: {}\n", n.by, FormatRfc3339(n.at), n.text);
-  }
-  for (const auto& n : r.comments) {
-    out << fmt::format("  comment by {} at {}: {}\n", n.by, FormatRfc3339(n.at), n.text);
-  }
-  if (r.applied_version) {
-    out << fmt::format("  applied by {} as version {}\n", r.applied_by.value_or(""), *r.applied_version);
-  }
-  if (r.review) {
-    out << fmt::format("  follow-up review: {}/{} by {}\n", r.review->reviews.size(),
-                       r.review->required, FormatRfc3339(r.review->deadline));
-    for (const auto& n : r.review->reviews) {
-      out << fmt::format("    reviewed by {} at {}{}\n", n.by, FormatRfc3339(n.at),
-                         n.text.empty() ? "" : ": " + n.text);
-    }
-  }
-}
-
 // Runs `body` with the node's change service; prints the view it returns.
 int RunView(CommandContext& ctx, const ChangeArgs& a,
             const std::function<Result<change::ChangeView>(change::ChangeService&, Session&)>& body) {
@@ -190,7 +105,7 @@ int RunView(CommandContext& ctx, const ChangeArgs& a,
   if (a.json) {
     ctx.io.out << change::ViewJson(*result).dump(2) << "\n";
   } else {
-    PrintView(ctx.io.out, *result);
+    PrintChangeView(ctx.io.out, change::ViewJson(*result));
   }
   return exit_code::kOk;
 }
@@ -229,17 +144,13 @@ int RunList(CommandContext& ctx, const ChangeArgs& a) {
   Status closed = session->Close();
   if (!result) return ctx.Fail(result.error());
   if (!closed) return ctx.Fail(closed.error());
+  nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+  for (const auto& v : *result) arr.push_back(change::ViewJson(v));
   if (a.json) {
-    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
-    for (const auto& v : *result) arr.push_back(change::ViewJson(v));
     ctx.io.out << arr.dump(2) << "\n";
-    return exit_code::kOk;
+  } else {
+    PrintChangeList(ctx.io.out, arr);
   }
-  for (const auto& v : *result) {
-    ctx.io.out << fmt::format("{}  {}  {}  {}  {}\n", v.request.id, v.request.ns, StateLine(v),
-                              v.request.requester, v.request.justification.substr(0, 60));
-  }
-  if (result->empty()) ctx.io.out << "no change requests\n";
   return exit_code::kOk;
 }
 
@@ -255,27 +166,9 @@ int RunDiff(CommandContext& ctx, const ChangeArgs& a) {
   if (!closed) return ctx.Fail(closed.error());
   if (a.json) {
     ctx.io.out << change::DiffJson(*result).dump(2) << "\n";
-    return exit_code::kOk;
+  } else {
+    PrintChangeDiff(ctx.io.out, change::DiffJson(*result));
   }
-  for (const auto& l : *result) {
-    switch (l.kind) {
-      case change::DiffLine::Kind::kAdded:
-        ctx.io.out << fmt::format("+ {}{}\n", l.path,
-                                  l.sensitive ? " (sensitive)" : " = " + ValueText(*l.new_value));
-        break;
-      case change::DiffLine::Kind::kRemoved:
-        ctx.io.out << fmt::format("- {}{}\n", l.path,
-                                  l.sensitive ? " (sensitive)" : " (was " + ValueText(*l.old_value) + ")");
-        break;
-      case change::DiffLine::Kind::kChanged:
-        ctx.io.out << fmt::format("~ {}{}\n", l.path,
-                                  l.sensitive ? " (sensitive)"
-                                              : ": " + ValueText(*l.old_value) + " -> " +
-                                                    ValueText(*l.new_value));
-        break;
-    }
-  }
-  ctx.io.out << fmt::format("{} difference{}\n", result->size(), result->size() == 1 ? "" : "s");
   return exit_code::kOk;
 }
 

@@ -12,8 +12,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "bulwark/change/change_service.h"
 #include "bulwark/config/format.h"
 #include "bulwark/server/api_client.h"
+#include "cli/change_print.h"
 #include "cli/command.h"
 #include "cli/verbatim_args.h"
 
@@ -32,6 +34,13 @@ struct RemoteArgs {
   // audit
   std::string since, until, actor, action, outcome, impact, out;
   std::uint64_t index = 0, old_size = 0, new_size = 0, limit = 0;
+  // change
+  std::string id, set_secret, justification, rollback_plan, comment, state;
+  std::vector<std::string> sets, unsets, overrides;
+  std::int64_t rollback_to = 0;
+  // status, rotate
+  std::string within = "30d";
+  bool dry_run = false, emergency = false, force = false;
 };
 
 Result<std::unique_ptr<server::ApiClient>> Connect(CommandContext& ctx, const RemoteArgs& a) {
@@ -113,6 +122,164 @@ void Add(CLI::App* c, CommandContext& ctx, const std::shared_ptr<RemoteArgs>& a,
       return exit_code::kOk;
     };
   });
+}
+
+// The change-set options as the ops of a /v1/changes body, in the order and with the value
+// reading of the local `change propose` (change_commands.cc): --rollback-to, --file, --set,
+// --set-secret (the value from stdin, only ever in the request body), --unset.
+Result<json> ChangeOps(CommandContext& ctx, const RemoteArgs& a) {
+  json ops = json::array();
+  if (a.rollback_to > 0) {
+    if (!a.file.empty()) return InvalidArgumentError("--rollback-to: not with --file");
+    ops.push_back({{"op", "rollback"}, {"to", a.rollback_to}});
+  }
+  auto as_json = [](const config::Value& v) -> Result<json> {
+    BULWARK_ASSIGN_OR_RETURN(std::string text, config::EmitDocument(v, config::Format::kJson, {.indent = 0}));
+    return json::parse(text);
+  };
+  if (!a.file.empty()) {
+    auto files = NewLocalFileSystem();
+    auto doc = config::LoadFile(*files, a.file);
+    if (!doc) return std::unexpected(doc.error().WithContext("--file"));
+    BULWARK_ASSIGN_OR_RETURN(json d, as_json(doc->root));
+    ops.push_back({{"op", "put"}, {"document", std::move(d)}});
+  }
+  for (const std::string& s : a.sets) {
+    const auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return InvalidArgumentError(fmt::format("--set '{}': expected PATH=VALUE", s.substr(0, s.find('='))));
+    }
+    const std::string text = s.substr(eq + 1);
+    auto doc = config::ParseDocument(text, config::Format::kJson, {.source_name = "--set", .track_locations = false});
+    json value = json(text);
+    if (doc) {
+      BULWARK_ASSIGN_OR_RETURN(value, as_json(doc->root));
+    }
+    ops.push_back({{"op", "set"}, {"path", s.substr(0, eq)}, {"value", std::move(value)}});
+  }
+  if (!a.set_secret.empty()) {
+    std::ostringstream ss;
+    ss << ctx.io.in.rdbuf();
+    std::string text = ss.str();
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    if (text.empty()) return InvalidArgumentError("--set-secret: no value on standard input");
+    ops.push_back({{"op", "set"}, {"path", a.set_secret}, {"value", std::move(text)}, {"secret", true}});
+  }
+  for (const std::string& u : a.unsets) ops.push_back({{"op", "unset"}, {"path", u}});
+  return ops;
+}
+
+// bulwark change ... against /v1/changes (docs/server.md "Change requests"), with the arguments
+// of the local commands and their printer (cli/change_print.h) over the server's view JSON.
+void RegisterRemoteChange(CLI::App& app, CommandContext& ctx, const std::shared_ptr<RemoteArgs>& a) {
+  auto& out = ctx.io.out;
+  CLI::App* change = app.add_subcommand("change", "Change requests on the server");
+  change->require_subcommand(1);
+  // Prints one request as the local command does.
+  auto print_view = [&out, a](const json& v) {
+    if (a->json) {
+      out << v.dump(2) << "\n";
+    } else {
+      PrintChangeView(out, v);
+    }
+  };
+  for (const bool emergency : {false, true}) {
+    CLI::App* c = emergency ? change->add_subcommand("emergency", "Break glass: apply at once (emergency role, "
+                                                                  "justification), review follows")
+                            : change->add_subcommand("propose", "Propose a change-set against one namespace");
+    c->add_option("namespace", a->ns, "The namespace to change")->required();
+    c->add_option("--file", a->file, "A whole new document (any format the loaders read)");
+    c->add_option("--set", a->sets, "PATH=VALUE (VALUE as for `bulwark set`; repeatable)");
+    c->add_option("--set-secret", a->set_secret, "PATH: the value from standard input, encrypted");
+    c->add_option("--unset", a->unsets, "PATH to remove (repeatable)");
+    c->add_option("--rollback-to", a->rollback_to, "Restore version N")->check(VersionNumber());
+    c->add_option("--justification", a->justification, "Why (required)");
+    c->add_option("--rollback-plan", a->rollback_plan, "How to undo it");
+    c->add_option("--tag", a->tags, "A label (repeatable)");
+    c->add_flag("--json", a->json, "Print the request as JSON");
+    Add(c, ctx, a, [&ctx, a, print_view, emergency](server::ApiClient& client) -> Status {
+      BULWARK_ASSIGN_OR_RETURN(json ops, ChangeOps(ctx, *a));
+      json body = {{"namespace", a->ns}, {"ops", std::move(ops)}, {"justification", a->justification}};
+      if (!a->rollback_plan.empty()) body["rollback_plan"] = a->rollback_plan;
+      if (!a->tags.empty()) body["tags"] = a->tags;
+      BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "POST", emergency ? "/v1/changes/emergency" : "/v1/changes",
+                                                body.dump(-1, ' ', false, json::error_handler_t::replace)));
+      print_view(r);
+      return OkStatus();
+    });
+  }
+  {
+    CLI::App* c = change->add_subcommand("list", "Change requests, newest first");
+    c->add_option("--ns", a->ns, "Only namespaces under this prefix");
+    c->add_option("--state", a->state, "open|approved|applied|rejected|stale|expired");
+    c->add_flag("--json", a->json, "Print as JSON");
+    Add(c, ctx, a, [&out, a](server::ApiClient& client) -> Status {
+      if (!a->state.empty() && !change::ParseState(a->state)) {
+        return InvalidArgumentError(fmt::format("--state '{}': expected open, approved, applied, "
+                                                "rejected, stale or expired", a->state));
+      }
+      std::string q = "/v1/changes?namespace=" + UrlEncode(a->ns, false);
+      if (!a->state.empty()) q += "&state=" + UrlEncode(a->state, false);
+      BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "GET", q));
+      if (a->json) {
+        out << r["changes"].dump(2) << "\n";
+      } else {
+        PrintChangeList(out, r["changes"]);
+      }
+      return OkStatus();
+    });
+  }
+  // The commands on one request: id, --json, and what each sends.
+  struct IdCommand {
+    const char* name;
+    const char* help;
+    const char* method;
+    const char* suffix;  // after /v1/changes/{id}
+  };
+  for (const IdCommand& k : {IdCommand{"show", "One change request, its impact and approvals", "GET", ""},
+                             IdCommand{"diff", "What the change does to its base version", "GET", "/diff"},
+                             IdCommand{"approve", "Approve a change request", "POST", "/approve"},
+                             IdCommand{"reject", "Reject (or, as its requester, withdraw) a change", "POST", "/reject"},
+                             IdCommand{"apply", "Apply an approved change (compare-and-set on its base)", "POST", "/apply"},
+                             IdCommand{"rebase", "Move a stale change onto the latest version", "POST", "/rebase"},
+                             IdCommand{"comment", "Add a comment to a change request", "POST", "/comment"},
+                             IdCommand{"review", "Review an applied emergency change", "POST", "/review"}}) {
+    CLI::App* c = change->add_subcommand(k.name, k.help);
+    c->add_option("id", a->id, "The change request (cr-...)")->required();
+    c->add_flag("--json", a->json, "Print as JSON");
+    const std::string name = k.name;
+    if (name == "approve") {
+      c->add_option("--comment", a->comment, "A comment kept with the approval");
+      c->add_option("--override", a->overrides, "A blocking critical compliance rule id to override");
+    } else if (name == "reject") {
+      c->add_option("--comment", a->comment, "Why (required)");
+    } else if (name == "review") {
+      c->add_option("--comment", a->comment, "A comment kept with the review");
+    } else if (name == "comment") {
+      c->add_option("text", a->comment, "The comment")->required();
+    }
+    Add(c, ctx, a, [&out, a, print_view, name, method = std::string(k.method),
+                    suffix = std::string(k.suffix)](server::ApiClient& client) -> Status {
+      std::string body;
+      if (name == "approve") {
+        json b = json::object();
+        if (!a->comment.empty()) b["comment"] = a->comment;
+        if (!a->overrides.empty()) b["overrides"] = a->overrides;
+        body = b.dump();
+      } else if (name == "reject" || name == "comment" || name == "review") {
+        body = json({{"comment", a->comment}}).dump(-1, ' ', false, json::error_handler_t::replace);
+      }
+      BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, method, "/v1/changes/" + UrlEncode(a->id, false) + suffix, body));
+      if (name != "diff") {
+        print_view(r);
+      } else if (a->json) {
+        out << r["changes"].dump(2) << "\n";
+      } else {
+        PrintChangeDiff(out, r["changes"]);
+      }
+      return OkStatus();
+    });
+  }
 }
 
 void RegisterRemote(CLI::App& app, CommandContext& ctx, const std::shared_ptr<RemoteArgs>& a) {
@@ -471,7 +638,7 @@ void RegisterRemote(CLI::App& app, CommandContext& ctx, const std::shared_ptr<Re
 
 bool IsRemoteInvocation(const std::vector<std::string>& args) {
   static const std::vector<std::string> kRemote = {"put", "get", "set", "unset", "history", "diff", "rollback",
-                                                   "ls", "mv", "check", "audit", "keys"};
+                                                   "ls", "mv", "check", "audit", "keys", "change"};
   bool server_flag = false;
   std::string command;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -505,6 +672,7 @@ int RunRemoteCli(const std::vector<std::string>& args, CliIo io) {
   app.add_option("--key", a->key, "Client private key (PEM) for mTLS");
   app.add_option("--ca", a->ca, "The server's CA certificate (PEM) to pin (default: $BULWARK_CA)");
   RegisterRemote(app, ctx, a);
+  RegisterRemoteChange(app, ctx, a);
   // Free text arrives byte for byte here too (cli/verbatim_args.h).
   RestoreArgsInEveryOption(app);
   try {
