@@ -13,6 +13,7 @@
 #include "bulwark/server/api_tokens.h"
 #include "bulwark/server/identity_auth.h"
 #include "bulwark/server/access_routes.h"
+#include "bulwark/server/login_routes.h"
 #include "bulwark/server/metered.h"
 #include "bulwark/server/token_routes.h"
 
@@ -53,14 +54,24 @@ identity::AuthenticationEnvironment IdentityEnvironment(const ServerConfig& cfg,
 }
 std::string IdentityWhere(const ServerConfig& cfg) { return fmt::format("{}: auth", cfg.file.string()); }
 
-// auth.token / auth.jwt through the identity module's reader, each behind the adapter.
-Result<std::vector<std::unique_ptr<Authenticator>>> IdentityAuthenticators(const ServerConfig& cfg,
-                                                                           const Runtime& rt) {
-  std::vector<std::unique_ptr<Authenticator>> out;
+// auth.token / auth.jwt through the identity module's reader, each behind the adapter; auth.ldap
+// (a password method: no bearer token reaches it) is kept aside for the login route.
+struct IdentityMethods {
+  std::vector<std::unique_ptr<Authenticator>> chain;
+  std::shared_ptr<const identity::Authenticator> ldap;
+};
+Result<IdentityMethods> IdentityAuthenticators(const ServerConfig& cfg, const Runtime& rt) {
+  IdentityMethods out;
   if (cfg.identity_auth.is_null()) return out;
   BULWARK_ASSIGN_OR_RETURN(auto methods, identity::BuildAuthenticationMethods(
                                              cfg.identity_auth, IdentityWhere(cfg), IdentityEnvironment(cfg, rt)));
-  for (auto& m : methods) out.push_back(NewIdentityAuthenticator(std::move(m)));
+  for (auto& m : methods) {
+    if (m->method() == "ldap") {
+      out.ldap = std::move(m);
+    } else {
+      out.chain.push_back(NewIdentityAuthenticator(std::move(m)));
+    }
+  }
   return out;
 }
 
@@ -167,21 +178,31 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(ServerConfig config, ServeHoo
   api.accepting = [raw = app.get()] { return raw->server_ && raw->server_->accepting(); };
   BULWARK_ASSIGN_OR_RETURN(auto router, BuildApiRouter(api));
   if (engine) BULWARK_RETURN_IF_ERROR(AddAccessRoutes(*router, api, engine, rt.clock));
+  BULWARK_ASSIGN_OR_RETURN(IdentityMethods identity_methods, IdentityAuthenticators(cfg, rt));
   // /v1/tokens manages the token store that auth.token authenticates against (and only then).
   if (!cfg.identity_auth.is_null()) {
     const identity::AuthenticationEnvironment env = IdentityEnvironment(cfg, rt);
     BULWARK_ASSIGN_OR_RETURN(auto db, identity::TokenDatabasePath(cfg.identity_auth, IdentityWhere(cfg), env));
     if (db) {
       BULWARK_ASSIGN_OR_RETURN(std::shared_ptr<identity::TokenStore> store, identity::TokenStore::Open(*db, rt));
-      BULWARK_RETURN_IF_ERROR(AddTokenRoutes(*router, api, std::move(store), rt.clock));
+      BULWARK_RETURN_IF_ERROR(AddTokenRoutes(*router, api, store, rt.clock));
+      if (identity_methods.ldap) {
+        LdapLoginOptions login;
+        login.ldap = identity_methods.ldap;
+        login.store = store;
+        login.clock = rt.clock;
+        login.random = rt.random;
+        login.token_ttl = cfg.login_token_ttl;
+        login.attempts_per_minute = cfg.login_attempts_per_minute;
+        BULWARK_RETURN_IF_ERROR(AddLdapLoginRoute(*router, api, std::move(login)));
+      }
     }
   }
 
   // Authentication: the identity module's methods (the home's token store, JWT/OIDC), the tokens
   // file, then client certificates (when configured). Nothing configured means nobody can
   // authenticate (every protected route answers 401), never allow-all.
-  std::vector<std::unique_ptr<Authenticator>> methods;
-  BULWARK_ASSIGN_OR_RETURN(methods, IdentityAuthenticators(cfg, rt));
+  std::vector<std::unique_ptr<Authenticator>> methods = std::move(identity_methods.chain);
   if (!cfg.tokens_file.empty()) {
     BULWARK_ASSIGN_OR_RETURN(auto tokens, TokenFileAuthenticator::Create(rt, cfg.tokens_file));
     methods.push_back(std::move(tokens));

@@ -184,6 +184,25 @@ Result<ServerConfig> LoadServerConfig(FileSystem& files, const fs::path& file) {
          return auth.Read(v, {{"tokens_file", auth.Path("tokens_file", c.tokens_file, base)},
                               {"token", identity("token")},
                               {"jwt", identity("jwt")},
+                              {"ldap", identity("ldap")},
+                              {"login", [&](const config::Value& m) -> Status {
+                                 MapReader login(f, "auth.login");
+                                 std::string ttl;
+                                 std::size_t per_minute = c.login_attempts_per_minute;
+                                 BULWARK_RETURN_IF_ERROR(login.Read(
+                                     m, {{"token_ttl", login.String("token_ttl", ttl)},
+                                         {"attempts_per_minute", login.Positive("attempts_per_minute", per_minute)}}));
+                                 if (!ttl.empty()) {
+                                   auto d = ParseDuration(ttl);
+                                   if (!d) return login.Bad("token_ttl", d.error().message());
+                                   if (*d < std::chrono::minutes(1) || *d > std::chrono::hours(24)) {
+                                     return login.Bad("token_ttl", "between 1m and 24h");
+                                   }
+                                   c.login_token_ttl = *d;
+                                 }
+                                 c.login_attempts_per_minute = static_cast<unsigned>(per_minute);
+                                 return OkStatus();
+                               }},
                               {"mtls", [&](const config::Value& m) -> Status {
                                  have_mtls = true;
                                  return mtls.Read(m, {{"principal", mtls.String("principal", mtls_principal)},
@@ -282,6 +301,11 @@ Result<ServerConfig> LoadServerConfig(FileSystem& files, const fs::path& file) {
   }
   if (c.server.tls.client_auth != TlsOptions::ClientAuth::kNone && c.server.tls.client_ca.empty()) {
     return InvalidArgumentError(fmt::format("{}: tls.client_ca: required when client_auth is {}", f, client_auth));
+  }
+  if (c.identity_auth.is_map() && c.identity_auth.AsMap().Contains("ldap") &&
+      !c.identity_auth.AsMap().Contains("token")) {
+    return InvalidArgumentError(fmt::format(
+        "{}: auth.ldap: needs auth.token (the LDAP login returns a token from that store)", f));
   }
   if (have_mtls) {
     if (c.server.tls.client_auth == TlsOptions::ClientAuth::kNone) {

@@ -63,10 +63,14 @@ struct ServerConfig {
   std::filesystem::path passphrase_file;
   std::filesystem::path tokens_file;
   std::optional<MtlsMapping> mtls;  // set when certificates may authenticate
-  // auth.token and auth.jwt: the identity module's authentication sections (the home's token store,
-  // OIDC/JWT), a map {token?, jwt?} as written; null when neither is given. Read, with errors
+  // auth.token, auth.jwt and auth.ldap: the identity module's authentication sections (the home's
+  // token store, OIDC/JWT, a directory for the LDAP login route), a map {token?, jwt?, ldap?} as written; null when neither is given. Read, with errors
   // naming "server.yaml: auth.jwt....", by identity::BuildAuthenticationMethods in ServerApp::Open.
   config::Value identity_auth;
+  // auth.login: {token_ttl: 1h, attempts_per_minute: 10}: the tokens POST /v1/auth/ldap/login
+  // issues (with auth.ldap and auth.token) and its rate limit per source address and user name.
+  std::chrono::seconds login_token_ttl{3600};
+  unsigned login_attempts_per_minute = 10;
   std::vector<Grant> grants;
   // authorization.policies: an access policy directory (docs/access.md); when set, the access
   // engine decides every request instead of the grants (the two cannot be combined).
