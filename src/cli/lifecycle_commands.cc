@@ -12,6 +12,7 @@
 #include "bulwark/lifecycle/lifecycle.h"
 #include "bulwark/node/health.h"
 #include "cli/command.h"
+#include "cli/lifecycle_print.h"
 #include "cli/store_commands.h"
 
 namespace bulwark::cli {
@@ -313,29 +314,16 @@ int RunRotate(CommandContext& ctx, const RotateArgs& a) {
     o.reason = a.reason;
     o.force = a.force;
     BULWARK_ASSIGN_OR_RETURN(lifecycle::RotationOutcome r, lc.Rotate(s.request, a.ns, *path, o));
+    nlohmann::ordered_json j = {{"namespace", a.ns}, {"path", path->ToString()}, {"rotation_id", r.id},
+                                {"state", r.state}, {"resumed", r.resumed}};
+    if (r.old_version) j["old_version"] = *r.old_version;
+    if (r.new_version) j["new_version"] = *r.new_version;
+    if (r.grace_until) j["grace_until"] = FormatRfc3339(*r.grace_until);
+    if (!r.error.empty()) j["error"] = r.error;
     if (a.json) {
-      nlohmann::ordered_json j = {{"namespace", a.ns}, {"path", path->ToString()}, {"rotation_id", r.id},
-                                  {"state", r.state}, {"resumed", r.resumed}};
-      if (r.old_version) j["old_version"] = *r.old_version;
-      if (r.new_version) j["new_version"] = *r.new_version;
-      if (r.grace_until) j["grace_until"] = FormatRfc3339(*r.grace_until);
-      if (!r.error.empty()) j["error"] = r.error;
       ctx.io.out << j.dump(2) << "\n";
     } else {
-      std::string line = fmt::format("{} {}: rotation {}{} ", a.ns, path->ToString(), r.id,
-                                     r.resumed ? " (resumed)" : "");
-      if (r.state == "done") {
-        line += fmt::format("done: version {} is current, the previous value is retired",
-                            r.new_version ? std::to_string(*r.new_version) : "?");
-      } else if (r.state == "in_grace") {
-        line += fmt::format("in grace: version {} is current; the previous value is served until {} "
-                            "(then bulwark rotate due revokes it)",
-                            r.new_version ? std::to_string(*r.new_version) : "?",
-                            r.grace_until ? FormatRfc3339(*r.grace_until) : "?");
-      } else {
-        line += fmt::format("{}: {}", r.state == "rolled_back" ? "ROLLED BACK" : r.state, r.error);
-      }
-      ctx.io.out << line << "\n";
+      PrintRotation(ctx.io.out, j);
     }
     return r.state == "rolled_back" ? exit_code::kProblemsFound : exit_code::kOk;
   });
@@ -346,18 +334,13 @@ int RunRotateDue(CommandContext& ctx, const RotateArgs& a) {
     BULWARK_ASSIGN_OR_RETURN(lifecycle::DueReport r, lc.RunDue(s.request, a.dry_run));
     nlohmann::ordered_json j = nlohmann::ordered_json::array();
     for (const auto& i : r.items) {
-      if (a.json) {
-        j.push_back({{"namespace", i.ns}, {"path", i.path}, {"action", i.action},
-                     {"outcome", i.outcome}, {"detail", i.detail}});
-      } else {
-        ctx.io.out << fmt::format("{:<8} {:<12} {} {}{}\n", i.action, i.outcome, i.ns, i.path,
-                                  i.detail.empty() ? "" : ": " + i.detail);
-      }
+      j.push_back({{"namespace", i.ns}, {"path", i.path}, {"action", i.action},
+                   {"outcome", i.outcome}, {"detail", i.detail}});
     }
     if (a.json) {
       ctx.io.out << j.dump(2) << "\n";
-    } else if (r.items.empty()) {
-      ctx.io.out << "nothing due\n";
+    } else {
+      PrintDueItems(ctx.io.out, j);
     }
     return r.problems() ? exit_code::kProblemsFound : exit_code::kOk;
   });

@@ -14,9 +14,13 @@
 
 #include "bulwark/change/change_service.h"
 #include "bulwark/config/format.h"
+#include "bulwark/config/path.h"
+#include "bulwark/core/duration.h"
+#include "bulwark/node/health.h"
 #include "bulwark/server/api_client.h"
 #include "cli/change_print.h"
 #include "cli/command.h"
+#include "cli/lifecycle_print.h"
 #include "cli/verbatim_args.h"
 
 namespace bulwark::cli {
@@ -280,6 +284,101 @@ void RegisterRemoteChange(CLI::App& app, CommandContext& ctx, const std::shared_
       return OkStatus();
     });
   }
+}
+
+// `status`, `rotate NS PATH` and `rotate due` against /v1/sys/status, /v1/secrets/rotate/{ns}
+// and /v1/rotate/due (docs/rotation.md section 6), with the local arguments, text and exit codes
+// (1: not healthy, rolled back, something overdue or failed).
+void RegisterRemoteLifecycle(CLI::App& app, CommandContext& ctx, const std::shared_ptr<RemoteArgs>& a) {
+  auto connect_and = [&ctx, a](const std::function<Result<int>(server::ApiClient&)>& run) {
+    auto client = Connect(ctx, *a);
+    if (!client) return ctx.Fail(client.error());
+    auto code = run(**client);
+    if (!code) return ctx.Fail(code.error());
+    return *code;
+  };
+  {
+    CLI::App* c = app.add_subcommand(
+        "status", "Health of the server's node: keys, secrets due or overdue, the audit log (exit 1 when not healthy)");
+    c->add_option("--within", a->within, "Count secrets due within this (default 30d)");
+    c->add_flag("--json", a->json, "JSON");
+    c->callback([&ctx, a, connect_and] {
+      ctx.action = [&ctx, a, connect_and] {
+        if (auto w = ParseDuration(a->within); !w) {
+          return ctx.Fail(Error(ErrorCode::kInvalidArgument, "--within: " + w.error().message()));
+        }
+        return connect_and([&ctx, a](server::ApiClient& client) -> Result<int> {
+          BULWARK_ASSIGN_OR_RETURN(std::string body,
+                                   client.Call("GET", "/v1/sys/status?within=" + UrlEncode(a->within, false)));
+          BULWARK_ASSIGN_OR_RETURN(node::HealthSummary h, node::HealthSummary::FromJson(body));
+          ctx.io.out << (a->json ? body : h.Text());
+          return h.healthy() ? exit_code::kOk : exit_code::kProblemsFound;
+        });
+      };
+    });
+  }
+  CLI::App* rotate = app.add_subcommand("rotate", "Rotate a secret on the server now (NS PATH), or everything due (rotate due)");
+  rotate->add_option("namespace", a->ns);
+  rotate->add_option("path", a->path);
+  rotate->add_flag("--emergency", a->emergency, "Now, whatever the schedule; the previous value is revoked at once");
+  rotate->add_option("--reason", a->reason, "Why (required with --emergency; recorded in the audit log)");
+  rotate->add_flag("--force", a->force, "Also after max_retries failed rotations");
+  rotate->add_flag("--json", a->json, "JSON");
+  CLI::App* due = rotate->add_subcommand(
+      "due", "Run the server's rotation schedule now (exit 1 when anything is overdue or failed)");
+  due->add_flag("--dry-run", a->dry_run, "Say what would be done, do nothing");
+  due->add_flag("--json", a->json, "JSON");
+  due->callback([&ctx, a, connect_and] {
+    ctx.action = [&ctx, a, connect_and] {
+      return connect_and([&ctx, a](server::ApiClient& client) -> Result<int> {
+        BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "POST", "/v1/rotate/due", json({{"dry_run", a->dry_run}}).dump()));
+        if (a->json) {
+          ctx.io.out << r["items"].dump(2) << "\n";
+        } else {
+          PrintDueItems(ctx.io.out, r["items"]);
+        }
+        return r.value("problems", false) ? exit_code::kProblemsFound : exit_code::kOk;
+      });
+    };
+  });
+  rotate->callback([&ctx, a, due, connect_and] {
+    if (due->parsed()) return;
+    ctx.action = [&ctx, a, connect_and] {
+      if (a->ns.empty() || a->path.empty()) {
+        return ctx.Fail(Error(ErrorCode::kInvalidArgument, "rotate: NAMESPACE and PATH are required (or: bulwark rotate due)"));
+      }
+      if (!a->reason.empty() && !a->emergency) {
+        return ctx.Fail(Error(ErrorCode::kInvalidArgument, "--reason: only with --emergency"));
+      }
+      if (a->emergency && a->reason.empty()) {
+        return ctx.Fail(Error(ErrorCode::kInvalidArgument,
+                              "--reason: an emergency rotation needs a reason (--emergency --reason \"...\")"));
+      }
+      auto path = config::Path::ParseAny(a->path);
+      if (!path) return ctx.Fail(path.error().WithContext("PATH"));
+      if (path->empty()) {
+        return ctx.Fail(Error(ErrorCode::kInvalidArgument, "PATH: a secret's path is required, not the whole namespace"));
+      }
+      return connect_and([&ctx, a, p = path->ToString()](server::ApiClient& client) -> Result<int> {
+        json body = {{"path", p}, {"emergency", a->emergency}, {"force", a->force}};
+        if (!a->reason.empty()) body["reason"] = a->reason;
+        BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "POST", "/v1/secrets/rotate/" + UrlEncode(a->ns, true),
+                                                  body.dump(-1, ' ', false, json::error_handler_t::replace)));
+        // The local command's JSON: the route's outcome with the namespace and path.
+        json j = {{"namespace", a->ns}, {"path", p}, {"rotation_id", r.value("id", "")},
+                  {"state", r.value("state", "")}, {"resumed", r.value("resumed", false)}};
+        for (const char* k : {"old_version", "new_version", "grace_until", "error"}) {
+          if (r.contains(k)) j[k] = r[k];
+        }
+        if (a->json) {
+          ctx.io.out << j.dump(2) << "\n";
+        } else {
+          PrintRotation(ctx.io.out, j);
+        }
+        return j["state"] == "rolled_back" ? exit_code::kProblemsFound : exit_code::kOk;
+      });
+    };
+  });
 }
 
 void RegisterRemote(CLI::App& app, CommandContext& ctx, const std::shared_ptr<RemoteArgs>& a) {
@@ -638,7 +737,7 @@ void RegisterRemote(CLI::App& app, CommandContext& ctx, const std::shared_ptr<Re
 
 bool IsRemoteInvocation(const std::vector<std::string>& args) {
   static const std::vector<std::string> kRemote = {"put", "get", "set", "unset", "history", "diff", "rollback",
-                                                   "ls", "mv", "check", "audit", "keys", "change"};
+                                                   "ls", "mv", "check", "audit", "keys", "change", "status", "rotate"};
   bool server_flag = false;
   std::string command;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -673,6 +772,7 @@ int RunRemoteCli(const std::vector<std::string>& args, CliIo io) {
   app.add_option("--ca", a->ca, "The server's CA certificate (PEM) to pin (default: $BULWARK_CA)");
   RegisterRemote(app, ctx, a);
   RegisterRemoteChange(app, ctx, a);
+  RegisterRemoteLifecycle(app, ctx, a);
   // Free text arrives byte for byte here too (cli/verbatim_args.h).
   RestoreArgsInEveryOption(app);
   try {

@@ -177,4 +177,76 @@ std::string HealthSummary::Text() const {
   return out;
 }
 
+Result<HealthSummary> HealthSummary::FromJson(std::string_view text) {
+  using json = nlohmann::json;
+  const json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return InvalidArgumentError("health summary: not a JSON object");
+  HealthSummary h;
+  auto section = [&](const char* name) -> Result<const json*> {
+    auto it = j.find(name);
+    if (it == j.end() || !it->is_object()) {
+      return InvalidArgumentError(fmt::format("health summary: {}: expected an object", name));
+    }
+    return &*it;
+  };
+  auto time = [](const json& o, const char* section_name, const char* key) -> Result<std::optional<TimePoint>> {
+    auto it = o.find(key);
+    if (it == o.end() || it->is_null()) return std::optional<TimePoint>();
+    if (!it->is_string()) return InvalidArgumentError(fmt::format("health summary: {}.{}: expected a time", section_name, key));
+    auto t = ParseRfc3339(it->get<std::string>());
+    if (!t) return InvalidArgumentError(fmt::format("health summary: {}.{}: {}", section_name, key, t.error().message()));
+    return std::optional<TimePoint>(*t);
+  };
+  auto error = [](const json& o) -> std::optional<std::string> {
+    auto it = o.find("error");
+    if (it == o.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  BULWARK_ASSIGN_OR_RETURN(auto now, time(j, "", "time"));
+  if (!now) return InvalidArgumentError("health summary: time: required");
+  h.now = *now;
+  try {
+    BULWARK_ASSIGN_OR_RETURN(const json* k, section("keys"));
+    h.keys_error = error(*k);
+    if (!h.keys_error) {
+      h.keys = k->value("count", std::size_t{0});
+      if (auto v = k->find("primary_version"); v != k->end()) h.primary_version = v->get<std::uint32_t>();
+      BULWARK_ASSIGN_OR_RETURN(h.primary_created, time(*k, "keys", "primary_created"));
+      h.primary_over_limit = k->value("primary_over_usage_limit", false);
+    }
+    BULWARK_ASSIGN_OR_RETURN(const json* s, section("secrets"));
+    h.secrets_error = error(*s);
+    if (!h.secrets_error) {
+      auto within = ParseDuration(s->value("within", std::string("30d")));
+      if (!within) return InvalidArgumentError("health summary: secrets.within: " + within.error().message());
+      h.within = *within;
+      h.tracked = s->value("tracked", std::size_t{0});
+      h.due_soon = s->value("due_soon", std::size_t{0});
+      h.overdue = s->value("overdue", std::size_t{0});
+      h.failed = s->value("failed", std::size_t{0});
+      h.rotating = s->value("rotating", std::size_t{0});
+      for (const json& a : s->value("attention", json::array())) {
+        lifecycle::SecretStatus st;
+        st.ns = a.value("namespace", "");
+        st.path = a.value("path", "");
+        st.status = a.value("status", "");
+        BULWARK_ASSIGN_OR_RETURN(st.when, time(a, "secrets.attention", "when"));
+        h.attention.push_back(std::move(st));
+      }
+    }
+    BULWARK_ASSIGN_OR_RETURN(const json* a, section("audit"));
+    h.audit_error = error(*a);
+    if (!h.audit_error) {
+      h.audit_events = a->value("events", std::uint64_t{0});
+      h.unsigned_events = a->value("unsigned_events", std::uint64_t{0});
+      h.audit_writable = a->value("writable", false);
+      BULWARK_ASSIGN_OR_RETURN(h.last_checkpoint, time(*a, "audit", "last_checkpoint"));
+      h.max_sink_lag = a->value("max_sink_lag", std::uint64_t{0});
+    }
+  } catch (const json::exception& e) {
+    return InvalidArgumentError(fmt::format("health summary: {}", e.what()));
+  }
+  return h;
+}
+
 }  // namespace bulwark::node

@@ -11,6 +11,7 @@
 #include "bulwark/access/authorizer.h"
 #include "bulwark/access/policy_set.h"
 #include "bulwark/keys/local_keystore.h"
+#include "bulwark/node/health.h"
 #include "bulwark/node/key_agent.h"
 #include "bulwark/testing/temp_dir.h"
 #include "keys/fast_kdf_for_test.h"
@@ -509,6 +510,49 @@ statements:
     }
     ASSERT_TRUE((*node)->Close());
   }
+}
+
+// `bulwark --server ... status` prints Text() of the summary read back from GET /v1/sys/status.
+TEST(HealthSummaryTest, FromJsonGivesBackTheSameJsonAndText) {
+  HealthSummary h;
+  h.now = *ParseRfc3339("2026-12-07T12:00:00Z");
+  h.within = std::chrono::days(7);
+  h.keys = 2;
+  h.primary_version = 2;
+  h.primary_created = *ParseRfc3339("2026-11-07T12:00:00Z");
+  h.tracked = 3;
+  h.overdue = 1;
+  lifecycle::SecretStatus s;
+  s.ns = "production/api";
+  s.path = "database.password";
+  s.status = "overdue";
+  s.when = *ParseRfc3339("2026-12-01T00:00:00Z");
+  h.attention.push_back(s);
+  h.audit_events = 40;
+  h.unsigned_events = 3;
+  h.audit_writable = true;
+  h.last_checkpoint = *ParseRfc3339("2026-12-07T10:00:00Z");
+  auto back = HealthSummary::FromJson(h.Json());
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(back->Json(), h.Json());
+  EXPECT_EQ(back->Text(), h.Text());
+  EXPECT_FALSE(back->healthy());
+
+  HealthSummary broken;
+  broken.now = h.now;
+  broken.keys_error = "keyring locked";
+  broken.secrets_error = "no lifecycle";
+  broken.audit_error = "audit unavailable";
+  auto b = HealthSummary::FromJson(broken.Json());
+  ASSERT_TRUE(b) << b.error();
+  EXPECT_EQ(b->Text(), broken.Text());
+
+  EXPECT_FALSE(HealthSummary::FromJson("[]"));
+  EXPECT_FALSE(HealthSummary::FromJson(R"({"time": "2026-12-07T12:00:00Z"})"));
+  auto bad = HealthSummary::FromJson(R"({"time": "2026-12-07T12:00:00Z", "keys": {"count": "two"},
+                                        "secrets": {}, "audit": {}})");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <tuple>
 
 #include "bulwark/cli/app.h"
 #include "bulwark/server/api_tokens.h"
@@ -273,6 +274,61 @@ TEST(ServerConfigRotationTest, ScheduleErrorsNameTheField) {
   EXPECT_EQ(*ok->rotation_schedule, std::chrono::hours(6));
   EXPECT_EQ(ok->rotation_principal, "svc:rotator");
   EXPECT_EQ(ok->rotation_roles, std::vector<std::string>{"rotator"});
+}
+
+// `bulwark --server ... status | rotate due | rotate NS PATH` print what the local commands print,
+// from the routes above.
+TEST_F(ServerLifecycleTest, TheCliReachesStatusAndRotationThroughTheServer) {
+  Start();
+  ASSERT_TRUE(app_);
+  std::ofstream(d_ / "ops.token") << bearer_.substr(std::string("Bearer ").size()) << "\n";
+  auto remote = [&](std::vector<std::string> args) {
+    std::vector<std::string> full = {"--server", fmt::format("https://127.0.0.1:{}", app_->server().port()),
+                                     "--ca", (d_ / "ca.pem").string(), "--token-file", (d_ / "ops.token").string()};
+    full.insert(full.end(), args.begin(), args.end());
+    std::istringstream input;
+    std::ostringstream out, err;
+    const int code = cli::RunCli(full, {input, out, err, false});
+    return std::make_tuple(code, out.str(), err.str());
+  };
+  auto [code, out, err] = remote({"status", "--within", "7d"});
+  EXPECT_EQ(code, out.starts_with("healthy\n") ? 0 : 1) << out << err;
+  EXPECT_THAT(out, HasSubstr("\nkeys:    1 key(s), primary version 1 created "));
+  EXPECT_THAT(out, HasSubstr("\nsecrets: 1 tracked, 0 due or expiring within 7d, 0 overdue, 0 failed, 0 rotating\n"));
+  EXPECT_THAT(out, HasSubstr("\naudit:   "));
+  auto [jcode, jout, jerr] = remote({"status", "--json"});
+  auto j = nlohmann::json::parse(jout, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << jout << jerr;
+  EXPECT_EQ(j["secrets"]["tracked"], 1);
+  EXPECT_EQ(jcode, j["healthy"].get<bool>() ? 0 : 1);
+  auto [bad_code, bad_out, bad_err] = remote({"status", "--within", "soon"});
+  EXPECT_EQ(bad_code, 2);
+  EXPECT_THAT(bad_err, HasSubstr("--within"));
+
+  auto [due_code, due_out, due_err] = remote({"rotate", "due", "--dry-run"});
+  EXPECT_EQ(due_code, 0) << due_out << due_err;
+  EXPECT_EQ(due_out, "nothing due\n");
+
+  auto [no_reason, nr_out, nr_err] = remote({"rotate", "prod/db", "password", "--emergency"});
+  EXPECT_EQ(no_reason, 2);
+  EXPECT_THAT(nr_err, HasSubstr("--reason"));
+  auto [rcode, rout, rerr] = remote({"rotate", "prod/db", "password", "--emergency", "--reason", "leaked in a log"});
+  ASSERT_EQ(rcode, 0) << rout << rerr;
+  EXPECT_THAT(rout, ::testing::MatchesRegex("prod/db password: rotation [^ ]+ done: version [0-9]+ is current, "
+                                            "the previous value is retired\n"));
+  const std::string now = Reveal();
+  EXPECT_NE(now, kInitial);
+  EXPECT_FALSE(now.empty());
+  EXPECT_THAT(rout + rerr, Not(HasSubstr(now)));
+  auto [jr, jrout, jrerr] = remote({"rotate", "prod/db", "password", "--emergency", "--reason", "again", "--json"});
+  ASSERT_EQ(jr, 0) << jrerr;
+  auto rj = nlohmann::json::parse(jrout, nullptr, false);
+  ASSERT_FALSE(rj.is_discarded()) << jrout;
+  EXPECT_EQ(rj["namespace"], "prod/db");
+  EXPECT_EQ(rj["path"], "password");
+  EXPECT_EQ(rj["state"], "done");
+  auto [missing, m_out, m_err] = remote({"rotate", "prod/none", "password", "--emergency", "--reason", "x"});
+  EXPECT_EQ(missing, 4) << m_out << m_err;
 }
 
 }  // namespace

@@ -52,6 +52,12 @@ struct HealthSummary {
   bool healthy() const;
   std::string Json() const;  // one JSON object (docs/rotation.md section 6)
   std::string Text() const;  // a few lines for people
+
+  // The summary back from its Json() (e.g. GET /v1/sys/status, so that `bulwark --server ...
+  // status` prints the local Text()). The secrets' records are not in the JSON: `attention` holds
+  // namespace, path, status and when only. kInvalidArgument naming the field that is missing or
+  // of the wrong type.
+  static Result<HealthSummary> FromJson(std::string_view json);
 };
 
 // `within`: the horizon of "due soon" (default 30 days).
