@@ -78,7 +78,7 @@ Status AddAuditRoutes(Router& router, const ApiDeps& deps) {
     BULWARK_RETURN_IF_ERROR(router.Add(
         {.method = "GET", .pattern = "/v1/audit/events", .openapi = internal::OperationJson(d),
          .handler = [deps](const ApiRequest& req) -> ApiResponse {
-           Guard g(deps, req, "audit.search", service::Action::kRead, "audit");
+           Guard g(deps, req, "audit.search", service::Action::kAuditRead, internal::AuditLogResource());
            if (auto refused = g.Begin()) return *refused;
            audit::EventFilter f;
            auto opt = [&](const char* name, std::optional<std::string>& out) {
@@ -135,7 +135,7 @@ Status AddAuditRoutes(Router& router, const ApiDeps& deps) {
     BULWARK_RETURN_IF_ERROR(router.Add(
         {.method = "GET", .pattern = "/v1/audit/export", .openapi = internal::OperationJson(d),
          .handler = [deps](const ApiRequest& req) -> ApiResponse {
-           Guard g(deps, req, "audit.export", service::Action::kRead, "audit");
+           Guard g(deps, req, "audit.export", service::Action::kAuditRead, internal::AuditLogResource());
            if (auto refused = g.Begin()) return *refused;
            auto from = internal::QueryInt(req, "from", 0);
            if (!from) return g.Fail(from.error());
@@ -180,7 +180,7 @@ Status AddAuditRoutes(Router& router, const ApiDeps& deps) {
     BULWARK_RETURN_IF_ERROR(router.Add(
         {.method = "POST", .pattern = "/v1/audit/verify", .openapi = internal::OperationJson(d),
          .handler = [deps](const ApiRequest& req) -> ApiResponse {
-           Guard g(deps, req, "audit.verify", service::Action::kRead, "audit");
+           Guard g(deps, req, "audit.verify", service::Action::kAuditRead, internal::AuditLogResource());
            if (auto refused = g.Begin()) return *refused;
            if (!deps.verifier) return g.Fail(ErrorReply(req, FailedPreconditionError("no checkpoint verifier").error()));
            auto v = audit::VerifyAuditLog(*deps.log, *deps.verifier, std::nullopt, {});
@@ -203,7 +203,7 @@ Status AddAuditRoutes(Router& router, const ApiDeps& deps) {
     BULWARK_RETURN_IF_ERROR(router.Add(
         {.method = "GET", .pattern = "/v1/audit/checkpoint", .openapi = internal::OperationJson(d),
          .handler = [deps](const ApiRequest& req) -> ApiResponse {
-           Guard g(deps, req, "audit.checkpoint.get", service::Action::kRead, "audit");
+           Guard g(deps, req, "audit.checkpoint.get", service::Action::kAuditRead, internal::AuditLogResource());
            if (auto refused = g.Begin()) return *refused;
            auto cp = deps.log->LatestCheckpoint();
            if (!cp) return g.Fail(ErrorReply(req, cp.error()));
@@ -217,7 +217,7 @@ Status AddAuditRoutes(Router& router, const ApiDeps& deps) {
     BULWARK_RETURN_IF_ERROR(router.Add(
         {.method = "POST", .pattern = "/v1/audit/checkpoint", .openapi = internal::OperationJson(p),
          .handler = [deps](const ApiRequest& req) -> ApiResponse {
-           Guard g(deps, req, "audit.checkpoint.publish", service::Action::kAdmin, "audit");
+           Guard g(deps, req, "audit.checkpoint.publish", service::Action::kAdmin, internal::AuditLogResource());
            if (auto refused = g.Begin()) return *refused;
            auto note = deps.log->PublishCheckpoint();
            if (!note) return g.Fail(ErrorReply(req, note.error()));
@@ -243,7 +243,7 @@ Status AddAuditRoutes(Router& router, const ApiDeps& deps) {
     BULWARK_RETURN_IF_ERROR(router.Add(
         {.method = "GET", .pattern = "/v1/audit/proof/inclusion", .openapi = internal::OperationJson(d),
          .handler = [deps](const ApiRequest& req) -> ApiResponse {
-           Guard g(deps, req, "audit.prove", service::Action::kRead, "audit");
+           Guard g(deps, req, "audit.prove", service::Action::kAuditRead, internal::AuditLogResource());
            if (auto refused = g.Begin()) return *refused;
            auto index = internal::QueryInt(req, "index", 0);
            if (!index) return g.Fail(index.error());
@@ -284,7 +284,7 @@ Status AddAuditRoutes(Router& router, const ApiDeps& deps) {
     BULWARK_RETURN_IF_ERROR(router.Add(
         {.method = "GET", .pattern = "/v1/audit/proof/consistency", .openapi = internal::OperationJson(d),
          .handler = [deps](const ApiRequest& req) -> ApiResponse {
-           Guard g(deps, req, "audit.consistency", service::Action::kRead, "audit");
+           Guard g(deps, req, "audit.consistency", service::Action::kAuditRead, internal::AuditLogResource());
            if (auto refused = g.Begin()) return *refused;
            auto old_size = internal::QueryInt(req, "old", 1);
            if (!old_size) return g.Fail(old_size.error());

@@ -8,10 +8,10 @@
 namespace bulwark::server {
 namespace {
 
-constexpr std::array<service::Action, 8> kActions = {
-    service::Action::kRead,   service::Action::kReveal,  service::Action::kWrite,
-    service::Action::kDelete, service::Action::kList,    service::Action::kRotate,
-    service::Action::kApprove, service::Action::kAdmin};
+constexpr std::array<service::Action, 9> kActions = {
+    service::Action::kRead,    service::Action::kReveal, service::Action::kWrite,
+    service::Action::kDelete,  service::Action::kList,   service::Action::kRotate,
+    service::Action::kApprove, service::Action::kAdmin,  service::Action::kAuditRead};
 
 struct CompiledGrant {
   Grant grant;
@@ -83,11 +83,16 @@ Result<std::unique_ptr<service::Authorizer>> NewGrantAuthorizer(std::vector<Gran
       }
       if (!known) {
         return InvalidArgumentError(fmt::format(
-            "{}.actions: unknown action '{}' (read, reveal, write, delete, list, rotate, approve, admin, *)",
+            "{}.actions: unknown action '{}' (read, reveal, write, delete, list, rotate, approve, admin, audit.read, *)",
             where, a));
       }
     }
     if (c.actions == 0) return InvalidArgumentError(where + ".actions: at least one action");
+    // The audit routes ask for audit.read (as the access engine and the CLI do); a grant's "read"
+    // has always covered them and still does.
+    if ((c.actions & (1u << static_cast<unsigned>(service::Action::kRead))) != 0) {
+      c.actions |= 1u << static_cast<unsigned>(service::Action::kAuditRead);
+    }
     out.push_back(std::move(c));
   }
   return std::unique_ptr<service::Authorizer>(std::make_unique<GrantAuthorizer>(std::move(out)));

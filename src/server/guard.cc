@@ -8,6 +8,30 @@
 
 namespace bulwark::server::internal {
 
+service::Resource AuditLogResource() {
+  service::Resource r;
+  r.namespace_name = "audit";
+  r.kind = service::ResourceKind::kAudit;
+  r.name = "log";
+  return r;
+}
+
+service::Resource KeyringResource() {
+  service::Resource r;
+  r.namespace_name = "keys";
+  r.kind = service::ResourceKind::kKeyring;
+  r.name = "keyring";
+  return r;
+}
+
+service::Resource KeyResource(std::string key_id) {
+  service::Resource r;
+  r.namespace_name = "keys";
+  r.kind = service::ResourceKind::kKey;
+  r.name = std::move(key_id);
+  return r;
+}
+
 Guard::Guard(const ApiDeps& deps, const ApiRequest& req, std::string operation, service::Action action,
              std::string resource)
     : Guard(deps, req, std::move(operation), action, service::Resource{std::move(resource), {}, false}) {}

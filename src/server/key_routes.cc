@@ -30,8 +30,9 @@ json KeyJson(const keys::KeyInfo& k) {
 
 // Runs a state change under the guard: apply, save, record.
 ApiResponse Change(const ApiDeps& deps, const ApiRequest& req, const char* op, service::Action action,
+                   service::Resource resource,
                    const std::function<Result<keys::KeyId>(keys::Keyring&)>& apply) {
-  Guard g(deps, req, op, action, "keys");
+  Guard g(deps, req, op, action, std::move(resource));
   if (auto refused = g.Begin()) return *refused;
   auto id = apply(*deps.keyring);
   if (!id) return g.Fail(ErrorReply(req, id.error(), id.error().code() == ErrorCode::kNotFound ? "id" : ""));
@@ -63,7 +64,7 @@ Status AddKeyRoutes(Router& router, const ApiDeps& deps) {
     BULWARK_RETURN_IF_ERROR(router.Add(
         {.method = "GET", .pattern = "/v1/keys", .openapi = internal::OperationJson(d),
          .handler = [deps](const ApiRequest& req) -> ApiResponse {
-           Guard g(deps, req, "keys.list", service::Action::kRead, "keys");
+           Guard g(deps, req, "keys.list", service::Action::kRead, internal::KeyringResource());
            if (auto refused = g.Begin()) return *refused;
            json arr = json::array();
            for (const auto& k : deps.keyring->List()) arr.push_back(KeyJson(k));
@@ -78,7 +79,7 @@ Status AddKeyRoutes(Router& router, const ApiDeps& deps) {
     BULWARK_RETURN_IF_ERROR(router.Add(
         {.method = "POST", .pattern = "/v1/keys/rotate", .openapi = internal::OperationJson(d),
          .handler = [deps](const ApiRequest& req) -> ApiResponse {
-           return Change(deps, req, "keys.rotate", service::Action::kRotate,
+           return Change(deps, req, "keys.rotate", service::Action::kRotate, internal::KeyringResource(),
                          [](keys::Keyring& k) { return k.Rotate(); });
          }}));
   }
@@ -96,7 +97,7 @@ Status AddKeyRoutes(Router& router, const ApiDeps& deps) {
            auto id = keys::ParseKeyId(req.Param("id"));
            if (!id) return ErrorReply(req, id.error(), "id");
            return Change(deps, req, disable ? "keys.disable" : "keys.enable", service::Action::kAdmin,
-                         [&](keys::Keyring& k) -> Result<keys::KeyId> {
+                         internal::KeyResource(keys::FormatKeyId(*id)), [&](keys::Keyring& k) -> Result<keys::KeyId> {
                            BULWARK_RETURN_IF_ERROR(disable ? k.Disable(*id) : k.Enable(*id));
                            return *id;
                          });

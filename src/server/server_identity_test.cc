@@ -344,6 +344,46 @@ statements:
     resources: ["config:**:**password"]
 )";
 
+// Under the access engine the audit and key routes are decided on audit:log and key:..., as the
+// CLI's commands are: a policy on config:** opens neither, audit.read on audit:* opens the log.
+TEST_F(ServerIdentityTest, AuditAndKeyRoutesAreDecidedOnTheirOwnResourcesNotAsNamespaces) {
+  auto auditor = GenerateApiToken(*Runtime::System().random, "auditor", {"auditor"}, std::nullopt);
+  ASSERT_TRUE(auditor);
+  auto admin = GenerateApiToken(*Runtime::System().random, "ops", {"admin"}, std::nullopt);
+  ASSERT_TRUE(admin);
+  auto viewer = GenerateApiToken(*Runtime::System().random, "viewer", {"reader"}, std::nullopt);
+  ASSERT_TRUE(viewer);
+  std::ofstream(d_ / "tokens.yaml") << "tokens:\n" << admin->entry_yaml << "\n" << viewer->entry_yaml
+                                    << "\n" << auditor->entry_yaml << "\n";
+  fs::create_directories(d_ / "policies");
+  std::ofstream(d_ / "policies" / "p.yaml") << R"(apiVersion: bulwark/v1
+kind: AccessPolicy
+name: p
+settings: {builtin: false}
+statements:
+  - {id: admins, effect: allow, roles: [admin], actions: ["*"], resources: ["*"]}
+  - {id: config-readers, effect: allow, roles: [reader], actions: [read, list], resources: ["config:**"]}
+  - {id: auditors, effect: allow, roles: [auditor], actions: [audit.read], resources: ["audit:*"]}
+)";
+  WriteServerYaml("authorization: {policies: policies}\n");
+  Start();
+  ASSERT_FALSE(HasFatalFailure());
+  const std::string reader(viewer->token.RevealAsString());
+  const std::string audit(auditor->token.RevealAsString());
+  const std::string ops(admin->token.RevealAsString());
+  EXPECT_EQ(Get("/v1/config/data/prod/api", reader).status, 200u);
+  // config:** is not the audit log nor the keys.
+  EXPECT_EQ(Get("/v1/audit/events?limit=1", reader).status, 403u);
+  EXPECT_EQ(Get("/v1/audit/checkpoint", reader).status, 403u);
+  EXPECT_EQ(Get("/v1/keys", reader).status, 403u);
+  // audit.read on audit:* is.
+  auto events = Get("/v1/audit/events?limit=1", audit);
+  EXPECT_EQ(events.status, 200u) << events.body;
+  EXPECT_EQ(Get("/v1/keys", audit).status, 403u);
+  EXPECT_EQ(Get("/v1/config/data/prod/api", audit).status, 403u);
+  EXPECT_EQ(Get("/v1/keys", ops).status, 200u);
+}
+
 TEST_F(ServerIdentityTest, AccessRoutesAnswerWithThePolicySetAndItsStatements) {
   fs::create_directories(d_ / "policies");
   std::ofstream(d_ / "policies" / "shop.yaml") << kShopPolicy;

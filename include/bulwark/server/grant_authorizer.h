@@ -8,7 +8,8 @@
 // A request is allowed when some grant names one of the principal's roles (or its id in
 // `principals`), the action (or "*") and a resource pattern that matches: "*" matches
 // everything, "prefix*" a prefix, anything else exactly. Resources are configuration namespaces,
-// "audit" (the audit routes) and "keys" (the key routes). Everything else is denied (default
+// "audit" (the audit routes, which ask for audit.read, or admin to publish a checkpoint; a grant
+// of read covers audit.read) and "keys" (the key routes). Everything else is denied (default
 // deny); there is no allow-all without a grant that says so. The reason of a decision names the
 // grant ("grant 2 (roles reader)") or says that no grant allows it.
 #ifndef BULWARK_SERVER_GRANT_AUTHORIZER_H_

@@ -12,6 +12,13 @@
 
 namespace bulwark::server::internal {
 
+// The resources of the audit and key routes: the grants match their namespace_name ("audit",
+// "keys"); the access engine sees audit:log, key:keyring and key:<id>, as for the CLI's commands
+// (never a configuration namespace that happens to be called "audit" or "keys").
+service::Resource AuditLogResource();
+service::Resource KeyringResource();
+service::Resource KeyResource(std::string key_id);
+
 class Guard {
  public:
   // `resource` is the name the grants match (a namespace-kind resource: "audit", "keys").
