@@ -322,6 +322,41 @@ TEST_F(ServerIdentityTest, TokenRoutesCreateListAndRevokeAsAdminOnly) {
   EXPECT_THAT(out_, HasSubstr(id));
 }
 
+// A token manager may create tokens, but only with the roles it was given power over: minting a
+// role is granting it.
+TEST_F(ServerIdentityTest, ATokenCarriesOnlyRolesItsCreatorMayGrant) {
+  auto manager = GenerateApiToken(*Runtime::System().random, "manager", {"token-manager"}, std::nullopt);
+  ASSERT_TRUE(manager);
+  std::ofstream(d_ / "tokens.yaml", std::ios::app) << manager->entry_yaml << "\n";
+  fs::create_directories(d_ / "policies");
+  std::ofstream(d_ / "policies" / "p.yaml") << R"(apiVersion: bulwark/v1
+kind: AccessPolicy
+name: p
+settings: {builtin: false}
+statements:
+  - {id: admins, effect: allow, roles: [admin], actions: ["*"], resources: ["*"]}
+  - {id: readers, effect: allow, roles: [reader], actions: [read, list], resources: ["config:prod/**"]}
+  - {id: token-managers, effect: allow, roles: [token-manager], actions: [admin],
+     resources: ["policy:api-tokens", "policy:roles/reader"]}
+)";
+  WriteServerYaml("authorization: {policies: policies}\n");
+  Start();
+  ASSERT_FALSE(HasFatalFailure());
+  const std::string m(manager->token.RevealAsString());
+  auto ok = Send("POST", "/v1/tokens", m, R"({"name": "bot", "roles": ["reader"], "ttl": "1h"})");
+  ASSERT_EQ(ok.status, 201u) << ok.body;
+  auto escalate = Send("POST", "/v1/tokens", m, R"({"name": "bot2", "roles": ["reader", "admin"]})");
+  EXPECT_EQ(escalate.status, 403u) << escalate.body;
+  EXPECT_EQ(nlohmann::json::parse(escalate.body)["error"]["field"], "roles") << escalate.body;
+  EXPECT_THAT(escalate.body, HasSubstr("'admin'"));
+  EXPECT_EQ(Documented("POST", "/v1/tokens", escalate), "");
+  // Nothing was created by the refused call.
+  auto list = Send("GET", "/v1/tokens", file_token_);
+  EXPECT_EQ(list.body.find("bot2"), std::string::npos) << list.body;
+  // The admin (everything on everything) still may.
+  EXPECT_EQ(Send("POST", "/v1/tokens", file_token_, R"({"name": "ops2", "roles": ["admin"]})").status, 201u);
+}
+
 constexpr const char* kShopPolicy = R"(apiVersion: bulwark/v1
 kind: AccessPolicy
 name: shop

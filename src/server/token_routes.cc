@@ -106,6 +106,22 @@ Status AddTokenRoutes(Router& router, const ApiDeps& deps, std::shared_ptr<ident
            auto roles = body->OptionalStrings("roles");
            if (!roles) return g.Fail(roles.error());
            if (roles->empty()) return g.Fail(BadField(req, "roles", "at least one role is required").error());
+           // Minting a role is granting it: the creator must be allowed admin on each role
+           // (policy:roles/<role> for the access engine; the grants match "tokens" as above), so a
+           // token manager cannot hand out roles it was not given power over.
+           for (const std::string& role : *roles) {
+             service::Resource res = TokensResource();
+             res.name = "roles/" + role;
+             const service::Decision d = deps.authorizer->Authorize(req.context, service::Action::kAdmin, res);
+             if (!d.allowed) {
+               return g.Fail(ErrorReply(
+                   req,
+                   PermissionDeniedError(fmt::format(
+                       "roles: {} may not grant role '{}' (needs admin on policy:roles/{}): {}",
+                       req.context.principal.id, role, role, d.reason)).error(),
+                   "roles"));
+             }
+           }
            nt.roles = *roles;
            auto namespaces = body->OptionalStrings("namespaces");
            if (!namespaces) return g.Fail(namespaces.error());
