@@ -17,6 +17,7 @@
 #include "bulwark/access/local_identity.h"
 #include "bulwark/access/policy_set.h"
 #include "bulwark/access/policy_tests.h"
+#include "bulwark/access/report.h"
 #include "bulwark/config/format.h"
 #include "cli/command.h"
 #include "bulwark/node/home.h"
@@ -131,12 +132,6 @@ Result<access::OwnedRequest> BuildRequest(const AccessArgs& a) {
   return r;
 }
 
-json StatementJson(const access::Statement* s) {
-  if (s == nullptr) return nullptr;
-  return {{"id", s->QualifiedId()}, {"effect", access::EffectName(s->effect)},
-          {"location", s->location.ToString()}};
-}
-
 int RunDecision(CommandContext& ctx, const AccessArgs& a, bool explain) {
   auto request = BuildRequest(a);
   if (!request) return ctx.Fail(request.error().WithContext("access"));
@@ -151,32 +146,7 @@ int RunDecision(CommandContext& ctx, const AccessArgs& a, bool explain) {
   }
   const access::Decision& d = ex.decision;
   if (a.json) {
-    json out = {{"allowed", d.allowed},
-                {"reason", access::ReasonName(d.reason)},
-                {"statement", StatementJson(d.statement)},
-                {"principal", request->principal.id},
-                {"action", access::ActionName(request->action)},
-                {"resource", request->resource.ToString()}};
-    if (explain) {
-      out["effective_roles"] = ex.effective_roles;
-      out["resource_environment"] = ex.resource_environment;
-      if (!ex.isolation.empty()) out["isolation"] = ex.isolation;
-      out["deciding"] = json::array();
-      for (const access::Statement* s : ex.deciding) out["deciding"].push_back(StatementJson(s));
-      out["candidates"] = json::array();
-      for (const access::Candidate& c : ex.candidates) {
-        json j = StatementJson(c.statement);
-        j["pattern"] = c.pattern;
-        j["condition"] = access::ConditionOutcomeName(c.condition);
-        j["holds"] = c.holds;
-        if (!c.statement->when.empty()) j["when"] = c.statement->when;
-        if (!c.failed_conjunct.empty()) j["failed_conjunct"] = c.failed_conjunct;
-        if (!c.missing_attribute.empty()) j["missing_attribute"] = c.missing_attribute;
-        if (!c.error.empty()) j["error"] = c.error;
-        out["candidates"].push_back(std::move(j));
-      }
-    }
-    ctx.io.out << out.dump(2) << "\n";
+    ctx.io.out << access::DecisionJson(*request, ex, explain).dump(2) << "\n";
   } else if (explain) {
     ctx.io.out << ex.ToText();
   } else {

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "bulwark/access/report.h"
 #include "bulwark/access/analysis.h"
 #include "server/internal/guard.h"
 #include "server/internal/json_util.h"
@@ -33,11 +34,6 @@ service::Resource DecisionsResource() {
   r.kind = service::ResourceKind::kPolicy;
   r.name = "decisions";
   return r;
-}
-
-json StatementJson(const access::Statement* s) {
-  if (s == nullptr) return nullptr;
-  return {{"id", s->QualifiedId()}, {"effect", access::EffectName(s->effect)}, {"location", s->location.ToString()}};
 }
 
 Reply<config::Value> MapField(const ApiRequest& req, const Body& body, std::string_view field) {
@@ -125,37 +121,6 @@ Reply<access::OwnedRequest> BuildRequest(const ApiRequest& req, const Body& body
   return r;
 }
 
-// `bulwark access check|explain --json`.
-json DecisionJson(const access::OwnedRequest& r, const access::Explanation& ex, bool explain) {
-  const access::Decision& d = ex.decision;
-  json out = {{"allowed", d.allowed},
-              {"reason", access::ReasonName(d.reason)},
-              {"statement", StatementJson(d.statement)},
-              {"principal", r.principal.id},
-              {"action", access::ActionName(r.action)},
-              {"resource", r.resource.ToString()},
-              {"describe", d.Describe()}};
-  if (!explain) return out;
-  out["effective_roles"] = ex.effective_roles;
-  out["resource_environment"] = ex.resource_environment;
-  if (!ex.isolation.empty()) out["isolation"] = ex.isolation;
-  out["deciding"] = json::array();
-  for (const access::Statement* s : ex.deciding) out["deciding"].push_back(StatementJson(s));
-  out["candidates"] = json::array();
-  for (const access::Candidate& c : ex.candidates) {
-    json j = StatementJson(c.statement);
-    j["pattern"] = c.pattern;
-    j["condition"] = access::ConditionOutcomeName(c.condition);
-    j["holds"] = c.holds;
-    if (!c.statement->when.empty()) j["when"] = c.statement->when;
-    if (!c.failed_conjunct.empty()) j["failed_conjunct"] = c.failed_conjunct;
-    if (!c.missing_attribute.empty()) j["missing_attribute"] = c.missing_attribute;
-    if (!c.error.empty()) j["error"] = c.error;
-    out["candidates"].push_back(std::move(j));
-  }
-  out["text"] = ex.ToText();
-  return out;
-}
 
 json RequestSchema() {
   const json strings = {{"type", "array"}, {"items", {{"type", "string"}}}};
@@ -239,7 +204,7 @@ Status AddAccessRoutes(Router& router, const ApiDeps& deps, std::shared_ptr<cons
            }
            g.record().reason = fmt::format("{} {} {}: {}", r->principal.id, access::ActionName(r->action),
                                            r->resource.ToString(), ex.decision.allowed ? "allow" : "deny");
-           return g.Succeed(JsonResponse(200, DecisionJson(*r, ex, explain).dump()));
+           return g.Succeed(JsonResponse(200, access::DecisionJson(*r, ex, explain).dump()));
          }}));
   }
   {
