@@ -272,24 +272,19 @@ int RunDueList(CommandContext& ctx, const RotateArgs& a) {
   if (!within) return ctx.Fail(Flag("--within", within.error().message()));
   return WithLifecycle(ctx, a.store, [&](Session& s, lifecycle::SecretLifecycle& lc) -> Result<int> {
     BULWARK_ASSIGN_OR_RETURN(auto list, lc.Secrets(s.request, *within));
-    bool problems = false;
     nlohmann::ordered_json j = nlohmann::ordered_json::array();
     for (const auto& x : list) {
-      problems = problems || IsProblem(x.status);
-      if (a.json) {
-        nlohmann::ordered_json o = {{"namespace", x.ns}, {"path", x.path}, {"status", x.status},
-                                    {"type", lifecycle::SecretTypeName(x.record.type)}};
-        o["when"] = x.when ? nlohmann::ordered_json(FormatRfc3339(*x.when)) : nlohmann::ordered_json();
-        j.push_back(std::move(o));
-      } else {
-        ctx.io.out << fmt::format("{:<9} {:<20} {} {}\n", x.status, x.when ? FormatRfc3339(*x.when) : "-",
-                                  x.ns, x.path);
-      }
+      nlohmann::ordered_json o = {{"namespace", x.ns}, {"path", x.path}, {"status", x.status},
+                                  {"type", lifecycle::SecretTypeName(x.record.type)}};
+      o["when"] = x.when ? nlohmann::ordered_json(FormatRfc3339(*x.when)) : nlohmann::ordered_json();
+      j.push_back(std::move(o));
     }
+    bool problems = false;
+    for (const auto& x : list) problems = problems || IsProblem(x.status);
     if (a.json) {
       ctx.io.out << j.dump(2) << "\n";
-    } else if (list.empty()) {
-      ctx.io.out << fmt::format("nothing due, expiring or overdue within {}\n", lifecycle::FormatScheduleDuration(*within));
+    } else {
+      PrintDueSecrets(ctx.io.out, j, lifecycle::FormatScheduleDuration(*within));
     }
     return problems ? exit_code::kProblemsFound : exit_code::kOk;
   });

@@ -46,4 +46,16 @@ void PrintDueItems(std::ostream& out, const json& items) {
   if (items.empty()) out << "nothing due\n";
 }
 
+bool PrintDueSecrets(std::ostream& out, const json& secrets, std::string_view within) {
+  bool problems = false;
+  for (const json& x : secrets) {
+    const std::string status = Str(x, "status");
+    problems = problems || status == "overdue" || status == "expired" || status == "failed";
+    out << fmt::format("{:<9} {:<20} {} {}\n", status, Str(x, "when", "-"), Str(x, "namespace"),
+                       Str(x, "path"));
+  }
+  if (secrets.empty()) out << fmt::format("nothing due, expiring or overdue within {}\n", within);
+  return problems;
+}
+
 }  // namespace bulwark::cli

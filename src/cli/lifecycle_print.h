@@ -1,4 +1,4 @@
-// The text of `bulwark rotate NS PATH` and `bulwark rotate due`, printed from their JSON (the
+// The text of `bulwark rotate NS PATH`, `bulwark rotate due` and `bulwark secrets due`, printed from their JSON (the
 // same JSON `--json` prints), so that the local commands and the remote ones (--server, over
 // /v1/secrets/rotate and /v1/rotate/due) print the same lines. No value is in either.
 #ifndef BULWARK_SRC_CLI_LIFECYCLE_PRINT_H_
@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <string_view>
 
 namespace bulwark::cli {
 
@@ -15,6 +16,11 @@ void PrintRotation(std::ostream& out, const nlohmann::ordered_json& outcome);
 
 // [{namespace, path, action, outcome, detail}] -> one line each, or "nothing due".
 void PrintDueItems(std::ostream& out, const nlohmann::ordered_json& items);
+
+// [{namespace, path, status, type, when (RFC 3339 or null)}] (`secrets due --json`) -> one line
+// each ("STATUS WHEN NS PATH"), or "nothing due, expiring or overdue within WITHIN". Returns
+// whether any is overdue, expired or failed (the commands' exit 1).
+bool PrintDueSecrets(std::ostream& out, const nlohmann::ordered_json& secrets, std::string_view within);
 
 }  // namespace bulwark::cli
 

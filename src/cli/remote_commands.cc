@@ -16,6 +16,7 @@
 #include "bulwark/config/format.h"
 #include "bulwark/config/path.h"
 #include "bulwark/core/duration.h"
+#include "bulwark/lifecycle/metadata.h"
 #include "bulwark/node/health.h"
 #include "bulwark/server/api_client.h"
 #include "cli/change_print.h"
@@ -313,6 +314,48 @@ void RegisterRemoteLifecycle(CLI::App& app, CommandContext& ctx, const std::shar
           BULWARK_ASSIGN_OR_RETURN(node::HealthSummary h, node::HealthSummary::FromJson(body));
           ctx.io.out << (a->json ? body : h.Text());
           return h.healthy() ? exit_code::kOk : exit_code::kProblemsFound;
+        });
+      };
+    });
+  }
+  {
+    // `secrets due` is the status route's list of secrets needing attention (the same selection
+    // as the local command: not ok, or dated within --within).
+    CLI::App* secrets = app.add_subcommand("secrets", "Secrets tracked by the server's node");
+    secrets->require_subcommand(1);
+    CLI::App* c = secrets->add_subcommand(
+        "due", "Secrets due, expiring or overdue, soonest first (exit 1 when any is overdue or failed)");
+    c->add_option("--within", a->within, "How far ahead (default 30d)");
+    c->add_flag("--json", a->json, "JSON");
+    c->callback([&ctx, a, connect_and] {
+      ctx.action = [&ctx, a, connect_and] {
+        auto w = ParseDuration(a->within);
+        if (!w) return ctx.Fail(Error(ErrorCode::kInvalidArgument, "--within: " + w.error().message()));
+        return connect_and([&ctx, a, w = *w](server::ApiClient& client) -> Result<int> {
+          BULWARK_ASSIGN_OR_RETURN(json r, CallJson(client, "GET", "/v1/sys/status?within=" + UrlEncode(a->within, false)));
+          const json& sec = r["secrets"];
+          if (!sec.is_object()) return DataLossError("the server's status has no secrets section");
+          if (sec.contains("error")) {
+            return UnavailableError(fmt::format("secrets due: {}", sec.value("error", "")));
+          }
+          json list = json::array();
+          for (const json& x : sec.value("attention", json::array())) {
+            json o = {{"namespace", x.value("namespace", "")}, {"path", x.value("path", "")},
+                      {"status", x.value("status", "")}, {"type", x.value("type", "")}};
+            o["when"] = x.contains("when") ? x["when"] : json();
+            list.push_back(std::move(o));
+          }
+          bool problems = false;
+          if (a->json) {
+            ctx.io.out << list.dump(2) << "\n";
+            for (const json& x : list) {
+              const std::string st = x["status"].get<std::string>();
+              problems = problems || st == "overdue" || st == "expired" || st == "failed";
+            }
+          } else {
+            problems = PrintDueSecrets(ctx.io.out, list, lifecycle::FormatScheduleDuration(w));
+          }
+          return problems ? exit_code::kProblemsFound : exit_code::kOk;
         });
       };
     });
@@ -737,7 +780,8 @@ void RegisterRemote(CLI::App& app, CommandContext& ctx, const std::shared_ptr<Re
 
 bool IsRemoteInvocation(const std::vector<std::string>& args) {
   static const std::vector<std::string> kRemote = {"put", "get", "set", "unset", "history", "diff", "rollback",
-                                                   "ls", "mv", "check", "audit", "keys", "change", "status", "rotate"};
+                                                   "ls", "mv", "check", "audit", "keys", "change", "status", "rotate",
+                                                   "secrets"};
   bool server_flag = false;
   std::string command;
   for (std::size_t i = 0; i < args.size(); ++i) {

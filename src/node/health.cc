@@ -112,7 +112,8 @@ std::string HealthSummary::Json() const {
     s["rotating"] = rotating;
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const auto& a : attention) {
-      nlohmann::ordered_json o = {{"namespace", a.ns}, {"path", a.path}, {"status", a.status}};
+      nlohmann::ordered_json o = {{"namespace", a.ns}, {"path", a.path}, {"status", a.status},
+                                  {"type", lifecycle::SecretTypeName(a.record.type)}};
       if (a.when) o["when"] = FormatRfc3339(*a.when);
       list.push_back(std::move(o));
     }

@@ -305,6 +305,24 @@ TEST_F(ServerLifecycleTest, TheCliReachesStatusAndRotationThroughTheServer) {
   EXPECT_EQ(bad_code, 2);
   EXPECT_THAT(bad_err, HasSubstr("--within"));
 
+  // `secrets due` over the status route: the same lines and JSON as the local command.
+  auto [sd_code, sd_out, sd_err] = remote({"secrets", "due", "--within", "400d"});
+  EXPECT_EQ(sd_code, 0) << sd_out << sd_err;
+  EXPECT_THAT(sd_out, ::testing::MatchesRegex("ok +[^ ]+ prod/db password\n"));
+  auto [sj_code, sj_out, sj_err] = remote({"secrets", "due", "--within", "400d", "--json"});
+  ASSERT_EQ(sj_code, 0) << sj_err;
+  auto sj = nlohmann::json::parse(sj_out, nullptr, false);
+  ASSERT_FALSE(sj.is_discarded()) << sj_out;
+  ASSERT_EQ(sj.size(), 1u) << sj_out;
+  EXPECT_EQ(sj[0]["namespace"], "prod/db");
+  EXPECT_EQ(sj[0]["path"], "password");
+  EXPECT_EQ(sj[0]["type"], "password");
+  EXPECT_TRUE(sj[0]["when"].is_string());
+  auto [none_code, none_out, none_err] = remote({"secrets", "due", "--within", "1s"});
+  EXPECT_EQ(none_code, 0) << none_err;
+  EXPECT_EQ(none_out, "nothing due, expiring or overdue within 1s\n");
+  EXPECT_EQ(std::get<0>(remote({"secrets", "due", "--within", "soon"})), 2);
+
   auto [due_code, due_out, due_err] = remote({"rotate", "due", "--dry-run"});
   EXPECT_EQ(due_code, 0) << due_out << due_err;
   EXPECT_EQ(due_out, "nothing due\n");
