@@ -69,10 +69,7 @@ Result<std::vector<change::ChangeOp>> OpsFrom(CommandContext& ctx, const ChangeA
     ops.push_back(std::move(op));
   }
   if (!a.set_secret.empty()) {
-    std::ostringstream ss;
-    ss << ctx.io.in.rdbuf();
-    std::string text = ss.str();
-    if (!text.empty() && text.back() == '\n') text.pop_back();
+    std::string text = ReadStandardInput(ctx);
     if (text.empty()) return InvalidArgumentError("--set-secret: no value on standard input");
     change::ChangeOp op;
     op.kind = change::ChangeOp::Kind::kSet;

@@ -22,6 +22,7 @@
 #include "cli/change_print.h"
 #include "cli/command.h"
 #include "cli/lifecycle_print.h"
+#include "cli/store_commands.h"
 #include "cli/verbatim_args.h"
 
 namespace bulwark::cli {
@@ -163,10 +164,7 @@ Result<json> ChangeOps(CommandContext& ctx, const RemoteArgs& a) {
     ops.push_back({{"op", "set"}, {"path", s.substr(0, eq)}, {"value", std::move(value)}});
   }
   if (!a.set_secret.empty()) {
-    std::ostringstream ss;
-    ss << ctx.io.in.rdbuf();
-    std::string text = ss.str();
-    if (!text.empty() && text.back() == '\n') text.pop_back();
+    std::string text = ReadStandardInput(ctx);
     if (text.empty()) return InvalidArgumentError("--set-secret: no value on standard input");
     ops.push_back({{"op", "set"}, {"path", a.set_secret}, {"value", std::move(text)}, {"secret", true}});
   }
@@ -493,13 +491,7 @@ void RegisterRemote(CLI::App& app, CommandContext& ctx, const std::shared_ptr<Re
     c->add_option("-m,--message", a->message);
     c->add_option("--expect-version", a->expect_version)->check(ExpectedVersion());
     Add(c, ctx, a, [&ctx, a](server::ApiClient& client) -> Status {
-      std::string text = a->value;
-      if (text == "-") {
-        std::ostringstream ss;
-        ss << ctx.io.in.rdbuf();
-        text = ss.str();
-        if (!text.empty() && text.back() == '\n') text.pop_back();
-      }
+      std::string text = a->value == "-" ? ReadStandardInput(ctx) : a->value;
       json body;
       body["path"] = a->path;
       auto parsed = json::parse(text, nullptr, false);

@@ -18,6 +18,14 @@
 namespace bulwark::cli {
 namespace fs = std::filesystem;
 
+std::string ReadStandardInput(CommandContext& ctx) {
+  std::ostringstream ss;
+  ss << ctx.io.in.rdbuf();
+  std::string text = ss.str();
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
 Result<Session> OpenSession(CommandContext& ctx, const StoreArgs& a,
                             std::shared_ptr<const compliance::Engine> engine) {
   Session s;
@@ -63,13 +71,7 @@ Result<config::Value> ReadDocument(const std::string& file, const std::string& f
 // A VALUE argument: JSON when it parses as JSON (numbers, true/false/null, arrays, objects,
 // "quoted strings"), otherwise the text itself; `-` reads standard input (for secrets).
 Result<config::Value> ParseValueArg(CommandContext& ctx, const std::string& arg, bool as_string) {
-  std::string text = arg;
-  if (arg == "-") {
-    std::ostringstream ss;
-    ss << ctx.io.in.rdbuf();
-    text = ss.str();
-    if (!text.empty() && text.back() == '\n') text.pop_back();
-  }
+  std::string text = arg == "-" ? ReadStandardInput(ctx) : arg;
   if (as_string) return config::Value(std::move(text));
   auto doc = config::ParseDocument(text, config::Format::kJson, {.source_name = "VALUE", .track_locations = false});
   if (doc) return std::move(doc->root);

@@ -38,6 +38,10 @@ struct StoreArgs {
 
 void AddStoreOptions(CLI::App* cmd, StoreArgs& a);
 
+// All of standard input without one trailing newline: a value given as `-` or by --set-secret
+// (never an argument, which the process list shows).
+std::string ReadStandardInput(CommandContext& ctx);
+
 // An open node for a store command, and its configuration service.
 struct Session {
   // Saves key usage counts if anything was encrypted, releases the keyring lock.

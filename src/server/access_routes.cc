@@ -21,19 +21,8 @@ using internal::Ref;
 using internal::Reply;
 using json = nlohmann::ordered_json;
 
-// In a function returning Reply<T>: `lhs = value of expr`, or return its error response.
-#define REPLY_TRY(lhs, expr) REPLY_TRY_IMPL_(BULWARK_CONCAT_(access_reply_, __LINE__), lhs, expr)
-#define REPLY_TRY_IMPL_(tmp, lhs, expr)                                  \
-  auto tmp = (expr);                                                     \
-  if (!tmp.has_value()) return std::unexpected(std::move(tmp).error()); \
-  lhs = std::move(tmp).value()
-
 service::Resource DecisionsResource() {
-  service::Resource r;
-  r.namespace_name = "policies";
-  r.kind = service::ResourceKind::kPolicy;
-  r.name = "decisions";
-  return r;
+  return internal::ServerResource("policies", service::ResourceKind::kPolicy, "decisions");
 }
 
 Reply<config::Value> MapField(const ApiRequest& req, const Body& body, std::string_view field) {
@@ -53,11 +42,11 @@ Reply<access::OwnedRequest> BuildRequest(const ApiRequest& req, const Body& body
     return std::unexpected(s.error());
   }
   access::OwnedRequest r;
-  REPLY_TRY(auto principal, body.OptionalString("principal"));
-  REPLY_TRY(auto kind, body.OptionalString("kind"));
-  REPLY_TRY(auto roles, body.OptionalStrings("roles"));
-  REPLY_TRY(auto groups, body.OptionalStrings("groups"));
-  REPLY_TRY(r.principal.attributes, MapField(req, body, "attributes"));
+  BULWARK_REPLY_TRY(auto principal, body.OptionalString("principal"));
+  BULWARK_REPLY_TRY(auto kind, body.OptionalString("kind"));
+  BULWARK_REPLY_TRY(auto roles, body.OptionalStrings("roles"));
+  BULWARK_REPLY_TRY(auto groups, body.OptionalStrings("groups"));
+  BULWARK_REPLY_TRY(r.principal.attributes, MapField(req, body, "attributes"));
   if (principal) {
     if (principal->empty()) return BadField(req, "principal", "must not be empty");
     r.principal.id = *principal;
@@ -83,7 +72,7 @@ Reply<access::OwnedRequest> BuildRequest(const ApiRequest& req, const Body& body
   }
   r.principal.roles.insert(r.principal.roles.end(), roles.begin(), roles.end());
   r.principal.groups.insert(r.principal.groups.end(), groups.begin(), groups.end());
-  REPLY_TRY(std::string action, body.String("action"));
+  BULWARK_REPLY_TRY(std::string action, body.String("action"));
   auto parsed_action = access::ParseAction(action);
   if (!parsed_action) {
     return BadField(req, "action",
@@ -92,13 +81,13 @@ Reply<access::OwnedRequest> BuildRequest(const ApiRequest& req, const Body& body
                                 action));
   }
   r.action = *parsed_action;
-  REPLY_TRY(std::string resource, body.String("resource"));
+  BULWARK_REPLY_TRY(std::string resource, body.String("resource"));
   auto parsed_resource = access::ResourceName::Parse(resource);
   if (!parsed_resource) return BadField(req, "resource", parsed_resource.error().message());
   r.resource = std::move(*parsed_resource);
-  REPLY_TRY(r.resource_attributes, MapField(req, body, "resource_attributes"));
-  REPLY_TRY(r.context, MapField(req, body, "context"));
-  REPLY_TRY(auto source, body.OptionalString("source"));
+  BULWARK_REPLY_TRY(r.resource_attributes, MapField(req, body, "resource_attributes"));
+  BULWARK_REPLY_TRY(r.context, MapField(req, body, "context"));
+  BULWARK_REPLY_TRY(auto source, body.OptionalString("source"));
   if (source) r.facts.source = *source;
   if (const config::Value* mfa = body.Find("mfa"); mfa != nullptr && !mfa->is_null()) {
     if (!mfa->is_bool()) return BadField(req, "mfa", "must be true or false");
@@ -109,7 +98,7 @@ Reply<access::OwnedRequest> BuildRequest(const ApiRequest& req, const Body& body
     }
   }
   TimePoint t = clock.Now();
-  REPLY_TRY(auto time, body.OptionalString("time"));
+  BULWARK_REPLY_TRY(auto time, body.OptionalString("time"));
   if (time) {
     auto parsed = ParseRfc3339(*time);
     if (!parsed) return BadField(req, "time", "an RFC 3339 time");

@@ -126,29 +126,21 @@ Reply<std::vector<change::ChangeOp>> ParseOps(const ApiRequest& req, const confi
   return out;
 }
 
-// As BULWARK_REPLY_OR_RETURN, in a function returning a Reply<T>.
-#define BULWARK_PARSE_OR_RETURN(lhs, expr) \
-  BULWARK_PARSE_OR_RETURN_IMPL_(BULWARK_CONCAT_(bulwark_parse_, __LINE__), lhs, expr)
-#define BULWARK_PARSE_OR_RETURN_IMPL_(tmp, lhs, expr)                  \
-  auto tmp = (expr);                                                   \
-  if (!tmp.has_value()) return std::unexpected(std::move(tmp).error()); \
-  lhs = std::move(tmp).value()
-
 // The body of propose and emergency.
 Reply<change::ProposeRequest> ParseProposal(const ApiRequest& req, std::size_t depth) {
-  BULWARK_PARSE_OR_RETURN(Body body, Body::Parse(req, depth));
+  BULWARK_REPLY_TRY(Body body, Body::Parse(req, depth));
   if (auto only = body.OnlyFields({"namespace", "ops", "justification", "rollback_plan", "tags"}); !only) {
     return std::unexpected(std::move(only).error());
   }
   change::ProposeRequest p;
-  BULWARK_PARSE_OR_RETURN(p.ns, body.String("namespace"));
+  BULWARK_REPLY_TRY(p.ns, body.String("namespace"));
   if (p.ns.empty()) return BadField(req, "namespace", "must not be empty");
-  BULWARK_PARSE_OR_RETURN(p.ops, ParseOps(req, body.Find("ops")));
-  BULWARK_PARSE_OR_RETURN(p.justification, body.String("justification"));
+  BULWARK_REPLY_TRY(p.ops, ParseOps(req, body.Find("ops")));
+  BULWARK_REPLY_TRY(p.justification, body.String("justification"));
   if (p.justification.empty()) return BadField(req, "justification", "must not be empty");
-  BULWARK_PARSE_OR_RETURN(auto plan, body.OptionalString("rollback_plan"));
+  BULWARK_REPLY_TRY(auto plan, body.OptionalString("rollback_plan"));
   p.rollback_plan = plan.value_or("");
-  BULWARK_PARSE_OR_RETURN(p.tags, body.OptionalStrings("tags"));
+  BULWARK_REPLY_TRY(p.tags, body.OptionalStrings("tags"));
   return p;
 }
 

@@ -8,28 +8,22 @@
 
 namespace bulwark::server::internal {
 
-service::Resource AuditLogResource() {
+service::Resource ServerResource(std::string namespace_name, service::ResourceKind kind, std::string name) {
   service::Resource r;
-  r.namespace_name = "audit";
-  r.kind = service::ResourceKind::kAudit;
-  r.name = "log";
+  r.namespace_name = std::move(namespace_name);
+  r.kind = kind;
+  r.name = std::move(name);
   return r;
 }
 
+service::Resource AuditLogResource() { return ServerResource("audit", service::ResourceKind::kAudit, "log"); }
+
 service::Resource KeyringResource() {
-  service::Resource r;
-  r.namespace_name = "keys";
-  r.kind = service::ResourceKind::kKeyring;
-  r.name = "keyring";
-  return r;
+  return ServerResource("keys", service::ResourceKind::kKeyring, "keyring");
 }
 
 service::Resource KeyResource(std::string key_id) {
-  service::Resource r;
-  r.namespace_name = "keys";
-  r.kind = service::ResourceKind::kKey;
-  r.name = std::move(key_id);
-  return r;
+  return ServerResource("keys", service::ResourceKind::kKey, std::move(key_id));
 }
 
 Guard::Guard(const ApiDeps& deps, const ApiRequest& req, std::string operation, service::Action action,

@@ -23,11 +23,7 @@ using json = nlohmann::ordered_json;
 // The grants match "tokens"; the access engine sees policy:api-tokens (who holds which roles is
 // access administration), never a config namespace that happens to be called "tokens".
 service::Resource TokensResource() {
-  service::Resource r;
-  r.namespace_name = "tokens";
-  r.kind = service::ResourceKind::kPolicy;
-  r.name = "api-tokens";
-  return r;
+  return internal::ServerResource("tokens", service::ResourceKind::kPolicy, "api-tokens");
 }
 
 json Time(const std::optional<TimePoint>& t) { return t ? json(FormatRfc3339(*t)) : json(nullptr); }
@@ -110,9 +106,9 @@ Status AddTokenRoutes(Router& router, const ApiDeps& deps, std::shared_ptr<ident
            // (policy:roles/<role> for the access engine; the grants match "tokens" as above), so a
            // token manager cannot hand out roles it was not given power over.
            for (const std::string& role : *roles) {
-             service::Resource res = TokensResource();
-             res.name = "roles/" + role;
-             const service::Decision d = deps.authorizer->Authorize(req.context, service::Action::kAdmin, res);
+             const service::Decision d = deps.authorizer->Authorize(
+                 req.context, service::Action::kAdmin,
+                 internal::ServerResource("tokens", service::ResourceKind::kPolicy, "roles/" + role));
              if (!d.allowed) {
                return g.Fail(ErrorReply(
                    req,

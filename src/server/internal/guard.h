@@ -12,9 +12,11 @@
 
 namespace bulwark::server::internal {
 
-// The resources of the audit and key routes: the grants match their namespace_name ("audit",
-// "keys"); the access engine sees audit:log, key:keyring and key:<id>, as for the CLI's commands
-// (never a configuration namespace that happens to be called "audit" or "keys").
+// The resources of the routes that are not configuration: the grants match their namespace_name
+// ("audit", "keys", "tokens", ...); the access engine sees the kind and name (audit:log,
+// key:keyring, key:<id>, policy:...), as for the CLI's commands, never a configuration namespace
+// that happens to have that name.
+service::Resource ServerResource(std::string namespace_name, service::ResourceKind kind, std::string name);
 service::Resource AuditLogResource();
 service::Resource KeyringResource();
 service::Resource KeyResource(std::string key_id);

@@ -37,6 +37,14 @@ namespace bulwark::server::internal {
 template <typename T>
 using Reply = std::expected<T, ApiResponse>;
 
+// In a function returning a Reply<T>: `lhs = value of expr`, or pass its error response on.
+#define BULWARK_REPLY_TRY(lhs, expr) \
+  BULWARK_REPLY_TRY_IMPL_(BULWARK_CONCAT_(bulwark_reply_try_, __LINE__), lhs, expr)
+#define BULWARK_REPLY_TRY_IMPL_(tmp, lhs, expr)                         \
+  auto tmp = (expr);                                                     \
+  if (!tmp.has_value()) return std::unexpected(std::move(tmp).error()); \
+  lhs = std::move(tmp).value()
+
 // 400 invalid_argument naming `field`: "FIELD: what".
 std::unexpected<ApiResponse> BadField(const ApiRequest& req, std::string_view field, std::string_view what);
 // The response for a service error (status by code), with `field` when known.
